@@ -1,0 +1,52 @@
+# The two ways in: `make run` (the whole loop over the bundled samples) and
+# `make test` (the test suite against a real, throwaway Label Studio server).
+# Both do all set-up on a fresh machine.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TOOLKIT := $(BIN)/toolkit
+CONFIG ?= configs/news-ner.yaml
+BUILD := build
+
+# One Label Studio install serves both the user's server and the test server.
+export TOOLKIT_LABEL_STUDIO_VENV ?= $(CURDIR)/.labelstudio/venv
+TEST_LS_HOME ?= .labelstudio/test-server
+TEST_LS_PORT ?= 8081
+
+.PHONY: run test setup labelstudio-up labelstudio-down clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[model,test]'
+	touch $@
+
+run: setup
+	$(TOOLKIT) labelstudio up
+	$(TOOLKIT) preannotate samples --config $(CONFIG) --out $(BUILD)/predictions.jsonl
+	$(TOOLKIT) push $(BUILD)/predictions.jsonl --config $(CONFIG)
+	$(TOOLKIT) pull --config $(CONFIG) --out $(BUILD)/annotations.jsonl
+	$(TOOLKIT) export $(BUILD)/annotations.jsonl --config $(CONFIG) --out exports/news-ner
+	$(TOOLKIT) labelstudio status
+
+# The test server has its own data folder and port, so tests never touch the
+# projects of the server `make run` uses. Pytest's exit code (5 when no test ran
+# included) is the target's exit code.
+test: setup
+	$(TOOLKIT) labelstudio up --home $(TEST_LS_HOME) --port $(TEST_LS_PORT)
+	TOOLKIT_TEST_LABEL_STUDIO_HOME=$(TEST_LS_HOME) $(BIN)/python -m pytest; \
+	status=$$?; \
+	$(TOOLKIT) labelstudio down --home $(TEST_LS_HOME); \
+	exit $$status
+
+labelstudio-up: setup
+	$(TOOLKIT) labelstudio up
+
+labelstudio-down: setup
+	$(TOOLKIT) labelstudio down
+
+clean:
+	rm -rf $(BUILD) .pytest_cache

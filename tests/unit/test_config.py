@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import pytest
+
+from toolkit.config import load_config, parse_config
+from toolkit.errors import ConfigError
+
+VALID = {"project": {"title": "T"}, "labels": ["PERSON", "ORG"]}
+
+
+def test_bundled_config_is_valid(config):
+    assert config.project.title == "News NER"
+    assert config.labels[:4] == ["PERSON", "ORG", "GPE", "LOC"]
+    assert config.project_label("FAC") == "LOC"
+    assert config.project_label("DATE") is None
+
+
+def test_unknown_keys_and_bad_values_are_all_reported():
+    data = {"project": {"title": "T", "titel": "x"}, "labels": ["PERSON"], "spacy": {"batch_size": 0}, "extra": 1}
+    with pytest.raises(ConfigError) as raised:
+        parse_config(data, source="c.yaml")
+    lines = raised.value.errors
+    assert "[project.titel] unknown key (check the spelling, or see configs/news-ner.yaml for the keys)" in lines
+    assert any(line.startswith("[extra] unknown key") for line in lines)
+    assert "[spacy.batch_size] Input should be greater than or equal to 1" in lines
+    assert str(raised.value).startswith("c.yaml: invalid config")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"labels": []}, "[labels] List should have at least 1 item"),
+        ({"labels": ["PERSON", "PERSON"]}, "[labels] label 'PERSON' is listed twice"),
+        ({"labels": ["B-X"]}, "[labels] label 'B-X' clashes with the IOB2 tags"),
+        ({"label_map": {"FAC": "BUILDING"}}, "label_map maps to BUILDING, which is not in labels"),
+        ({"export": {"splits": {"train": 0.5}}}, "[export.splits] shares must add up to 1, they add up to 0.5"),
+        ({"project": {}}, "[project.title] Field required"),
+    ],
+)
+def test_semantic_errors(change, expected):
+    with pytest.raises(ConfigError) as raised:
+        parse_config({**VALID, **change})
+    assert any(expected in line for line in raised.value.errors), raised.value.errors
+
+
+def test_yaml_error_names_the_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("project:\n  title: T\nlabels: [PERSON\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml:\d+: not valid YAML"):
+        load_config(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "none.yaml")

@@ -1,0 +1,80 @@
+"""The shared CLI vocabulary: the app, common options, the console, error formatting.
+
+The library raises typed errors (``toolkit.errors``); they are formatted once, here,
+as ``Error: ...`` plus a hint. A traceback is shown only with ``--debug`` or
+``TOOLKIT_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from toolkit.errors import ToolkitError
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+DEFAULT_CONFIG = Path("configs/news-ner.yaml")
+
+ConfigOpt = Annotated[
+    Path, typer.Option("--config", "-c", help="Project config (YAML).", dir_okay=False, show_default=True)
+]
+
+
+def debug_enabled() -> bool:
+    return os.environ.get("TOOLKIT_DEBUG", "").lower() in {"1", "true", "yes"}
+
+
+def print_error(error: ToolkitError) -> None:
+    err_console.print(f"[bold red]Error:[/] {error}", markup=True, soft_wrap=True, highlight=False)
+    if error.hint:
+        err_console.print(f"  [dim]hint:[/] {error.hint}", soft_wrap=True)
+
+
+class _ToolkitGroup(TyperGroup):
+    """Turns library errors into a message and an exit code, for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ToolkitError as error:
+            if debug_enabled():
+                raise
+            print_error(error)
+            raise typer.Exit(error.exit_code) from None
+
+
+app = typer.Typer(
+    name="toolkit",
+    cls=_ToolkitGroup,
+    help="Pre-annotate news with spaCy, correct in Label Studio, export a Hugging Face dataset.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks for errors.")] = False,
+) -> None:
+    if debug:
+        os.environ["TOOLKIT_DEBUG"] = "1"
+
+
+def load_config_for_cli(path: Path):  # noqa: ANN201 - the Config type is imported lazily
+    from toolkit.config import load_config
+
+    return load_config(path)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"

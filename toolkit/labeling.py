@@ -1,0 +1,80 @@
+"""How articles and spans look inside Label Studio.
+
+Builds the labeling config from the project labels, turns predicted articles into
+task payloads, and turns Label Studio result items back into spans. Offsets in
+Label Studio are Python ``str`` indices, the same unit spaCy uses, so they are passed
+through unchanged; only the text they cover is checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+from toolkit.config import Config
+from toolkit.records import PredictedArticle, Span
+
+FROM_NAME = "label"
+TO_NAME = "text"
+
+# One distinct, readable colour per label, cycling for long label lists.
+PALETTE = [
+    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
+    "#bfef45", "#fabed4", "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3",
+    "#808000", "#ffd8b1", "#000075", "#a9a9a9",
+]  # fmt: skip
+HOTKEYS = "1234567890qwertyuiopasdfghjklzxcvbnm"
+
+
+def labeling_config(config: Config) -> str:
+    """The Label Studio labeling config for the project's labels."""
+    label_lines = []
+    for index, label in enumerate(config.labels):
+        attributes = f"value={quoteattr(label)} background={quoteattr(PALETTE[index % len(PALETTE)])}"
+        if index < len(HOTKEYS):
+            attributes += f" hotkey={quoteattr(HOTKEYS[index])}"
+        label_lines.append(f"    <Label {attributes}/>")
+    return (
+        "<View>\n"
+        "  <Style>.htx-text { white-space: pre-wrap; }</Style>\n"
+        '  <Header value="$title"/>\n'
+        '  <Header value="$date" size="6"/>\n'
+        f'  <Labels name="{FROM_NAME}" toName="{TO_NAME}">\n'
+        + "\n".join(label_lines)
+        + "\n  </Labels>\n"
+        f'  <Text name="{TO_NAME}" value="$text"/>\n'
+        "</View>\n"
+    )
+
+
+def result_items(spans: list[Span], text: str, *, id_prefix: str) -> list[dict[str, Any]]:
+    """Spans as Label Studio ``labels`` result items."""
+    return [
+        {
+            "id": f"{id_prefix}{index}",
+            "from_name": FROM_NAME,
+            "to_name": TO_NAME,
+            "type": "labels",
+            "value": {"start": span.start, "end": span.end, "text": text[span.start : span.end], "labels": [span.label]},
+        }
+        for index, span in enumerate(spans)
+    ]
+
+
+def task_payload(article: PredictedArticle) -> dict[str, Any]:
+    """One import item: the task data plus the model's spans as a prediction."""
+    return {
+        "data": {
+            "text": article.text,
+            "article_id": article.id,
+            "title": article.title or "",
+            "date": article.date or "",
+            "source": article.source or "",
+        },
+        "predictions": [
+            {
+                "model_version": article.model.model_version,
+                "result": result_items(article.spans, article.text, id_prefix="p"),
+            }
+        ],
+    }
