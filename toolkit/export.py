@@ -121,7 +121,7 @@ def _rows(path: str, split: str, splits: dict[str, float], make_doc: Any, stats:
             "ner_tags": tags,
             "spans": [{"start": s.start, "end": s.end, "label": s.label} for s in article.spans],
             "source": "human",
-            "annotator": article.annotation.annotator,
+            "annotator": ",".join(a.annotator for a in article.chosen_annotations),
             "model_version": article.model_version,
         }
 
@@ -130,13 +130,19 @@ def build_dataset(annotations: Path, *, config: Config, make_doc: Any, stats: Ex
     from datasets import Dataset, DatasetDict
 
     # Read the input up front once, so that bad records fail before any work is done.
+    splits = dict(config.export.splits)
     digest = hashlib.sha256()
+    sizes: Counter[str] = Counter()
     for article in read_records(annotations, AnnotatedArticle):
         digest.update(article.model_dump_json().encode("utf-8"))
+        sizes[split_of(article.id, splits)] += 1
     digest.update(config.model_dump_json().encode("utf-8"))
-    splits = dict(config.export.splits)
     dataset = {}
     for split in splits:
+        if not sizes[split]:
+            # from_generator cannot build an empty dataset; an empty split keeps its features.
+            dataset[split] = Dataset.from_dict({name: [] for name in features(config.labels)}, features=features(config.labels), split=split)
+            continue
         dataset[split] = Dataset.from_generator(
             _rows,
             features=features(config.labels),
@@ -162,7 +168,9 @@ def export(annotations: Path, *, config: Config, out: Path, make_doc: Any, force
         work_dir = Path(work)
         dataset = build_dataset(annotations, config=config, make_doc=make_doc, stats=stats, cache_dir=work_dir / "cache")
         staged = work_dir / "dataset"
-        dataset.save_to_disk(str(staged))
+        # An empty split needs one explicit (empty) shard, or load_from_disk fails on it.
+        empty = {name: 1 for name, split in dataset.items() if len(split) == 0}
+        dataset.save_to_disk(str(staged), num_shards=empty or None)
         # Swap the finished dataset into place: readers see the old one or the new one.
         previous = work_dir / "previous"
         if out.exists():

@@ -21,7 +21,7 @@ from toolkit.connection import ServerSettings, call, connect
 from toolkit.labeling import FROM_NAME
 from toolkit.push import find_project
 from toolkit.errors import ProjectError
-from toolkit.records import AnnotatedArticle, AnnotationInfo, Span
+from toolkit.records import AnnotatedArticle, Annotation, Span
 
 
 @dataclass
@@ -68,7 +68,7 @@ def annotation_spans(annotation: dict[str, Any], text: str, config: Config, stat
         if not text[start:end].strip():
             _left_out(stats, "span covers only whitespace", f"{where} span {start}-{end}")
             continue
-        spans.append(Span(start=start, end=end, label=labels[0], text=text[start:end]))
+        spans.append(Span(start=start, end=end, label=labels[0], text=text[start:end], origin=item.get("origin")))
     spans.sort(key=lambda span: (span.start, span.end, span.label))
     return spans
 
@@ -100,9 +100,26 @@ def annotated_articles(tasks: list[dict[str, Any]], config: Config, stats: PullS
         if not isinstance(text, str) or not text:
             stats.problems.append(f"{where}: no text in the task data; task left out")
             continue
-        spans = annotation_spans(chosen, text, config, stats, where)
+        submitted = []
+        for annotation in annotations:
+            if annotation.get("was_cancelled"):
+                continue
+            spans = annotation_spans(annotation, text, config, stats, f"{where} annotation {annotation.get('id')}")
+            submitted.append(
+                Annotation(
+                    id=annotation["id"],
+                    annotator=annotator_id(annotation.get("completed_by")),
+                    spans=spans,
+                    created_at=annotation.get("created_at"),
+                    updated_at=annotation.get("updated_at"),
+                    lead_time=annotation.get("lead_time"),
+                    ground_truth=bool(annotation.get("ground_truth")),
+                    model_version=(annotation.get("prediction") or {}).get("model_version"),
+                )
+            )
+        final = next(a for a in submitted if a.id == chosen["id"])
         stats.articles += 1
-        stats.spans += len(spans)
+        stats.spans += len(final.spans)
         yield AnnotatedArticle(
             id=str(data.get("article_id") or f"ls-task-{task['id']}"),
             text=text,
@@ -110,14 +127,9 @@ def annotated_articles(tasks: list[dict[str, Any]], config: Config, stats: PullS
             date=data.get("date") or None,
             source=data.get("source") or None,
             task_id=task["id"],
-            spans=spans,
-            annotation=AnnotationInfo(
-                id=chosen["id"],
-                annotator=annotator_id(chosen.get("completed_by")),
-                created_at=chosen.get("created_at"),
-                updated_at=chosen.get("updated_at"),
-                lead_time=chosen.get("lead_time"),
-            ),
+            spans=final.spans,
+            chosen=[final.id],
+            annotations=submitted,
         )
 
 

@@ -27,6 +27,10 @@ class Span(_Record):
     end: int = Field(ge=1)
     label: str = Field(min_length=1)
     text: str | None = None
+    # The model's confidence in [0, 1], on predicted spans.
+    score: float | None = Field(default=None, ge=0, le=1)
+    # Label Studio's provenance of a human span: prediction | prediction-changed | manual.
+    origin: str | None = None
 
     @model_validator(mode="after")
     def _start_before_end(self) -> Span:
@@ -66,21 +70,48 @@ class PredictedArticle(Article):
     spans: list[Span]
 
 
-class AnnotationInfo(_Record):
-    """Which human decision the spans of an annotated article come from."""
+class Prediction(_Record):
+    """One model version's spans for an article, as stored in Label Studio."""
+
+    model_version: str
+    spans: list[Span]
+    score: float | None = None
+
+
+class Annotation(_Record):
+    """One human's submitted annotation of a task."""
 
     id: int
-    annotator: str
+    annotator: str  # a stable anonymous id, never a name or an email
+    spans: list[Span]
     created_at: str | None = None
     updated_at: str | None = None
     lead_time: float | None = None
+    ground_truth: bool = False
+    # The model version of the prediction the annotator started from, if any.
+    model_version: str | None = None
 
 
 class AnnotatedArticle(Article):
-    """An article with the spans a human settled on in Label Studio."""
+    """An article with the spans the humans settled on in Label Studio.
+
+    ``spans`` are the spans the pull policy chose (for ``latest``, those of the newest
+    submitted annotation); ``annotations`` holds every submitted annotation of the task,
+    chosen or not, and ``chosen`` the ids of those the spans come from.
+    """
 
     task_id: int
     spans: list[Span]
-    annotation: AnnotationInfo
-    model_version: str | None = None
-    predicted_spans: list[Span] = Field(default_factory=list)
+    chosen: list[int] = Field(min_length=1)
+    annotations: list[Annotation] = Field(min_length=1)
+    policy: str = "latest"
+    predictions: list[Prediction] = Field(default_factory=list)
+
+    @property
+    def chosen_annotations(self) -> list[Annotation]:
+        return [annotation for annotation in self.annotations if annotation.id in self.chosen]
+
+    @property
+    def model_version(self) -> str | None:
+        """The model version the chosen annotation started from, if any."""
+        return next((a.model_version for a in self.chosen_annotations if a.model_version), None)

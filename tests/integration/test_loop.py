@@ -100,7 +100,8 @@ def test_whole_loop(run_toolkit, project_config, client, tmp_path, pipeline):
     assert spans_of(records[ACCEPTED]) == sorted(spans_of(predictions[ACCEPTED]))
     assert spans_of(records[EDITED]) == corrected
     assert records[EDITED]["id"] == edited["id"]
-    assert records[EDITED]["annotation"]["lead_time"] == 12.5
+    (annotation,) = records[EDITED]["annotations"]
+    assert annotation["lead_time"] == 12.5 and records[EDITED]["chosen"] == [annotation["id"]]
     assert all(s["text"] == text[s["start"] : s["end"]] for s in records[EDITED]["spans"])
 
     run_toolkit("export", "annotations.jsonl", *config, "--out", "dataset")

@@ -44,7 +44,7 @@ def test_split_is_a_function_of_the_id_only():
 def test_export_writes_a_loadable_dataset(tmp_path, config, pipeline):
     records = [
         {"id": f"a{i}", "text": "Angela Merkel visited Paris.", "task_id": i, "spans": [{"start": 0, "end": 13, "label": "PERSON"}],
-         "annotation": {"id": i, "annotator": "annotator-1"}}
+         "chosen": [i], "annotations": [{"id": i, "annotator": "annotator-1", "spans": [{"start": 0, "end": 13, "label": "PERSON"}]}]}
         for i in range(20)
     ]
     source = tmp_path / "annotations.jsonl"
@@ -62,3 +62,25 @@ def test_export_writes_a_loadable_dataset(tmp_path, config, pipeline):
     # A second export replaces the first whole.
     export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
     assert sum(len(split) for split in datasets.load_from_disk(str(out)).values()) == 20
+
+
+def test_empty_splits_still_load(tmp_path, config, pipeline):
+    source = tmp_path / "annotations.jsonl"
+    record = {"id": "only", "text": "Paris.", "task_id": 1, "spans": [], "chosen": [1], "annotations": [{"id": 1, "annotator": "a", "spans": []}]}
+    source.write_text(json.dumps(record) + "\n")
+    export(source, config=config, out=tmp_path / "d", make_doc=pipeline.nlp.make_doc)
+    loaded = datasets.load_from_disk(str(tmp_path / "d"))
+    assert sorted(len(split) for split in loaded.values()) == [0, 0, 1]
+    assert all(split.features["ner_tags"].feature.names[0] == "O" for split in loaded.values())
+
+
+def test_export_refuses_to_replace_a_folder_that_is_not_a_dataset(tmp_path, config, pipeline):
+    from toolkit.errors import OutputError
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "precious.txt").write_text("x")
+    source = tmp_path / "a.jsonl"
+    source.write_text("")
+    with pytest.raises(OutputError, match="is not an exported dataset"):
+        export(source, config=config, out=tmp_path / "d", make_doc=pipeline.nlp.make_doc)
+    assert (tmp_path / "d" / "precious.txt").exists()

@@ -36,7 +36,7 @@ def test_skips_empty_answers_and_unannotated_tasks_are_accounted():
     assert [a.id for a in articles] == ["art-1", "art-3"]
     assert [(s.start, s.end, s.label, s.text) for s in articles[0].spans] == [(0, 13, "PERSON", "Angela Merkel"), (22, 27, "GPE", "Paris")]
     assert articles[1].spans == []
-    assert articles[0].annotation.annotator == "annotator-3"
+    assert articles[0].annotations[0].annotator == "annotator-3" and articles[0].chosen == [1]
     assert (stats.tasks, stats.articles, stats.only_skipped, stats.not_annotated, stats.skipped_annotations) == (4, 2, 1, 1, 1)
 
 
@@ -46,7 +46,7 @@ def test_untrustworthy_spans_are_left_out_and_counted():
     (article,) = annotated_articles([task(1, [annotation(1, result)])], _config(), stats)
     assert [s.text for s in article.spans] == ["Angela Merkel"]
     assert stats.spans_left_out == {"offsets outside the text": 1, "label not in the config": 1, "span covers only whitespace": 1}
-    assert len(stats.problems) == 3 and all(p.startswith("task 1 span") for p in stats.problems)
+    assert len(stats.problems) == 3 and all(p.startswith("task 1 annotation 1 span") for p in stats.problems)
 
 
 def _config():

@@ -14,12 +14,15 @@ from typing import Annotated, Any
 import click
 import typer
 from rich.console import Console
+from rich.text import Text
 from typer.core import TyperGroup
 
 from toolkit.errors import ToolkitError
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# Markup off: messages carry paths, labels and "[where] what" lines that rich would
+# otherwise take for style tags.
+console = Console(highlight=False, markup=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 DEFAULT_CONFIG = Path("configs/news-ner.yaml")
 
@@ -33,9 +36,9 @@ def debug_enabled() -> bool:
 
 
 def print_error(error: ToolkitError) -> None:
-    err_console.print(f"[bold red]Error:[/] {error}", markup=True, soft_wrap=True, highlight=False)
+    err_console.print(Text.assemble(("Error: ", "bold red"), str(error)), soft_wrap=True)
     if error.hint:
-        err_console.print(f"  [dim]hint:[/] {error.hint}", soft_wrap=True)
+        err_console.print(Text.assemble(("  hint: ", "dim"), error.hint), soft_wrap=True)
 
 
 class _ToolkitGroup(TyperGroup):

@@ -36,7 +36,7 @@ def export_cli(
         f"{stats.aligned_expanded:,} expanded to whole tokens, {len(stats.lost):,} lost"
     )
     for line in stats.lost[:SHOWN_LOSSES]:
-        console.print(f"    [yellow]lost:[/] {line}")
+        console.print(f"    lost: {line}", style="yellow")
     if len(stats.lost) > SHOWN_LOSSES:
         console.print(f"    ... and {len(stats.lost) - SHOWN_LOSSES:,} more")
     console.print(f"Load it with: datasets.load_from_disk({str(out)!r})")

@@ -35,7 +35,7 @@ def pull_cli(
     )
     if stats.spans_left_out:
         left_out = ", ".join(f"{reason} {count}" for reason, count in stats.spans_left_out.most_common())
-        console.print(f"  [yellow]spans left out:[/] {left_out}")
+        console.print(f"  spans left out: {left_out}", style="yellow")
     for line in stats.problems[:SHOWN_PROBLEMS]:
         console.print(f"    {line}")
     if len(stats.problems) > SHOWN_PROBLEMS:
