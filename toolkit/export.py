@@ -128,6 +128,10 @@ def _rows(path: str, split: str, splits: dict[str, float], make_doc: Any, stats:
 
 def build_dataset(annotations: Path, *, config: Config, make_doc: Any, stats: ExportStats, cache_dir: Path) -> DatasetDict:
     from datasets import Dataset, DatasetDict
+    from datasets.utils.logging import disable_progress_bar
+
+    # The library reports through ExportStats; the CLI draws its own progress.
+    disable_progress_bar()
 
     # Read the input up front once, so that bad records fail before any work is done.
     splits = dict(config.export.splits)
