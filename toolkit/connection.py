@@ -77,14 +77,15 @@ def describe_api_error(error: Exception, settings: ServerSettings, action: str) 
             return ServerError(
                 f"{where} refused the API key while trying to {action} (401)",
                 hint=f"check {KEY_VARIABLE}; for the local server run `toolkit labelstudio up`",
+                status=status,
             )
         if status == 403:
-            return ServerError(f"{where} forbids this user to {action} (403)")
+            return ServerError(f"{where} forbids this user to {action} (403)", status=status)
         if status == 413:
             return ServerError(f"{where} rejected a request as too large while trying to {action} (413)",
-                               hint="lower push.batch_size in the config")
+                               hint="lower push.batch_size in the config", status=status)
         body = error.body if isinstance(error.body, (str, dict, list)) else ""
-        return ServerError(f"{where} answered {status} while trying to {action}: {str(body)[:300]}")
+        return ServerError(f"{where} answered {status} while trying to {action}: {str(body)[:300]}", status=status)
     if isinstance(error, httpx.TimeoutException):
         return ServerError(f"{where} did not answer in time while trying to {action}")
     if isinstance(error, httpx.HTTPError):

@@ -44,6 +44,10 @@ class ModelError(ToolkitError):
 class ServerError(ToolkitError):
     """The Label Studio server cannot be reached, refuses the credentials, or answers an error."""
 
+    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status  # the HTTP status the server answered, if it answered
+
 
 class ProjectError(ToolkitError):
     """The Label Studio project is missing, ambiguous or not usable as configured."""

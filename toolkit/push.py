@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.config import Config
 from toolkit.connection import ServerSettings, call, connect
-from toolkit.errors import ProjectError
+from toolkit.errors import ProjectError, ServerError
 from toolkit.labeling import labeling_config, task_payload
 from toolkit.records import PredictedArticle
 
@@ -38,12 +38,10 @@ class PushResult:
 def find_project(client: LabelStudio, settings: ServerSettings, config: Config) -> Any | None:
     """The project by id (when configured) or by exact title; None when there is none."""
     if config.project.id is not None:
-        from label_studio_sdk.core.api_error import ApiError
-
         try:
-            return client.projects.get(id=config.project.id)
-        except ApiError as error:
-            if error.status_code == 404:
+            return call(settings, "read the project", client.projects.get, id=config.project.id)
+        except ServerError as error:
+            if error.status == 404:
                 raise ProjectError(f"[project.id] project {config.project.id} does not exist on {settings.url}") from None
             raise
     # The server's title filter matches substrings: compare exactly here.
