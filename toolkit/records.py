@@ -9,7 +9,8 @@ indices (Unicode code points), end exclusive: the unit spaCy and Label Studio us
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -106,6 +107,10 @@ class AnnotatedArticle(Article):
     annotations: list[Annotation] = Field(min_length=1)
     policy: str = "latest"
     predictions: list[Prediction] = Field(default_factory=list)
+    # Anonymous ids of the annotators who skipped this task (their skips are not data).
+    skipped_by: list[str] = Field(default_factory=list)
+    # Drafts (started, never submitted) on this task: counted, never used.
+    drafts: int = 0
 
     @property
     def chosen_annotations(self) -> list[Annotation]:
@@ -115,3 +120,40 @@ class AnnotatedArticle(Article):
     def model_version(self) -> str | None:
         """The model version the chosen annotation started from, if any."""
         return next((a.model_version for a in self.chosen_annotations if a.model_version), None)
+
+
+LedgerKind = Literal[
+    "task_not_annotated",  # no annotation at all: not human data
+    "task_only_skipped",  # every annotation was skipped
+    "task_deleted",  # pulled before, gone from Label Studio now
+    "task_no_text",  # the task data has no text to anchor spans in
+    "annotation_skipped",  # one annotator skipped (was_cancelled)
+    "annotation_draft",  # a draft, never submitted
+    "annotation_not_chosen",  # submitted, but the pull policy chose another
+    "span_dropped",  # a span left out of the output, with the reason
+    "span_repaired",  # a span kept after a fix (re-anchored, trimmed), with the fix
+]
+
+
+class LedgerEntry(_Record):
+    """One human decision that did not reach the output as it was, and why.
+
+    Pull writes these next to its output (see ``ledger_path``): every span of every
+    annotation in a pull is either in the output or in the ledger.
+    """
+
+    kind: LedgerKind
+    reason: str
+    task_id: int
+    article_id: str | None = None
+    annotation_id: int | None = None
+    annotator: str | None = None
+    span: Span | None = None
+    # Raw offsets/label of a span too broken to be a ``Span`` (e.g. start >= end).
+    raw: dict[str, Any] | None = None
+
+
+def ledger_path(output: str | Path) -> Path:
+    """Where pull writes the ledger of the output file ``output``."""
+    output = Path(output)
+    return output.with_name(output.name.removesuffix(".jsonl") + ".ledger.jsonl")
