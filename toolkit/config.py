@@ -7,7 +7,7 @@ user fixes the whole file in one pass (the style of weasel's ``validate``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -40,6 +40,42 @@ class SpacyConfig(_Strict):
     )
     version: str | None = Field(default=None, title="Expected pipeline version; loading fails on a mismatch")
     batch_size: int = Field(default=64, ge=1, title="Texts per nlp.pipe batch")
+    # --- pre-annotation at scale (issue 3) ---
+    n_process: int = Field(default=1, ge=1, title="Worker processes for nlp.pipe")
+    scores: bool = Field(default=True, title="Per-span confidences and a task score from beam search over the NER")
+    beam_width: int = Field(default=16, ge=2, le=64, title="Parses kept by the beam that computes the scores")
+    patterns: str | None = Field(default=None, title="EntityRuler patterns file (JSONL), merged with the model")
+    patterns_win: bool = Field(
+        default=True, title="On overlap, a pattern match replaces the model's entity (false: the model's wins)"
+    )
+
+
+class InputFields(_Strict):
+    """Where the article's parts are in a structured record (JSON, JSONL, CSV, Parquet, HF dataset).
+
+    A dotted name reaches into nested objects: ``attrs.newid``.
+    """
+
+    text: str = Field(default="text", min_length=1, title="Field holding the article text (required)")
+    id: str | None = Field(default="id", title="Field holding the article id (else a hash of the text)")
+    title: str | None = Field(default="title", title="Field holding the headline")
+    date: str | None = Field(default="date", title="Field holding the date")
+
+
+class InputConfig(_Strict):
+    """How `toolkit preannotate` reads its inputs (issue 3)."""
+
+    txt_format: Literal["seed", "headline"] = Field(
+        default="seed",
+        title="`.txt` first line: seed = optional `date YYYY-MM-DD` prefix; headline = the title",
+    )
+    fields: InputFields = Field(default_factory=InputFields)
+    date_formats: list[str] = Field(
+        default_factory=lambda: ["%d-%b-%Y %H:%M:%S.%f", "%d-%b-%Y %H:%M:%S", "%d %B %Y", "%B %d, %Y", "%d/%m/%Y"],
+        title="strptime formats tried after ISO 8601 when normalising dates",
+    )
+    max_chars: int = Field(default=1_000_000, ge=1, title="Longest article accepted, in characters")
+    on_error: Literal["fail", "skip"] = Field(default="fail", title="Bad input: stop before writing, or skip and count")
 
 
 class PushConfig(_Strict):
@@ -75,6 +111,7 @@ class Config(_Strict):
     labels: list[str] = Field(min_length=1, title="Entity labels, in the order used for ner_tags")
     label_map: dict[str, str] = Field(default_factory=dict, title="spaCy label -> project label")
     spacy: SpacyConfig = Field(default_factory=SpacyConfig)
+    input: InputConfig = Field(default_factory=InputConfig)
     push: PushConfig = Field(default_factory=PushConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
 

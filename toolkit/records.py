@@ -52,6 +52,8 @@ class Article(_Record):
     title: str | None = None
     date: str | None = None
     source: str | None = None
+    # The date as the input wrote it, when it differs from ``date`` (ISO 8601) or did not parse.
+    date_original: str | None = None
 
 
 class ModelInfo(_Record):
@@ -69,6 +71,9 @@ class PredictedArticle(Article):
 
     model: ModelInfo
     spans: list[Span]
+    # The task-level confidence in [0, 1] (the least confident model decision), sent as
+    # the prediction score so annotators can sort by uncertainty; None when scores are off.
+    score: float | None = Field(default=None, ge=0, le=1)
 
 
 class Prediction(_Record):
