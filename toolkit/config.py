@@ -43,7 +43,7 @@ class SpacyConfig(_Strict):
     # --- pre-annotation at scale (issue 3) ---
     n_process: int = Field(default=1, ge=1, title="Worker processes for nlp.pipe")
     scores: bool = Field(default=True, title="Per-span confidences and a task score from beam search over the NER")
-    beam_width: int = Field(default=16, ge=2, le=64, title="Parses kept by the beam that computes the scores")
+    beam_width: int = Field(default=8, ge=2, le=64, title="Parses kept by the beam that computes the scores")
     patterns: str | None = Field(default=None, title="EntityRuler patterns file (JSONL), merged with the model")
     patterns_win: bool = Field(
         default=True, title="On overlap, a pattern match replaces the model's entity (false: the model's wins)"
