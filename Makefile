@@ -14,7 +14,7 @@ export TOOLKIT_LABEL_STUDIO_VENV ?= $(CURDIR)/.labelstudio/venv
 TEST_LS_HOME ?= .labelstudio/test-server
 TEST_LS_PORT ?= 8081
 
-.PHONY: run test setup labelstudio-up labelstudio-down clean
+.PHONY: run test setup labelstudio-up labelstudio-down clean bench-preannotate
 
 setup: $(VENV)/.installed
 
@@ -50,3 +50,9 @@ labelstudio-down: setup
 
 clean:
 	rm -rf $(BUILD) .pytest_cache
+
+# Pre-annotation throughput and memory against raw spaCy over Reuters-21578 bodies
+# (TOOLKIT_CORPUS, default ../shared/corpus). A script, not a timed test: it prints
+# the ratios; BENCHMARKS.md records them.
+bench-preannotate: setup
+	$(BIN)/python benchmarks/bench_preannotate.py $(BENCH_ARGS)

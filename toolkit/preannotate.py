@@ -200,6 +200,13 @@ def _candidate_scores(doc: Doc, config: Config) -> tuple[dict[tuple[int, int, st
     return summed, best
 
 
+def count_words(doc: Doc) -> int:
+    """Tokens that are not whitespace, counted in one pass over spaCy's arrays (no Token objects)."""
+    from spacy.attrs import IS_SPACE
+
+    return len(doc) - int(doc.to_array(IS_SPACE).sum()) if len(doc) else 0
+
+
 def doc_spans(doc: Doc, config: Config, stats: PreannotateStats) -> list[Span]:
     """The project spans of a parsed doc: labels mapped, whitespace and stray punctuation trimmed.
 
@@ -211,10 +218,17 @@ def doc_spans(doc: Doc, config: Config, stats: PreannotateStats) -> list[Span]:
     return spans
 
 
-def scored_doc_spans(doc: Doc, config: Config, stats: PreannotateStats) -> tuple[list[Span], float | None]:
-    """The project spans of a parsed doc and the doc's task score (None without scores)."""
+def scored_doc_spans(
+    doc: Doc, config: Config, stats: PreannotateStats, text: str | None = None
+) -> tuple[list[Span], float | None]:
+    """The project spans of a parsed doc and the doc's task score (None without scores).
+
+    ``text`` is the doc's text when the caller has it: ``Doc.text`` joins every token
+    again on each call.
+    """
     from toolkit.scores import SCORES_KEY, task_score
 
+    text = doc.text if text is None else text
     scored = SCORES_KEY in doc.user_data
     summed, best = _candidate_scores(doc, config) if scored else ({}, set())
     spans = []
@@ -241,7 +255,7 @@ def scored_doc_spans(doc: Doc, config: Config, stats: PreannotateStats) -> tuple
             kept.add(key)
         elif scored:
             stats.pattern_spans += 1
-        spans.append(Span(start=start_char, end=end_char, label=label, text=doc.text[start_char:end_char], score=score))
+        spans.append(Span(start=start_char, end=end_char, label=label, text=text[start_char:end_char], score=score))
     if not scored:
         return spans, None
     # Candidates the best parse left out (and that no kept span covers exactly): the
@@ -278,12 +292,12 @@ def preannotate(
         with nlp.memory_zone():
             pairs = ((article.text, article) for article in chunk)
             for doc, article in nlp.pipe(pairs, as_tuples=True, batch_size=batch_size, n_process=n_process):
-                spans, score = scored_doc_spans(doc, config, stats)
+                spans, score = scored_doc_spans(doc, config, stats, article.text)
                 predicted = PredictedArticle(
                     **article.model_dump(), model=pipeline.model, spans=spans, score=score
                 )
                 stats.articles += 1
-                stats.words += sum(1 for token in doc if not token.is_space)
+                stats.words += count_words(doc)
                 stats.spans += len(spans)
                 if on_article is not None:
                     on_article(predicted)
