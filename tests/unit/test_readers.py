@@ -327,3 +327,22 @@ def test_bbc_corpus_reads_as_headlines():
     articles = list(read_articles([CORPUS / "bbc-news" / "business"], options=InputConfig(txt_format="headline"), on_error="skip"))
     assert len(articles) > 400
     assert articles[0].title == "Ad sales boost Time Warner profit"
+
+
+def test_input_config_is_checked_key_by_key():
+    from toolkit.config import parse_config
+    from toolkit.errors import ConfigError
+
+    data = {
+        "project": {"title": "T"},
+        "labels": ["PERSON"],
+        "input": {"txt_format": "title", "on_error": "ignore", "fields": {"txt": "body"}},
+        "spacy": {"beam_width": 1},
+    }
+    with pytest.raises(ConfigError) as raised:
+        parse_config(data)
+    lines = raised.value.errors
+    assert any(line.startswith("[input.txt_format] Input should be 'seed' or 'headline'") for line in lines)
+    assert any(line.startswith("[input.on_error] Input should be 'fail' or 'skip'") for line in lines)
+    assert any(line.startswith("[input.fields.txt] unknown key") for line in lines)
+    assert any(line.startswith("[spacy.beam_width] Input should be greater than or equal to 2") for line in lines)
