@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from toolkit.config import Config
-from toolkit.errors import ModelError, OutputError
+from toolkit.errors import InputError, ModelError, OutputError
 from toolkit.records import Article, ModelInfo, PredictedArticle, Span
 
 if TYPE_CHECKING:  # spaCy takes a second to import: only where a pipeline is loaded
@@ -385,10 +385,15 @@ def preannotate_to_file(
     batch by batch; a rerun skips the ids already in ``out`` (``fresh`` starts over).
     ``on_start`` receives the number of articles to do. Returns how many were written.
     """
-    from toolkit.readers import ReadStats, read_articles
+    from toolkit.readers import ReadStats, expand_inputs, read_articles
 
     stats = stats if stats is not None else PreannotateStats()
     on_error = on_error or config.input.on_error
+    # The output is never an input, even when it sits in a folder being read: it grows
+    # while the inputs are read a second time.
+    inputs = [path for path in expand_inputs(inputs) if path.resolve() != out.resolve()]
+    if not inputs:
+        raise InputError(f"{out}: the only input is the output file itself")
     read_stats = read_stats if read_stats is not None else ReadStats()
     done = set() if fresh else done_ids(out, pipeline.model, stats)
     todo = scan_inputs(inputs, config=config, on_error=on_error, done=done, stats=read_stats)

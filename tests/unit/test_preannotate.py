@@ -87,11 +87,14 @@ def test_scores_are_probabilities_and_uncertain_tasks_sort_first(config, pipelin
     assert [a.id for a in sorted(predicted, key=lambda a: a.score)][0] == "unclear"
 
 
-def test_same_spans_in_memory_zones_and_worker_processes(config, greedy):
+@pytest.mark.parametrize("scored", [False, True])
+def test_same_spans_in_memory_zones_and_worker_processes(config, pipeline, greedy, scored):
+    chosen = pipeline if scored else greedy
     articles = [Article(id=str(i), text=f"Angela Merkel met Emmanuel Macron in Paris, {i} times.") for i in range(12)]
-    one = list(preannotate(articles, config=config, pipeline=greedy, zone_size=1000))
-    zoned = list(preannotate(articles, config=config, pipeline=greedy, zone_size=5))
-    forked = list(preannotate(articles, config=config, pipeline=greedy, zone_size=5, n_process=2, batch_size=4))
+    one = list(preannotate(articles, config=config, pipeline=chosen, zone_size=1000))
+    zoned = list(preannotate(articles, config=config, pipeline=chosen, zone_size=5))
+    forked = list(preannotate(articles, config=config, pipeline=chosen, zone_size=5, n_process=2, batch_size=4))
+    assert all((a.score is not None) == scored for a in forked)
     assert [a.to_json_dict() for a in zoned] == [a.to_json_dict() for a in one]
     assert [a.to_json_dict() for a in forked] == [a.to_json_dict() for a in one]
 
@@ -147,6 +150,14 @@ def test_resume_skips_what_is_done(config, greedy, tmp_path):
     assert preannotate_to_file([inputs], out=out, config=config, pipeline=greedy) == 0
     assert len(out.read_text().splitlines()) == 4
     assert preannotate_to_file([inputs], out=out, config=config, pipeline=greedy, fresh=True) == 4
+
+
+def test_the_output_is_never_read_as_input(config, greedy, tmp_path):
+    inputs = _write_inputs(tmp_path, ["Angela Merkel visited Paris.", "Barack Obama spoke in Berlin."])
+    out = inputs / "predictions.jsonl"
+    assert preannotate_to_file([inputs], out=out, config=config, pipeline=greedy) == 2
+    assert preannotate_to_file([inputs], out=out, config=config, pipeline=greedy) == 0
+    assert len(out.read_text().splitlines()) == 2
 
 
 def test_resume_refuses_another_models_output(config, greedy, tmp_path):
