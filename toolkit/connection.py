@@ -83,7 +83,7 @@ def describe_api_error(error: Exception, settings: ServerSettings, action: str) 
             return ServerError(f"{where} forbids this user to {action} (403)", status=status)
         if status == 413:
             return ServerError(f"{where} rejected a request as too large while trying to {action} (413)",
-                               hint="lower push.batch_size in the config", status=status)
+                               hint="lower push.max_request_mb (or push.batch_size) in the config", status=status)
         body = error.body if isinstance(error.body, (str, dict, list)) else ""
         return ServerError(f"{where} answered {status} while trying to {action}: {str(body)[:300]}", status=status)
     if isinstance(error, httpx.TimeoutException):

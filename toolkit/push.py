@@ -119,7 +119,7 @@ def find_project(client: LabelStudio, settings: ServerSettings, config: Config) 
     pager = call(settings, "list projects", client.projects.list, title=config.project.title, page_size=100)
     matches = [project for project in pager if project.title == config.project.title]
     if len(matches) > 1:
-        ids = ", ".join(str(project.id) for project in matches)
+        ids = ", ".join(str(project_id) for project_id in sorted(project.id for project in matches))
         raise ProjectError(
             f"{len(matches)} projects on {settings.url} are titled {config.project.title!r} (ids {ids})",
             hint="set project.id in the config to the one to use, or rename the others",
@@ -366,13 +366,7 @@ def batches(items: list[Any], payload: Callable[[Any], dict[str, Any]], *, size:
     batch_bytes = 2  # the list's brackets
     for item in items:
         body = payload(item)
-        item_bytes = len(json.dumps(body, ensure_ascii=False).encode()) + 1
-        if item_bytes + 2 > max_bytes:
-            article_id = body.get("data", {}).get("article_id") or getattr(item[1] if isinstance(item, tuple) else item, "id", "?")
-            raise InputError(
-                f"article {article_id!r} alone is {item_bytes / 1e6:.1f} MB as an import request, over push.max_request_mb",
-                hint="raise push.max_request_mb (the server's limit is its DATA_UPLOAD_MAX_MEMORY_SIZE), or split the article",
-            )
+        item_bytes = _size(body, max_bytes)
         if batch and (len(batch) == size or batch_bytes + item_bytes > max_bytes):
             result.append(batch)
             batch, batch_bytes = [], 2
@@ -381,6 +375,19 @@ def batches(items: list[Any], payload: Callable[[Any], dict[str, Any]], *, size:
     if batch:
         result.append(batch)
     return result
+
+
+def _size(body: dict[str, Any], max_bytes: int) -> int:
+    """The bytes one import item adds to a request; InputError when it alone is over the limit."""
+    item_bytes = len(json.dumps(body, ensure_ascii=False).encode()) + 1
+    if item_bytes + 2 > max_bytes:
+        article_id = body.get("data", {}).get("article_id") or body.get("task")
+        raise InputError(
+            f"article {article_id!r} alone is {item_bytes / 1e6:.2f} MB as an import request, over push.max_request_mb "
+            f"({max_bytes / 1e6:g} MB); nothing was pushed",
+            hint="raise push.max_request_mb (keep it under the server's request size limit), or split the article",
+        )
+    return item_bytes
 
 
 # --- the push ------------------------------------------------------------------------
@@ -401,6 +408,9 @@ def push(
     a push would do.
     """
     groups, _ = check_articles(articles)
+    max_bytes = int(config.push.max_request_mb * 1_000_000)
+    for versions in groups.values():
+        _size(task_payload(*versions), max_bytes)  # refuse an oversized article before writing anything
     client = connect(settings)
     plan = PushPlan(project_title=config.project.title, project_id=None, articles=len(groups))
     versions = {version.model.model_version for group in groups.values() for version in group}

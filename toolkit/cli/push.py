@@ -57,9 +57,9 @@ def push_cli(
         console.print(f"  labeling config updated: {_label_changes(plan)}")
     console.print(
         f"  {plural(result.tasks_created, 'new task')}, "
-        f"{plural(result.predictions_created, 'new prediction set')} on existing tasks, "
-        f"{plural(plan.unchanged, 'article')} already in the project"
+        f"{plural(plan.articles - len(plan.new_tasks), 'article')} already in the project"
     )
+    console.print(f"  {plural(result.predictions_created, 'new prediction set')} on existing tasks")
     if result.duplicates_removed:
         console.print(f"  removed {result.duplicates_removed:,} duplicate(s) left by an interrupted push")
     if plan.kept_duplicates:
