@@ -154,6 +154,26 @@ def connect(settings: ServerSettings, *, timeout: float = 60) -> LabelStudio:
     return client
 
 
+def post_json(client: LabelStudio, path: str, body: bytes) -> Any:
+    """POST a body already encoded as JSON, once, with the client's authentication.
+
+    Imports are built and size-checked as JSON by the caller; sending those bytes
+    saves the SDK's per-field re-encoding of thousands of tasks.
+    """
+    from label_studio_sdk.core.api_error import ApiError
+
+    response = client._client_wrapper.httpx_client.request(
+        path, method="POST", content=body, headers={"Content-Type": "application/json"}, request_options=NO_RETRY
+    )
+    if response.status_code >= 400:
+        try:
+            detail: Any = response.json()
+        except ValueError:
+            detail = response.text
+        raise ApiError(status_code=response.status_code, headers=dict(response.headers), body=detail)
+    return response.json() if response.content else None
+
+
 def may_have_landed(error: BaseException) -> bool:
     """Whether a failed write may still have been carried out by the server.
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from toolkit.config import Config
-from toolkit.connection import NO_RETRY, ServerSettings, call, connect, may_have_landed
+from toolkit.connection import NO_RETRY, ServerSettings, call, connect, may_have_landed, post_json
 from toolkit.errors import InputError, ProjectError, ServerError
 from toolkit.labeling import config_labels, labeling_config, prediction_payload, task_payload
 from toolkit.records import PredictedArticle
@@ -359,35 +359,38 @@ def plan_push(groups: dict[str, list[PredictedArticle]], state: ProjectState, pl
 # --- batches -------------------------------------------------------------------------
 
 
-def batches(items: list[Any], payload: Callable[[Any], dict[str, Any]], *, size: int, max_bytes: int) -> list[list[dict[str, Any]]]:
-    """Import payloads in batches of at most ``size`` items and ``max_bytes`` of JSON."""
-    result: list[list[dict[str, Any]]] = []
-    batch: list[dict[str, Any]] = []
+def encode(body: dict[str, Any], max_bytes: int) -> bytes:
+    """One import item as JSON, encoded once; InputError when it alone is over the request size limit."""
+    encoded = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    if len(encoded) + 2 > max_bytes:
+        article_id = body.get("data", {}).get("article_id") or body.get("task")
+        raise InputError(
+            f"article {article_id!r} alone is {len(encoded) / 1e6:.2f} MB as an import request, over push.max_request_mb "
+            f"({max_bytes / 1e6:g} MB); nothing was pushed",
+            hint="raise push.max_request_mb (keep it under the server's request size limit), or split the article",
+        )
+    return encoded
+
+
+def batches(items: Iterable[tuple[Any, bytes]], *, size: int, max_bytes: int) -> list[list[tuple[Any, bytes]]]:
+    """(key, encoded item) pairs in batches of at most ``size`` items and ``max_bytes`` of JSON."""
+    result: list[list[tuple[Any, bytes]]] = []
+    batch: list[tuple[Any, bytes]] = []
     batch_bytes = 2  # the list's brackets
-    for item in items:
-        body = payload(item)
-        item_bytes = _size(body, max_bytes)
+    for key, encoded in items:
+        item_bytes = len(encoded) + 1  # and a comma
         if batch and (len(batch) == size or batch_bytes + item_bytes > max_bytes):
             result.append(batch)
             batch, batch_bytes = [], 2
-        batch.append(body)
+        batch.append((key, encoded))
         batch_bytes += item_bytes
     if batch:
         result.append(batch)
     return result
 
 
-def _size(body: dict[str, Any], max_bytes: int) -> int:
-    """The bytes one import item adds to a request; InputError when it alone is over the limit."""
-    item_bytes = len(json.dumps(body, ensure_ascii=False).encode()) + 1
-    if item_bytes + 2 > max_bytes:
-        article_id = body.get("data", {}).get("article_id") or body.get("task")
-        raise InputError(
-            f"article {article_id!r} alone is {item_bytes / 1e6:.2f} MB as an import request, over push.max_request_mb "
-            f"({max_bytes / 1e6:g} MB); nothing was pushed",
-            hint="raise push.max_request_mb (keep it under the server's request size limit), or split the article",
-        )
-    return item_bytes
+def _body(batch: list[tuple[Any, bytes]]) -> bytes:
+    return b"[" + b",".join(encoded for _, encoded in batch) + b"]"
 
 
 # --- the push ------------------------------------------------------------------------
@@ -409,8 +412,8 @@ def push(
     """
     groups, _ = check_articles(articles)
     max_bytes = int(config.push.max_request_mb * 1_000_000)
-    for versions in groups.values():
-        _size(task_payload(*versions), max_bytes)  # refuse an oversized article before writing anything
+    # Encoded once, here: an oversized article stops the push before anything is written.
+    encoded_tasks = {article_id: encode(task_payload(*versions), max_bytes) for article_id, versions in groups.items()}
     client = connect(settings)
     plan = PushPlan(project_title=config.project.title, project_id=None, articles=len(groups))
     versions = {version.model.model_version for group in groups.values() for version in group}
@@ -440,7 +443,7 @@ def push(
     try:
         removed_tasks, removed_sets, removed_predictions = _remove_duplicates(client, settings, plan, state)
         result.duplicates_removed += removed_tasks + removed_sets
-        _import_tasks(client, settings, config, project.id, plan, result, on_progress)
+        _import_tasks(client, settings, config, project.id, plan, result, on_progress, encoded_tasks)
         _import_predictions(client, settings, config, project.id, plan, result, on_progress)
         if plan.model_version is not None and plan.current_model_version != plan.model_version:
             # The labeling stream shows only predictions of the project's model_version.
@@ -465,24 +468,22 @@ def push(
     return result
 
 
-def _import_tasks(client, settings, config, project_id, plan: PushPlan, result: PushResult, on_progress) -> None:
+def _import_tasks(client, settings, config, project_id, plan: PushPlan, result: PushResult, on_progress, encoded) -> None:
     total = len(plan.new_tasks)
     if on_progress is not None and total:
         on_progress("tasks", 0, total)
-    max_bytes = int(config.push.max_request_mb * 1_000_000)
-    for batch in batches(plan.new_tasks, lambda versions: task_payload(*versions), size=config.push.batch_size, max_bytes=max_bytes):
+    items = ((versions[0].id, encoded[versions[0].id]) for versions in plan.new_tasks)
+    for batch in batches(items, size=config.push.batch_size, max_bytes=int(config.push.max_request_mb * 1_000_000)):
         pending = batch
 
-        def send() -> int:
-            call(settings, "import tasks", client.projects.import_tasks,
-                 id=project_id, request=pending, request_options=NO_RETRY)  # fmt: skip
-            return len(pending)
+        def send() -> Any:
+            return call(settings, "import tasks", post_json, client, f"api/projects/{project_id}/import", _body(pending))
 
         def landed() -> int | None:
             # Only the tasks of this batch that are not on the server are sent again.
             nonlocal pending
             held = read_state(client, settings, project_id).tasks
-            pending = [item for item in pending if item["data"]["article_id"] not in held]
+            pending = [(article_id, item) for article_id, item in pending if article_id not in held]
             return None if pending else 0
 
         _write_once_then_check(send, landed, "import tasks")
@@ -496,19 +497,21 @@ def _import_predictions(client, settings, config, project_id, plan: PushPlan, re
     if on_progress is not None and total:
         on_progress("predictions", 0, total)
     max_bytes = int(config.push.max_request_mb * 1_000_000)
-    payload = lambda item: prediction_payload(item[1], task_id=item[0])  # noqa: E731
-    for batch in batches(plan.new_predictions, payload, size=config.push.batch_size, max_bytes=max_bytes):
+    items = (
+        ((task_id, version.model.model_version), encode(prediction_payload(version, task_id=task_id), max_bytes))
+        for task_id, version in plan.new_predictions
+    )
+    for batch in batches(items, size=config.push.batch_size, max_bytes=max_bytes):
         pending = batch
 
-        def send() -> int:
-            call(settings, "import predictions", client.projects.import_predictions,
-                 id=project_id, request=pending, request_options=NO_RETRY)  # fmt: skip
-            return len(pending)
+        def send() -> Any:
+            path = f"api/projects/{project_id}/import/predictions"
+            return call(settings, "import predictions", post_json, client, path, _body(pending))
 
         def landed() -> int | None:
             nonlocal pending
             held = read_state(client, settings, project_id).predictions
-            pending = [item for item in pending if item["model_version"] not in held.get(item["task"], {})]
+            pending = [(key, item) for key, item in pending if key[1] not in held.get(key[0], {})]
             return None if pending else 0
 
         _write_once_then_check(send, landed, "import predictions")

@@ -12,6 +12,7 @@ from toolkit.push import (
     PushPlan,
     _write_once_then_check,
     batches,
+    encode,
     check_articles,
     plan_push,
     same_labeling_config,
@@ -79,13 +80,15 @@ def test_bad_prediction_files_are_input_errors(records, message):
 
 
 def test_batches_are_cut_by_count_and_by_bytes():
-    records = [[article(str(i))] for i in range(7)]
-    assert [len(b) for b in batches(records, lambda v: task_payload(*v), size=3, max_bytes=10**6)] == [3, 3, 1]
-    one = len(str(task_payload(*records[0])))
-    by_bytes = batches(records, lambda v: task_payload(*v), size=100, max_bytes=int(one * 2.5))
-    assert len(by_bytes) > 1 and sum(len(b) for b in by_bytes) == 7
+    items = [(str(i), encode(task_payload(article(str(i))), 10**6)) for i in range(7)]
+    assert [len(b) for b in batches(items, size=3, max_bytes=10**6)] == [3, 3, 1]
+    one = len(items[0][1])
+    by_bytes = batches(items, size=100, max_bytes=int(one * 2.5))
+    assert [len(b) for b in by_bytes] == [2, 2, 2, 1]
+    assert all(len(b"[" + b",".join(e for _, e in batch) + b"]") <= one * 2.5 for batch in by_bytes)
+    assert [key for batch in by_bytes for key, _ in batch] == [str(i) for i in range(7)]
     with pytest.raises(InputError, match="alone is .* over push.max_request_mb"):
-        batches(records, lambda v: task_payload(*v), size=100, max_bytes=50)
+        encode(task_payload(article("big")), 50)
 
 
 def test_push_config_has_a_request_size_limit():
