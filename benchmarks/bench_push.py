@@ -16,7 +16,7 @@ Ratios are throughputs (tasks/s) side by side. Targets: toolkit >= 0.9x single,
     python benchmarks/bench_push.py            # or: make bench-push
 
 Environment: TOOLKIT_BENCH_CORPUS (default ../shared/corpus), TOOLKIT_BENCH_ARTICLES
-(2000), TOOLKIT_BENCH_NAIVE (200), TOOLKIT_BENCH_LS_PORT (8082; a server of its own
+(2000), TOOLKIT_BENCH_NAIVE (200), TOOLKIT_BENCH_ROUNDS (2), TOOLKIT_BENCH_LS_PORT (8082; a server of its own
 under .labelstudio/bench-server, started when not running, left running), or
 LABEL_STUDIO_URL + LABEL_STUDIO_API_KEY for another server. Predictions come from
 the configured spaCy model once and are cached in build/bench-push/ (git-ignored).
@@ -41,6 +41,7 @@ CORPUS = Path(os.environ.get("TOOLKIT_BENCH_CORPUS", ROOT.parent / "shared" / "c
 ARTICLES = int(os.environ.get("TOOLKIT_BENCH_ARTICLES", "2000"))
 NAIVE = int(os.environ.get("TOOLKIT_BENCH_NAIVE", "200"))
 PORT = int(os.environ.get("TOOLKIT_BENCH_LS_PORT", "8082"))
+ROUNDS = int(os.environ.get("TOOLKIT_BENCH_ROUNDS", "2"))
 HOME = ROOT / ".labelstudio" / "bench-server"
 TOOLKIT = [sys.executable, "-m", "toolkit"]
 
@@ -137,16 +138,28 @@ def main() -> None:
         scripts[name] = WORK / f"baseline_{name}.py"
         scripts[name].write_text(code)
 
-    seconds = {
-        "toolkit": timed([*TOOLKIT, "push", str(predictions), "--config", str(config_path)], env, ROOT),
-        "single": timed([sys.executable, str(scripts["single"]), str(predictions), titles["single"], str(label_config), str(ARTICLES)], env, ROOT),
-        "naive": timed([sys.executable, str(scripts["naive"]), str(predictions), titles["naive"], str(label_config), str(NAIVE)], env, ROOT),
-    }
     tasks = {"toolkit": ARTICLES, "single": ARTICLES, "naive": NAIVE}
-    counts = check_and_clean(env, titles)
-    assert counts == tasks, f"the projects hold {counts}, expected {tasks}"
+    seconds: dict[str, float] = {}
+    # toolkit and single alternate, ROUNDS times, each into a fresh project; the best
+    # time of each counts (the machine is shared: the best is the least disturbed).
+    for round_ in range(ROUNDS):
+        for name in ("toolkit", "single"):
+            title = f"{titles[name]} r{round_}"
+            if name == "toolkit":
+                config["project"]["title"] = title
+                config_path.write_text(yaml.safe_dump(config))
+                command = [*TOOLKIT, "push", str(predictions), "--config", str(config_path)]
+            else:
+                command = [sys.executable, str(scripts["single"]), str(predictions), title, str(label_config), str(ARTICLES)]
+            took = timed(command, env, ROOT)
+            print(f"  {name:8} round {round_ + 1}: {took:6.1f} s", flush=True)
+            seconds[name] = min(seconds.get(name, took), took)
+            assert check_and_clean(env, {name: title}) == {name: ARTICLES}, f"{name} did not import {ARTICLES} tasks"
+    command = [sys.executable, str(scripts["naive"]), str(predictions), titles["naive"], str(label_config), str(NAIVE)]
+    seconds["naive"] = timed(command, env, ROOT)
+    assert check_and_clean(env, {"naive": titles["naive"]}) == {"naive": NAIVE}
     rate = {name: tasks[name] / seconds[name] for name in seconds}
-    print(f"Push benchmark: {ARTICLES} Reuters-21578 articles with predictions, whole processes, {env['LABEL_STUDIO_URL']}")
+    print(f"Push benchmark: {ARTICLES} Reuters-21578 articles with predictions, whole processes (best of {ROUNDS})")
     for name in ("toolkit", "single", "naive"):
         print(f"  {name:8} {tasks[name]:6,} tasks in {seconds[name]:6.1f} s = {rate[name]:7.1f} tasks/s")
     print(f"  toolkit / single call: {rate['toolkit'] / rate['single']:.2f}x (target >= 0.9x)")
