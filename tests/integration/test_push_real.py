@@ -287,3 +287,63 @@ def test_batches_are_cut_by_request_size(toolkit, client, title, tmp_path):
     assert 0 < landed < len(PEOPLE)
     toolkit("push", str(source), "--config", str(config))
     assert_exactly_once(client, project.id, ["test-model-1.0"])
+
+
+def test_a_lost_answer_is_checked_before_sending_again(server, client, title, monkeypatch):
+    """The import lands but its answer is lost (a timeout): push looks, and sends nothing twice."""
+    import httpx
+
+    from toolkit import push as push_module
+    from toolkit.config import parse_config
+
+    monkeypatch.setattr(push_module, "RETRY_WAIT_MIN", 0.1)
+    monkeypatch.setattr(push_module, "RETRY_WAIT_MAX", 0.1)
+    real_post = push_module.post_json
+    sent = []
+
+    def post_then_time_out(client_, path, body):
+        answer = real_post(client_, path, body)
+        sent.append(path)
+        if len(sent) in (1, 3):  # the first and the third request land, but the client hears nothing
+            raise httpx.ReadTimeout("timed out")
+        return answer
+
+    monkeypatch.setattr(push_module, "post_json", post_then_time_out)
+    data = yaml.safe_load((ROOT / "configs" / "news-ner.yaml").read_text())
+    data["project"]["title"] = title
+    data["push"]["batch_size"] = 3
+    result = push_module.push(articles("1.0"), config=parse_config(data), settings=server)
+    assert result.tasks_created == len(PEOPLE)
+    assert len(sent) == 3  # three batches, none sent twice
+    assert_exactly_once(client, result.project_id, ["test-model-1.0"])
+
+
+def test_a_refused_batch_is_reported_with_what_was_imported_before_it(server, client, title, monkeypatch):
+    from toolkit import push as push_module
+    from toolkit.config import parse_config
+    from toolkit.errors import ServerError
+
+    real_post = push_module.post_json
+    calls = []
+
+    def refuse_the_second(client_, path, body):
+        calls.append(path)
+        if len(calls) == 2:
+            raise ServerError("Label Studio answered 400 while trying to import tasks: bad batch", status=400)
+        return real_post(client_, path, body)
+
+    monkeypatch.setattr(push_module, "post_json", refuse_the_second)
+    data = yaml.safe_load((ROOT / "configs" / "news-ner.yaml").read_text())
+    data["project"]["title"] = title
+    data["push"]["batch_size"] = 3
+    config = parse_config(data)
+    with pytest.raises(ServerError) as failure:
+        push_module.push(articles("1.0"), config=config, settings=server)
+    assert "so far this push imported 3 of 7 new tasks" in failure.value.message
+    assert "run the same push again" in failure.value.hint
+    assert len(calls) == 2  # a definite refusal is not retried
+
+    monkeypatch.setattr(push_module, "post_json", real_post)
+    result = push_module.push(articles("1.0"), config=config, settings=server)
+    assert result.tasks_created == 4
+    assert_exactly_once(client, result.project_id, ["test-model-1.0"])

@@ -137,3 +137,42 @@ def test_a_definite_refusal_is_not_retried():
 def test_labeling_configs_compare_without_layout_whitespace():
     assert same_labeling_config("<View>\n  <Text name='t' value='$text'/>\n</View>\n", "<View><Text name='t' value='$text'/></View>")
     assert not same_labeling_config("<View><Label value='A'/></View>", "<View><Label value='B'/></View>")
+
+
+class _RefusingProjects:
+    """Stands in for ``client.projects``: the server's 400 answer to a labeling config."""
+
+    def validate_label_config(self, **_):
+        from label_studio_sdk.core.api_error import ApiError
+
+        raise ApiError(status_code=400, headers={}, body={"detail": "Labels tag needs at least one Label"})
+
+
+def _settings():
+    from pydantic import SecretStr
+
+    from toolkit.connection import ServerSettings
+
+    return ServerSettings(url="http://127.0.0.1:9", api_key=SecretStr("k"), origin="test")
+
+
+def test_a_labeling_config_the_server_rejects_is_a_project_error_in_its_words():
+    from types import SimpleNamespace
+
+    from toolkit.push import validate_labeling_config
+
+    client = SimpleNamespace(projects=_RefusingProjects())
+    with pytest.raises(ProjectError, match="rejects the labeling config generated from `labels`: Labels tag needs") as error:
+        validate_labeling_config(client, _settings(), "<View/>", project_id=3)
+    assert "check `labels`" in error.value.hint
+
+
+def test_a_request_over_the_server_limit_says_which_setting_to_lower():
+    from label_studio_sdk.core.api_error import ApiError
+
+    from toolkit.connection import describe_api_error, may_have_landed
+
+    error = describe_api_error(ApiError(status_code=413, headers={}, body="too large"), _settings(), "import tasks")
+    assert "rejected a request as too large" in error.message and "push.max_request_mb" in error.hint
+    assert not may_have_landed(error)
+    assert may_have_landed(ServerError("x", status=503)) and may_have_landed(ServerError("timeout"))
