@@ -56,3 +56,11 @@ clean:
 # the ratios; BENCHMARKS.md records them.
 bench-preannotate: setup
 	$(BIN)/python benchmarks/bench_preannotate.py $(BENCH_ARGS)
+
+# Push benchmark (a script, not a timed test): `toolkit push` of 2,000 Reuters-21578
+# articles vs one import_tasks call vs a naive per-task loop, as whole processes.
+# Uses its own server under .labelstudio/bench-server (or LABEL_STUDIO_URL/_API_KEY).
+BENCH_LS_PORT ?= 8082
+.PHONY: bench-push
+bench-push: setup
+	TOOLKIT_BENCH_LS_PORT=$(BENCH_LS_PORT) $(BIN)/python benchmarks/bench_push.py

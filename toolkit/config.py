@@ -80,6 +80,9 @@ class InputConfig(_Strict):
 
 class PushConfig(_Strict):
     batch_size: int = Field(default=500, ge=1, le=10_000, title="Tasks per import request")
+    # Label Studio refuses request bodies over its DATA_UPLOAD_MAX_MEMORY_SIZE (250 MB
+    # by default); batches are also cut by size so long articles never reach that.
+    max_request_mb: float = Field(default=50, gt=0, le=1000, title="Largest import request body, in MB")
 
 
 class ExportConfig(_Strict):
