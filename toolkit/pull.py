@@ -309,6 +309,7 @@ def pull(
     from toolkit.jsonl import atomic_output
 
     ledger_count = 0
+    replaced: set[int] = set()
     with atomic_output(out) as records_file, atomic_output(summary.ledger) as ledger_file:
 
         def write_ledger(entry: LedgerEntry) -> None:
@@ -322,9 +323,13 @@ def pull(
             fingerprint = task_fingerprint(task)
             new_state.tasks[task_id] = fingerprint
             new_state.articles[task_id] = str((task.get("data") or {}).get("article_id") or f"ls-task-{task_id}")
+            new_state.created[task_id] = str(task.get("created_at"))
             new_state.watermark = max(new_state.watermark, task_watermark(task))
             if previous is not None:
                 before = previous.tasks.get(task_id)
+                if before is not None and previous.created.get(task_id, new_state.created[task_id]) != new_state.created[task_id]:
+                    replaced.add(task_id)  # the id of a deleted task, reused for a new one
+                    before = None
                 if before is None:
                     summary.new += 1
                 elif before != fingerprint:
@@ -338,7 +343,7 @@ def pull(
             if on_progress and counts.tasks % 100 == 0:
                 on_progress("tasks", counts.tasks, None)
         if previous is not None:
-            for task_id in sorted(set(previous.tasks) - set(new_state.tasks)):
+            for task_id in sorted((set(previous.tasks) - set(new_state.tasks)) | replaced):
                 summary.deleted_tasks.append(task_id)
                 write_ledger(LedgerEntry(kind="task_deleted", reason="pulled before, gone from Label Studio now",
                                          task_id=task_id, article_id=previous.articles.get(task_id)))  # fmt: skip

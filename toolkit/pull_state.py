@@ -79,6 +79,9 @@ class PullState:
     watermark: str = ""
     tasks: dict[int, str] = field(default_factory=dict)  # task id -> fingerprint
     articles: dict[int, str] = field(default_factory=dict)  # task id -> article id
+    # task id -> created_at: SQLite hands the id of a deleted last task to the next new one,
+    # so an id alone does not say it is the same task.
+    created: dict[int, str] = field(default_factory=dict)
     output: str | None = None  # the output file written (absolute path)
     output_sha256: str | None = None
     ledger_sha256: str | None = None
@@ -100,6 +103,7 @@ class PullState:
             watermark=data.get("watermark") or "",
             tasks={int(k): v for k, v in (data.get("tasks") or {}).items()},
             articles={int(k): v for k, v in (data.get("articles") or {}).items()},
+            created={int(k): v for k, v in (data.get("created") or {}).items()},
             output=data.get("output"),
             output_sha256=data.get("output_sha256"),
             ledger_sha256=data.get("ledger_sha256"),
@@ -120,6 +124,7 @@ class PullState:
             "raw": self.raw,
             "tasks": {str(k): v for k, v in self.tasks.items()},
             "articles": {str(k): v for k, v in self.articles.items()},
+            "created": {str(k): v for k, v in self.created.items()},
         }
         write_json(path, data)
 

@@ -46,8 +46,9 @@ def pull_cli(
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
         return
     counts = summary.counts
+    per_annotator = " (one per annotator)" if summary.policy == "all" else ""
     console.print(
-        f"Wrote {plural(counts.records, 'annotated article record')} with {plural(counts.spans_out, 'span')} "
+        f"Wrote {plural(counts.records, 'annotated article')}{per_annotator} with {plural(counts.spans_out, 'span')} "
         f"to {out} (policy {summary.policy})"
     )
     if summary.mode == "incremental":
