@@ -14,7 +14,7 @@ export TOOLKIT_LABEL_STUDIO_VENV ?= $(CURDIR)/.labelstudio/venv
 TEST_LS_HOME ?= .labelstudio/test-server
 TEST_LS_PORT ?= 8081
 
-.PHONY: run test setup labelstudio-up labelstudio-down clean
+.PHONY: run test setup labelstudio-up labelstudio-down clean bench-pull
 
 setup: $(VENV)/.installed
 
@@ -50,3 +50,10 @@ labelstudio-down: setup
 
 clean:
 	rm -rf $(BUILD) .pytest_cache
+
+# Pull of 2,000 annotated tasks vs the raw export download of the same project, same run
+# (its own server in .labelstudio/bench-server on BENCH_PULL_PORT, stopped afterwards).
+BENCH_PULL_PORT ?= 8082
+BENCH_PULL_TASKS ?= 2000
+bench-pull: setup
+	$(BIN)/python benchmarks/bench_pull.py --tasks $(BENCH_PULL_TASKS) --port $(BENCH_PULL_PORT)
