@@ -198,7 +198,7 @@ class TaskProcessor:
             counts.problems.append(f"task {task_id}: no text in the task data; task left out")
             return TaskOutcome([], ledger)
 
-        predictions = _predictions(task, self.labels)
+        predictions = _predictions(task)
         by_prediction_id = {p["id"]: p for p in task.get("predictions") or [] if isinstance(p, dict) and "id" in p}
         cleaned: dict[int, CleanResult] = {}
         records_annotations: list[Annotation] = []
@@ -366,7 +366,7 @@ def _started_from(annotation: dict[str, Any], predictions: dict[int, dict[str, A
     return None
 
 
-def _predictions(task: dict[str, Any], labels: set[str]) -> list[Prediction]:
+def _predictions(task: dict[str, Any]) -> list[Prediction]:
     out = []
     text = (task.get("data") or {}).get("text") or ""
     for prediction in task.get("predictions") or []:
