@@ -96,6 +96,11 @@ class PullConfig(_Strict):
         title="Per-install secret for anonymous annotator ids (created on first pull; "
         "TOOLKIT_ANNOTATOR_SECRET overrides it)",
     )
+    export: Literal["direct", "snapshot"] = Field(
+        default="direct",
+        title="direct: the project's export endpoint (as fast as Label Studio's own export); snapshot: an export "
+        "snapshot with all predictions expanded, deleted after the download (slower)",
+    )
     timeout: float = Field(default=1800, gt=0, title="Seconds to wait for the export of a large project")
     retries: int = Field(default=3, ge=0, le=10, title="Extra attempts when the export download fails")
     keep_raw: bool = Field(default=True, title="Keep each raw pull, gzip-compressed, with a manifest")

@@ -1,6 +1,6 @@
 """Pull human annotations from Label Studio: every human decision accounted for.
 
-The project is exported as a snapshot (all tasks, predictions and drafts expanded),
+The project is exported (all tasks, with skipped annotations and drafts expanded),
 streamed to a gzip file under ``pull.state_dir`` while its SHA-256 is computed, with
 bounded retries of our own around the whole download (the SDK's ``max_retries`` does
 not cover a streamed body). The file is then parsed as a stream with ijson, task by
@@ -126,30 +126,42 @@ class _InjectedFailure(Exception):
 
 def download_export(
     client: Any, settings: ServerSettings, project_id: int, dest: Path, *,
-    timeout: float, retries: int, on_progress: Progress | None = None,
+    timeout: float, retries: int, route: str = "direct", on_progress: Progress | None = None,
 ) -> Download:  # fmt: skip
-    """Export a snapshot of the project and stream it, gzip-compressed, to ``dest``.
+    """Export the project and stream it, gzip-compressed, to ``dest``.
 
-    The snapshot holds every task (annotated or not) with its annotations (skipped ones
-    too), drafts and predictions expanded. On a broken connection, a timeout or a 5xx
-    the whole export is tried again, ``retries`` more times, with growing pauses.
+    Both routes give every task (annotated or not) with all its annotations (skipped
+    ones too) and drafts expanded. ``direct`` is the project's export endpoint (the
+    server keeps a copy of each export in its data folder; predictions come as ids, and
+    each annotation carries the prediction it was shown); ``snapshot`` creates an export
+    snapshot with predictions expanded and deletes it after the download (slower on the
+    server: it loads predictions task by task). On a broken connection, a timeout or a
+    5xx the whole export is tried again, ``retries`` more times, with growing pauses.
     """
     import tenacity
 
     started = _now()
     failures_left = [int(os.environ.get(FAIL_DOWNLOADS_VARIABLE) or 0)]
     attempts = [0]
+    options = {"timeout": timeout, "max_retries": 0, "chunk_size": CHUNK}
 
-    def attempt() -> tuple[str, int]:
+    def direct() -> tuple[str, int]:
         attempts[0] += 1
-        snapshot = client.projects.exports.create(
+        chunks = client.projects.exports.download_sync(
+            id=project_id, export_type="JSON", download_all_tasks=True, request_options=options
+        )
+        return _stream_to(chunks, dest, failures_left, on_progress)
+
+    def snapshot() -> tuple[str, int]:
+        attempts[0] += 1
+        created = client.projects.exports.create(
             id=project_id, title=f"toolkit pull {started:%Y-%m-%dT%H:%M:%SZ}",
             serialization_options={"predictions": {"only_id": False}, "drafts": {"only_id": False},
                                    "annotations__completed_by": {"only_id": True}},
             request_options={"timeout": timeout, "max_retries": 0},
         )  # fmt: skip
         try:
-            status = snapshot.status
+            status = created.status
             deadline = _now().timestamp() + timeout
             while status in ("created", "in_progress"):  # Community writes it before answering; others poll
                 if _now().timestamp() > deadline:
@@ -158,13 +170,15 @@ def download_export(
                 import time
 
                 time.sleep(1)
-                status = client.projects.exports.get(id=project_id, export_pk=snapshot.id).status
+                status = client.projects.exports.get(id=project_id, export_pk=created.id).status
             if status != "completed":
                 raise ServerError(f"Label Studio could not export project {project_id} (status {status})")
-            return _stream_to(client, project_id, snapshot.id, dest, timeout, failures_left, on_progress)
+            chunks = client.projects.exports.download(id=project_id, export_pk=created.id, export_type="JSON",
+                                                      request_options=options)  # fmt: skip
+            return _stream_to(chunks, dest, failures_left, on_progress)
         finally:
             try:  # the snapshot file is ours: do not leave one per pull on the server
-                client.projects.exports.delete(id=project_id, export_pk=snapshot.id, request_options={"max_retries": 0})
+                client.projects.exports.delete(id=project_id, export_pk=created.id, request_options={"max_retries": 0})
             except Exception:  # noqa: BLE001 - cleanup only; the pull itself succeeded or failed already
                 pass
 
@@ -175,7 +189,7 @@ def download_export(
         reraise=True,
     )
     try:
-        sha256, size = retrying(attempt)
+        sha256, size = retrying(snapshot if route == "snapshot" else direct)
     except _InjectedFailure:
         raise ServerError(f"the export download broke off {attempts[0]} times (test hook)") from None
     except ServerError:
@@ -192,8 +206,7 @@ def download_export(
     return Download(dest, sha256, size, attempts[0], (_now() - started).total_seconds())
 
 
-def _stream_to(client: Any, project_id: int, export_id: int, dest: Path, timeout: float,
-               failures_left: list[int], on_progress: Progress | None) -> tuple[str, int]:  # fmt: skip
+def _stream_to(chunks: Any, dest: Path, failures_left: list[int], on_progress: Progress | None) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     temporary = dest.with_name(f".{dest.name}.part")
@@ -201,10 +214,6 @@ def _stream_to(client: Any, project_id: int, export_id: int, dest: Path, timeout
     try:
         # Level 1: the raw pull is kept for reproducibility; speed matters more than size here.
         with gzip.open(temporary, "wb", compresslevel=1) as handle:
-            chunks = client.projects.exports.download(
-                id=project_id, export_pk=export_id, export_type="JSON",
-                request_options={"timeout": timeout, "max_retries": 0, "chunk_size": CHUNK},
-            )  # fmt: skip
             for chunk in chunks:
                 digest.update(chunk)
                 handle.write(chunk)
@@ -296,7 +305,7 @@ def pull(
         state_file = folder / "state.json"
         raw_path = folder / "raw" / f"{stamp}.json.gz"
         download = download_export(client, settings, project.id, raw_path, timeout=pull_config.timeout,
-                                   retries=pull_config.retries, on_progress=on_progress)  # fmt: skip
+                                   retries=pull_config.retries, route=pull_config.export, on_progress=on_progress)  # fmt: skip
 
     previous = None if full or state_file is None else PullState.load(state_file)
     summary = PullSummary(project_id=project_id, server=server, out=out, ledger=ledger_path(out),
@@ -314,7 +323,7 @@ def pull(
 
         def write_ledger(entry: LedgerEntry) -> None:
             nonlocal ledger_count
-            ledger_file.write(json.dumps(entry.to_json_dict(), ensure_ascii=False) + "\n")
+            ledger_file.write(entry.model_dump_json(exclude_none=True) + "\n")
             ledger_count += 1
 
         for task in iter_tasks(raw_path):
@@ -337,7 +346,7 @@ def pull(
                 else:
                     summary.unchanged += 1
             for record in outcome.records:
-                records_file.write(json.dumps(record.to_json_dict(), ensure_ascii=False) + "\n")
+                records_file.write(record.model_dump_json(exclude_none=True) + "\n")
             for entry in outcome.ledger:
                 write_ledger(entry)
             if on_progress and counts.tasks % 100 == 0:
@@ -363,7 +372,7 @@ def pull(
             "time": started.isoformat(),
             "server": server,
             "project": {"id": project_id, "title": config.project.title},
-            "export": {"format": "JSON", "route": "snapshot", "file": download.path.name, "bytes": download.size,
+            "export": {"format": "JSON", "route": pull_config.export, "file": download.path.name, "bytes": download.size,
                        "sha256": download.sha256, "attempts": download.attempts},
             "toolkit": __version__,
             "policy": pull_config.policy,

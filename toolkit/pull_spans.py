@@ -37,23 +37,56 @@ def reanchored(shift: int) -> str:
     return f"re-anchored to value.text ({shift:+d} characters)"
 
 
+@dataclass(slots=True)
+class PulledSpan:
+    """A checked span on its way to a record: light, because a pull makes one per span.
+
+    The record is validated once, whole, when it is built (``AnnotatedArticle``).
+    """
+
+    start: int
+    end: int
+    label: str
+    text: str
+    origin: str | None = None
+    annotation_id: int | None = None
+    annotator: str | None = None
+
+    @property
+    def key(self) -> tuple[int, int, str]:
+        return (self.start, self.end, self.label)
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"start": self.start, "end": self.end, "label": self.label, "text": self.text}
+        if self.origin is not None:
+            data["origin"] = self.origin
+        if self.annotation_id is not None:
+            data["annotation_id"] = self.annotation_id
+        if self.annotator is not None:
+            data["annotator"] = self.annotator
+        return data
+
+    def to_span(self) -> Span:
+        return Span(**self.as_dict())
+
+
 @dataclass(frozen=True)
 class Dropped:
     reason: str
     raw: dict[str, Any]
-    span: Span | None = None  # when the item was a valid span before it was dropped
+    span: PulledSpan | None = None  # when the item was a valid span before it was dropped
 
 
 @dataclass(frozen=True)
 class Repaired:
     reason: str
     raw: dict[str, Any]
-    span: Span
+    span: PulledSpan
 
 
 @dataclass
 class CleanResult:
-    spans: list[Span]
+    spans: list[PulledSpan]
     dropped: list[Dropped]
     repaired: list[Repaired]
     overlapping: int = 0  # spans that overlap another one (whatever the policy did)
@@ -191,9 +224,10 @@ def clean_spans(
                     on_unknown_label(str(label))
                 out.dropped.append(Dropped(UNKNOWN_LABEL, one))
                 continue
-            span = Span(
+            origin = item.get("origin")
+            span = PulledSpan(
                 start=new_start, end=new_end, label=label, text=text[new_start:new_end],
-                origin=item.get("origin"), **provenance,
+                origin=origin if isinstance(origin, str) else None, **provenance,
             )  # fmt: skip
             if span.key in seen:
                 out.dropped.append(Dropped(DUPLICATE, one, span))
@@ -208,9 +242,9 @@ def clean_spans(
     return out
 
 
-def resolve_overlaps(spans: list[Span], policy: str) -> tuple[list[Span], list[Dropped], int]:
+def resolve_overlaps(spans: list[PulledSpan], policy: str) -> tuple[list[PulledSpan], list[Dropped], int]:
     """Apply the overlap policy to spans sorted by start; returns kept, dropped and how many overlapped."""
-    clusters: list[list[Span]] = []
+    clusters: list[list[PulledSpan]] = []
     cluster_end = -1
     for span in spans:
         if clusters and span.start < cluster_end:
@@ -219,7 +253,7 @@ def resolve_overlaps(spans: list[Span], policy: str) -> tuple[list[Span], list[D
         else:
             clusters.append([span])
             cluster_end = span.end
-    kept: list[Span] = []
+    kept: list[PulledSpan] = []
     dropped: list[Dropped] = []
     overlapping = 0
     for cluster in clusters:
@@ -231,7 +265,7 @@ def resolve_overlaps(spans: list[Span], policy: str) -> tuple[list[Span], list[D
             kept.extend(cluster)
         elif policy == "longest":
             # Greedy by length (then earliest): keep a span unless it overlaps one already kept.
-            chosen: list[Span] = []
+            chosen: list[PulledSpan] = []
             for span in sorted(cluster, key=lambda s: (-(s.end - s.start), s.start, s.label)):
                 if any(span.start < other.end and other.start < span.end for other in chosen):
                     dropped.append(Dropped(OVERLAP_LONGER, _raw(span), span))
@@ -243,5 +277,5 @@ def resolve_overlaps(spans: list[Span], policy: str) -> tuple[list[Span], list[D
     return kept, dropped, overlapping
 
 
-def _raw(span: Span) -> dict[str, Any]:
+def _raw(span: PulledSpan) -> dict[str, Any]:
     return {"start": span.start, "end": span.end, "labels": [span.label], "text": span.text}

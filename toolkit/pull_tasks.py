@@ -19,8 +19,8 @@ from typing import Any
 
 from toolkit.config import PullConfig
 from toolkit.errors import InputError
-from toolkit.pull_spans import CleanResult, Dropped, clean_spans, resolve_overlaps
-from toolkit.records import AnnotatedArticle, Annotation, LedgerEntry, Prediction, Span
+from toolkit.pull_spans import CleanResult, Dropped, PulledSpan, clean_spans, resolve_overlaps
+from toolkit.records import AnnotatedArticle, LedgerEntry
 
 POLICIES = ("ground_truth", "latest", "majority", "all")
 
@@ -198,10 +198,11 @@ class TaskProcessor:
             counts.problems.append(f"task {task_id}: no text in the task data; task left out")
             return TaskOutcome([], ledger)
 
-        predictions = _predictions(task)
-        by_prediction_id = {p["id"]: p for p in task.get("predictions") or [] if isinstance(p, dict) and "id" in p}
+        by_prediction_id = _expanded_predictions(task)
+        predictions = _predictions(by_prediction_id, text)
         cleaned: dict[int, CleanResult] = {}
-        records_annotations: list[Annotation] = []
+        # Records are built as plain data and validated once, whole (fast on large pulls).
+        records_annotations: list[dict[str, Any]] = []
         for annotation in submitted:
             counts.annotations += 1
             annotation_id = annotation.get("id")
@@ -223,20 +224,20 @@ class TaskProcessor:
             for repaired in clean.repaired:
                 counts.spans_repaired[repaired.reason] += 1
                 entry("span_repaired", repaired.reason, annotation_id=annotation_id, annotator=annotator,
-                      span=repaired.span, raw=repaired.raw)  # fmt: skip
+                      span=repaired.span.to_span(), raw=repaired.raw)  # fmt: skip
             if not clean.spans:
                 counts.empty_annotations += 1
             records_annotations.append(
-                Annotation(
-                    id=annotation_id,
-                    annotator=annotator,
-                    spans=clean.spans,
-                    created_at=annotation.get("created_at"),
-                    updated_at=annotation.get("updated_at"),
-                    lead_time=annotation.get("lead_time"),
-                    ground_truth=bool(annotation.get("ground_truth")),
-                    model_version=_started_from(annotation, by_prediction_id),
-                )
+                {
+                    "id": annotation_id,
+                    "annotator": annotator,
+                    "spans": [span.as_dict() for span in clean.spans],
+                    "created_at": annotation.get("created_at"),
+                    "updated_at": annotation.get("updated_at"),
+                    "lead_time": annotation.get("lead_time"),
+                    "ground_truth": bool(annotation.get("ground_truth")),
+                    "model_version": _started_from(annotation, by_prediction_id),
+                }
             )
         base = {
             "id": article_id,
@@ -272,7 +273,7 @@ class TaskProcessor:
     def _dropped(self, entry: Callable[..., None], dropped: Dropped, annotation_id: Any, annotator: str, where: str) -> None:
         self.counts.spans_dropped[dropped.reason] += 1
         entry("span_dropped", dropped.reason, annotation_id=annotation_id, annotator=annotator,
-              span=dropped.span, raw=dropped.raw)  # fmt: skip
+              span=dropped.span.to_span() if dropped.span else None, raw=dropped.raw)  # fmt: skip
         self.counts.problems.append(f"{where} span {dropped.raw.get('start')}-{dropped.raw.get('end')} "
                                     f"{dropped.raw.get('labels')}: {dropped.reason}")  # fmt: skip
 
@@ -297,7 +298,7 @@ class TaskProcessor:
                     self._not_chosen(entry, annotation, len(cleaned[annotation["id"]].spans), f"{why} ({chosen['id']})")
             spans = cleaned[chosen["id"]].spans
             self.counts.spans_used += len(spans)
-            return [AnnotatedArticle(**base, spans=spans, chosen=[chosen["id"]])]
+            return [_record(base, spans, [chosen["id"]])]
         # majority and all work on one annotation per annotator: their newest.
         per_annotator: dict[str, dict[str, Any]] = {}
         for annotation in newest_first:
@@ -313,7 +314,7 @@ class TaskProcessor:
             for annotation in sorted(voters, key=lambda a: a["id"]):
                 spans = cleaned[annotation["id"]].spans
                 self.counts.spans_used += len(spans)
-                records.append(AnnotatedArticle(**base, spans=spans, chosen=[annotation["id"]]))
+                records.append(_record(base, spans, [annotation["id"]]))
             return records
         return [self._majority(voters, cleaned, base, entry)]
 
@@ -326,7 +327,7 @@ class TaskProcessor:
         for annotation in voters:
             votes.update(span.key for span in cleaned[annotation["id"]].spans)
         newest_keys = {span.key for span in cleaned[voters[0]["id"]].spans}
-        winners: dict[tuple[int, int, str], Span] = {}
+        winners: dict[tuple[int, int, str], PulledSpan] = {}
         for annotation in voters:  # newest first: a winning span keeps the newest annotation's provenance
             for span in cleaned[annotation["id"]].spans:
                 count = votes[span.key]
@@ -345,8 +346,8 @@ class TaskProcessor:
                     continue
                 reason = dropped_keys.get(span.key) or f"outvoted: {votes[span.key]} of {total} annotators"
                 self.counts.spans_dropped[reason.split(":")[0] if reason.startswith("outvoted") else reason] += 1
-                entry("span_dropped", reason, annotation_id=annotation.get("id"), annotator=annotator, span=span)
-        return AnnotatedArticle(**base, spans=kept, chosen=sorted(a["id"] for a in voters))
+                entry("span_dropped", reason, annotation_id=annotation.get("id"), annotator=annotator, span=span.to_span())
+        return _record(base, kept, sorted(a["id"] for a in voters))
 
 
 def _count_labels(result: Any) -> int:
@@ -358,31 +359,51 @@ def _started_from(annotation: dict[str, Any], predictions: dict[int, dict[str, A
     parent = annotation.get("parent_prediction")
     if isinstance(parent, int) and parent in predictions:
         return predictions[parent].get("model_version") or None
-    # Without a parent (annotations made through the API), the prediction the server
-    # showed with the task, which it records on the annotation.
+    # Without a known parent (annotations made through the API), the prediction the
+    # server showed with the task, which it records on the annotation.
     shown = annotation.get("prediction")
     if isinstance(shown, dict) and shown.get("result"):
         return shown.get("model_version") or None
     return None
 
 
-def _predictions(task: dict[str, Any]) -> list[Prediction]:
-    out = []
-    text = (task.get("data") or {}).get("text") or ""
+def _expanded_predictions(task: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """The task's predictions by id: expanded in a snapshot export, else (the project's direct
+    export gives ids only) the copies the server keeps on each annotation of the prediction
+    it showed."""
+    found: dict[int, dict[str, Any]] = {}
     for prediction in task.get("predictions") or []:
-        if not isinstance(prediction, dict):
-            continue  # an id only: the export did not expand predictions
+        if isinstance(prediction, dict) and isinstance(prediction.get("id"), int):
+            found[prediction["id"]] = prediction
+    for annotation in task.get("annotations") or []:
+        shown = annotation.get("prediction") if isinstance(annotation, dict) else None
+        if isinstance(shown, dict) and isinstance(shown.get("id"), int) and shown.get("result") is not None:
+            found.setdefault(shown["id"], shown)
+    return found
+
+
+def _record(base: dict[str, Any], spans: list[PulledSpan], chosen: list[int]) -> AnnotatedArticle:
+    return AnnotatedArticle.model_validate({**base, "spans": [span.as_dict() for span in spans], "chosen": chosen})
+
+
+def _predictions(predictions: dict[int, dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    out = []
+    for _, prediction in sorted(predictions.items()):
         spans = []
         for item in prediction.get("result") or []:
             value = item.get("value") if isinstance(item, dict) else None
             if not isinstance(value, dict) or item.get("type") != "labels":
                 continue
             start, end, item_labels = value.get("start"), value.get("end"), value.get("labels") or []
-            if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text) and len(item_labels) == 1:
+            if type(start) is int and type(end) is int and 0 <= start < end <= len(text) and len(item_labels) == 1 \
+                    and isinstance(item_labels[0], str) and item_labels[0]:  # fmt: skip
+                span = {"start": start, "end": end, "label": item_labels[0], "text": text[start:end]}
                 score = item.get("score")
-                spans.append(Span(start=start, end=end, label=item_labels[0], text=text[start:end],
-                                  score=score if isinstance(score, (int, float)) and 0 <= score <= 1 else None))  # fmt: skip
-        score = prediction.get("score")
-        out.append(Prediction(model_version=prediction.get("model_version") or "undefined", spans=spans,
-                              score=score if isinstance(score, (int, float)) else None))  # fmt: skip
+                if isinstance(score, (int, float)) and 0 <= score <= 1:
+                    span["score"] = score
+                spans.append(span)
+        prediction_record: dict[str, Any] = {"model_version": prediction.get("model_version") or "undefined", "spans": spans}
+        if isinstance(prediction.get("score"), (int, float)):
+            prediction_record["score"] = prediction["score"]
+        out.append(prediction_record)
     return out

@@ -192,6 +192,10 @@ def test_every_decision_is_accounted_for(runner, server, client, project, projec
     assert manifest["project"]["id"] == project["id"] and manifest["counts"]["tasks"] == 8
     runner("pull", "--config", str(project_config), "--out", "replayed.jsonl", "--from-raw", summary["raw"])
     assert (tmp_path / "replayed.jsonl").read_text() == (tmp_path / "annotations.jsonl").read_text()
+    # The snapshot route (predictions expanded, snapshot deleted afterwards) gives the same records.
+    runner("pull", "--config", with_pull(project_config, tmp_path, "snapshot", export="snapshot"), "--out", "snap.jsonl")
+    assert read_jsonl(tmp_path / "snap.jsonl") == read_jsonl(tmp_path / "annotations.jsonl")
+    assert list(client.projects.exports.list(id=project["id"])) == []
 
 
 def test_incremental_pull_merges_changes_and_drops_deleted_tasks(runner, client, project, project_config, tmp_path):
