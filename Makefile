@@ -14,7 +14,7 @@ export TOOLKIT_LABEL_STUDIO_VENV ?= $(CURDIR)/.labelstudio/venv
 TEST_LS_HOME ?= .labelstudio/test-server
 TEST_LS_PORT ?= 8081
 
-.PHONY: run test setup labelstudio-up labelstudio-down clean bench-preannotate
+.PHONY: run test setup labelstudio-up labelstudio-down clean bench-preannotate bench-pull
 
 setup: $(VENV)/.installed
 
@@ -64,3 +64,10 @@ BENCH_LS_PORT ?= 8082
 .PHONY: bench-push
 bench-push: setup
 	TOOLKIT_BENCH_LS_PORT=$(BENCH_LS_PORT) $(BIN)/python benchmarks/bench_push.py
+
+# Pull of 2,000 annotated tasks vs the raw export download of the same project, same run
+# (its own server in .labelstudio/bench-server on BENCH_PULL_PORT, stopped afterwards).
+BENCH_PULL_PORT ?= 8082
+BENCH_PULL_TASKS ?= 2000
+bench-pull: setup
+	$(BIN)/python benchmarks/bench_pull.py --tasks $(BENCH_PULL_TASKS) --port $(BENCH_PULL_PORT)

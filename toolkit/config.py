@@ -109,6 +109,42 @@ class ExportConfig(_Strict):
         return splits
 
 
+# --- pull (issue 5) ---------------------------------------------------------------
+class PullConfig(_Strict):
+    policy: Literal["ground_truth", "latest", "majority", "all"] = Field(
+        default="latest",
+        title="Which annotation(s) of a task become the record: ground_truth (else latest), latest, "
+        "majority (span-level vote, ties to the newest) or all (one record per annotator)",
+    )
+    overlaps: Literal["keep", "longest", "drop"] = Field(
+        default="keep",
+        title="Overlapping spans in one answer: keep them (counted), keep the longest, or drop them all",
+    )
+    unknown_labels: Literal["drop", "fail"] = Field(
+        default="drop", title="A span whose label is not in `labels`: drop it (ledger) or stop the pull"
+    )
+    reanchor_window: int = Field(
+        default=40, ge=0, le=10_000,
+        title="Characters either side of a span searched for its value.text when the offsets do not match",
+    )
+    state_dir: Path = Field(
+        default=Path(".toolkit/pulls"), title="Raw pulls, manifests and the incremental-pull watermark (git-ignored)"
+    )
+    secret_file: Path = Field(
+        default=Path(".toolkit/annotator-secret"),
+        title="Per-install secret for anonymous annotator ids (created on first pull; "
+        "TOOLKIT_ANNOTATOR_SECRET overrides it)",
+    )
+    export: Literal["direct", "snapshot"] = Field(
+        default="direct",
+        title="direct: the project's export endpoint (as fast as Label Studio's own export); snapshot: an export "
+        "snapshot with all predictions expanded, deleted after the download (slower)",
+    )
+    timeout: float = Field(default=1800, gt=0, title="Seconds to wait for the export of a large project")
+    retries: int = Field(default=3, ge=0, le=10, title="Extra attempts when the export download fails")
+    keep_raw: bool = Field(default=True, title="Keep each raw pull, gzip-compressed, with a manifest")
+
+
 class Config(_Strict):
     project: ProjectConfig
     labels: list[str] = Field(min_length=1, title="Entity labels, in the order used for ner_tags")
@@ -117,6 +153,7 @@ class Config(_Strict):
     input: InputConfig = Field(default_factory=InputConfig)
     push: PushConfig = Field(default_factory=PushConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    pull: PullConfig = Field(default_factory=PullConfig)
 
     @field_validator("labels")
     @classmethod

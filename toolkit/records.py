@@ -32,6 +32,10 @@ class Span(_Record):
     score: float | None = Field(default=None, ge=0, le=1)
     # Label Studio's provenance of a human span: prediction | prediction-changed | manual.
     origin: str | None = None
+    # On pulled spans: the annotation the span comes from and its annotator's anonymous id
+    # (the annotation, in ``AnnotatedArticle.annotations``, carries the lead time).
+    annotation_id: int | None = None
+    annotator: str | None = None
 
     @model_validator(mode="after")
     def _start_before_end(self) -> Span:
