@@ -7,7 +7,7 @@ user fixes the whole file in one pass (the style of weasel's ``validate``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -53,6 +53,12 @@ class ExportConfig(_Strict):
     splits: dict[str, float] = Field(
         default_factory=lambda: {"train": 0.8, "validation": 0.1, "test": 0.1},
         title="Split name -> share of articles, assigned by a hash of the article id",
+    )
+    alignment: Literal["strict", "contract", "expand"] = Field(
+        default="strict", title="Doc.char_span alignment mode tried first for each span"
+    )
+    alignment_fallback: Literal["expand", "contract", "none"] = Field(
+        default="expand", title="Doc.char_span mode tried when the first gives no span (counted); none: the span is lost"
     )
 
     @field_validator("splits")
