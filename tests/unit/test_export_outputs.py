@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import datasets
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -123,10 +124,17 @@ def test_docbin_and_conll_come_from_the_same_alignment(tmp_path, source, config,
     result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
     rows = rows_of(result.path)
     names = tag_names(config.labels)
+    # The n-th doc of a split's DocBin shards is the n-th row of the split.
     docs = {}
-    for path in sorted((result.path / "spacy").glob("*.spacy")):
-        for doc in DocBin().from_disk(path).get_docs(pipeline.nlp.vocab):
-            docs[doc.user_data["id"]] = (path.name.split("-")[0], doc)
+    loaded = datasets.load_from_disk(str(result.path))
+    for split in config.export.splits:
+        split_docs = [
+            doc
+            for path in sorted((result.path / "spacy").glob(f"{split}-*.spacy"))
+            for doc in DocBin().from_disk(path).get_docs(pipeline.nlp.vocab)
+        ]
+        assert [doc.text for doc in split_docs] == loaded[split]["text"]
+        docs.update({article_id: (split, doc) for article_id, doc in zip(loaded[split]["id"], split_docs)})
     assert set(docs) == set(rows)
     for article_id, (split, doc) in docs.items():
         assert split == rows[article_id]["split"]
