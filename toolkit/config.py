@@ -93,6 +93,12 @@ class ExportConfig(_Strict):
         default_factory=lambda: {"train": 0.8, "validation": 0.1, "test": 0.1},
         title="Split name -> share of articles, assigned by a hash of the article id",
     )
+    alignment: Literal["strict", "contract", "expand"] = Field(
+        default="strict", title="Doc.char_span alignment mode tried first for each span"
+    )
+    alignment_fallback: Literal["expand", "contract", "none"] = Field(
+        default="expand", title="Doc.char_span mode tried when the first gives no span (counted); none: the span is lost"
+    )
 
     @field_validator("splits")
     @classmethod
