@@ -19,6 +19,7 @@ render the same figures.
 
 from __future__ import annotations
 
+import math
 import statistics
 import warnings
 from collections import Counter, defaultdict
@@ -174,7 +175,9 @@ def load_tokenizer(config: Config) -> tuple[Callable[[str], Doc], str]:
         import spacy
 
         language = config.export.language
-        return spacy.blank(language).tokenizer, f"blank spacy.blank({language!r}) tokenizer (model not loadable: {error})"
+        return spacy.blank(
+            language
+        ).tokenizer, f"blank spacy.blank({language!r}) tokenizer (model not loadable: {error})"
     return pipeline.nlp.tokenizer, f"{pipeline.model.name} {pipeline.model.version} tokenizer"
 
 
@@ -223,7 +226,9 @@ def _score_table(counts: dict[str, Counter[str]], labels: list[str]) -> list[Sco
     return rows
 
 
-def _count(counts: dict[str, Counter[str]], predicted: Iterable[tuple[Any, str]], gold: Iterable[tuple[Any, str]]) -> None:
+def _count(
+    counts: dict[str, Counter[str]], predicted: Iterable[tuple[Any, str]], gold: Iterable[tuple[Any, str]]
+) -> None:
     """Count predicted, gold and matched items; each item is ``(key, label)``."""
     predicted, gold = set(predicted), set(gold)
     for _, label in predicted:
@@ -252,7 +257,7 @@ def strict_entities(tags: list[str], sentence: int) -> list[tuple[tuple[int, int
 def _describe(span: Span | None, text: str) -> str | None:
     if span is None:
         return None
-    return f"{span.start}-{span.end} {span.label} {text[span.start:span.end]!r}"
+    return f"{span.start}-{span.end} {span.label} {text[span.start : span.end]!r}"
 
 
 def classify_edits(predicted: list[Span], human: list[Span]) -> list[tuple[str, Span | None, Span | None]]:
@@ -302,9 +307,14 @@ def progress_section(articles: list[AnnotatedArticle], ledger: list[LedgerEntry]
     annotated = {article.task_id for article in articles}
     if ledger_file is None:
         return Progress(
-            ledger=None, tasks_total=None, annotated=len(annotated), not_annotated=None, only_skipped=None,
-            skipped_annotations=sum(len(tasks) for tasks in skipped.values()), drafts=sum(drafts.values()),
-        )  # fmt: skip
+            ledger=None,
+            tasks_total=None,
+            annotated=len(annotated),
+            not_annotated=None,
+            only_skipped=None,
+            skipped_annotations=sum(len(tasks) for tasks in skipped.values()),
+            drafts=sum(drafts.values()),
+        )
     not_annotated = tasks_by_kind["task_not_annotated"] - annotated
     only_skipped = tasks_by_kind["task_only_skipped"] - annotated
     return Progress(
@@ -345,7 +355,9 @@ def _drafts(articles: list[AnnotatedArticle], ledger: list[LedgerEntry]) -> Coun
     return per_annotator
 
 
-def model_section(articles: list[AnnotatedArticle], config: Config, make_doc: Callable[[str], Doc], examples: int) -> ModelSection:
+def model_section(
+    articles: list[AnnotatedArticle], config: Config, make_doc: Callable[[str], Doc], examples: int
+) -> ModelSection:
     compared = [(article, reference_prediction(article, article.model_version)) for article in articles]
     with_predictions = [(article, prediction) for article, prediction in compared if prediction is not None]
     without = len(compared) - len(with_predictions)
@@ -353,7 +365,8 @@ def model_section(articles: list[AnnotatedArticle], config: Config, make_doc: Ca
         return ModelSection(
             status=NOT_ENOUGH_DATA,
             reason="no annotated task carries a prediction: nothing to measure the model against"
-            if articles else "no annotated task in the input",
+            if articles
+            else "no annotated task in the input",
             tasks_without_predictions=without,
         )
     labels = _labels(config, (s for a, p in with_predictions for s in [*a.spans, *p.spans]))
@@ -372,9 +385,13 @@ def model_section(articles: list[AnnotatedArticle], config: Config, make_doc: Ca
             edits[kind] += 1
             if len(shown[kind]) < examples:
                 shown[kind].append(
-                    EditExample(article_id=article.id, task_id=article.task_id,
-                                before=_describe(before, article.text), after=_describe(after, article.text))
-                )  # fmt: skip
+                    EditExample(
+                        article_id=article.id,
+                        task_id=article.task_id,
+                        before=_describe(before, article.text),
+                        after=_describe(after, article.text),
+                    )
+                )
     return ModelSection(
         status="ok",
         tasks=len(with_predictions),
@@ -401,7 +418,9 @@ def _latest_per_annotator(article: AnnotatedArticle) -> dict[str, Annotation]:
     return latest
 
 
-def agreement_section(articles: list[AnnotatedArticle], config: Config, make_doc: Callable[[str], Doc]) -> AgreementSection:
+def agreement_section(
+    articles: list[AnnotatedArticle], config: Config, make_doc: Callable[[str], Doc]
+) -> AgreementSection:
     shared = [(article, _latest_per_annotator(article)) for article in articles]
     shared = [(article, by_annotator) for article, by_annotator in shared if len(by_annotator) >= 2]
     if not shared:
@@ -489,7 +508,7 @@ def _pooled_kappa(tagged: list[dict[str, list[str]]], project: Callable[[str], s
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         kappa = float(cohen_kappa_score(first, second))
-    return None if kappa != kappa else kappa  # NaN: undefined
+    return None if math.isnan(kappa) else kappa  # NaN: undefined
 
 
 def _alpha(tagged: list[dict[str, list[str]]], annotators: list[str], project: Callable[[str], str]) -> float | None:
@@ -518,10 +537,12 @@ def _alpha(tagged: list[dict[str, list[str]]], annotators: list[str], project: C
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         alpha = float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
-    return None if alpha != alpha else alpha
+    return None if math.isnan(alpha) else alpha
 
 
-def annotator_rows(articles: list[AnnotatedArticle], ledger: list[LedgerEntry], thresholds: Thresholds) -> list[AnnotatorRow]:
+def annotator_rows(
+    articles: list[AnnotatedArticle], ledger: list[LedgerEntry], thresholds: Thresholds
+) -> list[AnnotatorRow]:
     tasks: dict[str, set[int]] = defaultdict(set)
     lead_times: dict[str, list[float]] = defaultdict(list)
     predicted: Counter[str] = Counter()
@@ -536,7 +557,9 @@ def annotator_rows(articles: list[AnnotatedArticle], ledger: list[LedgerEntry], 
             if prediction is None:
                 continue
             predicted[name] += len(prediction.spans)
-            accepted[name] += sum(kind == "accepted unchanged" for kind, _, _ in classify_edits(prediction.spans, annotation.spans))
+            accepted[name] += sum(
+                kind == "accepted unchanged" for kind, _, _ in classify_edits(prediction.spans, annotation.spans)
+            )
     skipped = _skips(articles, ledger)
     drafts = _drafts(articles, ledger)
     rows = []
@@ -545,9 +568,11 @@ def annotator_rows(articles: list[AnnotatedArticle], ledger: list[LedgerEntry], 
         share = accepted[name] / predicted[name] if predicted[name] else None
         flagged = (
             len(tasks[name]) >= thresholds.min_tasks
-            and share is not None and share >= thresholds.accept_share
-            and median is not None and median <= thresholds.fast_lead_time
-        )  # fmt: skip
+            and share is not None
+            and share >= thresholds.accept_share
+            and median is not None
+            and median <= thresholds.fast_lead_time
+        )
         rows.append(
             AnnotatorRow(
                 annotator=name,
@@ -562,7 +587,8 @@ def annotator_rows(articles: list[AnnotatedArticle], ledger: list[LedgerEntry], 
                 flag_reason=(
                     f"accepted {share:.0%} of predictions unchanged (>= {thresholds.accept_share:.0%}) with a median "
                     f"lead time of {median:.1f} s (<= {thresholds.fast_lead_time:g} s) over {len(tasks[name])} tasks"
-                    if flagged else None
+                    if flagged
+                    else None
                 ),
             )
         )
@@ -623,15 +649,22 @@ def build_report(
     )
 
 
-def report(annotations: Path, *, config: Config, make_doc: Callable[[str], Doc] | None = None, tokenizer: str | None = None) -> Report:
+def report(
+    annotations: Path, *, config: Config, make_doc: Callable[[str], Doc] | None = None, tokenizer: str | None = None
+) -> Report:
     """Read a pull's output (and its ledger, when there is one) and build the report."""
     articles = list(read_records(annotations, AnnotatedArticle))
     ledger_file = ledger_path(annotations)
     ledger = list(read_records(ledger_file, LedgerEntry)) if ledger_file.is_file() else []
     return build_report(
-        articles, config=config, ledger=ledger, ledger_file=ledger_file if ledger_file.is_file() else None,
-        make_doc=make_doc, tokenizer=tokenizer, source=str(annotations),
-    )  # fmt: skip
+        articles,
+        config=config,
+        ledger=ledger,
+        ledger_file=ledger_file if ledger_file.is_file() else None,
+        make_doc=make_doc,
+        tokenizer=tokenizer,
+        source=str(annotations),
+    )
 
 
 # ---------------------------------------------------------------- markdown
@@ -652,7 +685,9 @@ def report_markdown(report: Report) -> str:
     total = "unknown (no pull ledger)" if p.tasks_total is None else f"{p.tasks_total:,}"
     lines += [
         f"- Tasks: {total}; annotated {p.annotated:,}"
-        + (f", not annotated {p.not_annotated:,}, only skipped {p.only_skipped:,}" if p.tasks_total is not None else ""),
+        + (
+            f", not annotated {p.not_annotated:,}, only skipped {p.only_skipped:,}" if p.tasks_total is not None else ""
+        ),
         f"- Skipped annotations: {p.skipped_annotations:,}; drafts: {p.drafts:,}",
         "",
         "### Model against human",
@@ -663,9 +698,11 @@ def report_markdown(report: Report) -> str:
         lines += [f"{NOT_ENOUGH_DATA.capitalize()}: {m.reason}.", ""]
     else:
         lines += [
-            f"Pre-annotations ({', '.join(m.model_versions)}) against the final human spans of {m.tasks:,} tasks "
-            f"({m.tasks_without_predictions:,} without predictions). Strict: seqeval, mode=strict, scheme=IOB2 on "
-            f"{report.tokenizer} tokens. Exact: identical character offsets and label.",
+            (
+                f"Pre-annotations ({', '.join(m.model_versions)}) against the final human spans of {m.tasks:,} tasks "
+                f"({m.tasks_without_predictions:,} without predictions). Strict: seqeval, mode=strict, scheme=IOB2 on "
+                f"{report.tokenizer} tokens. Exact: identical character offsets and label."
+            ),
             "",
             "| label | strict P | strict R | strict F1 | exact P | exact R | exact F1 | human spans |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -699,7 +736,10 @@ def report_markdown(report: Report) -> str:
     if not report.annotators:
         lines += [f"{NOT_ENOUGH_DATA.capitalize()}: no annotator in the input.", ""]
     else:
-        lines += ["| annotator | tasks | median lead time (s) | accepted unchanged | flag |", "| --- | --- | --- | --- | --- |"]
+        lines += [
+            "| annotator | tasks | median lead time (s) | accepted unchanged | flag |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         lines += [
             f"| {row.annotator} | {row.tasks} | {_number(row.median_lead_time, 1)} | {_percent(row.accepted_share)} | "
             f"{'fast, accepts nearly all' if row.flagged else ''} |"

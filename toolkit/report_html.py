@@ -38,7 +38,9 @@ def _png(figure: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _bars(title: str, categories: list[str], series: dict[str, list[float]], ylabel: str, *, counts: bool = True) -> str:
+def _bars(
+    title: str, categories: list[str], series: dict[str, list[float]], ylabel: str, *, counts: bool = True
+) -> str:
     """A grouped bar chart as a data URI; counts get whole-number ticks, scores a [min(0, ...), 1] axis."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
@@ -85,11 +87,21 @@ def _scores(rows: list[Scores]) -> str:
     return _table(
         ["label", "precision", "recall", "F1", "matched", "predicted", "human"],
         [
-            ([r.label, _number(r.precision), _number(r.recall), _number(r.f1), str(r.true_positives), str(r.predicted),
-              str(r.gold)], "overall" if r.label == OVERALL else "")
+            (
+                [
+                    r.label,
+                    _number(r.precision),
+                    _number(r.recall),
+                    _number(r.f1),
+                    str(r.true_positives),
+                    str(r.predicted),
+                    str(r.gold),
+                ],
+                "overall" if r.label == OVERALL else "",
+            )
             for r in rows
         ],
-    )  # fmt: skip
+    )
 
 
 def _not_enough(reason: str | None) -> str:
@@ -106,10 +118,20 @@ def render_html(report: Report) -> str:
         "<h2>Progress</h2>",
         _table(
             ["tasks", "annotated", "not annotated", "only skipped", "skipped annotations", "drafts"],
-            [([unknown if p.tasks_total is None else str(p.tasks_total), str(p.annotated),
-               unknown if p.not_annotated is None else str(p.not_annotated),
-               unknown if p.only_skipped is None else str(p.only_skipped), str(p.skipped_annotations), str(p.drafts)], "")],
-        ),  # fmt: skip
+            [
+                (
+                    [
+                        unknown if p.tasks_total is None else str(p.tasks_total),
+                        str(p.annotated),
+                        unknown if p.not_annotated is None else str(p.not_annotated),
+                        unknown if p.only_skipped is None else str(p.only_skipped),
+                        str(p.skipped_annotations),
+                        str(p.drafts),
+                    ],
+                    "",
+                )
+            ],
+        ),
     ]
     if p.tasks_total is None:
         parts.append('<p class="note">No pull ledger was found: tasks nobody annotated are unknown.</p>')
@@ -125,10 +147,14 @@ def render_html(report: Report) -> str:
         parts.append(_not_enough(m.reason))
     else:
         parts += [
-            f"<p>Pre-annotations of {escape(', '.join(m.model_versions))} against the final human spans of "
-            f"{m.tasks} tasks ({m.tasks_without_predictions} annotated tasks without predictions left out).</p>",
-            f"<h3>Entity level, seqeval strict mode, IOB2 scheme</h3><p>Tokens: {escape(report.tokenizer or '')}, "
-            "spans aligned with Doc.char_span (expand mode).</p>",
+            (
+                f"<p>Pre-annotations of {escape(', '.join(m.model_versions))} against the final human spans of "
+                f"{m.tasks} tasks ({m.tasks_without_predictions} annotated tasks without predictions left out).</p>"
+            ),
+            (
+                f"<h3>Entity level, seqeval strict mode, IOB2 scheme</h3><p>Tokens: {escape(report.tokenizer or '')}, "
+                "spans aligned with Doc.char_span (expand mode).</p>"
+            ),
             _scores(m.strict_iob2),
             "<h3>Exact span match (same start, end and label)</h3>",
             _scores(m.exact_span),
@@ -136,10 +162,21 @@ def render_html(report: Report) -> str:
             f'<img alt="edit types" src="{_bars("Edit types", list(m.edits), {"spans": list(m.edits.values())}, "spans")}">',
             _table(
                 ["edit", "count", "examples"],
-                [([kind, str(count), " | ".join(f"{e.before or '-'} -> {e.after or '-'} (task {e.task_id})"
-                                               for e in m.examples.get(kind, []))], "")
-                 for kind, count in m.edits.items()],
-            ),  # fmt: skip
+                [
+                    (
+                        [
+                            kind,
+                            str(count),
+                            " | ".join(
+                                f"{e.before or '-'} -> {e.after or '-'} (task {e.task_id})"
+                                for e in m.examples.get(kind, [])
+                            ),
+                        ],
+                        "",
+                    )
+                    for kind, count in m.edits.items()
+                ],
+            ),
         ]
     a = report.agreement
     parts.append("<h2>Agreement</h2>")
@@ -157,14 +194,28 @@ def render_html(report: Report) -> str:
             "Cohen's kappa": [row.cohen_kappa or 0.0 for row in a.per_label],
             "Krippendorff's alpha": [row.krippendorff_alpha or 0.0 for row in a.per_label],
         }
-        parts.append(f'<img alt="agreement per label" src="{_bars("Agreement per label (n/a shown as 0)", labels, series, "", counts=False)}">')
+        parts.append(
+            f'<img alt="agreement per label" src="{_bars("Agreement per label (n/a shown as 0)", labels, series, "", counts=False)}">'
+        )
         parts.append(
             _table(
                 ["label", "tasks", "pairs", "span F1", "Cohen's kappa", "Krippendorff's alpha", "note"],
-                [([r.label, str(r.tasks), str(r.pairs), _number(r.span_f1), _number(r.cohen_kappa),
-                   _number(r.krippendorff_alpha), r.reason or ""], "overall" if r.label == OVERALL else "")
-                 for r in a.per_label],
-            )  # fmt: skip
+                [
+                    (
+                        [
+                            r.label,
+                            str(r.tasks),
+                            str(r.pairs),
+                            _number(r.span_f1),
+                            _number(r.cohen_kappa),
+                            _number(r.krippendorff_alpha),
+                            r.reason or "",
+                        ],
+                        "overall" if r.label == OVERALL else "",
+                    )
+                    for r in a.per_label
+                ],
+            )
         )
     parts.append("<h2>Per annotator</h2>")
     if not report.annotators:
@@ -173,13 +224,35 @@ def render_html(report: Report) -> str:
         t = report.thresholds
         parts.append(
             _table(
-                ["annotator", "tasks", "skipped", "drafts", "median lead time (s)", "predicted spans", "accepted unchanged", "share", "flag"],
-                [([r.annotator, str(r.tasks), str(r.skipped), str(r.drafts), _number(r.median_lead_time, 1),
-                   str(r.predicted_spans), str(r.accepted_unchanged),
-                   "n/a" if r.accepted_share is None else f"{r.accepted_share:.0%}", r.flag_reason or ""],
-                  "flagged" if r.flagged else "")
-                 for r in report.annotators],
-            )  # fmt: skip
+                [
+                    "annotator",
+                    "tasks",
+                    "skipped",
+                    "drafts",
+                    "median lead time (s)",
+                    "predicted spans",
+                    "accepted unchanged",
+                    "share",
+                    "flag",
+                ],
+                [
+                    (
+                        [
+                            r.annotator,
+                            str(r.tasks),
+                            str(r.skipped),
+                            str(r.drafts),
+                            _number(r.median_lead_time, 1),
+                            str(r.predicted_spans),
+                            str(r.accepted_unchanged),
+                            "n/a" if r.accepted_share is None else f"{r.accepted_share:.0%}",
+                            r.flag_reason or "",
+                        ],
+                        "flagged" if r.flagged else "",
+                    )
+                    for r in report.annotators
+                ],
+            )
         )
         parts.append(
             f"<p>Flagged: accepts at least {t.accept_share:.0%} of predicted spans unchanged with a median lead time "

@@ -15,12 +15,19 @@ if TYPE_CHECKING:
 
 @app.command("report")
 def report_cli(
-    # fmt: off
-    annotations: Annotated[Path, typer.Argument(help="Annotated articles written by `toolkit pull` (JSONL); its .ledger.jsonl is read too.", dir_okay=False)],
+    annotations: Annotated[
+        Path,
+        typer.Argument(
+            help="Annotated articles written by `toolkit pull` (JSONL); its .ledger.jsonl is read too.", dir_okay=False
+        ),
+    ],
     config_path: ConfigOpt = DEFAULT_CONFIG,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (for scripts) instead of tables.")] = False,
-    html: Annotated[Path | None, typer.Option("--html", help="Also write an HTML page with plots to this file.", dir_okay=False)] = None,
-    # fmt: on
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON (for scripts) instead of tables.")
+    ] = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write an HTML page with plots to this file.", dir_okay=False)
+    ] = None,
 ) -> None:
     """What the humans corrected, and how much they agree: progress, model against human, agreement, annotators."""
     from toolkit.errors import InputError
@@ -99,10 +106,15 @@ def _scores_table(title: str, rows: list[Scores]) -> Table:
         table.add_column(column, justify="right")
     for row in rows:
         table.add_row(
-            row.label, _number(row.precision), _number(row.recall), _number(row.f1),
-            str(row.true_positives), str(row.predicted), str(row.gold),
+            row.label,
+            _number(row.precision),
+            _number(row.recall),
+            _number(row.f1),
+            str(row.true_positives),
+            str(row.predicted),
+            str(row.gold),
             style="bold" if row.label == "overall" else None,
-        )  # fmt: skip
+        )
     return table
 
 
@@ -117,8 +129,10 @@ def _print_model(report: Report) -> None:
         f" ({m.tasks_without_predictions:,} annotated tasks without predictions left out)."
     )
     console.print(_scores_table("entity level, seqeval strict mode, IOB2 scheme", m.strict_iob2))
-    console.print(f"  Tokens: {report.tokenizer}; spans aligned with Doc.char_span (expand mode)."
-                  + (f" {m.tokens_lost:,} spans overlap another and are not in the token tags." if m.tokens_lost else ""))  # fmt: skip
+    console.print(
+        f"  Tokens: {report.tokenizer}; spans aligned with Doc.char_span (expand mode)."
+        + (f" {m.tokens_lost:,} spans overlap another and are not in the token tags." if m.tokens_lost else "")
+    )
     console.print(_scores_table("exact span match (same start, end and label)", m.exact_span))
     edits = Table(title="edits: predicted span -> human span", show_header=True, header_style="bold")
     edits.add_column("edit")
@@ -151,9 +165,15 @@ def _print_agreement(report: Report) -> None:
     table.add_column("note")
     for row in a.per_label:
         table.add_row(
-            row.label, str(row.tasks), str(row.pairs), _number(row.span_f1), _number(row.cohen_kappa),
-            _number(row.krippendorff_alpha), row.reason or "", style="bold" if row.label == "overall" else None,
-        )  # fmt: skip
+            row.label,
+            str(row.tasks),
+            str(row.pairs),
+            _number(row.span_f1),
+            _number(row.cohen_kappa),
+            _number(row.krippendorff_alpha),
+            row.reason or "",
+            style="bold" if row.label == "overall" else None,
+        )
     console.print(table)
 
 
@@ -170,10 +190,15 @@ def _print_annotators(report: Report) -> None:
     table.add_column("flag")
     for row in report.annotators:
         table.add_row(
-            row.annotator, f"{row.tasks:,}", _number(row.median_lead_time, 1), f"{row.predicted_spans:,}",
-            f"{row.accepted_unchanged:,}", _percent(row.accepted_share), "FAST ACCEPT" if row.flagged else "",
+            row.annotator,
+            f"{row.tasks:,}",
+            _number(row.median_lead_time, 1),
+            f"{row.predicted_spans:,}",
+            f"{row.accepted_unchanged:,}",
+            _percent(row.accepted_share),
+            "FAST ACCEPT" if row.flagged else "",
             style="yellow" if row.flagged else None,
-        )  # fmt: skip
+        )
     console.print(table)
     console.print(
         f"  Flagged: accepts >= {t.accept_share:.0%} of predicted spans unchanged with a median lead time <= "
