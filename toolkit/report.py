@@ -186,6 +186,7 @@ def token_tags(doc: Doc, spans: Iterable[Span]) -> tuple[list[str], int]:
 
     Spans are aligned with ``Doc.char_span(alignment_mode="expand")`` (a span ending
     inside a token covers that token); a span overlapping an earlier one is counted.
+    Whitespace tokens are left out, as in the exported dataset.
     """
     tags = ["O"] * len(doc)
     lost = 0
@@ -197,7 +198,14 @@ def token_tags(doc: Doc, spans: Iterable[Span]) -> tuple[list[str], int]:
         tags[aligned.start] = f"B-{span.label}"
         for i in range(aligned.start + 1, aligned.end):
             tags[i] = f"I-{span.label}"
-    return [tag for token, tag in zip(doc, tags) if not token.is_space], lost
+    return [tags[i] for i in _words(doc)], lost
+
+
+def _words(doc: Doc) -> list[int]:
+    """Indices of the non-whitespace tokens (read as an array: no Token object per token)."""
+    from spacy.attrs import IS_SPACE
+
+    return [i for i, space in enumerate(doc.to_array(IS_SPACE).tolist()) if not space]
 
 
 # ---------------------------------------------------------------- scores
@@ -244,11 +252,17 @@ def _new_counts() -> dict[str, Counter[str]]:
 
 
 def strict_entities(tags: list[str], sentence: int) -> list[tuple[tuple[int, int, int], str]]:
-    """The entities seqeval finds in strict IOB2 mode, as ``((sentence, start, end), label)``."""
+    """The entities seqeval finds in strict IOB2 mode, as ``((sentence, start, end), label)``.
+
+    Runs of ``O`` are shortened to one ``O`` before seqeval sees them (most tokens are
+    ``O``, and seqeval builds an object per token); in strict IOB2 an entity depends on
+    its neighbours only, so the entities are the same, mapped back to token positions.
+    """
     from seqeval.scheme import IOB2, Entities
 
-    found = Entities([tags], IOB2).entities[0]
-    return [((sentence, entity.start, entity.end), entity.tag) for entity in found]
+    kept = [i for i, tag in enumerate(tags) if tag != "O" or i == 0 or tags[i - 1] != "O"]
+    found = Entities([[tags[i] for i in kept]], IOB2).entities[0]
+    return [((sentence, kept[e.start], kept[e.end - 1] + 1), e.tag) for e in found]
 
 
 # ---------------------------------------------------------------- edits
@@ -268,23 +282,33 @@ def classify_edits(predicted: list[Span], human: list[Span]) -> list[tuple[str, 
     another label (relabelled: the label changed, the boundary too). A predicted span
     left unpaired was deleted, a human span left unpaired was added.
     """
-    free_predicted, free_human = list(predicted), list(human)
     edits: list[tuple[str, Span | None, Span | None]] = []
+    free_human: dict[int, Span] = dict(enumerate(human))
+    by_key: dict[tuple[int, int, str], list[int]] = defaultdict(list)
+    for number, h in free_human.items():
+        by_key[h.key].append(number)
+    free_predicted = []
+    for p in predicted:  # the common case first, in one pass: accepted unchanged
+        if by_key.get(p.key):
+            edits.append(("accepted unchanged", p, free_human.pop(by_key[p.key].pop(0))))
+        else:
+            free_predicted.append(p)
     stages = [
-        ("accepted unchanged", lambda p, h: p.key == h.key),
         ("relabelled", lambda p, h: (p.start, p.end) == (h.start, h.end)),
         ("boundary fixed", lambda p, h: p.label == h.label and p.start < h.end and h.start < p.end),
         ("relabelled", lambda p, h: p.start < h.end and h.start < p.end),
     ]
     for kind, matches in stages:
-        for p in list(free_predicted):
-            h = next((h for h in free_human if matches(p, h)), None)
-            if h is not None:
-                edits.append((kind, p, h))
-                free_predicted.remove(p)
-                free_human.remove(h)
+        left = []
+        for p in free_predicted:
+            number = next((n for n, h in free_human.items() if matches(p, h)), None)
+            if number is None:
+                left.append(p)
+            else:
+                edits.append((kind, p, free_human.pop(number)))
+        free_predicted = left
     edits.extend(("deleted", p, None) for p in free_predicted)
-    edits.extend(("added", None, h) for h in free_human)
+    edits.extend(("added", None, h) for h in free_human.values())
     return edits
 
 
@@ -453,14 +477,15 @@ def agreement_section(
                 keys_b = {s.key for s in b if label in (OVERALL, s.label)}
                 span_counts[label][0] += 2 * len(keys_a & keys_b)
                 span_counts[label][1] += len(keys_a) + len(keys_b)
+    tags = _TagCodes(labels)
+    units = _AgreementUnits(tags, tagged)
     rows = []
     for label in [*labels, OVERALL]:
         if label != OVERALL and not label_tasks[label]:
             continue
-        project = (lambda tag: tag) if label == OVERALL else (lambda tag, label=label: tag if tag[2:] == label else "O")
         matched, total = span_counts[label]
-        kappa = _pooled_kappa(tagged, project)
-        alpha = _alpha(tagged, annotators, project)
+        kappa = units.kappa(label)
+        alpha = units.alpha(label)
         reasons = []
         if not total:
             reasons.append("span F1: no span on either side")
@@ -482,62 +507,94 @@ def agreement_section(
         tasks=len(shared),
         annotators=len(annotators),
         pairs=pairs,
-        tokens=sum(len(next(iter(task.values()))) for task in tagged),
+        tokens=units.tokens,
         per_label=rows,
     )
 
 
-def _pooled_kappa(tagged: list[dict[str, list[str]]], project: Callable[[str], str]) -> float | None:
-    """Cohen's kappa over the token tags of every annotator pair of every task, pooled.
+class _TagCodes:
+    """IOB2 tags as integer codes, and per label a projection that maps other labels' tags to O."""
 
-    The first of a pair (by annotator id) is rater A. None when chance agreement is 1
-    (both raters use a single tag), where kappa is undefined.
+    def __init__(self, labels: list[str]) -> None:
+        import numpy as np
+
+        self.names = ["O"] + [f"{prefix}-{label}" for label in labels for prefix in ("B", "I")]
+        self.code = {name: number for number, name in enumerate(self.names)}
+        self.projection = {OVERALL: np.arange(len(self.names))}
+        for label in labels:
+            self.projection[label] = np.array([n if name[2:] == label else 0 for n, name in enumerate(self.names)])
+
+    def encode(self, tags: list[str]) -> Any:
+        import numpy as np
+
+        return np.fromiter((self.code[tag] for tag in tags), dtype=np.int64, count=len(tags))
+
+
+class _AgreementUnits:
+    """The token tags of the tasks several annotators submitted, for kappa and alpha.
+
+    Tokens are the units; each annotator of a task gives one tag per token.
     """
-    first, second = [], []
-    for task in tagged:
-        for a, b in combinations(sorted(task), 2):
-            first.extend(project(tag) for tag in task[a])
-            second.extend(project(tag) for tag in task[b])
-    if not first:
-        return None
-    observed = Counter(first) | Counter(second)
-    if len(observed) < 2:
-        return None
-    from sklearn.metrics import cohen_kappa_score
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        kappa = float(cohen_kappa_score(first, second))
-    return None if math.isnan(kappa) else kappa  # NaN: undefined
+    def __init__(self, tags: _TagCodes, tagged: list[dict[str, list[str]]]) -> None:
+        import numpy as np
 
+        self.tags = tags
+        size = len(tags.names)
+        self.tokens = sum(len(next(iter(task.values()))) for task in tagged)
+        # Cohen's kappa: every annotator pair of every task, the first by annotator id as rater A.
+        first, second = [], []
+        # Krippendorff's alpha: per token, how many annotators gave each tag.
+        self.counts = np.zeros((self.tokens, size), dtype=np.int64)
+        offset = 0
+        for task in tagged:
+            codes = {name: tags.encode(values) for name, values in task.items()}
+            length = len(next(iter(task.values())))
+            for values in codes.values():
+                self.counts[np.arange(offset, offset + length), values] += 1
+            for a, b in combinations(sorted(codes), 2):
+                first.append(codes[a])
+                second.append(codes[b])
+            offset += length
+        self.first = np.concatenate(first) if first else np.zeros(0, dtype=np.int64)
+        self.second = np.concatenate(second) if second else np.zeros(0, dtype=np.int64)
 
-def _alpha(tagged: list[dict[str, list[str]]], annotators: list[str], project: Callable[[str], str]) -> float | None:
-    """Krippendorff's alpha (nominal) with tokens as units and annotators as coders.
+    def kappa(self, label: str) -> float | None:
+        """Cohen's kappa, (p_o - p_e) / (1 - p_e), of the pooled pairs; None when p_e is 1."""
+        import numpy as np
 
-    Annotators who did not annotate a task are missing values for its tokens. None when
-    all values are one tag (alpha is undefined).
-    """
-    import numpy as np
+        if not len(self.first):
+            return None
+        size = len(self.tags.names)
+        projection = self.tags.projection[label]
+        a, b = projection[self.first], projection[self.second]
+        confusion = np.bincount(a * size + b, minlength=size * size).reshape(size, size)
+        total = confusion.sum()
+        observed = np.trace(confusion) / total
+        expected = float(confusion.sum(axis=1) @ confusion.sum(axis=0)) / total**2
+        if expected >= 1.0:
+            return None
+        return float((observed - expected) / (1 - expected))
 
-    codes: dict[str, int] = {}
-    columns = []
-    for task in tagged:
-        length = len(next(iter(task.values())))
-        for position in range(length):
-            column = []
-            for name in annotators:
-                tags = task.get(name)
-                column.append(np.nan if tags is None else codes.setdefault(project(tags[position]), len(codes)))
-            columns.append(column)
-    if len(codes) < 2 or not columns:
-        return None
-    import krippendorff
+    def alpha(self, label: str) -> float | None:
+        """Krippendorff's alpha, nominal, from the value counts; None when only one tag occurs."""
+        import numpy as np
 
-    data = np.array(columns, dtype=float).T
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        alpha = float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
-    return None if math.isnan(alpha) else alpha
+        projection = self.tags.projection[label]
+        size = len(self.tags.names)
+        # Sum the columns of the tags that project onto the same tag.
+        merge = np.zeros((size, size), dtype=np.int64)
+        merge[np.arange(size), projection] = 1
+        counts = self.counts @ merge
+        counts = counts[:, counts.sum(axis=0) > 0]
+        if counts.shape[1] < 2:
+            return None
+        import krippendorff
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            alpha = float(krippendorff.alpha(value_counts=counts, level_of_measurement="nominal"))
+        return None if math.isnan(alpha) else alpha
 
 
 def annotator_rows(
@@ -629,10 +686,18 @@ def build_report(
     if make_doc is None:
         lazy = make_doc = LazyTokenizer(config)
     used: list[bool] = []
+    # Tasks with several annotators are tokenized for both sections: keep those docs only.
+    reused = {a.text for a in articles if len({annotation.annotator for annotation in a.annotations}) >= 2}
+    docs: dict[str, Doc] = {}
 
     def counted(text: str) -> Doc:
         used.append(True)
-        return make_doc(text)
+        if text in docs:
+            return docs[text]
+        doc = make_doc(text)
+        if text in reused:
+            docs[text] = doc
+        return doc
 
     model = model_section(articles, config, counted, settings.examples)
     agreement = agreement_section(articles, config, counted)

@@ -458,3 +458,30 @@ def test_cli_broken_ledger_names_the_ledger_line(pulled):
     result = invoke("report", str(pulled), "--json")
     assert result.exit_code == 1
     assert f"{ledger_path(pulled)}:2: not a LedgerEntry record" in result.output
+
+
+def test_strict_entities_are_seqevals_own():
+    import random
+
+    from seqeval.scheme import IOB2, Entities
+
+    from toolkit.report import strict_entities
+
+    rng = random.Random(7)
+    for _ in range(500):
+        tags = [rng.choice(["O", "O", "O", "B-A", "I-A", "B-B", "I-B"]) for _ in range(rng.randint(0, 25))]
+        assert strict_entities(tags, 3) == [((3, e.start, e.end), e.tag) for e in Entities([tags], IOB2).entities[0]]
+
+
+def test_kappa_matches_scikit_learn(overlapping, config):
+    from sklearn.metrics import cohen_kappa_score
+
+    rows = by_label(build(overlapping, config).agreement.per_label)
+    first, second = [], []
+    for item in overlapping:
+        tags = {a.annotator: token_tags(MAKE_DOC(item.text), a.spans)[0] for a in item.annotations}
+        for a, b in [("x", "y"), ("x", "z"), ("y", "z")]:
+            if a in tags and b in tags:
+                first += tags[a]
+                second += tags[b]
+    assert rows["overall"].cohen_kappa == pytest.approx(cohen_kappa_score(first, second))
