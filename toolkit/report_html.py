@@ -24,6 +24,7 @@ body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px;
 table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
+th { text-align: left; }
 tr.overall td { font-weight: bold; }
 tr.flagged td { background: #fff3cd; }
 td.text { text-align: left; }
@@ -115,6 +116,9 @@ def render_html(report: Report) -> str:
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Annotation report: {escape(report.source)}</title><style>{STYLE}</style></head><body>",
         f"<h1>Annotation report</h1><p>Source: <code>{escape(report.source)}</code></p>",
+        f"<p>Tokens: {escape(report.tokenizer)}; spans aligned with Doc.char_span (expand mode).</p>"
+        if report.tokenizer
+        else "",
         "<h2>Progress</h2>",
         _table(
             ["tasks", "annotated", "not annotated", "only skipped", "skipped annotations", "drafts"],
@@ -151,10 +155,7 @@ def render_html(report: Report) -> str:
                 f"<p>Pre-annotations of {escape(', '.join(m.model_versions))} against the final human spans of "
                 f"{m.tasks} tasks ({m.tasks_without_predictions} annotated tasks without predictions left out).</p>"
             ),
-            (
-                f"<h3>Entity level, seqeval strict mode, IOB2 scheme</h3><p>Tokens: {escape(report.tokenizer or '')}, "
-                "spans aligned with Doc.char_span (expand mode).</p>"
-            ),
+            "<h3>Entity level, seqeval strict mode, IOB2 scheme</h3>",
             _scores(m.strict_iob2),
             "<h3>Exact span match (same start, end and label)</h3>",
             _scores(m.exact_span),

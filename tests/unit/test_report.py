@@ -485,3 +485,16 @@ def test_kappa_matches_scikit_learn(overlapping, config):
                 first += tags[a]
                 second += tags[b]
     assert rows["overall"].cohen_kappa == pytest.approx(cohen_kappa_score(first, second))
+
+
+def test_help_lists_report_and_stays_light():
+    import subprocess
+    import sys
+
+    result = invoke("--help")
+    assert result.exit_code == 0 and "report" in result.output
+    # `toolkit --help` must not import the report's heavy libraries.
+    code = "import sys; from toolkit.cli import app; print(sorted(m for m in ('spacy', 'seqeval', 'matplotlib', 'krippendorff', 'toolkit.report') if m in sys.modules))"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+    )

@@ -73,6 +73,8 @@ def print_report(report: Report) -> None:
 def _print_progress(report: Report) -> None:
     p = report.progress
     console.print(f"Report on {report.source}", style="bold")
+    if report.tokenizer:
+        console.print(f"  Tokens: {report.tokenizer}; spans aligned with Doc.char_span (expand mode).")
     console.rule("Progress")
     if p.tasks_total is None:
         console.print(f"  No pull ledger next to {report.source}: tasks nobody annotated or only skipped are unknown.")
@@ -129,20 +131,18 @@ def _print_model(report: Report) -> None:
         f" ({m.tasks_without_predictions:,} annotated tasks without predictions left out)."
     )
     console.print(_scores_table("entity level, seqeval strict mode, IOB2 scheme", m.strict_iob2))
-    console.print(
-        f"  Tokens: {report.tokenizer}; spans aligned with Doc.char_span (expand mode)."
-        + (f" {m.tokens_lost:,} spans overlap another and are not in the token tags." if m.tokens_lost else "")
-    )
+    if m.tokens_lost:
+        console.print(f"  {m.tokens_lost:,} spans overlap another and are not in the token tags.", style="yellow")
     console.print(_scores_table("exact span match (same start, end and label)", m.exact_span))
     edits = Table(title="edits: predicted span -> human span", show_header=True, header_style="bold")
     edits.add_column("edit")
     edits.add_column("count", justify="right")
-    edits.add_column("example")
+    edits.add_column("examples")
     for kind, count in m.edits.items():
-        example = (m.examples.get(kind) or [None])[0]
-        shown = ""
-        if example is not None:
-            shown = f"{example.before or '-'} -> {example.after or '-'} (task {example.task_id})"
+        shown = "\n".join(
+            f"{example.before or '-'} -> {example.after or '-'} (task {example.task_id})"
+            for example in m.examples.get(kind, [])
+        )
         edits.add_row(kind, f"{count:,}", shown)
     console.print(edits)
 
