@@ -78,7 +78,9 @@ def _align(cell: str) -> str:
 def _table(header: list[str], rows: list[tuple[list[str], str]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join(
-        f'<tr class="{css}">' + "".join(f"<td{_align(cell)}>{escape(cell)}</td>" for cell in cells) + "</tr>"
+        f'<tr class="{css}">'
+        + "".join(f"<td{_align(cell)}>{escape(cell).replace(chr(10), '<br>')}</td>" for cell in cells)
+        + "</tr>"
         for cells, css in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -168,7 +170,7 @@ def render_html(report: Report) -> str:
                         [
                             kind,
                             str(count),
-                            " | ".join(
+                            "\n".join(
                                 f"{e.before or '-'} -> {e.after or '-'} (task {e.task_id})"
                                 for e in m.examples.get(kind, [])
                             ),
