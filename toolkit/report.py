@@ -124,6 +124,9 @@ class Progress(_Model):
     only_skipped: int | None
     skipped_annotations: int
     drafts: int
+    # From the ledger: human spans pull left out, by reason, and spans it kept after a fix.
+    spans_dropped: dict[str, int] = {}
+    spans_repaired: int = 0
 
 
 class Thresholds(_Model):
@@ -349,6 +352,8 @@ def progress_section(articles: list[AnnotatedArticle], ledger: list[LedgerEntry]
         only_skipped=len(only_skipped),
         skipped_annotations=sum(len(tasks) for tasks in skipped.values()),
         drafts=sum(drafts.values()),
+        spans_dropped=dict(Counter(e.reason for e in ledger if e.kind == "span_dropped").most_common()),
+        spans_repaired=sum(1 for e in ledger if e.kind == "span_repaired"),
     )
 
 

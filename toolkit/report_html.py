@@ -141,6 +141,13 @@ def render_html(report: Report) -> str:
     ]
     if p.tasks_total is None:
         parts.append('<p class="note">No pull ledger was found: tasks nobody annotated are unknown.</p>')
+    if p.spans_dropped or p.spans_repaired:
+        dropped = ", ".join(f"{reason} {count}" for reason, count in p.spans_dropped.items())
+        parts.append(
+            f'<p class="note">Pull left out {sum(p.spans_dropped.values())} human spans'
+            + (f" ({escape(dropped)})" if dropped else "")
+            + f" and kept {p.spans_repaired} after a fix (see the pull ledger).</p>"
+        )
     counts = report.label_counts
     used = [label for label, c in counts.items() if c["human"] or c["predicted"]]
     if used:

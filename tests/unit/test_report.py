@@ -328,6 +328,10 @@ def test_progress_counts_tasks_skips_and_drafts_once(config, tmp_path):
         {"kind": "annotation_draft", "reason": "draft", "task_id": 1, "annotator": "z"},
         {"kind": "annotation_draft", "reason": "draft", "task_id": 3, "annotator": "z"},
         {"kind": "annotation_not_chosen", "reason": "older", "task_id": 2, "annotator": "x"},
+        {"kind": "span_dropped", "reason": "label not in the config", "task_id": 2, "annotator": "y"},
+        {"kind": "span_dropped", "reason": "label not in the config", "task_id": 1, "annotator": "x"},
+        {"kind": "span_dropped", "reason": "offsets outside the text", "task_id": 1, "annotator": "x"},
+        {"kind": "span_repaired", "reason": "re-anchored", "task_id": 1, "annotator": "x"},
     ]
     source = tmp_path / "annotations.jsonl"
     source.write_text("".join(a.model_dump_json() + "\n" for a in articles))
@@ -337,6 +341,11 @@ def test_progress_counts_tasks_skips_and_drafts_once(config, tmp_path):
     assert p.ledger == str(ledger_path(source))
     assert (p.tasks_total, p.annotated, p.not_annotated, p.only_skipped) == (4, 2, 1, 1)
     assert (p.skipped_annotations, p.drafts) == (2, 2)
+    assert p.spans_dropped == {"label not in the config": 2, "offsets outside the text": 1}
+    assert p.spans_repaired == 1
+    shown = invoke("report", str(source))
+    assert shown.exit_code == 0, shown.output
+    assert "Pull left out 3 human spans (label not in the config 2, offsets outside the text 1)" in shown.output
     rows = {row.annotator: (row.tasks, row.skipped, row.drafts) for row in result.annotators}
     assert rows == {"x": (2, 0, 0), "y": (1, 1, 0), "z": (0, 1, 2)}
 

@@ -91,6 +91,14 @@ def _print_progress(report: Report) -> None:
         f"{p.drafts:,}",
     )
     console.print(table)
+    if p.spans_dropped or p.spans_repaired:
+        dropped = ", ".join(f"{reason} {count:,}" for reason, count in p.spans_dropped.items())
+        console.print(
+            f"  Pull left out {sum(p.spans_dropped.values()):,} human spans"
+            + (f" ({dropped})" if dropped else "")
+            + f" and kept {p.spans_repaired:,} after a fix (see {p.ledger}).",
+            style="yellow",
+        )
     if report.annotators:
         per = Table(title="per annotator", show_header=True, header_style="bold")
         per.add_column("annotator")
