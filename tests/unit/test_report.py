@@ -507,3 +507,12 @@ def test_help_lists_report_and_stays_light():
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
     )
+
+
+def test_cli_unwritable_html_fails_before_printing(pulled, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = invoke("report", str(pulled), "--json", "--html", str(blocker / "report.html"))
+    assert result.exit_code == 1
+    assert "report.html: cannot write" in result.output
+    assert '"progress"' not in result.output  # no JSON printed before the failure

@@ -37,15 +37,17 @@ def report_cli(
     if not annotations.is_file():
         raise InputError(f"{annotations}: file not found", hint="write it with `toolkit pull --out FILE.jsonl`")
     result = report(annotations, config=config)
+    if html is not None:
+        from toolkit.report_html import write_html
+
+        # Before printing: a page that cannot be written fails the command with nothing on stdout.
+        write_html(result, html)
     if as_json:
         # Plain stdout, no rich wrapping: scripts parse it.
         typer.echo(json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False))
     else:
         print_report(result)
     if html is not None:
-        from toolkit.report_html import write_html
-
-        write_html(result, html)
         (err_console if as_json else console).print(f"Wrote the HTML report to {html}")
 
 
