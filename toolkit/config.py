@@ -151,6 +151,19 @@ class PullConfig(_Strict):
     keep_raw: bool = Field(default=True, title="Keep each raw pull, gzip-compressed, with a manifest")
 
 
+class ReportConfig(_Strict):
+    # An annotator is flagged when all three hold: they may be accepting the model's
+    # spans without reading the article.
+    accept_share: float = Field(
+        default=0.95, ge=0, le=1, title="Flag annotators who accept at least this share of predicted spans unchanged"
+    )
+    fast_lead_time: float = Field(
+        default=10.0, ge=0, title="... with a median lead time per task of at most this many seconds"
+    )
+    min_tasks: int = Field(default=5, ge=1, title="... over at least this many tasks")
+    examples: int = Field(default=3, ge=0, le=100, title="Examples shown per edit type")
+
+
 class Config(_Strict):
     project: ProjectConfig
     labels: list[str] = Field(min_length=1, title="Entity labels, in the order used for ner_tags")
@@ -160,6 +173,7 @@ class Config(_Strict):
     push: PushConfig = Field(default_factory=PushConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     pull: PullConfig = Field(default_factory=PullConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
 
     @field_validator("labels")
     @classmethod
