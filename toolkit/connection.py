@@ -174,6 +174,26 @@ def post_json(client: LabelStudio, path: str, body: bytes) -> Any:
     return response.json() if response.content else None
 
 
+def get_json(client: LabelStudio, path: str, params: dict[str, Any], *, missing_ok: bool = False) -> Any:
+    """GET a JSON answer as plain Python objects (reads keep the SDK's retries).
+
+    For listings of thousands of tasks: the SDK's typed models cost more time to build
+    than the request takes. With ``missing_ok`` a 404 answers None.
+    """
+    from label_studio_sdk.core.api_error import ApiError
+
+    response = client._client_wrapper.httpx_client.request(path, method="GET", params=params)
+    if missing_ok and response.status_code == 404:
+        return None
+    if response.status_code >= 400:
+        try:
+            detail: Any = response.json()
+        except ValueError:
+            detail = response.text
+        raise ApiError(status_code=response.status_code, headers=dict(response.headers), body=detail)
+    return response.json()
+
+
 def may_have_landed(error: BaseException) -> bool:
     """Whether a failed write may still have been carried out by the server.
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from toolkit.config import Config
-from toolkit.connection import NO_RETRY, ServerSettings, call, connect, may_have_landed, post_json
+from toolkit.connection import NO_RETRY, ServerSettings, call, connect, get_json, may_have_landed, post_json
 from toolkit.errors import InputError, ProjectError, ServerError
 from toolkit.labeling import config_labels, labeling_config, prediction_payload, task_payload
 from toolkit.records import PredictedArticle
@@ -261,26 +261,36 @@ def _write_once_then_check(send: Callable[[], Any], landed: Callable[[], Any | N
 def read_state(client: LabelStudio, settings: ServerSettings, project_id: int) -> ProjectState:
     """The project's tasks by article id, and the prediction sets of each task."""
     state = ProjectState()
-    pager = call(
-        settings, "list the project's tasks", client.tasks.list,
-        project=project_id, fields="task_only", page_size=TASK_PAGE_SIZE,
-    )  # fmt: skip
-    for task in pager:
-        state.task_count += 1
-        state.prediction_count += task.total_predictions or 0
-        data = task.data or {}
-        article_id = data.get("article_id")
-        if article_id is None:
-            continue  # a task imported by other means: not ours to count
-        state.tasks.setdefault(str(article_id), []).append(task.id)
-        state.texts[task.id] = data.get("text", "")
-        if (task.total_annotations or 0) + (task.cancelled_annotations or 0) or task.drafts:
-            state.annotated.add(task.id)
+    page = 1
+    while True:
+        params = {
+            "project": project_id, "fields": "task_only", "page": page, "page_size": TASK_PAGE_SIZE,
+            # Only these fields: the server's full task rows cost it ~4x the time.
+            "include": "id,data,total_predictions,total_annotations,cancelled_annotations,drafts",
+        }  # fmt: skip
+        # The pages end with a 404 ("Invalid page") when the last one was full.
+        answer = call(settings, "list the project's tasks", get_json, client, "api/tasks/", params, missing_ok=True)
+        tasks = (answer or {}).get("tasks") or []
+        for task in tasks:
+            state.task_count += 1
+            state.prediction_count += task.get("total_predictions") or 0
+            data = task.get("data") or {}
+            article_id = data.get("article_id")
+            if article_id is None:
+                continue  # a task imported by other means: not ours to count
+            state.tasks.setdefault(str(article_id), []).append(task["id"])
+            state.texts[task["id"]] = data.get("text", "")
+            if (task.get("total_annotations") or 0) + (task.get("cancelled_annotations") or 0) or task.get("drafts"):
+                state.annotated.add(task["id"])
+        if len(tasks) < TASK_PAGE_SIZE or state.task_count >= (answer or {}).get("total", 0):
+            break
+        page += 1
     if state.prediction_count:
         # The task list does not say which model versions a task's predictions are.
-        for prediction in call(settings, "list the project's predictions", client.predictions.list, project=project_id):
-            versions = state.predictions.setdefault(prediction.task, {})
-            versions.setdefault(prediction.model_version or "undefined", []).append(prediction.id)
+        predictions = call(settings, "list the project's predictions", get_json, client, "api/predictions/", {"project": project_id})
+        for prediction in predictions:
+            versions = state.predictions.setdefault(prediction["task"], {})
+            versions.setdefault(prediction.get("model_version") or "undefined", []).append(prediction["id"])
     return state
 
 
