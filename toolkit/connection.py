@@ -81,6 +81,12 @@ def describe_api_error(error: Exception, settings: ServerSettings, action: str) 
             )
         if status == 403:
             return ServerError(f"{where} forbids this user to {action} (403)", status=status)
+        body_text = str(error.body)
+        if status == 500 and "cannot access body after reading" in body_text:
+            # Label Studio's answer to a body over its DATA_UPLOAD_MAX_MEMORY_SIZE: Django
+            # refuses to read it and the import view fails on the half-read request.
+            # Nothing was imported; report it as what it is.
+            status = 413
         if status == 413:
             return ServerError(f"{where} rejected a request as too large while trying to {action} (413)",
                                hint="lower push.max_request_mb (or push.batch_size) in the config", status=status)

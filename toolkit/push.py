@@ -487,7 +487,18 @@ def _import_tasks(client, settings, config, project_id, plan: PushPlan, result: 
         pending = batch
 
         def send() -> Any:
-            return call(settings, "import tasks", post_json, client, f"api/projects/{project_id}/import", _body(pending))
+            body = _body(pending)
+            try:
+                return call(settings, "import tasks", post_json, client, f"api/projects/{project_id}/import", body)
+            except ServerError as error:
+                if error.status != 413:
+                    raise
+                raise ServerError(
+                    f"{error.message}: {len(pending):,} tasks, {len(body) / 1e6:.1f} MB",
+                    hint=f"set push.max_request_mb below {len(body) / 1e6:.1f} (the server's limit is its "
+                    "DATA_UPLOAD_MAX_MEMORY_SIZE), or lower push.batch_size",
+                    status=413,
+                ) from None
 
         def landed() -> int | None:
             # Only the tasks of this batch that are not on the server are sent again.
