@@ -455,19 +455,19 @@ def push(
         result.duplicates_removed += removed_tasks + removed_sets
         _import_tasks(client, settings, config, project.id, plan, result, on_progress, encoded_tasks)
         _import_predictions(client, settings, config, project.id, plan, result, on_progress)
-        if plan.model_version is not None and plan.current_model_version != plan.model_version:
-            # The labeling stream shows only predictions of the project's model_version.
-            call(settings, "set the project's model version", client.projects.update,
-                 id=project.id, model_version=plan.model_version, request_options=NO_RETRY)  # fmt: skip
-            result.model_version_set = True
         expected_tasks = state.task_count - removed_tasks + result.tasks_created
         expected_predictions = (
             state.prediction_count - removed_predictions
             + sum(len(versions) for versions in plan.new_tasks) + result.predictions_created
         )  # fmt: skip
-        result.duplicates_removed += _tidy_after(
-            client, settings, config, project.id, groups, expected_tasks, expected_predictions
-        )
+        removed, now = _tidy_after(client, settings, config, project.id, groups, expected_tasks, expected_predictions)
+        result.duplicates_removed += removed
+        # The labeling stream shows only predictions of the project's model_version. (The
+        # server sets an empty one to the first imported prediction's version itself.)
+        if plan.model_version is not None and (getattr(now, "model_version", None) or None) != plan.model_version:
+            call(settings, "set the project's model version", client.projects.update,
+                 id=project.id, model_version=plan.model_version, request_options=NO_RETRY)  # fmt: skip
+        result.model_version_set = plan.model_version is not None and plan.current_model_version != plan.model_version
     except ServerError as error:
         raise ServerError(
             f"{error.message}; so far this push imported {result.tasks_created:,} of {len(plan.new_tasks):,} new tasks "
@@ -558,19 +558,19 @@ def _remove_duplicates(client, settings, plan: PushPlan, state: ProjectState) ->
     return counts
 
 
-def _tidy_after(client, settings, config, project_id, groups, expected_tasks: int, expected_predictions: int) -> int:
+def _tidy_after(client, settings, config, project_id, groups, expected_tasks: int, expected_predictions: int) -> tuple[int, Any]:
     """Compare the project's counters with what this push accounts for; on a surplus, remove duplicates.
 
     An import from a push killed a moment before this one began may have been
     committed after this push read the project: its tasks were then imported twice.
-    Returns the number of copies (tasks and prediction sets) removed.
+    Returns the number of copies (tasks and prediction sets) removed, and the project as read.
     """
     project = call(settings, "read the project", client.projects.get, id=project_id)
     tasks_now, predictions_now = project.task_number, project.total_predictions_number
     if tasks_now is not None and predictions_now is not None:
         if tasks_now <= expected_tasks and predictions_now <= expected_predictions:
-            return 0
+            return 0, project
     state = read_state(client, settings, project_id)
     plan = plan_push(groups, state, PushPlan(project_title=config.project.title, project_id=project_id))
     removed_tasks, removed_sets, _ = _remove_duplicates(client, settings, plan, state)
-    return removed_tasks + removed_sets
+    return removed_tasks + removed_sets, project
