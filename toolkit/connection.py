@@ -81,6 +81,12 @@ def describe_api_error(error: Exception, settings: ServerSettings, action: str) 
             )
         if status == 403:
             return ServerError(f"{where} forbids this user to {action} (403)", status=status)
+        body_text = str(error.body)
+        if status == 500 and "cannot access body after reading" in body_text:
+            # Label Studio's answer to a body over its DATA_UPLOAD_MAX_MEMORY_SIZE: Django
+            # refuses to read it and the import view fails on the half-read request.
+            # Nothing was imported; report it as what it is.
+            status = 413
         if status == 413:
             return ServerError(f"{where} rejected a request as too large while trying to {action} (413)",
                                hint="lower push.max_request_mb (or push.batch_size) in the config", status=status)
@@ -172,6 +178,26 @@ def post_json(client: LabelStudio, path: str, body: bytes) -> Any:
             detail = response.text
         raise ApiError(status_code=response.status_code, headers=dict(response.headers), body=detail)
     return response.json() if response.content else None
+
+
+def get_json(client: LabelStudio, path: str, params: dict[str, Any], *, missing_ok: bool = False) -> Any:
+    """GET a JSON answer as plain Python objects (reads keep the SDK's retries).
+
+    For listings of thousands of tasks: the SDK's typed models cost more time to build
+    than the request takes. With ``missing_ok`` a 404 answers None.
+    """
+    from label_studio_sdk.core.api_error import ApiError
+
+    response = client._client_wrapper.httpx_client.request(path, method="GET", params=params)
+    if missing_ok and response.status_code == 404:
+        return None
+    if response.status_code >= 400:
+        try:
+            detail: Any = response.json()
+        except ValueError:
+            detail = response.text
+        raise ApiError(status_code=response.status_code, headers=dict(response.headers), body=detail)
+    return response.json()
 
 
 def may_have_landed(error: BaseException) -> bool:

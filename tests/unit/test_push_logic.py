@@ -176,3 +176,15 @@ def test_a_request_over_the_server_limit_says_which_setting_to_lower():
     assert "rejected a request as too large" in error.message and "push.max_request_mb" in error.hint
     assert not may_have_landed(error)
     assert may_have_landed(ServerError("x", status=503)) and may_have_landed(ServerError("timeout"))
+
+
+def test_label_studios_answer_to_a_body_over_its_limit_is_reported_as_too_large():
+    """Seen with DATA_UPLOAD_MAX_MEMORY_SIZE=100000 and a 0.8 MB import: a 500 with this detail."""
+    from label_studio_sdk.core.api_error import ApiError
+
+    from toolkit.connection import describe_api_error, may_have_landed
+
+    body = {"status_code": 500, "detail": "You cannot access body after reading from request's data stream"}
+    error = describe_api_error(ApiError(status_code=500, headers={}, body=body), _settings(), "import tasks")
+    assert error.status == 413 and "too large" in error.message
+    assert not may_have_landed(error)  # nothing was imported: no check-and-resend round
