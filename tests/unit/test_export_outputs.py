@@ -13,7 +13,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tests.unit.test_export_logic import GPE, PERSON, TEXT, annotated, rows_of, write_jsonl
+from tests.unit.test_export_logic import GPE, PERSON, annotated, rows_of, write_jsonl
 from toolkit.cli import app
 from toolkit.errors import OutputError
 from toolkit.export import KILL_HOOK_ENV, export, latest_version, tag_names
