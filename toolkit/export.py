@@ -758,11 +758,10 @@ def _check_root(root: Path) -> None:
     if root.exists() and not root.is_dir():
         raise OutputError(f"{root}: exists and is not a folder")
     if root.is_dir():
-        foreign = [
-            p.name
-            for p in root.iterdir()
-            if not (p.name == LATEST or p.name.startswith(TEMP_PREFIX) or VERSION_PATTERN.match(p.name))
-        ]
+        names = [p.name for p in root.iterdir()]
+        if LATEST in names or any(VERSION_PATTERN.match(name) for name in names):
+            return  # an export root; other files next to the versions (e.g. a report page) are left alone
+        foreign = [name for name in names if not name.startswith(TEMP_PREFIX)]
         if foreign:
             raise OutputError(
                 f"{root}: exists and is not an export folder (it holds {', '.join(sorted(foreign)[:3])})",

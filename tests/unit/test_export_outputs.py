@@ -74,6 +74,15 @@ def test_a_folder_that_is_not_an_export_root_is_refused(tmp_path, source, config
     assert (tmp_path / "d" / "precious.txt").exists()
 
 
+def test_files_next_to_the_versions_are_left_alone(tmp_path, source, config, pipeline):
+    # `make run` writes the report page into the export root after the export.
+    out = tmp_path / "out"
+    export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
+    (out / "report.html").write_text("<html></html>")
+    assert export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc).version == "v2"
+    assert (out / "report.html").read_text() == "<html></html>"
+
+
 @pytest.mark.parametrize("point", ["after-save", "before-manifest", "before-rename"])
 def test_a_kill_half_way_leaves_the_previous_version_and_nothing_that_looks_complete(tmp_path, source, point):
     out = tmp_path / "out"
