@@ -795,14 +795,15 @@ def export(
     model: dict[str, str] | None = None,
     predictions: Path | None = None,
     max_loss: int | None = None,
-    extra_sections: list[tuple[str, str]] | None = None,
+    extra_sections: list[tuple[str, str] | str] | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ExportResult:
     """Write a new version of the dataset under the export root ``out`` and point ``LATEST`` at it.
 
     ``model`` names the tokenizer's pipeline (``{"name": ..., "version": ...}``) for the
-    manifest and card. ``extra_sections`` are ``(title, markdown)`` sections appended to
-    the dataset card. Raises InputError when more than ``max_loss`` spans are lost.
+    manifest and card. ``extra_sections`` are ``(title, markdown)`` sections, or markdown
+    with its own ``##`` heading (e.g. the report's ``report_markdown``), appended to the
+    dataset card. Raises InputError when more than ``max_loss`` spans are lost.
     """
     from toolkit.card import dataset_card
 
