@@ -14,7 +14,7 @@ export TOOLKIT_LABEL_STUDIO_VENV ?= $(CURDIR)/.labelstudio/venv
 TEST_LS_HOME ?= .labelstudio/test-server
 TEST_LS_PORT ?= 8081
 
-.PHONY: run test setup labelstudio-up labelstudio-down clean bench-preannotate bench-pull
+.PHONY: run test setup labelstudio-up labelstudio-down clean bench-preannotate bench-pull bench-export
 
 setup: $(VENV)/.installed
 
@@ -72,3 +72,8 @@ BENCH_PULL_PORT ?= 8082
 BENCH_PULL_TASKS ?= 2000
 bench-pull: setup
 	$(BIN)/python benchmarks/bench_pull.py --tasks $(BENCH_PULL_TASKS) --port $(BENCH_PULL_PORT)
+
+# Export memory (peak RSS 100,000 vs 10,000 articles), throughput, and label-studio-sdk's
+# CoNLL-2003 converter on the same input; figures go into BENCHMARKS.md by hand.
+bench-export: setup
+	$(BIN)/python benchmarks/bench_export.py

@@ -183,13 +183,23 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
 
 
 def dataset_card(
-    *, config: Config, stats: ExportStats, manifest: dict[str, Any], extra_sections: list[tuple[str, str]] = ()
+    *,
+    config: Config,
+    stats: ExportStats,
+    manifest: dict[str, Any],
+    extra_sections: list[tuple[str, str] | str] = (),  # type: ignore[assignment]
 ) -> str:
-    """The README.md text: YAML metadata, then prose sections, then ``extra_sections``."""
+    """The README.md text: YAML metadata, then prose sections, then ``extra_sections``.
+
+    An extra section is ``(title, markdown)``, or markdown that brings its own ``##``
+    heading (e.g. ``toolkit.report.report_markdown(...)``), appended as it is.
+    """
     from huggingface_hub import DatasetCard
 
     data = card_data(config, stats)
-    body = "\n\n".join(f"## {title}\n\n{text.strip()}" for title, text in [*_prose(config, stats, manifest), *extra_sections])
+    parts = [f"## {title}\n\n{text.strip()}" for title, text in _prose(config, stats, manifest)]
+    parts += [item.strip() if isinstance(item, str) else f"## {item[0]}\n\n{item[1].strip()}" for item in extra_sections]
+    body = "\n\n".join(parts)
     content = f"---\n{data.to_yaml()}\n---\n\n# {config.export.name}\n\n{body}\n"
     # DatasetCard parses the YAML back: a card it cannot read fails here, not on the Hub.
     return str(DatasetCard(content))

@@ -758,11 +758,10 @@ def _check_root(root: Path) -> None:
     if root.exists() and not root.is_dir():
         raise OutputError(f"{root}: exists and is not a folder")
     if root.is_dir():
-        foreign = [
-            p.name
-            for p in root.iterdir()
-            if not (p.name == LATEST or p.name.startswith(TEMP_PREFIX) or VERSION_PATTERN.match(p.name))
-        ]
+        names = [p.name for p in root.iterdir()]
+        if LATEST in names or any(VERSION_PATTERN.match(name) for name in names):
+            return  # an export root; other files next to the versions (e.g. a report page) are left alone
+        foreign = [name for name in names if not name.startswith(TEMP_PREFIX)]
         if foreign:
             raise OutputError(
                 f"{root}: exists and is not an export folder (it holds {', '.join(sorted(foreign)[:3])})",
@@ -796,14 +795,15 @@ def export(
     model: dict[str, str] | None = None,
     predictions: Path | None = None,
     max_loss: int | None = None,
-    extra_sections: list[tuple[str, str]] | None = None,
+    extra_sections: list[tuple[str, str] | str] | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ExportResult:
     """Write a new version of the dataset under the export root ``out`` and point ``LATEST`` at it.
 
     ``model`` names the tokenizer's pipeline (``{"name": ..., "version": ...}``) for the
-    manifest and card. ``extra_sections`` are ``(title, markdown)`` sections appended to
-    the dataset card. Raises InputError when more than ``max_loss`` spans are lost.
+    manifest and card. ``extra_sections`` are ``(title, markdown)`` sections, or markdown
+    with its own ``##`` heading (e.g. the report's ``report_markdown``), appended to the
+    dataset card. Raises InputError when more than ``max_loss`` spans are lost.
     """
     from toolkit.card import dataset_card
 
@@ -835,15 +835,13 @@ def export(
                 f"{len(stats.lost):,} spans lost in the alignment, more than --max-loss {max_loss}; nothing written\n{shown}{more}",
                 hint="fix the spans in Label Studio, or allow more with --max-loss",
             )
-        # An empty split needs one explicit (empty) shard, or load_from_disk fails on it.
-        dataset.save_to_disk(str(work), num_shards={name: 1 for name in dataset} if any(len(s) == 0 for s in dataset.values()) else None)
+        arrow_files = _save_to_disk(dataset, work)
+        del dataset
         _kill_hook("after-save")
         (work / "data").mkdir()
-        for name, split in dataset.items():
-            if len(split) == 0:
-                continue  # load_dataset("parquet") fails on an empty file: the card lists only splits with rows
-            split.to_parquet(str(work / "data" / f"{name}-00000-of-00001.parquet"))
-        del dataset
+        for name, files in arrow_files.items():
+            if files:  # load_dataset("parquet") fails on an empty file: the card lists only splits with rows
+                _arrow_to_parquet(files, work / "data" / f"{name}-00000-of-00001.parquet")
         shutil.rmtree(work / ".cache", ignore_errors=True)
         with (work / LOSS_REPORT).open("w", encoding="utf-8") as handle:
             for lost in stats.lost:
@@ -864,6 +862,63 @@ def export(
         raise
     manifest["version"] = target.name
     return ExportResult(version=target.name, path=target, root=out, stats=stats, manifest=manifest)
+
+
+def _save_to_disk(dataset: DatasetDict, folder: Path) -> dict[str, list[Path]]:
+    """``DatasetDict.save_to_disk``'s layout, with the Arrow files moved from the build cache.
+
+    ``save_to_disk`` reads every row back through a memory map to write a copy, and the
+    pages it touches count as the process's memory: the peak grew with the corpus. The
+    files ``from_generator`` wrote are already the Arrow files ``load_from_disk`` reads,
+    so they are moved, and the two JSON files are written as ``save_to_disk`` writes them.
+    Returns the Arrow files of each split (none for an empty split).
+    """
+    from datasets.utils.py_utils import asdict  # the one save_to_disk uses (it serializes features)
+
+    written: dict[str, list[Path]] = {}
+    for name, split in dataset.items():
+        target = folder / name
+        sources = [Path(entry["filename"]) for entry in split.cache_files]
+        if not sources or len(split) == 0:
+            # An empty split is in memory; it needs one explicit (empty) shard for load_from_disk.
+            split.save_to_disk(str(target), num_shards=1)
+            written[name] = []
+            continue
+        target.mkdir()
+        files = [target / f"data-{i:05d}-of-{len(sources):05d}.arrow" for i in range(len(sources))]
+        for source, file in zip(sources, files):
+            source.rename(file)
+        state = {key: split.__dict__[key] for key in ("_fingerprint", "_format_columns", "_format_kwargs", "_format_type", "_output_all_columns")}
+        state["_split"] = name
+        state["_data_files"] = [{"filename": file.name} for file in files]
+        (target / "state.json").write_text(json.dumps(state, indent=2, sort_keys=True), encoding="utf-8")
+        info = asdict(split.info)
+        (target / "dataset_info.json").write_text(json.dumps({key: info[key] for key in sorted(info)}, indent=2), encoding="utf-8")
+        written[name] = files
+    (folder / "dataset_dict.json").write_text(json.dumps({"splits": list(dataset)}), encoding="utf-8")
+    return written
+
+
+def _arrow_to_parquet(files: list[Path], target: Path) -> None:
+    """Copy Arrow stream files to one parquet file, batch by batch, read without a memory map.
+
+    The schema keeps datasets' ``huggingface`` metadata, so the ClassLabel names survive.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for file in files:
+            with pa.OSFile(str(file)) as source:
+                reader = pa.ipc.open_stream(source)
+                if writer is None:
+                    writer = pq.ParquetWriter(str(target), reader.schema)
+                for batch in reader:
+                    writer.write_batch(batch)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def _publish(work: Path, out: Path) -> Path:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tests.unit.test_export_logic import GPE, PERSON, TEXT, annotated, rows_of, write_jsonl
+from tests.unit.test_export_logic import GPE, PERSON, annotated, rows_of, write_jsonl
 from toolkit.cli import app
 from toolkit.errors import OutputError
 from toolkit.export import KILL_HOOK_ENV, export, latest_version, tag_names
@@ -74,6 +74,15 @@ def test_a_folder_that_is_not_an_export_root_is_refused(tmp_path, source, config
     assert (tmp_path / "d" / "precious.txt").exists()
 
 
+def test_files_next_to_the_versions_are_left_alone(tmp_path, source, config, pipeline):
+    # `make run` writes the report page into the export root after the export.
+    out = tmp_path / "out"
+    export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
+    (out / "report.html").write_text("<html></html>")
+    assert export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc).version == "v2"
+    assert (out / "report.html").read_text() == "<html></html>"
+
+
 @pytest.mark.parametrize("point", ["after-save", "before-manifest", "before-rename"])
 def test_a_kill_half_way_leaves_the_previous_version_and_nothing_that_looks_complete(tmp_path, source, point):
     out = tmp_path / "out"
@@ -95,7 +104,7 @@ def test_a_kill_half_way_leaves_the_previous_version_and_nothing_that_looks_comp
 def test_card_yaml_parses_and_has_the_hub_metadata(tmp_path, source, config, pipeline):
     from huggingface_hub import DatasetCard
 
-    sections = [("Model versus human: details", "From the report module.")]
+    sections = [("Model versus human: details", "From the report module."), "## Annotation report\n\n- Tasks: 13\n"]
     result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc, extra_sections=sections,
                     model={"name": "en_core_web_sm", "version": "3.8.0"})
     text = (result.path / "README.md").read_text()
@@ -115,7 +124,7 @@ def test_card_yaml_parses_and_has_the_hub_metadata(tmp_path, source, config, pip
         assert heading in card.text
     assert "**1 spans are lost**" in card.text and "inside the token 'Merkel'" in card.text
     assert "| en_core_web_sm 3.8.0 |" in card.text.replace("tokenizer pipeline ", "")
-    assert card.text.rstrip().endswith("## Model versus human: details\n\nFrom the report module.")
+    assert card.text.rstrip().endswith("## Model versus human: details\n\nFrom the report module.\n\n## Annotation report\n\n- Tasks: 13")
 
 
 def test_docbin_and_conll_come_from_the_same_alignment(tmp_path, source, config, pipeline):
