@@ -30,7 +30,7 @@ run: setup
 	$(TOOLKIT) push $(BUILD)/predictions.jsonl --config $(CONFIG)
 	$(TOOLKIT) pull --config $(CONFIG) --out $(BUILD)/annotations.jsonl
 	$(TOOLKIT) export $(BUILD)/annotations.jsonl --config $(CONFIG) --out exports/news-ner
-	$(TOOLKIT) report $(BUILD)/annotations.jsonl --config $(CONFIG) --html exports/news-ner/report.html
+	$(TOOLKIT) report $(BUILD)/annotations.jsonl --config $(CONFIG)
 	$(TOOLKIT) labelstudio status
 
 # The test server has its own data folder and port, so tests never touch the

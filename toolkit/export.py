@@ -18,6 +18,7 @@ looks like a version. Inside a version::
     loss_report.jsonl                every span the tags could not carry
     spacy/{split}-NNNNN.spacy        DocBin shards (``spacy train`` takes the folder)
     conll/{split}.conll              CoNLL-2003 style text
+    report.html                      the annotation report of the same pull (plots)
 
 Rows are built by ``Dataset.from_generator`` one split at a time straight from the
 pulled file, so memory does not grow with the corpus. Spans are aligned to the tokens of
@@ -55,6 +56,8 @@ if TYPE_CHECKING:
     from spacy.tokens import Span as SpacySpan
 
 LATEST = "LATEST"
+# The annotation report (toolkit report) of the same pull, as a page with plots.
+REPORT_PAGE = "report.html"
 TEMP_PREFIX = ".tmp-"
 MANIFEST = "manifest.json"
 LOSS_REPORT = "loss_report.jsonl"
@@ -796,6 +799,7 @@ def export(
     predictions: Path | None = None,
     max_loss: int | None = None,
     extra_sections: list[tuple[str, str] | str] | None = None,
+    with_report: bool = True,
     on_progress: ProgressCallback | None = None,
 ) -> ExportResult:
     """Write a new version of the dataset under the export root ``out`` and point ``LATEST`` at it.
@@ -847,8 +851,11 @@ def export(
             for lost in stats.lost:
                 handle.write(json.dumps(lost.to_json_dict(), ensure_ascii=False) + "\n")
         manifest = _manifest(annotations, predictions, config, stats, plan, model)
+        sections = list(extra_sections or [])
+        if with_report:
+            sections.append(_write_report(annotations, config=config, make_doc=make_doc, folder=work))
         (work / "README.md").write_text(
-            dataset_card(config=config, stats=stats, manifest=manifest, extra_sections=extra_sections or []),
+            dataset_card(config=config, stats=stats, manifest=manifest, extra_sections=sections),
             encoding="utf-8",
         )
         _kill_hook("before-manifest")
@@ -862,6 +869,20 @@ def export(
         raise
     manifest["version"] = target.name
     return ExportResult(version=target.name, path=target, root=out, stats=stats, manifest=manifest)
+
+
+def _write_report(annotations: Path, *, config: Config, make_doc: Any, folder: Path) -> str:
+    """Write the annotation report's page into the version folder; return its markdown for the card.
+
+    It is built inside the export so the page, the card and the dataset come from the same
+    pull and are published (or lost) together.
+    """
+    from toolkit.report import report, report_markdown
+    from toolkit.report_html import write_html
+
+    result = report(annotations, config=config, make_doc=make_doc, tokenizer="the export's tokenizer")
+    write_html(result, folder / REPORT_PAGE)
+    return report_markdown(result)
 
 
 def _save_to_disk(dataset: DatasetDict, folder: Path) -> dict[str, list[Path]]:

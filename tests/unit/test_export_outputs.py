@@ -47,7 +47,7 @@ def test_each_export_is_a_new_version_and_latest_points_at_it(tmp_path, source, 
     assert latest_version(out) == out / "v2"
     assert sorted(p.name for p in out.iterdir()) == ["LATEST", "v1", "v2"]
     assert sorted(p.name for p in (out / "v2").iterdir()) == sorted(
-        ["README.md", "manifest.json", "loss_report.jsonl", "dataset_dict.json", "data", "spacy", "conll",
+        ["README.md", "manifest.json", "loss_report.jsonl", "report.html", "dataset_dict.json", "data", "spacy", "conll",
          *[name for name in config.export.splits if second.stats.rows_per_split[name]],
          *[name for name in config.export.splits if not second.stats.rows_per_split[name]]]
     )
@@ -106,7 +106,7 @@ def test_card_yaml_parses_and_has_the_hub_metadata(tmp_path, source, config, pip
 
     sections = [("Model versus human: details", "From the report module."), "## Annotation report\n\n- Tasks: 13\n"]
     result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc, extra_sections=sections,
-                    model={"name": "en_core_web_sm", "version": "3.8.0"})
+                    model={"name": "en_core_web_sm", "version": "3.8.0"}, with_report=False)
     text = (result.path / "README.md").read_text()
     assert text.startswith("---\n")
     metadata = yaml.safe_load(text.split("---\n")[1])
@@ -125,6 +125,22 @@ def test_card_yaml_parses_and_has_the_hub_metadata(tmp_path, source, config, pip
     assert "**1 spans are lost**" in card.text and "inside the token 'Merkel'" in card.text
     assert "| en_core_web_sm 3.8.0 |" in card.text.replace("tokenizer pipeline ", "")
     assert card.text.rstrip().endswith("## Model versus human: details\n\nFrom the report module.\n\n## Annotation report\n\n- Tasks: 13")
+
+
+def test_the_report_of_the_same_pull_goes_into_the_card_and_the_version_folder(tmp_path, source, config, pipeline):
+    import json
+
+    from toolkit.report import report
+
+    result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
+    card = (result.path / "README.md").read_text()
+    page = (result.path / "report.html").read_text()
+    expected = report(source, config=config, make_doc=pipeline.nlp.make_doc)
+    assert f"annotated {expected.progress.annotated:,}" in card.split("## Annotation report", 1)[1]
+    assert page.startswith("<!doctype html>") and "Model against human" in page
+    manifest = json.loads((result.path / "manifest.json").read_text())
+    assert "report.html" in manifest["files"]
+    assert not (export(source, config=config, out=tmp_path / "bare", make_doc=pipeline.nlp.make_doc, with_report=False).path / "report.html").exists()
 
 
 def test_docbin_and_conll_come_from_the_same_alignment(tmp_path, source, config, pipeline):

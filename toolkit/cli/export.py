@@ -22,6 +22,7 @@ def export_cli(
     max_loss: Annotated[Optional[int], typer.Option("--max-loss", min=0, help="Fail, writing nothing, when more than N spans are lost in the alignment.")] = None,
     push_to_hub: Annotated[Optional[str], typer.Option("--push-to-hub", metavar="OWNER/NAME", help="Also upload the new version to this Hugging Face dataset repo (needs HF_TOKEN or `hf auth login`).")] = None,
     public: Annotated[bool, typer.Option("--public", help="With --push-to-hub: create the repo public (default: private).")] = False,
+    with_report: Annotated[bool, typer.Option("--report/--no-report", help="Put the annotation report (toolkit report) into the card and as report.html into the version folder.")] = True,
     # fmt: on
 ) -> None:
     """Build a Hugging Face dataset (tokens, IOB2 ner_tags, spans), parquet, DocBin and CoNLL from annotated articles."""
@@ -61,6 +62,7 @@ def export_cli(
             model=model,
             predictions=include_predictions,
             max_loss=max_loss,
+            with_report=with_report,
             on_progress=on_progress,
         )
     stats = result.stats
@@ -76,6 +78,8 @@ def export_cli(
     if len(stats.lost) > SHOWN_LOSSES:
         console.print(f"    ... and {len(stats.lost) - SHOWN_LOSSES:,} more in {result.path / 'loss_report.jsonl'}")
     console.print(f"  {result.root / 'LATEST'} -> {result.version}; card {result.path / 'README.md'}")
+    if with_report:
+        console.print(f"  annotation report: {result.path / 'report.html'}")
     console.print(f"Load it with: datasets.load_from_disk({str(result.path)!r})")
     if push_to_hub is not None:
         from toolkit.export import push_to_hub as push
