@@ -346,7 +346,7 @@ def pull(
                 else:
                     summary.unchanged += 1
             for record in outcome.records:
-                records_file.write(record.model_dump_json(exclude_none=True) + "\n")
+                records_file.write(json.dumps(record, ensure_ascii=False) + "\n")
             for entry in outcome.ledger:
                 write_ledger(entry)
             if on_progress and counts.tasks % 100 == 0:

@@ -40,7 +40,7 @@ def run(tasks, **pull):
     ledger: list[LedgerEntry] = []
     for one in tasks:
         outcome = processor(one)
-        records += outcome.records
+        records += outcome.articles  # the written data must be valid records
         ledger += outcome.ledger
     # Every span of every submitted annotation is used, dropped (ledger) or in an annotation not chosen.
     assert counts.spans_in == counts.spans_used + sum(counts.spans_dropped.values()) + counts.spans_not_chosen
