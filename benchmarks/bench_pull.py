@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -184,6 +185,7 @@ def main() -> int:
         return 0
     finally:
         client.projects.delete(id=project.id)
+        shutil.rmtree(work, ignore_errors=True)
         if started:
             localserver.down(home=args.home)
 
