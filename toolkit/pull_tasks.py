@@ -212,6 +212,8 @@ class TaskProcessor:
         for annotation in submitted:
             counts.annotations += 1
             annotation_id = annotation.get("id")
+            if type(annotation_id) is not int:
+                raise InputError(f"export: task {task_id} has an annotation without an integer id ({annotation_id!r})")
             annotator = self.ids(annotation.get("completed_by"))
             where = f"task {task_id} annotation {annotation_id}"
             clean = clean_spans(
@@ -239,7 +241,7 @@ class TaskProcessor:
                 "spans": [span.as_dict() for span in clean.spans],
                 "created_at": annotation.get("created_at"),
                 "updated_at": annotation.get("updated_at"),
-                "lead_time": annotation.get("lead_time"),
+                "lead_time": lead_time if isinstance(lead_time := annotation.get("lead_time"), (int, float)) else None,
                 "ground_truth": bool(annotation.get("ground_truth")),
                 "model_version": _started_from(annotation, by_prediction_id),
             }
@@ -247,9 +249,9 @@ class TaskProcessor:
         base = {
             "id": article_id,
             "text": text,
-            "title": data.get("title") or None,
-            "date": data.get("date") or None,
-            "source": data.get("source") or None,
+            "title": _text_or_none(data.get("title")),
+            "date": _text_or_none(data.get("date")),
+            "source": _text_or_none(data.get("source")),
             "task_id": task_id,
             "annotations": records_annotations,
             "policy": self.pull.policy,
@@ -353,6 +355,10 @@ class TaskProcessor:
                 self.counts.spans_dropped[reason.split(":")[0] if reason.startswith("outvoted") else reason] += 1
                 entry("span_dropped", reason, annotation_id=annotation.get("id"), annotator=annotator, span=span.to_span())
         return _record(base, kept, sorted(a["id"] for a in voters))
+
+
+def _text_or_none(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
 
 
 def _count_labels(result: Any) -> int:
