@@ -8,7 +8,7 @@ times
 
 - raw: ``projects.exports.download_sync(export_type="JSON", download_all_tasks=True)``,
   every byte read (Label Studio's own export, nothing done with it);
-- pull: ``toolkit.pull.pull(...)``: snapshot export, streamed download to a kept gzip,
+- pull: ``toolkit.pull.pull(...)``: the same export, streamed to a kept gzip with its sha256,
   stream parse, policy, span hygiene, output + ledger + manifest + state written.
 
 and prints the medians and the ratio (pull throughput / raw throughput; target >= 0.9).
@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -178,12 +179,13 @@ def main() -> int:
         print(f"\n{n} annotated tasks, {args.rounds} rounds, medians:")
         print(f"  raw export download: {raw_s:.2f} s = {n / raw_s:,.0f} tasks/s")
         print(f"  toolkit pull:        {pull_s:.2f} s = {n / pull_s:,.0f} tasks/s "
-              f"(of which snapshot export + streamed download {statistics.median(downloads[1:]):.2f} s)")
+              f"(of which export + streamed download {statistics.median(downloads[1:]):.2f} s)")
         print(f"  pull output: {counts['records']:,} records, {counts['spans']:,} spans, {counts['ledger']:,} ledger entries")
         print(f"  ratio (pull / raw throughput): {raw_s / pull_s:.2f}x (target >= 0.9x)")
         return 0
     finally:
         client.projects.delete(id=project.id)
+        shutil.rmtree(work, ignore_errors=True)
         if started:
             localserver.down(home=args.home)
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from toolkit import __version__
 from toolkit.config import Config
-from toolkit.connection import ServerSettings, call, connect, describe_api_error
+from toolkit.connection import ServerSettings, describe_api_error
 from toolkit.errors import InputError, ProjectError, ServerError
 from toolkit.pull_state import PullState, annotator_secret, project_dir, public_url, write_json
 from toolkit.pull_tasks import (  # noqa: F401 - re-exported for callers of the old module
@@ -293,7 +293,7 @@ def pull(
         assert settings is not None
         from toolkit.push import find_project
 
-        client = connect(settings, timeout=pull_config.timeout)
+        client = _client(settings, timeout=pull_config.timeout)
         project = find_project(client, settings, config)
         if project is None:
             raise ProjectError(
@@ -346,7 +346,7 @@ def pull(
                 else:
                     summary.unchanged += 1
             for record in outcome.records:
-                records_file.write(record.model_dump_json(exclude_none=True) + "\n")
+                records_file.write(json.dumps(record, ensure_ascii=False) + "\n")
             for entry in outcome.ledger:
                 write_ledger(entry)
             if on_progress and counts.tasks % 100 == 0:
@@ -393,6 +393,19 @@ def pull(
             download.path.unlink(missing_ok=True)
             summary.raw = None
     return summary
+
+
+def _client(settings: ServerSettings, *, timeout: float) -> Any:
+    """A client without ``connect``'s extra whoami request: finding the project is the
+    first request and fails the same way (a ServerError naming the API key) when refused."""
+    import httpx
+    from label_studio_sdk import LabelStudio
+    from label_studio_sdk.core.api_error import ApiError
+
+    try:
+        return LabelStudio(base_url=settings.url, api_key=settings.api_key.get_secret_value(), timeout=timeout)
+    except (ApiError, httpx.HTTPError) as error:
+        raise describe_api_error(error, settings, "log in") from None
 
 
 def _read_manifest(raw: Path) -> dict[str, Any]:

@@ -183,6 +183,9 @@ def clean_spans(
     ``repaired`` too) or in ``dropped``. ``on_unknown_label`` may raise to stop the pull.
     """
     provenance = provenance or {}
+    annotation_id, annotator = provenance.get("annotation_id"), provenance.get("annotator")
+    labels = labels if isinstance(labels, (set, frozenset)) else set(labels)
+    size = len(text)
     out = CleanResult(spans=[], dropped=[], repaired=[])
     seen: set[tuple[int, int, str]] = set()
     for item in result or []:
@@ -193,6 +196,18 @@ def clean_spans(
         start, end = value.get("start"), value.get("end")
         item_labels = value.get("labels") if isinstance(value.get("labels"), list) else []
         expected = value.get("text") if isinstance(value.get("text"), str) else None
+        # The common case, checked cheaply: one known label, offsets in the text that cover
+        # value.text exactly, no whitespace at the ends, not seen before.
+        if type(start) is int and type(end) is int and len(item_labels) == 1 and 0 <= start < end <= size:
+            label, covered = item_labels[0], text[start:end]
+            if (expected is None or covered == expected) and label in labels and not covered[0].isspace() \
+                    and not covered[-1].isspace() and (start, end, label) not in seen:  # fmt: skip
+                origin = item.get("origin")
+                seen.add((start, end, label))
+                out.spans.append(PulledSpan(start, end, label, covered, origin if isinstance(origin, str) else None,
+                                            annotation_id, annotator))  # fmt: skip
+                out.candidates += 1
+                continue
         raw = {"start": start, "end": end, "labels": item_labels}
         if expected is not None:
             raw["text"] = expected

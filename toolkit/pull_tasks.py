@@ -134,8 +134,14 @@ def task_watermark(task: dict[str, Any]) -> str:
 
 @dataclass
 class TaskOutcome:
-    records: list[AnnotatedArticle]
+    # JSON-ready ``AnnotatedArticle`` data (no None values): written as they are, since
+    # validating tens of thousands of spans again would cost more than the pull's checks.
+    records: list[dict[str, Any]]
     ledger: list[LedgerEntry]
+
+    @property
+    def articles(self) -> list[AnnotatedArticle]:
+        return [AnnotatedArticle.model_validate(record) for record in self.records]
 
 
 class TaskProcessor:
@@ -206,6 +212,8 @@ class TaskProcessor:
         for annotation in submitted:
             counts.annotations += 1
             annotation_id = annotation.get("id")
+            if type(annotation_id) is not int:
+                raise InputError(f"export: task {task_id} has an annotation without an integer id ({annotation_id!r})")
             annotator = self.ids(annotation.get("completed_by"))
             where = f"task {task_id} annotation {annotation_id}"
             clean = clean_spans(
@@ -227,24 +235,23 @@ class TaskProcessor:
                       span=repaired.span.to_span(), raw=repaired.raw)  # fmt: skip
             if not clean.spans:
                 counts.empty_annotations += 1
-            records_annotations.append(
-                {
-                    "id": annotation_id,
-                    "annotator": annotator,
-                    "spans": [span.as_dict() for span in clean.spans],
-                    "created_at": annotation.get("created_at"),
-                    "updated_at": annotation.get("updated_at"),
-                    "lead_time": annotation.get("lead_time"),
-                    "ground_truth": bool(annotation.get("ground_truth")),
-                    "model_version": _started_from(annotation, by_prediction_id),
-                }
-            )
+            record_annotation = {
+                "id": annotation_id,
+                "annotator": annotator,
+                "spans": [span.as_dict() for span in clean.spans],
+                "created_at": annotation.get("created_at"),
+                "updated_at": annotation.get("updated_at"),
+                "lead_time": lead_time if isinstance(lead_time := annotation.get("lead_time"), (int, float)) else None,
+                "ground_truth": bool(annotation.get("ground_truth")),
+                "model_version": _started_from(annotation, by_prediction_id),
+            }
+            records_annotations.append({k: v for k, v in record_annotation.items() if v is not None})
         base = {
             "id": article_id,
             "text": text,
-            "title": data.get("title") or None,
-            "date": data.get("date") or None,
-            "source": data.get("source") or None,
+            "title": _text_or_none(data.get("title")),
+            "date": _text_or_none(data.get("date")),
+            "source": _text_or_none(data.get("source")),
             "task_id": task_id,
             "annotations": records_annotations,
             "policy": self.pull.policy,
@@ -255,7 +262,7 @@ class TaskProcessor:
         records = self._apply_policy(submitted, cleaned, base, entry)
         counts.records += len(records)
         counts.tasks_with_records += 1
-        counts.spans_out += sum(len(record.spans) for record in records)
+        counts.spans_out += sum(len(record["spans"]) for record in records)
         return TaskOutcome(records, ledger)
 
     def _unknown_label(self, where: str) -> Callable[[str], None] | None:
@@ -285,7 +292,7 @@ class TaskProcessor:
 
     def _apply_policy(
         self, submitted: list[dict[str, Any]], cleaned: dict[int, CleanResult], base: dict[str, Any], entry: Callable[..., None]
-    ) -> list[AnnotatedArticle]:
+    ) -> list[dict[str, Any]]:
         policy = self.pull.policy
         newest_first = sorted(submitted, key=_newest_key, reverse=True)
         if policy in ("latest", "ground_truth"):
@@ -320,7 +327,7 @@ class TaskProcessor:
 
     def _majority(
         self, voters: list[dict[str, Any]], cleaned: dict[int, CleanResult], base: dict[str, Any], entry: Callable[..., None]
-    ) -> AnnotatedArticle:
+    ) -> dict[str, Any]:
         """Span-level vote: a span wins with more than half the annotators; at exactly half, the newest decides."""
         total = len(voters)
         votes: Counter[tuple[int, int, str]] = Counter()
@@ -348,6 +355,10 @@ class TaskProcessor:
                 self.counts.spans_dropped[reason.split(":")[0] if reason.startswith("outvoted") else reason] += 1
                 entry("span_dropped", reason, annotation_id=annotation.get("id"), annotator=annotator, span=span.to_span())
         return _record(base, kept, sorted(a["id"] for a in voters))
+
+
+def _text_or_none(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
 
 
 def _count_labels(result: Any) -> int:
@@ -382,8 +393,14 @@ def _expanded_predictions(task: dict[str, Any]) -> dict[int, dict[str, Any]]:
     return found
 
 
-def _record(base: dict[str, Any], spans: list[PulledSpan], chosen: list[int]) -> AnnotatedArticle:
-    return AnnotatedArticle.model_validate({**base, "spans": [span.as_dict() for span in spans], "chosen": chosen})
+def _record(base: dict[str, Any], spans: list[PulledSpan], chosen: list[int]) -> dict[str, Any]:
+    """One ``AnnotatedArticle`` as JSON-ready data, fields in the record's order, no None values."""
+    record = {key: base[key] for key in ("id", "text", "title", "date", "source", "task_id") if base[key] is not None}
+    record["spans"] = [span.as_dict() for span in spans]
+    record["chosen"] = chosen
+    for key in ("annotations", "policy", "predictions", "skipped_by", "drafts"):
+        record[key] = base[key]
+    return record
 
 
 def _predictions(predictions: dict[int, dict[str, Any]], text: str) -> list[dict[str, Any]]:

@@ -284,3 +284,10 @@ def test_download_is_retried_and_fails_clearly(runner, client, project, project_
     assert not (tmp_path / "b.jsonl").exists()
     # No snapshot is left behind on the server.
     assert list(client.projects.exports.list(id=project["id"])) == []
+
+
+def test_a_refused_api_key_is_a_clear_error(runner, project, project_config, tmp_path):
+    done = runner("pull", "--config", str(project_config), "--out", "a.jsonl", expect=1,
+                  env={"LABEL_STUDIO_API_KEY": "0123456789abcdef0123456789abcdef01234567"})  # fmt: skip
+    assert "refused the API key" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "a.jsonl").exists()

@@ -40,7 +40,7 @@ def run(tasks, **pull):
     ledger: list[LedgerEntry] = []
     for one in tasks:
         outcome = processor(one)
-        records += outcome.records
+        records += outcome.articles  # the written data must be valid records
         ledger += outcome.ledger
     # Every span of every submitted annotation is used, dropped (ledger) or in an annotation not chosen.
     assert counts.spans_in == counts.spans_used + sum(counts.spans_dropped.values()) + counts.spans_not_chosen
@@ -237,3 +237,12 @@ def test_pull_section_is_validated():
         parse_config({"project": {"title": "T"}, "labels": ["PER"], "pull": {"policy": "newest", "colour": 1}})
     assert any(line.startswith("[pull.policy]") for line in error.value.errors)
     assert any(line.startswith("[pull.colour] unknown key") for line in error.value.errors)
+
+
+def test_odd_export_data_is_an_input_error_or_coerced():
+    with pytest.raises(InputError, match="task 1 has an annotation without an integer id"):
+        run([task(1, [{**annotation(1, []), "id": None}])])
+    odd = task(2, [{**annotation(2, []), "lead_time": "slow"}])
+    odd["data"].update(title=2025, date="")
+    (record,), _, _ = run([odd])
+    assert record.title == "2025" and record.date is None and record.annotations[0].lead_time is None
