@@ -400,18 +400,25 @@ def _plan(annotations: Path, predictions: Path | None, config: Config, stats: Ex
     labels = set(config.labels)
     _read_ledger(annotations, stats, plan)
     seen: dict[str, int] = {}
+    seen_records: dict[tuple[str, tuple[int, ...]], int] = {}
     skipped_by = 0
     for number, value in read_json_lines(annotations):
         try:
             article = AnnotatedArticle.model_validate(value)
         except ValidationError as error:
             raise InputError(f"{annotations}:{number}: not an AnnotatedArticle record ({validation_message(error)})") from None
-        if article.id in seen:
+        # Pull's `all` policy writes one record per annotator: the same article id on several
+        # lines, one row each (the hash of the id keeps them in one split). Any other repeat
+        # is a broken file.
+        key = (article.id, tuple(article.chosen) if article.policy == "all" else ())
+        if key in seen_records or (article.policy != "all" and article.id in seen):
+            first = seen_records.get(key, seen.get(article.id))
             raise InputError(
-                f"{annotations}:{number}: article id {article.id!r} again (first on line {seen[article.id]})",
-                hint="pull writes each article once; re-run `toolkit pull`",
+                f"{annotations}:{number}: article id {article.id!r} again (first on line {first})",
+                hint="pull writes each article once (or once per annotator with pull.policy: all); re-run `toolkit pull`",
             )
-        seen[article.id] = number
+        seen_records[key] = number
+        seen.setdefault(article.id, number)
         _check_spans(article, labels, f"{annotations}:{number}")
         skipped_by += len(article.skipped_by)
         stats.drafts += article.drafts

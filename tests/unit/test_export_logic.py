@@ -270,3 +270,18 @@ def test_bad_input_is_an_error_naming_the_line(tmp_path, config, pipeline, recor
     with pytest.raises(InputError, match=re.escape(message)):
         export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
     assert not any((tmp_path / "out").iterdir())
+
+
+def test_policy_all_gives_one_row_per_annotator_in_one_split(tmp_path, config, pipeline):
+    # pull.policy: all writes the same article once per annotator; each is a row, never split apart.
+    first = annotated("same", [PERSON], task_id=1, policy="all")
+    second = {**annotated("same", [], task_id=2, policy="all"), "task_id": 1}
+    source = write_jsonl(tmp_path / "a.jsonl", [first, second])
+    result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
+    loaded = datasets.load_from_disk(str(result.path))
+    rows = [(name, row["spans"]) for name, split in loaded.items() for row in split]
+    assert len(rows) == 2 and len({name for name, _ in rows}) == 1
+    assert sorted(len(spans) for _, spans in rows) == [0, 1]
+    again = write_jsonl(tmp_path / "b.jsonl", [first, first])
+    with pytest.raises(InputError, match=re.escape("b.jsonl:2: article id 'same' again (first on line 1)")):
+        export(again, config=config, out=tmp_path / "out2", make_doc=pipeline.nlp.make_doc)
