@@ -10,7 +10,8 @@ Reuters-21578 bodies, same model, same components (NER only), same batch size an
 - ``n_process=2`` vs ``n_process=1`` (toolkit, scores off);
 - peak RSS of a toolkit run over 20,000 articles vs 2,000.
 
-    python benchmarks/bench_preannotate.py [--articles 2000] [--rss-articles 20000]
+    python benchmarks/bench_preannotate.py [--articles 2000] [--rss-articles 20000] [--rounds 4]
+    python benchmarks/bench_preannotate.py --rss-only      # just the memory runs
 
 The corpus is found at ``$TOOLKIT_CORPUS`` (default ``../shared/corpus`` next to the
 repository). It is read, never copied into the repository.
@@ -124,21 +125,35 @@ def time_toolkit(source: Path, out: Path, *, scores: bool, n_process: int, batch
     return time.perf_counter() - wall, time.process_time() - cpu, stats.words, stats.articles
 
 
-def rss_child(count: int, scores: bool) -> None:
-    """Run the toolkit over ``count`` articles and print this process's peak RSS (KiB)."""
-    rows = reuters_bodies(count)
+def rss_child(source: Path, scores: bool) -> None:
+    """Run the toolkit over the JSONL ``source`` and print this process's peak RSS (KiB).
+
+    The input file is written by the parent, so the peak is the toolkit's alone (model,
+    pre-annotation, output), not the benchmark's copy of the corpus.
+    """
     with tempfile.TemporaryDirectory() as tmp:
-        source = Path(tmp) / "in.jsonl"
-        source.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-        elapsed, _, words, _ = time_toolkit(source, Path(tmp) / "out.jsonl", scores=scores, n_process=1, batch_size=64)
+        _, _, words, articles = time_toolkit(source, Path(tmp) / "out.jsonl", scores=scores, n_process=1, batch_size=64)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"articles": count, "peak_rss_kib": peak, "seconds": elapsed, "words": words}))
+    print(json.dumps({"articles": articles, "peak_rss_kib": peak, "words": words}))
 
 
 def measure_rss(count: int, scores: bool) -> dict:
-    command = [sys.executable, __file__, "--rss-child", str(count)] + ([] if scores else ["--no-scores"])
-    result = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "in.jsonl"
+        source.write_text("".join(json.dumps(row) + "\n" for row in reuters_bodies(count)), encoding="utf-8")
+        command = [sys.executable, __file__, "--rss-child", str(source)] + ([] if scores else ["--no-scores"])
+        result = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def report_rss(small_count: int, large_count: int) -> None:
+    small = measure_rss(small_count, scores=False)
+    large = measure_rss(large_count, scores=False)
+    print(
+        f"  peak RSS {large['articles']:,} / {small['articles']:,} articles: "
+        f"{large['peak_rss_kib'] / small['peak_rss_kib']:.2f}x  (target <= 1.2; "
+        f"{small['peak_rss_kib'] / 1024:,.0f} MiB vs {large['peak_rss_kib'] / 1024:,.0f} MiB, scores off, n_process=1)"
+    )
 
 
 def agreement(greedy: list[set], beam: list[set]) -> tuple[float, float]:
@@ -156,11 +171,15 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=4, help="raw and toolkit alternate over this many parts")
     parser.add_argument("--skip-processes", action="store_true", help="skip the n_process=2 runs")
-    parser.add_argument("--rss-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--rss-only", action="store_true", help="only the memory runs")
+    parser.add_argument("--rss-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--no-scores", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_child:
         rss_child(args.rss_child, scores=not args.no_scores)
+        return
+    if args.rss_only:
+        report_rss(args.articles, args.rss_articles)
         return
 
     rows = reuters_bodies(args.articles)
@@ -240,14 +259,7 @@ def main() -> None:
         print(f"  raw n_process=2 / 1:         {ratio('raw_greedy_2', 'raw_greedy'):.2f}x")
         print(f"  toolkit / raw, n_process=2:  {ratio('toolkit_greedy_2', 'raw_greedy_2'):.2f}x")
     if args.rss_articles:
-        small = measure_rss(args.articles, scores=False)
-        large = measure_rss(args.rss_articles, scores=False)
-        print(
-            f"  peak RSS {large['articles']:,} / {small['articles']:,} articles: "
-            f"{large['peak_rss_kib'] / small['peak_rss_kib']:.2f}x  (target <= 1.2; "
-            f"{small['peak_rss_kib'] / 1024:,.0f} MiB vs {large['peak_rss_kib'] / 1024:,.0f} MiB, scores off)"
-        )
-
+        report_rss(args.articles, args.rss_articles)
 
 if __name__ == "__main__":
     main()

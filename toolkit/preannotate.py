@@ -290,8 +290,12 @@ def preannotate(
         # Docs (and the strings they added) are only valid inside the zone: each one is
         # turned into a record before the zone closes.
         with nlp.memory_zone():
-            pairs = ((article.text, article) for article in chunk)
-            for doc, article in nlp.pipe(pairs, as_tuples=True, batch_size=batch_size, n_process=n_process):
+            # Plain texts, not as_tuples: spaCy's as_tuples tokenizes in the main process
+            # (it makes Docs to carry the context), which with n_process > 1 is serial
+            # work the workers then wait for. nlp.pipe keeps the order, so zip is exact.
+            texts = (article.text for article in chunk)
+            docs = nlp.pipe(texts, batch_size=batch_size, n_process=n_process)
+            for doc, article in zip(docs, chunk, strict=True):
                 spans, score = scored_doc_spans(doc, config, stats, article.text)
                 predicted = PredictedArticle(
                     **article.model_dump(), model=pipeline.model, spans=spans, score=score

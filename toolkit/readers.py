@@ -147,7 +147,9 @@ class BadInput:
     message: str  # names the file and line or record, e.g. "a.jsonl:7: broken JSON (...)"
 
 
-class _Bad(Exception):
+class _Bad(InputError):
+    """A bad input inside a reader; an InputError, should it ever reach a caller."""
+
     def __init__(self, reason: Reason, message: str) -> None:
         super().__init__(message)
         self.bad = BadInput(reason, message)
@@ -213,6 +215,7 @@ def expand_inputs(inputs: Sequence[Path | str]) -> list[Path]:
             matches = sorted(Path(m) for m in glob.glob(str(given), recursive=True))
             if not matches:
                 raise InputError(f"{given}: the pattern matches no file")
+            before = len(files)
             for match in matches:
                 if is_hf_dataset(match):
                     files.append(match)
@@ -220,7 +223,7 @@ def expand_inputs(inputs: Sequence[Path | str]) -> list[Path]:
                     files.extend(_walk(match))
                 elif match.suffix.lower() in SUPPORTED_SUFFIXES:
                     files.append(match)
-            if not files:
+            if len(files) == before:
                 raise InputError(f"{given}: the pattern matches no {SUPPORTED_LIST} file")
         elif is_hf_dataset(path):
             files.append(path)
