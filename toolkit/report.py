@@ -173,7 +173,7 @@ def load_tokenizer(config: Config) -> tuple[Callable[[str], Doc], str]:
     from toolkit.preannotate import load_pipeline
 
     try:
-        pipeline = load_pipeline(config)
+        pipeline = load_pipeline(config, scores=False)
     except ModelError as error:
         import spacy
 

@@ -43,7 +43,7 @@ def export_cli(
 
     from toolkit.preannotate import load_pipeline
 
-    pipeline = load_pipeline(config)
+    pipeline = load_pipeline(config, scores=False)  # only the tokenizer is used
     model = {"name": pipeline.model.name, "version": pipeline.model.version}
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task("Exporting", total=None)
