@@ -69,6 +69,9 @@ def ensure_project(client: LabelStudio, settings: ServerSettings, config: Config
             expert_instruction=config.project.instructions,
             show_instruction=bool(config.project.instructions),
             show_collab_predictions=True,
+            # Not retried: a create whose answer was lost (a 500 after the work, a
+            # timeout) would be sent again and leave two projects with one title.
+            request_options=NO_RETRY,
         )  # fmt: skip
         return project, True
     if project.label_config != wanted:
