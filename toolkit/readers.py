@@ -36,6 +36,9 @@ from toolkit.records import Article
 TEXT_SUFFIXES = {".txt"}
 JSONL_SUFFIXES = {".jsonl"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | JSONL_SUFFIXES
+# spaCy's default nlp.max_length: NER needs about 1 GB of memory per 100,000 characters,
+# so a longer text is a wrong input (a concatenated dump), not an article.
+MAX_ARTICLE_CHARS = 1_000_000
 
 # "date" and something shaped like a date; the shape is checked strictly afterwards so
 # that "date 27.04.2024" is an error rather than a paragraph starting with "date".
@@ -92,6 +95,15 @@ def _decode(path: Path, data: bytes) -> str:
         raise InputError(f"{path}:{line}: not valid UTF-8 (byte offset {error.start})") from None
 
 
+def _checked_length(text: str, where: str) -> str:
+    if len(text) > MAX_ARTICLE_CHARS:
+        raise InputError(
+            f"{where}: article of {len(text):,} characters is longer than the {MAX_ARTICLE_CHARS:,} an article may have",
+            hint="split it into one article per story",
+        )
+    return text
+
+
 def _checked_date(value: str, where: str) -> str:
     if not _ISO_DATE.match(value):
         raise InputError(f"{where}: date {value!r} is not in the form YYYY-MM-DD")
@@ -117,6 +129,7 @@ def read_text_article(path: Path) -> Article:
     text = raw.lstrip()
     if not text:
         raise InputError(f"{path}: empty article (no text{' after the date' if date else ''})")
+    _checked_length(text, str(path))
     return Article(id=text_id(text), text=text, date=date, source=str(path))
 
 
@@ -139,6 +152,7 @@ def read_jsonl_articles(path: Path) -> Iterator[Article]:
         text = normalise_text(record["text"])
         if not text.strip():
             raise InputError(f"{where}: empty article (field 'text' holds no text)")
+        _checked_length(text, where)
         article_id = _optional_string(record.get("id"), "id", where)
         if article_id is not None and not article_id.strip():
             raise InputError(f"{where}: field 'id' is empty")
