@@ -70,6 +70,14 @@ class PredictedArticle(Article):
     model: ModelInfo
     spans: list[Span]
 
+    @model_validator(mode="after")
+    def _spans_inside_text(self) -> PredictedArticle:
+        # A span past the end would be pushed as a highlight on nothing.
+        for span in self.spans:
+            if span.end > len(self.text):
+                raise ValueError(f"span {span.start}-{span.end} ends beyond the text ({len(self.text)} characters)")
+        return self
+
 
 class Prediction(_Record):
     """One model version's spans for an article, as stored in Label Studio."""
