@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.config import Config
 from toolkit.connection import ServerSettings, call, connect
-from toolkit.errors import ProjectError, ServerError
+from toolkit.errors import InputError, ProjectError, ServerError
 from toolkit.labeling import labeling_config, task_payload
 from toolkit.records import PredictedArticle
 
@@ -93,6 +93,22 @@ def existing_article_ids(client: LabelStudio, settings: ServerSettings, project_
         if article_id is not None:
             ids.add(str(article_id))
     return ids
+
+
+def check_labels(articles: Iterable[PredictedArticle], config: Config, source: str) -> None:
+    """Refuse predictions with a label the project's labeling config does not have.
+
+    Label Studio 1.23 only logs such predictions and stores them; annotators would see
+    spans they cannot edit.
+    """
+    for article in articles:
+        for span in article.spans:
+            if span.label not in config.labels:
+                raise InputError(
+                    f"{source}: article {article.id!r}: span {span.start}-{span.end} has label {span.label!r}, "
+                    f"which is not in the config's labels ({', '.join(config.labels)})",
+                    hint="pre-annotate again with this config, or add the label to `labels`",
+                )
 
 
 def _batches(items: Iterable[PredictedArticle], size: int) -> Iterator[list[PredictedArticle]]:

@@ -19,11 +19,12 @@ def push_cli(
     """Create the Label Studio project if missing and import new articles as tasks with predictions."""
     from toolkit.connection import resolve_server
     from toolkit.jsonl import read_records
-    from toolkit.push import push
+    from toolkit.push import check_labels, push
     from toolkit.records import PredictedArticle
 
     config = load_config_for_cli(config_path)
     articles = list(read_records(predictions, PredictedArticle))  # fail on a bad record before any import
+    check_labels(articles, config, str(predictions))
     settings = resolve_server()
     console.print(f"Label Studio: {settings.url} ({settings.origin})")
     with Progress(TextColumn("Importing tasks"), BarColumn(), MofNCompleteColumn(), console=console, transient=True) as progress:
