@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.config import Config
-from toolkit.errors import OutputError
+from toolkit.errors import InputError, OutputError
 from toolkit.jsonl import read_records
 from toolkit.records import AnnotatedArticle, Span
 
@@ -137,7 +137,15 @@ def build_dataset(annotations: Path, *, config: Config, make_doc: Any, stats: Ex
     splits = dict(config.export.splits)
     digest = hashlib.sha256()
     sizes: Counter[str] = Counter()
-    for article in read_records(annotations, AnnotatedArticle):
+    for number, article in enumerate(read_records(annotations, AnnotatedArticle), start=1):
+        unknown = sorted({span.label for span in article.spans} - set(config.labels))
+        if unknown:
+            # The ner_tags ClassLabel has no tag for it: datasets would fail mid-write.
+            raise InputError(
+                f"{annotations}: record {number} (article {article.id}): label {', '.join(map(repr, unknown))} "
+                f"is not in the config's labels ({', '.join(config.labels)})",
+                hint="export with the config the project was annotated with",
+            )
         digest.update(article.model_dump_json().encode("utf-8"))
         sizes[split_of(article.id, splits)] += 1
     digest.update(config.model_dump_json().encode("utf-8"))
