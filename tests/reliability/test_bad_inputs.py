@@ -120,25 +120,41 @@ CASES = [
 ]
 
 
+ARGS = {
+    "preannotate": lambda case: ["preannotate", case.file, "--out", "predictions.jsonl"],
+    "push": lambda case: ["push", case.file],
+    "export": lambda case: ["export", case.file, "--out", "dataset"],
+}
+
+
+def _folder(root: Path, case: Case) -> Path:
+    return root / case.name.replace(" ", "_").replace(":", "").replace("/", "")
+
+
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("bad-inputs")
-    write_config(folder / "config.yaml")
-    return folder
+def outcomes(tmp_path_factory, server) -> dict[str, tuple[Path, object]]:
+    """Every case run once by the real command, a few at a time (each loads the model)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = tmp_path_factory.mktemp("bad-inputs")
+    config = write_config(root / "config.yaml")
+    key = server.api_key.get_secret_value()
+
+    def one(case: Case) -> object:
+        folder = _folder(root, case)
+        folder.mkdir()
+        (folder / case.file).write_bytes(case.content)
+        return run(*ARGS[case.command](case), "--config", str(config), cwd=folder, url=server.url, key=key, expect=None)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        done = dict(zip([case.name for case in CASES], pool.map(one, CASES)))
+    return {case.name: (_folder(root, case), done[case.name]) for case in CASES}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_bad_input(case, corpus, server):
-    folder = corpus / case.name.replace(" ", "_").replace(":", "").replace("/", "")
-    folder.mkdir()
-    (folder / case.file).write_bytes(case.content)
-    config = ["--config", str(corpus / "config.yaml")]
-    args = {
-        "preannotate": ["preannotate", case.file, "--out", "predictions.jsonl"],
-        "push": ["push", case.file],
-        "export": ["export", case.file, "--out", "dataset"],
-    }[case.command]
-    done = run(*args, *config, cwd=folder, url=server.url, key=server.api_key.get_secret_value(), expect=case.exit)
+def test_bad_input(case, outcomes):
+    folder, done = outcomes[case.name]
+    assert done.returncode == case.exit, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
     if case.exit:
         assert case.message in done.stderr
         # Nothing is written when the input is bad.
@@ -215,15 +231,24 @@ def test_bad_configs_are_refused_by_every_command(tmp_path, server):
         "pull": ["pull", "--out", "pulled.jsonl"],
         "export": ["export", "annotations.jsonl", "--out", "dataset"],
     }
-    tried = 0
-    for name, (config, commands, message) in variants.items():
-        for command in commands:
-            done = run(*args[command], "--config", str(config), cwd=tmp_path, url=server.url,
-                       key=server.api_key.get_secret_value(), expect=1)  # fmt: skip
-            assert str(config.name) in done.stderr or "spacy.model" in done.stderr, (name, command, done.stderr)
-            assert message in done.stderr, (name, command, done.stderr)
-            tried += 1
-        assert not any((tmp_path / out).exists() for out in ("out.jsonl", "pulled.jsonl", "dataset")), name
+    from concurrent.futures import ThreadPoolExecutor
+
+    runs = [(name, command) for name, (_, commands, _) in variants.items() for command in commands]
+
+    def one(pair: tuple[str, str]) -> object:
+        name, command = pair
+        config = variants[name][0]
+        return run(*args[command], "--config", str(config), cwd=tmp_path, url=server.url,
+                   key=server.api_key.get_secret_value(), expect=1)  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(one, runs))
+    for (name, command), done in zip(runs, results):
+        config, _, message = variants[name]
+        assert str(config.name) in done.stderr or "spacy.model" in done.stderr, (name, command, done.stderr)
+        assert message in done.stderr, (name, command, done.stderr)
+    assert not any((tmp_path / out).exists() for out in ("out.jsonl", "pulled.jsonl", "dataset"))
+    tried = len(runs)
     tally.add("bad_inputs", tried)
     tally.add("bad_input_errors", tried)
 
