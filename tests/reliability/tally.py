@@ -29,5 +29,6 @@ def summary_line() -> str:
         f"Reliability: {totals['faults']} faults survived, "
         f"{totals['bad_inputs']} bad inputs tried ({totals['bad_input_errors']} clear errors, "
         f"{totals['bad_input_skips']} counted skips, {totals['bad_input_read']} read correctly), "
-        f"{totals['spans_checked']} spans checked, {totals['spans_lost']} spans lost"
+        f"{totals['spans_checked']} spans checked, {totals['spans_lost']} spans lost, "
+        f"{totals['secret_checks']} outputs, files and settings searched for the API key"
     )
