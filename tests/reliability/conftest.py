@@ -20,6 +20,7 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -80,10 +81,13 @@ class Spare:
         return connect(ServerSettings(url=self.url, api_key=SecretStr(self.key), origin="spare test server"))
 
 
-@pytest.fixture(scope="session")
-def spare(tmp_path_factory) -> Spare:
+@pytest.fixture(scope="session", autouse=True)
+def _spare_starting(tmp_path_factory):
+    """Start the spare server in the background as soon as the suite starts: its first
+    start migrates a fresh database (tens of seconds), which overlaps the first tests."""
     if os.environ.get("LABEL_STUDIO_URL"):
-        pytest.skip("the tests run against a server named by LABEL_STUDIO_URL; no local spare server to stop")
+        yield None
+        return
     home = tmp_path_factory.mktemp("spare-server")
     # The admin's token is the canary: credentials written before the first start are
     # the ones the server creates its user with.
@@ -97,9 +101,30 @@ def spare(tmp_path_factory) -> Spare:
     with os.fdopen(descriptor, "w") as handle:
         json.dump(credentials, handle)
     spare = Spare(home=home, port=SPARE_PORT)
-    spare.start()
-    yield spare
+    failure: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            spare.start()
+        except BaseException as error:  # noqa: BLE001 - handed to the tests that need the server
+            failure.append(error)
+
+    thread = threading.Thread(target=start, daemon=True)
+    thread.start()
+    yield spare, thread, failure
+    thread.join()
     spare.stop()
+
+
+@pytest.fixture(scope="session")
+def spare(_spare_starting) -> Spare:
+    if _spare_starting is None:
+        pytest.skip("the tests run against a server named by LABEL_STUDIO_URL; no local spare server to stop")
+    spare, thread, failure = _spare_starting
+    thread.join()
+    if failure:
+        raise failure[0]
+    return spare
 
 
 def write_config(path: Path, *, title: str | None = None, **sections: dict) -> Path:
