@@ -82,10 +82,11 @@ class Spare:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _spare_starting(tmp_path_factory):
+def _spare_starting(request, tmp_path_factory):
     """Start the spare server in the background as soon as the suite starts: its first
     start migrates a fresh database (tens of seconds), which overlaps the first tests."""
-    if os.environ.get("LABEL_STUDIO_URL"):
+    wanted = any("spare" in getattr(item, "fixturenames", ()) for item in request.session.items)
+    if os.environ.get("LABEL_STUDIO_URL") or not wanted:
         yield None
         return
     home = tmp_path_factory.mktemp("spare-server")
