@@ -18,7 +18,7 @@ TEST_LS_PORT ?= 8081
 TEST_LS_SPARE_PORT ?= 8118
 export TOOLKIT_TEST_LABEL_STUDIO_SPARE_PORT ?= $(TEST_LS_SPARE_PORT)
 
-.PHONY: run test test-reliability setup labelstudio-up labelstudio-down clean
+.PHONY: run test test-reliability setup labelstudio-up labelstudio-down clean bench-preannotate bench-pull
 
 setup: $(VENV)/.installed
 
@@ -34,6 +34,7 @@ run: setup
 	$(TOOLKIT) push $(BUILD)/predictions.jsonl --config $(CONFIG)
 	$(TOOLKIT) pull --config $(CONFIG) --out $(BUILD)/annotations.jsonl
 	$(TOOLKIT) export $(BUILD)/annotations.jsonl --config $(CONFIG) --out exports/news-ner
+	$(TOOLKIT) report $(BUILD)/annotations.jsonl --config $(CONFIG) --html exports/news-ner/report.html
 	$(TOOLKIT) labelstudio status
 
 # The test server has its own data folder and port, so tests never touch the
@@ -62,3 +63,24 @@ labelstudio-down: setup
 
 clean:
 	rm -rf $(BUILD) .pytest_cache
+
+# Pre-annotation throughput and memory against raw spaCy over Reuters-21578 bodies
+# (TOOLKIT_CORPUS, default ../shared/corpus). A script, not a timed test: it prints
+# the ratios; BENCHMARKS.md records them.
+bench-preannotate: setup
+	$(BIN)/python benchmarks/bench_preannotate.py $(BENCH_ARGS)
+
+# Push benchmark (a script, not a timed test): `toolkit push` of 2,000 Reuters-21578
+# articles vs one import_tasks call vs a naive per-task loop, as whole processes.
+# Uses its own server under .labelstudio/bench-server (or LABEL_STUDIO_URL/_API_KEY).
+BENCH_LS_PORT ?= 8082
+.PHONY: bench-push
+bench-push: setup
+	TOOLKIT_BENCH_LS_PORT=$(BENCH_LS_PORT) $(BIN)/python benchmarks/bench_push.py
+
+# Pull of 2,000 annotated tasks vs the raw export download of the same project, same run
+# (its own server in .labelstudio/bench-server on BENCH_PULL_PORT, stopped afterwards).
+BENCH_PULL_PORT ?= 8082
+BENCH_PULL_TASKS ?= 2000
+bench-pull: setup
+	$(BIN)/python benchmarks/bench_pull.py --tasks $(BENCH_PULL_TASKS) --port $(BENCH_PULL_PORT)

@@ -7,7 +7,7 @@ user fixes the whole file in one pass (the style of weasel's ``validate``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -40,10 +40,49 @@ class SpacyConfig(_Strict):
     )
     version: str | None = Field(default=None, title="Expected pipeline version; loading fails on a mismatch")
     batch_size: int = Field(default=64, ge=1, title="Texts per nlp.pipe batch")
+    # --- pre-annotation at scale (issue 3) ---
+    n_process: int = Field(default=1, ge=1, title="Worker processes for nlp.pipe")
+    scores: bool = Field(default=True, title="Per-span confidences and a task score from beam search over the NER")
+    beam_width: int = Field(default=8, ge=2, le=64, title="Parses kept by the beam that computes the scores")
+    patterns: str | None = Field(default=None, title="EntityRuler patterns file (JSONL), merged with the model")
+    patterns_win: bool = Field(
+        default=True, title="On overlap, a pattern match replaces the model's entity (false: the model's wins)"
+    )
+
+
+class InputFields(_Strict):
+    """Where the article's parts are in a structured record (JSON, JSONL, CSV, Parquet, HF dataset).
+
+    A dotted name reaches into nested objects: ``attrs.newid``.
+    """
+
+    text: str = Field(default="text", min_length=1, title="Field holding the article text (required)")
+    id: str | None = Field(default="id", title="Field holding the article id (else a hash of the text)")
+    title: str | None = Field(default="title", title="Field holding the headline")
+    date: str | None = Field(default="date", title="Field holding the date")
+
+
+class InputConfig(_Strict):
+    """How `toolkit preannotate` reads its inputs (issue 3)."""
+
+    txt_format: Literal["seed", "headline"] = Field(
+        default="seed",
+        title="`.txt` first line: seed = optional `date YYYY-MM-DD` prefix; headline = the title",
+    )
+    fields: InputFields = Field(default_factory=InputFields)
+    date_formats: list[str] = Field(
+        default_factory=lambda: ["%d-%b-%Y %H:%M:%S.%f", "%d-%b-%Y %H:%M:%S", "%d %B %Y", "%B %d, %Y", "%d/%m/%Y"],
+        title="strptime formats tried after ISO 8601 when normalising dates",
+    )
+    max_chars: int = Field(default=1_000_000, ge=1, title="Longest article accepted, in characters")
+    on_error: Literal["fail", "skip"] = Field(default="fail", title="Bad input: stop before writing, or skip and count")
 
 
 class PushConfig(_Strict):
     batch_size: int = Field(default=500, ge=1, le=10_000, title="Tasks per import request")
+    # Label Studio refuses request bodies over its DATA_UPLOAD_MAX_MEMORY_SIZE (250 MB
+    # by default); batches are also cut by size so long articles never reach that.
+    max_request_mb: float = Field(default=50, gt=0, le=1000, title="Largest import request body, in MB")
 
 
 class ExportConfig(_Strict):
@@ -53,6 +92,12 @@ class ExportConfig(_Strict):
     splits: dict[str, float] = Field(
         default_factory=lambda: {"train": 0.8, "validation": 0.1, "test": 0.1},
         title="Split name -> share of articles, assigned by a hash of the article id",
+    )
+    alignment: Literal["strict", "contract", "expand"] = Field(
+        default="strict", title="Doc.char_span alignment mode tried first for each span"
+    )
+    alignment_fallback: Literal["expand", "contract", "none"] = Field(
+        default="expand", title="Doc.char_span mode tried when the first gives no span (counted); none: the span is lost"
     )
 
     @field_validator("splits")
@@ -70,13 +115,65 @@ class ExportConfig(_Strict):
         return splits
 
 
+# --- pull (issue 5) ---------------------------------------------------------------
+class PullConfig(_Strict):
+    policy: Literal["ground_truth", "latest", "majority", "all"] = Field(
+        default="latest",
+        title="Which annotation(s) of a task become the record: ground_truth (else latest), latest, "
+        "majority (span-level vote, ties to the newest) or all (one record per annotator)",
+    )
+    overlaps: Literal["keep", "longest", "drop"] = Field(
+        default="keep",
+        title="Overlapping spans in one answer: keep them (counted), keep the longest, or drop them all",
+    )
+    unknown_labels: Literal["drop", "fail"] = Field(
+        default="drop", title="A span whose label is not in `labels`: drop it (ledger) or stop the pull"
+    )
+    reanchor_window: int = Field(
+        default=40, ge=0, le=10_000,
+        title="Characters either side of a span searched for its value.text when the offsets do not match",
+    )
+    state_dir: Path = Field(
+        default=Path(".toolkit/pulls"), title="Raw pulls, manifests and the incremental-pull watermark (git-ignored)"
+    )
+    secret_file: Path = Field(
+        default=Path(".toolkit/annotator-secret"),
+        title="Per-install secret for anonymous annotator ids (created on first pull; "
+        "TOOLKIT_ANNOTATOR_SECRET overrides it)",
+    )
+    export: Literal["direct", "snapshot"] = Field(
+        default="direct",
+        title="direct: the project's export endpoint (as fast as Label Studio's own export); snapshot: an export "
+        "snapshot with all predictions expanded, deleted after the download (slower)",
+    )
+    timeout: float = Field(default=1800, gt=0, title="Seconds to wait for the export of a large project")
+    retries: int = Field(default=3, ge=0, le=10, title="Extra attempts when the export download fails")
+    keep_raw: bool = Field(default=True, title="Keep each raw pull, gzip-compressed, with a manifest")
+
+
+class ReportConfig(_Strict):
+    # An annotator is flagged when all three hold: they may be accepting the model's
+    # spans without reading the article.
+    accept_share: float = Field(
+        default=0.95, ge=0, le=1, title="Flag annotators who accept at least this share of predicted spans unchanged"
+    )
+    fast_lead_time: float = Field(
+        default=10.0, ge=0, title="... with a median lead time per task of at most this many seconds"
+    )
+    min_tasks: int = Field(default=5, ge=1, title="... over at least this many tasks")
+    examples: int = Field(default=3, ge=0, le=100, title="Examples shown per edit type")
+
+
 class Config(_Strict):
     project: ProjectConfig
     labels: list[str] = Field(min_length=1, title="Entity labels, in the order used for ner_tags")
     label_map: dict[str, str] = Field(default_factory=dict, title="spaCy label -> project label")
     spacy: SpacyConfig = Field(default_factory=SpacyConfig)
+    input: InputConfig = Field(default_factory=InputConfig)
     push: PushConfig = Field(default_factory=PushConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    pull: PullConfig = Field(default_factory=PullConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
 
     @field_validator("labels")
     @classmethod

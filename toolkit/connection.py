@@ -83,7 +83,7 @@ def describe_api_error(error: Exception, settings: ServerSettings, action: str) 
             return ServerError(f"{where} forbids this user to {action} (403)", status=status)
         if status == 413:
             return ServerError(f"{where} rejected a request as too large while trying to {action} (413)",
-                               hint="lower push.batch_size in the config", status=status)
+                               hint="lower push.max_request_mb (or push.batch_size) in the config", status=status)
         body = error.body if isinstance(error.body, (str, dict, list)) else ""
         return ServerError(f"{where} answered {status} while trying to {action}: {str(body)[:300]}", status=status)
     if isinstance(error, httpx.TimeoutException):
@@ -96,18 +96,93 @@ def describe_api_error(error: Exception, settings: ServerSettings, action: str) 
     return ServerError(f"{where}: failed to {action} ({type(error).__name__}: {error})")
 
 
+# Per-call options for requests that create something (projects, tasks, predictions).
+# The SDK retries POSTs on 5xx, 408/409/429 and connection errors, which can import
+# the same batch twice; these calls go out once and the caller checks what landed
+# before sending again (see toolkit.push).
+NO_RETRY: dict[str, Any] = {"max_retries": 0, "timeout": 600}
+
+# A test hook: ``TOOLKIT_TEST_KILL_AT=before:N`` or ``after:N`` makes the process
+# SIGKILL itself just before sending, or just after the answer to, its N-th write
+# request (POST, PATCH, PUT, DELETE). The resumability tests use it to stop a real
+# push at exact points; it is never set otherwise.
+KILL_VARIABLE = "TOOLKIT_TEST_KILL_AT"
+
+
+def _kill_hooks() -> dict[str, list[Any]]:
+    spec = os.environ.get(KILL_VARIABLE, "")
+    when, _, number = spec.partition(":")
+    if when not in {"before", "after"} or not number.isdigit():
+        return {}
+    import signal
+
+    target, writes = int(number), [0]
+
+    def is_write(method: str) -> bool:
+        return method.upper() in {"POST", "PATCH", "PUT", "DELETE"}
+
+    def on_request(request: Any) -> None:
+        if is_write(request.method):
+            writes[0] += 1
+            if when == "before" and writes[0] == target:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    def on_response(response: Any) -> None:
+        if when == "after" and is_write(response.request.method) and writes[0] == target:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return {"request": [on_request], "response": [on_response]}
+
+
 def connect(settings: ServerSettings, *, timeout: float = 60) -> LabelStudio:
-    """A client for the server, checked with one cheap authenticated request."""
+    """A client for the server, checked with one cheap authenticated request.
+
+    Reads keep the SDK's retries (they are safe to repeat); writes pass NO_RETRY.
+    """
     import httpx
     from label_studio_sdk import LabelStudio
     from label_studio_sdk.core.api_error import ApiError
 
     try:
-        client = LabelStudio(base_url=settings.url, api_key=settings.api_key.get_secret_value(), timeout=timeout)
+        http = httpx.Client(timeout=timeout, follow_redirects=True, event_hooks=_kill_hooks())
+        client = LabelStudio(
+            base_url=settings.url, api_key=settings.api_key.get_secret_value(), timeout=timeout, httpx_client=http
+        )
         client.users.whoami()
     except (ApiError, httpx.HTTPError) as error:
         raise describe_api_error(error, settings, "log in") from None
     return client
+
+
+def post_json(client: LabelStudio, path: str, body: bytes) -> Any:
+    """POST a body already encoded as JSON, once, with the client's authentication.
+
+    Imports are built and size-checked as JSON by the caller; sending those bytes
+    saves the SDK's per-field re-encoding of thousands of tasks.
+    """
+    from label_studio_sdk.core.api_error import ApiError
+
+    response = client._client_wrapper.httpx_client.request(
+        path, method="POST", content=body, headers={"Content-Type": "application/json"}, request_options=NO_RETRY
+    )
+    if response.status_code >= 400:
+        try:
+            detail: Any = response.json()
+        except ValueError:
+            detail = response.text
+        raise ApiError(status_code=response.status_code, headers=dict(response.headers), body=detail)
+    return response.json() if response.content else None
+
+
+def may_have_landed(error: BaseException) -> bool:
+    """Whether a failed write may still have been carried out by the server.
+
+    A timeout, a dropped connection or a 5xx says nothing about what the server did;
+    a 4xx other than 408/409/429 is a definite refusal.
+    """
+    if not isinstance(error, ServerError):
+        return False
+    return error.status is None or error.status >= 500 or error.status in {408, 409, 429}
 
 
 def call(settings: ServerSettings, action: str, function: Any, *args: Any, **kwargs: Any) -> Any:

@@ -8,6 +8,7 @@ through unchanged; only the text they cover is checked.
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
@@ -61,8 +62,43 @@ def result_items(spans: list[Span], text: str, *, id_prefix: str) -> list[dict[s
     ]
 
 
-def task_payload(article: PredictedArticle) -> dict[str, Any]:
-    """One import item: the task data plus the model's spans as a prediction."""
+def config_labels(label_config: str) -> list[str]:
+    """The labels of the ``Labels`` control in a labeling config (ours or a user's edit)."""
+    try:
+        root = ET.fromstring(label_config)
+    except ET.ParseError:
+        return []
+    for control in root.iter("Labels"):
+        if control.get("name") == FROM_NAME:
+            return [label.get("value", "") for label in control.iter("Label")]
+    return []
+
+
+def prediction_payload(article: PredictedArticle, *, task_id: int | None = None) -> dict[str, Any]:
+    """One prediction set: the model's spans, its version and, when known, its confidence.
+
+    With ``task_id`` it is an item of the bulk predictions import for an existing task.
+    """
+    prediction: dict[str, Any] = {
+        "model_version": article.model.model_version,
+        "result": result_items(article.spans, article.text, id_prefix="p"),
+    }
+    # PredictedArticle.score is optional (older prediction files have none); Label
+    # Studio sorts and filters tasks by it.
+    score = getattr(article, "score", None)
+    if score is not None:
+        prediction["score"] = score
+    if task_id is not None:
+        prediction["task"] = task_id
+    return prediction
+
+
+def task_payload(article: PredictedArticle, *more_versions: PredictedArticle) -> dict[str, Any]:
+    """One import item: the task data plus the model's spans as prediction sets.
+
+    ``more_versions`` are the same article predicted by other model versions: each
+    adds one prediction set to the same task.
+    """
     return {
         "data": {
             "text": article.text,
@@ -71,10 +107,5 @@ def task_payload(article: PredictedArticle) -> dict[str, Any]:
             "date": article.date or "",
             "source": article.source or "",
         },
-        "predictions": [
-            {
-                "model_version": article.model.model_version,
-                "result": result_items(article.spans, article.text, id_prefix="p"),
-            }
-        ],
+        "predictions": [prediction_payload(version) for version in (article, *more_versions)],
     }

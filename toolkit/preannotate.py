@@ -2,29 +2,53 @@
 
 Only the components that named-entity recognition needs are run (the NER component
 and the embedding layer it listens to, if any), which gives the same entities as the
-full pipeline in less time.
+full pipeline in less time. Documents are processed inside ``nlp.memory_zone()``, one
+zone per chunk of articles, so the strings a long stream adds to the vocabulary are
+freed again and memory stays flat; with ``n_process > 1`` the worker processes are
+started afresh for each chunk, which frees theirs too.
+
+With ``spacy.scores`` (the default) the NER decodes with a beam over the same weights
+and each span gets a confidence in [0, 1] and each article a task score; see
+``toolkit.scores`` for what they mean. An optional EntityRuler patterns file
+(``spacy.patterns``) adds rule-based entities; on overlap the pattern's entity wins
+(``spacy.patterns_win: false`` lets the model's win instead). Pattern entities carry
+no score: they are not the model's guess.
+
+``preannotate_to_file`` writes the output incrementally and resumes: a rerun with the
+same output skips the articles already in it, so an interrupted run loses at most the
+last batch.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import itertools
+import json
+import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from toolkit.config import Config
-from toolkit.errors import ModelError
+from toolkit.errors import InputError, ModelError, OutputError
 from toolkit.records import Article, ModelInfo, PredictedArticle, Span
 
 if TYPE_CHECKING:  # spaCy takes a second to import: only where a pipeline is loaded
     from spacy.language import Language
     from spacy.tokens import Doc
 
+    from toolkit.readers import ReadStats
+
 # Components that produce entities; everything else is left out unless one of these
 # listens to it.
 ENTITY_FACTORIES = {"ner", "beam_ner", "entity_ruler", "span_ruler"}
+PATTERNS_PIPE = "toolkit_patterns"
+# Articles per memory zone (and per set of worker processes with n_process > 1): large
+# enough that starting workers is a small share of the time, small enough that the
+# vocabulary of one zone is a small share of the memory.
+ZONE_SIZE = 5000
 
 
 @dataclass(frozen=True)
@@ -32,6 +56,7 @@ class Pipeline:
     nlp: Language
     model: ModelInfo
     entity_labels: tuple[str, ...]
+    scores: bool = False
 
 
 @dataclass
@@ -42,6 +67,9 @@ class PreannotateStats:
     trimmed: int = 0
     dropped_by_label: Counter[str] = field(default_factory=Counter)
     dropped_empty: int = 0
+    pattern_spans: int = 0
+    resumed: int = 0  # articles already in the output, not run again
+    truncated_tail: bool = False  # a half-written last line of an interrupted run was dropped
 
 
 def _is_installed_or_path(name: str) -> bool:
@@ -57,10 +85,48 @@ def _components_for_entities(nlp: Language) -> list[str]:
     return [name for name in nlp.pipe_names if name in keep]
 
 
-def load_pipeline(config: Config) -> Pipeline:
-    """Load the configured pipeline (or the first installed fallback) and check it."""
+def _add_patterns(nlp: Language, config: Config) -> set[str]:
+    """Add the EntityRuler patterns file after the NER; returns the labels it adds."""
+    path = Path(config.spacy.patterns or "")
+    if not path.is_file():
+        raise ModelError(f"[spacy.patterns] {path}: no such file", hint="give a JSONL file of EntityRuler patterns")
+    labels: set[str] = set()
+    patterns = []
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ModelError(f"[spacy.patterns] {path}: cannot read ({error})") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            pattern = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ModelError(f"[spacy.patterns] {path}:{number}: broken JSON ({error.msg})") from None
+        if not isinstance(pattern, dict) or not isinstance(pattern.get("label"), str) or "pattern" not in pattern:
+            raise ModelError(f'[spacy.patterns] {path}:{number}: expected {{"label": ..., "pattern": ...}}')
+        if config.project_label(pattern["label"]) is None:
+            raise ModelError(f"[spacy.patterns] {path}:{number}: label {pattern['label']!r} is not in labels or label_map")
+        labels.add(pattern["label"])
+        patterns.append(pattern)
+    ruler = nlp.add_pipe(
+        "entity_ruler", name=PATTERNS_PIPE, last=True, config={"overwrite_ents": config.spacy.patterns_win}
+    )
+    try:
+        ruler.add_patterns(patterns)
+    except Exception as error:  # spaCy validates token patterns with its own errors
+        raise ModelError(f"[spacy.patterns] {path}: not valid EntityRuler patterns ({error})") from None
+    return labels
+
+
+def load_pipeline(config: Config, *, scores: bool | None = None) -> Pipeline:
+    """Load the configured pipeline (or the first installed fallback) and check it.
+
+    ``scores`` overrides ``config.spacy.scores``.
+    """
     import spacy
 
+    scores = config.spacy.scores if scores is None else scores
     candidates = [config.spacy.model, *config.spacy.fallback_models]
     chosen = next((name for name in candidates if _is_installed_or_path(name)), None)
     if chosen is None:
@@ -78,7 +144,9 @@ def load_pipeline(config: Config) -> Pipeline:
     components = _components_for_entities(nlp)
     if not components:
         raise ModelError(f"[spacy.model] {chosen} has no entity recognizer (pipeline: {', '.join(nlp.pipe_names)})")
-    nlp.select_pipes(enable=components)
+    # Excluded components are removed, not just disabled: nothing else can run them.
+    for name in [name for name in nlp.pipe_names if name not in components]:
+        nlp.remove_pipe(name)
     labels: set[str] = set()
     for name in components:
         labels.update(getattr(nlp.get_pipe(name), "labels", ()) or ())
@@ -87,28 +155,91 @@ def load_pipeline(config: Config) -> Pipeline:
         raise ModelError(
             f"[label_map] {chosen} never predicts {', '.join(unknown)}; it predicts {', '.join(sorted(labels))}"
         )
+    if scores:
+        ner_names = [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory in {"ner", "beam_ner"}]
+        if not ner_names:
+            raise ModelError(f"[spacy.scores] {chosen} has no statistical NER to score", hint="set spacy.scores: false")
+        from toolkit.scores import use_scored_ner
+
+        use_scored_ner(nlp, beam_width=config.spacy.beam_width, name=ner_names[0])
+    if config.spacy.patterns:
+        labels |= _add_patterns(nlp, config)
     if not any(config.project_label(label) for label in labels):
         raise ModelError(f"[labels] none of the labels {chosen} predicts is in labels or label_map")
-    return Pipeline(nlp=nlp, model=ModelInfo(name=chosen, version=version), entity_labels=tuple(sorted(labels)))
+    return Pipeline(
+        nlp=nlp, model=ModelInfo(name=chosen, version=version), entity_labels=tuple(sorted(labels)), scores=scores
+    )
+
+
+def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """Token bounds without leading or trailing whitespace and punctuation tokens."""
+    while start < end and (doc[start].is_space or doc[start].is_punct):
+        start += 1
+    while end > start and (doc[end - 1].is_space or doc[end - 1].is_punct):
+        end -= 1
+    return start, end
+
+
+def _candidate_scores(doc: Doc, config: Config) -> tuple[dict[tuple[int, int, str], float], set[tuple[int, int, str]]]:
+    """Beam candidates by trimmed token span and project label: summed probability, and the best parse's keys."""
+    from toolkit.scores import SCORES_KEY
+
+    summed: dict[tuple[int, int, str], float] = {}
+    best: set[tuple[int, int, str]] = set()
+    for start, end, label, prob, in_best in doc.user_data.get(SCORES_KEY, ()):
+        project = config.project_label(label)
+        if project is None:
+            continue
+        start, end = _trim(doc, start, end)
+        if start == end:
+            continue
+        key = (start, end, project)
+        summed[key] = summed.get(key, 0.0) + prob
+        if in_best:
+            best.add(key)
+    return summed, best
+
+
+def count_words(doc: Doc) -> int:
+    """Tokens that are not whitespace, counted in one pass over spaCy's arrays (no Token objects)."""
+    from spacy.attrs import IS_SPACE
+
+    return len(doc) - int(doc.to_array(IS_SPACE).sum()) if len(doc) else 0
 
 
 def doc_spans(doc: Doc, config: Config, stats: PreannotateStats) -> list[Span]:
     """The project spans of a parsed doc: labels mapped, whitespace and stray punctuation trimmed.
 
     Trimming works on whole tokens (a leading or trailing space or punctuation token),
-    so an abbreviation such as ``U.S.`` keeps its final period.
+    so an abbreviation such as ``U.S.`` keeps its final period. Spans carry the beam's
+    score when the pipeline computed one.
     """
+    spans, _ = scored_doc_spans(doc, config, stats)
+    return spans
+
+
+def scored_doc_spans(
+    doc: Doc, config: Config, stats: PreannotateStats, text: str | None = None
+) -> tuple[list[Span], float | None]:
+    """The project spans of a parsed doc and the doc's task score (None without scores).
+
+    ``text`` is the doc's text when the caller has it: ``Doc.text`` joins every token
+    again on each call.
+    """
+    from toolkit.scores import SCORES_KEY, task_score
+
+    text = doc.text if text is None else text
+    scored = SCORES_KEY in doc.user_data
+    summed, best = _candidate_scores(doc, config) if scored else ({}, set())
     spans = []
+    kept: set[tuple[int, int, str]] = set()
+    span_scores: list[float] = []
     for ent in doc.ents:
         label = config.project_label(ent.label_)
         if label is None:
             stats.dropped_by_label[ent.label_] += 1
             continue
-        start, end = ent.start, ent.end
-        while start < end and (doc[start].is_space or doc[start].is_punct):
-            start += 1
-        while end > start and (doc[end - 1].is_space or doc[end - 1].is_punct):
-            end -= 1
+        start, end = _trim(doc, ent.start, ent.end)
         if start == end:
             stats.dropped_empty += 1
             continue
@@ -116,8 +247,27 @@ def doc_spans(doc: Doc, config: Config, stats: PreannotateStats) -> list[Span]:
         end_char = doc[end - 1].idx + len(doc[end - 1].text)
         if (start_char, end_char) != (ent.start_char, ent.end_char):
             stats.trimmed += 1
-        spans.append(Span(start=start_char, end=end_char, label=label, text=doc.text[start_char:end_char]))
-    return spans
+        key = (start, end, label)
+        score = None
+        if scored and key in summed:
+            score = round(min(summed[key], 1.0), 4)
+            span_scores.append(score)
+            kept.add(key)
+        elif scored:
+            stats.pattern_spans += 1
+        spans.append(Span(start=start_char, end=end_char, label=label, text=text[start_char:end_char], score=score))
+    if not scored:
+        return spans, None
+    # Candidates the best parse left out (and that no kept span covers exactly): the
+    # model's doubt about not predicting them.
+    rejected = [prob for key, prob in summed.items() if key not in kept and key not in best]
+    return spans, task_score(span_scores, rejected)
+
+
+def _chunks(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 def preannotate(
@@ -127,16 +277,154 @@ def preannotate(
     pipeline: Pipeline,
     stats: PreannotateStats | None = None,
     on_article: Callable[[PredictedArticle], None] | None = None,
+    n_process: int | None = None,
+    batch_size: int | None = None,
+    zone_size: int = ZONE_SIZE,
 ) -> Iterator[PredictedArticle]:
-    """Run the pipeline over the articles, yielding one predicted article per article."""
+    """Run the pipeline over the articles, yielding one predicted article per article, in order."""
     stats = stats if stats is not None else PreannotateStats()
-    pairs = ((article.text, article) for article in articles)
-    for doc, article in pipeline.nlp.pipe(pairs, as_tuples=True, batch_size=config.spacy.batch_size):
-        spans = doc_spans(doc, config, stats)
-        predicted = PredictedArticle(**article.model_dump(), model=pipeline.model, spans=spans)
-        stats.articles += 1
-        stats.words += sum(1 for token in doc if not token.is_space)
-        stats.spans += len(spans)
-        if on_article is not None:
-            on_article(predicted)
-        yield predicted
+    nlp = pipeline.nlp
+    n_process = n_process or config.spacy.n_process
+    batch_size = batch_size or config.spacy.batch_size
+    for chunk in _chunks(articles, zone_size):
+        # Docs (and the strings they added) are only valid inside the zone: each one is
+        # turned into a record before the zone closes.
+        with nlp.memory_zone():
+            pairs = ((article.text, article) for article in chunk)
+            for doc, article in nlp.pipe(pairs, as_tuples=True, batch_size=batch_size, n_process=n_process):
+                spans, score = scored_doc_spans(doc, config, stats, article.text)
+                predicted = PredictedArticle(
+                    **article.model_dump(), model=pipeline.model, spans=spans, score=score
+                )
+                stats.articles += 1
+                stats.words += count_words(doc)
+                stats.spans += len(spans)
+                if on_article is not None:
+                    on_article(predicted)
+                yield predicted
+
+
+# --- the output file: incremental, resumable ---------------------------------------
+
+
+def done_ids(out: Path, model: ModelInfo, stats: PreannotateStats | None = None) -> set[str]:
+    """Ids of the articles an earlier run already wrote to ``out``.
+
+    A half-written last line (the run was killed while writing it) is cut off; any
+    other unreadable line, or records of another model, stop the run.
+    """
+    if not out.exists():
+        return set()
+    ids: set[str] = set()
+    good_end = 0
+    with out.open("rb+") as handle:
+        lines = handle.readlines()
+        for number, raw in enumerate(lines, start=1):
+            last = number == len(lines)
+            try:
+                record = json.loads(raw.decode("utf-8"))
+                if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+                    raise ValueError("no article id")
+            except (UnicodeDecodeError, ValueError):
+                if last and not raw.endswith(b"\n"):
+                    handle.truncate(good_end)
+                    if stats is not None:
+                        stats.truncated_tail = True
+                    break
+                raise OutputError(
+                    f"{out}:{number}: not a prediction record, so the run cannot resume from this file",
+                    hint="pass --fresh to start the output over",
+                ) from None
+            written_by = record.get("model") or {}
+            if (written_by.get("name"), written_by.get("version")) != (model.name, model.version):
+                raise OutputError(
+                    f"{out}:{number}: written by model {written_by.get('name')} {written_by.get('version')}, "
+                    f"this run uses {model.name} {model.version}",
+                    hint="pass --fresh to start the output over, or choose another --out",
+                )
+            ids.add(record["id"])
+            good_end += len(raw)
+    return ids
+
+
+def scan_inputs(
+    inputs: Sequence[Path | str],
+    *,
+    config: Config,
+    on_error: Literal["fail", "skip"],
+    done: set[str],
+    stats: ReadStats,
+) -> int:
+    """Read every input once without the model, so that the first bad input fails here,
+    before any output is written; returns how many articles are left to do."""
+    from toolkit.readers import read_articles
+
+    articles = read_articles(inputs, stats, options=config.input, on_error=on_error)
+    return sum(1 for article in articles if article.id not in done)
+
+
+def preannotate_to_file(
+    inputs: Sequence[Path | str],
+    *,
+    out: Path,
+    config: Config,
+    pipeline: Pipeline,
+    on_error: Literal["fail", "skip"] | None = None,
+    fresh: bool = False,
+    n_process: int | None = None,
+    batch_size: int | None = None,
+    stats: PreannotateStats | None = None,
+    read_stats: ReadStats | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_article: Callable[[PredictedArticle], None] | None = None,
+) -> int:
+    """Pre-annotate the inputs into ``out`` (JSONL), resuming a run that wrote part of it.
+
+    All inputs are read once before the model runs, so bad input stops the command
+    (``on_error="fail"``) before anything is written. Records are appended and flushed
+    batch by batch; a rerun skips the ids already in ``out`` (``fresh`` starts over).
+    ``on_start`` receives the number of articles to do. Returns how many were written.
+    """
+    from toolkit.readers import ReadStats, expand_inputs, read_articles
+
+    stats = stats if stats is not None else PreannotateStats()
+    on_error = on_error or config.input.on_error
+    # The output is never an input, even when it sits in a folder being read: it grows
+    # while the inputs are read a second time.
+    inputs = [path for path in expand_inputs(inputs) if path.resolve() != out.resolve()]
+    if not inputs:
+        raise InputError(f"{out}: the only input is the output file itself")
+    read_stats = read_stats if read_stats is not None else ReadStats()
+    done = set() if fresh else done_ids(out, pipeline.model, stats)
+    todo = scan_inputs(inputs, config=config, on_error=on_error, done=done, stats=read_stats)
+    stats.resumed = read_stats.articles - todo
+    if on_start is not None:
+        on_start(todo)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        handle = out.open("w" if fresh or not out.exists() else "a", encoding="utf-8")
+    except OSError as error:
+        raise OutputError(f"{out}: cannot write ({error.strerror})") from None
+    written = 0
+    flush_every = batch_size or config.spacy.batch_size
+    with handle:
+        # The second read: same articles, same order (the scan's counts are the ones reported).
+        again = read_articles(inputs, ReadStats(), options=config.input, on_error=on_error)
+        articles = (article for article in again if article.id not in done)
+        for predicted in preannotate(
+            articles,
+            config=config,
+            pipeline=pipeline,
+            stats=stats,
+            on_article=on_article,
+            n_process=n_process,
+            batch_size=batch_size,
+        ):
+            handle.write(json.dumps(predicted.to_json_dict(), ensure_ascii=False) + "\n")
+            written += 1
+            if written % flush_every == 0:
+                handle.flush()
+        handle.flush()
+        os.fsync(handle.fileno())
+    return written
+

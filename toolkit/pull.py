@@ -1,160 +1,424 @@
-"""Pull human annotations from Label Studio: tasks -> annotated articles.
+"""Pull human annotations from Label Studio: every human decision accounted for.
 
-For each task the newest submitted annotation is used (by ``updated_at``). Skipped
-annotations (``was_cancelled``) are not human spans and are counted; drafts live
-outside ``annotations`` and never reach the output. An annotation with no spans is a
-valid "no entities here" answer and is kept. Spans that cannot be trusted (offsets
-outside the text, a label the config does not know) are left out and counted, never
-dropped silently.
+The project is exported (all tasks, with skipped annotations and drafts expanded),
+streamed to a gzip file under ``pull.state_dir`` while its SHA-256 is computed, with
+bounded retries of our own around the whole download (the SDK's ``max_retries`` does
+not cover a streamed body). The file is then parsed as a stream with ijson, task by
+task (``toolkit.pull_tasks``), and two files are written: the annotated articles
+(``--out``) and the ledger next to them (``records.ledger_path``): every span of
+every annotation is in one or the other, with its reason.
+
+Incremental pulls: Label Studio Community cannot filter its export by ``updated_at``,
+so every pull downloads the whole export. The state of the previous pull (a watermark
+and a fingerprint per task) says which tasks are new, changed, unchanged or deleted;
+the merged result is derived from the complete export (unchanged tasks give the same
+records as before), and deleted tasks are reported in the ledger and dropped.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
-from collections import Counter
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
+from toolkit import __version__
 from toolkit.config import Config
-from toolkit.connection import ServerSettings, call, connect
-from toolkit.labeling import FROM_NAME
-from toolkit.push import find_project
-from toolkit.errors import ProjectError
-from toolkit.records import AnnotatedArticle, Annotation, Span
+from toolkit.connection import ServerSettings, call, connect, describe_api_error
+from toolkit.errors import InputError, ProjectError, ServerError
+from toolkit.pull_state import PullState, annotator_secret, project_dir, public_url, write_json
+from toolkit.pull_tasks import (  # noqa: F401 - re-exported for callers of the old module
+    AnnotatorIds,
+    PullCounts,
+    TaskProcessor,
+    choose_annotation,
+    task_fingerprint,
+    task_watermark,
+)
+from toolkit.records import AnnotatedArticle, LedgerEntry, ledger_path
+
+Progress = Callable[[str, int, "int | None"], None]
+# Test hook: make the first N download attempts fail half-way, to exercise the retries
+# against a real server.
+FAIL_DOWNLOADS_VARIABLE = "TOOLKIT_TEST_FAIL_DOWNLOADS"
+CHUNK = 1 << 20
 
 
 @dataclass
-class PullStats:
-    tasks: int = 0
-    articles: int = 0
-    not_annotated: int = 0
-    skipped_annotations: int = 0
-    only_skipped: int = 0
-    spans: int = 0
-    spans_left_out: Counter[str] = field(default_factory=Counter)
-    problems: list[str] = field(default_factory=list)
+class Download:
+    path: Path
+    sha256: str
+    size: int
+    attempts: int
+    seconds: float
 
 
-def annotator_id(user: Any) -> str:
-    """A stable id for the user who made an annotation, without their name or email."""
-    if isinstance(user, dict):
-        user = user.get("id")
-    return f"annotator-{user}" if user is not None else "annotator-unknown"
+@dataclass
+class PullSummary:
+    """What one pull did; ``as_dict`` is what ``toolkit pull --json`` prints."""
+
+    project_id: int | None
+    server: str
+    out: Path
+    ledger: Path
+    policy: str
+    counts: PullCounts
+    mode: str = "full"  # full | incremental
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    deleted_tasks: list[int] = field(default_factory=list)
+    watermark: str = ""
+    previous_watermark: str = ""
+    ledger_entries: int = 0
+    raw: Path | None = None
+    manifest: Path | None = None
+    sha256: str | None = None
+    download_attempts: int = 0
+    download_seconds: float = 0.0
+    note: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "project_id": self.project_id,
+            "server": self.server,
+            "out": str(self.out),
+            "ledger": str(self.ledger),
+            "policy": self.policy,
+            "mode": self.mode,
+            "tasks": {"new": self.new, "changed": self.changed, "unchanged": self.unchanged, "deleted": self.deleted},
+            "deleted_tasks": self.deleted_tasks,
+            "watermark": self.watermark,
+            "previous_watermark": self.previous_watermark,
+            "ledger_entries": self.ledger_entries,
+            "raw": str(self.raw) if self.raw else None,
+            "manifest": str(self.manifest) if self.manifest else None,
+            "sha256": self.sha256,
+            "download_attempts": self.download_attempts,
+            "note": self.note,
+            "counts": self.counts.as_dict(),
+        }
 
 
-def _left_out(stats: PullStats, reason: str, where: str) -> None:
-    stats.spans_left_out[reason] += 1
-    stats.problems.append(f"{where}: {reason}")
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
-def annotation_spans(annotation: dict[str, Any], text: str, config: Config, stats: PullStats, where: str) -> list[Span]:
-    """The spans of one annotation, checked against the text and the labels."""
-    spans = []
-    for item in annotation.get("result") or []:
-        if item.get("type") != "labels" or item.get("from_name", FROM_NAME) != FROM_NAME:
-            continue
-        value = item.get("value") or {}
-        start, end, labels = value.get("start"), value.get("end"), value.get("labels") or []
-        if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(text):
-            _left_out(stats, "offsets outside the text", f"{where} span {start}-{end}")
-            continue
-        if len(labels) != 1:
-            _left_out(stats, "not exactly one label", f"{where} span {start}-{end}")
-            continue
-        if labels[0] not in config.labels:
-            _left_out(stats, "label not in the config", f"{where} span {start}-{end} {labels[0]!r}")
-            continue
-        if not text[start:end].strip():
-            _left_out(stats, "span covers only whitespace", f"{where} span {start}-{end}")
-            continue
-        spans.append(Span(start=start, end=end, label=labels[0], text=text[start:end], origin=item.get("origin")))
-    spans.sort(key=lambda span: (span.start, span.end, span.label))
-    return spans
+def _transient(error: BaseException) -> bool:
+    """Worth another attempt: the connection broke, timed out, or the server answered 5xx/429/408."""
+    import httpx
+    from label_studio_sdk.core.api_error import ApiError
+
+    if isinstance(error, ApiError):
+        return error.status_code is not None and (error.status_code >= 500 or error.status_code in (408, 429))
+    return isinstance(error, (httpx.TransportError, _InjectedFailure))
 
 
-def choose_annotation(annotations: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The newest submitted (not skipped) annotation."""
-    submitted = [annotation for annotation in annotations if not annotation.get("was_cancelled")]
-    if not submitted:
+class _InjectedFailure(Exception):
+    """Raised by the test hook in place of a connection that breaks mid-download."""
+
+
+def download_export(
+    client: Any, settings: ServerSettings, project_id: int, dest: Path, *,
+    timeout: float, retries: int, route: str = "direct", on_progress: Progress | None = None,
+) -> Download:  # fmt: skip
+    """Export the project and stream it, gzip-compressed, to ``dest``.
+
+    Both routes give every task (annotated or not) with all its annotations (skipped
+    ones too) and drafts expanded. ``direct`` is the project's export endpoint (the
+    server keeps a copy of each export in its data folder; predictions come as ids, and
+    each annotation carries the prediction it was shown); ``snapshot`` creates an export
+    snapshot with predictions expanded and deletes it after the download (slower on the
+    server: it loads predictions task by task). On a broken connection, a timeout or a
+    5xx the whole export is tried again, ``retries`` more times, with growing pauses.
+    """
+    import tenacity
+
+    started = _now()
+    failures_left = [int(os.environ.get(FAIL_DOWNLOADS_VARIABLE) or 0)]
+    attempts = [0]
+    options = {"timeout": timeout, "max_retries": 0, "chunk_size": CHUNK}
+
+    def direct() -> tuple[str, int]:
+        attempts[0] += 1
+        chunks = client.projects.exports.download_sync(
+            id=project_id, export_type="JSON", download_all_tasks=True, request_options=options
+        )
+        return _stream_to(chunks, dest, failures_left, on_progress)
+
+    def snapshot() -> tuple[str, int]:
+        attempts[0] += 1
+        created = client.projects.exports.create(
+            id=project_id, title=f"toolkit pull {started:%Y-%m-%dT%H:%M:%SZ}",
+            serialization_options={"predictions": {"only_id": False}, "drafts": {"only_id": False},
+                                   "annotations__completed_by": {"only_id": True}},
+            request_options={"timeout": timeout, "max_retries": 0},
+        )  # fmt: skip
+        try:
+            status = created.status
+            deadline = _now().timestamp() + timeout
+            while status in ("created", "in_progress"):  # Community writes it before answering; others poll
+                if _now().timestamp() > deadline:
+                    raise ServerError(f"the export of project {project_id} did not finish in {timeout:g} s",
+                                      hint="raise pull.timeout in the config")  # fmt: skip
+                import time
+
+                time.sleep(1)
+                status = client.projects.exports.get(id=project_id, export_pk=created.id).status
+            if status != "completed":
+                raise ServerError(f"Label Studio could not export project {project_id} (status {status})")
+            chunks = client.projects.exports.download(id=project_id, export_pk=created.id, export_type="JSON",
+                                                      request_options=options)  # fmt: skip
+            return _stream_to(chunks, dest, failures_left, on_progress)
+        finally:
+            try:  # the snapshot file is ours: do not leave one per pull on the server
+                client.projects.exports.delete(id=project_id, export_pk=created.id, request_options={"max_retries": 0})
+            except Exception:  # noqa: BLE001 - cleanup only; the pull itself succeeded or failed already
+                pass
+
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(retries + 1),
+        wait=tenacity.wait_exponential(multiplier=1, min=1, max=30),
+        retry=tenacity.retry_if_exception(_transient),
+        reraise=True,
+    )
+    try:
+        sha256, size = retrying(snapshot if route == "snapshot" else direct)
+    except _InjectedFailure:
+        raise ServerError(f"the export download broke off {attempts[0]} times (test hook)") from None
+    except ServerError:
+        raise
+    except Exception as error:
+        import httpx
+        from label_studio_sdk.core.api_error import ApiError
+
+        if isinstance(error, (ApiError, httpx.HTTPError)):
+            failed = describe_api_error(error, settings, f"export project {project_id} (after {attempts[0]} attempts)")
+            failed.hint = failed.hint or "try again later, or raise pull.timeout / pull.retries in the config"
+            raise failed from None
+        raise
+    return Download(dest, sha256, size, attempts[0], (_now() - started).total_seconds())
+
+
+def _stream_to(chunks: Any, dest: Path, failures_left: list[int], on_progress: Progress | None) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    temporary = dest.with_name(f".{dest.name}.part")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # Level 1: the raw pull is kept for reproducibility; speed matters more than size here.
+        with gzip.open(temporary, "wb", compresslevel=1) as handle:
+            for chunk in chunks:
+                digest.update(chunk)
+                handle.write(chunk)
+                size += len(chunk)
+                if failures_left[0] > 0:
+                    failures_left[0] -= 1
+                    raise _InjectedFailure()
+                if on_progress:
+                    on_progress("download", size, None)
+        os.replace(temporary, dest)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return digest.hexdigest(), size
+
+
+def iter_tasks(path: Path) -> Iterator[dict[str, Any]]:
+    """The tasks of a raw pull, parsed as a stream (memory stays flat on large projects)."""
+    import ijson
+
+    try:
+        with gzip.open(path, "rb") as handle:
+            for task in ijson.items(handle, "item", use_float=True):
+                if not isinstance(task, dict):
+                    raise InputError(f"{path}: the export holds a {type(task).__name__} where a task belongs")
+                yield task
+    except (ijson.JSONError, ijson.IncompleteJSONError) as error:
+        raise InputError(f"{path}: the export is not valid JSON ({error})") from None
+    except (OSError, EOFError) as error:
+        raise InputError(f"{path}: cannot read the raw pull ({error})") from None
+
+
+def _settings_fingerprint(config: Config, secret: bytes) -> str:
+    shaping = {"labels": config.labels, "pull": config.pull.model_dump(mode="json", exclude={"state_dir", "secret_file",
+               "timeout", "retries", "keep_raw"}), "secret": hashlib.sha256(secret).hexdigest()}  # fmt: skip
+    return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _file_sha256(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(CHUNK), b""):
+                digest.update(chunk)
+    except OSError:
         return None
-    return max(submitted, key=lambda a: (a.get("updated_at") or a.get("created_at") or "", a.get("id") or 0))
+    return digest.hexdigest()
 
 
-def annotated_articles(tasks: list[dict[str, Any]], config: Config, stats: PullStats) -> Iterator[AnnotatedArticle]:
-    """Turn exported tasks into annotated articles, counting what is not human data."""
-    for task in tasks:
-        stats.tasks += 1
-        data = task.get("data") or {}
-        annotations = task.get("annotations") or []
-        stats.skipped_annotations += sum(1 for a in annotations if a.get("was_cancelled"))
-        chosen = choose_annotation(annotations)
-        if chosen is None:
-            if annotations:
-                stats.only_skipped += 1
-            else:
-                stats.not_annotated += 1
-            continue
-        text = data.get("text")
-        where = f"task {task.get('id')}"
-        if not isinstance(text, str) or not text:
-            stats.problems.append(f"{where}: no text in the task data; task left out")
-            continue
-        submitted = []
-        for annotation in annotations:
-            if annotation.get("was_cancelled"):
-                continue
-            spans = annotation_spans(annotation, text, config, stats, f"{where} annotation {annotation.get('id')}")
-            submitted.append(
-                Annotation(
-                    id=annotation["id"],
-                    annotator=annotator_id(annotation.get("completed_by")),
-                    spans=spans,
-                    created_at=annotation.get("created_at"),
-                    updated_at=annotation.get("updated_at"),
-                    lead_time=annotation.get("lead_time"),
-                    ground_truth=bool(annotation.get("ground_truth")),
-                    model_version=(annotation.get("prediction") or {}).get("model_version"),
-                )
+def pull(
+    *, config: Config, settings: ServerSettings | None, out: Path, full: bool = False,
+    from_raw: Path | None = None, on_progress: Progress | None = None,
+) -> PullSummary:  # fmt: skip
+    """Pull the project into ``out`` (annotated articles) and its ledger; returns the totals.
+
+    ``from_raw`` re-derives the output from a kept raw pull (its ``.json.gz``) without
+    contacting the server; ``full`` ignores the previous pull's state.
+    """
+    pull_config = config.pull
+    secret = annotator_secret(pull_config.secret_file)
+    ids = AnnotatorIds(secret)
+    counts = PullCounts()
+    processor = TaskProcessor(labels=config.labels, pull=pull_config, ids=ids, counts=counts)
+    started = _now()
+    stamp = f"{started:%Y%m%dT%H%M%S}{started.microsecond // 1000:03d}Z"
+
+    download: Download | None = None
+    project_id: int | None = None
+    server = public_url(settings.url) if settings else ""
+    state_file: Path | None = None
+    if from_raw is not None:
+        manifest = _read_manifest(from_raw)
+        project_id, server = manifest.get("project", {}).get("id"), manifest.get("server", "")
+        raw_path = from_raw
+        full = True  # a replay does not touch the incremental state
+    else:
+        assert settings is not None
+        from toolkit.push import find_project
+
+        client = connect(settings, timeout=pull_config.timeout)
+        project = find_project(client, settings, config)
+        if project is None:
+            raise ProjectError(
+                f"no project titled {config.project.title!r} on {settings.url}",
+                hint="push articles first: `toolkit push FILE.jsonl --config CONFIG`",
             )
-        final = next(a for a in submitted if a.id == chosen["id"])
-        stats.articles += 1
-        stats.spans += len(final.spans)
-        yield AnnotatedArticle(
-            id=str(data.get("article_id") or f"ls-task-{task['id']}"),
-            text=text,
-            title=data.get("title") or None,
-            date=data.get("date") or None,
-            source=data.get("source") or None,
-            task_id=task["id"],
-            spans=final.spans,
-            chosen=[final.id],
-            annotations=submitted,
-        )
+        project_id = project.id
+        folder = project_dir(pull_config.state_dir, settings.url, project.id)
+        state_file = folder / "state.json"
+        raw_path = folder / "raw" / f"{stamp}.json.gz"
+        download = download_export(client, settings, project.id, raw_path, timeout=pull_config.timeout,
+                                   retries=pull_config.retries, route=pull_config.export, on_progress=on_progress)  # fmt: skip
+
+    previous = None if full or state_file is None else PullState.load(state_file)
+    summary = PullSummary(project_id=project_id, server=server, out=out, ledger=ledger_path(out),
+                          policy=pull_config.policy, counts=counts,
+                          mode="incremental" if previous else "full")  # fmt: skip
+    if previous:
+        summary.previous_watermark = previous.watermark
+    new_state = PullState(pulled_at=started.isoformat(), settings=_settings_fingerprint(config, secret))
+
+    from toolkit.jsonl import atomic_output
+
+    ledger_count = 0
+    replaced: set[int] = set()
+    with atomic_output(out) as records_file, atomic_output(summary.ledger) as ledger_file:
+
+        def write_ledger(entry: LedgerEntry) -> None:
+            nonlocal ledger_count
+            ledger_file.write(entry.model_dump_json(exclude_none=True) + "\n")
+            ledger_count += 1
+
+        for task in iter_tasks(raw_path):
+            outcome = processor(task)
+            task_id = task["id"]
+            fingerprint = task_fingerprint(task)
+            new_state.tasks[task_id] = fingerprint
+            new_state.articles[task_id] = str((task.get("data") or {}).get("article_id") or f"ls-task-{task_id}")
+            new_state.created[task_id] = str(task.get("created_at"))
+            new_state.watermark = max(new_state.watermark, task_watermark(task))
+            if previous is not None:
+                before = previous.tasks.get(task_id)
+                if before is not None and previous.created.get(task_id, new_state.created[task_id]) != new_state.created[task_id]:
+                    replaced.add(task_id)  # the id of a deleted task, reused for a new one
+                    before = None
+                if before is None:
+                    summary.new += 1
+                elif before != fingerprint:
+                    summary.changed += 1
+                else:
+                    summary.unchanged += 1
+            for record in outcome.records:
+                records_file.write(record.model_dump_json(exclude_none=True) + "\n")
+            for entry in outcome.ledger:
+                write_ledger(entry)
+            if on_progress and counts.tasks % 100 == 0:
+                on_progress("tasks", counts.tasks, None)
+        if previous is not None:
+            for task_id in sorted((set(previous.tasks) - set(new_state.tasks)) | replaced):
+                summary.deleted_tasks.append(task_id)
+                write_ledger(LedgerEntry(kind="task_deleted", reason="pulled before, gone from Label Studio now",
+                                         task_id=task_id, article_id=previous.articles.get(task_id)))  # fmt: skip
+            summary.deleted = len(summary.deleted_tasks)
+            if previous.settings != new_state.settings:
+                summary.note = "labels, pull policy or annotator secret changed since the last pull: all tasks re-derived"
+    summary.ledger_entries = ledger_count
+    summary.watermark = new_state.watermark
+    if previous is None and from_raw is None:
+        summary.new = counts.tasks
+
+    if download is not None and state_file is not None:
+        summary.raw, summary.sha256 = download.path, download.sha256
+        summary.download_attempts, summary.download_seconds = download.attempts, download.seconds
+        manifest_path = download.path.with_name(download.path.name.removesuffix(".json.gz") + ".manifest.json")
+        write_json(manifest_path, {
+            "time": started.isoformat(),
+            "server": server,
+            "project": {"id": project_id, "title": config.project.title},
+            "export": {"format": "JSON", "route": pull_config.export, "file": download.path.name, "bytes": download.size,
+                       "sha256": download.sha256, "attempts": download.attempts},
+            "toolkit": __version__,
+            "policy": pull_config.policy,
+            "counts": {"tasks": counts.tasks, "annotations": counts.annotations,
+                       "skipped_annotations": counts.skipped_annotations, "drafts": counts.drafts,
+                       "records": counts.records, "spans_in": counts.spans_in, "spans_out": counts.spans_out,
+                       "ledger_entries": ledger_count},
+            "watermark": new_state.watermark,
+            "output": str(out),
+        })  # fmt: skip
+        summary.manifest = manifest_path
+        new_state.output = str(out.resolve())
+        new_state.output_sha256 = _file_sha256(out)
+        new_state.ledger_sha256 = _file_sha256(summary.ledger)
+        new_state.raw = str(download.path)
+        new_state.save(state_file)
+        if not pull_config.keep_raw:
+            download.path.unlink(missing_ok=True)
+            summary.raw = None
+    return summary
 
 
-def export_tasks(config: Config, settings: ServerSettings) -> tuple[int, list[dict[str, Any]]]:
-    """The project's annotated tasks, as Label Studio's JSON export gives them."""
-    client = connect(settings)
-    project = find_project(client, settings, config)
-    if project is None:
-        raise ProjectError(
-            f"no project titled {config.project.title!r} on {settings.url}",
-            hint="push articles first: `toolkit push FILE.jsonl --config CONFIG`",
-        )
-    # Large projects take minutes to export; the default 60 s timeout is too short.
-    chunks = call(
-        settings, "export the project", client.projects.exports.download_sync,
-        id=project.id, export_type="JSON", download_all_tasks=False,
-        request_options={"timeout": 1800, "max_retries": 2},
-    )  # fmt: skip
-    raw = call(settings, "download the export", b"".join, chunks)
-    tasks = json.loads(raw)
-    return project.id, tasks
+def _read_manifest(raw: Path) -> dict[str, Any]:
+    if not raw.is_file():
+        raise InputError(f"{raw}: raw pull not found", hint="raw pulls are kept under pull.state_dir (*.json.gz)")
+    manifest_path = raw.with_name(raw.name.removesuffix(".json.gz") + ".manifest.json")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    expected = (manifest.get("export") or {}).get("sha256")
+    if expected:
+        digest = hashlib.sha256()
+        with gzip.open(raw, "rb") as handle:
+            for chunk in iter(lambda: handle.read(CHUNK), b""):
+                digest.update(chunk)
+        if digest.hexdigest() != expected:
+            raise InputError(f"{raw}: the raw pull does not match the sha256 of its manifest {manifest_path.name}")
+    return manifest
 
 
-def pull(*, config: Config, settings: ServerSettings, stats: PullStats | None = None) -> list[AnnotatedArticle]:
-    """Export the project and return one annotated article per task a human submitted."""
-    stats = stats if stats is not None else PullStats()
-    _, tasks = export_tasks(config, settings)
-    return list(annotated_articles(tasks, config, stats))
+def read_pulled(path: Path) -> Iterator[AnnotatedArticle]:
+    """Read a pull's output back (for export and report)."""
+    from toolkit.jsonl import read_records
+
+    return read_records(path, AnnotatedArticle)
+
+
+__all__ = ["PullCounts", "PullSummary", "download_export", "iter_tasks", "pull"]

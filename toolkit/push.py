@@ -1,38 +1,109 @@
-"""Push predicted articles to Label Studio: predicted articles -> tasks.
+"""Push predicted articles to Label Studio: predicted articles -> tasks with predictions.
 
-Every task carries its article id in ``data.article_id``. Before importing, the
-project's existing article ids are read, and only new articles are imported, so a
-second push creates no duplicate tasks. Imports are sent without the SDK's automatic
-retries, which could send the same batch twice.
+Idempotent and resumable: the server is the only record of what was pushed.
+
+- Every task carries its article id in ``data.article_id``. Before writing, push
+  reads which article ids the project holds and which prediction sets (model
+  versions) each task has, and plans: new tasks (imported with their predictions
+  inline), new prediction sets for existing tasks (bulk predictions import), and
+  unchanged articles.
+- Writes go out once (``NO_RETRY``): the SDK's own retries could import the same
+  batch twice. When a write fails in a way that says nothing about what the server
+  did (timeout, dropped connection, 5xx), push reads back what landed and sends only
+  the rest, a bounded number of times (tenacity).
+- A task import is one database transaction on the server: a batch lands whole or
+  not at all. A process killed at any moment leaves whole batches; the next push
+  imports the rest. A batch still being written by the server while the next push
+  reads the project can be imported twice; push counts the project's tasks and
+  prediction sets after writing and removes such duplicates (the unannotated
+  copies), so each article ends up with one task and one prediction set per version.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from toolkit.config import Config
-from toolkit.connection import ServerSettings, call, connect
+from toolkit.connection import NO_RETRY, ServerSettings, call, connect, may_have_landed, post_json
 from toolkit.errors import InputError, ProjectError, ServerError
-from toolkit.labeling import labeling_config, task_payload
+from toolkit.labeling import config_labels, labeling_config, prediction_payload, task_payload
 from toolkit.records import PredictedArticle
 
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio
 
-NO_RETRY = {"max_retries": 0, "timeout": 600}
+# Attempts for a write that may or may not have landed, and the waits between them
+# (seconds): long enough for a busy server to finish the request it was writing.
+WRITE_ATTEMPTS = 3
+RETRY_WAIT_MIN, RETRY_WAIT_MAX = 2.0, 10.0
+TASK_PAGE_SIZE = 1000
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ProjectState:
+    """What the project holds, as far as push is concerned."""
+
+    # article id -> ids of its tasks (more than one only after an interrupted push)
+    tasks: dict[str, list[int]] = field(default_factory=dict)
+    texts: dict[int, str] = field(default_factory=dict)  # task id -> its text
+    annotated: set[int] = field(default_factory=set)  # ids of tasks with annotations or drafts
+    # task id -> model version -> prediction ids (more than one: a duplicate)
+    predictions: dict[int, dict[str, list[int]]] = field(default_factory=dict)
+    # Everything in the project, ours or not: compared with the project's counters.
+    task_count: int = 0
+    prediction_count: int = 0
+
+
+@dataclass
+class PushPlan:
+    project_title: str
+    project_id: int | None  # None: the project does not exist yet
+    labels_added: list[str] = field(default_factory=list)
+    labels_removed: list[str] = field(default_factory=list)
+    current_model_version: str | None = None
+    model_version: str | None = None  # the project's model_version after the push
+    articles: int = 0
+    new_tasks: list[list[PredictedArticle]] = field(default_factory=list)  # per article: its versions
+    new_predictions: list[tuple[int, PredictedArticle]] = field(default_factory=list)  # (task id, version)
+    unchanged: int = 0  # articles whose task holds every pushed version already
+    duplicate_tasks: list[int] = field(default_factory=list)  # to delete: unannotated copies
+    duplicate_predictions: list[int] = field(default_factory=list)  # to delete: second sets of a version
+    kept_duplicates: list[str] = field(default_factory=list)  # article ids with >1 annotated task
+
+    @property
+    def new_prediction_sets(self) -> int:
+        """Prediction sets this push adds: inline with new tasks plus on existing tasks."""
+        return sum(len(versions) for versions in self.new_tasks) + len(self.new_predictions)
 
 
 @dataclass
 class PushResult:
+    plan: PushPlan
     project_id: int = 0
     project_url: str = ""
     project_created: bool = False
-    articles: int = 0
-    created: int = 0
-    unchanged: int = 0
-    model_versions: set[str] = field(default_factory=set)
+    labeling_config_updated: bool = False
+    tasks_created: int = 0
+    predictions_created: int = 0
+    duplicates_removed: int = 0
+    model_version_set: bool = False
+
+    # The names the first version of push reported under.
+    @property
+    def created(self) -> int:
+        return self.tasks_created
+
+    @property
+    def unchanged(self) -> int:
+        return self.plan.unchanged
+
+
+# --- the project -------------------------------------------------------------------
 
 
 def find_project(client: LabelStudio, settings: ServerSettings, config: Config) -> Any | None:
@@ -48,7 +119,7 @@ def find_project(client: LabelStudio, settings: ServerSettings, config: Config) 
     pager = call(settings, "list projects", client.projects.list, title=config.project.title, page_size=100)
     matches = [project for project in pager if project.title == config.project.title]
     if len(matches) > 1:
-        ids = ", ".join(str(project.id) for project in matches)
+        ids = ", ".join(str(project_id) for project_id in sorted(project.id for project in matches))
         raise ProjectError(
             f"{len(matches)} projects on {settings.url} are titled {config.project.title!r} (ids {ids})",
             hint="set project.id in the config to the one to use, or rename the others",
@@ -56,70 +127,273 @@ def find_project(client: LabelStudio, settings: ServerSettings, config: Config) 
     return matches[0] if matches else None
 
 
-def ensure_project(client: LabelStudio, settings: ServerSettings, config: Config) -> tuple[Any, bool]:
-    """Find the project or create it; keep its labeling config in step with the labels."""
+def validate_labeling_config(client: LabelStudio, settings: ServerSettings, label_config: str, *, project_id: int | None = None) -> None:
+    """Ask the server whether it accepts the labeling config; for a project, also against its annotations."""
+    from label_studio_sdk.core.api_error import ApiError
+
+    from toolkit.connection import describe_api_error
+
+    try:
+        if project_id is None:
+            # The project-less endpoint checks the XML alone; the SDK has no method for it.
+            response = client._client_wrapper.httpx_client.request(
+                "api/projects/validate/", method="POST", json={"label_config": label_config}, request_options=NO_RETRY
+            )
+            if response.status_code >= 400:
+                raise ApiError(status_code=response.status_code, headers=dict(response.headers), body=_json_or_text(response))
+        else:
+            client.projects.validate_label_config(id=project_id, label_config=label_config, request_options=NO_RETRY)
+    except Exception as error:  # noqa: BLE001 - sorted out by describe_api_error
+        server_error = describe_api_error(error, settings, "validate the labeling config")
+        if server_error.status == 400:
+            raise ProjectError(
+                f"Label Studio rejects the labeling config generated from `labels`: {_error_detail(error)}",
+                hint="check `labels` in the config (names, not markup)",
+            ) from None
+        raise server_error from None
+
+
+def _json_or_text(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def _error_detail(error: Any) -> str:
+    """The server's own words from an ApiError body (DRF puts them in detail or validation_errors)."""
+    body = getattr(error, "body", None)
+    if isinstance(body, dict):
+        detail = body.get("validation_errors") or body.get("detail") or body
+        if isinstance(detail, dict):
+            detail = "; ".join(" ".join(map(str, v)) if isinstance(v, list) else str(v) for v in detail.values())
+        return " ".join(str(detail).split())[:500]
+    return " ".join(str(body or error).split())[:500]
+
+
+def same_labeling_config(a: str, b: str) -> bool:
+    """Equal up to whitespace between tags (the server strips a trailing newline)."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        return ET.canonicalize(a, strip_text=True) == ET.canonicalize(b, strip_text=True)
+    except ET.ParseError:
+        return a.strip() == b.strip()
+
+
+def ensure_project(
+    client: LabelStudio, settings: ServerSettings, config: Config, *, project: Any | None = None
+) -> tuple[Any, bool, bool]:
+    """Find the project (or take the one found) or create it; keep its labeling config in step with ``labels``.
+
+    Returns (project, created, labeling config updated).
+    """
     wanted = labeling_config(config)
-    project = find_project(client, settings, config)
+    project = project if project is not None else find_project(client, settings, config)
     if project is None:
-        project = call(
+        validate_labeling_config(client, settings, wanted)
+        return _create_project(client, settings, config, wanted), True, False
+    if same_labeling_config(project.label_config or "", wanted):
+        return project, False, False
+    removed = [label for label in config_labels(project.label_config or "") if label not in config.labels]
+    try:
+        validate_labeling_config(client, settings, wanted, project_id=project.id)
+    except ProjectError as error:
+        if removed:
+            raise ProjectError(
+                f"`labels` drops {', '.join(removed)} from project {project.id}, but annotations use some of them and "
+                f"Label Studio refuses the change: {error.message.split(': ', 1)[-1]}",
+                hint="keep the labels annotations use in `labels`, or relabel those annotations in Label Studio first",
+            ) from None
+        raise
+    # Existing annotations are untouched: the change only adds or drops choices.
+    project = call(settings, "update the labeling config", client.projects.update, id=project.id,
+                   label_config=wanted, request_options=NO_RETRY)  # fmt: skip
+    return project, False, True
+
+
+def _create_project(client: LabelStudio, settings: ServerSettings, config: Config, label_config: str) -> Any:
+    def create() -> Any:
+        return call(
             settings, "create the project", client.projects.create,
             title=config.project.title,
             description=config.project.description,
-            label_config=wanted,
+            label_config=label_config,
             expert_instruction=config.project.instructions,
             show_instruction=bool(config.project.instructions),
             show_collab_predictions=True,
-            # Not retried: a create whose answer was lost (a 500 after the work, a
-            # timeout) would be sent again and leave two projects with one title.
             request_options=NO_RETRY,
         )  # fmt: skip
-        return project, True
-    if project.label_config != wanted:
-        # The server refuses a config that drops labels its annotations use; that
-        # refusal reaches the user as a ServerError with the server's reason.
-        project = call(settings, "update the labeling config", client.projects.update, id=project.id, label_config=wanted)
-    return project, False
+
+    def landed() -> Any | None:
+        return find_project(client, settings, config)
+
+    return _write_once_then_check(create, landed, "create the project")
 
 
-def existing_article_ids(client: LabelStudio, settings: ServerSettings, project_id: int) -> set[str]:
-    """The article ids of the tasks the project already holds."""
+def _write_once_then_check(send: Callable[[], Any], landed: Callable[[], Any | None], action: str) -> Any:
+    """Send a write once; when the failure leaves it unknown whether it landed, look, then resend.
+
+    ``landed()`` returns the written thing (or a truthy summary) when it is on the server.
+    """
+    from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+    first = [True]
+    for attempt in Retrying(
+        stop=stop_after_attempt(WRITE_ATTEMPTS),
+        wait=wait_exponential(min=RETRY_WAIT_MIN, max=RETRY_WAIT_MAX),
+        retry=retry_if_exception(may_have_landed),
+        reraise=True,
+    ):
+        with attempt:
+            if not first[0]:
+                found = landed()
+                if found is not None:
+                    return found
+            first[0] = False
+            return send()
+    raise AssertionError(f"unreachable: {action}")  # pragma: no cover - Retrying reraises
+
+
+# --- what the project holds ----------------------------------------------------------
+
+
+def read_state(client: LabelStudio, settings: ServerSettings, project_id: int) -> ProjectState:
+    """The project's tasks by article id, and the prediction sets of each task."""
+    state = ProjectState()
     pager = call(
         settings, "list the project's tasks", client.tasks.list,
-        project=project_id, fields="task_only", include="id,data", page_size=1000,
+        project=project_id, fields="task_only", page_size=TASK_PAGE_SIZE,
     )  # fmt: skip
-    ids = set()
     for task in pager:
-        article_id = (task.data or {}).get("article_id")
-        if article_id is not None:
-            ids.add(str(article_id))
-    return ids
+        state.task_count += 1
+        state.prediction_count += task.total_predictions or 0
+        data = task.data or {}
+        article_id = data.get("article_id")
+        if article_id is None:
+            continue  # a task imported by other means: not ours to count
+        state.tasks.setdefault(str(article_id), []).append(task.id)
+        state.texts[task.id] = data.get("text", "")
+        if (task.total_annotations or 0) + (task.cancelled_annotations or 0) or task.drafts:
+            state.annotated.add(task.id)
+    if state.prediction_count:
+        # The task list does not say which model versions a task's predictions are.
+        for prediction in call(settings, "list the project's predictions", client.predictions.list, project=project_id):
+            versions = state.predictions.setdefault(prediction.task, {})
+            versions.setdefault(prediction.model_version or "undefined", []).append(prediction.id)
+    return state
 
 
-def check_labels(articles: Iterable[PredictedArticle], config: Config, source: str) -> None:
-    """Refuse predictions with a label the project's labeling config does not have.
+# --- the plan ------------------------------------------------------------------------
 
-    Label Studio 1.23 only logs such predictions and stores them; annotators would see
-    spans they cannot edit.
+
+def check_articles(articles: Iterable[PredictedArticle]) -> tuple[dict[str, list[PredictedArticle]], int]:
+    """Articles grouped by id, each group one article's model versions; and the record count.
+
+    Raises InputError for spans outside the text, an id with two texts, or the same
+    article and model version twice.
     """
-    for article in articles:
+    groups: dict[str, list[PredictedArticle]] = {}
+    count = 0
+    for count, article in enumerate(articles, start=1):
         for span in article.spans:
-            if span.label not in config.labels:
+            if span.end > len(article.text):
                 raise InputError(
-                    f"{source}: article {article.id!r}: span {span.start}-{span.end} has label {span.label!r}, "
-                    f"which is not in the config's labels ({', '.join(config.labels)})",
-                    hint="pre-annotate again with this config, or add the label to `labels`",
+                    f"record {count} (article {article.id!r}): span {span.start}-{span.end} {span.label} ends beyond "
+                    f"the text ({len(article.text)} characters)",
+                    hint="run `toolkit preannotate` again to write the predictions",
                 )
+        versions = groups.setdefault(article.id, [])
+        for other in versions:
+            if other.text != article.text:
+                raise InputError(f"record {count}: article id {article.id!r} is used before for another text")
+            if other.model.model_version == article.model.model_version:
+                raise InputError(
+                    f"record {count}: article {article.id!r} with model version "
+                    f"{article.model.model_version!r} is in the file twice"
+                )
+        versions.append(article)
+    return groups, count
 
 
-def _batches(items: Iterable[PredictedArticle], size: int) -> Iterator[list[PredictedArticle]]:
-    batch: list[PredictedArticle] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
+def plan_push(groups: dict[str, list[PredictedArticle]], state: ProjectState, plan: PushPlan) -> PushPlan:
+    """Fill ``plan`` with what is missing from the project and what to tidy up."""
+    conflicts = []
+    for article_id, task_ids in state.tasks.items():
+        if len(task_ids) > 1:
+            annotated = [task for task in task_ids if task in state.annotated]
+            keep = annotated or [min(task_ids)]
+            plan.duplicate_tasks.extend(task for task in task_ids if task not in keep)
+            if len(annotated) > 1:
+                plan.kept_duplicates.append(article_id)
+    dropped = set(plan.duplicate_tasks)
+    for task_id, versions in state.predictions.items():
+        if task_id in dropped:
+            continue
+        for ids in versions.values():
+            plan.duplicate_predictions.extend(sorted(ids)[1:])
+    for article_id, versions in groups.items():
+        task_ids = [task for task in state.tasks.get(article_id, []) if task not in dropped]
+        if not task_ids:
+            plan.new_tasks.append(versions)
+            continue
+        task_id = min(task_ids)
+        if state.texts.get(task_id) != versions[0].text:
+            conflicts.append(article_id)
+            continue
+        held = state.predictions.get(task_id, {})
+        missing = [version for version in versions if version.model.model_version not in held]
+        plan.new_predictions.extend((task_id, version) for version in missing)
+        if not missing:
+            plan.unchanged += 1
+    if conflicts:
+        shown = ", ".join(repr(article_id) for article_id in conflicts[:5])
+        raise ProjectError(
+            f"{len(conflicts)} article(s) have another text than their task in project {plan.project_id} "
+            f"(ids {shown}{', ...' if len(conflicts) > 5 else ''}); their spans would not fit the task's text",
+            hint="give changed articles new ids, or delete their tasks in Label Studio",
+        )
+    return plan
+
+
+# --- batches -------------------------------------------------------------------------
+
+
+def encode(body: dict[str, Any], max_bytes: int) -> bytes:
+    """One import item as JSON, encoded once; InputError when it alone is over the request size limit."""
+    encoded = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    if len(encoded) + 2 > max_bytes:
+        article_id = body.get("data", {}).get("article_id") or body.get("task")
+        raise InputError(
+            f"article {article_id!r} alone is {len(encoded) / 1e6:.2f} MB as an import request, over push.max_request_mb "
+            f"({max_bytes / 1e6:g} MB); nothing was pushed",
+            hint="raise push.max_request_mb (keep it under the server's request size limit), or split the article",
+        )
+    return encoded
+
+
+def batches(items: Iterable[tuple[Any, bytes]], *, size: int, max_bytes: int) -> list[list[tuple[Any, bytes]]]:
+    """(key, encoded item) pairs in batches of at most ``size`` items and ``max_bytes`` of JSON."""
+    result: list[list[tuple[Any, bytes]]] = []
+    batch: list[tuple[Any, bytes]] = []
+    batch_bytes = 2  # the list's brackets
+    for key, encoded in items:
+        item_bytes = len(encoded) + 1  # and a comma
+        if batch and (len(batch) == size or batch_bytes + item_bytes > max_bytes):
+            result.append(batch)
+            batch, batch_bytes = [], 2
+        batch.append((key, encoded))
+        batch_bytes += item_bytes
     if batch:
-        yield batch
+        result.append(batch)
+    return result
+
+
+def _body(batch: list[tuple[Any, bytes]]) -> bytes:
+    return b"[" + b",".join(encoded for _, encoded in batch) + b"]"
+
+
+# --- the push ------------------------------------------------------------------------
 
 
 def push(
@@ -127,39 +401,155 @@ def push(
     *,
     config: Config,
     settings: ServerSettings,
-    on_progress: Callable[[int, int], None] | None = None,
+    dry_run: bool = False,
+    on_progress: Progress | None = None,
 ) -> PushResult:
-    """Import the articles the project does not hold yet, with their predictions.
+    """Bring the project up to date with the articles: new tasks, new prediction sets.
 
-    ``on_progress(done, total)`` is called after each batch with counts of new tasks.
+    ``on_progress(stage, done, total)`` reports each batch (stage "tasks" or
+    "predictions"). With ``dry_run`` nothing is written: the result's plan says what
+    a push would do.
     """
+    groups, _ = check_articles(articles)
+    max_bytes = int(config.push.max_request_mb * 1_000_000)
+    # Encoded once, here: an oversized article stops the push before anything is written.
+    encoded_tasks = {article_id: encode(task_payload(*versions), max_bytes) for article_id, versions in groups.items()}
     client = connect(settings)
-    project, created = ensure_project(client, settings, config)
-    result = PushResult(project_id=project.id, project_url=f"{settings.url}/projects/{project.id}", project_created=created)
-    known = existing_article_ids(client, settings, project.id)
-    new: list[PredictedArticle] = []
-    for article in articles:
-        result.articles += 1
-        result.model_versions.add(article.model.model_version)
-        if article.id in known:
-            result.unchanged += 1
-        else:
-            known.add(article.id)
-            new.append(article)
-    if on_progress is not None:
-        on_progress(0, len(new))
-    for batch in _batches(new, config.push.batch_size):
-        call(
-            settings, "import tasks", client.projects.import_tasks,
-            id=project.id, request=[task_payload(article) for article in batch],
-            return_task_ids=True, request_options=NO_RETRY,
+    plan = PushPlan(project_title=config.project.title, project_id=None, articles=len(groups))
+    versions = {version.model.model_version for group in groups.values() for version in group}
+    plan.model_version = next(iter(versions)) if len(versions) == 1 else None
+
+    found = find_project(client, settings, config)
+    if found is not None:
+        plan.project_id = found.id
+        plan.current_model_version = found.model_version or None
+        current = config_labels(found.label_config or "")
+        if not same_labeling_config(found.label_config or "", labeling_config(config)):
+            plan.labels_added = [label for label in config.labels if label not in current]
+            plan.labels_removed = [label for label in current if label not in config.labels]
+    if dry_run:
+        state = read_state(client, settings, found.id) if found is not None else ProjectState()
+        return PushResult(plan=plan_push(groups, state, plan), project_id=plan.project_id or 0)
+
+    project, created, updated = ensure_project(client, settings, config, project=found)
+    plan.project_id = project.id
+    result = PushResult(
+        plan=plan, project_id=project.id, project_url=f"{settings.url}/projects/{project.id}",
+        project_created=created, labeling_config_updated=updated,
+    )  # fmt: skip
+    state = ProjectState() if created else read_state(client, settings, project.id)
+    plan_push(groups, state, plan)
+
+    try:
+        removed_tasks, removed_sets, removed_predictions = _remove_duplicates(client, settings, plan, state)
+        result.duplicates_removed += removed_tasks + removed_sets
+        _import_tasks(client, settings, config, project.id, plan, result, on_progress, encoded_tasks)
+        _import_predictions(client, settings, config, project.id, plan, result, on_progress)
+        if plan.model_version is not None and plan.current_model_version != plan.model_version:
+            # The labeling stream shows only predictions of the project's model_version.
+            call(settings, "set the project's model version", client.projects.update,
+                 id=project.id, model_version=plan.model_version, request_options=NO_RETRY)  # fmt: skip
+            result.model_version_set = True
+        expected_tasks = state.task_count - removed_tasks + result.tasks_created
+        expected_predictions = (
+            state.prediction_count - removed_predictions
+            + sum(len(versions) for versions in plan.new_tasks) + result.predictions_created
         )  # fmt: skip
-        result.created += len(batch)
-        if on_progress is not None:
-            on_progress(result.created, len(new))
-    if len(result.model_versions) == 1:
-        # The labeling stream shows only predictions of the project's model_version.
-        (version,) = result.model_versions
-        if getattr(project, "model_version", None) != version:
-            call(settings, "set the project's model version", client.projects.update, id=project.id, model_version=version)
+        result.duplicates_removed += _tidy_after(
+            client, settings, config, project.id, groups, expected_tasks, expected_predictions
+        )
+    except ServerError as error:
+        raise ServerError(
+            f"{error.message}; so far this push imported {result.tasks_created:,} of {len(plan.new_tasks):,} new tasks "
+            f"and {result.predictions_created:,} of {len(plan.new_predictions):,} prediction sets for existing tasks",
+            hint=(error.hint + "; then " if error.hint else "") + "run the same push again: it sends only what is missing",
+            status=error.status,
+        ) from None
     return result
+
+
+def _import_tasks(client, settings, config, project_id, plan: PushPlan, result: PushResult, on_progress, encoded) -> None:
+    total = len(plan.new_tasks)
+    if on_progress is not None and total:
+        on_progress("tasks", 0, total)
+    items = ((versions[0].id, encoded[versions[0].id]) for versions in plan.new_tasks)
+    for batch in batches(items, size=config.push.batch_size, max_bytes=int(config.push.max_request_mb * 1_000_000)):
+        pending = batch
+
+        def send() -> Any:
+            return call(settings, "import tasks", post_json, client, f"api/projects/{project_id}/import", _body(pending))
+
+        def landed() -> int | None:
+            # Only the tasks of this batch that are not on the server are sent again.
+            nonlocal pending
+            held = read_state(client, settings, project_id).tasks
+            pending = [(article_id, item) for article_id, item in pending if article_id not in held]
+            return None if pending else 0
+
+        _write_once_then_check(send, landed, "import tasks")
+        result.tasks_created += len(batch)
+        if on_progress is not None:
+            on_progress("tasks", result.tasks_created, total)
+
+
+def _import_predictions(client, settings, config, project_id, plan: PushPlan, result: PushResult, on_progress) -> None:
+    total = len(plan.new_predictions)
+    if on_progress is not None and total:
+        on_progress("predictions", 0, total)
+    max_bytes = int(config.push.max_request_mb * 1_000_000)
+    items = (
+        ((task_id, version.model.model_version), encode(prediction_payload(version, task_id=task_id), max_bytes))
+        for task_id, version in plan.new_predictions
+    )
+    for batch in batches(items, size=config.push.batch_size, max_bytes=max_bytes):
+        pending = batch
+
+        def send() -> Any:
+            path = f"api/projects/{project_id}/import/predictions"
+            return call(settings, "import predictions", post_json, client, path, _body(pending))
+
+        def landed() -> int | None:
+            nonlocal pending
+            held = read_state(client, settings, project_id).predictions
+            pending = [(key, item) for key, item in pending if key[1] not in held.get(key[0], {})]
+            return None if pending else 0
+
+        _write_once_then_check(send, landed, "import predictions")
+        result.predictions_created += len(batch)
+        if on_progress is not None:
+            on_progress("predictions", result.predictions_created, total)
+
+
+def _remove_duplicates(client, settings, plan: PushPlan, state: ProjectState) -> tuple[int, int, int]:
+    """Delete the copies an interrupted push left: unannotated duplicate tasks, second prediction sets.
+
+    Returns (tasks deleted, prediction sets deleted, prediction sets gone in all,
+    counting those of the deleted tasks).
+    """
+    predictions = len(plan.duplicate_predictions)
+    for task_id in plan.duplicate_tasks:
+        call(settings, "delete a duplicate task", client.tasks.delete, id=task_id, request_options=NO_RETRY)
+        predictions += sum(len(ids) for ids in state.predictions.get(task_id, {}).values())
+    for prediction_id in plan.duplicate_predictions:
+        call(settings, "delete a duplicate prediction set", client.predictions.delete, id=prediction_id, request_options=NO_RETRY)
+    counts = len(plan.duplicate_tasks), len(plan.duplicate_predictions), predictions
+    plan.duplicate_tasks, plan.duplicate_predictions = [], []
+    return counts
+
+
+def _tidy_after(client, settings, config, project_id, groups, expected_tasks: int, expected_predictions: int) -> int:
+    """Compare the project's counters with what this push accounts for; on a surplus, remove duplicates.
+
+    An import from a push killed a moment before this one began may have been
+    committed after this push read the project: its tasks were then imported twice.
+    Returns the number of copies (tasks and prediction sets) removed.
+    """
+    project = call(settings, "read the project", client.projects.get, id=project_id)
+    tasks_now, predictions_now = project.task_number, project.total_predictions_number
+    if tasks_now is not None and predictions_now is not None:
+        if tasks_now <= expected_tasks and predictions_now <= expected_predictions:
+            return 0
+    state = read_state(client, settings, project_id)
+    plan = plan_push(groups, state, PushPlan(project_title=config.project.title, project_id=project_id))
+    removed_tasks, removed_sets, _ = _remove_duplicates(client, settings, plan, state)
+    return removed_tasks + removed_sets

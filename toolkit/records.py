@@ -32,6 +32,10 @@ class Span(_Record):
     score: float | None = Field(default=None, ge=0, le=1)
     # Label Studio's provenance of a human span: prediction | prediction-changed | manual.
     origin: str | None = None
+    # On pulled spans: the annotation the span comes from and its annotator's anonymous id
+    # (the annotation, in ``AnnotatedArticle.annotations``, carries the lead time).
+    annotation_id: int | None = None
+    annotator: str | None = None
 
     @model_validator(mode="after")
     def _start_before_end(self) -> Span:
@@ -52,6 +56,8 @@ class Article(_Record):
     title: str | None = None
     date: str | None = None
     source: str | None = None
+    # The date as the input wrote it, when it differs from ``date`` (ISO 8601) or did not parse.
+    date_original: str | None = None
 
 
 class ModelInfo(_Record):
@@ -69,14 +75,9 @@ class PredictedArticle(Article):
 
     model: ModelInfo
     spans: list[Span]
-
-    @model_validator(mode="after")
-    def _spans_inside_text(self) -> PredictedArticle:
-        # A span past the end would be pushed as a highlight on nothing.
-        for span in self.spans:
-            if span.end > len(self.text):
-                raise ValueError(f"span {span.start}-{span.end} ends beyond the text ({len(self.text)} characters)")
-        return self
+    # The task-level confidence in [0, 1] (the least confident model decision), sent as
+    # the prediction score so annotators can sort by uncertainty; None when scores are off.
+    score: float | None = Field(default=None, ge=0, le=1)
 
 
 class Prediction(_Record):

@@ -105,7 +105,8 @@ def test_whole_loop(run_toolkit, project_config, client, tmp_path, pipeline):
     assert all(s["text"] == text[s["start"] : s["end"]] for s in records[EDITED]["spans"])
 
     run_toolkit("export", "annotations.jsonl", *config, "--out", "dataset")
-    dataset = datasets.load_from_disk(str(tmp_path / "dataset"))
+    assert (tmp_path / "dataset" / "LATEST").read_text().strip() == "v1"
+    dataset = datasets.load_from_disk(str(tmp_path / "dataset" / "v1"))
     names = dataset["train"].features["ner_tags"].feature.names
     assert names[0] == "O" and names == tag_names(["PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT"])
     rows = {row["id"]: row for split in dataset.values() for row in split}

@@ -1,12 +1,53 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import datasets
 import pytest
 
-from toolkit.export import ExportStats, align, export, split_of, tag_names
+from toolkit.errors import InputError
+from toolkit.export import (
+    ExportStats,
+    align,
+    audit,
+    corrections,
+    export,
+    split_of,
+    tag_names,
+    tags_to_spans,
+)
 from toolkit.records import Span
+
+TEXT = "Angela Merkel visited Paris."
+PERSON = {"start": 0, "end": 13, "label": "PERSON"}
+GPE = {"start": 22, "end": 27, "label": "GPE"}
+
+
+def annotated(article_id: str, spans: list[dict], *, text: str = TEXT, task_id: int = 1, predicted: list[dict] | None = None, **extra) -> dict:
+    record = {
+        "id": article_id,
+        "text": text,
+        "task_id": task_id,
+        "spans": spans,
+        "chosen": [task_id],
+        "annotations": [{"id": task_id, "annotator": "annotator-1", "spans": spans, "model_version": "m-1"}],
+        **extra,
+    }
+    if predicted is not None:
+        record["predictions"] = [{"model_version": "m-1", "spans": predicted}]
+    return record
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def rows_of(version: Path) -> dict[str, dict]:
+    loaded = datasets.load_from_disk(str(version))
+    return {row["id"]: {**row, "split": name} for name, split in loaded.items() for row in split}
 
 
 def test_tag_names_follow_config_order():
@@ -16,20 +57,63 @@ def test_tag_names_follow_config_order():
 def test_strict_alignment_and_iob2(pipeline):
     doc = pipeline.nlp.make_doc("Angela Merkel visited New York.\n\nShe left.")
     stats = ExportStats()
-    tags = align(doc, [Span(start=0, end=13, label="PERSON"), Span(start=22, end=30, label="GPE")], stats, "t")
+    tags, kept = align(doc, [Span(start=0, end=13, label="PERSON"), Span(start=22, end=30, label="GPE")], stats=stats, article_id="t")
     assert [t.text for t in doc if not t.is_space] == ["Angela", "Merkel", "visited", "New", "York", ".", "She", "left", "."]
     assert tags == ["B-PERSON", "I-PERSON", "O", "B-GPE", "I-GPE", "O", "O", "O", "O"]
-    assert (stats.aligned_strict, stats.aligned_expanded, stats.lost) == (2, 0, [])
+    assert [(s.start_char, s.end_char, s.label_) for s in kept] == [(0, 13, "PERSON"), (22, 30, "GPE")]
+    assert (stats.aligned_strict, stats.aligned_non_strict, stats.lost) == (2, 0, [])
 
 
 def test_partial_token_span_expands_and_overlap_is_reported(pipeline):
-    doc = pipeline.nlp.make_doc("Angela Merkel visited Paris.")
+    doc = pipeline.nlp.make_doc(TEXT)
     stats = ExportStats()
     spans = [Span(start=1, end=13, label="PERSON"), Span(start=7, end=13, label="ORG")]
-    tags = align(doc, spans, stats, "article a")
+    tags, _ = align(doc, spans, stats=stats, article_id="a")
     assert tags == ["B-PERSON", "I-PERSON", "O", "O", "O"]
-    assert stats.aligned_expanded == 1
-    assert stats.lost == ["article a: span 7-13 ORG overlaps another span"]
+    assert stats.aligned_non_strict == 1
+    assert [lost.line() for lost in stats.lost] == ["article a: ORG 7-13 'Merkel': overlaps PERSON 0-13, which the tags carry"]
+
+
+def test_fallback_none_loses_a_misaligned_span(pipeline):
+    doc = pipeline.nlp.make_doc(TEXT)
+    stats = ExportStats()
+    tags, _ = align(doc, [Span(start=1, end=13, label="PERSON")], fallback="none", stats=stats, article_id="a")
+    assert tags == ["O"] * 5
+    assert stats.lost[0].reason == "not on token boundaries (export.alignment_fallback is none)"
+
+
+def test_contract_mode_keeps_whole_tokens_only(pipeline):
+    doc = pipeline.nlp.make_doc(TEXT)
+    stats = ExportStats()
+    tags, _ = align(doc, [Span(start=3, end=13, label="PERSON")], mode="contract", fallback="none", stats=stats, article_id="a")
+    assert tags == ["O", "B-PERSON", "O", "O", "O"]
+    assert stats.aligned_non_strict == 1
+
+
+def test_tags_to_spans_reads_iob2():
+    offsets = [(0, 6), (7, 13), (14, 21), (22, 27), (27, 28)]
+    assert tags_to_spans(offsets, ["B-PERSON", "I-PERSON", "O", "B-GPE", "O"]) == [(0, 13, "PERSON"), (22, 27, "GPE")]
+    assert tags_to_spans(offsets[:2], ["B-PERSON", "B-PERSON"]) == [(0, 6, "PERSON"), (7, 13, "PERSON")]
+    assert tags_to_spans(offsets[:2], ["I-ORG", "I-ORG"]) == [(0, 13, "ORG")]
+
+
+def test_audit_catches_a_span_planted_inside_a_token(pipeline):
+    doc = pipeline.nlp.make_doc(TEXT)
+    stats = ExportStats()
+    spans = [Span(start=0, end=6, label="PERSON"), Span(start=9, end=12, label="ORG")]
+    tags, _ = align(doc, spans, stats=stats, article_id="a", task_id=7)
+    audit(doc, tags, spans, stats, article_id="a", task_id=7)
+    assert tags == ["B-PERSON", "B-ORG", "O", "O", "O"]
+    (lost,) = stats.lost
+    assert (lost.start, lost.end, lost.label, lost.text, lost.carried) == (9, 12, "ORG", "rke", (7, 13))
+    assert lost.line() == "article a (task 7): ORG 9-12 'rke': inside the token 'Merkel'; the tags carry 7-13 'Merkel' instead"
+
+
+def test_corrections_count_spans_changed_against_the_prediction():
+    human = [Span(start=0, end=13, label="PERSON"), Span(start=22, end=27, label="LOC")]
+    predicted = [Span(start=0, end=13, label="PERSON"), Span(start=22, end=27, label="GPE"), Span(start=14, end=21, label="ORG")]
+    assert corrections(human, predicted) == (1, 1, 2)
+    assert corrections(predicted, predicted) == (3, 0, 0)
 
 
 def test_split_is_a_function_of_the_id_only():
@@ -41,46 +125,148 @@ def test_split_is_a_function_of_the_id_only():
     assert set(assigned.values()) == set(splits)
 
 
-def test_export_writes_a_loadable_dataset(tmp_path, config, pipeline):
-    records = [
-        {"id": f"a{i}", "text": "Angela Merkel visited Paris.", "task_id": i, "spans": [{"start": 0, "end": 13, "label": "PERSON"}],
-         "chosen": [i], "annotations": [{"id": i, "annotator": "annotator-1", "spans": [{"start": 0, "end": 13, "label": "PERSON"}]}]}
-        for i in range(20)
-    ]
-    source = tmp_path / "annotations.jsonl"
-    source.write_text("".join(json.dumps(r) + "\n" for r in records))
-    out = tmp_path / "dataset"
-    stats = export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
-    loaded = datasets.load_from_disk(str(out))
+def test_export_writes_a_loadable_dataset_with_class_label_names(tmp_path, config, pipeline):
+    records = [annotated(f"a{i}", [PERSON, GPE], task_id=i, predicted=[PERSON]) for i in range(20)]
+    source = write_jsonl(tmp_path / "annotations.jsonl", records)
+    result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
+    assert result.path == tmp_path / "out" / "v1"
+    names = tag_names(config.labels)
+    loaded = datasets.load_from_disk(str(result.path))
     assert set(loaded) == set(config.export.splits)
-    assert sum(len(split) for split in loaded.values()) == 20 == stats.articles
-    names = loaded["train"].features["ner_tags"].feature.names
-    assert names == tag_names(config.labels)
-    row = next(split[0] for split in loaded.values() if len(split))
-    assert [names[t] for t in row["ner_tags"]] == ["B-PERSON", "I-PERSON", "O", "O", "O"]
-    assert row["spans"] == [{"start": 0, "end": 13, "label": "PERSON"}]
-    # A second export replaces the first whole.
-    export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
-    assert sum(len(split) for split in datasets.load_from_disk(str(out)).values()) == 20
+    assert sum(len(split) for split in loaded.values()) == 20 == result.stats.articles
+    assert all(split.features["ner_tags"].feature.names == names for split in loaded.values())
+    # The parquet files carry the ClassLabel names too, for load_dataset and the Hub.
+    parquet = {name: str(result.path / "data" / f"{name}-*.parquet") for name in config.export.splits}
+    from_parquet = datasets.load_dataset("parquet", data_files=parquet)
+    assert all(split.features["ner_tags"].feature.names == names for split in from_parquet.values())
+    assert sorted(row["id"] for split in from_parquet.values() for row in split) == sorted(r["id"] for r in records)
+    row = rows_of(result.path)["a0"]
+    assert [names[t] for t in row["ner_tags"]] == ["B-PERSON", "I-PERSON", "O", "B-GPE", "O"]
+    assert row["spans"] == [PERSON, GPE]
+    assert (row["source"], row["n_annotators"], row["annotators"], row["model_version"], row["n_corrections"]) == (
+        "human", 1, ["annotator-1"], "m-1", 1
+    )
+
+
+def test_tags_and_spans_of_every_row_agree(tmp_path, config, pipeline):
+    texts = [
+        "The Red Cross sent aid to Bratislava on the Danube.",
+        "Angela Merkel met Emmanuel Macron in Paris.\n\nThe European Union agreed.",
+        "Nothing to see here.",
+    ]
+    spans = [
+        [{"start": 4, "end": 13, "label": "ORG"}, {"start": 26, "end": 36, "label": "GPE"}, {"start": 44, "end": 50, "label": "LOC"}],
+        [PERSON, {"start": 18, "end": 33, "label": "PERSON"}, {"start": 37, "end": 42, "label": "GPE"}, {"start": 49, "end": 63, "label": "ORG"}],
+        [],
+    ]
+    records = [annotated(f"r{i}-{k}", spans[k], text=texts[k], task_id=i * 3 + k) for i in range(10) for k in range(3)]
+    source = write_jsonl(tmp_path / "a.jsonl", records)
+    result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
+    assert result.stats.lost == []
+    names = tag_names(config.labels)
+    for row in rows_of(result.path).values():
+        doc = pipeline.nlp.make_doc(row["text"])
+        words = [t for t in doc if not t.is_space]
+        assert row["tokens"] == [t.text for t in words]
+        offsets = [(t.idx, t.idx + len(t.text)) for t in words]
+        from_tags = tags_to_spans(offsets, [names[t] for t in row["ner_tags"]])
+        assert from_tags == [(s["start"], s["end"], s["label"]) for s in row["spans"]]
+
+
+def test_splits_are_disjoint_and_stable_when_articles_are_added(tmp_path, config, pipeline):
+    first = [annotated(f"s{i}", [PERSON], task_id=i) for i in range(40)]
+    source = write_jsonl(tmp_path / "a.jsonl", first)
+    v1 = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc).path
+    write_jsonl(source, [annotated(f"new{i}", [GPE], task_id=100 + i) for i in range(40)] + first[::-1])
+    v2 = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc).path
+    assert (v1.name, v2.name) == ("v1", "v2")
+    for version, count in ((v1, 40), (v2, 80)):
+        loaded = datasets.load_from_disk(str(version))
+        ids = [row_id for split in loaded.values() for row_id in split["id"]]
+        assert len(ids) == len(set(ids)) == count
+    before, after = rows_of(v1), rows_of(v2)
+    assert {k: r["split"] for k, r in before.items()} == {k: after[k]["split"] for k in before}
+
+
+def test_max_loss_fails_the_export_and_writes_nothing(tmp_path, config, pipeline):
+    planted = annotated("planted", [{"start": 9, "end": 12, "label": "ORG"}])
+    source = write_jsonl(tmp_path / "a.jsonl", [annotated("fine", [PERSON], task_id=2), planted])
+    with pytest.raises(InputError, match="1 spans lost in the alignment, more than --max-loss 0") as raised:
+        export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc, max_loss=0)
+    assert "inside the token 'Merkel'" in str(raised.value)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == []
+    result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc, max_loss=1)
+    report = [json.loads(line) for line in (result.path / "loss_report.jsonl").read_text().splitlines()]
+    assert report == [
+        {"article_id": "planted", "task_id": 1, "start": 9, "end": 12, "label": "ORG", "text": "rke", "carried": [7, 13],
+         "reason": "inside the token 'Merkel'; the tags carry 7-13 'Merkel' instead"}
+    ]
+    # The row keeps the span as annotated; the tags carry the whole token.
+    row = rows_of(result.path)["planted"]
+    assert row["spans"] == [{"start": 9, "end": 12, "label": "ORG"}]
+    assert result.manifest["counts"]["lost_spans"] == 1
+
+
+def test_include_predictions_adds_model_rows_for_articles_no_human_annotated(tmp_path, config, pipeline):
+    source = write_jsonl(
+        tmp_path / "a.jsonl",
+        [annotated("human", [PERSON], predicted=[PERSON, GPE])],
+    )
+    write_jsonl(
+        tmp_path / "a.ledger.jsonl",
+        [{"kind": "task_only_skipped", "reason": "every annotation skipped", "task_id": 9, "article_id": "skipped"},
+         {"kind": "annotation_skipped", "reason": "skipped", "task_id": 9, "annotation_id": 3, "article_id": "skipped"}],
+    )
+    model = {"name": "core_web_sm", "version": "3.8.0"}
+    predictions = write_jsonl(
+        tmp_path / "predictions.jsonl",
+        [
+            {"id": article_id, "text": TEXT, "model": model, "spans": [{**GPE, "score": 0.9}]}
+            for article_id in ("human", "model-only", "skipped")
+        ],
+    )
+    result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc, predictions=predictions)
+    rows = rows_of(result.path)
+    assert set(rows) == {"human", "model-only"}
+    assert rows["human"]["source"] == "human" and rows["human"]["n_corrections"] == 1
+    model_row = rows["model-only"]
+    assert (model_row["source"], model_row["n_annotators"], model_row["model_version"], model_row["n_corrections"]) == (
+        "model", 0, "core_web_sm-3.8.0", None
+    )
+    assert model_row["spans"] == [GPE]
+    assert (result.stats.human_rows, result.stats.model_rows) == (1, 1)
+    assert (result.stats.skipped_annotations, result.stats.only_skipped_tasks) == (1, 1)
 
 
 def test_empty_splits_still_load(tmp_path, config, pipeline):
-    source = tmp_path / "annotations.jsonl"
-    record = {"id": "only", "text": "Paris.", "task_id": 1, "spans": [], "chosen": [1], "annotations": [{"id": 1, "annotator": "a", "spans": []}]}
-    source.write_text(json.dumps(record) + "\n")
-    export(source, config=config, out=tmp_path / "d", make_doc=pipeline.nlp.make_doc)
-    loaded = datasets.load_from_disk(str(tmp_path / "d"))
+    source = write_jsonl(tmp_path / "a.jsonl", [annotated("only", [], text="Paris.")])
+    result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
+    loaded = datasets.load_from_disk(str(result.path))
     assert sorted(len(split) for split in loaded.values()) == [0, 0, 1]
     assert all(split.features["ner_tags"].feature.names[0] == "O" for split in loaded.values())
+    # An empty split has no parquet file (load_dataset fails on one); the card lists only the others.
+    (only,) = [name for name, split in loaded.items() if len(split)]
+    assert [p.name for p in (result.path / "data").iterdir()] == [f"{only}-00000-of-00001.parquet"]
+    assert list(datasets.load_dataset(str(result.path))) == [only]
 
 
-def test_export_refuses_to_replace_a_folder_that_is_not_a_dataset(tmp_path, config, pipeline):
-    from toolkit.errors import OutputError
+def test_an_input_without_articles_is_an_error(tmp_path, config, pipeline):
+    source = write_jsonl(tmp_path / "a.jsonl", [])
+    with pytest.raises(InputError, match="a.jsonl: no annotated articles in it"):
+        export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
 
-    (tmp_path / "d").mkdir()
-    (tmp_path / "d" / "precious.txt").write_text("x")
-    source = tmp_path / "a.jsonl"
-    source.write_text("")
-    with pytest.raises(OutputError, match="is not an exported dataset"):
-        export(source, config=config, out=tmp_path / "d", make_doc=pipeline.nlp.make_doc)
-    assert (tmp_path / "d" / "precious.txt").exists()
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        (annotated("x", [{"start": 0, "end": 99, "label": "PERSON"}]), "a.jsonl:2: span 0-99 ends beyond the text"),
+        (annotated("x", [{"start": 0, "end": 6, "label": "DATE"}]), "a.jsonl:2: span label 'DATE' is not in the config's labels"),
+        (annotated("first", [PERSON]), "a.jsonl:2: article id 'first' again (first on line 1)"),
+        ({"id": "x", "text": TEXT}, "a.jsonl:2: not an AnnotatedArticle record"),
+    ],
+)
+def test_bad_input_is_an_error_naming_the_line(tmp_path, config, pipeline, record, message):
+    source = write_jsonl(tmp_path / "a.jsonl", [annotated("first", [PERSON]), record])
+    with pytest.raises(InputError, match=re.escape(message)):
+        export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
+    assert not any((tmp_path / "out").iterdir())

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from toolkit.labeling import labeling_config, task_payload
+from toolkit.labeling import config_labels, labeling_config, prediction_payload, task_payload
 from toolkit.records import ModelInfo, PredictedArticle, Span
 
 
@@ -25,3 +25,33 @@ def test_task_payload_carries_the_article_id_and_the_prediction():
     (prediction,) = payload["predictions"]
     assert prediction["model_version"] == "m-1.0"
     assert prediction["result"][0]["value"] == {"start": 0, "end": 13, "text": "Angela Merkel", "labels": ["PERSON"]}
+
+
+def test_prediction_payload_carries_the_score_when_the_article_has_one():
+    article = PredictedArticle(id="x1", text="Angela Merkel spoke.", model=ModelInfo(name="m", version="1.0"), spans=[])
+    assert "score" not in prediction_payload(article)
+    scored = article.model_copy(update={"score": 0.42})  # PredictedArticle.score is optional (newer files)
+    assert prediction_payload(scored)["score"] == 0.42
+    assert prediction_payload(scored, task_id=7)["task"] == 7
+
+
+def test_task_payload_with_several_model_versions_has_one_prediction_set_each():
+    base = dict(id="x1", text="Paris.", spans=[Span(start=0, end=5, label="GPE")])
+    v1 = PredictedArticle(**base, model=ModelInfo(name="m", version="1"))
+    v2 = PredictedArticle(**base, model=ModelInfo(name="m", version="2"))
+    assert [p["model_version"] for p in task_payload(v1, v2)["predictions"]] == ["m-1", "m-2"]
+
+
+def test_config_labels_reads_back_the_labels_and_tolerates_other_configs(config):
+    assert config_labels(labeling_config(config)) == config.labels
+    assert config_labels("<View><Text name='text' value='$text'/></View>") == []
+    assert config_labels("not xml") == []
+
+
+def test_labeling_config_shows_title_and_date_above_the_text(config):
+    root = ET.fromstring(labeling_config(config))
+    tags = [child.tag for child in root]
+    assert tags.index("Header") < tags.index("Text")
+    assert [header.get("value") for header in root.findall("Header")] == ["$title", "$date"]
+    hotkeys = [label.get("hotkey") for label in root.find("Labels")]
+    assert len(set(hotkeys)) == len(hotkeys)

@@ -1,20 +1,58 @@
 from __future__ import annotations
 
-from toolkit.pull import PullStats, annotated_articles, choose_annotation
+import json
+
+import pytest
+
+from toolkit.config import PullConfig, parse_config
+from toolkit.errors import InputError
+from toolkit.pull_spans import AMBIGUOUS, CRLF, MISMATCH, OUTSIDE, TRIMMED, UTF16, clean_spans, lf_to_crlf_index, utf16_to_code_points
+from toolkit.pull_state import annotator_secret, public_url
+from toolkit.pull_tasks import AnnotatorIds, PullCounts, TaskProcessor, choose_annotation
+from toolkit.records import AnnotatedArticle, LedgerEntry
 
 TEXT = "Angela Merkel visited Paris."
+LABELS = ["PERSON", "ORG", "GPE"]
+IDS = AnnotatorIds(b"test-secret")
 
 
-def item(start, end, label, **extra):
-    return {"type": "labels", "from_name": "label", "to_name": "text", "value": {"start": start, "end": end, "labels": [label]}, **extra}
+def item(start, end, label, text=None, **extra):
+    value = {"start": start, "end": end, "labels": [label] if isinstance(label, str) else label}
+    if text is not None:
+        value["text"] = text
+    return {"type": "labels", "from_name": "label", "to_name": "text", "value": value, **extra}
 
 
-def annotation(id_, result, updated_at="2025-01-01T00:00:00Z", cancelled=False, user=3):
-    return {"id": id_, "result": result, "was_cancelled": cancelled, "updated_at": updated_at, "completed_by": user}
+def annotation(id_, result, updated_at="2025-01-01T00:00:00Z", cancelled=False, user=3, ground_truth=False):
+    return {"id": id_, "result": result, "was_cancelled": cancelled, "updated_at": updated_at, "completed_by": user,
+            "ground_truth": ground_truth}  # fmt: skip
 
 
-def task(id_, annotations, text=TEXT):
-    return {"id": id_, "data": {"text": text, "article_id": f"art-{id_}", "title": "", "date": "2025-01-01"}, "annotations": annotations}
+def task(id_, annotations, text=TEXT, drafts=()):
+    return {"id": id_, "data": {"text": text, "article_id": f"art-{id_}", "title": "", "date": "2025-01-01"},
+            "annotations": annotations, "drafts": list(drafts), "predictions": []}  # fmt: skip
+
+
+def run(tasks, **pull):
+    counts = PullCounts()
+    processor = TaskProcessor(labels=LABELS, pull=PullConfig(**pull), ids=IDS, counts=counts)
+    records: list[AnnotatedArticle] = []
+    ledger: list[LedgerEntry] = []
+    for one in tasks:
+        outcome = processor(one)
+        records += outcome.records
+        ledger += outcome.ledger
+    # Every span of every submitted annotation is used, dropped (ledger) or in an annotation not chosen.
+    assert counts.spans_in == counts.spans_used + sum(counts.spans_dropped.values()) + counts.spans_not_chosen
+    dropped_in_ledger = sum(1 for entry in ledger if entry.kind == "span_dropped")
+    assert dropped_in_ledger == sum(counts.spans_dropped.values())
+    not_chosen = sum(entry.raw["spans"] for entry in ledger if entry.kind == "annotation_not_chosen")
+    assert not_chosen == counts.spans_not_chosen
+    return records, ledger, counts
+
+
+def keys(spans):
+    return [(s.start, s.end, s.label) for s in spans]
 
 
 def test_newest_submitted_annotation_wins():
@@ -24,32 +62,178 @@ def test_newest_submitted_annotation_wins():
     assert choose_annotation([old, new, skipped])["id"] == 2
 
 
-def test_skips_empty_answers_and_unannotated_tasks_are_accounted():
+def test_skips_drafts_empty_answers_and_unannotated_tasks_are_accounted():
+    draft = {"id": 9, "user": "someone@example.com", "created_username": "someone@example.com, 7", "result": [item(0, 6, "PERSON")]}
     tasks = [
-        task(1, [annotation(1, [item(0, 13, "PERSON"), item(22, 27, "GPE")])]),
+        task(1, [annotation(1, [item(0, 13, "PERSON"), item(22, 27, "GPE")]), annotation(5, [], cancelled=True, user=4)]),
         task(2, [annotation(2, [], cancelled=True)]),
-        task(3, [annotation(3, [])]),  # "no entities here" is an answer
+        task(3, [annotation(3, [])], drafts=[draft]),  # "no entities here" is an answer
         task(4, []),
     ]
-    stats = PullStats()
-    articles = list(annotated_articles(tasks, _config(), stats))
-    assert [a.id for a in articles] == ["art-1", "art-3"]
-    assert [(s.start, s.end, s.label, s.text) for s in articles[0].spans] == [(0, 13, "PERSON", "Angela Merkel"), (22, 27, "GPE", "Paris")]
-    assert articles[1].spans == []
-    assert articles[0].annotations[0].annotator == "annotator-3" and articles[0].chosen == [1]
-    assert (stats.tasks, stats.articles, stats.only_skipped, stats.not_annotated, stats.skipped_annotations) == (4, 2, 1, 1, 1)
+    records, ledger, counts = run(tasks)
+    assert [r.id for r in records] == ["art-1", "art-3"]
+    assert [(s.start, s.end, s.label, s.text) for s in records[0].spans] == [(0, 13, "PERSON", "Angela Merkel"), (22, 27, "GPE", "Paris")]
+    assert records[0].skipped_by == [IDS(4)] and records[0].drafts == 0
+    assert records[1].spans == [] and records[1].drafts == 1 and records[1].chosen == [3]
+    assert records[0].annotations[0].annotator == IDS(3) and records[0].chosen == [1]
+    assert {(e.kind, e.task_id) for e in ledger} == {
+        ("annotation_skipped", 1), ("annotation_skipped", 2), ("task_only_skipped", 2),
+        ("annotation_draft", 3), ("task_not_annotated", 4),
+    }  # fmt: skip
+    draft_entry = next(e for e in ledger if e.kind == "annotation_draft")
+    assert draft_entry.annotator == IDS(7) and "example.com" not in json.dumps(draft_entry.to_json_dict())
+    assert (counts.tasks, counts.records, counts.only_skipped, counts.not_annotated) == (4, 2, 1, 1)
+    assert (counts.skipped_annotations, counts.drafts, counts.empty_annotations) == (2, 1, 1)
 
 
-def test_untrustworthy_spans_are_left_out_and_counted():
-    result = [item(0, 13, "PERSON"), item(20, 99, "GPE"), item(22, 27, "WEAPON"), item(13, 14, "ORG")]
-    stats = PullStats()
-    (article,) = annotated_articles([task(1, [annotation(1, result)])], _config(), stats)
-    assert [s.text for s in article.spans] == ["Angela Merkel"]
-    assert stats.spans_left_out == {"offsets outside the text": 1, "label not in the config": 1, "span covers only whitespace": 1}
-    assert len(stats.problems) == 3 and all(p.startswith("task 1 annotation 1 span") for p in stats.problems)
+def test_annotator_ids_are_stable_anonymous_and_depend_on_the_secret(tmp_path, monkeypatch):
+    monkeypatch.delenv("TOOLKIT_ANNOTATOR_SECRET", raising=False)
+    secret = annotator_secret(tmp_path / "s" / "secret")
+    assert annotator_secret(tmp_path / "s" / "secret") == secret
+    assert (tmp_path / "s" / "secret").stat().st_mode & 0o777 == 0o600
+    ids = AnnotatorIds(secret)
+    assert ids(3) == ids({"id": 3}) == AnnotatorIds(secret)(3) and ids(3) != ids(4)
+    assert ids(3) != AnnotatorIds(b"other")(3) and ids(3).startswith("ann-") and len(ids(3)) == 16
+    monkeypatch.setenv("TOOLKIT_ANNOTATOR_SECRET", "shared")
+    assert annotator_secret(tmp_path / "s" / "secret") == b"shared"
 
 
-def _config():
-    from toolkit.config import parse_config
+def test_public_url_drops_credentials_and_query():
+    assert public_url("https://user:pw@ls.example.org:8443/sub/?token=abc#x") == "https://ls.example.org:8443/sub"
 
-    return parse_config({"project": {"title": "T"}, "labels": ["PERSON", "ORG", "GPE"]})
+
+# --- policies --------------------------------------------------------------------
+
+A = annotation(1, [item(0, 13, "PERSON"), item(22, 27, "GPE")], "2025-01-01T00:00:00Z", user=1)
+B = annotation(2, [item(0, 13, "ORG")], "2025-01-02T00:00:00Z", user=2)
+C = annotation(3, [item(0, 13, "PERSON")], "2025-01-03T00:00:00Z", user=3)
+
+
+def test_latest_takes_the_newest_and_lists_the_others():
+    (record,), ledger, counts = run([task(1, [A, B])], policy="latest")
+    assert keys(record.spans) == [(0, 13, "ORG")] and record.chosen == [2] and len(record.annotations) == 2
+    assert [(e.kind, e.annotation_id) for e in ledger] == [("annotation_not_chosen", 1)]
+
+
+def test_ground_truth_wins_else_latest():
+    gt = {**A, "ground_truth": True}
+    (record,), _, _ = run([task(1, [gt, B])], policy="ground_truth")
+    assert record.chosen == [1] and record.policy == "ground_truth"
+    (record,), _, _ = run([task(1, [A, B])], policy="ground_truth")
+    assert record.chosen == [2]
+
+
+def test_majority_votes_per_span_and_ties_go_to_the_newest():
+    (record,), ledger, counts = run([task(1, [A, B, C])], policy="majority")
+    # PERSON 0-13: 2 of 3 -> in; GPE: 1 of 3 -> out; ORG: 1 of 3 -> out.
+    assert keys(record.spans) == [(0, 13, "PERSON")] and record.chosen == [1, 2, 3]
+    assert record.spans[0].annotation_id == 3  # provenance of the newest annotation that has it
+    assert counts.spans_dropped == {"outvoted": 2}
+    assert sorted(e.annotation_id for e in ledger if e.kind == "span_dropped") == [1, 2]
+    # Two annotators who disagree: every span is a tie, the newest annotation decides.
+    (record,), _, _ = run([task(1, [A, B])], policy="majority")
+    assert keys(record.spans) == [(0, 13, "ORG")]
+
+
+def test_all_gives_one_record_per_annotator():
+    older_b = annotation(4, [item(22, 27, "GPE")], "2024-12-01T00:00:00Z", user=2)
+    records, ledger, _ = run([task(1, [A, B, older_b])], policy="all")
+    assert [(r.chosen, keys(r.spans)) for r in records] == [([1], keys(A_spans())), ([2], [(0, 13, "ORG")])]
+    assert [r.id for r in records] == ["art-1", "art-1"]
+    assert [(e.kind, e.annotation_id) for e in ledger] == [("annotation_not_chosen", 4)]
+
+
+def A_spans():  # noqa: N802
+    from toolkit.records import Span
+
+    return [Span(start=0, end=13, label="PERSON"), Span(start=22, end=27, label="GPE")]
+
+
+# --- span hygiene ----------------------------------------------------------------
+
+
+def test_untrustworthy_spans_are_dropped_with_reasons():
+    result = [item(0, 13, "PERSON"), item(20, 99, "GPE"), item(22, 27, "WEAPON"), item(13, 14, "ORG"), item("a", 3, "ORG"), item(0, 13, "PERSON")]
+    (record,), ledger, counts = run([task(1, [annotation(1, result)])])
+    assert [s.text for s in record.spans] == ["Angela Merkel"]
+    assert counts.spans_dropped == {OUTSIDE: 1, "label not in the config": 1, "covers only whitespace": 1,
+                                    "offsets missing or not integers": 1, "duplicate of another span in the same annotation": 1}  # fmt: skip
+    assert all(e.annotation_id == 1 and e.raw for e in ledger)
+
+
+def test_unknown_label_can_stop_the_pull():
+    with pytest.raises(InputError, match="label 'WEAPON' is not in the config"):
+        run([task(1, [annotation(1, [item(22, 27, "WEAPON")])])], unknown_labels="fail")
+
+
+def test_whitespace_is_trimmed_and_counted():
+    (record,), ledger, counts = run([task(1, [annotation(1, [item(21, 27, "GPE")])], text=TEXT.replace("Paris.", "Paris ."))])
+    assert [(s.start, s.end, s.text) for s in record.spans] == [(22, 27, "Paris")]
+    assert counts.spans_repaired == {TRIMMED: 1} and ledger[0].kind == "span_repaired" and ledger[0].raw["start"] == 21
+
+
+EMOJI = "🚀 Rocket Lab 🇳🇿 launched from Mahia with 😀 NASA."
+
+
+def test_code_point_offsets_around_emoji_are_kept():
+    start = EMOJI.index("Mahia")
+    clean = clean_spans([item(start, start + 5, "GPE", "Mahia")], EMOJI, labels=LABELS)
+    assert keys(clean.spans) == [(start, start + 5, "GPE")] and not clean.repaired
+
+
+def test_utf16_offsets_are_converted():
+    start = EMOJI.index("Mahia")
+    units = len(EMOJI[:start].encode("utf-16-le")) // 2  # what a browser counts
+    assert units == start + 3  # three characters outside the BMP before it
+    clean = clean_spans([item(units, units + 5, "GPE", "Mahia")], EMOJI, labels=LABELS)
+    assert keys(clean.spans) == [(start, start + 5, "GPE")] and [r.reason for r in clean.repaired] == [UTF16]
+    assert utf16_to_code_points("a😀b", 3) == 2 and utf16_to_code_points("a😀b", 2) is None
+
+
+def test_span_with_emoji_inside():
+    text = "Fans of Team 🚀 Alpha cheered."
+    start, end = text.index("Team"), text.index(" cheered")
+    clean = clean_spans([item(start, end, "ORG", "Team 🚀 Alpha")], text, labels=LABELS)
+    assert [s.text for s in clean.spans] == ["Team 🚀 Alpha"]
+
+
+CRLF_TEXT = "First line.\r\nSecond line names Paris.\r\nThird: Berlin."
+
+
+def test_crlf_offsets_counted_as_one_character_are_repaired():
+    start = CRLF_TEXT.index("Berlin")
+    lf_start = CRLF_TEXT.replace("\r\n", "\n").index("Berlin")
+    assert lf_to_crlf_index(CRLF_TEXT, lf_start) == start
+    clean = clean_spans([item(lf_start, lf_start + 6, "GPE", "Berlin")], CRLF_TEXT, labels=LABELS)
+    assert keys(clean.spans) == [(start, start + 6, "GPE")] and [r.reason for r in clean.repaired] == [CRLF]
+
+
+def test_nearby_reanchoring_only_when_unambiguous():
+    text = "Paris and Lyon. Later Paris again, and Paris."
+    clean = clean_spans([item(10, 14, "GPE", "Lyon")], text, labels=LABELS)
+    assert keys(clean.spans) == [(10, 14, "GPE")] and not clean.repaired
+    shifted = clean_spans([item(12, 16, "GPE", "Lyon")], text, labels=LABELS)
+    assert keys(shifted.spans) == [(10, 14, "GPE")] and shifted.repaired[0].reason.startswith("re-anchored")
+    ambiguous = clean_spans([item(23, 28, "GPE", "Paris")], text, labels=LABELS)
+    assert not ambiguous.spans and ambiguous.dropped[0].reason == AMBIGUOUS
+    missing = clean_spans([item(0, 5, "GPE", "Rome")], text, labels=LABELS)
+    assert missing.dropped[0].reason == MISMATCH
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected", "dropped"),
+    [("keep", [(0, 13, "PERSON"), (7, 13, "ORG")], 0), ("longest", [(0, 13, "PERSON")], 1), ("drop", [], 2)],
+)
+def test_overlap_policy(policy, expected, dropped):
+    (record,), _, counts = run([task(1, [annotation(1, [item(0, 13, "PERSON"), item(7, 13, "ORG")])])], overlaps=policy)
+    assert keys(record.spans) == expected and counts.overlapping_spans == 2
+    assert sum(counts.spans_dropped.values()) == dropped
+
+
+def test_pull_section_is_validated():
+    from toolkit.errors import ConfigError
+
+    with pytest.raises(ConfigError) as error:
+        parse_config({"project": {"title": "T"}, "labels": ["PER"], "pull": {"policy": "newest", "colour": 1}})
+    assert any(line.startswith("[pull.policy]") for line in error.value.errors)
+    assert any(line.startswith("[pull.colour] unknown key") for line in error.value.errors)

@@ -1,48 +1,92 @@
 from __future__ import annotations
 
 import time
+from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, load_config_for_cli, plural
+
+
+class OnError(str, Enum):
+    fail = "fail"
+    skip = "skip"
 
 
 @app.command("preannotate")
 def preannotate_cli(
     # fmt: off
-    inputs: Annotated[list[Path], typer.Argument(help="Article files (.txt, .jsonl) or folders of them.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the predictions (JSONL).", dir_okay=False)],
+    inputs: Annotated[list[Path], typer.Argument(help="Article files (.txt, .jsonl, .json, .csv, .parquet), saved Hugging Face datasets, folders (read recursively) or quoted glob patterns.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the predictions (JSONL). A rerun skips the articles already in it.", dir_okay=False)],
     config_path: ConfigOpt = DEFAULT_CONFIG,
+    on_error: Annotated[Optional[OnError], typer.Option("--on-error", help="Bad input: fail (stop before writing anything) or skip (go on, count what was skipped). Default: input.on_error.")] = None,
+    n_process: Annotated[Optional[int], typer.Option("--n-process", min=1, help="Worker processes for nlp.pipe. Default: spacy.n_process.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Texts per nlp.pipe batch. Default: spacy.batch_size.")] = None,
+    scores: Annotated[Optional[bool], typer.Option("--scores/--no-scores", help="Confidence scores from beam search (slower). Default: spacy.scores.")] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Start the output over instead of resuming it.")] = False,
     # fmt: on
 ) -> None:
     """Run the spaCy pipeline over articles and write one JSON record per article."""
-    from toolkit.jsonl import write_records
-    from toolkit.preannotate import PreannotateStats, load_pipeline, preannotate
-    from toolkit.readers import ReadStats, expand_inputs, read_articles
+    from toolkit.preannotate import PreannotateStats, load_pipeline, preannotate_to_file
+    from toolkit.readers import ReadStats, expand_inputs
 
     config = load_config_for_cli(config_path)
     expand_inputs(inputs)  # fail on a missing input before loading the model
-    pipeline = load_pipeline(config)
-    console.print(f"Model: {pipeline.model.name} {pipeline.model.version} (components: {', '.join(pipeline.nlp.pipe_names)})")
+    pipeline = load_pipeline(config, scores=scores)
+    n_process = n_process or config.spacy.n_process
+    console.print(
+        f"Model: {pipeline.model.name} {pipeline.model.version} (components: {', '.join(pipeline.nlp.pipe_names)}; "
+        f"scores {'on' if pipeline.scores else 'off'}; {plural(n_process, 'process')})"
+    )
     read_stats, stats = ReadStats(), PreannotateStats()
     started = time.perf_counter()
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True) as progress:
-        task = progress.add_task("Pre-annotating")
+    columns = (
+        TextColumn("Pre-annotating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("Pre-annotating", total=None, rate="")
+
+        def on_start(todo: int) -> None:
+            nonlocal started
+            started = time.perf_counter()  # the rates count the model's time, not the input scan
+            progress.update(task, total=todo)
 
         def on_article(_article: object) -> None:
             elapsed = max(time.perf_counter() - started, 1e-9)
             progress.update(
                 task,
-                description=f"Pre-annotating: {stats.articles + 1:,} articles, "
-                f"{(stats.articles + 1) / elapsed:,.1f} articles/s, {stats.words / elapsed:,.0f} words/s",
+                advance=1,
+                rate=f"{stats.articles / elapsed:,.1f} articles/s, {stats.words / elapsed:,.0f} words/s",
             )
 
-        articles = read_articles(inputs, read_stats)
-        written = write_records(out, preannotate(articles, config=config, pipeline=pipeline, stats=stats, on_article=on_article))
+        written = preannotate_to_file(
+            inputs,
+            out=out,
+            config=config,
+            pipeline=pipeline,
+            on_error=on_error.value if on_error else None,
+            fresh=fresh,
+            n_process=n_process,
+            batch_size=batch_size,
+            stats=stats,
+            read_stats=read_stats,
+            on_start=on_start,
+            on_article=on_article,
+        )
     elapsed = max(time.perf_counter() - started, 1e-9)
+    if stats.resumed:
+        console.print(f"Resumed: {plural(stats.resumed, 'article')} already in {out} (pass --fresh to redo them)")
+    if stats.truncated_tail:
+        console.print(f"  dropped the half-written last line an interrupted run left in {out}")
     console.print(
         f"Wrote {plural(written, 'article')} with {plural(stats.spans, 'span')} to {out} "
         f"({stats.articles / elapsed:,.1f} articles/s, {stats.words / elapsed:,.0f} words/s)"
@@ -54,8 +98,18 @@ def preannotate_cli(
     if stats.dropped_by_label:
         dropped = ", ".join(f"{label} {count}" for label, count in stats.dropped_by_label.most_common())
         console.print(f"  not pre-annotated (label not in the config): {dropped}")
+    if read_stats.dates_not_parsed:
+        console.print(f"  {plural(read_stats.dates_not_parsed, 'date')} not understood: kept as date_original only")
     if read_stats.duplicates:
         console.print(f"  {plural(len(read_stats.duplicates), 'exact duplicate')} kept once:")
         for line in read_stats.duplicates[:10]:
+            console.print(f"    {line}")
+        if len(read_stats.duplicates) > 10:
+            console.print(f"    ... and {len(read_stats.duplicates) - 10:,} more")
+    if read_stats.skipped:
+        by_count = sorted(read_stats.skipped.items(), key=lambda item: (-item[1], item[0]))
+        reasons = ", ".join(f"{reason} {count:,}" for reason, count in by_count)
+        console.print(f"Skipped {plural(read_stats.skipped_total, 'bad input')}: {reasons}")
+        for line in read_stats.skipped_examples[:10]:
             console.print(f"    {line}")
     console.print(f"Next: toolkit push {out} --config {config_path}")

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress, TextColumn
 
-from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, load_config_for_cli, plural
+from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, err_console, load_config_for_cli, plural
 
 SHOWN_PROBLEMS = 20
 
@@ -13,31 +15,72 @@ SHOWN_PROBLEMS = 20
 @app.command("pull")
 def pull_cli(
     # fmt: off
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the annotated articles (JSONL).", dir_okay=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the annotated articles (JSONL); the ledger goes next to it.", dir_okay=False)],
     config_path: ConfigOpt = DEFAULT_CONFIG,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the totals as one JSON object (for scripts) instead of text.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Ignore the previous pull's state (no new/changed/deleted report).")] = False,
+    from_raw: Annotated[Path | None, typer.Option("--from-raw", help="Re-derive the output from a kept raw pull (.json.gz) without the server.", dir_okay=False)] = None,
     # fmt: on
 ) -> None:
-    """Export the project's annotations and write one record per human-annotated article."""
-    from toolkit.connection import resolve_server
-    from toolkit.jsonl import write_records
-    from toolkit.pull import PullStats, pull
+    """Export the project and write one record per human-annotated article, plus a ledger of everything left out."""
+    from toolkit.pull import pull
 
     config = load_config_for_cli(config_path)
-    settings = resolve_server()
-    console.print(f"Label Studio: {settings.url} ({settings.origin})")
-    stats = PullStats()
-    articles = pull(config=config, settings=settings, stats=stats)
-    write_records(out, articles)
-    console.print(f"Wrote {plural(stats.articles, 'annotated article')} with {plural(stats.spans, 'span')} to {out}")
+    settings = None
+    if from_raw is None:
+        from toolkit.connection import resolve_server
+
+        settings = resolve_server()
+    show = err_console if as_json else console
+    if settings is not None:
+        show.print(f"Label Studio: {settings.url} ({settings.origin})")
+    with Progress(TextColumn("{task.description}"), console=err_console, transient=True) as progress:
+        bar = progress.add_task("Exporting the project", total=None)
+
+        def on_progress(stage: str, done: int, total: int | None) -> None:
+            label = f"Downloading the export: {done / 1e6:,.1f} MB" if stage == "download" else f"Reading tasks: {done:,}"
+            progress.update(bar, description=label)
+
+        summary = pull(config=config, settings=settings, out=out, full=full, from_raw=from_raw, on_progress=on_progress)
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+        return
+    counts = summary.counts
+    per_annotator = " (one per annotator)" if summary.policy == "all" else ""
     console.print(
-        f"  {plural(stats.tasks, 'task')} exported: {stats.not_annotated:,} not annotated, "
-        f"{stats.only_skipped:,} only skipped ({plural(stats.skipped_annotations, 'skipped annotation')} in all)"
+        f"Wrote {plural(counts.records, 'annotated article')}{per_annotator} with {plural(counts.spans_out, 'span')} "
+        f"to {out} (policy {summary.policy})"
     )
-    if stats.spans_left_out:
-        left_out = ", ".join(f"{reason} {count}" for reason, count in stats.spans_left_out.most_common())
-        console.print(f"  spans left out: {left_out}", style="yellow")
-    for line in stats.problems[:SHOWN_PROBLEMS]:
+    if summary.mode == "incremental":
+        console.print(
+            f"  since the last pull ({summary.previous_watermark or 'no watermark'}): {counts.tasks:,} tasks, "
+            f"{summary.new:,} new, {summary.changed:,} changed, {summary.unchanged:,} unchanged, "
+            f"{summary.deleted:,} deleted in Label Studio (dropped)"
+        )
+    console.print(
+        f"  tasks: {counts.tasks:,} exported, {counts.tasks_with_records:,} with human annotations, "
+        f"{counts.not_annotated:,} not annotated, {counts.only_skipped:,} only skipped, {counts.no_text:,} without text"
+    )
+    console.print(
+        f"  annotations: {counts.annotations:,} submitted ({counts.empty_annotations:,} with no spans, kept), "
+        f"{counts.skipped_annotations:,} skipped, {plural(counts.drafts, 'draft')} (not used), "
+        f"{counts.not_chosen_annotations:,} not chosen by the policy"
+    )
+    console.print(
+        f"  spans: {counts.spans_in:,} in submitted annotations: {counts.spans_used:,} used, "
+        f"{sum(counts.spans_dropped.values()):,} dropped, {counts.spans_not_chosen:,} in annotations not chosen; "
+        f"{sum(counts.spans_repaired.values()):,} repaired, {counts.overlapping_spans:,} overlapping"
+    )
+    for title, counter, style in (("dropped", counts.spans_dropped, "yellow"), ("repaired", counts.spans_repaired, None)):
+        if counter:
+            console.print(f"  spans {title}: " + ", ".join(f"{reason} {n:,}" for reason, n in counter.most_common()), style=style)
+    for line in counts.problems[:SHOWN_PROBLEMS]:
         console.print(f"    {line}")
-    if len(stats.problems) > SHOWN_PROBLEMS:
-        console.print(f"    ... and {len(stats.problems) - SHOWN_PROBLEMS:,} more")
+    if len(counts.problems) > SHOWN_PROBLEMS:
+        console.print(f"    ... and {len(counts.problems) - SHOWN_PROBLEMS:,} more (all in the ledger)")
+    console.print(f"  ledger: {plural(summary.ledger_entries, 'entry')} in {summary.ledger}".replace("entrys", "entries"))
+    if summary.raw is not None:
+        console.print(f"  raw pull kept: {summary.raw} (sha256 {summary.sha256[:12] if summary.sha256 else '?'}..., manifest next to it)")
+    if summary.note:
+        console.print(f"  note: {summary.note}", style="yellow")
     console.print(f"Next: toolkit export {out} --config {config_path} --out exports/{config.export.name}")

@@ -14,23 +14,102 @@ def push_cli(
     # fmt: off
     predictions: Annotated[Path, typer.Argument(help="Predictions written by `toolkit preannotate` (JSONL).", dir_okay=False)],
     config_path: ConfigOpt = DEFAULT_CONFIG,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what a push would do (new tasks, new prediction sets, unchanged) and write nothing.")] = False,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, max=10_000, help="Tasks per import request (default: push.batch_size in the config).")] = None,
     # fmt: on
 ) -> None:
-    """Create the Label Studio project if missing and import new articles as tasks with predictions."""
+    """Import new articles as tasks with predictions, and new model versions as prediction sets.
+
+    Safe to run again, also after an interrupted push: only what the project does not
+    hold yet is sent.
+    """
     from toolkit.connection import resolve_server
     from toolkit.jsonl import read_records
-    from toolkit.push import check_labels, push
+    from toolkit.push import push
     from toolkit.records import PredictedArticle
 
     config = load_config_for_cli(config_path)
+    if batch_size is not None:
+        config = config.model_copy(update={"push": config.push.model_copy(update={"batch_size": batch_size})})
     articles = list(read_records(predictions, PredictedArticle))  # fail on a bad record before any import
-    check_labels(articles, config, str(predictions))
     settings = resolve_server()
     console.print(f"Label Studio: {settings.url} ({settings.origin})")
-    with Progress(TextColumn("Importing tasks"), BarColumn(), MofNCompleteColumn(), console=console, transient=True) as progress:
-        task = progress.add_task("import", total=None)
-        result = push(articles, config=config, settings=settings, on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+    if dry_run:
+        result = push(articles, config=config, settings=settings, dry_run=True)
+        _print_plan(result.plan)
+        return
+    progress = Progress(TextColumn("Importing {task.description}"), BarColumn(), MofNCompleteColumn(), console=console, transient=True)
+    bar = progress.add_task("tasks", total=None)
+
+    def on_progress(stage: str, done: int, total: int) -> None:
+        progress.start()  # drawn from the first batch on; a no-op once running
+        progress.update(bar, description=stage, completed=done, total=total)
+
+    try:
+        result = push(articles, config=config, settings=settings, on_progress=on_progress)
+    finally:
+        if progress.live.is_started:
+            progress.stop()
+    plan = result.plan
     state = "created" if result.project_created else "found"
     console.print(f"Project {config.project.title!r} {state}: {result.project_url}")
-    console.print(f"  {plural(result.created, 'new task')}, {plural(result.unchanged, 'article')} already in the project")
+    if result.labeling_config_updated:
+        console.print(f"  labeling config updated: {_label_changes(plan)}")
+    console.print(
+        f"  {plural(result.tasks_created, 'new task')}, "
+        f"{plural(plan.articles - len(plan.new_tasks), 'article')} already in the project"
+    )
+    console.print(f"  {plural(result.predictions_created, 'new prediction set')} on existing tasks")
+    if result.duplicates_removed:
+        console.print(f"  removed {result.duplicates_removed:,} duplicate(s) left by an interrupted push")
+    if plan.kept_duplicates:
+        console.print(
+            f"  {plural(len(plan.kept_duplicates), 'article')} have more than one annotated task (kept): "
+            + ", ".join(plan.kept_duplicates[:5]),
+            style="yellow",
+        )
+    if result.model_version_set:
+        console.print(f"  project model_version set to {plan.model_version!r}: annotators see these predictions")
+    elif plan.model_version is None and plan.articles:
+        console.print(
+            "  the file holds several model versions: the project's model_version "
+            f"({plan.current_model_version!r}) was left alone",
+            style="yellow",
+        )
     console.print(f"Next: annotate in Label Studio, then `toolkit pull --config {config_path} --out FILE.jsonl`")
+
+
+def _label_changes(plan) -> str:  # noqa: ANN001 - PushPlan is imported lazily
+    parts = []
+    if plan.labels_added:
+        parts.append("added " + ", ".join(plan.labels_added))
+    if plan.labels_removed:
+        parts.append("removed " + ", ".join(plan.labels_removed))
+    return "; ".join(parts) or "colours, hotkeys or layout changed"
+
+
+def _print_plan(plan) -> None:  # noqa: ANN001
+    """The dry-run plan: what a push would write, nothing written."""
+    where = f"project {plan.project_id}" if plan.project_id is not None else "a new project (would be created)"
+    console.print(f"Dry run for {plan.project_title!r}, {where}: nothing written")
+    new_sets = plan.new_prediction_sets
+    by_version: dict[str, int] = {}
+    for versions in plan.new_tasks:
+        for version in versions:
+            by_version[version.model.model_version] = by_version.get(version.model.model_version, 0) + 1
+    for _, version in plan.new_predictions:
+        by_version[version.model.model_version] = by_version.get(version.model.model_version, 0) + 1
+    console.print(f"  new tasks:           {len(plan.new_tasks):,}")
+    console.print(f"  new prediction sets: {new_sets:,} ({len(plan.new_predictions):,} on existing tasks)")
+    for version, count in sorted(by_version.items()):
+        console.print(f"    {version}: {count:,}")
+    console.print(f"  unchanged:           {plan.unchanged:,}")
+    if plan.duplicate_tasks or plan.duplicate_predictions:
+        console.print(
+            f"  copies left by an interrupted push, to remove: {len(plan.duplicate_tasks):,} tasks, "
+            f"{len(plan.duplicate_predictions):,} prediction sets"
+        )
+    if plan.labels_added or plan.labels_removed:
+        console.print(f"  labeling config: {_label_changes(plan)}")
+    if plan.model_version is not None and plan.model_version != plan.current_model_version:
+        console.print(f"  project model_version: {plan.current_model_version!r} -> {plan.model_version!r}")

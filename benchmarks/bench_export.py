@@ -1,0 +1,191 @@
+"""Export memory and throughput, and Label Studio SDK's own CoNLL-2003 converter on the same input.
+
+In one run:
+
+- peak RSS of a whole ``toolkit export`` (dataset, parquet, DocBin, CoNLL, card) over
+  100,000 synthetic annotated articles against 10,000 (target: <= 1.5x), each size in its
+  own child process so the peaks are not mixed;
+- throughput of that export from the pulled file (target: >= 2,000 articles/s);
+- the time of ``label_studio_sdk.converter.Converter.convert_to_conll2003`` on the same
+  articles as a Label Studio JSON export (what a user without the toolkit would run).
+
+    python benchmarks/bench_export.py [--small 10000] [--large 100000] [--ls-articles 10000]
+
+Articles are generated (seeded), not read from a corpus: about 90 words of news-like
+text with 3-6 entities each, on token boundaries, with a prediction to compare against.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "configs" / "news-ner.yaml"
+
+WORDS = (
+    "the government said on monday that talks with officials would continue after a week of "
+    "protests over prices and wages while markets rose in early trading and analysts expected "
+    "more cuts to interest rates later this year according to a statement released by the ministry"
+).split()
+ENTITIES = {
+    "PERSON": ["Angela Merkel", "John Smith", "Maria Garcia", "Li Wei", "Ahmed Hassan"],
+    "ORG": ["the Red Cross", "Reuters", "General Motors", "the World Bank", "Siemens"],
+    "GPE": ["Paris", "New York", "Brazil", "Bratislava", "Japan"],
+    "LOC": ["the Danube", "the Alps", "the Pacific"],
+    "NORP": ["French", "Brazilian", "Japanese"],
+    "EVENT": ["the Olympics", "World War II"],
+}
+
+
+def synthetic_article(index: int, rng: random.Random) -> dict:
+    parts: list[str] = []
+    spans: list[dict] = []
+    length = -1  # length of " ".join(parts): the next part starts at length + 1
+    for sentence in range(rng.randint(3, 5)):
+        words = [rng.choice(WORDS) for _ in range(rng.randint(12, 24))]
+        position = rng.randrange(len(words))
+        for i, word in enumerate(words):
+            if i == position or (i == 0 and sentence % 2):
+                label = rng.choice(list(ENTITIES))
+                word = rng.choice(ENTITIES[label])
+                spans.append({"start": length + 1, "end": length + 1 + len(word), "label": label, "text": word})
+            if i == len(words) - 1:
+                word += "."
+            parts.append(word)
+            length += 1 + len(word)
+    text = " ".join(parts)
+    predicted = [s for s in spans if rng.random() < 0.8]
+    annotation = {"id": index, "annotator": f"annotator-{index % 3}", "spans": spans, "model_version": "en_core_web_sm-3.8.0"}
+    return {
+        "id": f"synthetic-{index:07d}",
+        "text": text,
+        "title": f"Article {index}",
+        "date": "2026-01-01",
+        "task_id": index + 1,
+        "spans": spans,
+        "chosen": [index],
+        "annotations": [annotation],
+        "predictions": [{"model_version": "en_core_web_sm-3.8.0", "spans": predicted}],
+    }
+
+
+def write_articles(path: Path, count: int) -> None:
+    rng = random.Random(6)
+    with path.open("w", encoding="utf-8") as handle:
+        for index in range(count):
+            handle.write(json.dumps(synthetic_article(index, rng)) + "\n")
+
+
+def label_studio_export(annotated: Path, target: Path) -> None:
+    """The same articles as Label Studio's JSON export (the input of its converter)."""
+    from toolkit.labeling import FROM_NAME, TO_NAME
+
+    with annotated.open(encoding="utf-8") as source, target.open("w", encoding="utf-8") as out:
+        out.write("[")
+        for number, line in enumerate(source):
+            record = json.loads(line)
+            result = [
+                {"id": f"r{i}", "from_name": FROM_NAME, "to_name": TO_NAME, "type": "labels",
+                 "value": {"start": s["start"], "end": s["end"], "text": s["text"], "labels": [s["label"]]}}
+                for i, s in enumerate(record["spans"])
+            ]
+            task = {"id": record["task_id"], "data": {"text": record["text"], "title": record["title"], "date": record["date"]},
+                    "annotations": [{"id": record["task_id"], "completed_by": 1, "result": result, "was_cancelled": False}]}
+            out.write(("," if number else "") + json.dumps(task))
+        out.write("]")
+
+
+def child(annotated: Path, out: Path) -> None:
+    """One export in this process; prints seconds and peak RSS as JSON."""
+    from toolkit.config import load_config
+    from toolkit.export import export
+    from toolkit.preannotate import load_pipeline
+
+    config = load_config(CONFIG)
+    pipeline = load_pipeline(config)
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    result = export(annotated, config=config, out=out, make_doc=pipeline.nlp.make_doc,
+                    model={"name": pipeline.model.name, "version": pipeline.model.version})
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"rows": result.stats.articles, "seconds": seconds, "peak_kib": peak, "baseline_kib": baseline,
+                      "lost": len(result.stats.lost), "spans": result.stats.spans}))
+
+
+def run_child(annotated: Path, out: Path) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--child", str(annotated), str(out)], capture_output=True, text=True, check=False)
+    if done.returncode:
+        sys.exit(f"export child failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def label_studio_conll(ls_json: Path, out: Path) -> float:
+    from label_studio_sdk.converter import Converter
+
+    from toolkit.config import load_config
+    from toolkit.labeling import labeling_config
+
+    converter = Converter(config=labeling_config(load_config(CONFIG)), project_dir=None, download_resources=False)
+    started = time.perf_counter()
+    converter.convert_to_conll2003(str(ls_json), str(out), is_dir=False)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument("--ls-articles", type=int, default=10_000, help="articles for the Label Studio converter run")
+    parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as work:
+        work_dir = Path(work)
+        results = {}
+        for size in (args.small, args.large):
+            annotated = work_dir / f"annotations-{size}.jsonl"
+            write_articles(annotated, size)
+            results[size] = run_child(annotated, work_dir / f"out-{size}")
+            print(f"export {size:>7,}: {results[size]['seconds']:6.1f} s, {size / results[size]['seconds']:7,.0f} articles/s, "
+                  f"peak RSS {results[size]['peak_kib'] / 1024:6.0f} MiB (after model load {results[size]['baseline_kib'] / 1024:.0f} MiB)",
+                  flush=True)
+        ls_size = args.ls_articles
+        annotated = work_dir / f"annotations-{ls_size}.jsonl"
+        if not annotated.exists():
+            write_articles(annotated, ls_size)
+            results[ls_size] = run_child(annotated, work_dir / f"out-{ls_size}")
+        ls_json = work_dir / "label-studio-export.json"
+        label_studio_export(annotated, ls_json)
+        ls_seconds = label_studio_conll(ls_json, work_dir / "ls-conll")
+        ours = results[ls_size]["seconds"]
+        small, large = results[args.small], results[args.large]
+        ratio = large["peak_kib"] / small["peak_kib"]
+        throughput = args.large / large["seconds"]
+        print()
+        print(f"Machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}")
+        print("| measure | value | target |")
+        print("| --- | ---: | --- |")
+        print(f"| peak RSS, {args.large:,} articles | {large['peak_kib'] / 1024:,.0f} MiB | |")
+        print(f"| peak RSS, {args.small:,} articles | {small['peak_kib'] / 1024:,.0f} MiB | |")
+        print(f"| peak RSS ratio {args.large:,} / {args.small:,} | {ratio:.2f}x | <= 1.5x {'(met)' if ratio <= 1.5 else '(NOT met)'} |")
+        print(f"| export throughput, {args.large:,} articles | {throughput:,.0f} articles/s | >= 2,000 {'(met)' if throughput >= 2000 else '(NOT met)'} |")
+        print(f"| export throughput, {args.small:,} articles | {args.small / small['seconds']:,.0f} articles/s | |")
+        print(f"| toolkit export (all formats), {ls_size:,} articles | {ours:.1f} s | |")
+        print(f"| label-studio-sdk convert_to_conll2003, same {ls_size:,} articles | {ls_seconds:.1f} s ({ls_size / ls_seconds:,.0f} articles/s) | comparison |")
+        print(f"| toolkit time / SDK converter time | {ours / ls_seconds:.2f}x | |")
+
+
+if __name__ == "__main__":
+    main()

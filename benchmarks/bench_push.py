@@ -1,0 +1,185 @@
+"""Benchmark `toolkit push` against the plain SDK, as whole processes a user runs.
+
+In one run, against one local Label Studio server, each into a fresh project:
+
+1. toolkit:  `toolkit push predictions.jsonl` of N Reuters-21578 articles with predictions;
+2. single:   a script that reads the same file and sends all tasks with their
+             predictions in one `projects.import_tasks` call;
+3. naive:    a script that sends `tasks.create` + `predictions.create` per article,
+             over the first M articles.
+
+Every one is timed as a separate process from start to exit: importing
+label_studio_sdk alone takes 1-2 s (it loads pandas), and users pay that too.
+Ratios are throughputs (tasks/s) side by side. Targets: toolkit >= 0.9x single,
+>= 40x naive.
+
+    python benchmarks/bench_push.py            # or: make bench-push
+
+Environment: TOOLKIT_BENCH_CORPUS (default ../shared/corpus), TOOLKIT_BENCH_ARTICLES
+(2000), TOOLKIT_BENCH_NAIVE (200), TOOLKIT_BENCH_ROUNDS (2), TOOLKIT_BENCH_LS_PORT (8082; a server of its own
+under .labelstudio/bench-server, started when not running, left running), or
+LABEL_STUDIO_URL + LABEL_STUDIO_API_KEY for another server. Predictions come from
+the configured spaCy model once and are cached in build/bench-push/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "build" / "bench-push"
+CORPUS = Path(os.environ.get("TOOLKIT_BENCH_CORPUS", ROOT.parent / "shared" / "corpus"))
+ARTICLES = int(os.environ.get("TOOLKIT_BENCH_ARTICLES", "2000"))
+NAIVE = int(os.environ.get("TOOLKIT_BENCH_NAIVE", "200"))
+PORT = int(os.environ.get("TOOLKIT_BENCH_LS_PORT", "8082"))
+ROUNDS = int(os.environ.get("TOOLKIT_BENCH_ROUNDS", "2"))
+HOME = ROOT / ".labelstudio" / "bench-server"
+TOOLKIT = [sys.executable, "-m", "toolkit"]
+
+# The baselines, as a user would write them with the SDK alone. They read the same
+# predictions file and build the same task JSON as push (data + one prediction set).
+_COMMON = r'''
+import json, os, sys
+from label_studio_sdk import LabelStudio
+ls = LabelStudio(base_url=os.environ["LABEL_STUDIO_URL"], api_key=os.environ["LABEL_STUDIO_API_KEY"], timeout=600)
+records = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")][: int(sys.argv[4])]
+def result(r):
+    return [{"id": f"p{i}", "from_name": "label", "to_name": "text", "type": "labels",
+             "value": {"start": s["start"], "end": s["end"], "text": r["text"][s["start"]:s["end"]], "labels": [s["label"]]}}
+            for i, s in enumerate(r["spans"])]
+def data(r):
+    return {"text": r["text"], "article_id": r["id"], "title": r.get("title") or "", "date": r.get("date") or "", "source": r.get("source") or ""}
+version = lambda r: r["model"]["name"] + "-" + r["model"]["version"]
+project = ls.projects.create(title=sys.argv[2], label_config=open(sys.argv[3], encoding="utf-8").read())
+'''
+SINGLE = _COMMON + r'''
+tasks = [{"data": data(r), "predictions": [{"model_version": version(r), "result": result(r)}]} for r in records]
+ls.projects.import_tasks(id=project.id, request=tasks, request_options={"max_retries": 0, "timeout": 600})
+'''
+NAIVE_LOOP = _COMMON + r'''
+for r in records:
+    task = ls.tasks.create(project=project.id, data=data(r))
+    ls.predictions.create(task=task.id, result=result(r), model_version=version(r))
+'''
+
+
+def reuters_articles(limit: int) -> list[dict]:
+    """The first ``limit`` Reuters-21578 records with a body, as toolkit JSONL articles."""
+    folder = CORPUS / "reuters-21578"
+    if not folder.is_dir():
+        sys.exit(f"Reuters-21578 not found at {folder}: set TOOLKIT_BENCH_CORPUS to the corpus folder")
+    articles = []
+    for path in sorted(folder.glob("*.json")):
+        for record in json.loads(path.read_text(encoding="utf-8")):
+            body = (record.get("body") or "").strip()
+            if not body:
+                continue
+            date = dt.datetime.strptime(record["date"].split()[0], "%d-%b-%Y").date().isoformat()
+            articles.append({"id": f"reuters-{record['attrs']['newid']}", "text": body, "title": record.get("title") or "", "date": date})
+            if len(articles) == limit:
+                return articles
+    return articles
+
+
+def predictions_file() -> Path:
+    """Predictions for the benchmark articles, made once by `toolkit preannotate` and cached."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    predictions = WORK / f"predictions-{ARTICLES}.jsonl"
+    if predictions.exists():
+        return predictions
+    source = WORK / f"articles-{ARTICLES}.jsonl"
+    source.write_text("".join(json.dumps(a) + "\n" for a in reuters_articles(ARTICLES)), encoding="utf-8")
+    print(f"Pre-annotating {ARTICLES} articles once (cached in {predictions.relative_to(ROOT)}) ...", flush=True)
+    subprocess.run([*TOOLKIT, "preannotate", str(source), "--out", str(predictions)], cwd=ROOT, check=True)
+    return predictions
+
+
+def server_env() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TOOLKIT_TEST_")}
+    if env.get("LABEL_STUDIO_URL") and env.get("LABEL_STUDIO_API_KEY"):
+        return env
+    subprocess.run([*TOOLKIT, "labelstudio", "up", "--home", str(HOME), "--port", str(PORT)], cwd=ROOT, check=True)
+    credentials = json.loads((HOME / "credentials.json").read_text())
+    return {**env, "LABEL_STUDIO_URL": credentials["url"], "LABEL_STUDIO_API_KEY": credentials["api_key"]}
+
+
+def timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    predictions = predictions_file()
+    env = server_env()
+    run = uuid.uuid4().hex[:8]
+    config = yaml.safe_load((ROOT / "configs" / "news-ner.yaml").read_text())
+    titles = {name: f"bench push {name} {run}" for name in ("toolkit", "single", "naive")}
+    config["project"]["title"] = titles["toolkit"]
+    config_path = WORK / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    sys.path.insert(0, str(ROOT))
+    from toolkit.config import parse_config
+    from toolkit.labeling import labeling_config
+
+    label_config = WORK / "label_config.xml"
+    label_config.write_text(labeling_config(parse_config(config)))
+    scripts = {}
+    for name, code in (("single", SINGLE), ("naive", NAIVE_LOOP)):
+        scripts[name] = WORK / f"baseline_{name}.py"
+        scripts[name].write_text(code)
+
+    tasks = {"toolkit": ARTICLES, "single": ARTICLES, "naive": NAIVE}
+    seconds: dict[str, float] = {}
+    # toolkit and single alternate, ROUNDS times, each into a fresh project; the best
+    # time of each counts (the machine is shared: the best is the least disturbed).
+    for round_ in range(ROUNDS):
+        for name in ("toolkit", "single"):
+            title = f"{titles[name]} r{round_}"
+            if name == "toolkit":
+                config["project"]["title"] = title
+                config_path.write_text(yaml.safe_dump(config))
+                command = [*TOOLKIT, "push", str(predictions), "--config", str(config_path)]
+            else:
+                command = [sys.executable, str(scripts["single"]), str(predictions), title, str(label_config), str(ARTICLES)]
+            took = timed(command, env, ROOT)
+            print(f"  {name:8} round {round_ + 1}: {took:6.1f} s", flush=True)
+            seconds[name] = min(seconds.get(name, took), took)
+            assert check_and_clean(env, {name: title}) == {name: ARTICLES}, f"{name} did not import {ARTICLES} tasks"
+    command = [sys.executable, str(scripts["naive"]), str(predictions), titles["naive"], str(label_config), str(NAIVE)]
+    seconds["naive"] = timed(command, env, ROOT)
+    assert check_and_clean(env, {"naive": titles["naive"]}) == {"naive": NAIVE}
+    rate = {name: tasks[name] / seconds[name] for name in seconds}
+    print(f"Push benchmark: {ARTICLES} Reuters-21578 articles with predictions, whole processes (best of {ROUNDS})")
+    for name in ("toolkit", "single", "naive"):
+        print(f"  {name:8} {tasks[name]:6,} tasks in {seconds[name]:6.1f} s = {rate[name]:7.1f} tasks/s")
+    print(f"  toolkit / single call: {rate['toolkit'] / rate['single']:.2f}x (target >= 0.9x)")
+    print(f"  toolkit / naive loop:  {rate['toolkit'] / rate['naive']:.1f}x (target >= 40x)")
+
+
+def check_and_clean(env: dict[str, str], titles: dict[str, str]) -> dict[str, int]:
+    """How many tasks each project got; then the benchmark projects are deleted."""
+    from label_studio_sdk import LabelStudio
+
+    ls = LabelStudio(base_url=env["LABEL_STUDIO_URL"], api_key=env["LABEL_STUDIO_API_KEY"], timeout=600)
+    counts = {}
+    for name, title in titles.items():
+        for project in ls.projects.list(title=title):
+            if project.title == title:
+                counts[name] = project.task_number
+                if not os.environ.get("TOOLKIT_BENCH_KEEP"):
+                    ls.projects.delete(id=project.id)
+    return counts
+
+
+if __name__ == "__main__":
+    main()

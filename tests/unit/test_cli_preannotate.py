@@ -1,0 +1,136 @@
+"""`toolkit preannotate` as users meet it: inputs in every shape, bad input, resume, scores."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from toolkit.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), env={"TOOLKIT_DEBUG": ""})
+
+
+def records(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+def reuters_config(tmp_path):
+    """The bundled config with the Reuters-21578 field mapping added."""
+    import yaml
+
+    from tests.conftest import CONFIG_PATH
+
+    data = yaml.safe_load(CONFIG_PATH.read_text())
+    data["input"] = {"fields": {"text": "body", "id": "attrs.newid", "title": "title", "date": "date"}}
+    path = tmp_path / "reuters.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+BAD_INPUTS = {
+    "binary.txt": (b"\x7fELF\x02\x01\x00\x00binary", "binary.txt: looks like a binary file (it contains NUL bytes), not text", "binary file"),
+    "latin1.txt": (b"Caf\xe9 in Paris.", "latin1.txt:1: not valid UTF-8 (byte offset 3)", "invalid UTF-8"),
+    "empty.txt": (b"", "empty.txt: empty file", "empty file"),
+    "record.jsonl": (b'{"id": "r1", "text": "Merkel."}\n{"id": "r2", "text": ""}\n', "record.jsonl:2: empty article (field 'text' holds no text)", "empty article"),
+    "broken.jsonl": (b'{"text": "Merkel."}\n{"text": "a"}\n{"text": \n', "broken.jsonl:3: broken JSON (Expecting value at column 10)", "broken JSON"),
+    "notext.jsonl": (b'{"body": "Merkel."}\n', "notext.jsonl:1: missing field 'text' (input.fields.text)", "missing text field"),
+    "huge.txt": (b"word " * 1_000_000, "huge.txt: file of 5,000,000 bytes is longer than input.max_chars (1,000,000)", "too long"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_each_bad_input_fails_with_file_and_line_and_writes_nothing(tmp_path, name):
+    content, message, _ = BAD_INPUTS[name]
+    good = tmp_path / "good.txt"
+    good.write_text("Angela Merkel visited Paris.")
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    out = tmp_path / "out.jsonl"
+    result = invoke("preannotate", str(good), str(bad), "--out", str(out), "--no-scores")
+    assert result.exit_code == 1, result.output
+    assert f"Error: {tmp_path}/{message}" in result.output
+    assert "--on-error skip" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_skip_goes_on_and_prints_counts_by_reason(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Angela Merkel visited Paris.")
+    for name, (content, _, _) in BAD_INPUTS.items():
+        (folder / name).write_bytes(content)
+    out = tmp_path / "out.jsonl"
+    result = invoke("preannotate", str(folder), "--out", str(out), "--on-error", "skip", "--no-scores")
+    assert result.exit_code == 0, result.output
+    # good.txt, r1 of record.jsonl, the first two lines of broken.jsonl ("Merkel." repeats r1's text).
+    assert [r["text"] for r in records(out)] == ["Merkel.", "a", "Angela Merkel visited Paris."]
+    assert (
+        "Skipped 7 bad inputs: binary file 1, broken JSON 1, empty article 1, empty file 1, "
+        "invalid UTF-8 1, missing text field 1, too long 1"
+    ) in result.output
+    assert "1 exact duplicate kept once" in result.output
+    assert f"{folder}/broken.jsonl:3: broken JSON" in result.output
+
+
+def test_on_error_takes_only_fail_or_skip(tmp_path):
+    result = invoke("preannotate", str(tmp_path), "--out", str(tmp_path / "o.jsonl"), "--on-error", "ignore")
+    assert result.exit_code == 2
+    assert "'ignore' is not one of 'fail', 'skip'" in result.output
+
+
+def test_scores_on_by_default_and_off_with_the_flag(tmp_path):
+    source = tmp_path / "a.txt"
+    source.write_text("Victoria told Florence about Jackson.")
+    scored, plain = tmp_path / "scored.jsonl", tmp_path / "plain.jsonl"
+    result = invoke("preannotate", str(source), "--out", str(scored))
+    assert result.exit_code == 0, result.output
+    assert "scores on" in result.output
+    (record,) = records(scored)
+    assert 0 <= record["score"] <= 1 and all(0 <= s["score"] <= 1 for s in record["spans"])
+    result = invoke("preannotate", str(source), "--out", str(plain), "--no-scores")
+    assert result.exit_code == 0, result.output
+    (record,) = records(plain)
+    assert "score" not in record and all("score" not in s for s in record["spans"])
+
+
+def test_rerun_resumes_and_fresh_starts_over(tmp_path):
+    source = tmp_path / "a.txt"
+    source.write_text("Angela Merkel visited Paris.")
+    out = tmp_path / "out.jsonl"
+    assert invoke("preannotate", str(source), "--out", str(out), "--no-scores").exit_code == 0
+    again = invoke("preannotate", str(source), "--out", str(out), "--no-scores", "--n-process", "1", "--batch-size", "8")
+    assert again.exit_code == 0, again.output
+    assert f"Resumed: 1 article already in {out}" in again.output
+    assert "Wrote 0 articles" in again.output
+    fresh = invoke("preannotate", str(source), "--out", str(out), "--no-scores", "--fresh")
+    assert "Wrote 1 article " in fresh.output
+    assert len(records(out)) == 1
+
+
+def test_json_array_with_the_reuters_mapping(tmp_path, reuters_config):
+    source = tmp_path / "reut2-000.json"
+    source.write_text(
+        json.dumps(
+            [
+                {"attrs": {"newid": "1"}, "title": "BAHIA COCOA", "date": "26-FEB-1987 15:01:01.79", "body": "Brazil exports cocoa to the United States.\n"},
+                {"attrs": {"newid": "2"}, "title": "EMPTY", "date": "26-FEB-1987 15:02:20.00", "body": ""},
+            ]
+        )
+    )
+    out = tmp_path / "out.jsonl"
+    result = invoke("preannotate", str(source), "--config", str(reuters_config), "--out", str(out), "--on-error", "skip", "--no-scores")
+    assert result.exit_code == 0, result.output
+    (record,) = records(out)
+    assert (record["id"], record["title"], record["date"], record["date_original"]) == (
+        "1", "BAHIA COCOA", "1987-02-26T15:01:01.790", "26-FEB-1987 15:01:01.79"
+    )
+    assert "Skipped 1 bad input: empty article 1" in result.output
+    assert f"{source} record 2: empty article (field 'body' holds no text)" in result.output

@@ -1,0 +1,819 @@
+"""Report on a pull: what the humans corrected, and how much they agree.
+
+pulled annotated articles (+ the pull's ledger) -> a ``Report`` with four sections:
+
+- progress: tasks in total, annotated, skipped, drafts; per annotator;
+- model against human: the pre-annotations measured against the final human spans,
+  entity-level precision/recall/F1 per label, both seqeval's strict IOB2 mode on spaCy
+  tokens and exact character-span match, and the edits the humans made;
+- agreement on tasks several annotators submitted: pairwise span F1, Cohen's kappa and
+  Krippendorff's alpha on token tags, per label and overall, with the tasks they rest on;
+- per annotator: tasks, median lead time, share of predictions accepted unchanged, and a
+  flag for annotators who accept nearly everything very fast.
+
+A figure that cannot be computed (no predictions, no task with two annotators, nothing
+but ``O`` tokens) is ``None`` with a reason, never a division by zero. The report is a
+pydantic model: ``--json`` is its dump; ``report_markdown`` and ``toolkit.report_html``
+render the same figures.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import warnings
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from itertools import combinations
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+from toolkit.config import Config
+from toolkit.errors import ModelError
+from toolkit.jsonl import read_records
+from toolkit.records import AnnotatedArticle, Annotation, LedgerEntry, Prediction, Span, ledger_path
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
+
+NOT_ENOUGH_DATA = "not enough data"
+EDIT_KINDS = ("accepted unchanged", "boundary fixed", "relabelled", "deleted", "added")
+OVERALL = "overall"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Scores(_Model):
+    """Entity-level precision, recall and F1 of one label (or overall).
+
+    ``precision`` is None when nothing was predicted, ``recall`` when the humans have
+    no span; ``f1`` (= 2 tp / (predicted + gold)) when both are empty.
+    """
+
+    label: str
+    true_positives: int
+    predicted: int
+    gold: int
+    precision: float | None
+    recall: float | None
+    f1: float | None
+
+
+class EditExample(_Model):
+    article_id: str
+    task_id: int
+    before: str | None  # "start-end LABEL 'text'" of the predicted span
+    after: str | None  # the same of the human span
+
+
+class ModelSection(_Model):
+    status: str  # "ok" or NOT_ENOUGH_DATA
+    reason: str | None = None
+    tasks: int = 0  # annotated tasks that carry a prediction
+    tasks_without_predictions: int = 0
+    model_versions: list[str] = []
+    strict_iob2: list[Scores] = []  # seqeval, mode="strict", scheme=IOB2, on spaCy tokens; last row overall
+    exact_span: list[Scores] = []  # exact (start, end, label) character-span match; last row overall
+    tokens_lost: int = 0  # spans the token tags cannot carry (overlap another span)
+    edits: dict[str, int] = {}
+    examples: dict[str, list[EditExample]] = {}
+
+
+class Agreement(_Model):
+    label: str
+    tasks: int  # tasks with several annotators where the label (any label, overall) occurs
+    pairs: int  # annotator pairs on those tasks
+    span_f1: float | None
+    cohen_kappa: float | None
+    krippendorff_alpha: float | None
+    reason: str | None = None  # why a figure is None
+
+
+class AgreementSection(_Model):
+    status: str
+    reason: str | None = None
+    tasks: int = 0  # tasks submitted by at least two annotators
+    annotators: int = 0
+    pairs: int = 0
+    tokens: int = 0
+    per_label: list[Agreement] = []  # last row overall
+
+
+class AnnotatorRow(_Model):
+    annotator: str
+    tasks: int
+    skipped: int
+    drafts: int
+    median_lead_time: float | None
+    predicted_spans: int  # spans of the predictions their annotations started from
+    accepted_unchanged: int
+    accepted_share: float | None
+    flagged: bool
+    flag_reason: str | None = None
+
+
+class Progress(_Model):
+    ledger: str | None  # the ledger read, or None when there is none
+    tasks_total: int | None  # None without a ledger: tasks nobody annotated are unknown
+    annotated: int
+    not_annotated: int | None
+    only_skipped: int | None
+    skipped_annotations: int
+    drafts: int
+    # From the ledger: human spans pull left out, by reason, and spans it kept after a fix.
+    spans_dropped: dict[str, int] = {}
+    spans_repaired: int = 0
+
+
+class Thresholds(_Model):
+    accept_share: float
+    fast_lead_time: float
+    min_tasks: int
+
+
+class Report(_Model):
+    source: str
+    tokenizer: str | None  # None when no token-level figure was needed
+    thresholds: Thresholds
+    progress: Progress
+    model: ModelSection
+    agreement: AgreementSection
+    annotators: list[AnnotatorRow]
+    label_counts: dict[str, dict[str, int]]  # label -> {"human": n, "predicted": n}
+
+
+# ---------------------------------------------------------------- tokens
+
+
+class LazyTokenizer:
+    """The configured pipeline's tokenizer, loaded on the first call only.
+
+    When the model cannot be loaded, a blank ``spacy.blank(language)`` tokenizer is used
+    instead and ``name`` says so: the report is still useful, the tokens differ only
+    where the model's tokenizer has custom rules.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.name: str | None = None
+        self._make_doc: Callable[[str], Doc] | None = None
+
+    def __call__(self, text: str) -> Doc:
+        if self._make_doc is None:
+            self._make_doc, self.name = load_tokenizer(self.config)
+        return self._make_doc(text)
+
+
+def load_tokenizer(config: Config) -> tuple[Callable[[str], Doc], str]:
+    """``(make_doc, description)``: the configured model's tokenizer, else a blank one."""
+    from toolkit.preannotate import load_pipeline
+
+    try:
+        pipeline = load_pipeline(config)
+    except ModelError as error:
+        import spacy
+
+        language = config.export.language
+        return spacy.blank(
+            language
+        ).tokenizer, f"blank spacy.blank({language!r}) tokenizer (model not loadable: {error})"
+    return pipeline.nlp.tokenizer, f"{pipeline.model.name} {pipeline.model.version} tokenizer"
+
+
+def token_tags(doc: Doc, spans: Iterable[Span]) -> tuple[list[str], int]:
+    """IOB2 tags of the non-whitespace tokens, and how many spans they cannot carry.
+
+    Spans are aligned with ``Doc.char_span(alignment_mode="expand")`` (a span ending
+    inside a token covers that token); a span overlapping an earlier one is counted.
+    Whitespace tokens are left out, as in the exported dataset.
+    """
+    tags = ["O"] * len(doc)
+    lost = 0
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        aligned = doc.char_span(span.start, span.end, alignment_mode="expand")
+        if aligned is None or len(aligned) == 0 or any(tags[i] != "O" for i in range(aligned.start, aligned.end)):
+            lost += 1
+            continue
+        tags[aligned.start] = f"B-{span.label}"
+        for i in range(aligned.start + 1, aligned.end):
+            tags[i] = f"I-{span.label}"
+    return [tags[i] for i in _words(doc)], lost
+
+
+def _words(doc: Doc) -> list[int]:
+    """Indices of the non-whitespace tokens (read as an array: no Token object per token)."""
+    from spacy.attrs import IS_SPACE
+
+    return [i for i, space in enumerate(doc.to_array(IS_SPACE).tolist()) if not space]
+
+
+# ---------------------------------------------------------------- scores
+
+
+def scores(label: str, true_positives: int, predicted: int, gold: int) -> Scores:
+    total = predicted + gold
+    return Scores(
+        label=label,
+        true_positives=true_positives,
+        predicted=predicted,
+        gold=gold,
+        precision=true_positives / predicted if predicted else None,
+        recall=true_positives / gold if gold else None,
+        f1=2 * true_positives / total if total else None,
+    )
+
+
+def _score_table(counts: dict[str, Counter[str]], labels: list[str]) -> list[Scores]:
+    """Per-label rows (labels that occur, in config order) and an overall (micro) row."""
+    present = [label for label in labels if counts["predicted"][label] or counts["gold"][label]]
+    rows = [scores(label, counts["tp"][label], counts["predicted"][label], counts["gold"][label]) for label in present]
+    rows.append(
+        scores(OVERALL, sum(counts["tp"].values()), sum(counts["predicted"].values()), sum(counts["gold"].values()))
+    )
+    return rows
+
+
+def _count(
+    counts: dict[str, Counter[str]], predicted: Iterable[tuple[Any, str]], gold: Iterable[tuple[Any, str]]
+) -> None:
+    """Count predicted, gold and matched items; each item is ``(key, label)``."""
+    predicted, gold = set(predicted), set(gold)
+    for _, label in predicted:
+        counts["predicted"][label] += 1
+    for _, label in gold:
+        counts["gold"][label] += 1
+    for _, label in predicted & gold:
+        counts["tp"][label] += 1
+
+
+def _new_counts() -> dict[str, Counter[str]]:
+    return {"tp": Counter(), "predicted": Counter(), "gold": Counter()}
+
+
+def strict_entities(tags: list[str], sentence: int) -> list[tuple[tuple[int, int, int], str]]:
+    """The entities seqeval finds in strict IOB2 mode, as ``((sentence, start, end), label)``.
+
+    Runs of ``O`` are shortened to one ``O`` before seqeval sees them (most tokens are
+    ``O``, and seqeval builds an object per token); in strict IOB2 an entity depends on
+    its neighbours only, so the entities are the same, mapped back to token positions.
+    """
+    from seqeval.scheme import IOB2, Entities
+
+    kept = [i for i, tag in enumerate(tags) if tag != "O" or i == 0 or tags[i - 1] != "O"]
+    found = Entities([[tags[i] for i in kept]], IOB2).entities[0]
+    return [((sentence, kept[e.start], kept[e.end - 1] + 1), e.tag) for e in found]
+
+
+# ---------------------------------------------------------------- edits
+
+
+def _describe(span: Span | None, text: str) -> str | None:
+    if span is None:
+        return None
+    return f"{span.start}-{span.end} {span.label} {text[span.start : span.end]!r}"
+
+
+def classify_edits(predicted: list[Span], human: list[Span]) -> list[tuple[str, Span | None, Span | None]]:
+    """Pair predicted with human spans, one to one, and name each edit.
+
+    In this order: the same offsets and label (accepted unchanged); the same offsets,
+    another label (relabelled); overlapping, same label (boundary fixed); overlapping,
+    another label (relabelled: the label changed, the boundary too). A predicted span
+    left unpaired was deleted, a human span left unpaired was added.
+    """
+    edits: list[tuple[str, Span | None, Span | None]] = []
+    free_human: dict[int, Span] = dict(enumerate(human))
+    by_key: dict[tuple[int, int, str], list[int]] = defaultdict(list)
+    for number, h in free_human.items():
+        by_key[h.key].append(number)
+    free_predicted = []
+    for p in predicted:  # the common case first, in one pass: accepted unchanged
+        if by_key.get(p.key):
+            edits.append(("accepted unchanged", p, free_human.pop(by_key[p.key].pop(0))))
+        else:
+            free_predicted.append(p)
+    stages = [
+        ("relabelled", lambda p, h: (p.start, p.end) == (h.start, h.end)),
+        ("boundary fixed", lambda p, h: p.label == h.label and p.start < h.end and h.start < p.end),
+        ("relabelled", lambda p, h: p.start < h.end and h.start < p.end),
+    ]
+    for kind, matches in stages:
+        left = []
+        for p in free_predicted:
+            number = next((n for n, h in free_human.items() if matches(p, h)), None)
+            if number is None:
+                left.append(p)
+            else:
+                edits.append((kind, p, free_human.pop(number)))
+        free_predicted = left
+    edits.extend(("deleted", p, None) for p in free_predicted)
+    edits.extend(("added", None, h) for h in free_human.values())
+    return edits
+
+
+def reference_prediction(article: AnnotatedArticle, model_version: str | None) -> Prediction | None:
+    """The prediction an annotation started from: the one of its model version, else the first."""
+    if not article.predictions:
+        return None
+    return next((p for p in article.predictions if p.model_version == model_version), article.predictions[0])
+
+
+# ---------------------------------------------------------------- sections
+
+
+def progress_section(articles: list[AnnotatedArticle], ledger: list[LedgerEntry], ledger_file: Path | None) -> Progress:
+    tasks_by_kind: dict[str, set[int]] = defaultdict(set)
+    for entry in ledger:
+        tasks_by_kind[entry.kind].add(entry.task_id)
+    skipped = _skips(articles, ledger)
+    drafts = _drafts(articles, ledger)
+    annotated = {article.task_id for article in articles}
+    if ledger_file is None:
+        return Progress(
+            ledger=None,
+            tasks_total=None,
+            annotated=len(annotated),
+            not_annotated=None,
+            only_skipped=None,
+            skipped_annotations=sum(len(tasks) for tasks in skipped.values()),
+            drafts=sum(drafts.values()),
+        )
+    not_annotated = tasks_by_kind["task_not_annotated"] - annotated
+    only_skipped = tasks_by_kind["task_only_skipped"] - annotated
+    return Progress(
+        ledger=str(ledger_file),
+        tasks_total=len(annotated | not_annotated | only_skipped | tasks_by_kind["task_no_text"]),
+        annotated=len(annotated),
+        not_annotated=len(not_annotated),
+        only_skipped=len(only_skipped),
+        skipped_annotations=sum(len(tasks) for tasks in skipped.values()),
+        drafts=sum(drafts.values()),
+        spans_dropped=dict(Counter(e.reason for e in ledger if e.kind == "span_dropped").most_common()),
+        spans_repaired=sum(1 for e in ledger if e.kind == "span_repaired"),
+    )
+
+
+def _skips(articles: list[AnnotatedArticle], ledger: list[LedgerEntry]) -> dict[str, set[int]]:
+    """annotator -> tasks they skipped, from the articles and the ledger (each skip once)."""
+    skipped: dict[str, set[int]] = defaultdict(set)
+    for article in articles:
+        for annotator in article.skipped_by:
+            skipped[annotator].add(article.task_id)
+    for entry in ledger:
+        if entry.kind == "annotation_skipped":
+            skipped[entry.annotator or "annotator-unknown"].add(entry.task_id)
+    return skipped
+
+
+def _drafts(articles: list[AnnotatedArticle], ledger: list[LedgerEntry]) -> Counter[str]:
+    """annotator -> drafts. A task's drafts counted on the article and in the ledger count once."""
+    per_annotator: Counter[str] = Counter()
+    in_ledger: Counter[int] = Counter()
+    for entry in ledger:
+        if entry.kind == "annotation_draft":
+            per_annotator[entry.annotator or "annotator-unknown"] += 1
+            in_ledger[entry.task_id] += 1
+    for article in articles:
+        missing = article.drafts - in_ledger[article.task_id]
+        if missing > 0:
+            per_annotator["annotator-unknown"] += missing
+    return per_annotator
+
+
+def model_section(
+    articles: list[AnnotatedArticle], config: Config, make_doc: Callable[[str], Doc], examples: int
+) -> ModelSection:
+    compared = [(article, reference_prediction(article, article.model_version)) for article in articles]
+    with_predictions = [(article, prediction) for article, prediction in compared if prediction is not None]
+    without = len(compared) - len(with_predictions)
+    if not with_predictions:
+        return ModelSection(
+            status=NOT_ENOUGH_DATA,
+            reason="no annotated task carries a prediction: nothing to measure the model against"
+            if articles
+            else "no annotated task in the input",
+            tasks_without_predictions=without,
+        )
+    labels = _labels(config, (s for a, p in with_predictions for s in [*a.spans, *p.spans]))
+    exact, strict = _new_counts(), _new_counts()
+    edits: Counter[str] = Counter({kind: 0 for kind in EDIT_KINDS})
+    shown: dict[str, list[EditExample]] = {kind: [] for kind in EDIT_KINDS}
+    lost = 0
+    for number, (article, prediction) in enumerate(with_predictions):
+        _count(exact, ((s.key, s.label) for s in prediction.spans), ((s.key, s.label) for s in article.spans))
+        doc = make_doc(article.text)
+        predicted_tags, lost_predicted = token_tags(doc, prediction.spans)
+        human_tags, lost_human = token_tags(doc, article.spans)
+        lost += lost_predicted + lost_human
+        _count(strict, strict_entities(predicted_tags, number), strict_entities(human_tags, number))
+        for kind, before, after in classify_edits(prediction.spans, article.spans):
+            edits[kind] += 1
+            if len(shown[kind]) < examples:
+                shown[kind].append(
+                    EditExample(
+                        article_id=article.id,
+                        task_id=article.task_id,
+                        before=_describe(before, article.text),
+                        after=_describe(after, article.text),
+                    )
+                )
+    return ModelSection(
+        status="ok",
+        tasks=len(with_predictions),
+        tasks_without_predictions=without,
+        model_versions=sorted({prediction.model_version for _, prediction in with_predictions}),
+        strict_iob2=_score_table(strict, labels),
+        exact_span=_score_table(exact, labels),
+        tokens_lost=lost,
+        edits=dict(edits),
+        examples={kind: rows for kind, rows in shown.items() if rows},
+    )
+
+
+def _labels(config: Config, spans: Iterable[Span]) -> list[str]:
+    """The config's labels, then any other label found in the data (sorted)."""
+    extra = sorted({span.label for span in spans} - set(config.labels))
+    return [*config.labels, *extra]
+
+
+def _latest_per_annotator(article: AnnotatedArticle) -> dict[str, Annotation]:
+    latest: dict[str, Annotation] = {}
+    for annotation in sorted(article.annotations, key=lambda a: (a.updated_at or a.created_at or "", a.id)):
+        latest[annotation.annotator] = annotation
+    return latest
+
+
+def agreement_section(
+    articles: list[AnnotatedArticle], config: Config, make_doc: Callable[[str], Doc]
+) -> AgreementSection:
+    shared = [(article, _latest_per_annotator(article)) for article in articles]
+    shared = [(article, by_annotator) for article, by_annotator in shared if len(by_annotator) >= 2]
+    if not shared:
+        return AgreementSection(
+            status=NOT_ENOUGH_DATA,
+            reason="no task was submitted by two or more annotators: agreement needs overlapping tasks "
+            "(give tasks to several annotators in Label Studio, e.g. its overlap setting)",
+        )
+    annotators = sorted({name for _, by_annotator in shared for name in by_annotator})
+    labels = _labels(config, (s for _, by in shared for a in by.values() for s in a.spans))
+    # Per task: each annotator's token tags; pairs of annotators within the task.
+    tagged: list[dict[str, list[str]]] = []
+    label_tasks: Counter[str] = Counter()
+    label_pairs: Counter[str] = Counter()
+    span_counts = {label: [0, 0] for label in [*labels, OVERALL]}  # matched, total of both sides
+    pairs = 0
+    for article, by_annotator in shared:
+        doc = make_doc(article.text)
+        tagged.append({name: token_tags(doc, annotation.spans)[0] for name, annotation in by_annotator.items()})
+        used = {span.label for annotation in by_annotator.values() for span in annotation.spans}
+        task_pairs = list(combinations(sorted(by_annotator), 2))
+        pairs += len(task_pairs)
+        for label in used:
+            label_tasks[label] += 1
+            label_pairs[label] += len(task_pairs)
+        for first, second in task_pairs:
+            a, b = by_annotator[first].spans, by_annotator[second].spans
+            for label in [*labels, OVERALL]:
+                keys_a = {s.key for s in a if label in (OVERALL, s.label)}
+                keys_b = {s.key for s in b if label in (OVERALL, s.label)}
+                span_counts[label][0] += 2 * len(keys_a & keys_b)
+                span_counts[label][1] += len(keys_a) + len(keys_b)
+    tags = _TagCodes(labels)
+    units = _AgreementUnits(tags, tagged)
+    rows = []
+    for label in [*labels, OVERALL]:
+        if label != OVERALL and not label_tasks[label]:
+            continue
+        matched, total = span_counts[label]
+        kappa = units.kappa(label)
+        alpha = units.alpha(label)
+        reasons = []
+        if not total:
+            reasons.append("span F1: no span on either side")
+        if kappa is None or alpha is None:
+            reasons.append("kappa/alpha: every token carries the same tag")
+        rows.append(
+            Agreement(
+                label=label,
+                tasks=len(shared) if label == OVERALL else label_tasks[label],
+                pairs=pairs if label == OVERALL else label_pairs[label],
+                span_f1=matched / total if total else None,
+                cohen_kappa=kappa,
+                krippendorff_alpha=alpha,
+                reason="; ".join(reasons) or None,
+            )
+        )
+    return AgreementSection(
+        status="ok",
+        tasks=len(shared),
+        annotators=len(annotators),
+        pairs=pairs,
+        tokens=units.tokens,
+        per_label=rows,
+    )
+
+
+class _TagCodes:
+    """IOB2 tags as integer codes, and per label a projection that maps other labels' tags to O."""
+
+    def __init__(self, labels: list[str]) -> None:
+        import numpy as np
+
+        self.names = ["O"] + [f"{prefix}-{label}" for label in labels for prefix in ("B", "I")]
+        self.code = {name: number for number, name in enumerate(self.names)}
+        self.projection = {OVERALL: np.arange(len(self.names))}
+        for label in labels:
+            self.projection[label] = np.array([n if name[2:] == label else 0 for n, name in enumerate(self.names)])
+
+    def encode(self, tags: list[str]) -> Any:
+        import numpy as np
+
+        return np.fromiter((self.code[tag] for tag in tags), dtype=np.int64, count=len(tags))
+
+
+class _AgreementUnits:
+    """The token tags of the tasks several annotators submitted, for kappa and alpha.
+
+    Tokens are the units; each annotator of a task gives one tag per token.
+    """
+
+    def __init__(self, tags: _TagCodes, tagged: list[dict[str, list[str]]]) -> None:
+        import numpy as np
+
+        self.tags = tags
+        size = len(tags.names)
+        self.tokens = sum(len(next(iter(task.values()))) for task in tagged)
+        # Cohen's kappa: every annotator pair of every task, the first by annotator id as rater A.
+        first, second = [], []
+        # Krippendorff's alpha: per token, how many annotators gave each tag.
+        self.counts = np.zeros((self.tokens, size), dtype=np.int64)
+        offset = 0
+        for task in tagged:
+            codes = {name: tags.encode(values) for name, values in task.items()}
+            length = len(next(iter(task.values())))
+            for values in codes.values():
+                self.counts[np.arange(offset, offset + length), values] += 1
+            for a, b in combinations(sorted(codes), 2):
+                first.append(codes[a])
+                second.append(codes[b])
+            offset += length
+        self.first = np.concatenate(first) if first else np.zeros(0, dtype=np.int64)
+        self.second = np.concatenate(second) if second else np.zeros(0, dtype=np.int64)
+
+    def kappa(self, label: str) -> float | None:
+        """Cohen's kappa, (p_o - p_e) / (1 - p_e), of the pooled pairs; None when p_e is 1."""
+        import numpy as np
+
+        if not len(self.first):
+            return None
+        size = len(self.tags.names)
+        projection = self.tags.projection[label]
+        a, b = projection[self.first], projection[self.second]
+        confusion = np.bincount(a * size + b, minlength=size * size).reshape(size, size)
+        total = confusion.sum()
+        observed = np.trace(confusion) / total
+        expected = float(confusion.sum(axis=1) @ confusion.sum(axis=0)) / total**2
+        if expected >= 1.0:
+            return None
+        return float((observed - expected) / (1 - expected))
+
+    def alpha(self, label: str) -> float | None:
+        """Krippendorff's alpha, nominal, from the value counts; None when only one tag occurs."""
+        import numpy as np
+
+        projection = self.tags.projection[label]
+        size = len(self.tags.names)
+        # Sum the columns of the tags that project onto the same tag.
+        merge = np.zeros((size, size), dtype=np.int64)
+        merge[np.arange(size), projection] = 1
+        counts = self.counts @ merge
+        counts = counts[:, counts.sum(axis=0) > 0]
+        if counts.shape[1] < 2:
+            return None
+        import krippendorff
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            alpha = float(krippendorff.alpha(value_counts=counts, level_of_measurement="nominal"))
+        return None if math.isnan(alpha) else alpha
+
+
+def annotator_rows(
+    articles: list[AnnotatedArticle], ledger: list[LedgerEntry], thresholds: Thresholds
+) -> list[AnnotatorRow]:
+    tasks: dict[str, set[int]] = defaultdict(set)
+    lead_times: dict[str, list[float]] = defaultdict(list)
+    predicted: Counter[str] = Counter()
+    accepted: Counter[str] = Counter()
+    for article in articles:
+        for annotation in article.annotations:
+            name = annotation.annotator
+            tasks[name].add(article.task_id)
+            if annotation.lead_time is not None:
+                lead_times[name].append(annotation.lead_time)
+            prediction = reference_prediction(article, annotation.model_version)
+            if prediction is None:
+                continue
+            predicted[name] += len(prediction.spans)
+            accepted[name] += sum(
+                kind == "accepted unchanged" for kind, _, _ in classify_edits(prediction.spans, annotation.spans)
+            )
+    skipped = _skips(articles, ledger)
+    drafts = _drafts(articles, ledger)
+    rows = []
+    for name in sorted(set(tasks) | set(skipped) | {n for n in drafts if drafts[n]}):
+        median = statistics.median(lead_times[name]) if lead_times[name] else None
+        share = accepted[name] / predicted[name] if predicted[name] else None
+        flagged = (
+            len(tasks[name]) >= thresholds.min_tasks
+            and share is not None
+            and share >= thresholds.accept_share
+            and median is not None
+            and median <= thresholds.fast_lead_time
+        )
+        rows.append(
+            AnnotatorRow(
+                annotator=name,
+                tasks=len(tasks[name]),
+                skipped=len(skipped[name]),
+                drafts=drafts[name],
+                median_lead_time=median,
+                predicted_spans=predicted[name],
+                accepted_unchanged=accepted[name],
+                accepted_share=share,
+                flagged=flagged,
+                flag_reason=(
+                    f"accepted {share:.0%} of predictions unchanged (>= {thresholds.accept_share:.0%}) with a median "
+                    f"lead time of {median:.1f} s (<= {thresholds.fast_lead_time:g} s) over {len(tasks[name])} tasks"
+                    if flagged
+                    else None
+                ),
+            )
+        )
+    return rows
+
+
+def label_counts(articles: list[AnnotatedArticle], config: Config) -> dict[str, dict[str, int]]:
+    human = Counter(span.label for article in articles for span in article.spans)
+    predicted: Counter[str] = Counter()
+    for article in articles:
+        prediction = reference_prediction(article, article.model_version)
+        if prediction is not None:
+            predicted.update(span.label for span in prediction.spans)
+    labels = _labels(config, (Span(start=0, end=1, label=label) for label in [*human, *predicted]))
+    return {label: {"human": human[label], "predicted": predicted[label]} for label in labels}
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def build_report(
+    articles: Iterable[AnnotatedArticle],
+    *,
+    config: Config,
+    ledger: Iterable[LedgerEntry] = (),
+    ledger_file: Path | None = None,
+    make_doc: Callable[[str], Doc] | None = None,
+    tokenizer: str | None = None,
+    source: str = "",
+) -> Report:
+    """The report of pulled articles. ``make_doc`` defaults to the configured model's tokenizer (lazy)."""
+    articles, ledger = list(articles), list(ledger)
+    settings = config.report
+    thresholds = Thresholds(
+        accept_share=settings.accept_share, fast_lead_time=settings.fast_lead_time, min_tasks=settings.min_tasks
+    )
+    lazy = None
+    if make_doc is None:
+        lazy = make_doc = LazyTokenizer(config)
+    used: list[bool] = []
+    # Tasks with several annotators are tokenized for both sections: keep those docs only.
+    reused = {a.text for a in articles if len({annotation.annotator for annotation in a.annotations}) >= 2}
+    docs: dict[str, Doc] = {}
+
+    def counted(text: str) -> Doc:
+        used.append(True)
+        if text in docs:
+            return docs[text]
+        doc = make_doc(text)
+        if text in reused:
+            docs[text] = doc
+        return doc
+
+    model = model_section(articles, config, counted, settings.examples)
+    agreement = agreement_section(articles, config, counted)
+    name = (lazy.name if lazy is not None else tokenizer or "the given tokenizer") if used else None
+    return Report(
+        source=source,
+        tokenizer=name,
+        thresholds=thresholds,
+        progress=progress_section(articles, ledger, ledger_file),
+        model=model,
+        agreement=agreement,
+        annotators=annotator_rows(articles, ledger, thresholds),
+        label_counts=label_counts(articles, config),
+    )
+
+
+def report(
+    annotations: Path, *, config: Config, make_doc: Callable[[str], Doc] | None = None, tokenizer: str | None = None
+) -> Report:
+    """Read a pull's output (and its ledger, when there is one) and build the report."""
+    articles = list(read_records(annotations, AnnotatedArticle))
+    ledger_file = ledger_path(annotations)
+    ledger = list(read_records(ledger_file, LedgerEntry)) if ledger_file.is_file() else []
+    return build_report(
+        articles,
+        config=config,
+        ledger=ledger,
+        ledger_file=ledger_file if ledger_file.is_file() else None,
+        make_doc=make_doc,
+        tokenizer=tokenizer,
+        source=str(annotations),
+    )
+
+
+# ---------------------------------------------------------------- markdown
+
+
+def _number(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def report_markdown(report: Report) -> str:
+    """A compact markdown of the report's figures, for the dataset card."""
+    lines = ["## Annotation report", ""]
+    p = report.progress
+    total = "unknown (no pull ledger)" if p.tasks_total is None else f"{p.tasks_total:,}"
+    lines += [
+        f"- Tasks: {total}; annotated {p.annotated:,}"
+        + (
+            f", not annotated {p.not_annotated:,}, only skipped {p.only_skipped:,}" if p.tasks_total is not None else ""
+        ),
+        f"- Skipped annotations: {p.skipped_annotations:,}; drafts: {p.drafts:,}",
+        "",
+        "### Model against human",
+        "",
+    ]
+    m = report.model
+    if m.status != "ok":
+        lines += [f"{NOT_ENOUGH_DATA.capitalize()}: {m.reason}.", ""]
+    else:
+        lines += [
+            (
+                f"Pre-annotations ({', '.join(m.model_versions)}) against the final human spans of {m.tasks:,} tasks "
+                f"({m.tasks_without_predictions:,} without predictions). Strict: seqeval, mode=strict, scheme=IOB2 on "
+                f"{report.tokenizer} tokens. Exact: identical character offsets and label."
+            ),
+            "",
+            "| label | strict P | strict R | strict F1 | exact P | exact R | exact F1 | human spans |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        exact = {row.label: row for row in m.exact_span}
+        for row in m.strict_iob2:
+            e = exact.get(row.label)
+            lines.append(
+                f"| {row.label} | {_number(row.precision)} | {_number(row.recall)} | {_number(row.f1)} | "
+                f"{_number(e.precision if e else None)} | {_number(e.recall if e else None)} | "
+                f"{_number(e.f1 if e else None)} | {e.gold if e else row.gold} |"
+            )
+        lines += ["", "Edits: " + ", ".join(f"{kind} {count:,}" for kind, count in m.edits.items()), ""]
+    lines += ["### Agreement", ""]
+    a = report.agreement
+    if a.status != "ok":
+        lines += [f"{NOT_ENOUGH_DATA.capitalize()}: {a.reason}.", ""]
+    else:
+        lines += [
+            f"{a.tasks:,} tasks with several annotators ({a.annotators} annotators, {a.pairs} pairs, {a.tokens:,} tokens).",
+            "",
+            "| label | tasks | pairwise span F1 | Cohen's kappa | Krippendorff's alpha |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {row.label} | {row.tasks} | {_number(row.span_f1)} | {_number(row.cohen_kappa)} | {_number(row.krippendorff_alpha)} |"
+            for row in a.per_label
+        ]
+        lines.append("")
+    lines += ["### Annotators", ""]
+    if not report.annotators:
+        lines += [f"{NOT_ENOUGH_DATA.capitalize()}: no annotator in the input.", ""]
+    else:
+        lines += [
+            "| annotator | tasks | median lead time (s) | accepted unchanged | flag |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {row.annotator} | {row.tasks} | {_number(row.median_lead_time, 1)} | {_percent(row.accepted_share)} | "
+            f"{'fast, accepts nearly all' if row.flagged else ''} |"
+            for row in report.annotators
+        ]
+        lines.append("")
+    return "\n".join(lines)
