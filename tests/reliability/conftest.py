@@ -169,7 +169,7 @@ def run(
     if "--debug" not in args:
         assert "Traceback" not in done.stderr + done.stdout, output
     if done.returncode != 0 and "--debug" not in args:
-        assert done.stderr.startswith("Error: "), output
+        assert done.stderr.lstrip().startswith("Error: "), output
     return done
 
 

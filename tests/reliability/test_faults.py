@@ -53,7 +53,7 @@ def test_server_stopped_mid_push_then_rerun_imports_each_article_once(spare, tmp
     try:
         with FaultProxy(spare.url, plan, on_forwarded=stop_after_third_import) as proxy:
             failed = run("push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, url=proxy.url, key=spare.key, expect=1)
-        assert "cannot reach Label Studio" in failed.stderr and "import tasks" in failed.stderr
+        assert "cannot reach Label Studio" in failed.stderr
         assert not spare.running()
         # While it is down, a push says so at once.
         down = run("push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, url=spare.url, key=spare.key, expect=1)
@@ -157,8 +157,9 @@ def _until_success(proxy: FaultProxy, *args: str, cwd: Path, key: str, limit: in
         sends: dict[str, int] = {}
         for record in proxy.records[first:]:
             sends[record.request.key] = sends.get(record.request.key, 0) + 1
-        # The SDK's own retries (2) are the bound: no request goes out more than 3 times per run.
-        assert max(sends.values(), default=0) <= 3, sends
+        # Retries are bounded: the SDK's (2 per read), push's checked re-sends and pull's
+        # download attempts (4) keep any one request under 9 sends in a run.
+        assert max(sends.values(), default=0) <= 8, sends
         if done.returncode == 0:
             return attempt
         assert done.returncode == 1
@@ -181,11 +182,14 @@ def test_500_after_project_creation_creates_one_project(server, client, tmp_path
     key = server.api_key.get_secret_value()
     try:
         with FaultProxy(server.url, plan) as proxy:
-            failed = run("push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, url=proxy.url, key=key, expect=1)
-            assert "answered 500 while trying to create the project" in failed.stderr
-            assert len([r for r in proxy.records if r.request.key == created[0].key]) == 1, "project creation was retried"
+            # Either the push checks that the project landed and goes on, or it stops cleanly.
+            first = run("push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, url=proxy.url, key=key, expect=None)
+            assert first.returncode in (0, 1)
+            if first.returncode:
+                assert "create the project" in first.stderr
+            assert len([r for r in proxy.records if r.request.key == created[0].key]) == 1, "project creation was re-sent"
         done = run("push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, url=server.url, key=key)
-        assert "3 new tasks" in done.stdout
+        assert "3 new tasks" in done.stdout or "0 new tasks, 3 articles already" in done.stdout
         project = project_by_title(client, title_of(config))  # exactly one
         assert len(article_ids_of_tasks(client, project.id)) == 3
         tally.add("faults")
@@ -193,7 +197,6 @@ def test_500_after_project_creation_creates_one_project(server, client, tmp_path
         delete_project(client, title_of(config))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 5: pull does not retry a failed export download (the SDK's retries skip streamed responses)")
 def test_one_500_on_the_export_download_is_retried_by_pull(server, client, tmp_path):
     config = write_config(tmp_path / "config.yaml")
     write_predictions(tmp_path / "predictions.jsonl", 2, prefix="retry")
@@ -213,6 +216,8 @@ def test_one_500_on_the_export_download_is_retried_by_pull(server, client, tmp_p
         with FaultProxy(server.url, plan) as proxy:
             run("pull", "--config", str(config), "--out", "annotations.jsonl", cwd=tmp_path, url=proxy.url, key=key)
         assert len(read_jsonl(tmp_path / "annotations.jsonl")) == 2
+        assert len(exports) >= 2  # the failed download was sent again
+        tally.add("faults")
     finally:
         delete_project(client, title_of(config))
 
@@ -236,22 +241,24 @@ def _annotations(path: Path, count: int, prefix: str) -> set[str]:
     return {f"{prefix}-{n:04d}" for n in range(count)}
 
 
-def _exported_ids(folder: Path) -> set[str]:
+def _latest(root: Path) -> Path:
+    """The newest complete version of an export root (``LATEST`` names it)."""
+    return root / (root / "LATEST").read_text().strip()
+
+
+def _rows(root: Path) -> list[dict]:
     import datasets
 
-    dataset = datasets.load_from_disk(str(folder))
-    return {row["id"] for split in dataset.values() for row in split}
-
-
-def _rows(folder: Path) -> list[dict]:
-    import datasets
-
-    dataset = datasets.load_from_disk(str(folder))
+    dataset = datasets.load_from_disk(str(_latest(root)))
     return [row for split in dataset.values() for row in split]
 
 
-def _looks_complete(folder: Path) -> bool:
-    return (folder / "dataset_dict.json").is_file()
+def _exported_ids(root: Path) -> set[str]:
+    return {row["id"] for row in _rows(root)}
+
+
+def _versions(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
 @pytest.fixture(scope="module")
@@ -264,6 +271,7 @@ def killed_export(tmp_path_factory):
     out = work / "exports" / "news"
     run("export", "first.jsonl", "--config", str(config), "--out", str(out), cwd=work)
     assert _exported_ids(out) == first_ids
+    first_version = _versions(out)
     kills = []
     for point in ("while building", "while saving"):
         process = subprocess.Popen(
@@ -272,19 +280,22 @@ def killed_export(tmp_path_factory):
         )  # fmt: skip
         deadline = time.monotonic() + 120
         while process.poll() is None and time.monotonic() < deadline:
-            temps = [p for p in out.parent.iterdir() if p != out]
-            if point == "while building" and any((t / "cache").exists() for t in temps):
+            temps = [p for p in out.iterdir() if p.name.startswith(".") and p.is_dir()]
+            files = [f for t in temps for f in t.rglob("*") if f.is_file()]
+            if point == "while building" and temps:
                 break
-            if point == "while saving" and any(list(t.glob("dataset/*/*.arrow")) for t in temps):
+            if point == "while saving" and any(f.suffix == ".arrow" and "cache" not in f.parts for f in files):
                 break
             time.sleep(0.02)
         assert process.poll() is None, f"export finished before it could be killed {point}"
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
         kills.append(point)
-        # The previous version is intact after each kill.
+        # The previous version is intact after each kill, and still the latest.
         assert _exported_ids(out) == first_ids
-    return {"work": work, "config": config, "out": out, "first": first_ids, "second": second_ids, "kills": kills}
+        assert _versions(out) == first_version, "a half-written export looks like a version"
+    return {"work": work, "config": config, "out": out, "first": first_ids, "second": second_ids, "kills": kills,
+            "first_version": first_version}  # fmt: skip
 
 
 def test_export_killed_halfway_leaves_the_previous_version_intact(killed_export):
@@ -292,18 +303,12 @@ def test_export_killed_halfway_leaves_the_previous_version_intact(killed_export)
     assert killed_export["kills"] == ["while building", "while saving"]
     assert _exported_ids(out) == killed_export["first"]
     # Nothing half-written looks like a finished export: leftovers are hidden temp folders.
-    for leftover in out.parent.iterdir():
-        if leftover != out:
-            assert leftover.name.startswith("."), f"{leftover} looks like a dataset"
-            assert not _looks_complete(leftover)
-    # A rerun completes and replaces the old version whole.
+    for leftover in out.iterdir():
+        if leftover.name not in {"LATEST", *killed_export["first_version"]}:
+            assert leftover.name.startswith("."), f"{leftover} looks like a version"
+    # A rerun completes, becomes the latest version and clears what the killed runs left.
     run("export", "second.jsonl", "--config", str(killed_export["config"]), "--out", str(out), cwd=killed_export["work"])
     assert _exported_ids(out) == killed_export["second"]
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")], "temp folders of killed runs are left"
+    assert len(_versions(out)) == len(killed_export["first_version"]) + 1
     tally.add("faults", len(killed_export["kills"]))
-
-
-@pytest.mark.xfail(strict=True, reason="issue 6: export does not clear temp folders left by a killed run")
-def test_export_rerun_clears_what_a_killed_export_left(killed_export):
-    out = killed_export["out"]
-    run("export", "second.jsonl", "--config", str(killed_export["config"]), "--out", str(out), cwd=killed_export["work"])
-    assert [p.name for p in out.parent.iterdir()] == [out.name]
