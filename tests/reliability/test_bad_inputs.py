@@ -154,7 +154,19 @@ def outcomes(tmp_path_factory, server) -> dict[str, tuple[Path, object]]:
     return {case.name: (_folder(root, case), done[case.name]) for case in CASES}
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+# Known gaps, kept as strict xfails so that they fail loudly once fixed.
+KNOWN_GAPS = {
+    "predictions: label not in the labeling config": "issue 4: push sends a predicted label that is not in "
+    "the config's labels (Label Studio 1.23 only logs it); a check before the labeling-config step is needed",
+}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[case.name])) if case.name in KNOWN_GAPS else case
+     for case in CASES],
+    ids=[case.name for case in CASES],
+)
 def test_bad_input(case, outcomes):
     folder, done = outcomes[case.name]
     assert done.returncode == case.exit, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
