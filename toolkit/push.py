@@ -287,27 +287,16 @@ def read_state(client: LabelStudio, settings: ServerSettings, project_id: int) -
 # --- the plan ------------------------------------------------------------------------
 
 
-def check_articles(
-    articles: Iterable[PredictedArticle], *, labels: Iterable[str] | None = None
-) -> tuple[dict[str, list[PredictedArticle]], int]:
+def check_articles(articles: Iterable[PredictedArticle]) -> tuple[dict[str, list[PredictedArticle]], int]:
     """Articles grouped by id, each group one article's model versions; and the record count.
 
-    Raises InputError for spans outside the text, a span label not in ``labels`` (when
-    given), an id with two texts, or the same article and model version twice.
+    Raises InputError for spans outside the text, an id with two texts, or the same
+    article and model version twice.
     """
     groups: dict[str, list[PredictedArticle]] = {}
     count = 0
-    known = list(labels) if labels is not None else None
     for count, article in enumerate(articles, start=1):
         for span in article.spans:
-            if known is not None and span.label not in known:
-                # Label Studio 1.23 only logs such a prediction and stores it: annotators
-                # would see a span they cannot edit.
-                raise InputError(
-                    f"record {count} (article {article.id!r}): span {span.start}-{span.end} has label {span.label!r}, "
-                    f"which is not in the config's labels ({', '.join(known)})",
-                    hint="pre-annotate again with this config, or add the label to `labels`",
-                )
             if span.end > len(article.text):
                 raise InputError(
                     f"record {count} (article {article.id!r}): span {span.start}-{span.end} {span.label} ends beyond "
@@ -421,7 +410,7 @@ def push(
     "predictions"). With ``dry_run`` nothing is written: the result's plan says what
     a push would do.
     """
-    groups, _ = check_articles(articles, labels=config.labels)
+    groups, _ = check_articles(articles)
     max_bytes = int(config.push.max_request_mb * 1_000_000)
     # Encoded once, here: an oversized article stops the push before anything is written.
     encoded_tasks = {article_id: encode(task_payload(*versions), max_bytes) for article_id, versions in groups.items()}
