@@ -13,8 +13,12 @@ BUILD := build
 export TOOLKIT_LABEL_STUDIO_VENV ?= $(CURDIR)/.labelstudio/venv
 TEST_LS_HOME ?= .labelstudio/test-server
 TEST_LS_PORT ?= 8081
+# The reliability suite (tests/reliability) stops and restarts a second, throwaway
+# server of its own on this port, mid-command.
+TEST_LS_SPARE_PORT ?= 8118
+export TOOLKIT_TEST_LABEL_STUDIO_SPARE_PORT ?= $(TEST_LS_SPARE_PORT)
 
-.PHONY: run test setup labelstudio-up labelstudio-down clean bench-preannotate bench-pull bench-export
+.PHONY: run test test-reliability setup labelstudio-up labelstudio-down clean bench-preannotate bench-pull bench-export
 
 setup: $(VENV)/.installed
 
@@ -39,6 +43,14 @@ run: setup
 test: setup
 	$(TOOLKIT) labelstudio up --home $(TEST_LS_HOME) --port $(TEST_LS_PORT)
 	TOOLKIT_TEST_LABEL_STUDIO_HOME=$(TEST_LS_HOME) $(BIN)/python -m pytest; \
+	status=$$?; \
+	$(TOOLKIT) labelstudio down --home $(TEST_LS_HOME); \
+	exit $$status
+
+# Only the reliability suite (faults, bad inputs, secrets); `make test` runs it too.
+test-reliability: setup
+	$(TOOLKIT) labelstudio up --home $(TEST_LS_HOME) --port $(TEST_LS_PORT)
+	TOOLKIT_TEST_LABEL_STUDIO_HOME=$(TEST_LS_HOME) $(BIN)/python -m pytest tests/reliability; \
 	status=$$?; \
 	$(TOOLKIT) labelstudio down --home $(TEST_LS_HOME); \
 	exit $$status

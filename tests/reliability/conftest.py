@@ -1,0 +1,190 @@
+"""Fixtures of the reliability suite: real servers, a faulty proxy, real commands, totals.
+
+Every fault goes through the real command line (``python -m toolkit ...`` in a
+subprocess) against a real Label Studio server:
+
+- ``server``/``client``: the test server of the integration tests (``make test`` starts it);
+- ``spare``: a second real server on ``TOOLKIT_TEST_LABEL_STUDIO_SPARE_PORT`` (default
+  8118), started once per session from a fresh data folder, whose API key is a
+  recognisable canary; tests stop and restart it mid-command;
+- ``FaultProxy`` (``proxy.py``): delays, 500s and dropped connections in front of either.
+
+The suite prints one line of totals at the end (faults survived, bad inputs tried,
+spans lost), from ``tally``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import SecretStr
+
+from tests.integration.conftest import client, server  # noqa: F401  (the test server fixtures)
+from tests.reliability import tally
+from toolkit import localserver
+
+ROOT = Path(__file__).resolve().parents[2]
+SPARE_PORT = int(os.environ.get("TOOLKIT_TEST_LABEL_STUDIO_SPARE_PORT", "8118"))
+# Recognisable in any output, and a valid legacy token (at most 40 characters).
+CANARY = "CANARY" + secrets.token_hex(17)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001 - pytest's hook
+    if tally.touched():
+        terminalreporter.write_line(tally.summary_line())
+
+
+@dataclass
+class Spare:
+    """A real Label Studio server the tests may stop and restart."""
+
+    home: Path
+    port: int
+
+    @property
+    def credentials(self) -> localserver.Credentials:
+        credentials = localserver.read_credentials(self.home)
+        assert credentials is not None
+        return credentials
+
+    @property
+    def url(self) -> str:
+        return f"http://{localserver.HOST}:{self.port}"
+
+    @property
+    def key(self) -> str:
+        return self.credentials.api_key.get_secret_value()
+
+    def start(self) -> None:
+        localserver.up(home=self.home, port=self.port, timeout=600)
+
+    def stop(self) -> None:
+        localserver.down(home=self.home)
+
+    def running(self) -> bool:
+        return localserver.is_up(self.credentials)
+
+    def client(self):  # noqa: ANN201
+        from toolkit.connection import ServerSettings, connect
+
+        return connect(ServerSettings(url=self.url, api_key=SecretStr(self.key), origin="spare test server"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _spare_starting(request, tmp_path_factory):
+    """Start the spare server in the background as soon as the suite starts: its first
+    start migrates a fresh database (tens of seconds), which overlaps the first tests."""
+    wanted = any("spare" in getattr(item, "fixturenames", ()) for item in request.session.items)
+    if os.environ.get("LABEL_STUDIO_URL") or not wanted:
+        yield None
+        return
+    home = tmp_path_factory.mktemp("spare-server")
+    # The admin's token is the canary: credentials written before the first start are
+    # the ones the server creates its user with.
+    credentials = {
+        "url": f"http://{localserver.HOST}:{SPARE_PORT}",
+        "username": localserver.USERNAME,
+        "password": secrets.token_urlsafe(18),
+        "api_key": CANARY,
+    }
+    descriptor = os.open(home / "credentials.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(credentials, handle)
+    spare = Spare(home=home, port=SPARE_PORT)
+    failure: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            spare.start()
+        except BaseException as error:  # noqa: BLE001 - handed to the tests that need the server
+            failure.append(error)
+
+    thread = threading.Thread(target=start, daemon=True)
+    thread.start()
+    yield spare, thread, failure
+    thread.join()
+    spare.stop()
+
+
+@pytest.fixture(scope="session")
+def spare(_spare_starting) -> Spare:
+    if _spare_starting is None:
+        pytest.skip("the tests run against a server named by LABEL_STUDIO_URL; no local spare server to stop")
+    spare, thread, failure = _spare_starting
+    thread.join()
+    if failure:
+        raise failure[0]
+    return spare
+
+
+def write_config(path: Path, *, title: str | None = None, **sections: dict) -> Path:
+    """The bundled config with a unique project title and some sections changed."""
+    data = yaml.safe_load((ROOT / "configs" / "news-ner.yaml").read_text())
+    data["project"]["title"] = title or f"reliability {uuid.uuid4().hex[:10]}"
+    for name, values in sections.items():
+        data.setdefault(name, {}).update(values)
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def title_of(config: Path) -> str:
+    return yaml.safe_load(config.read_text())["project"]["title"]
+
+
+def run(
+    *args: str,
+    cwd: Path,
+    url: str | None = None,
+    key: str | None = None,
+    expect: int | None = 0,
+    timeout: float = 300,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real command line as a user would; never a traceback, whatever the exit."""
+    env = {name: value for name, value in os.environ.items() if name not in {"TOOLKIT_DEBUG", "LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY"}}
+    if url is not None:
+        env["LABEL_STUDIO_URL"] = url
+    if key is not None:
+        env["LABEL_STUDIO_API_KEY"] = key
+    env.update(extra_env or {})
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "toolkit", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    done.seconds = time.monotonic() - started  # type: ignore[attr-defined]
+    output = f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    if expect is not None:
+        assert done.returncode == expect, output
+    if "--debug" not in args:
+        assert "Traceback" not in done.stderr + done.stdout, output
+    if done.returncode != 0 and "--debug" not in args:
+        assert done.stderr.lstrip().startswith("Error: "), output
+    return done
+
+
+def project_by_title(client, title: str):  # noqa: ANN001, ANN201
+    matches = [project for project in client.projects.list(title=title) if project.title == title]
+    assert len(matches) <= 1, f"{len(matches)} projects titled {title!r}"
+    return matches[0] if matches else None
+
+
+def delete_project(client, title: str) -> None:  # noqa: ANN001
+    for project in client.projects.list(title=title):
+        if project.title == title:
+            client.projects.delete(id=project.id)
+
+
+def article_ids_of_tasks(client, project_id: int) -> list[str]:  # noqa: ANN001
+    tasks = client.tasks.list(project=project_id, fields="task_only", include="id,data", page_size=1000)
+    return [str(task.data["article_id"]) for task in tasks]
