@@ -166,18 +166,23 @@ def post_json(client: LabelStudio, path: str, body: bytes) -> Any:
     Imports are built and size-checked as JSON by the caller; sending those bytes
     saves the SDK's per-field re-encoding of thousands of tasks.
     """
-    from label_studio_sdk.core.api_error import ApiError
-
     response = client._client_wrapper.httpx_client.request(
         path, method="POST", content=body, headers={"Content-Type": "application/json"}, request_options=NO_RETRY
     )
+    _raise_for_status(response)
+    return response.json() if response.content else None
+
+
+def _raise_for_status(response: Any) -> None:
+    """Raise the SDK's ApiError for an error answer, as the SDK's own calls do (JSON body, else text)."""
+    from label_studio_sdk.core.api_error import ApiError
+
     if response.status_code >= 400:
         try:
             detail: Any = response.json()
         except ValueError:
             detail = response.text
         raise ApiError(status_code=response.status_code, headers=dict(response.headers), body=detail)
-    return response.json() if response.content else None
 
 
 def get_json(client: LabelStudio, path: str, params: dict[str, Any], *, missing_ok: bool = False) -> Any:
@@ -186,17 +191,10 @@ def get_json(client: LabelStudio, path: str, params: dict[str, Any], *, missing_
     For listings of thousands of tasks: the SDK's typed models cost more time to build
     than the request takes. With ``missing_ok`` a 404 answers None.
     """
-    from label_studio_sdk.core.api_error import ApiError
-
     response = client._client_wrapper.httpx_client.request(path, method="GET", params=params)
     if missing_ok and response.status_code == 404:
         return None
-    if response.status_code >= 400:
-        try:
-            detail: Any = response.json()
-        except ValueError:
-            detail = response.text
-        raise ApiError(status_code=response.status_code, headers=dict(response.headers), body=detail)
+    _raise_for_status(response)
     return response.json()
 
 
