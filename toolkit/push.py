@@ -115,9 +115,13 @@ def find_project(client: LabelStudio, settings: ServerSettings, config: Config) 
             if error.status == 404:
                 raise ProjectError(f"[project.id] project {config.project.id} does not exist on {settings.url}") from None
             raise
-    # The server's title filter matches substrings: compare exactly here.
-    pager = call(settings, "list projects", client.projects.list, title=config.project.title, page_size=100)
-    matches = [project for project in pager if project.title == config.project.title]
+    # The server's title filter matches substrings: compare exactly here. The SDK's pager
+    # fetches later pages lazily, while it is iterated, so the iteration is inside call().
+    def matching_projects() -> list[Any]:
+        pager = client.projects.list(title=config.project.title, page_size=100)
+        return [project for project in pager if project.title == config.project.title]
+
+    matches = call(settings, "list projects", matching_projects)
     if len(matches) > 1:
         ids = ", ".join(str(project_id) for project_id in sorted(project.id for project in matches))
         raise ProjectError(
