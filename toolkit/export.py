@@ -819,13 +819,14 @@ def export(
     from toolkit.card import dataset_card
 
     _check_root(out)
+    stats = ExportStats()
+    # The input is checked before the export root is created: bad input leaves no folder.
+    plan = _plan(annotations, predictions, config, stats)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise OutputError(f"{out}: cannot create the folder ({error.strerror})") from None
     clean_stale_temps(out)
-    stats = ExportStats()
-    plan = _plan(annotations, predictions, config, stats)
     work = out / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
     work.mkdir()
     try:

@@ -301,29 +301,43 @@ def read_state(client: LabelStudio, settings: ServerSettings, project_id: int) -
 # --- the plan ------------------------------------------------------------------------
 
 
-def check_articles(articles: Iterable[PredictedArticle]) -> tuple[dict[str, list[PredictedArticle]], int]:
+def check_articles(
+    articles: Iterable[PredictedArticle], *, labels: Iterable[str] | None = None, source: str | None = None
+) -> tuple[dict[str, list[PredictedArticle]], int]:
     """Articles grouped by id, each group one article's model versions; and the record count.
 
-    Raises InputError for spans outside the text, an id with two texts, or the same
-    article and model version twice.
+    Raises InputError for spans outside the text, a span label not in ``labels`` (when
+    given), an id with two texts, or the same article and model version twice. Messages
+    start with ``source`` (the file name) when given.
     """
+    label_list = list(labels) if labels is not None else None
+    allowed = set(label_list) if label_list is not None else None
+    where = f"{source} record" if source else "record"
     groups: dict[str, list[PredictedArticle]] = {}
     count = 0
     for count, article in enumerate(articles, start=1):
         for span in article.spans:
             if span.end > len(article.text):
                 raise InputError(
-                    f"record {count} (article {article.id!r}): span {span.start}-{span.end} {span.label} ends beyond "
+                    f"{where} {count} (article {article.id!r}): span {span.start}-{span.end} {span.label} ends beyond "
                     f"the text ({len(article.text)} characters)",
                     hint="run `toolkit preannotate` again to write the predictions",
+                )
+            # Label Studio 1.23 stores such a prediction and only logs the unknown label;
+            # annotators would then see a span they cannot keep or relabel to itself.
+            if allowed is not None and span.label not in allowed:
+                raise InputError(
+                    f"{where} {count} (article {article.id!r}): span {span.start}-{span.end} has label "
+                    f"{span.label!r}, which is not in the config's labels ({', '.join(label_list or [])})",
+                    hint="add the label to `labels` (or map it with `label_map`) and run `toolkit preannotate` again",
                 )
         versions = groups.setdefault(article.id, [])
         for other in versions:
             if other.text != article.text:
-                raise InputError(f"record {count}: article id {article.id!r} is used before for another text")
+                raise InputError(f"{where} {count}: article id {article.id!r} is used before for another text")
             if other.model.model_version == article.model.model_version:
                 raise InputError(
-                    f"record {count}: article {article.id!r} with model version "
+                    f"{where} {count}: article {article.id!r} with model version "
                     f"{article.model.model_version!r} is in the file twice"
                 )
         versions.append(article)
@@ -417,14 +431,16 @@ def push(
     settings: ServerSettings,
     dry_run: bool = False,
     on_progress: Progress | None = None,
+    source: str | None = None,
 ) -> PushResult:
     """Bring the project up to date with the articles: new tasks, new prediction sets.
 
     ``on_progress(stage, done, total)`` reports each batch (stage "tasks" or
     "predictions"). With ``dry_run`` nothing is written: the result's plan says what
-    a push would do.
+    a push would do. ``source`` (the predictions file's name) starts the messages
+    about a bad record.
     """
-    groups, _ = check_articles(articles)
+    groups, _ = check_articles(articles, labels=config.labels, source=source)
     max_bytes = int(config.push.max_request_mb * 1_000_000)
     # Encoded once, here: an oversized article stops the push before anything is written.
     encoded_tasks = {article_id: encode(task_payload(*versions), max_bytes) for article_id, versions in groups.items()}

@@ -246,7 +246,13 @@ def test_labels_added_later_update_the_config_and_removing_a_used_label_is_refus
     assert 'value="PRODUCT"' in config_xml
     assert client.annotations.get(id=annotation.id).result[0]["value"]["labels"] == ["PERSON"]
 
+    # The user drops PERSON and pre-annotates again, so the predictions hold no PERSON
+    # span (with PERSON spans left in, push stops earlier, at the unknown label).
     without_person = config_file(tmp_path, title, labels=labels[1:], label_map={})
+    stale = toolkit("push", str(source), "--config", str(without_person), expect=1)
+    assert "has label 'PERSON', which is not in the config's labels" in stale.stderr
+    rerun = [record.model_copy(update={"spans": [s for s in record.spans if s.label != "PERSON"]}) for record in records]
+    source = write_jsonl(tmp_path / "v1-without-person.jsonl", rerun)
     refused = toolkit("push", str(source), "--config", str(without_person), expect=1)
     assert "`labels` drops PERSON" in refused.stderr and "Label Studio refuses the change" in refused.stderr
     assert "keep the labels annotations use in `labels`" in refused.stderr

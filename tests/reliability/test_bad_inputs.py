@@ -98,10 +98,10 @@ CASES = [
          "strspan.jsonl:1: not a PredictedArticle record (spans.0.start"),
     Case("predictions: span beyond the text", "push", "beyond.jsonl",
          _jsonl(_predicted(spans=[{"start": 10, "end": 9999, "label": "PERSON"}])), 1,
-         "record 1 (article 'bad-0001'): span 10-9999 PERSON ends beyond the text (115 characters)"),
+         "beyond.jsonl record 1 (article 'bad-0001'): span 10-9999 PERSON ends beyond the text (115 characters)"),
     Case("predictions: label not in the labeling config", "push", "label.jsonl",
          _jsonl(_predicted(spans=[{"start": 11, "end": 21, "label": "ANIMAL"}])), 1,
-         f"record 1 (article 'bad-0001'): span 11-21 has label 'ANIMAL', which is not in the config's labels ({LABELS})"),
+         f"label.jsonl record 1 (article 'bad-0001'): span 11-21 has label 'ANIMAL', which is not in the config's labels ({LABELS})"),
     Case("predictions: binary", "push", "binary.jsonl", b"\x00\x01\x02\xff\xfe", 1, "binary.jsonl:1: not valid UTF-8"),
     # Annotated articles, read by export.
     Case("annotations: broken line", "export", "broken.jsonl", _jsonl(_annotated()) + b'{"id": "x", "te', 1,
@@ -154,27 +154,15 @@ def outcomes(tmp_path_factory, server) -> dict[str, tuple[Path, object]]:
     return {case.name: (_folder(root, case), done[case.name]) for case in CASES}
 
 
-# Known gaps, kept as strict xfails so that they fail loudly once fixed.
-KNOWN_GAPS = {
-    "predictions: label not in the labeling config": "issue 4: push sends a predicted label that is not in "
-    "the config's labels (Label Studio 1.23 only logs it); a check before the labeling-config step is needed",
-}
-
-
-@pytest.mark.parametrize(
-    "case",
-    [pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[case.name])) if case.name in KNOWN_GAPS else case
-     for case in CASES],
-    ids=[case.name for case in CASES],
-)
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_bad_input(case, outcomes):
     folder, done = outcomes[case.name]
     assert done.returncode == case.exit, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
     if case.exit:
         assert case.message in done.stderr
-        # Nothing is written when the input is bad (export may leave its empty root folder).
+        # Nothing is written when the input is bad, not even an empty export folder.
         assert not (folder / "predictions.jsonl").exists()
-        assert not (folder / "dataset").exists() or not list((folder / "dataset").iterdir())
+        assert not (folder / "dataset").exists()
         tally.add("bad_input_errors")
     else:
         assert case.message in done.stdout

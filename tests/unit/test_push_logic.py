@@ -79,6 +79,17 @@ def test_bad_prediction_files_are_input_errors(records, message):
         check_articles(records)
 
 
+def test_a_predicted_label_outside_the_config_is_refused_naming_file_record_and_article():
+    records = [article("a"), PredictedArticle(id="b", text="Ann Lee spoke.", model=ModelInfo(name="m", version="1"),
+                                              spans=[Span(start=0, end=7, label="ANIMAL")])]  # fmt: skip
+    with pytest.raises(InputError) as raised:
+        check_articles(records, labels=["PERSON", "GPE"], source="p.jsonl")
+    assert raised.value.message.startswith("p.jsonl record 2 (article 'b'): span 0-7 has label 'ANIMAL', which is not")
+    assert "(PERSON, GPE)" in raised.value.message
+    groups, count = check_articles(records[:1], labels=(label for label in ["PERSON", "GPE", "ORG"]))
+    assert count == 1 and list(groups) == ["a"]
+
+
 def test_batches_are_cut_by_count_and_by_bytes():
     items = [(str(i), encode(task_payload(article(str(i))), 10**6)) for i in range(7)]
     assert [len(b) for b in batches(items, size=3, max_bytes=10**6)] == [3, 3, 1]

@@ -35,7 +35,7 @@ def push_cli(
     settings = resolve_server()
     console.print(f"Label Studio: {settings.url} ({settings.origin})")
     if dry_run:
-        result = push(articles, config=config, settings=settings, dry_run=True)
+        result = push(articles, config=config, settings=settings, dry_run=True, source=str(predictions))
         _print_plan(result.plan)
         return
     progress = Progress(TextColumn("Importing {task.description}"), BarColumn(), MofNCompleteColumn(), console=console, transient=True)
@@ -46,7 +46,7 @@ def push_cli(
         progress.update(bar, description=stage, completed=done, total=total)
 
     try:
-        result = push(articles, config=config, settings=settings, on_progress=on_progress)
+        result = push(articles, config=config, settings=settings, on_progress=on_progress, source=str(predictions))
     finally:
         if progress.live.is_started:
             progress.stop()
