@@ -105,7 +105,7 @@ def label_studio_export(annotated: Path, target: Path) -> None:
         out.write("]")
 
 
-def child(annotated: Path, out: Path) -> None:
+def child(annotated: Path, out: Path, *, with_report: bool = True) -> None:
     """One export in this process; prints seconds and peak RSS as JSON."""
     from toolkit.config import load_config
     from toolkit.export import export
@@ -116,15 +116,16 @@ def child(annotated: Path, out: Path) -> None:
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started, cpu_started = time.perf_counter(), time.process_time()
     result = export(annotated, config=config, out=out, make_doc=pipeline.nlp.make_doc,
-                    model={"name": pipeline.model.name, "version": pipeline.model.version})
+                    model={"name": pipeline.model.name, "version": pipeline.model.version}, with_report=with_report)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"rows": result.stats.articles, "seconds": seconds, "cpu": cpu, "peak_kib": peak, "baseline_kib": baseline,
                       "lost": len(result.stats.lost), "spans": result.stats.spans}))
 
 
-def run_child(annotated: Path, out: Path) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--child", str(annotated), str(out)], capture_output=True, text=True, check=False)
+def run_child(annotated: Path, out: Path, *, with_report: bool = True) -> dict:
+    command = [sys.executable, __file__, "--child", str(annotated), str(out)] + ([] if with_report else ["--no-report"])
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode:
         sys.exit(f"export child failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -147,18 +148,26 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=100_000)
     parser.add_argument("--ls-articles", type=int, default=10_000, help="articles for the Label Studio converter run")
+    parser.add_argument("--no-report", action="store_true",
+                        help="export without the annotation report (report.html and the card's report section)")
     parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(*args.child)
+        child(*args.child, with_report=not args.no_report)
         return
+    print(f"export {'without' if args.no_report else 'with'} the annotation report", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-export-") as work:
         work_dir = Path(work)
         results = {}
+        core = {}
         for size in (args.small, args.large):
             annotated = work_dir / f"annotations-{size}.jsonl"
             write_articles(annotated, size)
-            results[size] = run_child(annotated, work_dir / f"out-{size}")
+            if not args.no_report:  # the same export without the report, side by side: what the report costs
+                core[size] = run_child(annotated, work_dir / f"core-{size}", with_report=False)
+                print(f"export {size:>7,} without the report: {core[size]['seconds']:6.1f} s, "
+                      f"{size / core[size]['seconds']:7,.0f} articles/s, peak RSS {core[size]['peak_kib'] / 1024:6.0f} MiB", flush=True)
+            results[size] = run_child(annotated, work_dir / f"out-{size}", with_report=not args.no_report)
             print(f"export {size:>7,}: {results[size]['seconds']:6.1f} s, {size / results[size]['seconds']:7,.0f} articles/s "
                   f"({size / results[size]['cpu']:,.0f} per CPU second), "
                   f"peak RSS {results[size]['peak_kib'] / 1024:6.0f} MiB (after model load {results[size]['baseline_kib'] / 1024:.0f} MiB)",
@@ -167,7 +176,7 @@ def main() -> None:
         annotated = work_dir / f"annotations-{ls_size}.jsonl"
         if not annotated.exists():
             write_articles(annotated, ls_size)
-            results[ls_size] = run_child(annotated, work_dir / f"out-{ls_size}")
+            results[ls_size] = run_child(annotated, work_dir / f"out-{ls_size}", with_report=not args.no_report)
         ls_json = work_dir / "label-studio-export.json"
         label_studio_export(annotated, ls_json)
         ls_seconds, ls_cpu = label_studio_conll(ls_json, work_dir / "ls-conll")
@@ -190,6 +199,12 @@ def main() -> None:
         print(f"| toolkit export (all formats), {ls_size:,} articles | {ours:.1f} s wall, {ours_cpu:.1f} s CPU | |")
         print(f"| label-studio-sdk convert_to_conll2003, same {ls_size:,} articles | {ls_seconds:.1f} s wall, {ls_cpu:.1f} s CPU | comparison |")
         print(f"| toolkit / SDK converter | {ours / ls_seconds:.2f}x wall, {ours_cpu / ls_cpu:.2f}x CPU | |")
+        if core:
+            large_core = core[args.large]
+            print(f"| export without the report, {args.large:,} articles | {args.large / large_core['seconds']:,.0f} articles/s, "
+                  f"peak RSS {large_core['peak_kib'] / 1024:,.0f} MiB | >= 2,000 "
+                  f"{'(met)' if args.large / large_core['seconds'] >= 2000 else '(NOT met)'} |")
+            print(f"| with / without the report, {args.large:,} articles | {large['seconds'] / large_core['seconds']:.2f}x time | |")
 
 
 if __name__ == "__main__":

@@ -393,8 +393,14 @@ def _check_spans(article: AnnotatedArticle | PredictedArticle, labels: set[str],
             )
 
 
-def _plan(annotations: Path, predictions: Path | None, config: Config, stats: ExportStats) -> _Plan:
-    """Check every input record before any work is done, and assign each line a split."""
+def _plan(
+    annotations: Path, predictions: Path | None, config: Config, stats: ExportStats,
+    on_article: Callable[[AnnotatedArticle], None] | None = None,
+) -> _Plan:
+    """Check every input record before any work is done, and assign each line a split.
+
+    ``on_article`` sees each checked annotated article (the report is built from them).
+    """
     plan = _Plan()
     splits = dict(config.export.splits)
     labels = set(config.labels)
@@ -423,6 +429,8 @@ def _plan(annotations: Path, predictions: Path | None, config: Config, stats: Ex
         skipped_by += len(article.skipped_by)
         stats.drafts += article.drafts
         plan.human_lines[split_of(article.id, splits)].add(number)
+        if on_article is not None:
+            on_article(article)
     if not stats.ledger_found:
         # Without a ledger, the skips recorded on the articles themselves are all we know.
         stats.skipped_annotations = skipped_by
@@ -820,8 +828,10 @@ def export(
 
     _check_root(out)
     stats = ExportStats()
+    # The report is built while the input is checked: the pull is read and validated once.
+    builder = _report_builder(annotations, config=config, make_doc=make_doc) if with_report else None
     # The input is checked before the export root is created: bad input leaves no folder.
-    plan = _plan(annotations, predictions, config, stats)
+    plan = _plan(annotations, predictions, config, stats, on_article=builder.add if builder is not None else None)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -860,8 +870,8 @@ def export(
                 handle.write(json.dumps(lost.to_json_dict(), ensure_ascii=False) + "\n")
         manifest = _manifest(annotations, predictions, config, stats, plan, model)
         sections = list(extra_sections or [])
-        if with_report:
-            sections.append(_write_report(annotations, config=config, make_doc=make_doc, folder=work))
+        if builder is not None:
+            sections.append(_write_report(builder, folder=work))
         (work / "README.md").write_text(
             dataset_card(config=config, stats=stats, manifest=manifest, extra_sections=sections),
             encoding="utf-8",
@@ -879,16 +889,22 @@ def export(
     return ExportResult(version=target.name, path=target, root=out, stats=stats, manifest=manifest)
 
 
-def _write_report(annotations: Path, *, config: Config, make_doc: Any, folder: Path) -> str:
+def _report_builder(annotations: Path, *, config: Config, make_doc: Any) -> Any:
+    from toolkit.report import report_builder
+
+    return report_builder(annotations, config=config, make_doc=make_doc, tokenizer="the export's tokenizer")
+
+
+def _write_report(builder: Any, *, folder: Path) -> str:
     """Write the annotation report's page into the version folder; return its markdown for the card.
 
     It is built inside the export so the page, the card and the dataset come from the same
     pull and are published (or lost) together.
     """
-    from toolkit.report import report, report_markdown
+    from toolkit.report import report_markdown
     from toolkit.report_html import write_html
 
-    result = report(annotations, config=config, make_doc=make_doc, tokenizer="the export's tokenizer")
+    result = builder.finish()
     write_html(result, folder / REPORT_PAGE)
     return report_markdown(result)
 

@@ -477,8 +477,9 @@ def test_strict_entities_are_seqevals_own():
     from toolkit.report import strict_entities
 
     rng = random.Random(7)
-    for _ in range(500):
-        tags = [rng.choice(["O", "O", "O", "B-A", "I-A", "B-B", "I-B"]) for _ in range(rng.randint(0, 25))]
+    # Malformed sequences too (an I- after O or after another label, B-A I-B, ...).
+    for _ in range(3000):
+        tags = [rng.choice(["O", "O", "O", "B-A", "I-A", "B-B", "I-B", "B-AB", "I-AB"]) for _ in range(rng.randint(0, 40))]
         assert strict_entities(tags, 3) == [((3, e.start, e.end), e.tag) for e in Entities([tags], IOB2).entities[0]]
 
 
@@ -516,3 +517,20 @@ def test_cli_unwritable_html_fails_before_printing(pulled, tmp_path):
     assert result.exit_code == 1
     assert "report.html: cannot write" in result.output
     assert '"progress"' not in result.output  # no JSON printed before the failure
+
+
+def test_the_articles_are_read_in_one_pass_and_not_kept(corrected, overlapping, config):
+    # export builds the report of a whole pull: a one-shot iterator gives the same report
+    # as a list, and every article is asked for exactly once.
+    articles = [*corrected, *overlapping]
+    asked = []
+
+    def once():
+        for article in articles:
+            asked.append(article.task_id)
+            yield article
+
+    streamed = build(once(), config)
+    assert asked == [article.task_id for article in articles]
+    assert streamed.model_dump() == build(list(articles), config).model_dump()
+    assert streamed.agreement.status == "ok" and streamed.model.status == "ok"
