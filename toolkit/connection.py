@@ -169,11 +169,11 @@ def post_json(client: LabelStudio, path: str, body: bytes) -> Any:
     response = client._client_wrapper.httpx_client.request(
         path, method="POST", content=body, headers={"Content-Type": "application/json"}, request_options=NO_RETRY
     )
-    _raise_for_status(response)
+    raise_for_status(response)
     return response.json() if response.content else None
 
 
-def _raise_for_status(response: Any) -> None:
+def raise_for_status(response: Any) -> None:
     """Raise the SDK's ApiError for an error answer, as the SDK's own calls do (JSON body, else text)."""
     from label_studio_sdk.core.api_error import ApiError
 
@@ -194,7 +194,7 @@ def get_json(client: LabelStudio, path: str, params: dict[str, Any], *, missing_
     response = client._client_wrapper.httpx_client.request(path, method="GET", params=params)
     if missing_ok and response.status_code == 404:
         return None
-    _raise_for_status(response)
+    raise_for_status(response)
     return response.json()
 
 

@@ -133,9 +133,7 @@ def find_project(client: LabelStudio, settings: ServerSettings, config: Config) 
 
 def validate_labeling_config(client: LabelStudio, settings: ServerSettings, label_config: str, *, project_id: int | None = None) -> None:
     """Ask the server whether it accepts the labeling config; for a project, also against its annotations."""
-    from label_studio_sdk.core.api_error import ApiError
-
-    from toolkit.connection import describe_api_error
+    from toolkit.connection import describe_api_error, raise_for_status
 
     try:
         if project_id is None:
@@ -143,8 +141,7 @@ def validate_labeling_config(client: LabelStudio, settings: ServerSettings, labe
             response = client._client_wrapper.httpx_client.request(
                 "api/projects/validate/", method="POST", json={"label_config": label_config}, request_options=NO_RETRY
             )
-            if response.status_code >= 400:
-                raise ApiError(status_code=response.status_code, headers=dict(response.headers), body=_json_or_text(response))
+            raise_for_status(response)
         else:
             client.projects.validate_label_config(id=project_id, label_config=label_config, request_options=NO_RETRY)
     except Exception as error:  # noqa: BLE001 - sorted out by describe_api_error
@@ -155,13 +152,6 @@ def validate_labeling_config(client: LabelStudio, settings: ServerSettings, labe
                 hint="check `labels` in the config (names, not markup)",
             ) from None
         raise server_error from None
-
-
-def _json_or_text(response: Any) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return response.text
 
 
 def _error_detail(error: Any) -> str:

@@ -447,14 +447,13 @@ class _Tally:
         self.annotated: set[int] = set()
         # annotator -> tasks they skipped; each skip once, from the articles and the ledger.
         self.skipped: dict[str, set[int]] = defaultdict(set)
-        for entry in ledger:
-            if entry.kind == "annotation_skipped":
-                self.skipped[entry.annotator or "annotator-unknown"].add(entry.task_id)
         # annotator -> drafts. A task's drafts counted on the article and in the ledger count once.
         self.drafts: Counter[str] = Counter()
         self.drafts_in_ledger: Counter[int] = Counter()
         for entry in ledger:
-            if entry.kind == "annotation_draft":
+            if entry.kind == "annotation_skipped":
+                self.skipped[entry.annotator or "annotator-unknown"].add(entry.task_id)
+            elif entry.kind == "annotation_draft":
                 self.drafts[entry.annotator or "annotator-unknown"] += 1
                 self.drafts_in_ledger[entry.task_id] += 1
         # model against human
