@@ -74,6 +74,14 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
     splits = list(config.export.splits)
     name = config.export.name
     sections = []
+    if stats.articles == 0:
+        sections.append(
+            (
+                "Nothing is annotated yet",
+                "This version has every column and split but no rows: no article in the pull it was "
+                "exported from had a submitted annotation. Annotate in Label Studio, then pull and export again.",
+            )
+        )
     sections.append(
         (
             "Dataset",

@@ -48,7 +48,7 @@ from toolkit import __version__
 from toolkit.config import Config
 from toolkit.errors import InputError, OutputError
 from toolkit.jsonl import atomic_output, read_json_lines, read_records, validation_message
-from toolkit.records import AnnotatedArticle, LedgerEntry, PredictedArticle, Span, ledger_path
+from toolkit.records import AnnotatedArticle, LedgerEntry, PredictedArticle, Span, ledger_path, record_mismatch
 
 if TYPE_CHECKING:
     from datasets import DatasetDict, Features
@@ -138,6 +138,9 @@ class ExportResult:
     root: Path
     stats: ExportStats
     manifest: dict[str, Any]
+    # True when the inputs are those of the latest version: no new version was written
+    # and ``version``/``path`` name that one.
+    unchanged: bool = False
 
 
 def tag_names(labels: list[str]) -> list[str]:
@@ -358,6 +361,7 @@ class _Plan:
     model_lines: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     input_sha256: str = ""
     predictions_sha256: str | None = None
+    ledger_sha256: str | None = None
     skipped_ids: set[str] = field(default_factory=set)
 
 
@@ -374,6 +378,7 @@ def _read_ledger(annotations: Path, stats: ExportStats, plan: _Plan) -> None:
     if not path.is_file():
         return
     stats.ledger_found = True
+    plan.ledger_sha256 = _sha256_file(path)
     for entry in read_records(path, LedgerEntry):
         stats.ledger[entry.kind] += 1
         if entry.kind == "task_only_skipped" and entry.article_id:
@@ -412,7 +417,8 @@ def _plan(
         try:
             article = AnnotatedArticle.model_validate(value)
         except ValidationError as error:
-            raise InputError(f"{annotations}:{number}: not an AnnotatedArticle record ({validation_message(error)})") from None
+            message, hint = record_mismatch(f"{annotations}:{number}", value, "AnnotatedArticle", validation_message(error))
+            raise InputError(message, hint=hint) from None
         # Pull's `all` policy writes one record per annotator: the same article id on several
         # lines, one row each (the hash of the id keeps them in one split). Any other repeat
         # is a broken file.
@@ -434,8 +440,12 @@ def _plan(
     if not stats.ledger_found:
         # Without a ledger, the skips recorded on the articles themselves are all we know.
         stats.skipped_annotations = skipped_by
-    if not seen:
-        raise InputError(f"{annotations}: no annotated articles in it", hint="annotate in Label Studio, then run `toolkit pull`")
+    if not seen and not stats.ledger_found:
+        # A pull always writes its ledger: an empty file without one is not a pull.
+        raise InputError(
+            f"{annotations}: no annotated articles in it, and no pull ledger next to it",
+            hint="write it with `toolkit pull --out FILE.jsonl`",
+        )
     plan.input_sha256 = _sha256_file(annotations)
     if predictions is not None:
         model_seen: set[str] = set()
@@ -443,7 +453,8 @@ def _plan(
             try:
                 article = PredictedArticle.model_validate(value)
             except ValidationError as error:
-                raise InputError(f"{predictions}:{number}: not a PredictedArticle record ({validation_message(error)})") from None
+                message, hint = record_mismatch(f"{predictions}:{number}", value, "PredictedArticle", validation_message(error))
+                raise InputError(message, hint=hint) from None
             _check_spans(article, labels, f"{predictions}:{number}")
             # A human row wins over the model's; a task every annotator skipped is not
             # usable text, so its prediction is left out too.
@@ -832,6 +843,14 @@ def export(
     builder = _report_builder(annotations, config=config, make_doc=make_doc) if with_report else None
     # The input is checked before the export root is created: bad input leaves no folder.
     plan = _plan(annotations, predictions, config, stats, on_article=builder.add if builder is not None else None)
+    fingerprint = _inputs_fingerprint(plan, config=config, model=model, with_report=with_report, extra_sections=extra_sections)
+    latest = latest_version(out)
+    if latest is not None:
+        previous = json.loads((latest / MANIFEST).read_text(encoding="utf-8"))
+        if previous.get("inputs_fingerprint") == fingerprint:
+            # The same inputs give the same dataset: a second copy would only make every
+            # `export-diff` of the two say "nothing changed".
+            return ExportResult(version=latest.name, path=latest, root=out, stats=stats, manifest=previous, unchanged=True)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -869,6 +888,7 @@ def export(
             for lost in stats.lost:
                 handle.write(json.dumps(lost.to_json_dict(), ensure_ascii=False) + "\n")
         manifest = _manifest(annotations, predictions, config, stats, plan, model)
+        manifest["inputs_fingerprint"] = fingerprint
         sections = list(extra_sections or [])
         if builder is not None:
             sections.append(_write_report(builder, folder=work))
@@ -887,6 +907,29 @@ def export(
         raise
     manifest["version"] = target.name
     return ExportResult(version=target.name, path=target, root=out, stats=stats, manifest=manifest)
+
+
+def _inputs_fingerprint(
+    plan: _Plan,
+    *,
+    config: Config,
+    model: dict[str, str] | None,
+    with_report: bool,
+    extra_sections: list[tuple[str, str] | str] | None,
+) -> str:
+    """A hash of everything a version is made from: the pull and its ledger, the model's
+    rows, the config, the tokenizer's pipeline, the toolkit's version and the options."""
+    parts = {
+        "annotations": plan.input_sha256,
+        "ledger": plan.ledger_sha256,
+        "predictions": plan.predictions_sha256,
+        "config": config.model_dump(mode="json"),
+        "model": model,
+        "toolkit": __version__,
+        "report": with_report,
+        "extra_sections": [list(item) if isinstance(item, tuple) else item for item in extra_sections or []],
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def _report_builder(annotations: Path, *, config: Config, make_doc: Any) -> Any:

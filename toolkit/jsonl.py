@@ -58,9 +58,10 @@ def read_records(path: Path, record_type: type[RecordT]) -> Iterator[RecordT]:
         try:
             yield record_type.model_validate(value)
         except ValidationError as error:
-            raise InputError(
-                f"{path}:{number}: not a {record_type.__name__} record ({validation_message(error)})"
-            ) from None
+            from toolkit.records import record_mismatch
+
+            message, hint = record_mismatch(f"{path}:{number}", value, record_type.__name__, validation_message(error))
+            raise InputError(message, hint=hint) from None
 
 
 @contextmanager

@@ -130,9 +130,16 @@ def load_pipeline(config: Config, *, scores: bool | None = None) -> Pipeline:
     candidates = [config.spacy.model, *config.spacy.fallback_models]
     chosen = next((name for name in candidates if _is_installed_or_path(name)), None)
     if chosen is None:
+        # Never suggest installing a name built from the config: a misspelt model name
+        # turned into a `pip install` line is how typosquatted packages get installed.
+        from spacy.util import get_installed_models
+
+        installed = sorted(get_installed_models())
+        found = f"installed spaCy pipelines: {', '.join(installed)}" if installed else "no spaCy pipeline is installed"
         raise ModelError(
-            f"[spacy.model] none of {', '.join(candidates)} is installed",
-            hint=f"install one, e.g. `pip install {candidates[-1].replace('_', '-')}`",
+            f"[spacy.model] none of {', '.join(candidates)} is installed ({found})",
+            hint="set spacy.model to an installed pipeline or a pipeline folder; a spaCy model is a Python "
+            "package, installed as its page in spaCy's model directory says (`python -m spacy download NAME`)",
         )
     try:
         nlp = spacy.load(chosen)

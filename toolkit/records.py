@@ -166,3 +166,37 @@ def ledger_path(output: str | Path) -> Path:
     """Where pull writes the ledger of the output file ``output``."""
     output = Path(output)
     return output.with_name(output.name.removesuffix(".jsonl") + ".ledger.jsonl")
+
+
+# What each record is called in messages, and which command writes it.
+_RECORD_NAMES: dict[str, tuple[str, str]] = {
+    "PredictedArticle": ("a predicted article", "toolkit preannotate"),
+    "AnnotatedArticle": ("an annotated article", "toolkit pull"),
+    "LedgerEntry": ("a pull ledger", "toolkit pull"),
+}
+
+
+def _written_by(value: dict[str, Any]) -> str | None:
+    """Which record a JSON object looks like, by the fields only that record has."""
+    if "kind" in value and "reason" in value and "task_id" in value:
+        return "LedgerEntry"
+    if "task_id" in value and "annotations" in value:
+        return "AnnotatedArticle"
+    if "model" in value and "text" in value and "task_id" not in value:
+        return "PredictedArticle"
+    return None
+
+
+def record_mismatch(where: str, value: dict[str, Any], expected: str, problem: str) -> tuple[str, str | None]:
+    """The message and hint for a line that is not the record ``expected`` (a class name).
+
+    Names the record as a user knows it (by the command that writes it), and when the
+    line is another of the toolkit's records, says which file it looks like.
+    """
+    name, writer = _RECORD_NAMES.get(expected, (expected, None))
+    message = f"{where}: not {name} record ({problem})"
+    found = _written_by(value)
+    if found is not None and found != expected:
+        found_name, found_writer = _RECORD_NAMES[found]
+        return message, f"this looks like {found_name} (written by `{found_writer}`); give the file `{writer}` writes"
+    return message, f"give the file `{writer}` writes" if writer else None

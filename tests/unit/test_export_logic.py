@@ -250,10 +250,46 @@ def test_empty_splits_still_load(tmp_path, config, pipeline):
     assert list(datasets.load_dataset(str(result.path))) == [only]
 
 
-def test_an_input_without_articles_is_an_error(tmp_path, config, pipeline):
+def test_an_empty_file_that_is_not_a_pull_is_an_error(tmp_path, config, pipeline):
     source = write_jsonl(tmp_path / "a.jsonl", [])
-    with pytest.raises(InputError, match="a.jsonl: no annotated articles in it"):
+    with pytest.raises(InputError, match="a.jsonl: no annotated articles in it, and no pull ledger next to it"):
         export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_pull_with_nothing_annotated_yet_exports_an_empty_dataset_with_its_schema(tmp_path, config, pipeline):
+    # The first `make run`: tasks are pushed, nobody has annotated, the pull is empty.
+    source = write_jsonl(tmp_path / "a.jsonl", [])
+    not_annotated = {"kind": "task_not_annotated", "task_id": 1, "article_id": "x", "reason": "no submitted annotation"}
+    write_jsonl(tmp_path / "a.ledger.jsonl", [not_annotated])
+    result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
+    assert result.version == "v1" and not result.unchanged and result.stats.articles == 0
+    loaded = datasets.load_from_disk(str(result.path))
+    assert list(loaded) == list(config.export.splits)
+    assert all(len(split) == 0 for split in loaded.values())
+    assert loaded["train"].features["ner_tags"].feature.names == tag_names(config.labels)
+    assert "## Nothing is annotated yet" in (result.path / "README.md").read_text()
+
+
+def test_the_same_inputs_write_no_new_version_and_a_change_does(tmp_path, config, pipeline):
+    source = write_jsonl(tmp_path / "a.jsonl", [annotated("a", [PERSON])])
+    write_jsonl(tmp_path / "a.ledger.jsonl", [])
+    out = tmp_path / "out"
+    first = export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
+    again = export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
+    assert (first.version, again.version, again.unchanged) == ("v1", "v1", True)
+    assert sorted(p.name for p in out.iterdir()) == ["LATEST", "v1"]
+    # Only the ledger changed (a new draft, say): the card's figures change, so a new version.
+    write_jsonl(tmp_path / "a.ledger.jsonl", [{"kind": "annotation_draft", "task_id": 1, "article_id": "a", "reason": "draft"}])
+    third = export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
+    assert (third.version, third.unchanged) == ("v2", False)
+    write_jsonl(tmp_path / "a.jsonl", [annotated("a", [PERSON, GPE])])
+    fourth = export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
+    assert (fourth.version, fourth.unchanged) == ("v3", False)
+    assert (out / "LATEST").read_text().strip() == "v3"
+    # Another config (here: no report in the card) is another dataset card.
+    fifth = export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc, with_report=False)
+    assert (fifth.version, fifth.unchanged) == ("v4", False)
 
 
 @pytest.mark.parametrize(
@@ -262,7 +298,7 @@ def test_an_input_without_articles_is_an_error(tmp_path, config, pipeline):
         (annotated("x", [{"start": 0, "end": 99, "label": "PERSON"}]), "a.jsonl:2: span 0-99 ends beyond the text"),
         (annotated("x", [{"start": 0, "end": 6, "label": "DATE"}]), "a.jsonl:2: span label 'DATE' is not in the config's labels"),
         (annotated("first", [PERSON]), "a.jsonl:2: article id 'first' again (first on line 1)"),
-        ({"id": "x", "text": TEXT}, "a.jsonl:2: not an AnnotatedArticle record"),
+        ({"id": "x", "text": TEXT}, "a.jsonl:2: not an annotated article record"),
     ],
 )
 def test_bad_input_is_an_error_naming_the_line(tmp_path, config, pipeline, record, message):

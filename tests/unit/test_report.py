@@ -456,7 +456,7 @@ def test_cli_missing_and_broken_input(tmp_path):
     broken.write_text('{"id": "a", "text": "x", "task_id": 1}\n')
     result = invoke("report", str(broken))
     assert result.exit_code == 1
-    assert f"{broken}:1: not a AnnotatedArticle record" in result.output
+    assert f"{broken}:1: not an annotated article record" in result.output
     assert "Traceback" not in result.output
 
 
@@ -466,7 +466,7 @@ def test_cli_broken_ledger_names_the_ledger_line(pulled):
     )
     result = invoke("report", str(pulled), "--json")
     assert result.exit_code == 1
-    assert f"{ledger_path(pulled)}:2: not a LedgerEntry record" in result.output
+    assert f"{ledger_path(pulled)}:2: not a pull ledger record" in result.output
 
 
 def test_strict_entities_are_seqevals_own():

@@ -15,6 +15,7 @@ import click
 import typer
 from rich.console import Console
 from rich.text import Text
+import typer.main
 from typer.core import TyperGroup
 
 from toolkit.errors import ToolkitError
@@ -41,8 +42,76 @@ def print_error(error: ToolkitError) -> None:
         err_console.print(Text.assemble(("  hint: ", "dim"), error.hint), soft_wrap=True)
 
 
+def _enable_debug(_ctx: Any, _param: Any, value: bool) -> None:
+    if value:
+        os.environ["TOOLKIT_DEBUG"] = "1"
+
+
+def _debug_option() -> Any:
+    """The ``--debug`` option as Typer builds it (taken from a one-option command, so no
+    private Typer or click class is constructed here)."""
+    holder = typer.Typer()
+
+    @holder.command()
+    def _holder(
+        debug: Annotated[
+            bool, typer.Option("--debug", help="Show full tracebacks for errors.", callback=_enable_debug, is_eager=True)
+        ] = False,
+    ) -> None:
+        pass
+
+    option = next(param for param in typer.main.get_command(holder).params if param.name == "debug")
+    option.expose_value = False
+    return option
+
+
+# Typer ships its own copy of click: the commands here are of its classes, so they are
+# recognised by what they are, not by click's types.
+def _finish_command(command: Any) -> Any:
+    """What every command shares, added in one place: a ``--debug`` option (so that
+    ``toolkit export --debug`` works as well as ``toolkit --debug export``) and a usage
+    line with the arguments' names in upper case."""
+    if getattr(command, "_toolkit_finished", False):
+        return command
+    command._toolkit_finished = True  # type: ignore[attr-defined]
+    if isinstance(getattr(command, "commands", None), dict):  # a group: its commands
+        for sub in command.commands.values():
+            _finish_command(sub)
+        return command
+    command.collect_usage_pieces = lambda _ctx: _usage_pieces(command)
+    if not any("--debug" in param.opts for param in command.params):
+        command.params.append(_debug_option())
+    return command
+
+
+def _usage_pieces(command: Any) -> list[str]:
+    """``[OPTIONS] ANNOTATIONS``, ``[OPTIONS] INPUTS...``: the usual way, not Typer's ``{annotations}``."""
+    pieces = [command.options_metavar] if command.options_metavar else []
+    for param in command.params:
+        if param.param_type_name == "argument" and param.name:
+            name = param.name.upper() + ("..." if param.nargs != 1 else "")
+            pieces.append(name if param.required else f"[{name}]")
+    return pieces
+
+
 class _ToolkitGroup(TyperGroup):
     """Turns library errors into a message and an exit code, for every command."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        return _finish_command(command) if command is not None else None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click cuts each description at about 45 characters ("Build a Hugging Face
+        # dataset (tokens, IOB2 ner_tags,..."); the whole first sentence is wrapped instead.
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -65,7 +65,27 @@ def export_cli(
             with_report=with_report,
             on_progress=on_progress,
         )
+    if result.unchanged:
+        counts = result.manifest.get("counts", {})
+        console.print(
+            f"Nothing changed since {result.version} (same pull, ledger, config and toolkit version): "
+            f"no new version; {result.root / 'LATEST'} stays {result.version} ({plural(counts.get('rows', 0), 'row')})"
+        )
+        console.print(f"Load it with: datasets.load_from_disk({str(result.path)!r})")
+        if push_to_hub is not None:
+            from toolkit.export import push_to_hub as push
+
+            url = push(result.path, push_to_hub, private=not public)
+            console.print(f"Pushed {result.version} to {url}")
+        return
     stats = result.stats
+    if stats.articles == 0:
+        console.print(
+            f"Nothing annotated yet: wrote an empty dataset (every column, no rows) to {result.path}",
+        )
+        console.print(f"  {result.root / 'LATEST'} -> {result.version}; card {result.path / 'README.md'}")
+        console.print("Next: annotate in Label Studio, then pull and export again (`make run` does both)")
+        return
     splits = ", ".join(f"{name} {stats.rows_per_split.get(name, 0):,}" for name in config.export.splits)
     source = f" + {stats.model_rows:,} model-only" if include_predictions is not None else ""
     console.print(f"Wrote {plural(stats.articles, 'article')} ({stats.human_rows:,} human{source}) to {result.path} ({splits})")
