@@ -36,6 +36,7 @@ run: setup
 	$(TOOLKIT) export $(BUILD)/annotations.jsonl --config $(CONFIG) --out exports/news-ner
 	$(TOOLKIT) report $(BUILD)/annotations.jsonl --config $(CONFIG)
 	$(TOOLKIT) labelstudio status
+	@echo "Next: annotate in Label Studio (the URL and login are above), then run \`make run\` again."
 
 # The test server has its own data folder and port, so tests never touch the
 # projects of the server `make run` uses. Pytest's exit code (5 when no test ran

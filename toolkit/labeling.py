@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from typing import Any
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 from toolkit.config import Config
 from toolkit.records import PredictedArticle, Span
@@ -46,6 +46,29 @@ def labeling_config(config: Config) -> str:
         f'  <Text name="{TO_NAME}" value="$text"/>\n'
         "</View>\n"
     )
+
+
+# How the labeling view works, shown under the project's own instructions: spans are
+# added label-first (selecting text and then pressing a hotkey does nothing), and Skip
+# is only offered in the labeling stream.
+HOW_TO_LABEL = (
+    "<p><b>How to label</b></p><ul>"
+    "<li><b>Add a span:</b> first choose the label (click it above the text, or press its hotkey), "
+    "then select the words. Selecting words first and then pressing a hotkey does nothing.</li>"
+    "<li><b>Change a span's label:</b> click the span, then click (or press) the new label.</li>"
+    "<li><b>Fix a boundary:</b> delete the span and add it again with the right words.</li>"
+    "<li><b>Delete a span:</b> click it and press Backspace (or the bin icon in the region list).</li>"
+    "<li><b>No entities at all</b> is a valid answer: remove every span and Submit.</li>"
+    "<li><b>Skip</b> an article that is not usable news text (a broken page, an index, a table). "
+    "Skip is offered in <i>Label All Tasks</i>; a task opened from the table shows only Submit.</li>"
+    "</ul>"
+)
+
+
+def instructions(config: Config) -> str:
+    """The project's instructions: the config's own text, then how the labeling view works."""
+    own = config.project.instructions.strip()
+    return (f"<p>{escape(own)}</p>" if own else "") + HOW_TO_LABEL
 
 
 def result_items(spans: list[Span], text: str, *, id_prefix: str) -> list[dict[str, Any]]:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from toolkit.config import Config
 from toolkit.connection import NO_RETRY, ServerSettings, call, connect, get_json, may_have_landed, post_json
 from toolkit.errors import InputError, ProjectError, ServerError
-from toolkit.labeling import config_labels, labeling_config, prediction_payload, task_payload
+from toolkit.labeling import config_labels, instructions, labeling_config, prediction_payload, task_payload
 from toolkit.records import PredictedArticle
 
 if TYPE_CHECKING:
@@ -213,8 +213,8 @@ def _create_project(client: LabelStudio, settings: ServerSettings, config: Confi
             title=config.project.title,
             description=config.project.description,
             label_config=label_config,
-            expert_instruction=config.project.instructions,
-            show_instruction=bool(config.project.instructions),
+            expert_instruction=instructions(config),
+            show_instruction=True,
             show_collab_predictions=True,
             request_options=NO_RETRY,
         )  # fmt: skip

@@ -57,17 +57,17 @@ def test_whole_loop(run_toolkit, project_config, client, tmp_path, pipeline):
     config = ["--config", str(project_config)]
     run_toolkit("preannotate", str(ROOT / "samples"), *config, "--out", "predictions.jsonl")
     predictions = {Path(r["source"]).name: r for r in read_jsonl(tmp_path / "predictions.jsonl")}
-    assert len(predictions) == 5
+    assert len(predictions) == 7  # five .txt articles and samples/006_wire.jsonl (two records)
 
     first = run_toolkit("push", "predictions.jsonl", *config)
-    assert "5 new tasks" in first.stdout
+    assert "7 new tasks" in first.stdout
     second = run_toolkit("push", "predictions.jsonl", *config)
-    assert "0 new tasks, 5 articles already in the project" in second.stdout
+    assert "0 new tasks, 7 articles already in the project" in second.stdout
 
     title = _title(project_config)
     project = next(p for p in client.projects.list() if p.title == title)
     tasks = task_by_source(client, project.id)
-    assert len(tasks) == 5
+    assert len(tasks) == 7
     assert client.projects.get(id=project.id).model_version == predictions[ACCEPTED]["model"]["name"] + "-" + predictions[ACCEPTED]["model"]["version"]
 
     # Accept the pre-annotations of one task unchanged.
@@ -131,7 +131,7 @@ def test_whole_loop(run_toolkit, project_config, client, tmp_path, pipeline):
 
     # The loop again after the annotation: same tasks, same dataset, nothing duplicated.
     assert "0 new tasks" in run_toolkit("push", "predictions.jsonl", *config).stdout
-    assert len(task_by_source(client, project.id)) == 5
+    assert len(task_by_source(client, project.id)) == 7
 
 
 def _title(config_path: Path) -> str:

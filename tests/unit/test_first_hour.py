@@ -85,3 +85,17 @@ def test_report_of_a_predictions_file_says_what_the_file_looks_like(tmp_path):
     assert "AnnotatedArticle" not in result.output
     assert "this looks like a predicted article (written by `toolkit preannotate`)" in result.output
     assert "give the file `toolkit pull` writes" in result.output
+
+
+def test_the_project_instructions_say_how_to_add_delete_and_relabel_a_span_and_where_skip_is(config):
+    from toolkit.config import parse_config
+    from toolkit.labeling import instructions
+
+    text = instructions(config)
+    assert text.startswith("<p>Correct the pre-annotated entities")
+    assert "first choose the label" in text and "Selecting words first and then pressing a hotkey does nothing" in text
+    assert "Delete a span" in text and "Change a span's label" in text
+    assert "Skip is offered in <i>Label All Tasks</i>; a task opened from the table shows only Submit" in text
+    # The config's own text is data, not markup.
+    own = parse_config({**config.model_dump(), "project": {**config.project.model_dump(), "instructions": "<b>x</b> & y"}})
+    assert instructions(own).startswith("<p>&lt;b&gt;x&lt;/b&gt; &amp; y</p>")
