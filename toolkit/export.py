@@ -849,7 +849,14 @@ def export(
         previous = json.loads((latest / MANIFEST).read_text(encoding="utf-8"))
         if previous.get("inputs_fingerprint") == fingerprint:
             # The same inputs give the same dataset: a second copy would only make every
-            # `export-diff` of the two say "nothing changed".
+            # `export-diff` of the two say "nothing changed". The loss limit still holds.
+            lost = int(previous.get("counts", {}).get("lost_spans", 0))
+            if max_loss is not None and lost > max_loss:
+                raise InputError(
+                    f"{lost:,} spans lost in the alignment, more than --max-loss {max_loss} "
+                    f"(the inputs are those of {latest.name}; its loss_report.jsonl lists them); nothing written",
+                    hint="fix the spans in Label Studio, or allow more with --max-loss",
+                )
             return ExportResult(version=latest.name, path=latest, root=out, stats=stats, manifest=previous, unchanged=True)
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,12 @@ def source(tmp_path) -> Path:
     return write_jsonl(tmp_path / "annotations.jsonl", records)
 
 
+def add_article(source: Path, article_id: str = "new") -> None:
+    """A new annotated article in the pull: the next export has something new to write."""
+    with source.open("a") as handle:
+        handle.write(json.dumps(annotated(article_id, [PERSON], task_id=500)) + "\n")
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, **(env or {})}
     environment.pop("TOOLKIT_DEBUG", None)
@@ -41,6 +47,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
 def test_each_export_is_a_new_version_and_latest_points_at_it(tmp_path, source, config, pipeline):
     out = tmp_path / "exports" / "news-ner"
     first = export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
+    add_article(source)
     second = export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
     assert (first.version, second.version) == ("v1", "v2")
     assert (out / "LATEST").read_text() == "v2\n"
@@ -56,7 +63,7 @@ def test_each_export_is_a_new_version_and_latest_points_at_it(tmp_path, source, 
 
     assert manifest["version"] == "v2"
     assert manifest["input"]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
-    assert manifest["counts"]["rows"] == 13 and manifest["counts"]["lost_spans"] == 1
+    assert manifest["counts"]["rows"] == 14 and manifest["counts"]["lost_spans"] == 1
     assert manifest["versions"]["toolkit"] and manifest["versions"]["datasets"]
     for name, digest in manifest["files"].items():
         assert hashlib.sha256((out / "v2" / name).read_bytes()).hexdigest() == digest
@@ -79,6 +86,7 @@ def test_files_next_to_the_versions_are_left_alone(tmp_path, source, config, pip
     out = tmp_path / "out"
     export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
     (out / "report.html").write_text("<html></html>")
+    add_article(source)
     assert export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc).version == "v2"
     assert (out / "report.html").read_text() == "<html></html>"
 
@@ -87,6 +95,7 @@ def test_files_next_to_the_versions_are_left_alone(tmp_path, source, config, pip
 def test_a_kill_half_way_leaves_the_previous_version_and_nothing_that_looks_complete(tmp_path, source, point):
     out = tmp_path / "out"
     assert run_cli("export", str(source), "--config", CONFIG, "--out", str(out)).returncode == 0
+    add_article(source)
     killed = run_cli("export", str(source), "--config", CONFIG, "--out", str(out), env={KILL_HOOK_ENV: point})
     assert killed.returncode == -9
     (temp,) = [p for p in out.iterdir() if p.name.startswith(".tmp-")]
@@ -98,7 +107,7 @@ def test_a_kill_half_way_leaves_the_previous_version_and_nothing_that_looks_comp
     done = run_cli("export", str(source), "--config", CONFIG, "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == ["LATEST", "v1", "v2"]
-    assert len(rows_of(out / "v2")) == 13
+    assert len(rows_of(out / "v2")) == 14
 
 
 def test_card_yaml_parses_and_has_the_hub_metadata(tmp_path, source, config, pipeline):
@@ -201,9 +210,20 @@ def test_cli_export_writes_a_version_and_reports_losses(tmp_path, source):
     assert "lost: article planted (task 99): ORG 9-12 'rke': inside the token 'Merkel'" in done.stdout
     failed = run_cli("export", str(source), "--config", CONFIG, "--out", str(tmp_path / "out"), "--max-loss", "0")
     assert failed.returncode == 1
+    # The same inputs as v1: no new version to refuse, but the limit is still checked.
+    assert "Error: 1 spans lost in the alignment, more than --max-loss 0 (the inputs are those of v1" in failed.stderr
+    add_article(source)
+    failed = run_cli("export", str(source), "--config", CONFIG, "--out", str(tmp_path / "out"), "--max-loss", "0")
+    assert failed.returncode == 1
     assert "Error: 1 spans lost in the alignment, more than --max-loss 0; nothing written" in failed.stderr
     assert "Traceback" not in failed.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["LATEST", "v1"]
+    again = run_cli("export", str(source), "--config", CONFIG, "--out", str(tmp_path / "out"), "--max-loss", "1")
+    assert again.returncode == 0 and "(14 human)" in again.stdout
+    unchanged = run_cli("export", str(source), "--config", CONFIG, "--out", str(tmp_path / "out"))
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert "Nothing changed since v2 (same pull, ledger, config and toolkit version): no new version" in unchanged.stdout
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["LATEST", "v1", "v2"]
 
 
 @pytest.mark.parametrize(
