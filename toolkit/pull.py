@@ -31,6 +31,7 @@ from toolkit import __version__
 from toolkit.config import Config
 from toolkit.connection import ServerSettings, describe_api_error
 from toolkit.errors import InputError, ProjectError, ServerError
+from toolkit.pull_spans import ArticleControls, article_controls
 from toolkit.pull_state import PullState, annotator_secret, project_dir, public_url, write_json
 from toolkit.pull_tasks import (  # noqa: F401 - re-exported for callers of the old module
     AnnotatorIds,
@@ -276,7 +277,6 @@ def pull(
     secret = annotator_secret(pull_config.secret_file)
     ids = AnnotatorIds(secret)
     counts = PullCounts()
-    processor = TaskProcessor(labels=config.labels, pull=pull_config, ids=ids, counts=counts)
     started = _now()
     stamp = f"{started:%Y%m%dT%H%M%S}{started.microsecond // 1000:03d}Z"
 
@@ -288,6 +288,7 @@ def pull(
         manifest = _read_manifest(from_raw)
         project_id, server = manifest.get("project", {}).get("id"), manifest.get("server", "")
         raw_path = from_raw
+        controls = ArticleControls.from_dict(manifest.get("controls"))
         full = True  # a replay does not touch the incremental state
     else:
         assert settings is not None
@@ -301,12 +302,14 @@ def pull(
                 hint="push articles first: `toolkit push FILE.jsonl --config CONFIG`",
             )
         project_id = project.id
+        controls = article_controls(getattr(project, "label_config", None))
         folder = project_dir(pull_config.state_dir, settings.url, project.id)
         state_file = folder / "state.json"
         raw_path = folder / "raw" / f"{stamp}.json.gz"
         download = download_export(client, settings, project.id, raw_path, timeout=pull_config.timeout,
                                    retries=pull_config.retries, route=pull_config.export, on_progress=on_progress)  # fmt: skip
 
+    processor = TaskProcessor(labels=config.labels, pull=pull_config, ids=ids, counts=counts, controls=controls)
     previous = None if full or state_file is None else PullState.load(state_file)
     summary = PullSummary(project_id=project_id, server=server, out=out, ledger=ledger_path(out),
                           policy=pull_config.policy, counts=counts,
@@ -372,6 +375,7 @@ def pull(
             "time": started.isoformat(),
             "server": server,
             "project": {"id": project_id, "title": config.project.title},
+            "controls": controls.as_dict(),
             "export": {"format": "JSON", "route": pull_config.export, "file": download.path.name, "bytes": download.size,
                        "sha256": download.sha256, "attempts": download.attempts},
             "toolkit": __version__,

@@ -19,7 +19,7 @@ from typing import Any
 
 from toolkit.config import PullConfig
 from toolkit.errors import InputError
-from toolkit.pull_spans import CleanResult, Dropped, PulledSpan, clean_spans, resolve_overlaps
+from toolkit.pull_spans import ArticleControls, CleanResult, Dropped, PulledSpan, clean_spans, resolve_overlaps
 from toolkit.records import AnnotatedArticle, LedgerEntry
 
 POLICIES = ("ground_truth", "latest", "majority", "all")
@@ -48,12 +48,16 @@ class PullCounts:
     spans_repaired: Counter[str] = field(default_factory=Counter)
     overlapping_spans: int = 0
     other_results: int = 0  # result items that are not labelled spans
+    # labelled spans of other controls than the article text's, by control name: not
+    # article spans, so outside spans_in
+    other_control_spans: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["spans_dropped"] = dict(self.spans_dropped.most_common())
         data["spans_repaired"] = dict(self.spans_repaired.most_common())
+        data["other_control_spans"] = dict(self.other_control_spans.most_common())
         data.pop("problems")
         return data
 
@@ -147,11 +151,15 @@ class TaskOutcome:
 class TaskProcessor:
     """Turns exported tasks into records and ledger entries, adding to ``counts``."""
 
-    def __init__(self, *, labels: list[str], pull: PullConfig, ids: AnnotatorIds, counts: PullCounts) -> None:
+    def __init__(
+        self, *, labels: list[str], pull: PullConfig, ids: AnnotatorIds, counts: PullCounts,
+        controls: ArticleControls | None = None,
+    ) -> None:  # fmt: skip
         self.labels = set(labels)
         self.pull = pull
         self.ids = ids
         self.counts = counts
+        self.controls = controls or ArticleControls()
 
     def __call__(self, task: dict[str, Any]) -> TaskOutcome:
         counts = self.counts
@@ -171,7 +179,7 @@ class TaskProcessor:
             counts.drafts += 1
             entry(
                 "annotation_draft", "a draft, never submitted: not used",
-                annotator=self.ids.of_draft(draft), raw={"draft_id": draft.get("id"), "spans": _count_labels(draft.get("result"))},
+                annotator=self.ids.of_draft(draft), raw={"draft_id": draft.get("id"), "spans": _count_labels(draft.get("result"), self.controls)},
             )  # fmt: skip
         annotations = [a for a in task.get("annotations") or [] if isinstance(a, dict)]
         skipped = [a for a in annotations if a.get("was_cancelled")]
@@ -185,7 +193,7 @@ class TaskProcessor:
             entry(
                 "annotation_skipped", "the annotator skipped the task",
                 annotation_id=annotation.get("id"), annotator=annotator,
-                raw={"spans": _count_labels(annotation.get("result"))},
+                raw={"spans": _count_labels(annotation.get("result"), self.controls)},
             )  # fmt: skip
         if not submitted:
             if skipped:
@@ -205,7 +213,7 @@ class TaskProcessor:
             return TaskOutcome([], ledger)
 
         by_prediction_id = _expanded_predictions(task)
-        predictions = _predictions(by_prediction_id, text)
+        predictions = _predictions(by_prediction_id, text, self.controls)
         cleaned: dict[int, CleanResult] = {}
         # Records are built as plain data and validated once, whole (fast on large pulls).
         records_annotations: list[dict[str, Any]] = []
@@ -219,7 +227,7 @@ class TaskProcessor:
             clean = clean_spans(
                 annotation.get("result"), text, labels=self.labels, overlaps=self.pull.overlaps,
                 window=self.pull.reanchor_window, on_unknown_label=self._unknown_label(where),
-                provenance={"annotation_id": annotation_id, "annotator": annotator},
+                provenance={"annotation_id": annotation_id, "annotator": annotator}, controls=self.controls,
             )  # fmt: skip
             cleaned[annotation_id] = clean
             counts.spans_in += clean.candidates
@@ -227,6 +235,10 @@ class TaskProcessor:
             counts.other_results += clean.other_results
             if clean.overlapping:
                 counts.problems.append(f"{where}: {clean.overlapping} overlapping spans ({self.pull.overlaps})")
+            for other in clean.other_controls:
+                counts.other_control_spans[other.control] += 1
+                entry("span_other_control", f"a span of the control {other.control!r} on {other.target!r}, "
+                      "not on the article text: not used", annotation_id=annotation_id, annotator=annotator, raw=other.raw)  # fmt: skip
             for dropped in clean.dropped:
                 self._dropped(entry, dropped, annotation_id, annotator, where)
             for repaired in clean.repaired:
@@ -361,8 +373,8 @@ def _text_or_none(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def _count_labels(result: Any) -> int:
-    return sum(1 for item in result or [] if isinstance(item, dict) and item.get("type") == "labels")
+def _count_labels(result: Any, controls: ArticleControls) -> int:
+    return sum(1 for item in result or [] if isinstance(item, dict) and item.get("type") == "labels" and controls.owns(item))
 
 
 def _started_from(annotation: dict[str, Any], predictions: dict[int, dict[str, Any]]) -> str | None:
@@ -403,13 +415,13 @@ def _record(base: dict[str, Any], spans: list[PulledSpan], chosen: list[int]) ->
     return record
 
 
-def _predictions(predictions: dict[int, dict[str, Any]], text: str) -> list[dict[str, Any]]:
+def _predictions(predictions: dict[int, dict[str, Any]], text: str, controls: ArticleControls) -> list[dict[str, Any]]:
     out = []
     for _, prediction in sorted(predictions.items()):
         spans = []
         for item in prediction.get("result") or []:
             value = item.get("value") if isinstance(item, dict) else None
-            if not isinstance(value, dict) or item.get("type") != "labels":
+            if not isinstance(value, dict) or item.get("type") != "labels" or not controls.owns(item):
                 continue
             start, end, item_labels = value.get("start"), value.get("end"), value.get("labels") or []
             if type(start) is int and type(end) is int and 0 <= start < end <= len(text) and len(item_labels) == 1 \

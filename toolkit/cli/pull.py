@@ -74,6 +74,9 @@ def pull_cli(
     for title, counter, style in (("dropped", counts.spans_dropped, "yellow"), ("repaired", counts.spans_repaired, None)):
         if counter:
             console.print(f"  spans {title}: " + ", ".join(f"{reason} {n:,}" for reason, n in counter.most_common()), style=style)
+    if counts.other_control_spans:
+        console.print("  spans of other controls than the article text's (not used, in the ledger): "
+                      + ", ".join(f"{name} {n:,}" for name, n in counts.other_control_spans.most_common()), style="yellow")  # fmt: skip
     for line in counts.problems[:SHOWN_PROBLEMS]:
         console.print(f"    {line}")
     if len(counts.problems) > SHOWN_PROBLEMS:

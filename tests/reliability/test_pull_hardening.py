@@ -1,0 +1,102 @@
+"""Pull against a real Label Studio server when the project, its tasks or a kept raw pull are not as pushed.
+
+- a labeling config extended by hand with a second ``Labels`` control on another field;
+- a task text edited in Label Studio after the push (predictions and human spans re-anchored);
+- an answer whose every span is dropped (said as such, not as "no spans");
+- ``--from-raw`` with a corrupt gzip, without its manifest, of another project; an output
+  that cannot be written (no orphan raw pull left);
+- raw pulls: mode 0600, no annotator names or emails, replayed to the same output.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.reliability import tally
+from tests.reliability.conftest import delete_project, project_by_title, run, title_of, write_config
+from tests.reliability.data import read_jsonl
+
+pytestmark = pytest.mark.integration
+
+MUSEUM = "Visitors queued at the Rijksmuseum in Amsterdam on Monday."
+OBAMA = "Barack Obama met Angela Merkel in Berlin on Monday with Olaf Scholz."
+EDITED = "BREAKING: Donald Trump met Angela Merkel in Berlin."
+
+
+def _article(article_id: str, text: str, spans: list[tuple[str, str]], source: str = "") -> dict:
+    found = []
+    for needle, label in spans:
+        start = text.index(needle)
+        found.append({"start": start, "end": start + len(needle), "label": label, "text": needle})
+    return {"id": article_id, "text": text, "title": article_id, "date": "2024-05-01", "source": source,
+            "model": {"name": "en_core_web_sm", "version": "3.8.0"}, "spans": found}  # fmt: skip
+
+
+def _push(tmp_path: Path, server, articles: list[dict], **sections) -> Path:  # noqa: ANN001
+    config = write_config(tmp_path / "config.yaml", **sections)
+    (tmp_path / "predictions.jsonl").write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles))
+    run("push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, url=server.url, key=_key(server))
+    return config
+
+
+def _key(server) -> str:  # noqa: ANN001
+    return server.api_key.get_secret_value()
+
+
+def _pull(tmp_path: Path, server, config: Path, *args: str, expect: int = 0):  # noqa: ANN001, ANN202
+    return run("pull", "--config", str(config), "--out", "annotations.jsonl", *args, cwd=tmp_path, url=server.url,
+               key=_key(server), expect=expect)  # fmt: skip
+
+
+def _tasks(client, config: Path) -> dict[str, object]:  # noqa: ANN001
+    project = project_by_title(client, title_of(config))
+    return {task.data["article_id"]: task for task in client.tasks.list(project=project.id, fields="all")}
+
+
+def _ledger(tmp_path: Path) -> list[dict]:
+    return read_jsonl(tmp_path / "annotations.ledger.jsonl")
+
+
+def _raw_pulls(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / ".toolkit" / "pulls").glob("*/raw/*.json.gz"))
+
+
+# --- a second Labels control, on another field ------------------------------------------
+
+
+def test_spans_of_another_labels_control_never_enter_the_article(server, client, tmp_path):
+    """A human added ``<Labels name="meta" toName="src">`` over ``$source`` to the labeling
+    config: a span on the source (``museum``, also inside "Rijksmuseum" in the text) is not
+    an article span; it is counted and in the ledger with its control's name."""
+    config = _push(tmp_path, server, [_article("museum", MUSEUM, [("Rijksmuseum", "ORG"), ("Amsterdam", "GPE")],
+                                               source="museum press office")])  # fmt: skip
+    try:
+        project = project_by_title(client, title_of(config))
+        extended = project.label_config.replace(
+            "</View>", '  <Labels name="meta" toName="src"><Label value="ORG"/></Labels>\n  <Text name="src" value="$source"/>\n</View>'
+        )
+        client.projects.update(id=project.id, label_config=extended)
+        task = _tasks(client, config)["museum"]
+        (prediction,) = task.predictions
+        meta = {"id": "meta1", "from_name": "meta", "to_name": "src", "type": "labels",
+                "value": {"start": 0, "end": 6, "text": "museum", "labels": ["ORG"]}}  # fmt: skip
+        client.annotations.create(id=task.id, result=[*prediction.result, meta], was_cancelled=False)
+        done = _pull(tmp_path, server, config)
+        (record,) = read_jsonl(tmp_path / "annotations.jsonl")
+        assert [(s["label"], s["text"]) for s in record["spans"]] == [("ORG", "Rijksmuseum"), ("GPE", "Amsterdam")]
+        others = [e for e in _ledger(tmp_path) if e["kind"] == "span_other_control"]
+        assert len(others) == 1 and "'meta'" in others[0]["reason"] and others[0]["raw"]["text"] == "museum"
+        assert not any(e["kind"] == "span_repaired" for e in _ledger(tmp_path))
+        assert "other controls" in done.stdout and "meta 1" in done.stdout
+        summary = json.loads(_pull(tmp_path, server, config, "--json").stdout)
+        assert summary["counts"]["other_control_spans"] == {"meta": 1} and summary["counts"]["spans_in"] == 2
+        tally.add("bad_inputs")
+        tally.add("bad_input_skips")
+        tally.add("spans_checked", 3)
+    finally:
+        delete_project(client, title_of(config))
