@@ -213,7 +213,7 @@ def anchor(text: str, start: int, end: int, expected: str | None, window: int) -
     return MISMATCH if in_bounds else OUTSIDE
 
 
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+def trim(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
@@ -287,7 +287,7 @@ def clean_spans(
                 continue
             new_start, new_end, fix = anchored
             fixes = [fix] if fix else []
-            trimmed = _trim(text, new_start, new_end)
+            trimmed = trim(text, new_start, new_end)
             if trimmed[0] >= trimmed[1]:
                 out.dropped.append(Dropped(WHITESPACE, one))
                 continue

@@ -100,3 +100,38 @@ def test_spans_of_another_labels_control_never_enter_the_article(server, client,
         tally.add("spans_checked", 3)
     finally:
         delete_project(client, title_of(config))
+
+
+# --- a task text edited in Label Studio after the push ----------------------------------
+
+
+def test_predictions_follow_a_text_edited_in_label_studio_or_are_reported(server, client, tmp_path):
+    """The text is edited after the push ("BREAKING: " prepended, the name at the start
+    replaced, the end cut): the model's spans are re-anchored like the human's; a span
+    whose text is gone ('Barack Obama', now 'Donald Trump' at its offsets) or past the new
+    end is dropped and in the ledger, never re-read from the new text."""
+    config = _push(tmp_path, server, [_article("edited", OBAMA, [("Barack Obama", "PERSON"), ("Angela Merkel", "PERSON"),
+                                                                 ("Berlin", "GPE"), ("Olaf Scholz", "PERSON")])])  # fmt: skip
+    try:
+        task = _tasks(client, config)["edited"]
+        (prediction,) = task.predictions
+        client.annotations.create(id=task.id, result=prediction.result, was_cancelled=False)
+        client.tasks.update(id=task.id, data={**task.data, "text": EDITED})
+        done = _pull(tmp_path, server, config)
+        (record,) = read_jsonl(tmp_path / "annotations.jsonl")
+        assert record["text"] == EDITED
+        expected = [(27, 40, "PERSON", "Angela Merkel"), (44, 50, "GPE", "Berlin")]
+        assert [(s["start"], s["end"], s["label"], s["text"]) for s in record["spans"]] == expected
+        (predicted,) = record["predictions"]
+        assert [(s["start"], s["end"], s["label"], s["text"]) for s in predicted["spans"]] == expected
+        ledger = _ledger(tmp_path)
+        dropped = sorted((e["raw"]["text"], e["reason"]) for e in ledger if e["kind"] == "prediction_dropped")
+        assert [text for text, _ in dropped] == ["Barack Obama", "Olaf Scholz"], ledger
+        assert sum(e["kind"] == "prediction_repaired" for e in ledger) == 2
+        assert [e["kind"] for e in ledger].count("task_text_changed") == 1
+        assert "text edited in Label Studio" in done.stdout and "predicted spans: 2 re-anchored, 2 dropped" in done.stdout
+        tally.add("bad_inputs")
+        tally.add("bad_input_skips")
+        tally.add("spans_checked", 8)
+    finally:
+        delete_project(client, title_of(config))
