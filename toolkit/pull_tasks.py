@@ -56,6 +56,7 @@ class PullCounts:
     drafts: int = 0
     not_chosen_annotations: int = 0
     empty_annotations: int = 0  # submitted with no spans: "no entities here"
+    all_spans_dropped: int = 0  # submitted with spans, every one of them dropped (ledger)
     texts_changed: int = 0  # tasks whose text differs from the one pushed (text_sha256)
     spans_in: int = 0  # labelled spans in submitted annotations
     spans_used: int = 0  # of those, in a record
@@ -272,7 +273,9 @@ class TaskProcessor:
                 counts.spans_repaired[repaired.reason] += 1
                 entry("span_repaired", repaired.reason, annotation_id=annotation_id, annotator=annotator,
                       span=repaired.span.to_span(), raw=repaired.raw)  # fmt: skip
-            if not clean.spans:
+            if not clean.spans and clean.candidates:
+                counts.all_spans_dropped += 1
+            elif not clean.spans:
                 counts.empty_annotations += 1
             record_annotation = {
                 "id": annotation_id,

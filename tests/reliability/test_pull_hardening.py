@@ -135,3 +135,28 @@ def test_predictions_follow_a_text_edited_in_label_studio_or_are_reported(server
         tally.add("spans_checked", 8)
     finally:
         delete_project(client, title_of(config))
+
+
+# --- an answer whose every span was dropped ---------------------------------------------
+
+
+def test_an_answer_whose_spans_were_all_dropped_is_not_called_empty(server, client, tmp_path):
+    """One annotator answered "no entities here" (an empty result), another labelled only
+    with a label the config does not have: the totals tell the two apart."""
+    config = _push(tmp_path, server, [_article("empty", MUSEUM, [("Amsterdam", "GPE")]),
+                                      _article("animal", OBAMA, [("Berlin", "GPE")])])  # fmt: skip
+    try:
+        tasks = _tasks(client, config)
+        client.annotations.create(id=tasks["empty"].id, result=[], was_cancelled=False)
+        (prediction,) = tasks["animal"].predictions
+        odd = json.loads(json.dumps(prediction.result[0]))
+        odd["value"]["labels"] = ["ANIMAL"]
+        client.annotations.create(id=tasks["animal"].id, result=[odd], was_cancelled=False)
+        done = _pull(tmp_path, server, config)
+        assert "2 submitted (1 with no spans, kept; 1 whose every span was dropped, in the ledger)" in done.stdout, done.stdout
+        summary = json.loads(_pull(tmp_path, server, config, "--json").stdout)
+        assert summary["counts"]["empty_annotations"] == 1 and summary["counts"]["all_spans_dropped"] == 1
+        tally.add("bad_inputs")
+        tally.add("bad_input_skips")
+    finally:
+        delete_project(client, title_of(config))

@@ -57,12 +57,13 @@ def pull_cli(
             f"{summary.new:,} new, {summary.changed:,} changed, {summary.unchanged:,} unchanged, "
             f"{summary.deleted:,} deleted in Label Studio (dropped)"
         )
+    all_dropped = f"; {counts.all_spans_dropped:,} whose every span was dropped, in the ledger" if counts.all_spans_dropped else ""
     console.print(
         f"  tasks: {counts.tasks:,} exported, {counts.tasks_with_records:,} with human annotations, "
         f"{counts.not_annotated:,} not annotated, {counts.only_skipped:,} only skipped, {counts.no_text:,} without text"
     )
     console.print(
-        f"  annotations: {counts.annotations:,} submitted ({counts.empty_annotations:,} with no spans, kept), "
+        f"  annotations: {counts.annotations:,} submitted ({counts.empty_annotations:,} with no spans, kept{all_dropped}), "
         f"{counts.skipped_annotations:,} skipped, {plural(counts.drafts, 'draft')} (not used), "
         f"{counts.not_chosen_annotations:,} not chosen by the policy"
     )
