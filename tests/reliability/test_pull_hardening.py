@@ -160,3 +160,99 @@ def test_an_answer_whose_spans_were_all_dropped_is_not_called_empty(server, clie
         tally.add("bad_input_skips")
     finally:
         delete_project(client, title_of(config))
+
+
+# --- kept raw pulls ----------------------------------------------------------------------
+
+
+def _draft(client, task_id: int, result: list) -> None:  # noqa: ANN001
+    response = client._client_wrapper.httpx_client.request(f"api/tasks/{task_id}/drafts", method="POST",
+                                                            json={"result": result, "lead_time": 4})  # fmt: skip
+    assert response.status_code == 201, response.text
+
+
+def _pulled(tmp_path: Path, server, client) -> tuple[Path, Path]:  # noqa: ANN001
+    """A project with an annotated task and a draft on another, pulled once: (config, raw pull)."""
+    config = _push(tmp_path, server, [_article("kept", MUSEUM, [("Rijksmuseum", "ORG"), ("Amsterdam", "GPE")]),
+                                      _article("drafted", OBAMA, [("Berlin", "GPE")])])  # fmt: skip
+    tasks = _tasks(client, config)
+    (prediction,) = tasks["kept"].predictions
+    client.annotations.create(id=tasks["kept"].id, result=prediction.result, was_cancelled=False)
+    _draft(client, tasks["drafted"].id, tasks["drafted"].predictions[0].result)
+    _draft(client, tasks["kept"].id, prediction.result[:1])
+    _pull(tmp_path, server, config)
+    (raw,) = _raw_pulls(tmp_path)
+    return config, raw
+
+
+def _copy_raw(raw: Path, folder: Path, *, manifest: bool = True, body: bytes | None = None) -> Path:
+    folder.mkdir()
+    copy = folder / raw.name
+    copy.write_bytes(raw.read_bytes() if body is None else body)
+    if manifest:
+        name = raw.name.removesuffix(".json.gz") + ".manifest.json"
+        (folder / name).write_bytes((raw.parent / name).read_bytes())
+    return copy
+
+
+def test_from_raw_refuses_what_it_cannot_check_and_a_failed_pull_leaves_no_raw_pull(server, client, tmp_path):
+    config, raw = _pulled(tmp_path, server, client)
+    try:
+        packed = raw.read_bytes()
+        flipped = bytearray(packed)
+        for index in range(len(flipped) // 2, len(flipped) // 2 + 8):
+            flipped[index] ^= 0xFF
+        cases = {
+            "not gzip": (_copy_raw(raw, tmp_path / "plain", body=b'[{"id": 1}]'), "cannot read the raw pull"),
+            "corrupt gzip": (_copy_raw(raw, tmp_path / "corrupt", body=bytes(flipped)), "cannot read the raw pull"),
+            "cut gzip": (_copy_raw(raw, tmp_path / "cut", body=packed[: len(packed) // 2]), "cannot read the raw pull"),
+            "no manifest": (_copy_raw(raw, tmp_path / "alone", manifest=False), "no manifest"),
+        }
+        for name, (copy, message) in cases.items():
+            done = run("pull", "--config", str(config), "--out", f"{name}.jsonl", "--from-raw", str(copy), cwd=tmp_path, expect=1)
+            assert message in done.stderr and copy.name in done.stderr, (name, done.stderr)
+            assert not (tmp_path / f"{name}.jsonl").exists()
+        # The raw pull of this project, under the config of another one.
+        other = write_config(tmp_path / "other.yaml")
+        done = run("pull", "--config", str(other), "--out", "other.jsonl", "--from-raw", str(raw), cwd=tmp_path, expect=1)
+        assert "is a pull of project" in done.stderr and title_of(config) in done.stderr, done.stderr
+        assert not (tmp_path / "other.jsonl").exists()
+        # The same raw pull under its own config replays.
+        run("pull", "--config", str(config), "--out", "replayed.jsonl", "--from-raw", str(raw), cwd=tmp_path)
+        # An output that cannot be written: the pull fails and keeps no raw pull of its own.
+        (tmp_path / "blocked").write_text("a file, not a folder\n")
+        done = run("pull", "--config", str(config), "--out", "blocked/annotations.jsonl", cwd=tmp_path,
+                   url=server.url, key=_key(server), expect=1)  # fmt: skip
+        assert "blocked" in done.stderr
+        assert _raw_pulls(tmp_path) == [raw]
+        assert not [p for p in raw.parent.iterdir() if p.name.startswith(".")]
+        tally.add("bad_inputs", len(cases) + 1)
+        tally.add("bad_input_errors", len(cases) + 1)
+        tally.add("faults")
+    finally:
+        delete_project(client, title_of(config))
+
+
+def test_raw_pulls_are_private_hold_no_names_or_emails_and_replay_the_same(server, client, tmp_path):
+    config, raw = _pulled(tmp_path, server, client)
+    try:
+        email = client.users.whoami().email
+        assert email and "@" in email
+        manifest = raw.with_name(raw.name.removesuffix(".json.gz") + ".manifest.json")
+        for path in (raw, manifest):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        with gzip.open(raw, "rt", encoding="utf-8") as handle:
+            stored = handle.read()
+        tasks = json.loads(stored)
+        assert sum(len(task["drafts"]) for task in tasks) == 2
+        assert email not in stored and "created_username" not in stored
+        about = json.loads(manifest.read_text())
+        assert "names and emails removed" in about["stored"]["identities"]
+        pulled = (tmp_path / "annotations.jsonl").read_text(), (tmp_path / "annotations.ledger.jsonl").read_text()
+        run("pull", "--config", str(config), "--out", "replayed.jsonl", "--from-raw", str(raw), cwd=tmp_path)
+        replayed = (tmp_path / "replayed.jsonl").read_text(), (tmp_path / "replayed.ledger.jsonl").read_text()
+        assert replayed == pulled
+        assert sum(json.loads(line)["kind"] == "annotation_draft" for line in replayed[1].splitlines()) == 2
+        tally.add("spans_checked", 2)
+    finally:
+        delete_project(client, title_of(config))

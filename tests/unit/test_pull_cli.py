@@ -91,9 +91,11 @@ def test_pull_from_raw_refuses_a_raw_pull_that_does_not_match_its_manifest(tmp_p
 
 
 def test_pull_from_a_broken_raw_export_is_a_clear_error(tmp_path, config_path):
+    body = b'[{"id": 1, "data": {"text": "x"}}, {"id": '
     raw = tmp_path / "broken.json.gz"
     with gzip.open(raw, "wb") as handle:
-        handle.write(b'[{"id": 1, "data": {"text": "x"}}, {"id": ')
+        handle.write(body)
+    (tmp_path / "broken.manifest.json").write_text(json.dumps({"export": {"sha256": hashlib.sha256(body).hexdigest()}}))
     result = CliRunner().invoke(app, ["pull", "--config", str(config_path), "--out", str(tmp_path / "o.jsonl"), "--from-raw", str(raw)])
     assert result.exit_code == 1 and "the export is not valid JSON" in result.output
     assert not (tmp_path / "o.jsonl").exists()
