@@ -1,12 +1,15 @@
 """Pull human annotations from Label Studio: every human decision accounted for.
 
 The project is exported (all tasks, with skipped annotations and drafts expanded),
-streamed to a gzip file under ``pull.state_dir`` while its SHA-256 is computed, with
-bounded retries of our own around the whole download (the SDK's ``max_retries`` does
-not cover a streamed body). The file is then parsed as a stream with ijson, task by
-task (``toolkit.pull_tasks``), and two files are written: the annotated articles
-(``--out``) and the ledger next to them (``records.ledger_path``): every span of
-every annotation is in one or the other, with its reason.
+streamed to a hidden gzip file under ``pull.state_dir`` while its SHA-256 is computed,
+with bounded retries of our own around the whole download (the SDK's ``max_retries``
+does not cover a streamed body). The file is then parsed as a stream with ijson, task by
+task: each task is stripped of annotator names and emails, kept in the raw pull
+(``pull_state.RawWriter``) and processed (``toolkit.pull_tasks``). Two files are
+written: the annotated articles (``--out``) and the ledger next to them
+(``records.ledger_path``): every span of every annotation is in one or the other, with
+its reason. The downloaded file is removed at the end; the raw pull and its manifest
+only exist once the output and ledger do.
 
 Incremental pulls: Label Studio Community cannot filter its export by ``updated_at``,
 so every pull downloads the whole export. The state of the previous pull (a watermark

@@ -80,9 +80,10 @@ def pull_cli(
                       "spans re-anchored where they fit", style="yellow")  # fmt: skip
     predicted_repaired, predicted_dropped = counts.prediction_spans_repaired, counts.prediction_spans_dropped
     if predicted_repaired or predicted_dropped:
-        reasons = ", ".join(f"{reason} {n:,}" for reason, n in (predicted_dropped + predicted_repaired).most_common())
+        reasons = "".join(f"; {title}: " + ", ".join(f"{reason} {n:,}" for reason, n in counter.most_common())
+                          for title, counter in (("dropped", predicted_dropped), ("re-anchored", predicted_repaired)) if counter)  # fmt: skip
         console.print(f"  predicted spans: {sum(predicted_repaired.values()):,} re-anchored, "
-                      f"{sum(predicted_dropped.values()):,} dropped (in the ledger): {reasons}", style="yellow")  # fmt: skip
+                      f"{sum(predicted_dropped.values()):,} dropped (in the ledger){reasons}", style="yellow")  # fmt: skip
     if counts.other_control_spans:
         console.print("  spans of other controls than the article text's (not used, in the ledger): "
                       + ", ".join(f"{name} {n:,}" for name, n in counts.other_control_spans.most_common()), style="yellow")  # fmt: skip
