@@ -300,6 +300,7 @@ def pull(
     server = public_url(settings.url) if settings else ""
     state_file: Path | None = None
     writer: RawWriter | None = None
+    manifest: dict[str, Any] = {}
     _check_writable(out)
     if from_raw is not None:
         manifest = _read_manifest(from_raw, config)
@@ -341,6 +342,8 @@ def pull(
     finally:
         if download is not None:
             download.path.unlink(missing_ok=True)
+    if from_raw is not None and not manifest["project"].get("title"):
+        summary.note = "the raw pull's manifest does not name its project: not checked against the config's"
     return summary
 
 
@@ -503,7 +506,7 @@ def _read_manifest(raw: Path, config: Config) -> dict[str, Any]:
         raise InputError(f"{raw}: cannot read the raw pull ({error})") from None
     if digest.hexdigest() != expected:
         raise InputError(f"{raw}: the raw pull does not match the sha256 of its manifest {manifest_path.name}")
-    project = manifest.get("project") if isinstance(manifest.get("project"), dict) else {}
+    project = manifest["project"] = manifest.get("project") if isinstance(manifest.get("project"), dict) else {}
     title, project_id = project.get("title"), project.get("id")
     if (title is not None and title != config.project.title) or (
         config.project.id is not None and project_id is not None and project_id != config.project.id

@@ -70,6 +70,7 @@ def test_pull_from_raw_prints_totals_and_writes_output_and_ledger(tmp_path, conf
     assert "1 not annotated" in result.output and "1 skipped, 1 draft (not used)" in result.output
     assert "spans dropped: label not in the config 1" in result.output
     assert "spans repaired: offsets counted CRLF as one character 1" in result.output
+    assert "manifest does not name its project: not checked against the config" in result.output
     (record,) = [AnnotatedArticle.model_validate_json(line) for line in out.read_text().splitlines()]
     assert [(s.text, s.origin) for s in record.spans] == [("Angela Merkel", "prediction"), ("Paris", "manual"), ("Berlin", "manual")]
     assert record.annotations[0].model_version == "spacy-1" and record.drafts == 1 and len(record.skipped_by) == 1
