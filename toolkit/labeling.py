@@ -8,6 +8,7 @@ through unchanged; only the text they cover is checked.
 
 from __future__ import annotations
 
+import hashlib
 import xml.etree.ElementTree as ET
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -116,6 +117,10 @@ def prediction_payload(article: PredictedArticle, *, task_id: int | None = None)
     return prediction
 
 
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def task_payload(article: PredictedArticle, *more_versions: PredictedArticle) -> dict[str, Any]:
     """One import item: the task data plus the model's spans as prediction sets.
 
@@ -129,6 +134,8 @@ def task_payload(article: PredictedArticle, *more_versions: PredictedArticle) ->
             "title": article.title or "",
             "date": article.date or "",
             "source": article.source or "",
+            # Lets pull tell a text edited in Label Studio from the one the spans were made on.
+            "text_sha256": text_sha256(article.text),
         },
         "predictions": [prediction_payload(version) for version in (article, *more_versions)],
     }

@@ -1,12 +1,15 @@
 """Pull human annotations from Label Studio: every human decision accounted for.
 
 The project is exported (all tasks, with skipped annotations and drafts expanded),
-streamed to a gzip file under ``pull.state_dir`` while its SHA-256 is computed, with
-bounded retries of our own around the whole download (the SDK's ``max_retries`` does
-not cover a streamed body). The file is then parsed as a stream with ijson, task by
-task (``toolkit.pull_tasks``), and two files are written: the annotated articles
-(``--out``) and the ledger next to them (``records.ledger_path``): every span of
-every annotation is in one or the other, with its reason.
+streamed to a hidden gzip file under ``pull.state_dir`` while its SHA-256 is computed,
+with bounded retries of our own around the whole download (the SDK's ``max_retries``
+does not cover a streamed body). The file is then parsed as a stream with ijson, task by
+task: each task is stripped of annotator names and emails, kept in the raw pull
+(``pull_state.RawWriter``) and processed (``toolkit.pull_tasks``). Two files are
+written: the annotated articles (``--out``) and the ledger next to them
+(``records.ledger_path``): every span of every annotation is in one or the other, with
+its reason. The downloaded file is removed at the end; the raw pull and its manifest
+only exist once the output and ledger do.
 
 Incremental pulls: Label Studio Community cannot filter its export by ``updated_at``,
 so every pull downloads the whole export. The state of the previous pull (a watermark
@@ -21,6 +24,8 @@ import gzip
 import hashlib
 import json
 import os
+import tempfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -30,8 +35,19 @@ from typing import Any
 from toolkit import __version__
 from toolkit.config import Config
 from toolkit.connection import ServerSettings, describe_api_error
-from toolkit.errors import InputError, ProjectError, ServerError
-from toolkit.pull_state import PullState, annotator_secret, project_dir, public_url, write_json
+from toolkit.errors import InputError, OutputError, ProjectError, ServerError
+from toolkit.pull_spans import ArticleControls, article_controls
+from toolkit.pull_state import (
+    IDENTITIES_REMOVED,
+    PullState,
+    RawWriter,
+    annotator_secret,
+    private_file,
+    project_dir,
+    public_url,
+    strip_identities,
+    write_json,
+)
 from toolkit.pull_tasks import (  # noqa: F401 - re-exported for callers of the old module
     AnnotatorIds,
     PullCounts,
@@ -212,8 +228,8 @@ def _stream_to(chunks: Any, dest: Path, failures_left: list[int], on_progress: P
     temporary = dest.with_name(f".{dest.name}.part")
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
-        # Level 1: the raw pull is kept for reproducibility; speed matters more than size here.
-        with gzip.open(temporary, "wb", compresslevel=1) as handle:
+        # Level 1: the download is read once, right after; speed matters more than size here.
+        with private_file(temporary) as raw_file, gzip.GzipFile(fileobj=raw_file, mode="wb", compresslevel=1) as handle:
             for chunk in chunks:
                 digest.update(chunk)
                 handle.write(chunk)
@@ -242,7 +258,7 @@ def iter_tasks(path: Path) -> Iterator[dict[str, Any]]:
                 yield task
     except (ijson.JSONError, ijson.IncompleteJSONError) as error:
         raise InputError(f"{path}: the export is not valid JSON ({error})") from None
-    except (OSError, EOFError) as error:
+    except (OSError, EOFError, zlib.error) as error:
         raise InputError(f"{path}: cannot read the raw pull ({error})") from None
 
 
@@ -276,7 +292,6 @@ def pull(
     secret = annotator_secret(pull_config.secret_file)
     ids = AnnotatorIds(secret)
     counts = PullCounts()
-    processor = TaskProcessor(labels=config.labels, pull=pull_config, ids=ids, counts=counts)
     started = _now()
     stamp = f"{started:%Y%m%dT%H%M%S}{started.microsecond // 1000:03d}Z"
 
@@ -284,10 +299,14 @@ def pull(
     project_id: int | None = None
     server = public_url(settings.url) if settings else ""
     state_file: Path | None = None
+    writer: RawWriter | None = None
+    manifest: dict[str, Any] = {}
+    _check_writable(out)
     if from_raw is not None:
-        manifest = _read_manifest(from_raw)
+        manifest = _read_manifest(from_raw, config)
         project_id, server = manifest.get("project", {}).get("id"), manifest.get("server", "")
         raw_path = from_raw
+        controls = ArticleControls.from_dict(manifest.get("controls"))
         full = True  # a replay does not touch the incremental state
     else:
         assert settings is not None
@@ -301,12 +320,53 @@ def pull(
                 hint="push articles first: `toolkit push FILE.jsonl --config CONFIG`",
             )
         project_id = project.id
+        controls = article_controls(getattr(project, "label_config", None))
         folder = project_dir(pull_config.state_dir, settings.url, project.id)
         state_file = folder / "state.json"
-        raw_path = folder / "raw" / f"{stamp}.json.gz"
+        # The export as the server sent it lives only during the pull: what is kept is
+        # written task by task below, without names and emails.
+        raw_path = folder / "raw" / f".{stamp}.export.json.gz"
         download = download_export(client, settings, project.id, raw_path, timeout=pull_config.timeout,
                                    retries=pull_config.retries, route=pull_config.export, on_progress=on_progress)  # fmt: skip
+    try:
+        if download is not None and pull_config.keep_raw:
+            writer = RawWriter(folder / "raw" / f"{stamp}.json.gz")
+        summary = _derive(config=config, out=out, raw_path=raw_path, writer=writer, download=download,
+                          state_file=state_file, full=full, from_raw=from_raw, secret=secret, ids=ids, counts=counts,
+                          controls=controls, project_id=project_id, server=server, started=started,
+                          on_progress=on_progress)  # fmt: skip
+    except BaseException:
+        if writer is not None:
+            writer.discard()
+        raise
+    finally:
+        if download is not None:
+            download.path.unlink(missing_ok=True)
+    if from_raw is not None and not manifest["project"].get("title"):
+        summary.note = "the raw pull's manifest does not name its project: not checked against the config's"
+    return summary
 
+
+def _check_writable(out: Path) -> None:
+    """Fail before the download when the output folder cannot take the output and its ledger."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, probe = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".probe", dir=out.parent)
+        os.close(descriptor)
+        os.unlink(probe)
+    except OSError as error:
+        raise OutputError(f"{out}: cannot write ({error.strerror})") from None
+
+
+def _derive(
+    *, config: Config, out: Path, raw_path: Path, writer: RawWriter | None, download: Download | None,
+    state_file: Path | None, full: bool, from_raw: Path | None, secret: bytes, ids: AnnotatorIds, counts: PullCounts,
+    controls: ArticleControls, project_id: int | None, server: str, started: datetime, on_progress: Progress | None,
+) -> PullSummary:  # fmt: skip
+    """Read the raw pull at ``raw_path`` into the output and its ledger (and the kept raw pull into ``writer``)."""
+    pull_config = config.pull
+
+    processor = TaskProcessor(labels=config.labels, pull=pull_config, ids=ids, counts=counts, controls=controls)
     previous = None if full or state_file is None else PullState.load(state_file)
     summary = PullSummary(project_id=project_id, server=server, out=out, ledger=ledger_path(out),
                           policy=pull_config.policy, counts=counts,
@@ -327,6 +387,10 @@ def pull(
             ledger_count += 1
 
         for task in iter_tasks(raw_path):
+            # Stripped before use, so that a replay of the kept raw pull gives the same output.
+            task = strip_identities(task)
+            if writer is not None:
+                writer.add(task)
             outcome = processor(task)
             task_id = task["id"]
             fingerprint = task_fingerprint(task)
@@ -365,15 +429,24 @@ def pull(
         summary.new = counts.tasks
 
     if download is not None and state_file is not None:
-        summary.raw, summary.sha256 = download.path, download.sha256
+        summary.sha256 = download.sha256
         summary.download_attempts, summary.download_seconds = download.attempts, download.seconds
-        manifest_path = download.path.with_name(download.path.name.removesuffix(".json.gz") + ".manifest.json")
+        stored: dict[str, Any] | None = None
+        if writer is not None:
+            writer.commit()
+            summary.raw = writer.path
+            stored = {"file": writer.path.name, "bytes": writer.size, "sha256": writer.sha256.hexdigest(),
+                      "identities": IDENTITIES_REMOVED}  # fmt: skip
+        manifest_path = raw_path.parent / f"{started:%Y%m%dT%H%M%S}{started.microsecond // 1000:03d}Z.manifest.json"
         write_json(manifest_path, {
             "time": started.isoformat(),
             "server": server,
             "project": {"id": project_id, "title": config.project.title},
-            "export": {"format": "JSON", "route": pull_config.export, "file": download.path.name, "bytes": download.size,
+            "controls": controls.as_dict(),
+            # The export as the server sent it (not kept: see "stored").
+            "export": {"format": "JSON", "route": pull_config.export, "bytes": download.size,
                        "sha256": download.sha256, "attempts": download.attempts},
+            "stored": stored,
             "toolkit": __version__,
             "policy": pull_config.policy,
             "counts": {"tasks": counts.tasks, "annotations": counts.annotations,
@@ -387,11 +460,8 @@ def pull(
         new_state.output = str(out.resolve())
         new_state.output_sha256 = _file_sha256(out)
         new_state.ledger_sha256 = _file_sha256(summary.ledger)
-        new_state.raw = str(download.path)
+        new_state.raw = str(writer.path) if writer is not None else None
         new_state.save(state_file)
-        if not pull_config.keep_raw:
-            download.path.unlink(missing_ok=True)
-            summary.raw = None
     return summary
 
 
@@ -408,22 +478,44 @@ def _client(settings: ServerSettings, *, timeout: float) -> Any:
         raise describe_api_error(error, settings, "log in") from None
 
 
-def _read_manifest(raw: Path) -> dict[str, Any]:
+def _read_manifest(raw: Path, config: Config) -> dict[str, Any]:
+    """The manifest of a kept raw pull, once the raw pull matches its SHA-256 and the config's project."""
     if not raw.is_file():
         raise InputError(f"{raw}: raw pull not found", hint="raw pulls are kept under pull.state_dir (*.json.gz)")
     manifest_path = raw.with_name(raw.name.removesuffix(".json.gz") + ".manifest.json")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    expected = (manifest.get("export") or {}).get("sha256")
-    if expected:
-        digest = hashlib.sha256()
+    except FileNotFoundError:
+        raise InputError(f"{raw}: no manifest {manifest_path.name} next to it: its SHA-256 cannot be checked",
+                         hint="replay a raw pull from pull.state_dir, where each has its manifest") from None  # fmt: skip
+    except (OSError, ValueError) as error:
+        raise InputError(f"{manifest_path}: cannot read the manifest of {raw.name} ({error})") from None
+    if not isinstance(manifest, dict):
+        raise InputError(f"{manifest_path}: not a manifest (a JSON object)")
+    # A raw pull kept since identities are stripped is checked as stored; older ones as exported.
+    stored = manifest.get("stored") if isinstance(manifest.get("stored"), dict) else {}
+    expected = stored.get("sha256") or (manifest.get("export") or {}).get("sha256")
+    if not isinstance(expected, str) or not expected:
+        raise InputError(f"{manifest_path}: the manifest has no sha256 to check {raw.name} against")
+    digest = hashlib.sha256()
+    try:
         with gzip.open(raw, "rb") as handle:
             for chunk in iter(lambda: handle.read(CHUNK), b""):
                 digest.update(chunk)
-        if digest.hexdigest() != expected:
-            raise InputError(f"{raw}: the raw pull does not match the sha256 of its manifest {manifest_path.name}")
+    except (OSError, EOFError, zlib.error) as error:
+        raise InputError(f"{raw}: cannot read the raw pull ({error})") from None
+    if digest.hexdigest() != expected:
+        raise InputError(f"{raw}: the raw pull does not match the sha256 of its manifest {manifest_path.name}")
+    project = manifest["project"] = manifest.get("project") if isinstance(manifest.get("project"), dict) else {}
+    title, project_id = project.get("title"), project.get("id")
+    if (title is not None and title != config.project.title) or (
+        config.project.id is not None and project_id is not None and project_id != config.project.id
+    ):
+        raise InputError(
+            f"{raw}: is a pull of project {project_id} {title!r} on {manifest.get('server') or 'an unknown server'}, "
+            f"not of the config's project {config.project.id or config.project.title!r}",
+            hint="replay it with the config of that project",
+        )
     return manifest
 
 

@@ -19,8 +19,24 @@ from typing import Any
 
 from toolkit.config import PullConfig
 from toolkit.errors import InputError
-from toolkit.pull_spans import CleanResult, Dropped, PulledSpan, clean_spans, resolve_overlaps
-from toolkit.records import AnnotatedArticle, LedgerEntry
+from toolkit.labeling import text_sha256
+from toolkit.pull_spans import (
+    NOT_INTEGERS,
+    WHITESPACE,
+    ArticleControls,
+    CleanResult,
+    Dropped,
+    PulledSpan,
+    TRIMMED,
+    anchor,
+    clean_spans,
+    resolve_overlaps,
+    trim,
+)
+from toolkit.records import AnnotatedArticle, LedgerEntry, Span
+
+# A prediction span without value.text on a text that changed cannot be checked.
+UNCHECKABLE = "the text was edited after the push and the span has no value.text to re-anchor by"
 
 POLICIES = ("ground_truth", "latest", "majority", "all")
 
@@ -40,6 +56,8 @@ class PullCounts:
     drafts: int = 0
     not_chosen_annotations: int = 0
     empty_annotations: int = 0  # submitted with no spans: "no entities here"
+    all_spans_dropped: int = 0  # submitted with spans, every one of them dropped (ledger)
+    texts_changed: int = 0  # tasks whose text differs from the one pushed (text_sha256)
     spans_in: int = 0  # labelled spans in submitted annotations
     spans_used: int = 0  # of those, in a record
     spans_not_chosen: int = 0  # of those, in annotations the policy did not choose
@@ -48,12 +66,20 @@ class PullCounts:
     spans_repaired: Counter[str] = field(default_factory=Counter)
     overlapping_spans: int = 0
     other_results: int = 0  # result items that are not labelled spans
+    # labelled spans of other controls than the article text's, by control name: not
+    # article spans, so outside spans_in
+    other_control_spans: Counter[str] = field(default_factory=Counter)
+    # model spans (of the predictions written with the records) re-anchored or dropped
+    prediction_spans_repaired: Counter[str] = field(default_factory=Counter)
+    prediction_spans_dropped: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["spans_dropped"] = dict(self.spans_dropped.most_common())
         data["spans_repaired"] = dict(self.spans_repaired.most_common())
+        for name in ("other_control_spans", "prediction_spans_repaired", "prediction_spans_dropped"):
+            data[name] = dict(getattr(self, name).most_common())
         data.pop("problems")
         return data
 
@@ -147,11 +173,15 @@ class TaskOutcome:
 class TaskProcessor:
     """Turns exported tasks into records and ledger entries, adding to ``counts``."""
 
-    def __init__(self, *, labels: list[str], pull: PullConfig, ids: AnnotatorIds, counts: PullCounts) -> None:
+    def __init__(
+        self, *, labels: list[str], pull: PullConfig, ids: AnnotatorIds, counts: PullCounts,
+        controls: ArticleControls | None = None,
+    ) -> None:  # fmt: skip
         self.labels = set(labels)
         self.pull = pull
         self.ids = ids
         self.counts = counts
+        self.controls = controls or ArticleControls()
 
     def __call__(self, task: dict[str, Any]) -> TaskOutcome:
         counts = self.counts
@@ -171,7 +201,7 @@ class TaskProcessor:
             counts.drafts += 1
             entry(
                 "annotation_draft", "a draft, never submitted: not used",
-                annotator=self.ids.of_draft(draft), raw={"draft_id": draft.get("id"), "spans": _count_labels(draft.get("result"))},
+                annotator=self.ids.of_draft(draft), raw={"draft_id": draft.get("id"), "spans": _count_labels(draft.get("result"), self.controls)},
             )  # fmt: skip
         annotations = [a for a in task.get("annotations") or [] if isinstance(a, dict)]
         skipped = [a for a in annotations if a.get("was_cancelled")]
@@ -185,7 +215,7 @@ class TaskProcessor:
             entry(
                 "annotation_skipped", "the annotator skipped the task",
                 annotation_id=annotation.get("id"), annotator=annotator,
-                raw={"spans": _count_labels(annotation.get("result"))},
+                raw={"spans": _count_labels(annotation.get("result"), self.controls)},
             )  # fmt: skip
         if not submitted:
             if skipped:
@@ -204,8 +234,14 @@ class TaskProcessor:
             counts.problems.append(f"task {task_id}: no text in the task data; task left out")
             return TaskOutcome([], ledger)
 
+        pushed = data.get("text_sha256")
+        text_changed = isinstance(pushed, str) and pushed != text_sha256(text)
+        if text_changed:
+            counts.texts_changed += 1
+            entry("task_text_changed", "the text was edited in Label Studio after the push: "
+                  "human and model spans re-anchored where they fit, the others in the ledger")  # fmt: skip
         by_prediction_id = _expanded_predictions(task)
-        predictions = _predictions(by_prediction_id, text)
+        predictions = self._predictions(by_prediction_id, text, text_changed, entry)
         cleaned: dict[int, CleanResult] = {}
         # Records are built as plain data and validated once, whole (fast on large pulls).
         records_annotations: list[dict[str, Any]] = []
@@ -219,7 +255,7 @@ class TaskProcessor:
             clean = clean_spans(
                 annotation.get("result"), text, labels=self.labels, overlaps=self.pull.overlaps,
                 window=self.pull.reanchor_window, on_unknown_label=self._unknown_label(where),
-                provenance={"annotation_id": annotation_id, "annotator": annotator},
+                provenance={"annotation_id": annotation_id, "annotator": annotator}, controls=self.controls,
             )  # fmt: skip
             cleaned[annotation_id] = clean
             counts.spans_in += clean.candidates
@@ -227,13 +263,19 @@ class TaskProcessor:
             counts.other_results += clean.other_results
             if clean.overlapping:
                 counts.problems.append(f"{where}: {clean.overlapping} overlapping spans ({self.pull.overlaps})")
+            for other in clean.other_controls:
+                counts.other_control_spans[other.control] += 1
+                entry("span_other_control", f"a span of the control {other.control!r} on {other.target!r}, "
+                      "not on the article text: not used", annotation_id=annotation_id, annotator=annotator, raw=other.raw)  # fmt: skip
             for dropped in clean.dropped:
                 self._dropped(entry, dropped, annotation_id, annotator, where)
             for repaired in clean.repaired:
                 counts.spans_repaired[repaired.reason] += 1
                 entry("span_repaired", repaired.reason, annotation_id=annotation_id, annotator=annotator,
                       span=repaired.span.to_span(), raw=repaired.raw)  # fmt: skip
-            if not clean.spans:
+            if not clean.spans and clean.candidates:
+                counts.all_spans_dropped += 1
+            elif not clean.spans:
                 counts.empty_annotations += 1
             record_annotation = {
                 "id": annotation_id,
@@ -356,13 +398,74 @@ class TaskProcessor:
                 entry("span_dropped", reason, annotation_id=annotation.get("id"), annotator=annotator, span=span.to_span())
         return _record(base, kept, sorted(a["id"] for a in voters))
 
+    def _predictions(
+        self, predictions: dict[int, dict[str, Any]], text: str, text_changed: bool, entry: Callable[..., None]
+    ) -> list[dict[str, Any]]:
+        """The task's predictions against its current text, checked as strictly as human spans.
+
+        A task's text can be edited in Label Studio after the push while its predictions
+        keep their offsets: each model span must still cover its ``value.text`` (or be
+        re-anchored to it, one reading only), else it is dropped and in the ledger.
+        """
+        counts = self.counts
+        out = []
+        for _, prediction in sorted(predictions.items()):
+            model_version = prediction.get("model_version") or "undefined"
+            spans = []
+            for item in prediction.get("result") or []:
+                value = item.get("value") if isinstance(item, dict) else None
+                if not isinstance(value, dict) or item.get("type") != "labels" or not self.controls.owns(item):
+                    continue
+                start, end, item_labels = value.get("start"), value.get("end"), value.get("labels") or []
+                if len(item_labels) != 1 or not isinstance(item_labels[0], str) or not item_labels[0]:
+                    continue
+                expected = value.get("text") if isinstance(value.get("text"), str) else None
+                raw = {"start": start, "end": end, "labels": item_labels, "model_version": model_version}
+                if expected is not None:
+                    raw["text"] = expected
+                fixes: list[str] = []
+                if type(start) is not int or type(end) is not int:
+                    reason: str | None = NOT_INTEGERS
+                elif expected is None and text_changed:
+                    reason = UNCHECKABLE
+                else:
+                    anchored = anchor(text, start, end, expected, self.pull.reanchor_window)
+                    reason = anchored if isinstance(anchored, str) else None
+                    if not isinstance(anchored, str):
+                        start, end, fix = anchored
+                        fixes = [fix] if fix else []
+                        trimmed = trim(text, start, end)
+                        if trimmed[0] >= trimmed[1]:
+                            reason = WHITESPACE
+                        elif trimmed != (start, end):
+                            fixes.append(TRIMMED)
+                            start, end = trimmed
+                if reason is not None:
+                    counts.prediction_spans_dropped[reason] += 1
+                    entry("prediction_dropped", reason, raw=raw)
+                    continue
+                span = {"start": start, "end": end, "label": item_labels[0], "text": text[start:end]}
+                score = item.get("score")
+                if isinstance(score, (int, float)) and 0 <= score <= 1:
+                    span["score"] = score
+                spans.append(span)
+                for fix in fixes:
+                    counts.prediction_spans_repaired[fix] += 1
+                    entry("prediction_repaired", fix, raw=raw,
+                          span=Span(start=start, end=end, label=item_labels[0], text=text[start:end]))  # fmt: skip
+            prediction_record: dict[str, Any] = {"model_version": model_version, "spans": spans}
+            if isinstance(prediction.get("score"), (int, float)):
+                prediction_record["score"] = prediction["score"]
+            out.append(prediction_record)
+        return out
+
 
 def _text_or_none(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def _count_labels(result: Any) -> int:
-    return sum(1 for item in result or [] if isinstance(item, dict) and item.get("type") == "labels")
+def _count_labels(result: Any, controls: ArticleControls) -> int:
+    return sum(1 for item in result or [] if isinstance(item, dict) and item.get("type") == "labels" and controls.owns(item))
 
 
 def _started_from(annotation: dict[str, Any], predictions: dict[int, dict[str, Any]]) -> str | None:
@@ -403,24 +506,3 @@ def _record(base: dict[str, Any], spans: list[PulledSpan], chosen: list[int]) ->
     return record
 
 
-def _predictions(predictions: dict[int, dict[str, Any]], text: str) -> list[dict[str, Any]]:
-    out = []
-    for _, prediction in sorted(predictions.items()):
-        spans = []
-        for item in prediction.get("result") or []:
-            value = item.get("value") if isinstance(item, dict) else None
-            if not isinstance(value, dict) or item.get("type") != "labels":
-                continue
-            start, end, item_labels = value.get("start"), value.get("end"), value.get("labels") or []
-            if type(start) is int and type(end) is int and 0 <= start < end <= len(text) and len(item_labels) == 1 \
-                    and isinstance(item_labels[0], str) and item_labels[0]:  # fmt: skip
-                span = {"start": start, "end": end, "label": item_labels[0], "text": text[start:end]}
-                score = item.get("score")
-                if isinstance(score, (int, float)) and 0 <= score <= 1:
-                    span["score"] = score
-                spans.append(span)
-        prediction_record: dict[str, Any] = {"model_version": prediction.get("model_version") or "undefined", "spans": spans}
-        if isinstance(prediction.get("score"), (int, float)):
-            prediction_record["score"] = prediction["score"]
-        out.append(prediction_record)
-    return out

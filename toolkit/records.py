@@ -141,6 +141,10 @@ LedgerKind = Literal[
     "annotation_not_chosen",  # submitted, but the pull policy chose another
     "span_dropped",  # a span left out of the output, with the reason
     "span_repaired",  # a span kept after a fix (re-anchored, trimmed), with the fix
+    "span_other_control",  # a span of another Labels control than the article text's: not used
+    "task_text_changed",  # the text was edited in Label Studio after the push
+    "prediction_dropped",  # a model span that no longer fits the task's text
+    "prediction_repaired",  # a model span re-anchored to the task's edited text
 ]
 
 

@@ -183,11 +183,13 @@ def test_every_decision_is_accounted_for(runner, server, client, project, projec
     assert counts["spans_dropped"] == {"label not in the config": 1, "offsets outside the text": 1}
     assert summary["tasks"] == {"new": 0, "changed": 0, "unchanged": 8, "deleted": 0}
 
-    # The raw pull is kept compressed, with a manifest that reproduces it.
+    # The raw pull is kept compressed, without names and emails, with a manifest that reproduces it.
     raw = Path(tmp_path / summary["raw"])
     manifest = json.loads(Path(tmp_path / summary["manifest"]).read_text())
     with gzip.open(raw, "rb") as handle:
-        assert hashlib.sha256(handle.read()).hexdigest() == manifest["export"]["sha256"] == summary["sha256"]
+        stored = handle.read()
+    assert hashlib.sha256(stored).hexdigest() == manifest["stored"]["sha256"]
+    assert manifest["export"]["sha256"] == summary["sha256"] and b"admin@" not in stored and b"example.com" not in stored
     assert manifest["server"] == server.url and "api_key" not in json.dumps(manifest).lower()
     assert manifest["project"]["id"] == project["id"] and manifest["counts"]["tasks"] == 8
     runner("pull", "--config", str(project_config), "--out", "replayed.jsonl", "--from-raw", summary["raw"])

@@ -70,6 +70,7 @@ def test_pull_from_raw_prints_totals_and_writes_output_and_ledger(tmp_path, conf
     assert "1 not annotated" in result.output and "1 skipped, 1 draft (not used)" in result.output
     assert "spans dropped: label not in the config 1" in result.output
     assert "spans repaired: offsets counted CRLF as one character 1" in result.output
+    assert "manifest does not name its project: not checked against the config" in result.output
     (record,) = [AnnotatedArticle.model_validate_json(line) for line in out.read_text().splitlines()]
     assert [(s.text, s.origin) for s in record.spans] == [("Angela Merkel", "prediction"), ("Paris", "manual"), ("Berlin", "manual")]
     assert record.annotations[0].model_version == "spacy-1" and record.drafts == 1 and len(record.skipped_by) == 1
@@ -91,9 +92,11 @@ def test_pull_from_raw_refuses_a_raw_pull_that_does_not_match_its_manifest(tmp_p
 
 
 def test_pull_from_a_broken_raw_export_is_a_clear_error(tmp_path, config_path):
+    body = b'[{"id": 1, "data": {"text": "x"}}, {"id": '
     raw = tmp_path / "broken.json.gz"
     with gzip.open(raw, "wb") as handle:
-        handle.write(b'[{"id": 1, "data": {"text": "x"}}, {"id": ')
+        handle.write(body)
+    (tmp_path / "broken.manifest.json").write_text(json.dumps({"export": {"sha256": hashlib.sha256(body).hexdigest()}}))
     result = CliRunner().invoke(app, ["pull", "--config", str(config_path), "--out", str(tmp_path / "o.jsonl"), "--from-raw", str(raw)])
     assert result.exit_code == 1 and "the export is not valid JSON" in result.output
     assert not (tmp_path / "o.jsonl").exists()

@@ -246,3 +246,56 @@ def test_odd_export_data_is_an_input_error_or_coerced():
     odd["data"].update(title=2025, date="")
     (record,), _, _ = run([odd])
     assert record.title == "2025" and record.date is None and record.annotations[0].lead_time is None
+
+
+def test_spans_of_other_controls_are_counted_apart_and_never_anchored():
+    from toolkit.pull_spans import article_controls
+
+    config = '<View><Labels name="ner" toName="body"><Label value="ORG"/></Labels><Text name="body" value="$text"/>' \
+             '<Labels name="meta" toName="src"><Label value="ORG"/></Labels><Text name="src" value="$source"/></View>'  # fmt: skip
+    controls = article_controls(config)
+    assert (controls.labels, controls.texts) == ({"ner"}, {"body"})
+    assert article_controls("<View") == article_controls(None) and article_controls(None).labels == {"label"}
+    ours = dict(item(0, 13, "PERSON", "Angela Merkel"), from_name="ner", to_name="body")
+    other = dict(item(0, 6, "ORG", "Angela"), from_name="meta", to_name="src")
+    counts = PullCounts()
+    processor = TaskProcessor(labels=LABELS, pull=PullConfig(), ids=IDS, counts=counts, controls=controls)
+    outcome = processor(task(1, [annotation(1, [ours, other])]))
+    (record,) = outcome.articles
+    assert keys(record.spans) == [(0, 13, "PERSON")] and counts.spans_in == 1
+    assert counts.other_control_spans == {"meta": 1}
+    assert [e.kind for e in outcome.ledger] == ["span_other_control"] and outcome.ledger[0].raw["from_name"] == "meta"
+
+
+def test_predictions_are_checked_against_an_edited_text():
+    import hashlib
+
+    old = "Barack Obama met Angela Merkel."
+    new = "Today Donald Trump met Angela Merkel."
+    predicted = [item(0, 12, "PERSON", "Barack Obama"), item(17, 30, "PERSON", "Angela Merkel"), item(0, 5, "GPE")]
+    one = task(1, [annotation(1, [])], text=new)
+    one["data"]["text_sha256"] = hashlib.sha256(old.encode()).hexdigest()
+    one["predictions"] = [{"id": 4, "model_version": "m1", "result": predicted}]
+    records, ledger, counts = run([one])
+    assert [(s.start, s.end, s.text) for s in records[0].predictions[0].spans] == [(23, 36, "Angela Merkel")]
+    assert counts.texts_changed == 1 and sum(counts.prediction_spans_repaired.values()) == 1
+    assert sorted(counts.prediction_spans_dropped) == sorted([MISMATCH, "the text was edited after the push and the span has no value.text to re-anchor by"])
+    assert {e.kind for e in ledger} == {"task_text_changed", "prediction_dropped", "prediction_repaired"}
+    # Unchanged text (the hash matches): a span without value.text is kept as it is.
+    one["data"]["text"], one["data"]["text_sha256"] = old, hashlib.sha256(old.encode()).hexdigest()
+    records, _, counts = run([one])
+    assert len(records[0].predictions[0].spans) == 3 and counts.texts_changed == 0
+
+
+def test_identities_are_stripped_and_the_annotator_ids_stay_the_same():
+    from toolkit.pull_state import strip_identities
+
+    draft = {"id": 9, "user": "someone@example.com", "created_username": "someone@example.com, 7", "result": []}
+    one = task(1, [annotation(1, [item(0, 13, "PERSON", "Angela Merkel")])], drafts=[draft])
+    one["data"]["text"] = "Write to someone@example.com today."
+    one["comment_authors"] = [{"id": 7, "email": "someone@example.com", "first_name": "Some"}]
+    stripped = strip_identities(json.loads(json.dumps(one)))
+    outside_data = json.dumps({k: v for k, v in stripped.items() if k != "data"})
+    assert "example.com" not in outside_data and "Some" not in outside_data
+    assert stripped["data"] == one["data"] and stripped["drafts"][0]["user"] == 7
+    assert IDS.of_draft(stripped["drafts"][0]) == IDS.of_draft(draft) == IDS(7)

@@ -57,12 +57,13 @@ def pull_cli(
             f"{summary.new:,} new, {summary.changed:,} changed, {summary.unchanged:,} unchanged, "
             f"{summary.deleted:,} deleted in Label Studio (dropped)"
         )
+    all_dropped = f"; {counts.all_spans_dropped:,} whose every span was dropped, in the ledger" if counts.all_spans_dropped else ""
     console.print(
         f"  tasks: {counts.tasks:,} exported, {counts.tasks_with_records:,} with human annotations, "
         f"{counts.not_annotated:,} not annotated, {counts.only_skipped:,} only skipped, {counts.no_text:,} without text"
     )
     console.print(
-        f"  annotations: {counts.annotations:,} submitted ({counts.empty_annotations:,} with no spans, kept), "
+        f"  annotations: {counts.annotations:,} submitted ({counts.empty_annotations:,} with no spans, kept{all_dropped}), "
         f"{counts.skipped_annotations:,} skipped, {plural(counts.drafts, 'draft')} (not used), "
         f"{counts.not_chosen_annotations:,} not chosen by the policy"
     )
@@ -74,6 +75,18 @@ def pull_cli(
     for title, counter, style in (("dropped", counts.spans_dropped, "yellow"), ("repaired", counts.spans_repaired, None)):
         if counter:
             console.print(f"  spans {title}: " + ", ".join(f"{reason} {n:,}" for reason, n in counter.most_common()), style=style)
+    if counts.texts_changed:
+        console.print(f"  {plural(counts.texts_changed, 'task')} with the text edited in Label Studio after the push: "
+                      "spans re-anchored where they fit", style="yellow")  # fmt: skip
+    predicted_repaired, predicted_dropped = counts.prediction_spans_repaired, counts.prediction_spans_dropped
+    if predicted_repaired or predicted_dropped:
+        reasons = "".join(f"; {title}: " + ", ".join(f"{reason} {n:,}" for reason, n in counter.most_common())
+                          for title, counter in (("dropped", predicted_dropped), ("re-anchored", predicted_repaired)) if counter)  # fmt: skip
+        console.print(f"  predicted spans: {sum(predicted_repaired.values()):,} re-anchored, "
+                      f"{sum(predicted_dropped.values()):,} dropped (in the ledger){reasons}", style="yellow")  # fmt: skip
+    if counts.other_control_spans:
+        console.print("  spans of other controls than the article text's (not used, in the ledger): "
+                      + ", ".join(f"{name} {n:,}" for name, n in counts.other_control_spans.most_common()), style="yellow")  # fmt: skip
     for line in counts.problems[:SHOWN_PROBLEMS]:
         console.print(f"    {line}")
     if len(counts.problems) > SHOWN_PROBLEMS:
