@@ -417,7 +417,7 @@ def preannotate_to_file(
     on_error = on_error or config.input.on_error
     # The output is never an input, even when it sits in a folder being read: it grows
     # while the inputs are read a second time.
-    inputs = [path for path in expand_inputs(inputs) if path.resolve() != out.resolve()]
+    inputs = [path for path in expand_inputs(inputs) if os.path.realpath(path) != os.path.realpath(out)]
     if not inputs:
         raise InputError(f"{out}: the only input is the output file itself")
     read_stats = read_stats if read_stats is not None else ReadStats()
