@@ -93,7 +93,9 @@ def _add_patterns(nlp: Language, config: Config) -> set[str]:
     labels: set[str] = set()
     patterns = []
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        # Only \n ends a JSONL line: str.splitlines would also cut at U+2028, U+0085, ...,
+        # which a JSON string may hold raw.
+        lines = path.read_text(encoding="utf-8-sig").split("\n")
     except (OSError, UnicodeDecodeError) as error:
         raise ModelError(f"[spacy.patterns] {path}: cannot read ({error})") from None
     for number, line in enumerate(lines, start=1):
@@ -286,6 +288,11 @@ def preannotate(
     nlp = pipeline.nlp
     n_process = n_process or config.spacy.n_process
     batch_size = batch_size or config.spacy.batch_size
+    # spaCy refuses texts longer than nlp.max_length (1,000,000 by default) with E088,
+    # which would stop the whole batch; input.max_chars is the limit the user set, and
+    # the readers already hold every article to it.
+    if nlp.max_length < config.input.max_chars:
+        nlp.max_length = config.input.max_chars
     for chunk in _chunks(articles, zone_size):
         # Docs (and the strings they added) are only valid inside the zone: each one is
         # turned into a record before the zone closes.
@@ -424,6 +431,16 @@ def preannotate_to_file(
     done = {} if fresh else done_ids(out, pipeline.model, stats)
     todo = scan_inputs(inputs, config=config, on_error=on_error, done=done, stats=read_stats, out=out)
     stats.resumed = read_stats.articles - todo
+    if read_stats.articles == 0 and not done:
+        # Only reachable with on_error="skip": an empty output would be pushed as an
+        # empty project.
+        by_count = sorted(read_stats.skipped.items(), key=lambda item: (-item[1], item[0]))
+        reasons = ", ".join(f"{reason} {count:,}" for reason, count in by_count)
+        first = read_stats.skipped_examples[0] if read_stats.skipped_examples else None
+        raise InputError(
+            f"every input was bad ({read_stats.skipped_total:,} skipped: {reasons}); nothing to pre-annotate",
+            hint=f"the first: {first}" if first else None,
+        )
     if on_start is not None:
         on_start(todo)
     try:

@@ -39,7 +39,7 @@ def preannotate_cli(
     n_process = n_process or config.spacy.n_process
     console.print(
         f"Model: {pipeline.model.name} {pipeline.model.version} (components: {', '.join(pipeline.nlp.pipe_names)}; "
-        f"scores {'on' if pipeline.scores else 'off'}; {plural(n_process, 'process')})"
+        f"scores {'on' if pipeline.scores else 'off'}; {n_process:,} process{'' if n_process == 1 else 'es'})"
     )
     read_stats, stats = ReadStats(), PreannotateStats()
     started = time.perf_counter()
