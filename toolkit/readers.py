@@ -35,9 +35,10 @@ the one given in the input, else a hash of the normalised text, so ids do not de
 on the order of the inputs. Dates are normalised to ISO 8601 where they parse (ISO
 first, then ``input.date_formats``); the original string is kept in ``date_original``.
 
-Bad input (a binary file, invalid UTF-8, an empty file or record, broken JSON, a
-missing text field, an article longer than ``input.max_chars``, an id reused for
-another text) is reported as a :class:`BadInput` naming the file and line or record.
+Bad input (a binary file, invalid UTF-8 or a UTF-16/32 file, an empty file or record,
+broken JSON, a lone surrogate in a JSON string, a missing text field, an article longer
+than ``input.max_chars``, an id reused for another text, a symlink loop, a dangling
+symlink or a FIFO) is reported as a :class:`BadInput` naming the file and line or record.
 ``read_articles`` raises it as an :class:`InputError` (``on_error="fail"``) or counts it
 by reason and goes on (``on_error="skip"``).
 """

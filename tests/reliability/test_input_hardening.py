@@ -241,5 +241,5 @@ def test_all_bad_input_with_skip_is_an_error(tmp_path):
     assert "photo.txt: looks like a binary file" in failed.stdout + failed.stderr
     assert "toolkit push" not in failed.stdout
     assert not (tmp_path / "predictions.jsonl").exists()
-    tally.add("bad_inputs", 2)
+    tally.add("bad_inputs")
     tally.add("bad_input_errors")
