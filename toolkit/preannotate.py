@@ -26,7 +26,7 @@ import itertools
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -93,7 +93,9 @@ def _add_patterns(nlp: Language, config: Config) -> set[str]:
     labels: set[str] = set()
     patterns = []
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        # Only \n ends a JSONL line: str.splitlines would also cut at U+2028, U+0085, ...,
+        # which a JSON string may hold raw.
+        lines = path.read_text(encoding="utf-8-sig").split("\n")
     except (OSError, UnicodeDecodeError) as error:
         raise ModelError(f"[spacy.patterns] {path}: cannot read ({error})") from None
     for number, line in enumerate(lines, start=1):
@@ -293,6 +295,11 @@ def preannotate(
     nlp = pipeline.nlp
     n_process = n_process or config.spacy.n_process
     batch_size = batch_size or config.spacy.batch_size
+    # spaCy refuses texts longer than nlp.max_length (1,000,000 by default) with E088,
+    # which would stop the whole batch; input.max_chars is the limit the user set, and
+    # the readers already hold every article to it.
+    if nlp.max_length < config.input.max_chars:
+        nlp.max_length = config.input.max_chars
     for chunk in _chunks(articles, zone_size):
         # Docs (and the strings they added) are only valid inside the zone: each one is
         # turned into a record before the zone closes.
@@ -318,30 +325,37 @@ def preannotate(
 # --- the output file: incremental, resumable ---------------------------------------
 
 
-def done_ids(out: Path, model: ModelInfo, stats: PreannotateStats | None = None) -> set[str]:
-    """Ids of the articles an earlier run already wrote to ``out``.
+def done_ids(out: Path, model: ModelInfo, stats: PreannotateStats | None = None) -> dict[str, int]:
+    """The articles an earlier run already wrote to ``out``: id -> ``hash()`` of the text.
 
-    A half-written last line (the run was killed while writing it) is cut off; any
-    other unreadable line, or records of another model, stop the run.
+    A record counts as done only when its line is complete. A last line without its
+    newline (the run was killed while writing it, or a hand edit left it so) is cut
+    off, so that the next record starts on a line of its own; that article is run
+    again. Any other unreadable line, or records of another model, stop the run.
+    The text hashes are only compared within this process (``hash`` is salted per
+    process), to notice an input whose text changed under the same id.
     """
     if not out.exists():
-        return set()
-    ids: set[str] = set()
+        return {}
+    done: dict[str, int] = {}
     good_end = 0
     with out.open("rb+") as handle:
-        lines = handle.readlines()
-        for number, raw in enumerate(lines, start=1):
-            last = number == len(lines)
+        for number, raw in enumerate(handle, start=1):
+            if not raw.endswith(b"\n"):  # only the last line can lack it
+                handle.truncate(good_end)
+                if stats is not None:
+                    stats.truncated_tail = True
+                break
+            if not raw.strip():
+                good_end += len(raw)
+                continue
             try:
                 record = json.loads(raw.decode("utf-8"))
                 if not isinstance(record, dict) or not isinstance(record.get("id"), str):
                     raise ValueError("no article id")
+                if not isinstance(record.get("text"), str):
+                    raise ValueError("no article text")
             except (UnicodeDecodeError, ValueError):
-                if last and not raw.endswith(b"\n"):
-                    handle.truncate(good_end)
-                    if stats is not None:
-                        stats.truncated_tail = True
-                    break
                 raise OutputError(
                     f"{out}:{number}: not a prediction record, so the run cannot resume from this file",
                     hint="pass --fresh to start the output over",
@@ -353,9 +367,9 @@ def done_ids(out: Path, model: ModelInfo, stats: PreannotateStats | None = None)
                     f"this run uses {model.name} {model.version}",
                     hint="pass --fresh to start the output over, or choose another --out",
                 )
-            ids.add(record["id"])
+            done[record["id"]] = hash(record["text"])
             good_end += len(raw)
-    return ids
+    return done
 
 
 def scan_inputs(
@@ -363,15 +377,30 @@ def scan_inputs(
     *,
     config: Config,
     on_error: Literal["fail", "skip"],
-    done: set[str],
+    done: Mapping[str, int],
     stats: ReadStats,
+    out: Path | None = None,
 ) -> int:
     """Read every input once without the model, so that the first bad input fails here,
-    before any output is written; returns how many articles are left to do."""
+    before any output is written; returns how many articles are left to do.
+
+    An article already done (in ``done``, from :func:`done_ids`) whose text has changed
+    since is refused, whatever ``on_error``: the output would keep the old text.
+    """
     from toolkit.readers import read_articles
 
-    articles = read_articles(inputs, stats, options=config.input, on_error=on_error)
-    return sum(1 for article in articles if article.id not in done)
+    todo = 0
+    for article in read_articles(inputs, stats, options=config.input, on_error=on_error):
+        previous = done.get(article.id)
+        if previous is None:
+            todo += 1
+        elif previous != hash(article.text):
+            raise InputError(
+                f"{article.source}: article {article.id!r} has another text than in {out or 'the output'}, "
+                "where it was pre-annotated before",
+                hint="pass --fresh to start the output over, or give the changed article a new id",
+            )
+    return todo
 
 
 def preannotate_to_file(
@@ -402,13 +431,25 @@ def preannotate_to_file(
     on_error = on_error or config.input.on_error
     # The output is never an input, even when it sits in a folder being read: it grows
     # while the inputs are read a second time.
-    inputs = [path for path in expand_inputs(inputs) if path.resolve() != out.resolve()]
+    inputs = [path for path in expand_inputs(inputs) if os.path.realpath(path) != os.path.realpath(out)]
     if not inputs:
         raise InputError(f"{out}: the only input is the output file itself")
     read_stats = read_stats if read_stats is not None else ReadStats()
-    done = set() if fresh else done_ids(out, pipeline.model, stats)
-    todo = scan_inputs(inputs, config=config, on_error=on_error, done=done, stats=read_stats)
+    done = {} if fresh else done_ids(out, pipeline.model, stats)
+    todo = scan_inputs(inputs, config=config, on_error=on_error, done=done, stats=read_stats, out=out)
     stats.resumed = read_stats.articles - todo
+    if read_stats.articles == 0 and not done:
+        # Nothing to write, and nothing from an earlier run: an empty output would be
+        # pushed as an empty project. (on_error="fail" stopped at the first bad input.)
+        by_count = sorted(read_stats.skipped.items(), key=lambda item: (-item[1], item[0]))
+        reasons = ", ".join(f"{reason} {count:,}" for reason, count in by_count)
+        first = read_stats.skipped_examples[0] if read_stats.skipped_examples else None
+        if not first:
+            raise InputError("the inputs hold no article; nothing to pre-annotate")
+        raise InputError(
+            f"every input was bad ({read_stats.skipped_total:,} skipped: {reasons}); nothing to pre-annotate",
+            hint=f"the first: {first}",
+        )
     if on_start is not None:
         on_start(todo)
     try:

@@ -35,23 +35,27 @@ the one given in the input, else a hash of the normalised text, so ids do not de
 on the order of the inputs. Dates are normalised to ISO 8601 where they parse (ISO
 first, then ``input.date_formats``); the original string is kept in ``date_original``.
 
-Bad input (a binary file, invalid UTF-8, an empty file or record, broken JSON, a
-missing text field, an article longer than ``input.max_chars``, an id reused for
-another text) is reported as a :class:`BadInput` naming the file and line or record.
+Bad input (a binary file, invalid UTF-8 or a UTF-16/32 file, an empty file or record,
+broken JSON, a lone surrogate in a JSON string, a missing text field, an article longer
+than ``input.max_chars``, an id reused for another text, a symlink loop, a dangling
+symlink or a FIFO) is reported as a :class:`BadInput` naming the file and line or record.
 ``read_articles`` raises it as an :class:`InputError` (``on_error="fail"``) or counts it
 by reason and goes on (``on_error="skip"``).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
+import errno
 import glob
 import hashlib
 import io
 import json
 import os
 import re
+import stat
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -74,6 +78,14 @@ HF_MARKERS = ("dataset_info.json", "dataset_dict.json")
 # How much of a file is sniffed for NUL bytes: text never holds them, binary nearly always
 # does in its first few kilobytes.
 SNIFF_BYTES = 8192
+# Text saved as UTF-16 or UTF-32 (Windows' "Unicode") starts with its byte-order mark;
+# UTF-32's little-endian mark begins with UTF-16's, so it is tried first.
+WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
 
 # "date" and something shaped like a date; the shape is checked strictly afterwards so
 # that "date 27.04.2024" is an error rather than a paragraph starting with "date".
@@ -88,6 +100,7 @@ Reason = Literal[
     "empty file",
     "empty article",
     "broken JSON",
+    "lone surrogate",
     "not an object",
     "missing text field",
     "bad field",
@@ -234,24 +247,85 @@ def expand_inputs(inputs: Sequence[Path | str]) -> list[Path]:
             files.extend(found)
         elif path.is_file():
             files.append(_check_file(path))
-        elif path.exists():
-            raise InputError(f"{path}: not a regular file or folder")
+        elif path.is_symlink() or path.exists():
+            # A symlink loop or to nothing, a FIFO, ...: with a supported suffix it is
+            # read like any file, and reading names it as bad input (fail or skip).
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                raise InputError(f"{path}: {odd_entry(path) or 'not a regular file or folder'}")
+            files.append(path)
         else:
             raise InputError(f"{path}: no such file or folder")
-    seen: set[Path] = set()
+    seen: set[str] = set()
     ordered = []
     for path in files:
-        key = path.resolve()
+        # realpath, unlike Path.resolve, does not raise on a symlink loop.
+        key = os.path.realpath(path)
         if key not in seen:
             seen.add(key)
             ordered.append(path)
     return ordered
 
 
+def odd_entry(path: Path) -> str | None:
+    """What is wrong with a path that is neither a regular file nor a folder, else None.
+
+    Checked before a file is opened: opening a FIFO would wait for a writer forever.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "a symlink loop, not a file"
+        if path.is_symlink():
+            try:
+                target = os.readlink(path)
+            except OSError:
+                target = "?"
+            return f"a symlink to a missing file ({target})"
+        return f"cannot read ({error.strerror})"
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    return f"not a regular file ({kind}), not read"
+
+
 # --- one article from its parts ----------------------------------------------------
 
 
+def _check_wide_bom(path: Path, head: bytes) -> None:
+    for bom, name in WIDE_BOMS:
+        if head.startswith(bom):
+            raise _Bad("invalid UTF-8", f"{path}: {name} text (it starts with a {name} byte-order mark); save it as UTF-8")
+
+
+def _first_invalid_utf8_line(path: Path) -> int:
+    """The number of the first line of a file that is not valid UTF-8 (0 if none)."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 0
+
+
+def _check_unicode(value: str | None, name: str, where: str) -> None:
+    """JSON's \\u escapes can carry half of a surrogate pair (an emoji cut in two by a
+    scraper), which is not a character: no UTF-8 text, so no output, can hold it."""
+    if value is None:
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise _Bad(
+            "lone surrogate",
+            f"{where}: field {name!r} holds a lone surrogate ({value[error.start]!r} at character {error.start + 1}), "
+            "not text",
+        ) from None
+
+
 def _decode(path: Path, data: bytes) -> str:
+    _check_wide_bom(path, data)
     if b"\x00" in data:
         raise _Bad("binary file", f"{path}: looks like a binary file (it contains NUL bytes), not text")
     try:
@@ -366,11 +440,15 @@ def article_from_record(
     if not text:
         raise _Bad("empty article", f"{where}: empty article (field {fields.text!r} holds no text)")
     _check_length(text, where, options)
+    _check_unicode(text, fields.text, where)
     article_id = _optional_string(_get(record, fields.id), fields.id, where) if fields.id else None
     if article_id is not None and not article_id.strip():
         raise _Bad("bad field", f"{where}: field {fields.id!r} is empty")
+    _check_unicode(article_id, fields.id or "id", where)
     title = _optional_string(_get(record, fields.title), fields.title, where) if fields.title else None
+    _check_unicode(title, fields.title or "title", where)
     original = _optional_string(_get(record, fields.date), fields.date, where) if fields.date else None
+    _check_unicode(original, fields.date or "date", where)
     date = date_original = None
     if original is not None and original.strip():
         date = normalise_date(original, options.date_formats)
@@ -399,6 +477,7 @@ def _sniff_binary(path: Path) -> None:
             head = handle.read(SNIFF_BYTES)
     except OSError as error:
         raise _Bad("unreadable", f"{path}: cannot read ({error.strerror})") from None
+    _check_wide_bom(path, head)
     if b"\x00" in head:
         raise _Bad("binary file", f"{path}: looks like a binary file (it contains NUL bytes), not text")
     if not head.strip(b" \t\r\n\xef\xbb\xbf"):
@@ -476,7 +555,8 @@ def read_csv(path: Path, options: InputConfig, stats: ReadStats) -> Iterator[Ite
                 row.pop(None, None)
                 yield from _records(path, [(f"{path}:{start}", row)], options, stats)
         except UnicodeDecodeError:
-            raise _Bad("invalid UTF-8", f"{path}:{reader.line_num + 1}: not valid UTF-8") from None
+            # The text layer decodes ahead in blocks, so the reader's line is not where the bad bytes are.
+            raise _Bad("invalid UTF-8", f"{path}:{_first_invalid_utf8_line(path)}: not valid UTF-8") from None
         except csv.Error as error:
             raise _Bad("unreadable", f"{path}:{reader.line_num}: broken CSV ({error})") from None
         if rows == 0:
@@ -540,6 +620,10 @@ def read_file(path: Path, options: InputConfig, stats: ReadStats) -> Iterator[It
         reader = read_parquet
     else:
         reader = _read_txt
+    odd = odd_entry(path)
+    if odd is not None:
+        yield BadInput("unreadable", f"{path}: {odd}")
+        return
     try:
         yield from reader(path, options, stats)
     except _Bad as bad:

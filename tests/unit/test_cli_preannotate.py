@@ -108,8 +108,8 @@ def test_rerun_resumes_and_fresh_starts_over(tmp_path):
     assert invoke("preannotate", str(source), "--out", str(out), "--no-scores").exit_code == 0
     again = invoke("preannotate", str(source), "--out", str(out), "--no-scores", "--n-process", "1", "--batch-size", "8")
     assert again.exit_code == 0, again.output
-    assert f"Resumed: 1 article already in {out}" in again.output
-    assert "Wrote 0 articles" in again.output
+    assert f"Nothing new: all 1 article is already in {out}" in again.output
+    assert "Wrote 0 articles" not in again.output and "articles/s" not in again.output
     fresh = invoke("preannotate", str(source), "--out", str(out), "--no-scores", "--fresh")
     assert "Wrote 1 article " in fresh.output
     assert len(records(out)) == 1

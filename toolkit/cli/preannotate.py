@@ -39,7 +39,7 @@ def preannotate_cli(
     n_process = n_process or config.spacy.n_process
     console.print(
         f"Model: {pipeline.model.name} {pipeline.model.version} (components: {', '.join(pipeline.nlp.pipe_names)}; "
-        f"scores {'on' if pipeline.scores else 'off'}; {plural(n_process, 'process')})"
+        f"scores {'on' if pipeline.scores else 'off'}; {n_process:,} process{'' if n_process == 1 else 'es'})"
     )
     read_stats, stats = ReadStats(), PreannotateStats()
     started = time.perf_counter()
@@ -83,14 +83,20 @@ def preannotate_cli(
             on_article=on_article,
         )
     elapsed = max(time.perf_counter() - started, 1e-9)
-    if stats.resumed:
+    if written == 0 and stats.resumed:
+        verb = "is" if stats.resumed == 1 else "are"
+        console.print(
+            f"Nothing new: all {plural(stats.resumed, 'article')} {verb} already in {out} (pass --fresh to redo them)"
+        )
+    elif stats.resumed:
         console.print(f"Resumed: {plural(stats.resumed, 'article')} already in {out} (pass --fresh to redo them)")
     if stats.truncated_tail:
         console.print(f"  dropped the half-written last line an interrupted run left in {out}")
-    console.print(
-        f"Wrote {plural(written, 'article')} with {plural(stats.spans, 'span')} to {out} "
-        f"({stats.articles / elapsed:,.1f} articles/s, {stats.words / elapsed:,.0f} words/s)"
-    )
+    if written or not stats.resumed:
+        console.print(
+            f"Wrote {plural(written, 'article')} with {plural(stats.spans, 'span')} to {out} "
+            f"({stats.articles / elapsed:,.1f} articles/s, {stats.words / elapsed:,.0f} words/s)"
+        )
     if stats.trimmed:
         console.print(f"  {plural(stats.trimmed, 'span')} trimmed of surrounding whitespace or punctuation")
     if stats.dropped_empty:
