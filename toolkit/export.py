@@ -838,7 +838,14 @@ def export(
         raise OutputError(f"{out}: cannot create the folder ({error.strerror})") from None
     clean_stale_temps(out)
     work = out / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
-    work.mkdir()
+    try:
+        work.mkdir()
+    except OSError as error:
+        # The root exists but refuses new entries (read-only mount, permissions, immutable).
+        raise OutputError(
+            f"{out}: cannot write into the export root ({error.strerror})",
+            hint="make the folder writable, or choose another --out",
+        ) from None
     try:
         dataset = build_dataset(
             annotations,
