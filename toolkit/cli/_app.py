@@ -18,11 +18,13 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from toolkit.errors import ToolkitError
+from toolkit.terminal import SafeConsole, safe
 
 # Markup off: messages carry paths, labels and "[where] what" lines that rich would
-# otherwise take for style tags.
-console = Console(highlight=False, markup=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+# otherwise take for style tags. SafeConsole: what they print from the data (ids, text)
+# cannot drive the terminal.
+console: Console = SafeConsole(highlight=False, markup=False, soft_wrap=True)
+err_console: Console = SafeConsole(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 DEFAULT_CONFIG = Path("configs/news-ner.yaml")
 
@@ -36,9 +38,9 @@ def debug_enabled() -> bool:
 
 
 def print_error(error: ToolkitError) -> None:
-    err_console.print(Text.assemble(("Error: ", "bold red"), str(error)), soft_wrap=True)
+    err_console.print(Text.assemble(("Error: ", "bold red"), safe(str(error))), soft_wrap=True)
     if error.hint:
-        err_console.print(Text.assemble(("  hint: ", "dim"), error.hint), soft_wrap=True)
+        err_console.print(Text.assemble(("  hint: ", "dim"), safe(error.hint)), soft_wrap=True)
 
 
 class _ToolkitGroup(TyperGroup):
