@@ -54,6 +54,11 @@ class _ToolkitGroup(TyperGroup):
                 raise
             print_error(error)
             raise typer.Exit(error.exit_code) from None
+        except KeyboardInterrupt:
+            # Ctrl-C: one line instead of click's silent exit. What a command writes is
+            # whole or resumable (see the README), so running it again finishes the work.
+            err_console.print(Text.assemble(("Error: ", "bold red"), "interrupted (Ctrl-C); run the same command again to finish"))
+            raise typer.Exit(130) from None
 
 
 app = typer.Typer(
