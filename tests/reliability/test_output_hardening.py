@@ -141,16 +141,20 @@ def test_html_and_markdown_from_the_data_stay_text_in_the_dataset_card(tmp_path)
     done = run("export", "annotations.jsonl", "--config", str(config), "--out", "dataset", cwd=tmp_path)
     assert "1 lost" in done.stdout
     card = (tmp_path / "dataset" / "v1" / "README.md").read_text(encoding="utf-8")
+    for tag in ("<img", "<script", "<b>"):  # not even inside a code span
+        assert tag not in card, tag
     page = _rendered(card)
     # No tag, link or emphasis from the data becomes markup...
-    for tag in ("<img", "<script", "<b>", "<h1", "<a "):
+    for tag in ("<img", "<script", "<b>", "<h1>title", "<a "):
         assert tag not in page, (tag, page)
     assert "<em>" not in page and "<strong>bold" not in page
     # ... and each value is still there, shown as the text it is.
     assert html.escape(HOSTILE_ID, quote=False) in page  # the article id in the loss list
     assert f"<td>{html.escape(HOSTILE_ANNOTATOR, quote=False)}</td>" in page  # one table cell, not split at |
     assert html.escape(HOSTILE_VERSION, quote=False) in page  # the report's model versions
-    # The report page escapes for itself; the dataset keeps the data as it is.
+    # The report page next to the card escapes too; the dataset keeps the data as it is.
+    report_page = (tmp_path / "dataset" / "v1" / "report.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in report_page and "<script>alert(1)" not in report_page
     rows = _dataset_rows(tmp_path / "dataset" / "v1")
     assert HOSTILE_ID in {row["id"] for row in rows}
     tally.add("bad_inputs")
