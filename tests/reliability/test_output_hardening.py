@@ -92,10 +92,12 @@ def test_an_export_root_that_became_read_only_is_a_clean_error(tmp_path):
     out = tmp_path / "exports" / "news"
     run("export", "annotations.jsonl", "--config", str(config), "--out", str(out), "--no-report", cwd=tmp_path)
     before = sorted(p.name for p in out.iterdir())
+    # A new article: an export of unchanged inputs would have nothing to write.
+    (tmp_path / "more.jsonl").write_text(_jsonl(_annotated(1), _annotated(2), _annotated(3)), encoding="utf-8")
     how = _make_read_only(out)
     try:
         assert not os.access(out, os.W_OK) or os.geteuid() == 0
-        done = run("export", "annotations.jsonl", "--config", str(config), "--out", str(out), "--no-report",
+        done = run("export", "more.jsonl", "--config", str(config), "--out", str(out), "--no-report",
                    cwd=tmp_path, expect=1)  # fmt: skip
     finally:
         _make_writable(out)
