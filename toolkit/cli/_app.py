@@ -57,7 +57,8 @@ class _ToolkitGroup(TyperGroup):
         except KeyboardInterrupt:
             # Ctrl-C: one line instead of click's silent exit. What a command writes is
             # whole or resumable (see the README), so running it again finishes the work.
-            err_console.print(Text.assemble(("Error: ", "bold red"), "interrupted (Ctrl-C); run the same command again to finish"))
+            message = "interrupted (Ctrl-C); run the same command again to finish"
+            err_console.print(Text.assemble(("Error: ", "bold red"), message))
             raise typer.Exit(130) from None
 
 
