@@ -9,6 +9,7 @@ prose is built from the export's counts; other stages add sections through
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from toolkit.config import Config
@@ -18,6 +19,46 @@ if TYPE_CHECKING:
 
 # Lost spans listed in the card itself; loss_report.jsonl in the version has them all.
 CARD_LOSSES = 50
+
+# Characters that start markup in running text (CommonMark, GFM tables and strikethrough,
+# the Hub's $ math). Characters that act only at the start of a line need nothing: the
+# data never starts a line once its line breaks are written as \n. An underscore between
+# two letters or digits cannot open or close emphasis (CommonMark), so en_core_web_sm
+# stays as it is.
+_MARKDOWN_ACTIVE = re.compile(r"[\\`*_\[\]|~$]")
+
+
+def _escape_markup(match: re.Match[str]) -> str:
+    text, at = match.string, match.start()
+    if match.group() == "_" and 0 < at < len(text) - 1 and text[at - 1].isalnum() and text[at + 1].isalnum():
+        return "_"
+    return "\\" + match.group()
+
+
+def _one_line(value: object) -> str:
+    return str(value).replace("\r", "\\r").replace("\n", "\\n")
+
+
+def markdown_text(value: object) -> str:
+    """Text from the data (ids, span text, annotator ids) as markdown that shows it as it is.
+
+    The card is rendered by the Hub, so a tag in an article id would otherwise be live
+    HTML there, and a ``|`` would split a table cell.
+    """
+    text = _one_line(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_ACTIVE.sub(_escape_markup, text)
+
+
+def markdown_code(value: object) -> str:
+    """A name as an inline code span, literal inside whatever backticks it holds.
+
+    Only for names that cannot hold ``<>&`` (labels): inside a code span an entity would
+    be shown as it is written.
+    """
+    text = _one_line(value)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _size_category(rows: int) -> str:
@@ -66,7 +107,7 @@ def card_data(config: Config, stats: ExportStats) -> Any:
 
 def _table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(markdown_text(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -124,7 +165,7 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
     sections.append(
         (
             "Labels",
-            f"Tags: {', '.join(f'`{t}`' for t in manifest['tags'])}.\n\nEntities per split:\n\n" + _table(["label", *splits], labels_rows),
+            f"Tags: {', '.join(markdown_code(t) for t in manifest['tags'])}.\n\nEntities per split:\n\n" + _table(["label", *splits], labels_rows),
         )
     )
     annotators = stats.annotations_per_annotator
@@ -133,7 +174,7 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
             "Annotators and skips",
             f"{len(annotators):,} annotators (anonymous ids) submitted {sum(annotators.values()):,} annotations. "
             + (
-                "Annotations per annotator: " + ", ".join(f"`{a}` {n:,}" for a, n in annotators.most_common(20)) + ".\n\n"
+                "Annotations per annotator: " + ", ".join(f"{markdown_text(a)} {n:,}" for a, n in annotators.most_common(20)) + ".\n\n"
                 if annotators
                 else "\n\n"
             )
@@ -155,7 +196,7 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
         )
     )
     lost = stats.lost
-    loss_lines = "\n".join(f"- {item.line()}" for item in lost[:CARD_LOSSES])
+    loss_lines = "\n".join(f"- {markdown_text(item.line())}" for item in lost[:CARD_LOSSES])
     more = f"\n- ... and {len(lost) - CARD_LOSSES:,} more (see `loss_report.jsonl`)" if len(lost) > CARD_LOSSES else ""
     sections.append(
         (
@@ -184,7 +225,7 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
                     ["pyarrow", versions["pyarrow"]],
                 ],
             )
-            + f"\n\nInput `{manifest['input']['file']}` sha256 `{manifest['input']['sha256']}`; created {manifest['created_at']}.",
+            + f"\n\nInput {markdown_text(manifest['input']['file'])} sha256 `{manifest['input']['sha256']}`; created {manifest['created_at']}.",
         )
     )
     return sections

@@ -164,6 +164,14 @@ class ReportConfig(_Strict):
     examples: int = Field(default=3, ge=0, le=100, title="Examples shown per edit type")
 
 
+def _check_label_name(label: str) -> None:
+    # A label is one token of the tags (B-LABEL) in CoNLL's space-separated columns, and an
+    # attribute value in the labeling config: whitespace or a control character would split
+    # a column or a line, and <>"&' would need escaping in XML.
+    if not label or any(c.isspace() or not c.isprintable() or c in "<>\"&'" for c in label):
+        raise ValueError(f"label {label!r} must be a non-empty name without whitespace, control characters or <>\"&'")
+
+
 class Config(_Strict):
     project: ProjectConfig
     labels: list[str] = Field(min_length=1, title="Entity labels, in the order used for ner_tags")
@@ -180,14 +188,20 @@ class Config(_Strict):
     def _labels_are_names(cls, labels: list[str]) -> list[str]:
         seen: set[str] = set()
         for label in labels:
-            if not label or label != label.strip() or any(c in label for c in "<>\"&'"):
-                raise ValueError(f"label {label!r} must be a non-empty name without spaces at its ends or <>\"&'")
+            _check_label_name(label)
             if label == "O" or label.startswith(("B-", "I-")):
                 raise ValueError(f"label {label!r} clashes with the IOB2 tags; choose another name")
             if label in seen:
                 raise ValueError(f"label {label!r} is listed twice")
             seen.add(label)
         return labels
+
+    @field_validator("label_map")
+    @classmethod
+    def _label_map_targets_are_names(cls, label_map: dict[str, str]) -> dict[str, str]:
+        for target in label_map.values():
+            _check_label_name(target)
+        return label_map
 
     @model_validator(mode="after")
     def _label_map_targets_are_labels(self) -> Config:

@@ -391,6 +391,14 @@ def _check_spans(article: AnnotatedArticle | PredictedArticle, labels: set[str],
     for span in article.spans:
         if span.end > len(article.text):
             raise InputError(f"{where}: span {span.start}-{span.end} ends beyond the text ({len(article.text)} characters)")
+        # A span's text, when the record carries it, is what the annotator saw: offsets
+        # that cover something else would put the tags on the wrong words.
+        if span.text is not None and article.text[span.start : span.end] != span.text:
+            raise InputError(
+                f"{where} (article {article.id!r}): span {span.start}-{span.end} {span.label} has text {span.text!r}, "
+                f"but the article's text there is {article.text[span.start : span.end]!r}",
+                hint="the offsets and the text disagree; pull again (pull re-anchors such spans) or fix the record",
+            )
         if span.label not in labels:
             raise InputError(
                 f"{where}: span label {span.label!r} is not in the config's labels",
@@ -864,7 +872,14 @@ def export(
         raise OutputError(f"{out}: cannot create the folder ({error.strerror})") from None
     clean_stale_temps(out)
     work = out / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
-    work.mkdir()
+    try:
+        work.mkdir()
+    except OSError as error:
+        # The root exists but refuses new entries (read-only mount, permissions, immutable).
+        raise OutputError(
+            f"{out}: cannot write into the export root ({error.strerror})",
+            hint="make the folder writable, or choose another --out",
+        ) from None
     try:
         dataset = build_dataset(
             annotations,

@@ -806,7 +806,13 @@ def _percent(value: float | None) -> str:
 
 
 def report_markdown(report: Report) -> str:
-    """A compact markdown of the report's figures, for the dataset card."""
+    """A compact markdown of the report's figures, for the dataset card.
+
+    Names from the data (model versions, labels, annotator ids) go through
+    ``markdown_text``: the card is rendered as markdown with HTML on the Hub.
+    """
+    from toolkit.card import markdown_text as md
+
     lines = ["## Annotation report", ""]
     p = report.progress
     total = "unknown (no pull ledger)" if p.tasks_total is None else f"{p.tasks_total:,}"
@@ -826,9 +832,9 @@ def report_markdown(report: Report) -> str:
     else:
         lines += [
             (
-                f"Pre-annotations ({', '.join(m.model_versions)}) against the final human spans of {m.tasks:,} tasks "
+                f"Pre-annotations ({', '.join(md(v) for v in m.model_versions)}) against the final human spans of {m.tasks:,} tasks "
                 f"({m.tasks_without_predictions:,} without predictions). Strict: seqeval, mode=strict, scheme=IOB2 on "
-                f"{report.tokenizer} tokens. Exact: identical character offsets and label."
+                f"{md(report.tokenizer)} tokens. Exact: identical character offsets and label."
             ),
             "",
             "| label | strict P | strict R | strict F1 | exact P | exact R | exact F1 | human spans |",
@@ -838,7 +844,7 @@ def report_markdown(report: Report) -> str:
         for row in m.strict_iob2:
             e = exact.get(row.label)
             lines.append(
-                f"| {row.label} | {_number(row.precision)} | {_number(row.recall)} | {_number(row.f1)} | "
+                f"| {md(row.label)} | {_number(row.precision)} | {_number(row.recall)} | {_number(row.f1)} | "
                 f"{_number(e.precision if e else None)} | {_number(e.recall if e else None)} | "
                 f"{_number(e.f1 if e else None)} | {e.gold if e else row.gold} |"
             )
@@ -855,7 +861,7 @@ def report_markdown(report: Report) -> str:
             "| --- | --- | --- | --- | --- |",
         ]
         lines += [
-            f"| {row.label} | {row.tasks} | {_number(row.span_f1)} | {_number(row.cohen_kappa)} | {_number(row.krippendorff_alpha)} |"
+            f"| {md(row.label)} | {row.tasks} | {_number(row.span_f1)} | {_number(row.cohen_kappa)} | {_number(row.krippendorff_alpha)} |"
             for row in a.per_label
         ]
         lines.append("")
@@ -868,7 +874,7 @@ def report_markdown(report: Report) -> str:
             "| --- | --- | --- | --- | --- |",
         ]
         lines += [
-            f"| {row.annotator} | {row.tasks} | {_number(row.median_lead_time, 1)} | {_percent(row.accepted_share)} | "
+            f"| {md(row.annotator)} | {row.tasks} | {_number(row.median_lead_time, 1)} | {_percent(row.accepted_share)} | "
             f"{'fast, accepts nearly all' if row.flagged else ''} |"
             for row in report.annotators
         ]

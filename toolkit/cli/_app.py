@@ -19,11 +19,13 @@ import typer.main
 from typer.core import TyperGroup
 
 from toolkit.errors import ToolkitError
+from toolkit.terminal import SafeConsole, safe
 
 # Markup off: messages carry paths, labels and "[where] what" lines that rich would
-# otherwise take for style tags.
-console = Console(highlight=False, markup=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+# otherwise take for style tags. SafeConsole: what they print from the data (ids, text)
+# cannot drive the terminal.
+console: Console = SafeConsole(highlight=False, markup=False, soft_wrap=True)
+err_console: Console = SafeConsole(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 DEFAULT_CONFIG = Path("configs/news-ner.yaml")
 
@@ -37,9 +39,9 @@ def debug_enabled() -> bool:
 
 
 def print_error(error: ToolkitError) -> None:
-    err_console.print(Text.assemble(("Error: ", "bold red"), str(error)), soft_wrap=True)
+    err_console.print(Text.assemble(("Error: ", "bold red"), safe(str(error))), soft_wrap=True)
     if error.hint:
-        err_console.print(Text.assemble(("  hint: ", "dim"), error.hint), soft_wrap=True)
+        err_console.print(Text.assemble(("  hint: ", "dim"), safe(error.hint)), soft_wrap=True)
 
 
 def _enable_debug(_ctx: Any, _param: Any, value: bool) -> None:
@@ -121,6 +123,12 @@ class _ToolkitGroup(TyperGroup):
                 raise
             print_error(error)
             raise typer.Exit(error.exit_code) from None
+        except KeyboardInterrupt:
+            # Ctrl-C: one line instead of click's silent exit. What a command writes is
+            # whole or resumable (see the README), so running it again finishes the work.
+            message = "interrupted (Ctrl-C); run the same command again to finish"
+            err_console.print(Text.assemble(("Error: ", "bold red"), message))
+            raise typer.Exit(130) from None
 
 
 app = typer.Typer(

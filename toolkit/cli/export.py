@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -121,7 +120,9 @@ def export_diff_cli(
 
     diff = diff_exports(old, new)
     if as_json:
-        console.print(json.dumps(diff_as_json(diff), indent=2, ensure_ascii=False))
+        from toolkit.terminal import json_text
+
+        console.print(json_text(diff_as_json(diff), indent=2))
         return
     console.print(f"{diff.old} -> {diff.new}")
     console.print(
