@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -8,6 +7,7 @@ import typer
 from rich.progress import Progress, TextColumn
 
 from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, err_console, load_config_for_cli, plural
+from toolkit.terminal import json_text
 
 SHOWN_PROBLEMS = 20
 
@@ -43,7 +43,7 @@ def pull_cli(
 
         summary = pull(config=config, settings=settings, out=out, full=full, from_raw=from_raw, on_progress=on_progress)
     if as_json:
-        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+        typer.echo(json_text(summary.as_dict()))
         return
     counts = summary.counts
     per_annotator = " (one per annotator)" if summary.policy == "all" else ""

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -8,6 +7,7 @@ import typer
 from rich.table import Table
 
 from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, err_console, load_config_for_cli
+from toolkit.terminal import json_text
 
 if TYPE_CHECKING:
     from toolkit.report import Report, Scores
@@ -44,7 +44,7 @@ def report_cli(
         write_html(result, html)
     if as_json:
         # Plain stdout, no rich wrapping: scripts parse it.
-        typer.echo(json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        typer.echo(json_text(result.model_dump(mode="json"), indent=2))
     else:
         print_report(result)
     if html is not None:
