@@ -113,7 +113,7 @@ def find_project(client: LabelStudio, settings: ServerSettings, config: Config) 
             return call(settings, "read the project", client.projects.get, id=config.project.id)
         except ServerError as error:
             if error.status == 404:
-                raise ProjectError(f"[project.id] project {config.project.id} does not exist on {settings.url}") from None
+                raise ProjectError(f"[project.id] project {config.project.id} does not exist on {settings.public_url}") from None
             raise
     # The server's title filter matches substrings: compare exactly here. The SDK's pager
     # fetches later pages lazily, while it is iterated, so the iteration is inside call().
@@ -125,7 +125,7 @@ def find_project(client: LabelStudio, settings: ServerSettings, config: Config) 
     if len(matches) > 1:
         ids = ", ".join(str(project_id) for project_id in sorted(project.id for project in matches))
         raise ProjectError(
-            f"{len(matches)} projects on {settings.url} are titled {config.project.title!r} (ids {ids})",
+            f"{len(matches)} projects on {settings.public_url} are titled {config.project.title!r} (ids {ids})",
             hint="set project.id in the config to the one to use, or rename the others",
         )
     return matches[0] if matches else None
@@ -454,7 +454,7 @@ def push(
     project, created, updated = ensure_project(client, settings, config, project=found)
     plan.project_id = project.id
     result = PushResult(
-        plan=plan, project_id=project.id, project_url=f"{settings.url}/projects/{project.id}",
+        plan=plan, project_id=project.id, project_url=f"{settings.public_url}/projects/{project.id}",
         project_created=created, labeling_config_updated=updated,
     )  # fmt: skip
     state = ProjectState() if created else read_state(client, settings, project.id)

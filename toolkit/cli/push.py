@@ -33,7 +33,7 @@ def push_cli(
         config = config.model_copy(update={"push": config.push.model_copy(update={"batch_size": batch_size})})
     articles = list(read_records(predictions, PredictedArticle))  # fail on a bad record before any import
     settings = resolve_server()
-    console.print(f"Label Studio: {settings.url} ({settings.origin})")
+    console.print(f"Label Studio: {settings.public_url} ({settings.origin})")
     if dry_run:
         result = push(articles, config=config, settings=settings, dry_run=True, source=str(predictions))
         _print_plan(result.plan)
