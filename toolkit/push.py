@@ -431,6 +431,12 @@ def push(
     about a bad record.
     """
     groups, _ = check_articles(articles, labels=config.labels, source=source)
+    if not groups:
+        # Checked before connecting: an empty push would otherwise create an empty project.
+        raise InputError(
+            f"{source or 'the predictions'}: no articles (an empty file); nothing was pushed",
+            hint="`toolkit preannotate --on-error skip` writes an empty file when it skips every article: see its skip counts",
+        )
     max_bytes = int(config.push.max_request_mb * 1_000_000)
     # Encoded once, here: an oversized article stops the push before anything is written.
     encoded_tasks = {article_id: encode(task_payload(*versions), max_bytes) for article_id, versions in groups.items()}
