@@ -57,9 +57,10 @@ def push_cli(
         console.print(f"  labeling config updated: {_label_changes(plan)}")
     console.print(
         f"  {plural(result.tasks_created, 'new task')}, "
-        f"{plural(plan.articles - len(plan.new_tasks), 'article')} already in the project"
+        f"{plural(plan.articles - len(plan.new_tasks) - len(plan.text_changed), 'article')} already in the project"
     )
     console.print(f"  {plural(result.predictions_created, 'new prediction set')} on existing tasks")
+    _print_text_changed(plan)
     if result.duplicates_removed:
         console.print(f"  removed {result.duplicates_removed:,} duplicate(s) left by an interrupted push")
     if plan.kept_duplicates:
@@ -104,6 +105,7 @@ def _print_plan(plan) -> None:  # noqa: ANN001
     for version, count in sorted(by_version.items()):
         console.print(f"    {version}: {count:,}")
     console.print(f"  unchanged:           {plan.unchanged:,}")
+    _print_text_changed(plan)
     if plan.duplicate_tasks or plan.duplicate_predictions:
         console.print(
             f"  copies left by an interrupted push, to remove: {len(plan.duplicate_tasks):,} tasks, "
@@ -113,3 +115,15 @@ def _print_plan(plan) -> None:  # noqa: ANN001
         console.print(f"  labeling config: {_label_changes(plan)}")
     if plan.model_version is not None and plan.model_version != plan.current_model_version:
         console.print(f"  project model_version: {plan.current_model_version!r} -> {plan.model_version!r}")
+
+
+def _print_text_changed(plan) -> None:  # noqa: ANN001
+    if not plan.text_changed:
+        return
+    shown = ", ".join(repr(article_id) for article_id in plan.text_changed[:5])
+    more = ", ..." if len(plan.text_changed) > 5 else ""
+    console.print(
+        f"  {plural(len(plan.text_changed), 'article')} skipped: the task's text was edited in Label Studio, "
+        f"so its spans would not fit ({shown}{more}); give changed articles new ids, or delete their tasks",
+        style="yellow",
+    )
