@@ -53,16 +53,33 @@ def push_cli(
     plan = result.plan
     state = "created" if result.project_created else "found"
     console.print(f"Project {config.project.title!r} {state}: {result.project_url}")
+    if result.spare_project_id is not None:
+        from toolkit.push import spare_title
+
+        console.print(
+            f"  another push created it at the same moment: this push's own project {result.spare_project_id} is empty, "
+            f"renamed {spare_title(config.project.title, result.project_id)!r}; delete it in Label Studio",
+            style="yellow",
+        )
     if result.labeling_config_updated:
         console.print(f"  labeling config updated: {_label_changes(plan)}")
     console.print(
         f"  {plural(result.tasks_created, 'new task')}, "
-        f"{plural(plan.articles - len(plan.new_tasks) - len(plan.text_changed), 'article')} already in the project"
+        f"{plural(plan.articles - result.tasks_created - len(plan.text_changed), 'article')} already in the project"
     )
     console.print(f"  {plural(result.predictions_created, 'new prediction set')} on existing tasks")
     _print_text_changed(plan)
     if result.duplicates_removed:
-        console.print(f"  removed {result.duplicates_removed:,} duplicate(s) left by an interrupted push")
+        console.print(
+            f"  removed {plural(result.duplicate_tasks_removed, 'duplicate task')} and "
+            f"{plural(result.duplicate_predictions_removed, 'duplicate prediction set')} "
+            "(copies from an interrupted or a concurrent push)"
+        )
+    if result.tasks_removed_as_copies:
+        console.print(
+            f"  {plural(result.tasks_removed_as_copies, 'task')} this push imported duplicated those another push "
+            "imported at the same moment, and were removed"
+        )
     if plan.kept_duplicates:
         console.print(
             f"  {plural(len(plan.kept_duplicates), 'article')} have more than one annotated task (kept): "
@@ -108,7 +125,7 @@ def _print_plan(plan) -> None:  # noqa: ANN001
     _print_text_changed(plan)
     if plan.duplicate_tasks or plan.duplicate_predictions:
         console.print(
-            f"  copies left by an interrupted push, to remove: {len(plan.duplicate_tasks):,} tasks, "
+            f"  copies left by an interrupted or a concurrent push, to remove: {len(plan.duplicate_tasks):,} tasks, "
             f"{len(plan.duplicate_predictions):,} prediction sets"
         )
     if plan.labels_added or plan.labels_removed:
