@@ -77,6 +77,11 @@ class PushPlan:
     project_id: int | None  # None: the project does not exist yet
     labels_added: list[str] = field(default_factory=list)
     labels_removed: list[str] = field(default_factory=list)
+    labeling_config_changes: bool = False  # the push would write the project's labeling config
+    # Controls in the project's labeling config that push does not generate (a human's
+    # edit), e.g. "Choices 'topic'": replacing the config would remove them.
+    controls_removed: list[str] = field(default_factory=list)
+    replace_labeling_config: bool = False  # push.replace_labeling_config: remove them anyway
     current_model_version: str | None = None
     model_version: str | None = None  # the project's model_version after the push
     articles: int = 0
@@ -213,6 +218,36 @@ def same_labeling_config(a: str, b: str) -> bool:
         return a.strip() == b.strip()
 
 
+def foreign_controls(current: str, wanted: str) -> list[str]:
+    """Named elements (controls and objects) of ``current`` that ``wanted`` lacks, as "Tag 'name'"."""
+    import xml.etree.ElementTree as ET
+
+    def named(label_config: str) -> list[tuple[str, str]]:
+        try:
+            root = ET.fromstring(label_config)
+        except ET.ParseError:
+            return []
+        return [(element.tag, element.get("name", "")) for element in root.iter() if element.get("name")]
+
+    ours = set(named(wanted))
+    return [f"{tag} {name!r}" for tag, name in named(current) if (tag, name) not in ours]
+
+
+def keeps_edited_config(plan: PushPlan) -> bool:
+    """Whether push leaves a labeling config edited in Label Studio as it is: it has controls
+    push did not create, was not told to replace it, and already has every label."""
+    return bool(plan.controls_removed) and not plan.replace_labeling_config and not plan.labels_added
+
+
+def _refuse_foreign_controls(project: Any, controls: list[str], added: list[str]) -> None:
+    raise ProjectError(
+        f"`labels` adds {', '.join(added)}, but project {project.id}'s labeling config has {', '.join(controls)}, "
+        "which push did not create (edited in Label Studio?); replacing the config would remove it",
+        hint="add the labels in Label Studio's labeling config yourself, or set push.replace_labeling_config: true "
+        "in the config to replace the labeling config and drop it",
+    )
+
+
 def ensure_project(
     client: LabelStudio, settings: ServerSettings, config: Config, *, project: Any | None = None
 ) -> tuple[Any, bool, bool, int | None]:
@@ -238,6 +273,13 @@ def ensure_project(
         spare = None
     if same_labeling_config(project.label_config or "", wanted):
         return project, False, False, spare
+    controls = foreign_controls(project.label_config or "", wanted)
+    if controls and not config.push.replace_labeling_config:
+        # A human's edit: left alone while the predictions' labels fit it.
+        added = [label for label in config.labels if label not in config_labels(project.label_config or "")]
+        if not added:
+            return project, False, False, spare
+        _refuse_foreign_controls(project, controls, added)
     removed = [label for label in config_labels(project.label_config or "") if label not in config.labels]
     try:
         validate_labeling_config(client, settings, wanted, project_id=project.id)
@@ -529,8 +571,11 @@ def push(
         plan.current_model_version = found.model_version or None
         current = config_labels(found.label_config or "")
         if not same_labeling_config(found.label_config or "", labeling_config(config)):
+            plan.labeling_config_changes = True
             plan.labels_added = [label for label in config.labels if label not in current]
             plan.labels_removed = [label for label in current if label not in config.labels]
+            plan.controls_removed = foreign_controls(found.label_config or "", labeling_config(config))
+            plan.replace_labeling_config = config.push.replace_labeling_config
     if dry_run:
         state = read_state(client, settings, found.id) if found is not None else ProjectState()
         return PushResult(plan=plan_push(groups, state, plan), project_id=plan.project_id or 0)

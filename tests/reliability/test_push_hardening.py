@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.reliability import tally
 from tests.reliability.conftest import article_ids_of_tasks, delete_project, project_by_title, run, title_of, write_config
@@ -168,30 +169,42 @@ TOPIC = '<Choices name="topic" toName="text"><Choice value="sports"/><Choice val
 
 
 def test_push_does_not_drop_a_control_a_human_added_unless_told(server, client, tmp_path):
+    """Someone added a Choices control in Label Studio. Push leaves it while the labels
+    fit, refuses to drop it to add a label, and replaces the config only when told."""
     config = write_config(tmp_path / "config.yaml")
+    more = yaml.safe_load(config.read_text())
+    more["labels"] = [*more["labels"], "PRODUCT"]
+    (tmp_path / "more.yaml").write_text(yaml.safe_dump(more))
     write_predictions(tmp_path / "predictions.jsonl", 2, prefix="edit")
     key = server.api_key.get_secret_value()
-    push = ("push", "predictions.jsonl", "--config", str(config))
+    push = ("push", "predictions.jsonl", "--config")
     try:
-        run(*push, cwd=tmp_path, url=server.url, key=key)
+        run(*push, str(config), cwd=tmp_path, url=server.url, key=key)
         project = project_by_title(client, title_of(config))
         edited = project.label_config.replace("</View>", f"  {TOPIC}\n</View>")
         client.projects.update(id=project.id, label_config=edited)
 
-        dry = run(*push, "--dry-run", cwd=tmp_path, url=server.url, key=key)
-        assert "Choices 'topic'" in dry.stdout and "remove" in dry.stdout, dry.stdout
+        dry = run(*push, str(config), "--dry-run", cwd=tmp_path, url=server.url, key=key)
+        assert "Choices 'topic'" in dry.stdout and "left as it is" in dry.stdout, dry.stdout
         assert "push.replace_labeling_config" in dry.stdout, dry.stdout
+        kept = run(*push, str(config), cwd=tmp_path, url=server.url, key=key)
+        assert "Choices 'topic'" in kept.stdout and "left as it is" in kept.stdout, kept.stdout
+        assert 'name="topic"' in client.projects.get(id=project.id).label_config
 
-        refused = run(*push, cwd=tmp_path, url=server.url, key=key, expect=1)
+        dry = run(*push, "more.yaml", "--dry-run", cwd=tmp_path, url=server.url, key=key)
+        assert "adds PRODUCT" in dry.stdout and "would remove Choices 'topic'" in dry.stdout, dry.stdout
+        refused = run(*push, "more.yaml", cwd=tmp_path, url=server.url, key=key, expect=1)
         assert "Choices 'topic'" in refused.stderr and "push.replace_labeling_config" in refused.stderr, refused.stderr
         assert "--replace-labeling-config" in refused.stderr, refused.stderr
         assert 'name="topic"' in client.projects.get(id=project.id).label_config
 
-        replaced = run(*push, "--replace-labeling-config", cwd=tmp_path, url=server.url, key=key)
-        assert "Choices 'topic'" in replaced.stdout, replaced.stdout
-        assert 'name="topic"' not in client.projects.get(id=project.id).label_config
-        tally.add("bad_inputs")
+        replaced = run(*push, "more.yaml", "--replace-labeling-config", cwd=tmp_path, url=server.url, key=key)
+        assert "added PRODUCT" in replaced.stdout and "removed Choices 'topic'" in replaced.stdout, replaced.stdout
+        label_config = client.projects.get(id=project.id).label_config
+        assert 'name="topic"' not in label_config and 'value="PRODUCT"' in label_config
+        tally.add("bad_inputs", 2)
         tally.add("bad_input_errors")
+        tally.add("bad_input_read")
     finally:
         delete_project(client, title_of(config))
 
