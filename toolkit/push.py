@@ -30,7 +30,7 @@ Idempotent and resumable: the server is the only record of what was pushed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -510,21 +510,26 @@ def encode(body: dict[str, Any], max_bytes: int) -> bytes:
     return encoded
 
 
-def batches(items: Iterable[tuple[Any, bytes]], *, size: int, max_bytes: int) -> list[list[tuple[Any, bytes]]]:
-    """(key, encoded item) pairs in batches of at most ``size`` items and ``max_bytes`` of JSON."""
-    result: list[list[tuple[Any, bytes]]] = []
+def iter_batches(items: Iterable[tuple[Any, bytes]], *, size: int, max_bytes: int) -> Iterator[list[tuple[Any, bytes]]]:
+    """(key, encoded item) pairs in batches of at most ``size`` items and ``max_bytes`` of JSON.
+
+    One batch at a time: items are encoded as the batches are sent, never all at once.
+    """
     batch: list[tuple[Any, bytes]] = []
     batch_bytes = 2  # the list's brackets
     for key, encoded in items:
         item_bytes = len(encoded) + 1  # and a comma
         if batch and (len(batch) == size or batch_bytes + item_bytes > max_bytes):
-            result.append(batch)
+            yield batch
             batch, batch_bytes = [], 2
         batch.append((key, encoded))
         batch_bytes += item_bytes
     if batch:
-        result.append(batch)
-    return result
+        yield batch
+
+
+def batches(items: Iterable[tuple[Any, bytes]], *, size: int, max_bytes: int) -> list[list[tuple[Any, bytes]]]:
+    return list(iter_batches(items, size=size, max_bytes=max_bytes))
 
 
 def _body(batch: list[tuple[Any, bytes]]) -> bytes:
@@ -558,8 +563,11 @@ def push(
             hint="`toolkit preannotate --on-error skip` writes an empty file when it skips every article: see its skip counts",
         )
     max_bytes = int(config.push.max_request_mb * 1_000_000)
-    # Encoded once, here: an oversized article stops the push before anything is written.
-    encoded_tasks = {article_id: encode(task_payload(*versions), max_bytes) for article_id, versions in groups.items()}
+    # An oversized article stops the push before anything is written. Only checked here:
+    # holding every encoded task would double the push's memory; they are encoded
+    # again, batch by batch, as they are sent.
+    for versions in groups.values():
+        encode(task_payload(*versions), max_bytes)
     client = connect(settings)
     plan = PushPlan(project_title=config.project.title, project_id=None, articles=len(groups))
     versions = {version.model.model_version for group in groups.values() for version in group}
@@ -594,7 +602,7 @@ def push(
         removed_tasks, removed_sets, removed_predictions = _remove_duplicates(client, settings, plan, state)
         result.duplicate_tasks_removed += removed_tasks
         result.duplicate_predictions_removed += removed_sets
-        _import_tasks(client, settings, config, project.id, plan, result, on_progress, encoded_tasks)
+        _import_tasks(client, settings, config, project.id, plan, result, on_progress)
         _import_predictions(client, settings, config, project.id, plan, result, on_progress)
         expected_tasks = state.task_count - removed_tasks + result.tasks_created
         expected_predictions = (
@@ -618,12 +626,13 @@ def push(
     return result
 
 
-def _import_tasks(client, settings, config, project_id, plan: PushPlan, result: PushResult, on_progress, encoded) -> None:
+def _import_tasks(client, settings, config, project_id, plan: PushPlan, result: PushResult, on_progress) -> None:
     total = len(plan.new_tasks)
     if on_progress is not None and total:
         on_progress("tasks", 0, total)
-    items = ((versions[0].id, encoded[versions[0].id]) for versions in plan.new_tasks)
-    for batch in batches(items, size=config.push.batch_size, max_bytes=int(config.push.max_request_mb * 1_000_000)):
+    max_bytes = int(config.push.max_request_mb * 1_000_000)
+    items = ((versions[0].id, encode(task_payload(*versions), max_bytes)) for versions in plan.new_tasks)
+    for batch in iter_batches(items, size=config.push.batch_size, max_bytes=max_bytes):
         pending = batch
 
         def send() -> Any:
@@ -667,7 +676,7 @@ def _import_predictions(client, settings, config, project_id, plan: PushPlan, re
         ((task_id, version.model.model_version), encode(prediction_payload(version, task_id=task_id), max_bytes))
         for task_id, version in plan.new_predictions
     )
-    for batch in batches(items, size=config.push.batch_size, max_bytes=max_bytes):
+    for batch in iter_batches(items, size=config.push.batch_size, max_bytes=max_bytes):
         pending = batch
 
         def send() -> Any:
