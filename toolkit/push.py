@@ -21,7 +21,8 @@ Idempotent and resumable: the server is the only record of what was pushed.
   the project. Each lists the projects with the title right after creating one; the
   lowest id wins and the others rename their own (still empty) project and push into
   the winner. Renamed, not deleted: Label Studio 1.23 deletes a project with every
-  Django signal disconnected, server-wide, which breaks imports running at that moment. Pushes importing the same articles at once leave copies that the tidy-up
+  Django signal disconnected, server-wide, which breaks imports running at that
+  moment. Pushes importing the same articles at once leave copies that the tidy-up
   above removes; a copy another push already deleted (404) counts as removed by it.
   The counts a push prints are its own: the tasks it imported that remain, and the
   copies it deleted.
@@ -148,7 +149,9 @@ def find_project(client: LabelStudio, settings: ServerSettings, config: Config) 
             return call(settings, "read the project", client.projects.get, id=config.project.id)
         except ServerError as error:
             if error.status == 404:
-                raise ProjectError(f"[project.id] project {config.project.id} does not exist on {settings.public_url}") from None
+                raise ProjectError(
+                    f"[project.id] project {config.project.id} does not exist on {settings.public_url}"
+                ) from None
             raise
     # The server's title filter matches substrings: compare exactly here. The SDK's pager
     # fetches later pages lazily, while it is iterated, so the iteration is inside call().
@@ -162,7 +165,7 @@ def find_project(client: LabelStudio, settings: ServerSettings, config: Config) 
     for _ in range(DUPLICATE_TITLE_LOOKS - 1):
         if len(matches) <= 1:
             break
-        # Perhaps two pushes are creating the project right now: the loser deletes its own.
+        # Perhaps two pushes are creating the project right now: the loser renames its own.
         time.sleep(DUPLICATE_TITLE_WAIT)
         matches = call(settings, "list projects", matching_projects)
     if len(matches) > 1:
@@ -463,7 +466,6 @@ def check_articles(
 
 def plan_push(groups: dict[str, list[PredictedArticle]], state: ProjectState, plan: PushPlan) -> PushPlan:
     """Fill ``plan`` with what is missing from the project and what to tidy up."""
-    conflicts = plan.text_changed
     for article_id, task_ids in state.tasks.items():
         if len(task_ids) > 1:
             annotated = [task for task in task_ids if task in state.annotated]
@@ -484,7 +486,7 @@ def plan_push(groups: dict[str, list[PredictedArticle]], state: ProjectState, pl
             continue
         task_id = min(task_ids)
         if state.texts.get(task_id) != versions[0].text:
-            conflicts.append(article_id)
+            plan.text_changed.append(article_id)
             continue
         held = state.predictions.get(task_id, {})
         missing = [version for version in versions if version.model.model_version not in held]
@@ -560,7 +562,8 @@ def push(
         # Checked before connecting: an empty push would otherwise create an empty project.
         raise InputError(
             f"{source or 'the predictions'}: no articles (an empty file); nothing was pushed",
-            hint="`toolkit preannotate --on-error skip` writes an empty file when it skips every article: see its skip counts",
+            hint="`toolkit preannotate --on-error skip` writes an empty file when it skips every article: "
+            "see its skip counts",
         )
     max_bytes = int(config.push.max_request_mb * 1_000_000)
     # An oversized article stops the push before anything is written. Only checked here:

@@ -20,7 +20,14 @@ import pytest
 import yaml
 
 from tests.reliability import tally
-from tests.reliability.conftest import article_ids_of_tasks, delete_project, project_by_title, run, title_of, write_config
+from tests.reliability.conftest import (
+    article_ids_of_tasks,
+    delete_project,
+    project_by_title,
+    run,
+    title_of,
+    write_config,
+)
 from tests.reliability.data import write_predictions
 from tests.reliability.proxy import PASS, Fault, FaultProxy
 
@@ -48,7 +55,8 @@ def _all_titled(client, title: str) -> list:  # noqa: ANN001
 
 def _prediction_sets(client, project_id: int) -> dict[int, int]:  # noqa: ANN001
     sets: dict[int, int] = {}
-    for task in client.tasks.list(project=project_id, fields="task_only", include="id,total_predictions", page_size=1000):
+    tasks = client.tasks.list(project=project_id, fields="task_only", include="id,total_predictions", page_size=1000)
+    for task in tasks:
         sets[task.id] = task.total_predictions
     return sets
 
@@ -61,6 +69,7 @@ def test_two_concurrent_pushes_to_a_new_project_create_one_project(server, clien
     pushes and pulls must work."""
     config = write_config(tmp_path / "config.yaml")
     write_predictions(tmp_path / "predictions.jsonl", 12, prefix="race-new")
+    push = ("push", "predictions.jsonl", "--config", str(config))
 
     def hold_creation(request):  # noqa: ANN001, ANN202
         if request.method == "POST" and _path(request).endswith("/api/projects"):
@@ -70,8 +79,8 @@ def test_two_concurrent_pushes_to_a_new_project_create_one_project(server, clien
     key = server.api_key.get_secret_value()
     try:
         with FaultProxy(server.url, hold_creation) as proxy:
-            runs = _concurrently(2, "push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, url=proxy.url, key=key)
-            creations = [r for r in proxy.records if r.request.method == "POST" and _path(r.request).endswith("/api/projects")]
+            runs = _concurrently(2, *push, cwd=tmp_path, url=proxy.url, key=key)
+            creations = [r for r in proxy.records if hold_creation(r.request).kind == "delay"]
         assert len(creations) == 2, "the proxy did not make both pushes create the project"
         assert [done.returncode for done in runs] == [0, 0], [done.stdout + done.stderr for done in runs]
         projects = _all_titled(client, title_of(config))
@@ -84,7 +93,7 @@ def test_two_concurrent_pushes_to_a_new_project_create_one_project(server, clien
         assert set(_prediction_sets(client, projects[0].id).values()) == {1}
         # The counts are this push's: together the two pushes added each article once.
         assert sum(_count(r"([\d,]+) new tasks?", done.stdout) for done in runs) == 12, [d.stdout for d in runs]
-        again = run("push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, url=server.url, key=key)
+        again = run(*push, cwd=tmp_path, url=server.url, key=key)
         assert "0 new tasks, 12 articles already in the project" in again.stdout
         run("pull", "--config", str(config), "--out", "annotations.jsonl", cwd=tmp_path, url=server.url, key=key)
         tally.add("faults")
@@ -110,7 +119,8 @@ def test_three_concurrent_pushes_into_an_existing_project_end_exact_with_true_co
     try:
         run("push", "first.jsonl", "--config", str(config), cwd=tmp_path, url=server.url, key=key)
         with FaultProxy(server.url, hold_imports) as proxy:
-            runs = _concurrently(3, "push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, url=proxy.url, key=key)
+            runs = _concurrently(3, "push", "predictions.jsonl", "--config", str(config),
+                                 cwd=tmp_path, url=proxy.url, key=key)  # fmt: skip
             imported = sum(
                 len(json.loads(r.request.body))
                 for r in proxy.records
@@ -124,7 +134,8 @@ def test_three_concurrent_pushes_into_an_existing_project_end_exact_with_true_co
         outputs = [done.stdout for done in runs]
         assert sum(_count(r"([\d,]+) new tasks?", out) for out in outputs) == 29, outputs
         # Each copy is reported once, by the push that imported it.
-        assert sum(_count(r"([\d,]+) tasks? this push imported duplicated", out) for out in outputs) == imported - 29, outputs
+        own_copies = sum(_count(r"([\d,]+) tasks? this push imported duplicated", out) for out in outputs)
+        assert own_copies == imported - 29, outputs
         assert not any("interrupted push" in out and "concurrent" not in out for out in outputs), outputs
         tally.add("faults")
     finally:
@@ -152,7 +163,8 @@ def test_a_url_with_credentials_is_shown_without_them(server, client, tmp_path, 
     url = f"http://{SECRET_USER}:{SECRET_PASSWORD}@{host}/?token={SECRET_QUERY}"
     args = command.split() + (["predictions.jsonl"] if command.startswith("push") else ["--out", "out.jsonl"])
     try:
-        done = run(*args, "--config", str(config), cwd=tmp_path, url=url, key=server.api_key.get_secret_value(), expect=None)
+        key = server.api_key.get_secret_value()
+        done = run(*args, "--config", str(config), cwd=tmp_path, url=url, key=key, expect=None)
         output = done.stdout + done.stderr
         for secret in (SECRET_USER, SECRET_PASSWORD, SECRET_QUERY):
             assert secret not in output, output
@@ -217,12 +229,14 @@ def test_a_task_whose_text_was_edited_does_not_block_the_other_articles(server, 
     try:
         run("push", "first.jsonl", "--config", str(config), cwd=tmp_path, url=server.url, key=key)
         project = project_by_title(client, title_of(config))
-        (task,) = [t for t in client.tasks.list(project=project.id, fields="all") if t.data["article_id"] == "textedit-0001"]
+        tasks = client.tasks.list(project=project.id, fields="all")
+        (task,) = [t for t in tasks if t.data["article_id"] == "textedit-0001"]
         client.tasks.update(id=task.id, data={**task.data, "text": task.data["text"] + " Edited by a human."})
 
-        dry = run("push", "predictions.jsonl", "--config", str(config), "--dry-run", cwd=tmp_path, url=server.url, key=key)
+        push = ("push", "predictions.jsonl", "--config", str(config))
+        dry = run(*push, "--dry-run", cwd=tmp_path, url=server.url, key=key)
         assert "new tasks:           2" in dry.stdout and "textedit-0001" in dry.stdout, dry.stdout
-        done = run("push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, url=server.url, key=key)
+        done = run(*push, cwd=tmp_path, url=server.url, key=key)
         assert "2 new tasks" in done.stdout, done.stdout
         assert "1 article skipped" in done.stdout and "'textedit-0001'" in done.stdout, done.stdout
         assert sorted(article_ids_of_tasks(client, project.id)) == [f"textedit-{n:04d}" for n in range(5)]
@@ -259,7 +273,8 @@ def test_dry_run_on_many_small_articles_does_not_hold_every_encoded_task(server,
     count = 50_000
     with (tmp_path / "predictions.jsonl").open("w") as handle:
         for n in range(count):
-            record = {"id": f"tiny-{n:06d}", "text": f"Anna met Bob {n}.", "model": {"name": "en_core_web_sm", "version": "3.8.0"},
+            record = {"id": f"tiny-{n:06d}", "text": f"Anna met Bob {n}.",
+                      "model": {"name": "en_core_web_sm", "version": "3.8.0"},
                       "spans": [{"start": 0, "end": 4, "label": "PERSON", "text": "Anna"}]}  # fmt: skip
             handle.write(json.dumps(record) + "\n")
 

@@ -65,8 +65,8 @@ def push_cli(
         from toolkit.push import spare_title
 
         console.print(
-            f"  another push created it at the same moment: this push's own project {result.spare_project_id} is empty, "
-            f"renamed {spare_title(config.project.title, result.project_id)!r}; delete it in Label Studio",
+            f"  another push created it at the same moment: this push's own project {result.spare_project_id} "
+            f"is empty, renamed {spare_title(config.project.title, result.project_id)!r}; delete it in Label Studio",
             style="yellow",
         )
     if result.labeling_config_updated:
