@@ -83,6 +83,11 @@ class PushConfig(_Strict):
     # Label Studio refuses request bodies over its DATA_UPLOAD_MAX_MEMORY_SIZE (250 MB
     # by default); batches are also cut by size so long articles never reach that.
     max_request_mb: float = Field(default=50, gt=0, le=1000, title="Largest import request body, in MB")
+    # A control added in Label Studio (e.g. a Choices) is not in the generated config;
+    # replacing the config would drop it, and its annotations with it from the UI.
+    replace_labeling_config: bool = Field(
+        default=False, title="Replace a labeling config edited in Label Studio, dropping controls push did not create"
+    )
 
 
 class ExportConfig(_Strict):

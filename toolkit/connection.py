@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
@@ -25,14 +26,37 @@ URL_VARIABLE = "LABEL_STUDIO_URL"
 KEY_VARIABLE = "LABEL_STUDIO_API_KEY"
 
 
+def public_url(url: str) -> str:
+    """The server URL without user, password, query or fragment: safe to print or write down.
+
+    A URL may carry credentials (``http://user:pw@host``) or a token in its query;
+    every message that names the server uses this form.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:  # not a number: shown as the host alone
+        port = None
+    if port:
+        host = f"{host}:{port}"
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
 @dataclass(frozen=True)
 class ServerSettings:
-    url: str
+    url: str  # as configured, possibly with credentials: never printed (see public_url)
     api_key: SecretStr
     origin: str  # where the settings came from, for messages
 
+    @property
+    def public_url(self) -> str:
+        return public_url(self.url)
+
     def __repr__(self) -> str:
-        return f"ServerSettings(url={self.url!r}, api_key=SecretStr('**********'), origin={self.origin!r})"
+        return f"ServerSettings(url={self.public_url!r}, api_key=SecretStr('**********'), origin={self.origin!r})"
 
 
 def _dotenv_values(path: Path) -> dict[str, str]:
@@ -49,6 +73,7 @@ def resolve_server(*, env_file: Path = Path(".env"), home: Path = localserver.DE
     for origin, values in sources:
         url, key = values.get(URL_VARIABLE, "").strip(), values.get(KEY_VARIABLE, "").strip()
         if url and key:
+            _check_url(url, origin)
             return ServerSettings(url=url.rstrip("/"), api_key=SecretStr(key), origin=origin)
         if url or key:
             missing = KEY_VARIABLE if url else URL_VARIABLE
@@ -65,12 +90,26 @@ def resolve_server(*, env_file: Path = Path(".env"), home: Path = localserver.DE
     )
 
 
+def _check_url(url: str, origin: str) -> None:
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        parts = parts._replace(scheme="")
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ServerError(
+            f"{origin} sets {URL_VARIABLE} to {public_url(url) or 'something'!r}, "
+            "which is not a usable http(s) URL (a scheme, a host, a numeric port)",
+            hint="e.g. http://localhost:8080",
+        )
+
+
 def describe_api_error(error: Exception, settings: ServerSettings, action: str) -> ServerError:
     """A ServerError for a failed request, with what to do about it."""
     import httpx
     from label_studio_sdk.core.api_error import ApiError
 
-    where = f"Label Studio at {settings.url} ({settings.origin})"
+    where = f"Label Studio at {settings.public_url} ({settings.origin})"
     if isinstance(error, ApiError):
         status = error.status_code
         if status == 401:

@@ -17,12 +17,21 @@ Idempotent and resumable: the server is the only record of what was pushed.
   reads the project can be imported twice; push counts the project's tasks and
   prediction sets after writing and removes such duplicates (the unannotated
   copies), so each article ends up with one task and one prediction set per version.
+- Concurrent pushes: Label Studio has no unique title, so two pushes may both create
+  the project. Each lists the projects with the title right after creating one; the
+  lowest id wins and the others rename their own (still empty) project and push into
+  the winner. Renamed, not deleted: Label Studio 1.23 deletes a project with every
+  Django signal disconnected, server-wide, which breaks imports running at that
+  moment. Pushes importing the same articles at once leave copies that the tidy-up
+  above removes; a copy another push already deleted (404) counts as removed by it.
+  The counts a push prints are its own: the tasks it imported that remain, and the
+  copies it deleted.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +44,10 @@ from toolkit.records import PredictedArticle
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio
 
+# Another push's project with the same title is renamed within a request or two of
+# its creation (see _settle_creation): look again this many times, this far apart,
+# before calling two projects with one title ambiguous.
+DUPLICATE_TITLE_LOOKS, DUPLICATE_TITLE_WAIT = 4, 1.0
 # Attempts for a write that may or may not have landed, and the waits between them
 # (seconds): long enough for a busy server to finish the request it was writing.
 WRITE_ATTEMPTS = 3
@@ -65,6 +78,11 @@ class PushPlan:
     project_id: int | None  # None: the project does not exist yet
     labels_added: list[str] = field(default_factory=list)
     labels_removed: list[str] = field(default_factory=list)
+    labeling_config_changes: bool = False  # the push would write the project's labeling config
+    # Controls in the project's labeling config that push does not generate (a human's
+    # edit), e.g. "Choices 'topic'": replacing the config would remove them.
+    controls_removed: list[str] = field(default_factory=list)
+    replace_labeling_config: bool = False  # push.replace_labeling_config: remove them anyway
     current_model_version: str | None = None
     model_version: str | None = None  # the project's model_version after the push
     articles: int = 0
@@ -74,6 +92,9 @@ class PushPlan:
     duplicate_tasks: list[int] = field(default_factory=list)  # to delete: unannotated copies
     duplicate_predictions: list[int] = field(default_factory=list)  # to delete: second sets of a version
     kept_duplicates: list[str] = field(default_factory=list)  # article ids with >1 annotated task
+    # Article ids whose task holds another text (edited in Label Studio): skipped, since
+    # their spans would not fit the task's text.
+    text_changed: list[str] = field(default_factory=list)
 
     @property
     def new_prediction_sets(self) -> int:
@@ -87,11 +108,22 @@ class PushResult:
     project_id: int = 0
     project_url: str = ""
     project_created: bool = False
+    # Another push created the project at the same moment; this push renamed its own
+    # (empty) copy, this id.
+    spare_project_id: int | None = None
     labeling_config_updated: bool = False
-    tasks_created: int = 0
+    tasks_created: int = 0  # this push's tasks that remain in the project
+    tasks_removed_as_copies: int = 0  # this push's tasks that duplicated another push's and were removed (by either)
     predictions_created: int = 0
-    duplicates_removed: int = 0
+    # Copies not this push's own that it deleted (one another push deleted first is not counted).
+    duplicate_tasks_removed: int = 0
+    duplicate_predictions_removed: int = 0
     model_version_set: bool = False
+    task_ids: list[int] = field(default_factory=list)  # the tasks this push imported
+
+    @property
+    def duplicates_removed(self) -> int:
+        return self.duplicate_tasks_removed + self.duplicate_predictions_removed
 
     # The names the first version of push reported under.
     @property
@@ -107,13 +139,19 @@ class PushResult:
 
 
 def find_project(client: LabelStudio, settings: ServerSettings, config: Config) -> Any | None:
-    """The project by id (when configured) or by exact title; None when there is none."""
+    """The project by id (when configured) or by exact title; None when there is none.
+
+    Two projects with the title are looked at again for a few seconds before that is an
+    error: a concurrent push that lost the race to create the project renames its own.
+    """
     if config.project.id is not None:
         try:
             return call(settings, "read the project", client.projects.get, id=config.project.id)
         except ServerError as error:
             if error.status == 404:
-                raise ProjectError(f"[project.id] project {config.project.id} does not exist on {settings.url}") from None
+                raise ProjectError(
+                    f"[project.id] project {config.project.id} does not exist on {settings.public_url}"
+                ) from None
             raise
     # The server's title filter matches substrings: compare exactly here. The SDK's pager
     # fetches later pages lazily, while it is iterated, so the iteration is inside call().
@@ -121,11 +159,19 @@ def find_project(client: LabelStudio, settings: ServerSettings, config: Config) 
         pager = client.projects.list(title=config.project.title, page_size=100)
         return [project for project in pager if project.title == config.project.title]
 
+    import time
+
     matches = call(settings, "list projects", matching_projects)
+    for _ in range(DUPLICATE_TITLE_LOOKS - 1):
+        if len(matches) <= 1:
+            break
+        # Perhaps two pushes are creating the project right now: the loser renames its own.
+        time.sleep(DUPLICATE_TITLE_WAIT)
+        matches = call(settings, "list projects", matching_projects)
     if len(matches) > 1:
         ids = ", ".join(str(project_id) for project_id in sorted(project.id for project in matches))
         raise ProjectError(
-            f"{len(matches)} projects on {settings.url} are titled {config.project.title!r} (ids {ids})",
+            f"{len(matches)} projects on {settings.public_url} are titled {config.project.title!r} (ids {ids})",
             hint="set project.id in the config to the one to use, or rename the others",
         )
     return matches[0] if matches else None
@@ -175,20 +221,68 @@ def same_labeling_config(a: str, b: str) -> bool:
         return a.strip() == b.strip()
 
 
+def foreign_controls(current: str, wanted: str) -> list[str]:
+    """Named elements (controls and objects) of ``current`` that ``wanted`` lacks, as "Tag 'name'"."""
+    import xml.etree.ElementTree as ET
+
+    def named(label_config: str) -> list[tuple[str, str]]:
+        try:
+            root = ET.fromstring(label_config)
+        except ET.ParseError:
+            return []
+        return [(element.tag, element.get("name", "")) for element in root.iter() if element.get("name")]
+
+    ours = set(named(wanted))
+    return [f"{tag} {name!r}" for tag, name in named(current) if (tag, name) not in ours]
+
+
+def keeps_edited_config(plan: PushPlan) -> bool:
+    """Whether push leaves a labeling config edited in Label Studio as it is: it has controls
+    push did not create, was not told to replace it, and already has every label."""
+    return bool(plan.controls_removed) and not plan.replace_labeling_config and not plan.labels_added
+
+
+def _refuse_foreign_controls(project: Any, controls: list[str], added: list[str]) -> None:
+    raise ProjectError(
+        f"`labels` adds {', '.join(added)}, but project {project.id}'s labeling config has {', '.join(controls)}, "
+        "which push did not create (edited in Label Studio?); replacing the config would remove it",
+        hint="add the labels in Label Studio's labeling config yourself, or set push.replace_labeling_config: true "
+        "in the config to replace the labeling config and drop it",
+    )
+
+
 def ensure_project(
     client: LabelStudio, settings: ServerSettings, config: Config, *, project: Any | None = None
-) -> tuple[Any, bool, bool]:
+) -> tuple[Any, bool, bool, int | None]:
     """Find the project (or take the one found) or create it; keep its labeling config in step with ``labels``.
 
-    Returns (project, created, labeling config updated).
+    Returns (project, created, labeling config updated, spare): spare is the id of the
+    project this push created and renamed, when another push created one at the same
+    moment (the project returned is then the other's).
     """
     wanted = labeling_config(config)
     project = project if project is not None else find_project(client, settings, config)
     if project is None:
         validate_labeling_config(client, settings, wanted)
-        return _create_project(client, settings, config, wanted), True, False
+        mine = _create_project(client, settings, config, wanted)
+        project = _settle_creation(client, settings, config, mine)
+        if project.id == mine.id:
+            return mine, True, False, None
+        spare = mine.id
+        if same_labeling_config(project.label_config or "", wanted):
+            return project, False, False, spare
+        # The winner was created from another config's labels: brought in step below.
+    else:
+        spare = None
     if same_labeling_config(project.label_config or "", wanted):
-        return project, False, False
+        return project, False, False, spare
+    controls = foreign_controls(project.label_config or "", wanted)
+    if controls and not config.push.replace_labeling_config:
+        # A human's edit: left alone while the predictions' labels fit it.
+        added = [label for label in config.labels if label not in config_labels(project.label_config or "")]
+        if not added:
+            return project, False, False, spare
+        _refuse_foreign_controls(project, controls, added)
     removed = [label for label in config_labels(project.label_config or "") if label not in config.labels]
     try:
         validate_labeling_config(client, settings, wanted, project_id=project.id)
@@ -203,7 +297,7 @@ def ensure_project(
     # Existing annotations are untouched: the change only adds or drops choices.
     project = call(settings, "update the labeling config", client.projects.update, id=project.id,
                    label_config=wanted, request_options=NO_RETRY)  # fmt: skip
-    return project, False, True
+    return project, False, True, spare
 
 
 def _create_project(client: LabelStudio, settings: ServerSettings, config: Config, label_config: str) -> Any:
@@ -223,6 +317,42 @@ def _create_project(client: LabelStudio, settings: ServerSettings, config: Confi
         return find_project(client, settings, config)
 
     return _write_once_then_check(create, landed, "create the project")
+
+
+def _settle_creation(client: LabelStudio, settings: ServerSettings, config: Config, mine: Any) -> Any:
+    """After creating the project: if another push created one with the title too, agree on one.
+
+    The lowest id wins, the same answer for every push that looks. A loser renames its
+    own project, which is still empty (nothing is imported before this), to a title that
+    says so, and returns the winner.
+    """
+    def matching_projects() -> list[Any]:
+        pager = client.projects.list(title=config.project.title, page_size=100)
+        return [project for project in pager if project.title == config.project.title]
+
+    matches = call(settings, "list projects", matching_projects)
+    winner = min([mine, *matches], key=lambda project: project.id)
+    if winner.id != mine.id:
+        try:
+            call(settings, "rename this push's copy of the project", client.projects.update, id=mine.id,
+                 title=spare_title(config.project.title, winner.id), request_options=NO_RETRY)  # fmt: skip
+        except ServerError as error:
+            raise ServerError(
+                f"{error.message}; another push created project {winner.id} with the same title at the same moment",
+                hint=f"delete project {mine.id} (empty) in Label Studio, then run the push again",
+                status=error.status,
+            ) from None
+        winner = call(settings, "read the project", client.projects.get, id=winner.id)
+    return winner
+
+
+def spare_title(title: str, winner_id: int) -> str:
+    """The title of a project a concurrent push created in vain: empty, safe to delete.
+
+    Label Studio allows 50 characters: the title is shortened to leave room for the note.
+    """
+    note = f" [empty copy of {winner_id}]"
+    return title[: max(0, 50 - len(note))] + note
 
 
 def _write_once_then_check(send: Callable[[], Any], landed: Callable[[], Any | None], action: str) -> Any:
@@ -336,7 +466,6 @@ def check_articles(
 
 def plan_push(groups: dict[str, list[PredictedArticle]], state: ProjectState, plan: PushPlan) -> PushPlan:
     """Fill ``plan`` with what is missing from the project and what to tidy up."""
-    conflicts = []
     for article_id, task_ids in state.tasks.items():
         if len(task_ids) > 1:
             annotated = [task for task in task_ids if task in state.annotated]
@@ -357,20 +486,13 @@ def plan_push(groups: dict[str, list[PredictedArticle]], state: ProjectState, pl
             continue
         task_id = min(task_ids)
         if state.texts.get(task_id) != versions[0].text:
-            conflicts.append(article_id)
+            plan.text_changed.append(article_id)
             continue
         held = state.predictions.get(task_id, {})
         missing = [version for version in versions if version.model.model_version not in held]
         plan.new_predictions.extend((task_id, version) for version in missing)
         if not missing:
             plan.unchanged += 1
-    if conflicts:
-        shown = ", ".join(repr(article_id) for article_id in conflicts[:5])
-        raise ProjectError(
-            f"{len(conflicts)} article(s) have another text than their task in project {plan.project_id} "
-            f"(ids {shown}{', ...' if len(conflicts) > 5 else ''}); their spans would not fit the task's text",
-            hint="give changed articles new ids, or delete their tasks in Label Studio",
-        )
     return plan
 
 
@@ -390,21 +512,26 @@ def encode(body: dict[str, Any], max_bytes: int) -> bytes:
     return encoded
 
 
-def batches(items: Iterable[tuple[Any, bytes]], *, size: int, max_bytes: int) -> list[list[tuple[Any, bytes]]]:
-    """(key, encoded item) pairs in batches of at most ``size`` items and ``max_bytes`` of JSON."""
-    result: list[list[tuple[Any, bytes]]] = []
+def iter_batches(items: Iterable[tuple[Any, bytes]], *, size: int, max_bytes: int) -> Iterator[list[tuple[Any, bytes]]]:
+    """(key, encoded item) pairs in batches of at most ``size`` items and ``max_bytes`` of JSON.
+
+    One batch at a time: items are encoded as the batches are sent, never all at once.
+    """
     batch: list[tuple[Any, bytes]] = []
     batch_bytes = 2  # the list's brackets
     for key, encoded in items:
         item_bytes = len(encoded) + 1  # and a comma
         if batch and (len(batch) == size or batch_bytes + item_bytes > max_bytes):
-            result.append(batch)
+            yield batch
             batch, batch_bytes = [], 2
         batch.append((key, encoded))
         batch_bytes += item_bytes
     if batch:
-        result.append(batch)
-    return result
+        yield batch
+
+
+def batches(items: Iterable[tuple[Any, bytes]], *, size: int, max_bytes: int) -> list[list[tuple[Any, bytes]]]:
+    return list(iter_batches(items, size=size, max_bytes=max_bytes))
 
 
 def _body(batch: list[tuple[Any, bytes]]) -> bytes:
@@ -431,9 +558,19 @@ def push(
     about a bad record.
     """
     groups, _ = check_articles(articles, labels=config.labels, source=source)
+    if not groups:
+        # Checked before connecting: an empty push would otherwise create an empty project.
+        raise InputError(
+            f"{source or 'the predictions'}: no articles (an empty file); nothing was pushed",
+            hint="`toolkit preannotate --on-error skip` writes an empty file when it skips every article: "
+            "see its skip counts",
+        )
     max_bytes = int(config.push.max_request_mb * 1_000_000)
-    # Encoded once, here: an oversized article stops the push before anything is written.
-    encoded_tasks = {article_id: encode(task_payload(*versions), max_bytes) for article_id, versions in groups.items()}
+    # An oversized article stops the push before anything is written. Only checked here:
+    # holding every encoded task would double the push's memory; they are encoded
+    # again, batch by batch, as they are sent.
+    for versions in groups.values():
+        encode(task_payload(*versions), max_bytes)
     client = connect(settings)
     plan = PushPlan(project_title=config.project.title, project_id=None, articles=len(groups))
     versions = {version.model.model_version for group in groups.values() for version in group}
@@ -445,33 +582,37 @@ def push(
         plan.current_model_version = found.model_version or None
         current = config_labels(found.label_config or "")
         if not same_labeling_config(found.label_config or "", labeling_config(config)):
+            plan.labeling_config_changes = True
             plan.labels_added = [label for label in config.labels if label not in current]
             plan.labels_removed = [label for label in current if label not in config.labels]
+            plan.controls_removed = foreign_controls(found.label_config or "", labeling_config(config))
+            plan.replace_labeling_config = config.push.replace_labeling_config
     if dry_run:
         state = read_state(client, settings, found.id) if found is not None else ProjectState()
         return PushResult(plan=plan_push(groups, state, plan), project_id=plan.project_id or 0)
 
-    project, created, updated = ensure_project(client, settings, config, project=found)
+    project, created, updated, spare = ensure_project(client, settings, config, project=found)
     plan.project_id = project.id
     result = PushResult(
-        plan=plan, project_id=project.id, project_url=f"{settings.url}/projects/{project.id}",
-        project_created=created, labeling_config_updated=updated,
+        plan=plan, project_id=project.id, project_url=f"{settings.public_url}/projects/{project.id}",
+        project_created=created, labeling_config_updated=updated, spare_project_id=spare,
     )  # fmt: skip
-    state = ProjectState() if created else read_state(client, settings, project.id)
+    # Read even when just created: a concurrent push may be importing into it already.
+    state = read_state(client, settings, project.id)
     plan_push(groups, state, plan)
 
     try:
         removed_tasks, removed_sets, removed_predictions = _remove_duplicates(client, settings, plan, state)
-        result.duplicates_removed += removed_tasks + removed_sets
-        _import_tasks(client, settings, config, project.id, plan, result, on_progress, encoded_tasks)
+        result.duplicate_tasks_removed += removed_tasks
+        result.duplicate_predictions_removed += removed_sets
+        _import_tasks(client, settings, config, project.id, plan, result, on_progress)
         _import_predictions(client, settings, config, project.id, plan, result, on_progress)
         expected_tasks = state.task_count - removed_tasks + result.tasks_created
         expected_predictions = (
             state.prediction_count - removed_predictions
             + sum(len(versions) for versions in plan.new_tasks) + result.predictions_created
         )  # fmt: skip
-        removed, now = _tidy_after(client, settings, config, project.id, groups, expected_tasks, expected_predictions)
-        result.duplicates_removed += removed
+        now = _tidy_after(client, settings, config, project.id, groups, expected_tasks, expected_predictions, result)
         # The labeling stream shows only predictions of the project's model_version. (The
         # server sets an empty one to the first imported prediction's version itself.)
         if plan.model_version is not None and (getattr(now, "model_version", None) or None) != plan.model_version:
@@ -488,18 +629,22 @@ def push(
     return result
 
 
-def _import_tasks(client, settings, config, project_id, plan: PushPlan, result: PushResult, on_progress, encoded) -> None:
+def _import_tasks(client, settings, config, project_id, plan: PushPlan, result: PushResult, on_progress) -> None:
     total = len(plan.new_tasks)
     if on_progress is not None and total:
         on_progress("tasks", 0, total)
-    items = ((versions[0].id, encoded[versions[0].id]) for versions in plan.new_tasks)
-    for batch in batches(items, size=config.push.batch_size, max_bytes=int(config.push.max_request_mb * 1_000_000)):
+    max_bytes = int(config.push.max_request_mb * 1_000_000)
+    items = ((versions[0].id, encode(task_payload(*versions), max_bytes)) for versions in plan.new_tasks)
+    for batch in iter_batches(items, size=config.push.batch_size, max_bytes=max_bytes):
         pending = batch
 
         def send() -> Any:
             body = _body(pending)
             try:
-                return call(settings, "import tasks", post_json, client, f"api/projects/{project_id}/import", body)
+                answer = call(settings, "import tasks", post_json, client,
+                              f"api/projects/{project_id}/import?return_task_ids=true", body)  # fmt: skip
+                result.task_ids.extend((answer or {}).get("task_ids") or [])
+                return answer
             except ServerError as error:
                 if error.status != 413:
                     raise
@@ -514,6 +659,8 @@ def _import_tasks(client, settings, config, project_id, plan: PushPlan, result: 
             # Only the tasks of this batch that are not on the server are sent again.
             nonlocal pending
             held = read_state(client, settings, project_id).tasks
+            # The landed part's ids are not in any answer: take its tasks as found.
+            result.task_ids.extend(min(held[article_id]) for article_id, _ in pending if article_id in held)
             pending = [(article_id, item) for article_id, item in pending if article_id not in held]
             return None if pending else 0
 
@@ -532,7 +679,7 @@ def _import_predictions(client, settings, config, project_id, plan: PushPlan, re
         ((task_id, version.model.model_version), encode(prediction_payload(version, task_id=task_id), max_bytes))
         for task_id, version in plan.new_predictions
     )
-    for batch in batches(items, size=config.push.batch_size, max_bytes=max_bytes):
+    for batch in iter_batches(items, size=config.push.batch_size, max_bytes=max_bytes):
         pending = batch
 
         def send() -> Any:
@@ -551,36 +698,63 @@ def _import_predictions(client, settings, config, project_id, plan: PushPlan, re
             on_progress("predictions", result.predictions_created, total)
 
 
-def _remove_duplicates(client, settings, plan: PushPlan, state: ProjectState) -> tuple[int, int, int]:
-    """Delete the copies an interrupted push left: unannotated duplicate tasks, second prediction sets.
+def _remove_duplicates(
+    client, settings, plan: PushPlan, state: ProjectState, own: frozenset[int] | set[int] = frozenset()
+) -> tuple[int, int, int]:
+    """Delete the copies an interrupted or a concurrent push left: unannotated duplicate tasks, second prediction sets.
 
-    Returns (tasks deleted, prediction sets deleted, prediction sets gone in all,
-    counting those of the deleted tasks).
+    Returns (tasks deleted, not counting ``own`` (this push's tasks: counted by what
+    remains of them), prediction sets deleted, prediction sets gone in all, counting
+    those of the deleted tasks).
     """
-    predictions = len(plan.duplicate_predictions)
+    tasks = sets = predictions = 0
     for task_id in plan.duplicate_tasks:
-        call(settings, "delete a duplicate task", client.tasks.delete, id=task_id, request_options=NO_RETRY)
-        predictions += sum(len(ids) for ids in state.predictions.get(task_id, {}).values())
+        if _delete(settings, "delete a duplicate task", client.tasks.delete, task_id):
+            tasks += task_id not in own
+            predictions += sum(len(ids) for ids in state.predictions.get(task_id, {}).values())
     for prediction_id in plan.duplicate_predictions:
-        call(settings, "delete a duplicate prediction set", client.predictions.delete, id=prediction_id, request_options=NO_RETRY)
-    counts = len(plan.duplicate_tasks), len(plan.duplicate_predictions), predictions
+        if _delete(settings, "delete a duplicate prediction set", client.predictions.delete, prediction_id):
+            sets += 1
+            predictions += 1
     plan.duplicate_tasks, plan.duplicate_predictions = [], []
-    return counts
+    return tasks, sets, predictions
 
 
-def _tidy_after(client, settings, config, project_id, groups, expected_tasks: int, expected_predictions: int) -> tuple[int, Any]:
-    """Compare the project's counters with what this push accounts for; on a surplus, remove duplicates.
+def _delete(settings: ServerSettings, action: str, delete: Callable[..., Any], item_id: int) -> bool:
+    """Delete one copy; False when it is gone already (a concurrent push deleted it: its goal too)."""
+    try:
+        call(settings, action, delete, id=item_id, request_options=NO_RETRY)
+    except ServerError as error:
+        if error.status == 404:
+            return False
+        raise
+    return True
 
-    An import from a push killed a moment before this one began may have been
-    committed after this push read the project: its tasks were then imported twice.
-    Returns the number of copies (tasks and prediction sets) removed, and the project as read.
+
+def _tidy_after(client, settings, config, project_id, groups, expected_tasks: int, expected_predictions: int,
+                result: PushResult) -> Any:  # fmt: skip
+    """Compare the project's counters with what this push accounts for; when they differ, remove duplicates.
+
+    An import from a push killed a moment before this one began, or from a concurrent
+    push, may have been committed after this push read the project: its tasks were
+    then imported twice. Counters that differ either way (a surplus, or copies a
+    concurrent push removed) mean the project is read again, and the result's counts
+    become what remains of this push's tasks. Returns the project as read.
     """
     project = call(settings, "read the project", client.projects.get, id=project_id)
     tasks_now, predictions_now = project.task_number, project.total_predictions_number
-    if tasks_now is not None and predictions_now is not None:
-        if tasks_now <= expected_tasks and predictions_now <= expected_predictions:
-            return 0, project
+    if tasks_now == expected_tasks and predictions_now == expected_predictions:
+        return project
     state = read_state(client, settings, project_id)
     plan = plan_push(groups, state, PushPlan(project_title=config.project.title, project_id=project_id))
-    removed_tasks, removed_sets, _ = _remove_duplicates(client, settings, plan, state)
-    return removed_tasks + removed_sets, project
+    dropped = set(plan.duplicate_tasks)
+    removed_tasks, removed_sets, _ = _remove_duplicates(client, settings, plan, state, set(result.task_ids))
+    result.duplicate_tasks_removed += removed_tasks
+    result.duplicate_predictions_removed += removed_sets
+    if len(result.task_ids) != result.tasks_created:
+        return project  # a server that does not answer the imported ids: the counts stay as sent
+    remaining = {task_id for task_ids in state.tasks.values() for task_id in task_ids} - dropped
+    kept = sum(1 for task_id in result.task_ids if task_id in remaining)
+    result.tasks_removed_as_copies = result.tasks_created - kept
+    result.tasks_created = kept
+    return project

@@ -59,10 +59,11 @@ def test_plan_removes_unannotated_copies_and_second_prediction_sets():
     assert plan.new_tasks == [] and plan.new_predictions == [] and plan.unchanged == 2
 
 
-def test_an_article_whose_text_changed_is_refused_before_anything_is_written():
+def test_an_article_whose_task_text_changed_is_skipped_and_the_others_go_on():
     state = ProjectState(tasks={"a": [10]}, texts={10: "another text"}, predictions={10: {"m-1": [1]}})
-    with pytest.raises(ProjectError, match="another text than their task"):
-        plan_for([article("a", "2")], state)
+    plan = plan_for([article("a", "2"), article("b")], state)
+    assert plan.text_changed == ["a"]
+    assert [versions[0].id for versions in plan.new_tasks] == ["b"] and plan.new_predictions == []
 
 
 @pytest.mark.parametrize(

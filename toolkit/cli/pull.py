@@ -33,7 +33,7 @@ def pull_cli(
         settings = resolve_server()
     show = err_console if as_json else console
     if settings is not None:
-        show.print(f"Label Studio: {settings.url} ({settings.origin})")
+        show.print(f"Label Studio: {settings.public_url} ({settings.origin})")
     with Progress(TextColumn("{task.description}"), console=err_console, transient=True) as progress:
         bar = progress.add_task("Exporting the project", total=None)
 

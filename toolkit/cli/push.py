@@ -16,6 +16,7 @@ def push_cli(
     config_path: ConfigOpt = DEFAULT_CONFIG,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what a push would do (new tasks, new prediction sets, unchanged) and write nothing.")] = False,
     batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, max=10_000, help="Tasks per import request (default: push.batch_size in the config).")] = None,
+    replace_labeling_config: Annotated[bool, typer.Option("--replace-labeling-config", help="Replace the project's labeling config even when it has controls push did not create (edited in Label Studio); they are dropped. Default: push.replace_labeling_config.")] = False,
     # fmt: on
 ) -> None:
     """Import new articles as tasks with predictions, and new model versions as prediction sets.
@@ -24,16 +25,19 @@ def push_cli(
     hold yet is sent.
     """
     from toolkit.connection import resolve_server
+    from toolkit.errors import ProjectError
     from toolkit.jsonl import read_records
-    from toolkit.push import push
+    from toolkit.push import keeps_edited_config, push
     from toolkit.records import PredictedArticle
 
     config = load_config_for_cli(config_path)
     if batch_size is not None:
         config = config.model_copy(update={"push": config.push.model_copy(update={"batch_size": batch_size})})
+    if replace_labeling_config:
+        config = config.model_copy(update={"push": config.push.model_copy(update={"replace_labeling_config": True})})
     articles = list(read_records(predictions, PredictedArticle))  # fail on a bad record before any import
     settings = resolve_server()
-    console.print(f"Label Studio: {settings.url} ({settings.origin})")
+    console.print(f"Label Studio: {settings.public_url} ({settings.origin})")
     if dry_run:
         result = push(articles, config=config, settings=settings, dry_run=True, source=str(predictions))
         _print_plan(result.plan)
@@ -47,21 +51,45 @@ def push_cli(
 
     try:
         result = push(articles, config=config, settings=settings, on_progress=on_progress, source=str(predictions))
+    except ProjectError as error:
+        if error.hint and "push.replace_labeling_config" in error.hint:
+            error.hint += " (or pass --replace-labeling-config once)"
+        raise
     finally:
         if progress.live.is_started:
             progress.stop()
     plan = result.plan
     state = "created" if result.project_created else "found"
     console.print(f"Project {config.project.title!r} {state}: {result.project_url}")
+    if result.spare_project_id is not None:
+        from toolkit.push import spare_title
+
+        console.print(
+            f"  another push created it at the same moment: this push's own project {result.spare_project_id} "
+            f"is empty, renamed {spare_title(config.project.title, result.project_id)!r}; delete it in Label Studio",
+            style="yellow",
+        )
     if result.labeling_config_updated:
         console.print(f"  labeling config updated: {_label_changes(plan)}")
+    elif keeps_edited_config(plan):
+        console.print(f"  labeling config: {_kept_edit(plan)}", style="yellow")
     console.print(
         f"  {plural(result.tasks_created, 'new task')}, "
-        f"{plural(plan.articles - len(plan.new_tasks), 'article')} already in the project"
+        f"{plural(plan.articles - result.tasks_created - len(plan.text_changed), 'article')} already in the project"
     )
     console.print(f"  {plural(result.predictions_created, 'new prediction set')} on existing tasks")
+    _print_text_changed(plan)
     if result.duplicates_removed:
-        console.print(f"  removed {result.duplicates_removed:,} duplicate(s) left by an interrupted push")
+        console.print(
+            f"  removed {plural(result.duplicate_tasks_removed, 'duplicate task')} and "
+            f"{plural(result.duplicate_predictions_removed, 'duplicate prediction set')} "
+            "(copies from an interrupted or a concurrent push)"
+        )
+    if result.tasks_removed_as_copies:
+        console.print(
+            f"  {plural(result.tasks_removed_as_copies, 'task')} this push imported duplicated those another push "
+            "imported at the same moment, and were removed"
+        )
     if plan.kept_duplicates:
         console.print(
             f"  {plural(len(plan.kept_duplicates), 'article')} have more than one annotated task (kept): "
@@ -85,11 +113,23 @@ def _label_changes(plan) -> str:  # noqa: ANN001 - PushPlan is imported lazily
         parts.append("added " + ", ".join(plan.labels_added))
     if plan.labels_removed:
         parts.append("removed " + ", ".join(plan.labels_removed))
+    if plan.controls_removed:
+        parts.append("removed " + ", ".join(plan.controls_removed) + " (not created by push)")
     return "; ".join(parts) or "colours, hotkeys or layout changed"
+
+
+def _kept_edit(plan) -> str:  # noqa: ANN001
+    return (
+        f"edited in Label Studio, left as it is: it has {', '.join(plan.controls_removed)}, which push did not "
+        "create and replacing it would remove (push.replace_labeling_config: true, or --replace-labeling-config, "
+        "replaces it)"
+    )
 
 
 def _print_plan(plan) -> None:  # noqa: ANN001
     """The dry-run plan: what a push would write, nothing written."""
+    from toolkit.push import keeps_edited_config
+
     where = f"project {plan.project_id}" if plan.project_id is not None else "a new project (would be created)"
     console.print(f"Dry run for {plan.project_title!r}, {where}: nothing written")
     new_sets = plan.new_prediction_sets
@@ -104,12 +144,34 @@ def _print_plan(plan) -> None:  # noqa: ANN001
     for version, count in sorted(by_version.items()):
         console.print(f"    {version}: {count:,}")
     console.print(f"  unchanged:           {plan.unchanged:,}")
+    _print_text_changed(plan)
     if plan.duplicate_tasks or plan.duplicate_predictions:
         console.print(
-            f"  copies left by an interrupted push, to remove: {len(plan.duplicate_tasks):,} tasks, "
+            f"  copies left by an interrupted or a concurrent push, to remove: {len(plan.duplicate_tasks):,} tasks, "
             f"{len(plan.duplicate_predictions):,} prediction sets"
         )
-    if plan.labels_added or plan.labels_removed:
-        console.print(f"  labeling config: {_label_changes(plan)}")
+    if keeps_edited_config(plan):
+        console.print(f"  labeling config: {_kept_edit(plan)}", style="yellow")
+    elif plan.controls_removed and not plan.replace_labeling_config:
+        console.print(
+            f"  labeling config: `labels` adds {', '.join(plan.labels_added)}, but replacing the config would remove "
+            f"{', '.join(plan.controls_removed)} (not created by push): the push would stop (set "
+            "push.replace_labeling_config: true, or pass --replace-labeling-config)",
+            style="yellow",
+        )
+    elif plan.labeling_config_changes:
+        console.print(f"  labeling config: would be replaced: {_label_changes(plan)}")
     if plan.model_version is not None and plan.model_version != plan.current_model_version:
         console.print(f"  project model_version: {plan.current_model_version!r} -> {plan.model_version!r}")
+
+
+def _print_text_changed(plan) -> None:  # noqa: ANN001
+    if not plan.text_changed:
+        return
+    shown = ", ".join(repr(article_id) for article_id in plan.text_changed[:5])
+    more = ", ..." if len(plan.text_changed) > 5 else ""
+    console.print(
+        f"  {plural(len(plan.text_changed), 'article')} skipped: the task's text was edited in Label Studio, "
+        f"so its spans would not fit ({shown}{more}); give changed articles new ids, or delete their tasks",
+        style="yellow",
+    )
