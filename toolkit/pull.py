@@ -34,7 +34,7 @@ from typing import Any
 
 from toolkit import __version__
 from toolkit.config import Config
-from toolkit.connection import ServerSettings, describe_api_error
+from toolkit.connection import ServerSettings, describe_api_error, public_url
 from toolkit.errors import InputError, OutputError, ProjectError, ServerError
 from toolkit.pull_spans import ArticleControls, article_controls
 from toolkit.pull_state import (
@@ -44,7 +44,6 @@ from toolkit.pull_state import (
     annotator_secret,
     private_file,
     project_dir,
-    public_url,
     strip_identities,
     write_json,
 )

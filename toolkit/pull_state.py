@@ -31,7 +31,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from toolkit.errors import OutputError
 
@@ -120,15 +120,6 @@ class RawWriter:
             pass
         self.temporary.unlink(missing_ok=True)
         self.path.unlink(missing_ok=True)
-
-
-def public_url(url: str) -> str:
-    """The server URL without user, password, query or fragment: safe to write down."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
 
 
 def project_dir(state_dir: Path, url: str, project_id: int) -> Path:

@@ -7,7 +7,8 @@ import pytest
 from toolkit.config import PullConfig, parse_config
 from toolkit.errors import InputError
 from toolkit.pull_spans import AMBIGUOUS, CRLF, MISMATCH, OUTSIDE, TRIMMED, UTF16, clean_spans, lf_to_crlf_index, utf16_to_code_points
-from toolkit.pull_state import annotator_secret, public_url
+from toolkit.connection import public_url
+from toolkit.pull_state import annotator_secret
 from toolkit.pull_tasks import AnnotatorIds, PullCounts, TaskProcessor, choose_annotation
 from toolkit.records import AnnotatedArticle, LedgerEntry
 
