@@ -45,7 +45,7 @@ def test_the_api_key_appears_in_no_output_log_config_or_file(spare, server, tmp_
     project = next(p for p in client.projects.list() if p.title == title_of(config))
     annotate_all(client, project.id)
     command("pull", "--config", str(config), "--out", "annotations.jsonl", **env)
-    assert len(read_jsonl(work / "annotations.jsonl")) == 5
+    assert len(read_jsonl(work / "annotations.jsonl")) == 7  # every sample article, annotated
     command("export", "annotations.jsonl", "--config", str(config), "--out", "dataset", **env)
     command("--debug", "push", "predictions.jsonl", "--config", str(config), **env)
 
