@@ -13,9 +13,9 @@ from typing import Annotated, Any
 
 import click
 import typer
+import typer.main
 from rich.console import Console
 from rich.text import Text
-import typer.main
 from typer.core import TyperGroup
 
 from toolkit.errors import ToolkitError
