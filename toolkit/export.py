@@ -378,7 +378,7 @@ def _read_ledger(annotations: Path, stats: ExportStats, plan: _Plan) -> None:
     if not path.is_file():
         return
     stats.ledger_found = True
-    plan.ledger_sha256 = _sha256_file(path)
+    plan.ledger_sha256 = plan.ledger_sha256 or _sha256_file(path)
     for entry in read_records(path, LedgerEntry):
         stats.ledger[entry.kind] += 1
         if entry.kind == "task_only_skipped" and entry.article_id:
@@ -408,13 +408,14 @@ def _check_spans(article: AnnotatedArticle | PredictedArticle, labels: set[str],
 
 def _plan(
     annotations: Path, predictions: Path | None, config: Config, stats: ExportStats,
-    on_article: Callable[[AnnotatedArticle], None] | None = None,
+    on_article: Callable[[AnnotatedArticle], None] | None = None, hashed: _Plan | None = None,
 ) -> _Plan:
     """Check every input record before any work is done, and assign each line a split.
 
-    ``on_article`` sees each checked annotated article (the report is built from them).
+    ``on_article`` sees each checked annotated article (the report is built from them);
+    ``hashed`` holds the inputs' SHA-256 already computed (``_hashed_inputs``).
     """
-    plan = _Plan()
+    plan = hashed if hashed is not None else _Plan()
     splits = dict(config.export.splits)
     labels = set(config.labels)
     _read_ledger(annotations, stats, plan)
@@ -454,7 +455,7 @@ def _plan(
             f"{annotations}: no annotated articles in it, and no pull ledger next to it",
             hint="write it with `toolkit pull --out FILE.jsonl`",
         )
-    plan.input_sha256 = _sha256_file(annotations)
+    plan.input_sha256 = plan.input_sha256 or _sha256_file(annotations)
     if predictions is not None:
         model_seen: set[str] = set()
         for number, value in read_json_lines(predictions):
@@ -470,7 +471,7 @@ def _plan(
                 continue
             model_seen.add(article.id)
             plan.model_lines[split_of(article.id, splits)].add(number)
-        plan.predictions_sha256 = _sha256_file(predictions)
+        plan.predictions_sha256 = plan.predictions_sha256 or _sha256_file(predictions)
     return plan
 
 
@@ -847,11 +848,10 @@ def export(
 
     _check_root(out)
     stats = ExportStats()
-    # The report is built while the input is checked: the pull is read and validated once.
-    builder = _report_builder(annotations, config=config, make_doc=make_doc) if with_report else None
-    # The input is checked before the export root is created: bad input leaves no folder.
-    plan = _plan(annotations, predictions, config, stats, on_article=builder.add if builder is not None else None)
-    fingerprint = _inputs_fingerprint(plan, config=config, model=model, with_report=with_report, extra_sections=extra_sections)
+    # The inputs' hashes first: when they are those of the latest version, nothing needs
+    # reading, checking or tokenizing (they were checked when that version was written).
+    hashed = _hashed_inputs(annotations, predictions)
+    fingerprint = _inputs_fingerprint(hashed, config=config, model=model, with_report=with_report, extra_sections=extra_sections)
     latest = latest_version(out)
     if latest is not None:
         previous = json.loads((latest / MANIFEST).read_text(encoding="utf-8"))
@@ -866,6 +866,11 @@ def export(
                     hint="fix the spans in Label Studio, or allow more with --max-loss",
                 )
             return ExportResult(version=latest.name, path=latest, root=out, stats=stats, manifest=previous, unchanged=True)
+    # The report is built while the input is checked: the pull is read and validated once.
+    builder = _report_builder(annotations, config=config, make_doc=make_doc) if with_report else None
+    # The input is checked before the export root is created: bad input leaves no folder.
+    plan = _plan(annotations, predictions, config, stats, on_article=builder.add if builder is not None else None,
+                 hashed=hashed)  # fmt: skip
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -929,6 +934,18 @@ def export(
         raise
     manifest["version"] = target.name
     return ExportResult(version=target.name, path=target, root=out, stats=stats, manifest=manifest)
+
+
+def _hashed_inputs(annotations: Path, predictions: Path | None) -> _Plan:
+    """A plan holding only the SHA-256 of the input files that exist (``_plan`` reads the rest)."""
+    plan = _Plan()
+    if annotations.is_file():
+        plan.input_sha256 = _sha256_file(annotations)
+    if ledger_path(annotations).is_file():
+        plan.ledger_sha256 = _sha256_file(ledger_path(annotations))
+    if predictions is not None and predictions.is_file():
+        plan.predictions_sha256 = _sha256_file(predictions)
+    return plan
 
 
 def _inputs_fingerprint(

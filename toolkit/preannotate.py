@@ -441,13 +441,11 @@ def preannotate_to_file(
     if read_stats.articles == 0 and not done:
         # Nothing to write, and nothing from an earlier run: an empty output would be
         # pushed as an empty project. (on_error="fail" stopped at the first bad input.)
-        by_count = sorted(read_stats.skipped.items(), key=lambda item: (-item[1], item[0]))
-        reasons = ", ".join(f"{reason} {count:,}" for reason, count in by_count)
         first = read_stats.skipped_examples[0] if read_stats.skipped_examples else None
         if not first:
             raise InputError("the inputs hold no article; nothing to pre-annotate")
         raise InputError(
-            f"every input was bad ({read_stats.skipped_total:,} skipped: {reasons}); nothing to pre-annotate",
+            f"every input was bad ({read_stats.skipped_total:,} skipped: {read_stats.skipped_reasons()}); nothing to pre-annotate",
             hint=f"the first: {first}",
         )
     if on_start is not None:

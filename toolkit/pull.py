@@ -292,7 +292,7 @@ def pull(
     ids = AnnotatorIds(secret)
     counts = PullCounts()
     started = _now()
-    stamp = f"{started:%Y%m%dT%H%M%S}{started.microsecond // 1000:03d}Z"
+    stamp = _stamp(started)
 
     download: Download | None = None
     project_id: int | None = None
@@ -344,6 +344,11 @@ def pull(
     if from_raw is not None and not manifest["project"].get("title"):
         summary.note = "the raw pull's manifest does not name its project: not checked against the config's"
     return summary
+
+
+def _stamp(started: datetime) -> str:
+    """The name a pull's kept files share, from its start (UTC, to the millisecond)."""
+    return f"{started:%Y%m%dT%H%M%S}{started.microsecond // 1000:03d}Z"
 
 
 def _check_writable(out: Path) -> None:
@@ -436,7 +441,7 @@ def _derive(
             summary.raw = writer.path
             stored = {"file": writer.path.name, "bytes": writer.size, "sha256": writer.sha256.hexdigest(),
                       "identities": IDENTITIES_REMOVED}  # fmt: skip
-        manifest_path = raw_path.parent / f"{started:%Y%m%dT%H%M%S}{started.microsecond // 1000:03d}Z.manifest.json"
+        manifest_path = raw_path.parent / f"{_stamp(started)}.manifest.json"
         write_json(manifest_path, {
             "time": started.isoformat(),
             "server": server,

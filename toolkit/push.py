@@ -31,6 +31,7 @@ Idempotent and resumable: the server is the only record of what was pushed.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -138,6 +139,13 @@ class PushResult:
 # --- the project -------------------------------------------------------------------
 
 
+def _projects_titled(client: LabelStudio, title: str) -> list[Any]:
+    """The projects titled exactly ``title``. The server's title filter matches substrings,
+    so the titles are compared here. The SDK's pager fetches later pages lazily, while it
+    is iterated: callers run this inside ``call()``, which turns a failed page into a clear error."""
+    return [project for project in client.projects.list(title=title, page_size=100) if project.title == title]
+
+
 def find_project(client: LabelStudio, settings: ServerSettings, config: Config) -> Any | None:
     """The project by id (when configured) or by exact title; None when there is none.
 
@@ -153,21 +161,13 @@ def find_project(client: LabelStudio, settings: ServerSettings, config: Config) 
                     f"[project.id] project {config.project.id} does not exist on {settings.public_url}"
                 ) from None
             raise
-    # The server's title filter matches substrings: compare exactly here. The SDK's pager
-    # fetches later pages lazily, while it is iterated, so the iteration is inside call().
-    def matching_projects() -> list[Any]:
-        pager = client.projects.list(title=config.project.title, page_size=100)
-        return [project for project in pager if project.title == config.project.title]
-
-    import time
-
-    matches = call(settings, "list projects", matching_projects)
+    matches = call(settings, "list projects", _projects_titled, client, config.project.title)
     for _ in range(DUPLICATE_TITLE_LOOKS - 1):
         if len(matches) <= 1:
             break
         # Perhaps two pushes are creating the project right now: the loser renames its own.
         time.sleep(DUPLICATE_TITLE_WAIT)
-        matches = call(settings, "list projects", matching_projects)
+        matches = call(settings, "list projects", _projects_titled, client, config.project.title)
     if len(matches) > 1:
         ids = ", ".join(str(project_id) for project_id in sorted(project.id for project in matches))
         raise ProjectError(
@@ -326,11 +326,7 @@ def _settle_creation(client: LabelStudio, settings: ServerSettings, config: Conf
     own project, which is still empty (nothing is imported before this), to a title that
     says so, and returns the winner.
     """
-    def matching_projects() -> list[Any]:
-        pager = client.projects.list(title=config.project.title, page_size=100)
-        return [project for project in pager if project.title == config.project.title]
-
-    matches = call(settings, "list projects", matching_projects)
+    matches = call(settings, "list projects", _projects_titled, client, config.project.title)
     winner = min([mine, *matches], key=lambda project: project.id)
     if winner.id != mine.id:
         try:
@@ -528,10 +524,6 @@ def iter_batches(items: Iterable[tuple[Any, bytes]], *, size: int, max_bytes: in
         batch_bytes += item_bytes
     if batch:
         yield batch
-
-
-def batches(items: Iterable[tuple[Any, bytes]], *, size: int, max_bytes: int) -> list[list[tuple[Any, bytes]]]:
-    return list(iter_batches(items, size=size, max_bytes=max_bytes))
 
 
 def _body(batch: list[tuple[Any, bytes]]) -> bytes:

@@ -183,6 +183,11 @@ class ReadStats:
     def skipped_total(self) -> int:
         return sum(self.skipped.values())
 
+    def skipped_reasons(self) -> str:
+        """``binary file 2, broken JSON 1``: the skips by reason, most first."""
+        by_count = sorted(self.skipped.items(), key=lambda item: (-item[1], item[0]))
+        return ", ".join(f"{reason} {count:,}" for reason, count in by_count)
+
 
 # --- finding the files -------------------------------------------------------------
 

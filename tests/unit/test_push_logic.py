@@ -11,7 +11,7 @@ from toolkit.push import (
     ProjectState,
     PushPlan,
     _write_once_then_check,
-    batches,
+    iter_batches,
     encode,
     check_articles,
     plan_push,
@@ -93,9 +93,9 @@ def test_a_predicted_label_outside_the_config_is_refused_naming_file_record_and_
 
 def test_batches_are_cut_by_count_and_by_bytes():
     items = [(str(i), encode(task_payload(article(str(i))), 10**6)) for i in range(7)]
-    assert [len(b) for b in batches(items, size=3, max_bytes=10**6)] == [3, 3, 1]
+    assert [len(b) for b in list(iter_batches(items, size=3, max_bytes=10**6))] == [3, 3, 1]
     one = len(items[0][1])
-    by_bytes = batches(items, size=100, max_bytes=int(one * 2.5))
+    by_bytes = list(iter_batches(items, size=100, max_bytes=int(one * 2.5)))
     assert [len(b) for b in by_bytes] == [2, 2, 2, 1]
     assert all(len(b"[" + b",".join(e for _, e in batch) + b"]") <= one * 2.5 for batch in by_bytes)
     assert [key for batch in by_bytes for key, _ in batch] == [str(i) for i in range(7)]

@@ -113,9 +113,7 @@ def preannotate_cli(
         if len(read_stats.duplicates) > 10:
             console.print(f"    ... and {len(read_stats.duplicates) - 10:,} more")
     if read_stats.skipped:
-        by_count = sorted(read_stats.skipped.items(), key=lambda item: (-item[1], item[0]))
-        reasons = ", ".join(f"{reason} {count:,}" for reason, count in by_count)
-        console.print(f"Skipped {plural(read_stats.skipped_total, 'bad input')}: {reasons}")
+        console.print(f"Skipped {plural(read_stats.skipped_total, 'bad input')}: {read_stats.skipped_reasons()}")
         for line in read_stats.skipped_examples[:10]:
             console.print(f"    {line}")
     console.print(f"Next: toolkit push {out} --config {config_path}")
