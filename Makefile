@@ -18,7 +18,7 @@ TEST_LS_PORT ?= 8081
 TEST_LS_SPARE_PORT ?= 8118
 export TOOLKIT_TEST_LABEL_STUDIO_SPARE_PORT ?= $(TEST_LS_SPARE_PORT)
 
-.PHONY: run test test-reliability setup labelstudio-up labelstudio-down clean bench-preannotate bench-pull bench-export
+.PHONY: run test lint test-reliability setup labelstudio-up labelstudio-down clean bench-preannotate bench-pull bench-export
 
 setup: $(VENV)/.installed
 
@@ -47,6 +47,13 @@ test: setup
 	status=$$?; \
 	$(TOOLKIT) labelstudio down --home $(TEST_LS_HOME); \
 	exit $$status
+
+# Style: ruff's checks (pyflakes, pycodestyle errors, line length, import order) and its
+# formatter, at the line length in pyproject.toml. CI runs it before the tests.
+LINTED := toolkit tests benchmarks .ci
+lint: setup
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 # Only the reliability suite (faults, bad inputs, secrets); `make test` runs it too.
 test-reliability: setup

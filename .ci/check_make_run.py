@@ -13,8 +13,8 @@ from pathlib import Path
 import datasets
 import yaml
 
-from toolkit import localserver
-from toolkit.connection import ServerSettings, connect
+from toolkit.labelstudio import localserver
+from toolkit.labelstudio.client import ServerSettings, connect
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPORT_ROOT = ROOT / "exports" / "news-ner"

@@ -41,7 +41,7 @@ def corpus_dir() -> Path:
 
 def reuters_bodies(count: int) -> list[dict]:
     """The first ``count`` distinct non-empty bodies; repeated with a marker when the corpus is smaller."""
-    from toolkit.readers import normalise_text
+    from toolkit.preannotate.readers import normalise_text
 
     folder = corpus_dir()
     if not folder.is_dir():
@@ -99,8 +99,8 @@ class Timing:
 
 
 def time_raw(nlp, texts: list[str], *, n_process: int, batch_size: int, scores: bool, ents: list | None = None):
-    from toolkit.preannotate import count_words
-    from toolkit.scores import SCORES_KEY
+    from toolkit.nlp.scoring import SCORES_KEY
+    from toolkit.preannotate.run import count_words
 
     wall, cpu = time.perf_counter(), time.process_time()
     words = 0
@@ -115,7 +115,8 @@ def time_raw(nlp, texts: list[str], *, n_process: int, batch_size: int, scores: 
 
 
 def time_toolkit(source: Path, out: Path, *, scores: bool, n_process: int, batch_size: int, pipeline=None):
-    from toolkit.preannotate import PreannotateStats, load_pipeline, preannotate_to_file
+    from toolkit.nlp.pipeline import load_pipeline
+    from toolkit.preannotate.run import PreannotateStats, preannotate_to_file
 
     config = load_config(scores, n_process, batch_size)
     pipeline = pipeline or load_pipeline(config)
@@ -185,9 +186,12 @@ def main() -> None:
     rows = reuters_bodies(args.articles)
     texts = [row["text"] for row in rows]
     config = load_config(True)
-    from toolkit.preannotate import load_pipeline
+    from toolkit.nlp.pipeline import load_pipeline
 
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other work, Python {platform.python_version()}")
+    print(
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other work, "
+        f"Python {platform.python_version()}"
+    )
     print(
         f"Corpus: {len(texts):,} Reuters-21578 bodies in {args.rounds} rounds (raw and toolkit alternate, ABBA); "
         f"batch size {args.batch_size}; beam width {config.spacy.beam_width}"
@@ -215,10 +219,18 @@ def main() -> None:
             nlp = (scored if scores else greedy).nlp
             for number, (part, source) in enumerate(rounds):
                 runs = [
-                    lambda: raw.add(*time_raw(nlp, part, n_process=n_process, batch_size=args.batch_size, scores=scores, ents=ents)),
+                    lambda: raw.add(
+                        *time_raw(nlp, part, n_process=n_process, batch_size=args.batch_size, scores=scores, ents=ents)
+                    ),
                     lambda: kit.add(
-                        *time_toolkit(source, out, scores=scores, n_process=n_process, batch_size=args.batch_size,
-                                      pipeline=scored if scores else greedy)
+                        *time_toolkit(
+                            source,
+                            out,
+                            scores=scores,
+                            n_process=n_process,
+                            batch_size=args.batch_size,
+                            pipeline=scored if scores else greedy,
+                        )
                     ),
                 ]
                 for run in runs if number % 2 == 0 else reversed(runs):
@@ -260,6 +272,7 @@ def main() -> None:
         print(f"  toolkit / raw, n_process=2:  {ratio('toolkit_greedy_2', 'raw_greedy_2'):.2f}x")
     if args.rss_articles:
         report_rss(args.articles, args.rss_articles)
+
 
 if __name__ == "__main__":
     main()

@@ -39,10 +39,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from toolkit import localserver  # noqa: E402
-from toolkit.config import parse_config  # noqa: E402
-from toolkit.connection import ServerSettings, connect  # noqa: E402
-from toolkit.labeling import labeling_config  # noqa: E402
+from toolkit.config import parse_config  # noqa: E402 - after the sys.path entry above
+from toolkit.labelstudio import localserver  # noqa: E402
+from toolkit.labelstudio.client import ServerSettings, connect  # noqa: E402
+from toolkit.labelstudio.labeling import labeling_config  # noqa: E402
 
 NAME = re.compile(r"\b[A-Z][a-z]{2,}(?: [A-Z][a-z]{2,})*\b")
 
@@ -70,8 +70,18 @@ def items(text: str, prefix: str, labels: list[str], *, origin: str | None = Non
     for index, match in enumerate(NAME.finditer(text)):
         if index >= limit:
             break
-        item = {"id": f"{prefix}{index}", "from_name": "label", "to_name": "text", "type": "labels",
-                "value": {"start": match.start(), "end": match.end(), "text": match.group(), "labels": [labels[index % len(labels)]]}}  # fmt: skip
+        item = {
+            "id": f"{prefix}{index}",
+            "from_name": "label",
+            "to_name": "text",
+            "type": "labels",
+            "value": {
+                "start": match.start(),
+                "end": match.end(),
+                "text": match.group(),
+                "labels": [labels[index % len(labels)]],
+            },
+        }
         if origin:
             item["origin"] = origin
         out.append(item)
@@ -120,13 +130,25 @@ def main() -> int:
                 if (begin + offset) % 7 == 0 and annotation:
                     annotation[0]["origin"] = "prediction-changed"
                     annotation[0]["value"]["labels"] = [config.labels[-1]]
-                payload.append({
-                    "data": {"text": text, "article_id": f"bench-{begin + offset}", "title": "", "date": "", "source": "reuters"},
-                    "predictions": [{"model_version": "bench-1", "result": prediction}],
-                    "annotations": [{"result": annotation, "completed_by": me, "lead_time": 10.0}],
-                })  # fmt: skip
-            response = client.projects.import_tasks(id=project.id, request=payload, return_task_ids=True,
-                                                    request_options={"timeout": 1800, "max_retries": 0})  # fmt: skip
+                payload.append(
+                    {
+                        "data": {
+                            "text": text,
+                            "article_id": f"bench-{begin + offset}",
+                            "title": "",
+                            "date": "",
+                            "source": "reuters",
+                        },
+                        "predictions": [{"model_version": "bench-1", "result": prediction}],
+                        "annotations": [{"result": annotation, "completed_by": me, "lead_time": 10.0}],
+                    }
+                )
+            response = client.projects.import_tasks(
+                id=project.id,
+                request=payload,
+                return_task_ids=True,
+                request_options={"timeout": 1800, "max_retries": 0},
+            )
             task_ids += response.task_ids
         print(f"imported {len(task_ids)} annotated tasks in {time.perf_counter() - t0:.1f} s", flush=True)
         name = f"bench-{uuid.uuid4().hex[:8]}"
@@ -140,16 +162,23 @@ def main() -> int:
                 result = items(texts[index], "s", list(reversed(config.labels)), origin="manual")
                 client.annotations.create(id=task_id, result=result, was_cancelled=False, completed_by=second.id)
             extra += 1
-        print(f"created {extra} more annotations (second annotator, skips) through the SDK in "
-              f"{time.perf_counter() - t0:.1f} s", flush=True)  # fmt: skip
+        print(
+            f"created {extra} more annotations (second annotator, skips) through the SDK in "
+            f"{time.perf_counter() - t0:.1f} s",
+            flush=True,
+        )
 
-        from toolkit.pull import pull
+        from toolkit.pull.run import pull
 
         def raw() -> float:
             t = time.perf_counter()
             size = 0
-            for chunk in client.projects.exports.download_sync(id=project.id, export_type="JSON", download_all_tasks=True,
-                                                               request_options={"timeout": 1800, "chunk_size": 1 << 20}):  # fmt: skip
+            for chunk in client.projects.exports.download_sync(
+                id=project.id,
+                export_type="JSON",
+                download_all_tasks=True,
+                request_options={"timeout": 1800, "chunk_size": 1 << 20},
+            ):
                 size += len(chunk)
             assert size > 0
             return time.perf_counter() - t
@@ -178,9 +207,14 @@ def main() -> int:
         n = len(task_ids)
         print(f"\n{n} annotated tasks, {args.rounds} rounds, medians:")
         print(f"  raw export download: {raw_s:.2f} s = {n / raw_s:,.0f} tasks/s")
-        print(f"  toolkit pull:        {pull_s:.2f} s = {n / pull_s:,.0f} tasks/s "
-              f"(of which export + streamed download {statistics.median(downloads[1:]):.2f} s)")
-        print(f"  pull output: {counts['records']:,} records, {counts['spans']:,} spans, {counts['ledger']:,} ledger entries")
+        print(
+            f"  toolkit pull:        {pull_s:.2f} s = {n / pull_s:,.0f} tasks/s "
+            f"(of which export + streamed download {statistics.median(downloads[1:]):.2f} s)"
+        )
+        print(
+            f"  pull output: {counts['records']:,} records, {counts['spans']:,} spans, "
+            f"{counts['ledger']:,} ledger entries"
+        )
         print(f"  ratio (pull / raw throughput): {raw_s / pull_s:.2f}x (target >= 0.9x)")
         return 0
     finally:

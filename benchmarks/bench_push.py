@@ -47,29 +47,37 @@ TOOLKIT = [sys.executable, "-m", "toolkit"]
 
 # The baselines, as a user would write them with the SDK alone. They read the same
 # predictions file and build the same task JSON as push (data + one prediction set).
-_COMMON = r'''
+_COMMON = r"""
 import json, os, sys
 from label_studio_sdk import LabelStudio
 ls = LabelStudio(base_url=os.environ["LABEL_STUDIO_URL"], api_key=os.environ["LABEL_STUDIO_API_KEY"], timeout=600)
 records = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")][: int(sys.argv[4])]
 def result(r):
     return [{"id": f"p{i}", "from_name": "label", "to_name": "text", "type": "labels",
-             "value": {"start": s["start"], "end": s["end"], "text": r["text"][s["start"]:s["end"]], "labels": [s["label"]]}}
+             "value": {"start": s["start"], "end": s["end"], "text": r["text"][s["start"]:s["end"]],
+                       "labels": [s["label"]]}}
             for i, s in enumerate(r["spans"])]
 def data(r):
-    return {"text": r["text"], "article_id": r["id"], "title": r.get("title") or "", "date": r.get("date") or "", "source": r.get("source") or ""}
+    return {"text": r["text"], "article_id": r["id"], "title": r.get("title") or "", "date": r.get("date") or "",
+            "source": r.get("source") or ""}
 version = lambda r: r["model"]["name"] + "-" + r["model"]["version"]
 project = ls.projects.create(title=sys.argv[2], label_config=open(sys.argv[3], encoding="utf-8").read())
-'''
-SINGLE = _COMMON + r'''
+"""
+SINGLE = (
+    _COMMON
+    + r"""
 tasks = [{"data": data(r), "predictions": [{"model_version": version(r), "result": result(r)}]} for r in records]
 ls.projects.import_tasks(id=project.id, request=tasks, request_options={"max_retries": 0, "timeout": 600})
-'''
-NAIVE_LOOP = _COMMON + r'''
+"""
+)
+NAIVE_LOOP = (
+    _COMMON
+    + r"""
 for r in records:
     task = ls.tasks.create(project=project.id, data=data(r))
     ls.predictions.create(task=task.id, result=result(r), model_version=version(r))
-'''
+"""
+)
 
 
 def reuters_articles(limit: int) -> list[dict]:
@@ -84,7 +92,14 @@ def reuters_articles(limit: int) -> list[dict]:
             if not body:
                 continue
             date = dt.datetime.strptime(record["date"].split()[0], "%d-%b-%Y").date().isoformat()
-            articles.append({"id": f"reuters-{record['attrs']['newid']}", "text": body, "title": record.get("title") or "", "date": date})
+            articles.append(
+                {
+                    "id": f"reuters-{record['attrs']['newid']}",
+                    "text": body,
+                    "title": record.get("title") or "",
+                    "date": date,
+                }
+            )
             if len(articles) == limit:
                 return articles
     return articles
@@ -138,7 +153,7 @@ def main() -> None:
     config_path.write_text(yaml.safe_dump(config))
     sys.path.insert(0, str(ROOT))
     from toolkit.config import parse_config
-    from toolkit.labeling import labeling_config
+    from toolkit.labelstudio.labeling import labeling_config
 
     label_config = WORK / "label_config.xml"
     label_config.write_text(labeling_config(parse_config(config)))
@@ -159,7 +174,14 @@ def main() -> None:
                 config_path.write_text(yaml.safe_dump(config))
                 command = [*TOOLKIT, "push", str(predictions), "--config", str(config_path)]
             else:
-                command = [sys.executable, str(scripts["single"]), str(predictions), title, str(label_config), str(ARTICLES)]
+                command = [
+                    sys.executable,
+                    str(scripts["single"]),
+                    str(predictions),
+                    title,
+                    str(label_config),
+                    str(ARTICLES),
+                ]
             took = timed(command, env, ROOT, name)
             print(f"  {name:8} round {round_ + 1}: {took:6.1f} s (client CPU {CPU[name]:.1f} s)", flush=True)
             seconds[name] = min(seconds.get(name, took), took)

@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 from toolkit.config import load_config
-from toolkit.preannotate import load_pipeline
+from toolkit.nlp.pipeline import load_pipeline
 from toolkit.records import AnnotatedArticle, Span
-from toolkit.report import build_report
+from toolkit.report.build import build_report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,7 +42,9 @@ def simulate(spans: list[Span], labels: list[str], text: str, rng: random.Random
         if roll < 0.08:
             continue  # deleted
         if roll < 0.13:
-            span = Span(start=span.start, end=span.end, label=rng.choice([l for l in labels if l != span.label]))
+            span = Span(
+                start=span.start, end=span.end, label=rng.choice([other for other in labels if other != span.label])
+            )
         elif roll < 0.18 and " " in text[span.start : span.end]:
             span = Span(start=span.start, end=span.start + text[span.start : span.end].index(" "), label=span.label)
         human.append(span)
@@ -54,7 +56,7 @@ def main() -> None:
     config = load_config(ROOT / "configs" / "news-ner.yaml")
     pipeline = load_pipeline(config)
     texts = corpus_texts(count)
-    from toolkit.preannotate import PreannotateStats, doc_spans
+    from toolkit.preannotate.run import PreannotateStats, doc_spans
 
     rng = random.Random(7)
     articles = []
@@ -63,17 +65,29 @@ def main() -> None:
         predicted = doc_spans(doc, config, stats)
         annotators = ["annotator-1", "annotator-2"] if rng.random() < 0.3 else [f"annotator-{rng.randint(1, 5)}"]
         annotations = [
-            {"id": number * 10 + i, "annotator": name, "spans": [s.model_dump() for s in simulate(predicted, config.labels, doc.text, rng)],
-             "lead_time": rng.uniform(5, 120)}
+            {
+                "id": number * 10 + i,
+                "annotator": name,
+                "spans": [s.model_dump() for s in simulate(predicted, config.labels, doc.text, rng)],
+                "lead_time": rng.uniform(5, 120),
+            }
             for i, name in enumerate(annotators)
-        ]  # fmt: skip
+        ]
         articles.append(
             AnnotatedArticle.model_validate(
-                {"id": str(number), "text": doc.text, "task_id": number, "spans": annotations[-1]["spans"],
-                 "chosen": [annotations[-1]["id"]], "annotations": annotations,
-                 "predictions": [{"model_version": pipeline.model.model_version, "spans": [s.model_dump() for s in predicted]}]}
+                {
+                    "id": str(number),
+                    "text": doc.text,
+                    "task_id": number,
+                    "spans": annotations[-1]["spans"],
+                    "chosen": [annotations[-1]["id"]],
+                    "annotations": annotations,
+                    "predictions": [
+                        {"model_version": pipeline.model.model_version, "spans": [s.model_dump() for s in predicted]}
+                    ],
+                }
             )
-        )  # fmt: skip
+        )
     tokenizer = pipeline.nlp.tokenizer
     # Both measured after the pre-annotation warmed the tokenizer's cache, the report first.
     start = time.perf_counter()
@@ -86,7 +100,8 @@ def main() -> None:
     print(f"tokenize once: {tokenize:.2f} s; report: {elapsed:.2f} s; ratio report/tokenize: {elapsed / tokenize:.1f}x")
     print(f"edits: {report.model.edits}")
     print(
-        f"overall exact F1 {report.model.exact_span[-1].f1:.3f}, agreement alpha {report.agreement.per_label[-1].krippendorff_alpha:.3f}"
+        f"overall exact F1 {report.model.exact_span[-1].f1:.3f}, "
+        f"agreement alpha {report.agreement.per_label[-1].krippendorff_alpha:.3f}"
     )
 
 

@@ -18,6 +18,6 @@ def config() -> Config:
 
 @pytest.fixture(scope="session")
 def pipeline(config):
-    from toolkit.preannotate import load_pipeline
+    from toolkit.nlp.pipeline import load_pipeline
 
     return load_pipeline(config)

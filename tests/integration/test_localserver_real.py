@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from toolkit import localserver
+from toolkit.labelstudio import localserver
 
 from .conftest import TEST_HOME
 
@@ -33,8 +33,11 @@ def test_status_command_reports_the_server_without_secrets(server):
         pytest.skip("the tests run against a server named by LABEL_STUDIO_URL, not the local one")
     done = subprocess.run(
         [sys.executable, "-m", "toolkit", "labelstudio", "status", "--home", str(TEST_HOME)],
-        capture_output=True, text=True, env={**os.environ}, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert f"is running at {credentials.url}" in done.stdout
     assert f"log in at {credentials.url}/user/login/" in done.stdout

@@ -13,8 +13,8 @@ from pathlib import Path
 import datasets
 import pytest
 
-from toolkit.export import tag_names
-from toolkit.labeling import result_items
+from toolkit.labelstudio.labeling import result_items
+from toolkit.nlp.alignment import tag_names
 from toolkit.records import Span
 
 pytestmark = pytest.mark.integration
@@ -68,7 +68,10 @@ def test_whole_loop(run_toolkit, project_config, client, tmp_path, pipeline):
     project = next(p for p in client.projects.list() if p.title == title)
     tasks = task_by_source(client, project.id)
     assert len(tasks) == 7
-    assert client.projects.get(id=project.id).model_version == predictions[ACCEPTED]["model"]["name"] + "-" + predictions[ACCEPTED]["model"]["version"]
+    assert (
+        client.projects.get(id=project.id).model_version
+        == predictions[ACCEPTED]["model"]["name"] + "-" + predictions[ACCEPTED]["model"]["version"]
+    )
 
     # Accept the pre-annotations of one task unchanged.
     accepted = tasks[ACCEPTED]
@@ -82,7 +85,9 @@ def test_whole_loop(run_toolkit, project_config, client, tmp_path, pipeline):
     danube, red_cross, austrian = find(text, "Danube"), find(text, "The Red Cross"), find(text, "Austrian")
     assert (*danube, "PERSON") in spans and (*red_cross, "ORG") in spans and (*austrian, "NORP") in spans
     bratislava = find(text, "Bratislava")
-    assert not any(start == bratislava[0] for start, _, _ in spans), "the model now finds Bratislava; pick another addition"
+    assert not any(start == bratislava[0] for start, _, _ in spans), (
+        "the model now finds Bratislava; pick another addition"
+    )
     corrected = spans - {(*danube, "PERSON"), (*red_cross, "ORG"), (*austrian, "NORP")}
     corrected |= {(*danube, "LOC"), (red_cross[0] + 4, red_cross[1], "ORG"), (*bratislava, "GPE")}
     corrected = sorted(corrected)

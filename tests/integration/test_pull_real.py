@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from toolkit.config import load_config
-from toolkit.labeling import labeling_config
+from toolkit.labelstudio.labeling import labeling_config
 
 pytestmark = pytest.mark.integration
 
@@ -40,16 +40,22 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def span(text: str, needle: str, label: str, *, origin: str = "manual", offset_text: str | None = None, occurrence: int = 0):
+def span(
+    text: str, needle: str, label: str, *, origin: str = "manual", offset_text: str | None = None, occurrence: int = 0
+):
     """A result item; ``offset_text`` counts offsets in another rendering of the text (a buggy client)."""
     base = offset_text if offset_text is not None else text
     start = -1
     for _ in range(occurrence + 1):
         start = base.index(needle, start + 1)
     return {
-        "id": uuid.uuid4().hex[:8], "from_name": "label", "to_name": "text", "type": "labels", "origin": origin,
+        "id": uuid.uuid4().hex[:8],
+        "from_name": "label",
+        "to_name": "text",
+        "type": "labels",
+        "origin": origin,
         "value": {"start": start, "end": start + len(needle), "text": needle, "labels": [label]},
-    }  # fmt: skip
+    }
 
 
 def utf16_index(text: str, needle: str) -> int:
@@ -63,8 +69,14 @@ def runner(server, tmp_path):
     base_env.pop("TOOLKIT_ANNOTATOR_SECRET", None)
 
     def run(*args: str, expect: int = 0, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([sys.executable, "-m", "toolkit", *args], cwd=tmp_path, env={**base_env, **(env or {})},
-                              capture_output=True, text=True, timeout=600)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "toolkit", *args],
+            cwd=tmp_path,
+            env={**base_env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == expect, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
         assert server.api_key.get_secret_value() not in done.stdout + done.stderr
         return done
@@ -79,10 +91,14 @@ def project(client, project_config):
     created = client.projects.create(title=config.project.title, label_config=labeling_config(config))
     texts = {"emoji": EMOJI_TEXT, "crlf": CRLF_TEXT, **PLAIN}
     payload = [
-        {"data": {"text": text, "article_id": key, "title": key, "date": "", "source": ""},
-         "predictions": [{"model_version": "spacy-test-1", "result": [span(text, text.split()[1], "ORG", origin="prediction")]}]}
+        {
+            "data": {"text": text, "article_id": key, "title": key, "date": "", "source": ""},
+            "predictions": [
+                {"model_version": "spacy-test-1", "result": [span(text, text.split()[1], "ORG", origin="prediction")]}
+            ],
+        }
         for key, text in texts.items()
-    ]  # fmt: skip
+    ]
     response = client.projects.import_tasks(id=created.id, request=payload, return_task_ids=True)
     client.projects.update(id=created.id, model_version="spacy-test-1")
     ids = dict(zip(texts, response.task_ids))
@@ -104,8 +120,9 @@ def with_pull(config_path: Path, tmp_path: Path, name: str, **pull) -> str:
 
 
 def make_draft(client, task_id: int, result: list) -> None:
-    response = client._client_wrapper.httpx_client.request(f"api/tasks/{task_id}/drafts", method="POST",
-                                                            json={"result": result, "lead_time": 4})  # fmt: skip
+    response = client._client_wrapper.httpx_client.request(
+        f"api/tasks/{task_id}/drafts", method="POST", json={"result": result, "lead_time": 4}
+    )
     assert response.status_code == 201, response.text
 
 
@@ -115,11 +132,18 @@ def test_every_decision_is_accounted_for(runner, server, client, project, projec
     emoji_start = utf16_index(EMOJI_TEXT, "Auckland")
     auckland = span(EMOJI_TEXT, "Auckland", "GPE")
     auckland["value"].update(start=emoji_start, end=emoji_start + len("Auckland"))
-    emoji_result = [span(EMOJI_TEXT, "Rocket Lab", "ORG", origin="prediction"), span(EMOJI_TEXT, "Mahia", "GPE"),
-                    span(EMOJI_TEXT, "Team 🚀 Alpha", "ORG", origin="prediction-changed"), auckland]  # fmt: skip
+    emoji_result = [
+        span(EMOJI_TEXT, "Rocket Lab", "ORG", origin="prediction"),
+        span(EMOJI_TEXT, "Mahia", "GPE"),
+        span(EMOJI_TEXT, "Team 🚀 Alpha", "ORG", origin="prediction-changed"),
+        auckland,
+    ]
     client.annotations.create(id=tasks["emoji"], result=emoji_result, was_cancelled=False, lead_time=7.5)
     # CRLF: one span right, one counted as if CRLF were one character, one padded with whitespace.
-    crlf_result = [span(CRLF_TEXT, "Dover", "GPE"), span(CRLF_TEXT, "Kent", "GPE", offset_text=CRLF_TEXT.replace("\r\n", "\n"))]
+    crlf_result = [
+        span(CRLF_TEXT, "Dover", "GPE"),
+        span(CRLF_TEXT, "Kent", "GPE", offset_text=CRLF_TEXT.replace("\r\n", "\n")),
+    ]
     padded = span(CRLF_TEXT, "Met Office", "ORG")
     padded["value"].update(start=padded["value"]["start"] - 1, text=" Met Office")
     crlf_result.append(padded)
@@ -142,19 +166,27 @@ def test_every_decision_is_accounted_for(runner, server, client, project, projec
 
     emoji = records["emoji"]
     assert [(s["text"], s["label"], s["origin"]) for s in emoji["spans"]] == [
-        ("Rocket Lab", "ORG", "prediction"), ("Mahia", "GPE", "manual"),
-        ("Team 🚀 Alpha", "ORG", "prediction-changed"), ("Auckland", "GPE", "manual"),
-    ]  # fmt: skip
+        ("Rocket Lab", "ORG", "prediction"),
+        ("Mahia", "GPE", "manual"),
+        ("Team 🚀 Alpha", "ORG", "prediction-changed"),
+        ("Auckland", "GPE", "manual"),
+    ]
     assert all(EMOJI_TEXT[s["start"] : s["end"]] == s["text"] for s in emoji["spans"])
     assert emoji["text"] == EMOJI_TEXT
     (annotation,) = emoji["annotations"]
     assert annotation["lead_time"] == 7.5 and annotation["model_version"] == "spacy-test-1"
-    assert all(s["annotator"] == annotation["annotator"] and s["annotation_id"] == annotation["id"] for s in emoji["spans"])
+    assert all(
+        s["annotator"] == annotation["annotator"] and s["annotation_id"] == annotation["id"] for s in emoji["spans"]
+    )
     assert emoji["predictions"][0]["model_version"] == "spacy-test-1"
 
     crlf = records["crlf"]
     assert crlf["text"] == CRLF_TEXT
-    assert [(CRLF_TEXT[s["start"] : s["end"]], s["label"]) for s in crlf["spans"]] == [("Dover", "GPE"), ("Met Office", "ORG"), ("Kent", "GPE")]
+    assert [(CRLF_TEXT[s["start"] : s["end"]], s["label"]) for s in crlf["spans"]] == [
+        ("Dover", "GPE"),
+        ("Met Office", "ORG"),
+        ("Kent", "GPE"),
+    ]
     assert records["empty"]["spans"] == [] and len(records["empty"]["annotations"]) == 1
     assert [s["text"] for s in records["two"]["spans"]] == ["Angela Merkel"]
     assert len(records["two"]["skipped_by"]) == 1 and records["two"]["skipped_by"][0].startswith("ann-")
@@ -178,7 +210,9 @@ def test_every_decision_is_accounted_for(runner, server, client, project, projec
     # --json: the same totals for scripts; every span accounted for.
     summary = json.loads(runner("pull", "--config", str(project_config), "--out", "annotations.jsonl", "--json").stdout)
     counts = summary["counts"]
-    assert counts["spans_in"] == counts["spans_used"] + sum(counts["spans_dropped"].values()) + counts["spans_not_chosen"]
+    assert (
+        counts["spans_in"] == counts["spans_used"] + sum(counts["spans_dropped"].values()) + counts["spans_not_chosen"]
+    )
     assert (counts["tasks"], counts["records"], counts["drafts"], counts["skipped_annotations"]) == (8, 4, 1, 2)
     assert counts["spans_dropped"] == {"label not in the config": 1, "offsets outside the text": 1}
     assert summary["tasks"] == {"new": 0, "changed": 0, "unchanged": 8, "deleted": 0}
@@ -189,20 +223,26 @@ def test_every_decision_is_accounted_for(runner, server, client, project, projec
     with gzip.open(raw, "rb") as handle:
         stored = handle.read()
     assert hashlib.sha256(stored).hexdigest() == manifest["stored"]["sha256"]
-    assert manifest["export"]["sha256"] == summary["sha256"] and b"admin@" not in stored and b"example.com" not in stored
+    assert (
+        manifest["export"]["sha256"] == summary["sha256"] and b"admin@" not in stored and b"example.com" not in stored
+    )
     assert manifest["server"] == server.url and "api_key" not in json.dumps(manifest).lower()
     assert manifest["project"]["id"] == project["id"] and manifest["counts"]["tasks"] == 8
     runner("pull", "--config", str(project_config), "--out", "replayed.jsonl", "--from-raw", summary["raw"])
     assert (tmp_path / "replayed.jsonl").read_text() == (tmp_path / "annotations.jsonl").read_text()
     # The snapshot route (predictions expanded, snapshot deleted afterwards) gives the same records.
-    runner("pull", "--config", with_pull(project_config, tmp_path, "snapshot", export="snapshot"), "--out", "snap.jsonl")
+    runner(
+        "pull", "--config", with_pull(project_config, tmp_path, "snapshot", export="snapshot"), "--out", "snap.jsonl"
+    )
     assert read_jsonl(tmp_path / "snap.jsonl") == read_jsonl(tmp_path / "annotations.jsonl")
     assert list(client.projects.exports.list(id=project["id"])) == []
 
 
 def test_incremental_pull_merges_changes_and_drops_deleted_tasks(runner, client, project, project_config, tmp_path):
     tasks, texts = project["tasks"], project["texts"]
-    first = client.annotations.create(id=tasks["none"], result=[span(texts["none"], "Olaf Scholz", "PERSON")], was_cancelled=False)
+    first = client.annotations.create(
+        id=tasks["none"], result=[span(texts["none"], "Olaf Scholz", "PERSON")], was_cancelled=False
+    )
     client.annotations.create(id=tasks["gone"], result=[span(texts["gone"], "Rome", "GPE")], was_cancelled=False)
     client.annotations.create(id=tasks["empty"], result=[], was_cancelled=False)
     config = ["--config", str(project_config)]
@@ -210,7 +250,9 @@ def test_incremental_pull_merges_changes_and_drops_deleted_tasks(runner, client,
     before = {r["id"]: r for r in read_jsonl(tmp_path / "annotations.jsonl")}
     assert set(before) == {"none", "gone", "empty"}
 
-    client.annotations.update(id=first.id, result=[span(texts["none"], "Olaf Scholz", "PERSON"), span(texts["none"], "Hamburg", "GPE")])
+    client.annotations.update(
+        id=first.id, result=[span(texts["none"], "Olaf Scholz", "PERSON"), span(texts["none"], "Hamburg", "GPE")]
+    )
     client.tasks.delete(id=tasks["gone"])
     client.annotations.create(id=tasks["draft"], result=[span(texts["draft"], "Reuters", "ORG")], was_cancelled=False)
 
@@ -233,7 +275,9 @@ def test_incremental_report_counts_changed_and_new(runner, client, project, proj
     runner("pull", *config, "--out", "a.jsonl")
     client.annotations.update(id=created.id, result=[span(texts["none"], "Hamburg", "GPE")])
     client.tasks.delete(id=tasks["gone"])
-    client.projects.import_tasks(id=project["id"], request=[{"data": {"text": "A new task about Oslo.", "article_id": "new"}}])
+    client.projects.import_tasks(
+        id=project["id"], request=[{"data": {"text": "A new task about Oslo.", "article_id": "new"}}]
+    )
     summary = json.loads(runner("pull", *config, "--out", "a.jsonl", "--json").stdout)
     assert summary["mode"] == "incremental"
     assert summary["tasks"] == {"new": 1, "changed": 1, "unchanged": 6, "deleted": 1}
@@ -246,16 +290,29 @@ def test_incremental_report_counts_changed_and_new(runner, client, project, proj
         ("latest", [[("Emmanuel Macron", "PERSON"), ("Paris", "GPE")]]),
         ("ground_truth", [[("Angela Merkel", "PERSON"), ("Emmanuel Macron", "ORG")]]),
         ("majority", [[("Emmanuel Macron", "PERSON"), ("Paris", "GPE")]]),
-        ("all", [[("Angela Merkel", "PERSON"), ("Emmanuel Macron", "ORG")], [("Emmanuel Macron", "PERSON"), ("Paris", "GPE")]]),
+        (
+            "all",
+            [
+                [("Angela Merkel", "PERSON"), ("Emmanuel Macron", "ORG")],
+                [("Emmanuel Macron", "PERSON"), ("Paris", "GPE")],
+            ],
+        ),
     ],
 )
 def test_two_annotators_who_disagree(runner, client, project, project_config, second_user, tmp_path, policy, expected):
     text, task_id = project["texts"]["two"], project["tasks"]["two"]
-    older = client.annotations.create(id=task_id, was_cancelled=False, result=[
-        span(text, "Angela Merkel", "PERSON"), span(text, "Emmanuel Macron", "ORG")])  # fmt: skip
+    older = client.annotations.create(
+        id=task_id,
+        was_cancelled=False,
+        result=[span(text, "Angela Merkel", "PERSON"), span(text, "Emmanuel Macron", "ORG")],
+    )
     client.annotations.update(id=older.id, ground_truth=True)
-    newer = client.annotations.create(id=task_id, was_cancelled=False, completed_by=second_user.id, result=[
-        span(text, "Emmanuel Macron", "PERSON"), span(text, "Paris", "GPE")])  # fmt: skip
+    newer = client.annotations.create(
+        id=task_id,
+        was_cancelled=False,
+        completed_by=second_user.id,
+        result=[span(text, "Emmanuel Macron", "PERSON"), span(text, "Paris", "GPE")],
+    )
     # The second user's annotation must be the newer one, whatever the update above did to the first.
     client.annotations.update(id=newer.id, lead_time=3.0)
     config = with_pull(project_config, tmp_path, policy, policy=policy)
@@ -266,7 +323,11 @@ def test_two_annotators_who_disagree(runner, client, project, project_config, se
     annotators = {a["annotator"] for a in records[0]["annotations"]}
     assert len(annotators) == 2  # two people, two stable anonymous ids
     counts = summary["counts"]
-    assert counts["spans_in"] == 4 == counts["spans_used"] + sum(counts["spans_dropped"].values()) + counts["spans_not_chosen"]
+    assert (
+        counts["spans_in"]
+        == 4
+        == counts["spans_used"] + sum(counts["spans_dropped"].values()) + counts["spans_not_chosen"]
+    )
     if policy == "majority":
         assert counts["spans_dropped"] == {"outvoted": 2} and records[0]["chosen"] == sorted([older.id, newer.id])
     # The same annotator gets the same id in the next pull.
@@ -278,8 +339,11 @@ def test_two_annotators_who_disagree(runner, client, project, project_config, se
 def test_download_is_retried_and_fails_clearly(runner, client, project, project_config, tmp_path):
     client.annotations.create(id=project["tasks"]["empty"], result=[], was_cancelled=False)
     config = with_pull(project_config, tmp_path, "retry", retries=2)
-    summary = json.loads(runner("pull", "--config", config, "--out", "a.jsonl", "--json",
-                                env={"TOOLKIT_TEST_FAIL_DOWNLOADS": "2"}).stdout)  # fmt: skip
+    summary = json.loads(
+        runner(
+            "pull", "--config", config, "--out", "a.jsonl", "--json", env={"TOOLKIT_TEST_FAIL_DOWNLOADS": "2"}
+        ).stdout
+    )
     assert summary["download_attempts"] == 3 and summary["counts"]["records"] == 1
     failed = runner("pull", "--config", config, "--out", "b.jsonl", expect=1, env={"TOOLKIT_TEST_FAIL_DOWNLOADS": "3"})
     assert "Error: the export download broke off 3 times" in failed.stderr and "Traceback" not in failed.stderr
@@ -289,7 +353,14 @@ def test_download_is_retried_and_fails_clearly(runner, client, project, project_
 
 
 def test_a_refused_api_key_is_a_clear_error(runner, project, project_config, tmp_path):
-    done = runner("pull", "--config", str(project_config), "--out", "a.jsonl", expect=1,
-                  env={"LABEL_STUDIO_API_KEY": "0123456789abcdef0123456789abcdef01234567"})  # fmt: skip
+    done = runner(
+        "pull",
+        "--config",
+        str(project_config),
+        "--out",
+        "a.jsonl",
+        expect=1,
+        env={"LABEL_STUDIO_API_KEY": "0123456789abcdef0123456789abcdef01234567"},
+    )
     assert "refused the API key" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "a.jsonl").exists()

@@ -21,13 +21,21 @@ from pathlib import Path
 import pytest
 import yaml
 
-from toolkit.labeling import result_items, task_payload
+from toolkit.labelstudio.labeling import result_items, task_payload
 from toolkit.records import ModelInfo, PredictedArticle, Span
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-PEOPLE = ["Angela Merkel", "Jacinda Ardern", "Kofi Annan", "Nelson Mandela", "Marie Curie", "Ada Lovelace", "Alan Turing"]
+PEOPLE = [
+    "Angela Merkel",
+    "Jacinda Ardern",
+    "Kofi Annan",
+    "Nelson Mandela",
+    "Marie Curie",
+    "Ada Lovelace",
+    "Alan Turing",
+]
 
 
 def articles(version: str) -> list[PredictedArticle]:
@@ -38,9 +46,13 @@ def articles(version: str) -> list[PredictedArticle]:
         geneva = text.index("Geneva")
         spans = [Span(start=0, end=len(person), label="PERSON"), Span(start=geneva, end=geneva + 6, label="GPE")]
         record = PredictedArticle(
-            id=f"art-{index}", text=text, title=f"Visit {index}", date="2025-03-0{}".format(index % 9 + 1),
-            model=ModelInfo(name="test-model", version=version), spans=spans,
-        )  # fmt: skip
+            id=f"art-{index}",
+            text=text,
+            title=f"Visit {index}",
+            date=f"2025-03-0{index % 9 + 1}",
+            model=ModelInfo(name="test-model", version=version),
+            spans=spans,
+        )
         records.append(record)
     return records
 
@@ -69,9 +81,13 @@ def toolkit(push_env, server, tmp_path):
         if kill_at:
             environment["TOOLKIT_TEST_KILL_AT"] = kill_at
         done = subprocess.run(
-            [sys.executable, "-m", "toolkit", *args], cwd=tmp_path, env=environment,
-            capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
+            [sys.executable, "-m", "toolkit", *args],
+            cwd=tmp_path,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         output = done.stdout + done.stderr
         assert done.returncode == expect, f"exit {done.returncode}\n{output}"
         assert server.api_key.get_secret_value() not in output
@@ -188,10 +204,18 @@ def test_copies_left_by_an_interrupted_push_are_removed(toolkit, client, title, 
     project = project_by_title(client, title)
     # What a late-landing import and a doubled prediction import would leave behind.
     client.projects.import_tasks(id=project.id, request=[task_payload(records[0]), task_payload(records[1])])
-    some_task = next(t for t in client.tasks.list(project=project.id, fields="task_only") if t.data["article_id"] == "art-2")
+    some_task = next(
+        t for t in client.tasks.list(project=project.id, fields="task_only") if t.data["article_id"] == "art-2"
+    )
     client.projects.import_predictions(
         id=project.id,
-        request=[{"task": some_task.id, "model_version": "test-model-1.0", "result": result_items(records[2].spans, records[2].text, id_prefix="p")}],
+        request=[
+            {
+                "task": some_task.id,
+                "model_version": "test-model-1.0",
+                "result": result_items(records[2].spans, records[2].text, id_prefix="p"),
+            }
+        ],
     )
     dry = toolkit("push", str(source), "--config", str(config), "--dry-run")
     assert "to remove: 2 tasks, 1 prediction sets" in dry.stdout
@@ -202,7 +226,9 @@ def test_copies_left_by_an_interrupted_push_are_removed(toolkit, client, title, 
 
 
 def test_project_is_found_by_exact_title_not_by_substring(toolkit, client, title, tmp_path):
-    longer = client.projects.create(title=f"{title} (old)", label_config="<View><Text name='text' value='$text'/></View>")
+    longer = client.projects.create(
+        title=f"{title} (old)", label_config="<View><Text name='text' value='$text'/></View>"
+    )
     source = write_jsonl(tmp_path / "v1.jsonl", articles("1.0"))
     done = toolkit("push", str(source), "--config", str(config_file(tmp_path, title)))
     assert f"Project '{title}' created" in done.stdout
@@ -223,7 +249,7 @@ def test_two_projects_with_the_title_is_a_clear_error(toolkit, client, title, tm
     second = client.projects.create(title=title)
     source = write_jsonl(tmp_path / "v1.jsonl", articles("1.0"))
     done = toolkit("push", str(source), "--config", str(config_file(tmp_path, title)), expect=1)
-    assert f"2 projects on" in done.stderr and f"ids {first.id}, {second.id}" in done.stderr
+    assert "2 projects on" in done.stderr and f"ids {first.id}, {second.id}" in done.stderr
     assert "set project.id in the config" in done.stderr
     assert client.projects.get(id=first.id).task_number == 0 and client.projects.get(id=second.id).task_number == 0
 
@@ -236,9 +262,10 @@ def test_labels_added_later_update_the_config_and_removing_a_used_label_is_refus
     task = next(iter(client.tasks.list(project=project.id, fields="task_only")))
     text = task.data["text"]
     annotation = client.annotations.create(
-        id=task.id, result=result_items([Span(start=0, end=text.index(" arrived"), label="PERSON")], text, id_prefix="h"),
+        id=task.id,
+        result=result_items([Span(start=0, end=text.index(" arrived"), label="PERSON")], text, id_prefix="h"),
         was_cancelled=False,
-    )  # fmt: skip
+    )
 
     labels = ["PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "PRODUCT"]
     done = toolkit("push", str(source), "--config", str(config_file(tmp_path, title, labels=labels)))
@@ -252,7 +279,9 @@ def test_labels_added_later_update_the_config_and_removing_a_used_label_is_refus
     without_person = config_file(tmp_path, title, labels=labels[1:], label_map={})
     stale = toolkit("push", str(source), "--config", str(without_person), expect=1)
     assert "has label 'PERSON', which is not in the config's labels" in stale.stderr
-    rerun = [record.model_copy(update={"spans": [s for s in record.spans if s.label != "PERSON"]}) for record in records]
+    rerun = [
+        record.model_copy(update={"spans": [s for s in record.spans if s.label != "PERSON"]}) for record in records
+    ]
     source = write_jsonl(tmp_path / "v1-without-person.jsonl", rerun)
     refused = toolkit("push", str(source), "--config", str(without_person), expect=1)
     assert "`labels` drops PERSON" in refused.stderr and "Label Studio refuses the change" in refused.stderr
@@ -264,9 +293,13 @@ def test_wrong_api_key_is_a_clear_error(toolkit, title, tmp_path):
     source = write_jsonl(tmp_path / "v1.jsonl", articles("1.0"))
     secret = "wrong-key-" + uuid.uuid4().hex
     done = toolkit(
-        "push", str(source), "--config", str(config_file(tmp_path, title)),
-        env={"LABEL_STUDIO_API_KEY": secret}, expect=1,
-    )  # fmt: skip
+        "push",
+        str(source),
+        "--config",
+        str(config_file(tmp_path, title)),
+        env={"LABEL_STUDIO_API_KEY": secret},
+        expect=1,
+    )
     assert "refused the API key" in done.stderr and "LABEL_STUDIO_API_KEY" in done.stderr
     assert secret not in done.stdout + done.stderr
 
@@ -300,8 +333,8 @@ def test_a_lost_answer_is_checked_before_sending_again(server, client, title, mo
     """The import lands but its answer is lost (a timeout): push looks, and sends nothing twice."""
     import httpx
 
-    from toolkit import push as push_module
     from toolkit.config import parse_config
+    from toolkit.push import run as push_module
 
     monkeypatch.setattr(push_module, "RETRY_WAIT_MIN", 0.1)
     monkeypatch.setattr(push_module, "RETRY_WAIT_MAX", 0.1)
@@ -326,9 +359,9 @@ def test_a_lost_answer_is_checked_before_sending_again(server, client, title, mo
 
 
 def test_a_refused_batch_is_reported_with_what_was_imported_before_it(server, client, title, monkeypatch):
-    from toolkit import push as push_module
     from toolkit.config import parse_config
     from toolkit.errors import ServerError
+    from toolkit.push import run as push_module
 
     real_post = push_module.post_json
     calls = []

@@ -90,8 +90,12 @@ def test_report_on_a_real_pull(run_toolkit, project_config, client, tmp_path):
     # Every predicted span accepted but the two edited.
     predicted = len(accepted_prediction.result) + len(edited_prediction.result)
     assert model["edits"] == {
-        "accepted unchanged": predicted - 2, "boundary fixed": 0, "relabelled": 1, "deleted": 1, "added": 0,
-    }  # fmt: skip
+        "accepted unchanged": predicted - 2,
+        "boundary fixed": 0,
+        "relabelled": 1,
+        "deleted": 1,
+        "added": 0,
+    }
     exact = model["exact_span"][-1]
     assert (exact["true_positives"], exact["predicted"], exact["gold"]) == (predicted - 2, predicted, predicted - 1)
     assert model["strict_iob2"][-1]["true_positives"] == predicted - 2

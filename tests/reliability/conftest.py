@@ -32,7 +32,7 @@ from pydantic import SecretStr
 
 from tests.integration.conftest import client, server  # noqa: F401  (the test server fixtures)
 from tests.reliability import tally
-from toolkit import localserver
+from toolkit.labelstudio import localserver
 
 ROOT = Path(__file__).resolve().parents[2]
 SPARE_PORT = int(os.environ.get("TOOLKIT_TEST_LABEL_STUDIO_SPARE_PORT", "8118"))
@@ -40,7 +40,7 @@ SPARE_PORT = int(os.environ.get("TOOLKIT_TEST_LABEL_STUDIO_SPARE_PORT", "8118"))
 CANARY = "CANARY" + secrets.token_hex(17)
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001 - pytest's hook
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if tally.touched():
         terminalreporter.write_line(tally.summary_line())
 
@@ -75,8 +75,8 @@ class Spare:
     def running(self) -> bool:
         return localserver.is_up(self.credentials)
 
-    def client(self):  # noqa: ANN201
-        from toolkit.connection import ServerSettings, connect
+    def client(self):
+        from toolkit.labelstudio.client import ServerSettings, connect
 
         return connect(ServerSettings(url=self.url, api_key=SecretStr(self.key), origin="spare test server"))
 
@@ -152,7 +152,11 @@ def run(
     extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the real command line as a user would; never a traceback, whatever the exit."""
-    env = {name: value for name, value in os.environ.items() if name not in {"TOOLKIT_DEBUG", "LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY"}}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"TOOLKIT_DEBUG", "LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY"}
+    }
     if url is not None:
         env["LABEL_STUDIO_URL"] = url
     if key is not None:
@@ -173,18 +177,18 @@ def run(
     return done
 
 
-def project_by_title(client, title: str):  # noqa: ANN001, ANN201
+def project_by_title(client, title: str):
     matches = [project for project in client.projects.list(title=title) if project.title == title]
     assert len(matches) <= 1, f"{len(matches)} projects titled {title!r}"
     return matches[0] if matches else None
 
 
-def delete_project(client, title: str) -> None:  # noqa: ANN001
+def delete_project(client, title: str) -> None:
     for project in client.projects.list(title=title):
         if project.title == title:
             client.projects.delete(id=project.id)
 
 
-def article_ids_of_tasks(client, project_id: int) -> list[str]:  # noqa: ANN001
+def article_ids_of_tasks(client, project_id: int) -> list[str]:
     tasks = client.tasks.list(project=project_id, fields="task_only", include="id,data", page_size=1000)
     return [str(task.data["article_id"]) for task in tasks]

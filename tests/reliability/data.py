@@ -17,8 +17,16 @@ PLACES = ["Lisbon", "Nairobi", "Osaka", "Quebec", "Tromsø", "Cusco"]
 def article(number: int, prefix: str = "rel") -> dict:
     """One predicted article with three spans, id ``{prefix}-{number}``."""
     person, org, place = PEOPLE[number % len(PEOPLE)], ORGS[number % len(ORGS)], PLACES[number % len(PLACES)]
-    parts = [("Report ", None), (f"{number}: ", None), (person, "PERSON"), (" of ", None), (org, "ORG"),
-             (" spoke in ", None), (place, "GPE"), (" on Monday about the harbour and the 🚢 trade.\n\nMore later.", None)]  # fmt: skip
+    parts = [
+        ("Report ", None),
+        (f"{number}: ", None),
+        (person, "PERSON"),
+        (" of ", None),
+        (org, "ORG"),
+        (" spoke in ", None),
+        (place, "GPE"),
+        (" on Monday about the harbour and the 🚢 trade.\n\nMore later.", None),
+    ]
     text, spans = "", []
     for piece, label in parts:
         if label:
@@ -41,7 +49,7 @@ def write_predictions(path: Path, count: int, prefix: str = "rel") -> list[dict]
     return records
 
 
-def annotate_all(client, project_id: int, *, skip: set[str] = frozenset()) -> dict[str, list[tuple[int, int, str]]]:  # noqa: ANN001
+def annotate_all(client, project_id: int, *, skip: set[str] = frozenset()) -> dict[str, list[tuple[int, int, str]]]:
     """Submit, as a human would, an annotation accepting each task's prediction.
 
     Returns the expected spans per article id (the tasks in ``skip`` are left alone).

@@ -33,7 +33,16 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection", "content-length"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-connection",
+    "content-length",
+}
 
 
 @dataclass(frozen=True)
@@ -151,7 +160,9 @@ class FaultProxy:
         with self._lock:
             self.records.append(Record(request, fault, status))
 
-    def _forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, str, list[tuple[str, str]], bytes]:
+    def _forward(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, str, list[tuple[str, str]], bytes]:
         connection = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=600)
         try:
             connection.request(method, path, body=body or None, headers=headers)
@@ -166,7 +177,7 @@ class FaultProxy:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
+            def log_message(self, format: str, *args: object) -> None:
                 return
 
             def _drop(self) -> None:
@@ -176,7 +187,9 @@ class FaultProxy:
                 except OSError:
                     pass
 
-            def _answer(self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes, *, cut: bool = False) -> None:
+            def _answer(
+                self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes, *, cut: bool = False
+            ) -> None:
                 self.send_response_only(status, reason)
                 for name, value in headers:
                     if name.lower() not in HOP_BY_HOP:
@@ -202,10 +215,14 @@ class FaultProxy:
                     proxy._record(request, fault, 500)
                     self._answer(500, "Internal Server Error", [("Content-Type", "text/plain")], b"injected fault")
                     return
-                headers = {name: value for name, value in self.headers.items() if name.lower() not in HOP_BY_HOP | {"host"}}
+                headers = {
+                    name: value for name, value in self.headers.items() if name.lower() not in HOP_BY_HOP | {"host"}
+                }
                 headers["Host"] = self.upstream_host
                 try:
-                    status, reason, response_headers, response_body = proxy._forward(self.command, self.path, headers, body)
+                    status, reason, response_headers, response_body = proxy._forward(
+                        self.command, self.path, headers, body
+                    )
                 except OSError:  # the server is down or died mid-answer: so is the answer
                     proxy._record(request, fault, None)
                     self._drop()

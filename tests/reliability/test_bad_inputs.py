@@ -24,7 +24,9 @@ LABELS = "PERSON, ORG, GPE, LOC, NORP, EVENT"
 
 
 def _jsonl(*records: object) -> bytes:
-    return "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in records).encode("utf-8")
+    return "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in records).encode(
+        "utf-8"
+    )
 
 
 def _predicted(**changes: object) -> dict:
@@ -36,7 +38,11 @@ def _predicted(**changes: object) -> dict:
 def _annotated(**changes: object) -> dict:
     record = article(1, "bad")
     record.pop("model")
-    record |= {"task_id": 1, "chosen": [1], "annotations": [{"id": 1, "annotator": "annotator-1", "spans": record["spans"]}]}
+    record |= {
+        "task_id": 1,
+        "chosen": [1],
+        "annotations": [{"id": 1, "annotator": "annotator-1", "spans": record["spans"]}],
+    }
     record.update(changes)
     return record
 
@@ -56,70 +62,220 @@ class Case:
 
 CASES = [
     # Articles, read by preannotate.
-    Case("binary", "preannotate", "photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), 1,
-         "photo.txt: looks like a binary file"),
-    Case("non-utf8 txt", "preannotate", "latin1.txt", "date 2024-01-02 Müller met Gómez in Zürich.".encode("latin-1"), 1,
-         "latin1.txt:1: not valid UTF-8"),
-    Case("non-utf8 jsonl line", "preannotate", "latin1.jsonl",
-         _jsonl(GOOD_ARTICLE, {"id": "b", "text": "ok"}) + '{"text": "Gómez"}\n'.encode("latin-1"), 1,
-         "latin1.jsonl:3: not valid UTF-8"),
+    Case(
+        "binary",
+        "preannotate",
+        "photo.txt",
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
+        1,
+        "photo.txt: looks like a binary file",
+    ),
+    Case(
+        "non-utf8 txt",
+        "preannotate",
+        "latin1.txt",
+        "date 2024-01-02 Müller met Gómez in Zürich.".encode("latin-1"),
+        1,
+        "latin1.txt:1: not valid UTF-8",
+    ),
+    Case(
+        "non-utf8 jsonl line",
+        "preannotate",
+        "latin1.jsonl",
+        _jsonl(GOOD_ARTICLE, {"id": "b", "text": "ok"}) + '{"text": "Gómez"}\n'.encode("latin-1"),
+        1,
+        "latin1.jsonl:3: not valid UTF-8",
+    ),
     Case("empty txt", "preannotate", "empty.txt", b"", 1, "empty.txt: empty file"),
-    Case("only a date", "preannotate", "dateonly.txt", b"date 2024-01-02   \n\n", 1, "dateonly.txt: empty article (no text after the date)"),
-    Case("empty jsonl text", "preannotate", "blank.jsonl", _jsonl({"id": "a", "text": "  \r\n "}), 1,
-         "blank.jsonl:1: empty article"),
-    Case("5 MB article", "preannotate", "huge.txt", ("Anna Smith met Tom Ellis in Osaka. " * 150_000).encode()[:5_000_000], 1,
-         "huge.txt: file of 5,000,000 bytes is longer than input.max_chars (1,000,000)"),
-    Case("5 MB jsonl article", "preannotate", "huge.jsonl",
-         _jsonl(GOOD_ARTICLE, {"id": "huge", "text": "Anna Smith met Tom Ellis. " * 200_000}), 1,
-         "huge.jsonl:2: article of 5,199,999 characters"),
-    Case("json line broken mid-way", "preannotate", "broken.jsonl",
-         _jsonl(GOOD_ARTICLE) + b'{"id": "b2", "text": "Anna Smith fl' + b"\n" + _jsonl({"id": "c", "text": "x"}), 1,
-         "broken.jsonl:2: broken JSON"),
-    Case("missing text", "preannotate", "notext.jsonl", _jsonl({"id": "a", "title": "No text"}), 1,
-         "notext.jsonl:1: missing field 'text'"),
-    Case("text is a number", "preannotate", "numtext.jsonl", _jsonl({"id": "a", "text": 42}), 1,
-         "numtext.jsonl:1: field 'text' must be a string, got int"),
-    Case("title is a list", "preannotate", "listtitle.jsonl", _jsonl({"id": "a", "text": "Hi there.", "title": ["a"]}), 1,
-         "listtitle.jsonl:1: field 'title' must be a string, got list"),
-    Case("impossible date is a counted skip", "preannotate", "baddate.jsonl",
-         _jsonl({"id": "a", "text": "Hi there.", "date": "2024-02-30"}), 0, "1 date not understood: kept as date_original"),
-    Case("line is not an object", "preannotate", "array.jsonl", _jsonl(GOOD_ARTICLE, "[1, 2]"), 1,
-         "array.jsonl:2: expected an object, got list"),
-    Case("id reused for another text", "preannotate", "reused.jsonl",
-         _jsonl(GOOD_ARTICLE, {**GOOD_ARTICLE, "text": "Another text."}), 1, "is already used by"),
-    Case("unsupported file type", "preannotate", "article.pdf", b"%PDF-1.4", 1, "article.pdf: unsupported file type '.pdf'"),
+    Case(
+        "only a date",
+        "preannotate",
+        "dateonly.txt",
+        b"date 2024-01-02   \n\n",
+        1,
+        "dateonly.txt: empty article (no text after the date)",
+    ),
+    Case(
+        "empty jsonl text",
+        "preannotate",
+        "blank.jsonl",
+        _jsonl({"id": "a", "text": "  \r\n "}),
+        1,
+        "blank.jsonl:1: empty article",
+    ),
+    Case(
+        "5 MB article",
+        "preannotate",
+        "huge.txt",
+        ("Anna Smith met Tom Ellis in Osaka. " * 150_000).encode()[:5_000_000],
+        1,
+        "huge.txt: file of 5,000,000 bytes is longer than input.max_chars (1,000,000)",
+    ),
+    Case(
+        "5 MB jsonl article",
+        "preannotate",
+        "huge.jsonl",
+        _jsonl(GOOD_ARTICLE, {"id": "huge", "text": "Anna Smith met Tom Ellis. " * 200_000}),
+        1,
+        "huge.jsonl:2: article of 5,199,999 characters",
+    ),
+    Case(
+        "json line broken mid-way",
+        "preannotate",
+        "broken.jsonl",
+        _jsonl(GOOD_ARTICLE) + b'{"id": "b2", "text": "Anna Smith fl' + b"\n" + _jsonl({"id": "c", "text": "x"}),
+        1,
+        "broken.jsonl:2: broken JSON",
+    ),
+    Case(
+        "missing text",
+        "preannotate",
+        "notext.jsonl",
+        _jsonl({"id": "a", "title": "No text"}),
+        1,
+        "notext.jsonl:1: missing field 'text'",
+    ),
+    Case(
+        "text is a number",
+        "preannotate",
+        "numtext.jsonl",
+        _jsonl({"id": "a", "text": 42}),
+        1,
+        "numtext.jsonl:1: field 'text' must be a string, got int",
+    ),
+    Case(
+        "title is a list",
+        "preannotate",
+        "listtitle.jsonl",
+        _jsonl({"id": "a", "text": "Hi there.", "title": ["a"]}),
+        1,
+        "listtitle.jsonl:1: field 'title' must be a string, got list",
+    ),
+    Case(
+        "impossible date is a counted skip",
+        "preannotate",
+        "baddate.jsonl",
+        _jsonl({"id": "a", "text": "Hi there.", "date": "2024-02-30"}),
+        0,
+        "1 date not understood: kept as date_original",
+    ),
+    Case(
+        "line is not an object",
+        "preannotate",
+        "array.jsonl",
+        _jsonl(GOOD_ARTICLE, "[1, 2]"),
+        1,
+        "array.jsonl:2: expected an object, got list",
+    ),
+    Case(
+        "id reused for another text",
+        "preannotate",
+        "reused.jsonl",
+        _jsonl(GOOD_ARTICLE, {**GOOD_ARTICLE, "text": "Another text."}),
+        1,
+        "is already used by",
+    ),
+    Case(
+        "unsupported file type",
+        "preannotate",
+        "article.pdf",
+        b"%PDF-1.4",
+        1,
+        "article.pdf: unsupported file type '.pdf'",
+    ),
     # Predictions, read by push (all refused before anything reaches the server).
-    Case("predictions: broken line", "push", "broken.jsonl", _jsonl(_predicted()) + b'{"id": "x", "text": "Ann', 1,
-         "broken.jsonl:2: broken JSON"),
-    Case("predictions: missing model", "push", "nomodel.jsonl", _jsonl({k: v for k, v in _predicted().items() if k != "model"}), 1,
-         "nomodel.jsonl:1: not a predicted article record (model: Field required)"),
-    Case("predictions: offsets are strings", "push", "strspan.jsonl",
-         _jsonl(_predicted(spans=[{"start": "zero", "end": 4, "label": "PERSON"}])), 1,
-         "strspan.jsonl:1: not a predicted article record (spans.0.start"),
-    Case("predictions: span beyond the text", "push", "beyond.jsonl",
-         _jsonl(_predicted(spans=[{"start": 10, "end": 9999, "label": "PERSON"}])), 1,
-         "beyond.jsonl record 1 (article 'bad-0001'): span 10-9999 PERSON ends beyond the text (115 characters)"),
-    Case("predictions: label not in the labeling config", "push", "label.jsonl",
-         _jsonl(_predicted(spans=[{"start": 11, "end": 21, "label": "ANIMAL"}])), 1,
-         f"label.jsonl record 1 (article 'bad-0001'): span 11-21 has label 'ANIMAL', which is not in the config's labels ({LABELS})"),
+    Case(
+        "predictions: broken line",
+        "push",
+        "broken.jsonl",
+        _jsonl(_predicted()) + b'{"id": "x", "text": "Ann',
+        1,
+        "broken.jsonl:2: broken JSON",
+    ),
+    Case(
+        "predictions: missing model",
+        "push",
+        "nomodel.jsonl",
+        _jsonl({k: v for k, v in _predicted().items() if k != "model"}),
+        1,
+        "nomodel.jsonl:1: not a predicted article record (model: Field required)",
+    ),
+    Case(
+        "predictions: offsets are strings",
+        "push",
+        "strspan.jsonl",
+        _jsonl(_predicted(spans=[{"start": "zero", "end": 4, "label": "PERSON"}])),
+        1,
+        "strspan.jsonl:1: not a predicted article record (spans.0.start",
+    ),
+    Case(
+        "predictions: span beyond the text",
+        "push",
+        "beyond.jsonl",
+        _jsonl(_predicted(spans=[{"start": 10, "end": 9999, "label": "PERSON"}])),
+        1,
+        "beyond.jsonl record 1 (article 'bad-0001'): span 10-9999 PERSON ends beyond the text (115 characters)",
+    ),
+    Case(
+        "predictions: label not in the labeling config",
+        "push",
+        "label.jsonl",
+        _jsonl(_predicted(spans=[{"start": 11, "end": 21, "label": "ANIMAL"}])),
+        1,
+        f"label.jsonl record 1 (article 'bad-0001'): span 11-21 has label 'ANIMAL', "
+        f"which is not in the config's labels ({LABELS})",
+    ),
     Case("predictions: binary", "push", "binary.jsonl", b"\x00\x01\x02\xff\xfe", 1, "binary.jsonl:1: not valid UTF-8"),
     # Annotated articles, read by export.
-    Case("annotations: broken line", "export", "broken.jsonl", _jsonl(_annotated()) + b'{"id": "x", "te', 1,
-         "broken.jsonl:2: broken JSON"),
-    Case("annotations: task id mistyped", "export", "taskid.jsonl", _jsonl(_annotated(task_id="seven")), 1,
-         "taskid.jsonl:1: not an annotated article record (task_id"),
-    Case("annotations: no annotations", "export", "noann.jsonl", _jsonl(_annotated(annotations=[])), 1,
-         "noann.jsonl:1: not an annotated article record (annotations"),
-    Case("annotations: label not in the labeling config", "export", "label.jsonl",
-         _jsonl(_annotated(spans=[{"start": 11, "end": 21, "label": "ANIMAL"}])), 1,
-         "label.jsonl:1: span label 'ANIMAL' is not in the config's labels"),
-    Case("annotations: span beyond the text", "export", "beyond.jsonl",
-         _jsonl(_annotated(spans=[article(1, "bad")["spans"][0], {"start": 70, "end": 900, "label": "GPE"}])), 1,
-         "beyond.jsonl:1: span 70-900 ends beyond the text (115 characters)"),
+    Case(
+        "annotations: broken line",
+        "export",
+        "broken.jsonl",
+        _jsonl(_annotated()) + b'{"id": "x", "te',
+        1,
+        "broken.jsonl:2: broken JSON",
+    ),
+    Case(
+        "annotations: task id mistyped",
+        "export",
+        "taskid.jsonl",
+        _jsonl(_annotated(task_id="seven")),
+        1,
+        "taskid.jsonl:1: not an annotated article record (task_id",
+    ),
+    Case(
+        "annotations: no annotations",
+        "export",
+        "noann.jsonl",
+        _jsonl(_annotated(annotations=[])),
+        1,
+        "noann.jsonl:1: not an annotated article record (annotations",
+    ),
+    Case(
+        "annotations: label not in the labeling config",
+        "export",
+        "label.jsonl",
+        _jsonl(_annotated(spans=[{"start": 11, "end": 21, "label": "ANIMAL"}])),
+        1,
+        "label.jsonl:1: span label 'ANIMAL' is not in the config's labels",
+    ),
+    Case(
+        "annotations: span beyond the text",
+        "export",
+        "beyond.jsonl",
+        _jsonl(_annotated(spans=[article(1, "bad")["spans"][0], {"start": 70, "end": 900, "label": "GPE"}])),
+        1,
+        "beyond.jsonl:1: span 70-900 ends beyond the text (115 characters)",
+    ),
     Case("annotations: empty file", "export", "empty.jsonl", b"", 1, "empty.jsonl: no annotated articles in it"),
-    Case("annotations: overlapping span is a counted loss", "export", "notoken.jsonl",
-         _jsonl(_annotated(spans=[article(1, "bad")["spans"][0], {"start": 10, "end": 15, "label": "GPE"}])), 0,
-         "1 lost"),
+    Case(
+        "annotations: overlapping span is a counted loss",
+        "export",
+        "notoken.jsonl",
+        _jsonl(_annotated(spans=[article(1, "bad")["spans"][0], {"start": 10, "end": 15, "label": "GPE"}])),
+        0,
+        "1 lost",
+    ),
 ]
 
 
@@ -172,10 +328,15 @@ def test_bad_input(case, outcomes):
 
 def test_crlf_bom_and_emoji_are_read_with_honest_offsets(tmp_path):
     """Odd but valid input: CRLF line ends, a BOM, emoji (non-BMP) before the entities."""
-    text_file = "\ufeffdate 2024-03-04 🎉🎉 Anna Smith met Tom Ellis in Paris.\r\n\r\nThe 👩‍👩‍👧 family of Mei Tanaka flew to Osaka.\r\n"
+    text_file = (
+        "\ufeffdate 2024-03-04 🎉🎉 Anna Smith met Tom Ellis in Paris.\r\n\r\n"
+        "The 👩‍👩‍👧 family of Mei Tanaka flew to Osaka.\r\n"
+    )
     (tmp_path / "odd.txt").write_bytes(text_file.encode("utf-8"))
     (tmp_path / "odd.jsonl").write_bytes(
-        b"\xef\xbb\xbf" + json.dumps({"id": "odd-j", "text": "🚢 Ada Okafor\r\nvisited Nairobi 🙂."}, ensure_ascii=False).encode() + b"\r\n"
+        b"\xef\xbb\xbf"
+        + json.dumps({"id": "odd-j", "text": "🚢 Ada Okafor\r\nvisited Nairobi 🙂."}, ensure_ascii=False).encode()
+        + b"\r\n"
     )
     config = write_config(tmp_path / "config.yaml")
     run("preannotate", "odd.txt", "odd.jsonl", "--config", str(config), "--out", "predictions.jsonl", cwd=tmp_path)
@@ -218,7 +379,12 @@ def _config_variants(folder: Path) -> dict[str, tuple[Path, list[str], str]]:
     variant("wrong types", wrong, everything, "[push.batch_size]")
     model = json.loads(json.dumps(base))
     model["spacy"] |= {"model": "xx_no_such_model_sm", "fallback_models": []}
-    variant("unknown spaCy model", model, ["preannotate", "export"], "[spacy.model] none of xx_no_such_model_sm is installed")
+    variant(
+        "unknown spaCy model",
+        model,
+        ["preannotate", "export"],
+        "[spacy.model] none of xx_no_such_model_sm is installed",
+    )
     variant("not YAML", None, everything, "", raw=b"project: [unclosed\n  labels: {\n")
     variant("binary", None, everything, "", raw=b"\x00\x01\x02\xff")
     return variants
@@ -242,8 +408,15 @@ def test_bad_configs_are_refused_by_every_command(tmp_path, server):
     def one(pair: tuple[str, str]) -> object:
         name, command = pair
         config = variants[name][0]
-        return run(*args[command], "--config", str(config), cwd=tmp_path, url=server.url,
-                   key=server.api_key.get_secret_value(), expect=1)  # fmt: skip
+        return run(
+            *args[command],
+            "--config",
+            str(config),
+            cwd=tmp_path,
+            url=server.url,
+            key=server.api_key.get_secret_value(),
+            expect=1,
+        )
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(one, runs))

@@ -19,18 +19,25 @@ from pathlib import Path
 import pytest
 
 from tests.reliability import tally
-from tests.reliability.conftest import ROOT, article_ids_of_tasks, delete_project, project_by_title, run, title_of, write_config
+from tests.reliability.conftest import (
+    article_ids_of_tasks,
+    delete_project,
+    project_by_title,
+    run,
+    title_of,
+    write_config,
+)
 from tests.reliability.data import annotate_all, lost_spans, read_jsonl, spans_by_id, write_predictions
 from tests.reliability.proxy import PASS, Fault, FaultProxy, SeededFaults
 
 pytestmark = pytest.mark.integration
 
 
-def _is_import(request) -> bool:  # noqa: ANN001
+def _is_import(request) -> bool:
     return request.method == "POST" and request.path.split("?")[0].endswith("/import")
 
 
-def _is_export(request) -> bool:  # noqa: ANN001
+def _is_export(request) -> bool:
     return request.method == "GET" and "/export" in request.path
 
 
@@ -39,24 +46,35 @@ def test_server_stopped_mid_push_then_rerun_imports_each_article_once(spare, tmp
     write_predictions(tmp_path / "predictions.jsonl", 30, prefix="midpush")
     imports = []
 
-    def plan(request):  # noqa: ANN001, ANN202
+    def plan(request):
         if _is_import(request):
             imports.append(request)
             if len(imports) == 3:  # the third batch lands on the server, its answer never arrives
                 return Fault("drop_after")
         return PASS
 
-    def stop_after_third_import(request):  # noqa: ANN001, ANN202
+    def stop_after_third_import(request):
         if imports and request is imports[-1] and len(imports) == 3:
             spare.stop()
 
     try:
         with FaultProxy(spare.url, plan, on_forwarded=stop_after_third_import) as proxy:
-            failed = run("push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, url=proxy.url, key=spare.key, expect=1)
+            failed = run(
+                "push",
+                "predictions.jsonl",
+                "--config",
+                str(config),
+                cwd=tmp_path,
+                url=proxy.url,
+                key=spare.key,
+                expect=1,
+            )
         assert "cannot reach Label Studio" in failed.stderr
         assert not spare.running()
         # While it is down, a push says so at once.
-        down = run("push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, url=spare.url, key=spare.key, expect=1)
+        down = run(
+            "push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, url=spare.url, key=spare.key, expect=1
+        )
         assert "cannot reach Label Studio" in down.stderr and "log in" in down.stderr
     finally:
         spare.start()
@@ -83,22 +101,42 @@ def test_server_stopped_mid_pull_keeps_the_last_pull_and_rerun_is_exact(spare, t
     assert set(spans_by_id(read_jsonl(tmp_path / "annotations.jsonl"))) == set(expected)
     expected |= annotate_all(client, project.id)
 
-    def plan(request):  # noqa: ANN001, ANN202
+    def plan(request):
         return Fault("truncate") if _is_export(request) else PASS
 
-    def stop_during_export(request):  # noqa: ANN001, ANN202
+    def stop_during_export(request):
         if _is_export(request):
             spare.stop()
 
     try:
         with FaultProxy(spare.url, plan, on_forwarded=stop_during_export) as proxy:
-            failed = run("pull", "--config", str(config), "--out", "annotations.jsonl", cwd=tmp_path, url=proxy.url, key=spare.key, expect=1)
+            failed = run(
+                "pull",
+                "--config",
+                str(config),
+                "--out",
+                "annotations.jsonl",
+                cwd=tmp_path,
+                url=proxy.url,
+                key=spare.key,
+                expect=1,
+            )
         assert "Label Studio" in failed.stderr and "export" in failed.stderr
         assert proxy.faults("truncate"), "the export was never cut"
         # The earlier pull is intact and no half-written file lies next to it.
         assert (tmp_path / "annotations.jsonl").read_bytes() == before
         assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".annotations")]
-        down = run("pull", "--config", str(config), "--out", "annotations.jsonl", cwd=tmp_path, url=spare.url, key=spare.key, expect=1)
+        down = run(
+            "pull",
+            "--config",
+            str(config),
+            "--out",
+            "annotations.jsonl",
+            cwd=tmp_path,
+            url=spare.url,
+            key=spare.key,
+            expect=1,
+        )
         assert "cannot reach Label Studio" in down.stderr
     finally:
         spare.start()
@@ -110,7 +148,10 @@ def test_server_stopped_mid_pull_keeps_the_last_pull_and_rerun_is_exact(spare, t
     assert got == expected  # nothing missing, nothing changed
     # And on into the dataset: every human span is in its row.
     run("export", "annotations.jsonl", "--config", str(config), "--out", "dataset", cwd=tmp_path)
-    exported = {row["id"]: sorted((s["start"], s["end"], s["label"]) for s in row["spans"]) for row in _rows(tmp_path / "dataset")}
+    exported = {
+        row["id"]: sorted((s["start"], s["end"], s["label"]) for s in row["spans"])
+        for row in _rows(tmp_path / "dataset")
+    }
     assert exported == expected
     tally.add("faults")
     tally.add("spans_checked", sum(len(spans) for spans in expected.values()))
@@ -129,7 +170,9 @@ def test_slow_server_with_500s_bounded_retries_exact_outcome(server, client, tmp
     faults = SeededFaults(seed=seed, fail_share=0.25, delay_share=0.3, delay_range=(0.1, 0.5))
     try:
         with FaultProxy(server.url, faults) as proxy:
-            attempts = _until_success(proxy, "push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, key=key)
+            attempts = _until_success(
+                proxy, "push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, key=key
+            )
             # An import is never sent again after the server may have stored it.
             import_sends = [r for r in proxy.records if _is_import(r.request) and r.fault.kind != "fail_before"]
             stored_batches = [r.request.key for r in import_sends]
@@ -137,7 +180,9 @@ def test_slow_server_with_500s_bounded_retries_exact_outcome(server, client, tmp
             project = project_by_title(client, title_of(config))
             assert sorted(article_ids_of_tasks(client, project.id)) == [f"faulty-{n:04d}" for n in range(24)]
             expected = annotate_all(client, project.id)
-            attempts += _until_success(proxy, "pull", "--config", str(config), "--out", "annotations.jsonl", cwd=tmp_path, key=key)
+            attempts += _until_success(
+                proxy, "pull", "--config", str(config), "--out", "annotations.jsonl", cwd=tmp_path, key=key
+            )
             injected = len(proxy.faults("fail_before", "fail_after", "delay", "drop_after", "truncate"))
             failures = len(proxy.faults("fail_before", "fail_after"))
         assert failures >= 3, "the seed injected too few failures to test anything"
@@ -175,8 +220,12 @@ def test_500_after_project_creation_creates_one_project(server, client, tmp_path
     write_predictions(tmp_path / "predictions.jsonl", 3, prefix="create")
     created = []
 
-    def plan(request):  # noqa: ANN001, ANN202
-        if request.method == "POST" and request.path.split("?")[0].rstrip("/").endswith("/api/projects") and not created:
+    def plan(request):
+        if (
+            request.method == "POST"
+            and request.path.split("?")[0].rstrip("/").endswith("/api/projects")
+            and not created
+        ):
             created.append(request)
             return Fault("fail_after")
         return PASS
@@ -185,11 +234,15 @@ def test_500_after_project_creation_creates_one_project(server, client, tmp_path
     try:
         with FaultProxy(server.url, plan) as proxy:
             # Either the push checks that the project landed and goes on, or it stops cleanly.
-            first = run("push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, url=proxy.url, key=key, expect=None)
+            first = run(
+                "push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, url=proxy.url, key=key, expect=None
+            )
             assert first.returncode in (0, 1)
             if first.returncode:
                 assert "create the project" in first.stderr
-            assert len([r for r in proxy.records if r.request.key == created[0].key]) == 1, "project creation was re-sent"
+            assert len([r for r in proxy.records if r.request.key == created[0].key]) == 1, (
+                "project creation was re-sent"
+            )
         done = run("push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, url=server.url, key=key)
         assert "3 new tasks" in done.stdout or "0 new tasks, 3 articles already" in done.stdout
         project = project_by_title(client, title_of(config))  # exactly one
@@ -205,7 +258,7 @@ def test_one_500_on_the_export_download_is_retried_by_pull(server, client, tmp_p
     key = server.api_key.get_secret_value()
     exports = []
 
-    def plan(request):  # noqa: ANN001, ANN202
+    def plan(request):
         if _is_export(request):
             exports.append(request)
             if len(exports) == 1:
@@ -236,8 +289,11 @@ def _annotations(path: Path, count: int, prefix: str) -> set[str]:
     for number in range(count):
         record = article(number, prefix)
         record.pop("model")
-        record |= {"task_id": number + 1, "chosen": [number + 1],
-                   "annotations": [{"id": number + 1, "annotator": "annotator-1", "spans": record["spans"]}]}  # fmt: skip
+        record |= {
+            "task_id": number + 1,
+            "chosen": [number + 1],
+            "annotations": [{"id": number + 1, "annotator": "annotator-1", "spans": record["spans"]}],
+        }
         lines.append(json.dumps(record, ensure_ascii=False) + "\n")
     path.write_text("".join(lines), encoding="utf-8")
     return {f"{prefix}-{n:04d}" for n in range(count)}
@@ -278,8 +334,10 @@ def killed_export(tmp_path_factory):
     for point in ("while building", "while saving"):
         process = subprocess.Popen(
             [sys.executable, "-m", "toolkit", "export", "second.jsonl", "--config", str(config), "--out", str(out)],
-            cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            cwd=work,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 120
         while process.poll() is None and time.monotonic() < deadline:
             temps = [p for p in out.iterdir() if p.name.startswith(".") and p.is_dir()]
@@ -296,8 +354,15 @@ def killed_export(tmp_path_factory):
         # The previous version is intact after each kill, and still the latest.
         assert _exported_ids(out) == first_ids
         assert _versions(out) == first_version, "a half-written export looks like a version"
-    return {"work": work, "config": config, "out": out, "first": first_ids, "second": second_ids, "kills": kills,
-            "first_version": first_version}  # fmt: skip
+    return {
+        "work": work,
+        "config": config,
+        "out": out,
+        "first": first_ids,
+        "second": second_ids,
+        "kills": kills,
+        "first_version": first_version,
+    }
 
 
 def test_export_killed_halfway_leaves_the_previous_version_intact(killed_export):
@@ -309,7 +374,9 @@ def test_export_killed_halfway_leaves_the_previous_version_intact(killed_export)
         if leftover.name not in {"LATEST", *killed_export["first_version"]}:
             assert leftover.name.startswith("."), f"{leftover} looks like a version"
     # A rerun completes, becomes the latest version and clears what the killed runs left.
-    run("export", "second.jsonl", "--config", str(killed_export["config"]), "--out", str(out), cwd=killed_export["work"])
+    run(
+        "export", "second.jsonl", "--config", str(killed_export["config"]), "--out", str(out), cwd=killed_export["work"]
+    )
     assert _exported_ids(out) == killed_export["second"]
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")], "temp folders of killed runs are left"
     assert len(_versions(out)) == len(killed_export["first_version"]) + 1

@@ -23,7 +23,9 @@ GOOD = {"id": "good-1", "text": "Anna Smith flew to Paris on Monday.", "title": 
 
 
 def _jsonl(*records: object) -> bytes:
-    return "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in records).encode("utf-8")
+    return "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in records).encode(
+        "utf-8"
+    )
 
 
 def _lines(path: Path) -> list[dict]:
@@ -33,12 +35,25 @@ def _lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in data.split(b"\n")[:-1]]
 
 
-def _preannotate(folder: Path, *inputs: str, expect: int | None = 0, extra: tuple[str, ...] = (), config: Path | None = None):
-    config = config or (folder / "config.yaml" if (folder / "config.yaml").exists() else write_config(folder / "config.yaml"))
+def _preannotate(
+    folder: Path, *inputs: str, expect: int | None = 0, extra: tuple[str, ...] = (), config: Path | None = None
+):
+    config = config or (
+        folder / "config.yaml" if (folder / "config.yaml").exists() else write_config(folder / "config.yaml")
+    )
     return run(
-        "preannotate", *inputs, "--out", "predictions.jsonl", "--config", str(config), "--no-scores", *extra,
-        cwd=folder, expect=expect, timeout=240,
-    )  # fmt: skip
+        "preannotate",
+        *inputs,
+        "--out",
+        "predictions.jsonl",
+        "--config",
+        str(config),
+        "--no-scores",
+        *extra,
+        cwd=folder,
+        expect=expect,
+        timeout=240,
+    )
 
 
 # --- resume --------------------------------------------------------------------------
@@ -52,7 +67,7 @@ def _preannotate(folder: Path, *inputs: str, expect: int | None = 0, extra: tupl
 def test_resume_repairs_a_last_line_without_its_newline(tmp_path, cut):
     """A run killed just before the last newline (or mid-record), or a hand edit: the
     rerun redoes that article on its own line, and every line of the output is a record."""
-    from toolkit.jsonl import read_records
+    from toolkit.io.jsonl import read_records
     from toolkit.records import PredictedArticle
 
     articles = [{"id": f"a{n}", "text": f"Report {n}: Anna Smith met Tom Ellis in Osaka."} for n in range(3)]
@@ -87,7 +102,9 @@ def test_changed_text_under_the_same_id_is_refused_on_resume(tmp_path):
     (tmp_path / "articles.jsonl").write_bytes(_jsonl(GOOD, changed))
     for extra in ((), ("--on-error", "skip")):
         refused = _preannotate(tmp_path, "articles.jsonl", expect=1, extra=extra)
-        assert "articles.jsonl:2: article 'b' has another text than in predictions.jsonl" in refused.stderr, refused.stderr
+        assert "articles.jsonl:2: article 'b' has another text than in predictions.jsonl" in refused.stderr, (
+            refused.stderr
+        )
         assert "--fresh" in refused.stderr
         assert out.read_bytes() == before
     _preannotate(tmp_path, "articles.jsonl", extra=("--fresh",))
@@ -108,14 +125,27 @@ def test_rerun_with_nothing_new_says_so(tmp_path):
 
 SURROGATE_CASES = {
     # name: (file, content, message naming the record)
-    "jsonl text with an id": ("scraped.jsonl", _jsonl(GOOD, '{"id": "s1", "text": "Half an emoji \\udc80 here."}'),
-                              "scraped.jsonl:2: field 'text' holds a lone surrogate"),
-    "jsonl text without an id": ("noid.jsonl", _jsonl(GOOD, '{"text": "Cut emoji \\ud83d"}'),
-                                 "noid.jsonl:2: field 'text' holds a lone surrogate"),
-    "json array title": ("array.json", json.dumps([GOOD, {"id": "t", "text": "Fine text.", "title": "Bad \udc80 title"}]).encode(),
-                         "array.json record 2: field 'title' holds a lone surrogate"),
-    "json id": ("id.jsonl", _jsonl(GOOD, '{"id": "x\\udfff", "text": "Fine text."}'), "id.jsonl:2: field 'id' holds a lone surrogate"),
-}  # fmt: skip
+    "jsonl text with an id": (
+        "scraped.jsonl",
+        _jsonl(GOOD, '{"id": "s1", "text": "Half an emoji \\udc80 here."}'),
+        "scraped.jsonl:2: field 'text' holds a lone surrogate",
+    ),
+    "jsonl text without an id": (
+        "noid.jsonl",
+        _jsonl(GOOD, '{"text": "Cut emoji \\ud83d"}'),
+        "noid.jsonl:2: field 'text' holds a lone surrogate",
+    ),
+    "json array title": (
+        "array.json",
+        json.dumps([GOOD, {"id": "t", "text": "Fine text.", "title": "Bad \udc80 title"}]).encode(),
+        "array.json record 2: field 'title' holds a lone surrogate",
+    ),
+    "json id": (
+        "id.jsonl",
+        _jsonl(GOOD, '{"id": "x\\udfff", "text": "Fine text."}'),
+        "id.jsonl:2: field 'id' holds a lone surrogate",
+    ),
+}
 
 
 @pytest.mark.parametrize("name", list(SURROGATE_CASES))
@@ -148,7 +178,10 @@ def test_surrogate_bytes_in_csv_are_invalid_utf8(tmp_path):
 ODD_ENTRIES = {
     # name: (make it, message)
     "symlink loop": (lambda folder: os.symlink("self.txt", folder / "self.txt"), "self.txt: a symlink loop"),
-    "dangling symlink": (lambda folder: os.symlink("gone.txt", folder / "dangling.txt"), "dangling.txt: a symlink to a missing file"),
+    "dangling symlink": (
+        lambda folder: os.symlink("gone.txt", folder / "dangling.txt"),
+        "dangling.txt: a symlink to a missing file",
+    ),
     "fifo": (lambda folder: os.mkfifo(folder / "pipe.jsonl"), "pipe.jsonl: not a regular file"),
 }
 
@@ -203,9 +236,12 @@ def test_patterns_and_articles_holding_unicode_line_separators(tmp_path):
     """Raw U+2028 and U+0085 are valid inside JSON strings: only \\n ends a JSONL line."""
     patterns = tmp_path / "patterns.jsonl"
     patterns.write_bytes(
-        _jsonl({"label": "ORG", "pattern": "Acme\u2028Rail"}, {"label": "ORG", "pattern": "Delta\u0085Mills"},
-               {"label": "ORG", "pattern": "Northwind Bank"})
-    )  # fmt: skip
+        _jsonl(
+            {"label": "ORG", "pattern": "Acme\u2028Rail"},
+            {"label": "ORG", "pattern": "Delta\u0085Mills"},
+            {"label": "ORG", "pattern": "Northwind Bank"},
+        )
+    )
     config = write_config(tmp_path / "config.yaml", spacy={"patterns": str(patterns)})
     text = "Jonas Brandt of Northwind Bank spoke.\u2028Mei Tanaka\u0085listened in Lisbon."
     (tmp_path / "articles.jsonl").write_bytes(_jsonl({"id": "sep", "text": text}))
@@ -226,7 +262,9 @@ def test_utf16_and_utf32_with_a_bom_get_an_encoding_hint(tmp_path, encoding, fil
     (tmp_path / file).write_bytes(content.encode(encoding))  # Python's utf-16/utf-32 write a BOM
     name = encoding.upper()
     failed = _preannotate(tmp_path, file, expect=1)
-    assert f"{file}: {name} text (it starts with a {name} byte-order mark); save it as UTF-8" in failed.stderr, failed.stderr
+    assert f"{file}: {name} text (it starts with a {name} byte-order mark); save it as UTF-8" in failed.stderr, (
+        failed.stderr
+    )
     tally.add("bad_inputs")
     tally.add("bad_input_errors")
 

@@ -97,8 +97,9 @@ def test_an_export_root_that_became_read_only_is_a_clean_error(tmp_path):
     how = _make_read_only(out)
     try:
         assert not os.access(out, os.W_OK) or os.geteuid() == 0
-        done = run("export", "more.jsonl", "--config", str(config), "--out", str(out), "--no-report",
-                   cwd=tmp_path, expect=1)  # fmt: skip
+        done = run(
+            "export", "more.jsonl", "--config", str(config), "--out", str(out), "--no-report", cwd=tmp_path, expect=1
+        )
     finally:
         _make_writable(out)
     assert f"{out}: cannot write into the export root" in done.stderr, (how, done.stderr)
@@ -123,11 +124,23 @@ def _hostile_record() -> dict:
     spans = [*spans, inner, *more]
     prediction = {"model_version": HOSTILE_VERSION, "spans": [spans[0]]}
     return {
-        "id": HOSTILE_ID, "text": text, "title": "<h1>title</h1>", "task_id": 7, "chosen": [70], "spans": spans,
-        "annotations": [{"id": 70, "annotator": HOSTILE_ANNOTATOR, "spans": spans, "model_version": HOSTILE_VERSION,
-                         "lead_time": 2.0}],
+        "id": HOSTILE_ID,
+        "text": text,
+        "title": "<h1>title</h1>",
+        "task_id": 7,
+        "chosen": [70],
+        "spans": spans,
+        "annotations": [
+            {
+                "id": 70,
+                "annotator": HOSTILE_ANNOTATOR,
+                "spans": spans,
+                "model_version": HOSTILE_VERSION,
+                "lead_time": 2.0,
+            }
+        ],
         "predictions": [prediction],
-    }  # fmt: skip
+    }
 
 
 def _rendered(markdown: str) -> str:
@@ -263,11 +276,17 @@ def _start(*args: str, cwd: Path) -> subprocess.Popen[str]:
     # The environment run() gives a command.
     hidden = {"TOOLKIT_DEBUG", "LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY"}
     env = {name: value for name, value in os.environ.items() if name not in hidden}
-    return subprocess.Popen([sys.executable, "-m", "toolkit", *args], cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "toolkit", *args],
+        cwd=cwd,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
-def _interrupt_when(process: subprocess.Popen[str], ready, timeout: float = 240) -> tuple[str, str]:  # noqa: ANN001
+def _interrupt_when(process: subprocess.Popen[str], ready, timeout: float = 240) -> tuple[str, str]:
     """Send SIGINT (what Ctrl-C sends) once ``ready()`` holds; return the output."""
     deadline = time.monotonic() + timeout
     while not ready():
@@ -292,8 +311,11 @@ def test_ctrl_c_in_export_says_so_and_leaves_no_half_written_version(tmp_path):
     (tmp_path / "annotations.jsonl").write_text(_jsonl(*(_annotated(n) for n in range(3000))), encoding="utf-8")
     out = tmp_path / "dataset"
     process = _start("export", "annotations.jsonl", "--config", str(config), "--out", str(out), cwd=tmp_path)
+
     # Interrupted while the version is being built (its temp folder exists).
-    building = lambda: out.is_dir() and any(p.name.startswith(".tmp-") for p in out.iterdir())  # noqa: E731
+    def building() -> bool:
+        return out.is_dir() and any(p.name.startswith(".tmp-") for p in out.iterdir())
+
     stdout, stderr = _interrupt_when(process, building)
     _assert_interrupted(process, stdout, stderr)
     assert list(out.iterdir()) == []  # no version, no temp folder

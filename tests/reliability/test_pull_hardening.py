@@ -33,27 +33,44 @@ def _article(article_id: str, text: str, spans: list[tuple[str, str]], source: s
     for needle, label in spans:
         start = text.index(needle)
         found.append({"start": start, "end": start + len(needle), "label": label, "text": needle})
-    return {"id": article_id, "text": text, "title": article_id, "date": "2024-05-01", "source": source,
-            "model": {"name": "en_core_web_sm", "version": "3.8.0"}, "spans": found}  # fmt: skip
+    return {
+        "id": article_id,
+        "text": text,
+        "title": article_id,
+        "date": "2024-05-01",
+        "source": source,
+        "model": {"name": "en_core_web_sm", "version": "3.8.0"},
+        "spans": found,
+    }
 
 
-def _push(tmp_path: Path, server, articles: list[dict], **sections) -> Path:  # noqa: ANN001
+def _push(tmp_path: Path, server, articles: list[dict], **sections) -> Path:
     config = write_config(tmp_path / "config.yaml", **sections)
     (tmp_path / "predictions.jsonl").write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles))
     run("push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, url=server.url, key=_key(server))
     return config
 
 
-def _key(server) -> str:  # noqa: ANN001
+def _key(server) -> str:
     return server.api_key.get_secret_value()
 
 
-def _pull(tmp_path: Path, server, config: Path, *args: str, expect: int = 0):  # noqa: ANN001, ANN202
-    return run("pull", "--config", str(config), "--out", "annotations.jsonl", *args, cwd=tmp_path, url=server.url,
-               key=_key(server), expect=expect)  # fmt: skip
+def _pull(tmp_path: Path, server, config: Path, *args: str, expect: int = 0):
+    return run(
+        "pull",
+        "--config",
+        str(config),
+        "--out",
+        "annotations.jsonl",
+        *args,
+        cwd=tmp_path,
+        url=server.url,
+        key=_key(server),
+        expect=expect,
+    )
 
 
-def _tasks(client, config: Path) -> dict[str, object]:  # noqa: ANN001
+def _tasks(client, config: Path) -> dict[str, object]:
     project = project_by_title(client, title_of(config))
     return {task.data["article_id"]: task for task in client.tasks.list(project=project.id, fields="all")}
 
@@ -73,18 +90,28 @@ def test_spans_of_another_labels_control_never_enter_the_article(server, client,
     """A human added ``<Labels name="meta" toName="src">`` over ``$source`` to the labeling
     config: a span on the source (``museum``, also inside "Rijksmuseum" in the text) is not
     an article span; it is counted and in the ledger with its control's name."""
-    config = _push(tmp_path, server, [_article("museum", MUSEUM, [("Rijksmuseum", "ORG"), ("Amsterdam", "GPE")],
-                                               source="museum press office")])  # fmt: skip
+    config = _push(
+        tmp_path,
+        server,
+        [_article("museum", MUSEUM, [("Rijksmuseum", "ORG"), ("Amsterdam", "GPE")], source="museum press office")],
+    )
     try:
         project = project_by_title(client, title_of(config))
         extended = project.label_config.replace(
-            "</View>", '  <Labels name="meta" toName="src"><Label value="ORG"/></Labels>\n  <Text name="src" value="$source"/>\n</View>'
+            "</View>",
+            '  <Labels name="meta" toName="src"><Label value="ORG"/></Labels>\n'
+            '  <Text name="src" value="$source"/>\n</View>',
         )
         client.projects.update(id=project.id, label_config=extended)
         task = _tasks(client, config)["museum"]
         (prediction,) = task.predictions
-        meta = {"id": "meta1", "from_name": "meta", "to_name": "src", "type": "labels",
-                "value": {"start": 0, "end": 6, "text": "museum", "labels": ["ORG"]}}  # fmt: skip
+        meta = {
+            "id": "meta1",
+            "from_name": "meta",
+            "to_name": "src",
+            "type": "labels",
+            "value": {"start": 0, "end": 6, "text": "museum", "labels": ["ORG"]},
+        }
         client.annotations.create(id=task.id, result=[*prediction.result, meta], was_cancelled=False)
         done = _pull(tmp_path, server, config)
         (record,) = read_jsonl(tmp_path / "annotations.jsonl")
@@ -110,8 +137,17 @@ def test_predictions_follow_a_text_edited_in_label_studio_or_are_reported(server
     replaced, the end cut): the model's spans are re-anchored like the human's; a span
     whose text is gone ('Barack Obama', now 'Donald Trump' at its offsets) or past the new
     end is dropped and in the ledger, never re-read from the new text."""
-    config = _push(tmp_path, server, [_article("edited", OBAMA, [("Barack Obama", "PERSON"), ("Angela Merkel", "PERSON"),
-                                                                 ("Berlin", "GPE"), ("Olaf Scholz", "PERSON")])])  # fmt: skip
+    config = _push(
+        tmp_path,
+        server,
+        [
+            _article(
+                "edited",
+                OBAMA,
+                [("Barack Obama", "PERSON"), ("Angela Merkel", "PERSON"), ("Berlin", "GPE"), ("Olaf Scholz", "PERSON")],
+            )
+        ],
+    )
     try:
         task = _tasks(client, config)["edited"]
         (prediction,) = task.predictions
@@ -129,7 +165,9 @@ def test_predictions_follow_a_text_edited_in_label_studio_or_are_reported(server
         assert [text for text, _ in dropped] == ["Barack Obama", "Olaf Scholz"], ledger
         assert sum(e["kind"] == "prediction_repaired" for e in ledger) == 2
         assert [e["kind"] for e in ledger].count("task_text_changed") == 1
-        assert "text edited in Label Studio" in done.stdout and "predicted spans: 2 re-anchored, 2 dropped" in done.stdout
+        assert (
+            "text edited in Label Studio" in done.stdout and "predicted spans: 2 re-anchored, 2 dropped" in done.stdout
+        )
         tally.add("bad_inputs")
         tally.add("bad_input_skips")
         tally.add("spans_checked", 8)
@@ -143,8 +181,11 @@ def test_predictions_follow_a_text_edited_in_label_studio_or_are_reported(server
 def test_an_answer_whose_spans_were_all_dropped_is_not_called_empty(server, client, tmp_path):
     """One annotator answered "no entities here" (an empty result), another labelled only
     with a label the config does not have: the totals tell the two apart."""
-    config = _push(tmp_path, server, [_article("empty", MUSEUM, [("Amsterdam", "GPE")]),
-                                      _article("animal", OBAMA, [("Berlin", "GPE")])])  # fmt: skip
+    config = _push(
+        tmp_path,
+        server,
+        [_article("empty", MUSEUM, [("Amsterdam", "GPE")]), _article("animal", OBAMA, [("Berlin", "GPE")])],
+    )
     try:
         tasks = _tasks(client, config)
         client.annotations.create(id=tasks["empty"].id, result=[], was_cancelled=False)
@@ -153,7 +194,9 @@ def test_an_answer_whose_spans_were_all_dropped_is_not_called_empty(server, clie
         odd["value"]["labels"] = ["ANIMAL"]
         client.annotations.create(id=tasks["animal"].id, result=[odd], was_cancelled=False)
         done = _pull(tmp_path, server, config)
-        assert "2 submitted (1 with no spans, kept; 1 whose every span was dropped, in the ledger)" in done.stdout, done.stdout
+        assert "2 submitted (1 with no spans, kept; 1 whose every span was dropped, in the ledger)" in done.stdout, (
+            done.stdout
+        )
         summary = json.loads(_pull(tmp_path, server, config, "--json").stdout)
         assert summary["counts"]["empty_annotations"] == 1 and summary["counts"]["all_spans_dropped"] == 1
         tally.add("bad_inputs")
@@ -165,16 +208,23 @@ def test_an_answer_whose_spans_were_all_dropped_is_not_called_empty(server, clie
 # --- kept raw pulls ----------------------------------------------------------------------
 
 
-def _draft(client, task_id: int, result: list) -> None:  # noqa: ANN001
-    response = client._client_wrapper.httpx_client.request(f"api/tasks/{task_id}/drafts", method="POST",
-                                                            json={"result": result, "lead_time": 4})  # fmt: skip
+def _draft(client, task_id: int, result: list) -> None:
+    response = client._client_wrapper.httpx_client.request(
+        f"api/tasks/{task_id}/drafts", method="POST", json={"result": result, "lead_time": 4}
+    )
     assert response.status_code == 201, response.text
 
 
-def _pulled(tmp_path: Path, server, client) -> tuple[Path, Path]:  # noqa: ANN001
+def _pulled(tmp_path: Path, server, client) -> tuple[Path, Path]:
     """A project with an annotated task and a draft on another, pulled once: (config, raw pull)."""
-    config = _push(tmp_path, server, [_article("kept", MUSEUM, [("Rijksmuseum", "ORG"), ("Amsterdam", "GPE")]),
-                                      _article("drafted", OBAMA, [("Berlin", "GPE")])])  # fmt: skip
+    config = _push(
+        tmp_path,
+        server,
+        [
+            _article("kept", MUSEUM, [("Rijksmuseum", "ORG"), ("Amsterdam", "GPE")]),
+            _article("drafted", OBAMA, [("Berlin", "GPE")]),
+        ],
+    )
     tasks = _tasks(client, config)
     (prediction,) = tasks["kept"].predictions
     client.annotations.create(id=tasks["kept"].id, result=prediction.result, was_cancelled=False)
@@ -209,20 +259,41 @@ def test_from_raw_refuses_what_it_cannot_check_and_a_failed_pull_leaves_no_raw_p
             "no manifest": (_copy_raw(raw, tmp_path / "alone", manifest=False), "no manifest"),
         }
         for name, (copy, message) in cases.items():
-            done = run("pull", "--config", str(config), "--out", f"{name}.jsonl", "--from-raw", str(copy), cwd=tmp_path, expect=1)
+            done = run(
+                "pull",
+                "--config",
+                str(config),
+                "--out",
+                f"{name}.jsonl",
+                "--from-raw",
+                str(copy),
+                cwd=tmp_path,
+                expect=1,
+            )
             assert message in done.stderr and copy.name in done.stderr, (name, done.stderr)
             assert not (tmp_path / f"{name}.jsonl").exists()
         # The raw pull of this project, under the config of another one.
         other = write_config(tmp_path / "other.yaml")
-        done = run("pull", "--config", str(other), "--out", "other.jsonl", "--from-raw", str(raw), cwd=tmp_path, expect=1)
+        done = run(
+            "pull", "--config", str(other), "--out", "other.jsonl", "--from-raw", str(raw), cwd=tmp_path, expect=1
+        )
         assert "is a pull of project" in done.stderr and title_of(config) in done.stderr, done.stderr
         assert not (tmp_path / "other.jsonl").exists()
         # The same raw pull under its own config replays.
         run("pull", "--config", str(config), "--out", "replayed.jsonl", "--from-raw", str(raw), cwd=tmp_path)
         # An output that cannot be written: the pull fails and keeps no raw pull of its own.
         (tmp_path / "blocked").write_text("a file, not a folder\n")
-        done = run("pull", "--config", str(config), "--out", "blocked/annotations.jsonl", cwd=tmp_path,
-                   url=server.url, key=_key(server), expect=1)  # fmt: skip
+        done = run(
+            "pull",
+            "--config",
+            str(config),
+            "--out",
+            "blocked/annotations.jsonl",
+            cwd=tmp_path,
+            url=server.url,
+            key=_key(server),
+            expect=1,
+        )
         assert "blocked" in done.stderr
         assert _raw_pulls(tmp_path) == [raw]
         assert not [p for p in raw.parent.iterdir() if p.name.startswith(".")]

@@ -34,7 +34,7 @@ from tests.reliability.proxy import PASS, Fault, FaultProxy
 pytestmark = pytest.mark.integration
 
 
-def _path(request) -> str:  # noqa: ANN001
+def _path(request) -> str:
     return request.path.split("?")[0].rstrip("/")
 
 
@@ -49,11 +49,11 @@ def _concurrently(count: int, *args: str, cwd: Path, url: str, key: str) -> list
         return [done.result() for done in runs]
 
 
-def _all_titled(client, title: str) -> list:  # noqa: ANN001
+def _all_titled(client, title: str) -> list:
     return [project for project in client.projects.list(title=title) if project.title == title]
 
 
-def _prediction_sets(client, project_id: int) -> dict[int, int]:  # noqa: ANN001
+def _prediction_sets(client, project_id: int) -> dict[int, int]:
     sets: dict[int, int] = {}
     tasks = client.tasks.list(project=project_id, fields="task_only", include="id,total_predictions", page_size=1000)
     for task in tasks:
@@ -71,7 +71,7 @@ def test_two_concurrent_pushes_to_a_new_project_create_one_project(server, clien
     write_predictions(tmp_path / "predictions.jsonl", 12, prefix="race-new")
     push = ("push", "predictions.jsonl", "--config", str(config))
 
-    def hold_creation(request):  # noqa: ANN001, ANN202
+    def hold_creation(request):
         if request.method == "POST" and _path(request).endswith("/api/projects"):
             return Fault("delay", delay=4.0)
         return PASS
@@ -111,7 +111,7 @@ def test_three_concurrent_pushes_into_an_existing_project_end_exact_with_true_co
     write_predictions(tmp_path / "predictions.jsonl", 30, prefix="race-old")
     key = server.api_key.get_secret_value()
 
-    def hold_imports(request):  # noqa: ANN001, ANN202
+    def hold_imports(request):
         if request.method == "POST" and _path(request).endswith("/import"):
             return Fault("delay", delay=4.0)
         return PASS
@@ -119,8 +119,9 @@ def test_three_concurrent_pushes_into_an_existing_project_end_exact_with_true_co
     try:
         run("push", "first.jsonl", "--config", str(config), cwd=tmp_path, url=server.url, key=key)
         with FaultProxy(server.url, hold_imports) as proxy:
-            runs = _concurrently(3, "push", "predictions.jsonl", "--config", str(config),
-                                 cwd=tmp_path, url=proxy.url, key=key)  # fmt: skip
+            runs = _concurrently(
+                3, "push", "predictions.jsonl", "--config", str(config), cwd=tmp_path, url=proxy.url, key=key
+            )
             imported = sum(
                 len(json.loads(r.request.body))
                 for r in proxy.records
@@ -256,8 +257,17 @@ def test_a_push_of_no_articles_creates_no_project(server, client, tmp_path, cont
     config = write_config(tmp_path / "config.yaml")
     (tmp_path / "predictions.jsonl").write_bytes(content)
     try:
-        done = run("push", "predictions.jsonl", "--config", str(config), *(["--dry-run"] if dry_run else []),
-                   cwd=tmp_path, url=server.url, key=server.api_key.get_secret_value(), expect=1)  # fmt: skip
+        done = run(
+            "push",
+            "predictions.jsonl",
+            "--config",
+            str(config),
+            *(["--dry-run"] if dry_run else []),
+            cwd=tmp_path,
+            url=server.url,
+            key=server.api_key.get_secret_value(),
+            expect=1,
+        )
         assert "predictions.jsonl: no articles" in done.stderr, done.stderr
         assert _all_titled(client, title_of(config)) == []
         tally.add("bad_inputs")
@@ -273,15 +283,23 @@ def test_dry_run_on_many_small_articles_does_not_hold_every_encoded_task(server,
     count = 50_000
     with (tmp_path / "predictions.jsonl").open("w") as handle:
         for n in range(count):
-            record = {"id": f"tiny-{n:06d}", "text": f"Anna met Bob {n}.",
-                      "model": {"name": "en_core_web_sm", "version": "3.8.0"},
-                      "spans": [{"start": 0, "end": 4, "label": "PERSON", "text": "Anna"}]}  # fmt: skip
+            record = {
+                "id": f"tiny-{n:06d}",
+                "text": f"Anna met Bob {n}.",
+                "model": {"name": "en_core_web_sm", "version": "3.8.0"},
+                "spans": [{"start": 0, "end": 4, "label": "PERSON", "text": "Anna"}],
+            }
             handle.write(json.dumps(record) + "\n")
 
     def peak_mb(*args: str) -> float:
         env = {**os.environ, "LABEL_STUDIO_URL": server.url, "LABEL_STUDIO_API_KEY": server.api_key.get_secret_value()}
-        process = subprocess.Popen([sys.executable, "-m", "toolkit", *args], cwd=tmp_path, env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+        process = subprocess.Popen(
+            [sys.executable, "-m", "toolkit", *args],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         assert process.returncode == 0, process.stderr.read()
@@ -290,14 +308,22 @@ def test_dry_run_on_many_small_articles_does_not_hold_every_encoded_task(server,
     # The floor: the same modules loaded (the SDK alone is ~140 MB) and the articles read
     # and grouped, nothing encoded.
     reading = subprocess.run(
-        [sys.executable, "-c", "import resource\nfrom pathlib import Path\nfrom label_studio_sdk import LabelStudio\n"
-         "import toolkit.cli\nfrom toolkit.jsonl import read_records\nfrom toolkit.records import PredictedArticle\n"
-         "from toolkit.push import check_articles\n"
-         "articles = list(read_records(Path('predictions.jsonl'), PredictedArticle))\n"
-         "groups = check_articles(articles)\n"
-         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"],
-        cwd=tmp_path, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import resource\nfrom pathlib import Path\nfrom label_studio_sdk import LabelStudio\n"
+            "import toolkit.cli\nfrom toolkit.io.jsonl import read_records\n"
+            "from toolkit.records import PredictedArticle\n"
+            "from toolkit.push.run import check_articles\n"
+            "articles = list(read_records(Path('predictions.jsonl'), PredictedArticle))\n"
+            "groups = check_articles(articles)\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     baseline = float(reading.stdout)
     dry = peak_mb("push", "predictions.jsonl", "--config", str(config), "--dry-run")
     # Every encoded task held at once costs ~0.4 KB per article here (~20 MB over the

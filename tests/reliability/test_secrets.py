@@ -18,13 +18,15 @@ from tests.reliability import tally
 from tests.reliability.conftest import CANARY, ROOT, run, title_of, write_config
 from tests.reliability.data import annotate_all, read_jsonl
 from tests.reliability.proxy import Fault, FaultProxy
-from toolkit import localserver
+from toolkit.labelstudio import localserver
 
 pytestmark = pytest.mark.integration
 
 
 def _files(folder: Path, skip: set[str]) -> list[Path]:
-    return [path for path in folder.rglob("*") if path.is_file() and not skip.intersection(path.relative_to(folder).parts)]
+    return [
+        path for path in folder.rglob("*") if path.is_file() and not skip.intersection(path.relative_to(folder).parts)
+    ]
 
 
 def test_the_api_key_appears_in_no_output_log_config_or_file(spare, server, tmp_path):

@@ -78,7 +78,13 @@ def test_half_configured_server_is_an_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     predictions = tmp_path / "p.jsonl"
     predictions.write_text("")
-    result = invoke("push", str(predictions), "--config", str(_bundled_config()), env={"LABEL_STUDIO_URL": "http://127.0.0.1:9", "LABEL_STUDIO_API_KEY": ""})
+    result = invoke(
+        "push",
+        str(predictions),
+        "--config",
+        str(_bundled_config()),
+        env={"LABEL_STUDIO_URL": "http://127.0.0.1:9", "LABEL_STUDIO_API_KEY": ""},
+    )
     assert result.exit_code == 1
     assert "sets LABEL_STUDIO_URL but not LABEL_STUDIO_API_KEY" in result.output
 
@@ -88,7 +94,13 @@ def test_unreachable_server_is_a_clear_error_and_the_key_is_not_shown(tmp_path, 
     predictions = tmp_path / "p.jsonl"
     predictions.write_text('{"id": "a", "text": "Anna.", "model": {"name": "m", "version": "1"}, "spans": []}\n')
     secret = "sekret-key-0123456789abcdef"
-    result = invoke("push", str(predictions), "--config", str(_bundled_config()), env={"LABEL_STUDIO_URL": "http://127.0.0.1:9", "LABEL_STUDIO_API_KEY": secret})
+    result = invoke(
+        "push",
+        str(predictions),
+        "--config",
+        str(_bundled_config()),
+        env={"LABEL_STUDIO_URL": "http://127.0.0.1:9", "LABEL_STUDIO_API_KEY": secret},
+    )
     assert result.exit_code == 1
     assert "cannot reach Label Studio at http://127.0.0.1:9" in result.output
     assert secret not in result.output

@@ -35,13 +35,33 @@ def reuters_config(tmp_path):
 
 
 BAD_INPUTS = {
-    "binary.txt": (b"\x7fELF\x02\x01\x00\x00binary", "binary.txt: looks like a binary file (it contains NUL bytes), not text", "binary file"),
+    "binary.txt": (
+        b"\x7fELF\x02\x01\x00\x00binary",
+        "binary.txt: looks like a binary file (it contains NUL bytes), not text",
+        "binary file",
+    ),
     "latin1.txt": (b"Caf\xe9 in Paris.", "latin1.txt:1: not valid UTF-8 (byte offset 3)", "invalid UTF-8"),
     "empty.txt": (b"", "empty.txt: empty file", "empty file"),
-    "record.jsonl": (b'{"id": "r1", "text": "Merkel."}\n{"id": "r2", "text": ""}\n', "record.jsonl:2: empty article (field 'text' holds no text)", "empty article"),
-    "broken.jsonl": (b'{"text": "Merkel."}\n{"text": "a"}\n{"text": \n', "broken.jsonl:3: broken JSON (Expecting value at column 10)", "broken JSON"),
-    "notext.jsonl": (b'{"body": "Merkel."}\n', "notext.jsonl:1: missing field 'text' (input.fields.text)", "missing text field"),
-    "huge.txt": (b"word " * 1_000_000, "huge.txt: file of 5,000,000 bytes is longer than input.max_chars (1,000,000)", "too long"),
+    "record.jsonl": (
+        b'{"id": "r1", "text": "Merkel."}\n{"id": "r2", "text": ""}\n',
+        "record.jsonl:2: empty article (field 'text' holds no text)",
+        "empty article",
+    ),
+    "broken.jsonl": (
+        b'{"text": "Merkel."}\n{"text": "a"}\n{"text": \n',
+        "broken.jsonl:3: broken JSON (Expecting value at column 10)",
+        "broken JSON",
+    ),
+    "notext.jsonl": (
+        b'{"body": "Merkel."}\n',
+        "notext.jsonl:1: missing field 'text' (input.fields.text)",
+        "missing text field",
+    ),
+    "huge.txt": (
+        b"word " * 1_000_000,
+        "huge.txt: file of 5,000,000 bytes is longer than input.max_chars (1,000,000)",
+        "too long",
+    ),
 }
 
 
@@ -106,7 +126,9 @@ def test_rerun_resumes_and_fresh_starts_over(tmp_path):
     source.write_text("Angela Merkel visited Paris.")
     out = tmp_path / "out.jsonl"
     assert invoke("preannotate", str(source), "--out", str(out), "--no-scores").exit_code == 0
-    again = invoke("preannotate", str(source), "--out", str(out), "--no-scores", "--n-process", "1", "--batch-size", "8")
+    again = invoke(
+        "preannotate", str(source), "--out", str(out), "--no-scores", "--n-process", "1", "--batch-size", "8"
+    )
     assert again.exit_code == 0, again.output
     assert f"Nothing new: all 1 article is already in {out}" in again.output
     assert "Wrote 0 articles" not in again.output and "articles/s" not in again.output
@@ -120,17 +142,35 @@ def test_json_array_with_the_reuters_mapping(tmp_path, reuters_config):
     source.write_text(
         json.dumps(
             [
-                {"attrs": {"newid": "1"}, "title": "BAHIA COCOA", "date": "26-FEB-1987 15:01:01.79", "body": "Brazil exports cocoa to the United States.\n"},
+                {
+                    "attrs": {"newid": "1"},
+                    "title": "BAHIA COCOA",
+                    "date": "26-FEB-1987 15:01:01.79",
+                    "body": "Brazil exports cocoa to the United States.\n",
+                },
                 {"attrs": {"newid": "2"}, "title": "EMPTY", "date": "26-FEB-1987 15:02:20.00", "body": ""},
             ]
         )
     )
     out = tmp_path / "out.jsonl"
-    result = invoke("preannotate", str(source), "--config", str(reuters_config), "--out", str(out), "--on-error", "skip", "--no-scores")
+    result = invoke(
+        "preannotate",
+        str(source),
+        "--config",
+        str(reuters_config),
+        "--out",
+        str(out),
+        "--on-error",
+        "skip",
+        "--no-scores",
+    )
     assert result.exit_code == 0, result.output
     (record,) = records(out)
     assert (record["id"], record["title"], record["date"], record["date_original"]) == (
-        "1", "BAHIA COCOA", "1987-02-26T15:01:01.790", "26-FEB-1987 15:01:01.79"
+        "1",
+        "BAHIA COCOA",
+        "1987-02-26T15:01:01.790",
+        "26-FEB-1987 15:01:01.79",
     )
     assert "Skipped 1 bad input: empty article 1" in result.output
     assert f"{source} record 2: empty article (field 'body' holds no text)" in result.output

@@ -7,17 +7,10 @@ from pathlib import Path
 import datasets
 import pytest
 
+from toolkit.dataset.export import export, split_of
 from toolkit.errors import InputError
-from toolkit.export import (
-    ExportStats,
-    align,
-    audit,
-    corrections,
-    export,
-    split_of,
-    tag_names,
-    tags_to_spans,
-)
+from toolkit.metrics.edits import corrections
+from toolkit.nlp.alignment import tag_names, tags_to_spans
 from toolkit.records import Span
 
 TEXT = "Angela Merkel visited Paris."
@@ -25,7 +18,15 @@ PERSON = {"start": 0, "end": 13, "label": "PERSON"}
 GPE = {"start": 22, "end": 27, "label": "GPE"}
 
 
-def annotated(article_id: str, spans: list[dict], *, text: str = TEXT, task_id: int = 1, predicted: list[dict] | None = None, **extra) -> dict:
+def annotated(
+    article_id: str,
+    spans: list[dict],
+    *,
+    text: str = TEXT,
+    task_id: int = 1,
+    predicted: list[dict] | None = None,
+    **extra,
+) -> dict:
     record = {
         "id": article_id,
         "text": text,
@@ -50,68 +51,13 @@ def rows_of(version: Path) -> dict[str, dict]:
     return {row["id"]: {**row, "split": name} for name, split in loaded.items() for row in split}
 
 
-def test_tag_names_follow_config_order():
-    assert tag_names(["PERSON", "ORG"]) == ["O", "B-PERSON", "I-PERSON", "B-ORG", "I-ORG"]
-
-
-def test_strict_alignment_and_iob2(pipeline):
-    doc = pipeline.nlp.make_doc("Angela Merkel visited New York.\n\nShe left.")
-    stats = ExportStats()
-    tags, kept = align(doc, [Span(start=0, end=13, label="PERSON"), Span(start=22, end=30, label="GPE")], stats=stats, article_id="t")
-    assert [t.text for t in doc if not t.is_space] == ["Angela", "Merkel", "visited", "New", "York", ".", "She", "left", "."]
-    assert tags == ["B-PERSON", "I-PERSON", "O", "B-GPE", "I-GPE", "O", "O", "O", "O"]
-    assert [(s.start_char, s.end_char, s.label_) for s in kept] == [(0, 13, "PERSON"), (22, 30, "GPE")]
-    assert (stats.aligned_strict, stats.aligned_non_strict, stats.lost) == (2, 0, [])
-
-
-def test_partial_token_span_expands_and_overlap_is_reported(pipeline):
-    doc = pipeline.nlp.make_doc(TEXT)
-    stats = ExportStats()
-    spans = [Span(start=1, end=13, label="PERSON"), Span(start=7, end=13, label="ORG")]
-    tags, _ = align(doc, spans, stats=stats, article_id="a")
-    assert tags == ["B-PERSON", "I-PERSON", "O", "O", "O"]
-    assert stats.aligned_non_strict == 1
-    assert [lost.line() for lost in stats.lost] == ["article a: ORG 7-13 'Merkel': overlaps PERSON 0-13, which the tags carry"]
-
-
-def test_fallback_none_loses_a_misaligned_span(pipeline):
-    doc = pipeline.nlp.make_doc(TEXT)
-    stats = ExportStats()
-    tags, _ = align(doc, [Span(start=1, end=13, label="PERSON")], fallback="none", stats=stats, article_id="a")
-    assert tags == ["O"] * 5
-    assert stats.lost[0].reason == "not on token boundaries (export.alignment_fallback is none)"
-
-
-def test_contract_mode_keeps_whole_tokens_only(pipeline):
-    doc = pipeline.nlp.make_doc(TEXT)
-    stats = ExportStats()
-    tags, _ = align(doc, [Span(start=3, end=13, label="PERSON")], mode="contract", fallback="none", stats=stats, article_id="a")
-    assert tags == ["O", "B-PERSON", "O", "O", "O"]
-    assert stats.aligned_non_strict == 1
-
-
-def test_tags_to_spans_reads_iob2():
-    offsets = [(0, 6), (7, 13), (14, 21), (22, 27), (27, 28)]
-    assert tags_to_spans(offsets, ["B-PERSON", "I-PERSON", "O", "B-GPE", "O"]) == [(0, 13, "PERSON"), (22, 27, "GPE")]
-    assert tags_to_spans(offsets[:2], ["B-PERSON", "B-PERSON"]) == [(0, 6, "PERSON"), (7, 13, "PERSON")]
-    assert tags_to_spans(offsets[:2], ["I-ORG", "I-ORG"]) == [(0, 13, "ORG")]
-
-
-def test_audit_catches_a_span_planted_inside_a_token(pipeline):
-    doc = pipeline.nlp.make_doc(TEXT)
-    stats = ExportStats()
-    spans = [Span(start=0, end=6, label="PERSON"), Span(start=9, end=12, label="ORG")]
-    tags, _ = align(doc, spans, stats=stats, article_id="a", task_id=7)
-    audit(doc, tags, spans, stats, article_id="a", task_id=7)
-    assert tags == ["B-PERSON", "B-ORG", "O", "O", "O"]
-    (lost,) = stats.lost
-    assert (lost.start, lost.end, lost.label, lost.text, lost.carried) == (9, 12, "ORG", "rke", (7, 13))
-    assert lost.line() == "article a (task 7): ORG 9-12 'rke': inside the token 'Merkel'; the tags carry 7-13 'Merkel' instead"
-
-
 def test_corrections_count_spans_changed_against_the_prediction():
     human = [Span(start=0, end=13, label="PERSON"), Span(start=22, end=27, label="LOC")]
-    predicted = [Span(start=0, end=13, label="PERSON"), Span(start=22, end=27, label="GPE"), Span(start=14, end=21, label="ORG")]
+    predicted = [
+        Span(start=0, end=13, label="PERSON"),
+        Span(start=22, end=27, label="GPE"),
+        Span(start=14, end=21, label="ORG"),
+    ]
     assert corrections(human, predicted) == (1, 1, 2)
     assert corrections(predicted, predicted) == (3, 0, 0)
 
@@ -144,7 +90,11 @@ def test_export_writes_a_loadable_dataset_with_class_label_names(tmp_path, confi
     assert [names[t] for t in row["ner_tags"]] == ["B-PERSON", "I-PERSON", "O", "B-GPE", "O"]
     assert row["spans"] == [PERSON, GPE]
     assert (row["source"], row["n_annotators"], row["annotators"], row["model_version"], row["n_corrections"]) == (
-        "human", 1, ["annotator-1"], "m-1", 1
+        "human",
+        1,
+        ["annotator-1"],
+        "m-1",
+        1,
     )
 
 
@@ -155,8 +105,17 @@ def test_tags_and_spans_of_every_row_agree(tmp_path, config, pipeline):
         "Nothing to see here.",
     ]
     spans = [
-        [{"start": 4, "end": 13, "label": "ORG"}, {"start": 26, "end": 36, "label": "GPE"}, {"start": 44, "end": 50, "label": "LOC"}],
-        [PERSON, {"start": 18, "end": 33, "label": "PERSON"}, {"start": 37, "end": 42, "label": "GPE"}, {"start": 49, "end": 63, "label": "ORG"}],
+        [
+            {"start": 4, "end": 13, "label": "ORG"},
+            {"start": 26, "end": 36, "label": "GPE"},
+            {"start": 44, "end": 50, "label": "LOC"},
+        ],
+        [
+            PERSON,
+            {"start": 18, "end": 33, "label": "PERSON"},
+            {"start": 37, "end": 42, "label": "GPE"},
+            {"start": 49, "end": 63, "label": "ORG"},
+        ],
         [],
     ]
     records = [annotated(f"r{i}-{k}", spans[k], text=texts[k], task_id=i * 3 + k) for i in range(10) for k in range(3)]
@@ -198,8 +157,16 @@ def test_max_loss_fails_the_export_and_writes_nothing(tmp_path, config, pipeline
     result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc, max_loss=1)
     report = [json.loads(line) for line in (result.path / "loss_report.jsonl").read_text().splitlines()]
     assert report == [
-        {"article_id": "planted", "task_id": 1, "start": 9, "end": 12, "label": "ORG", "text": "rke", "carried": [7, 13],
-         "reason": "inside the token 'Merkel'; the tags carry 7-13 'Merkel' instead"}
+        {
+            "article_id": "planted",
+            "task_id": 1,
+            "start": 9,
+            "end": 12,
+            "label": "ORG",
+            "text": "rke",
+            "carried": [7, 13],
+            "reason": "inside the token 'Merkel'; the tags carry 7-13 'Merkel' instead",
+        }
     ]
     # The row keeps the span as annotated; the tags carry the whole token.
     row = rows_of(result.path)["planted"]
@@ -214,8 +181,16 @@ def test_include_predictions_adds_model_rows_for_articles_no_human_annotated(tmp
     )
     write_jsonl(
         tmp_path / "a.ledger.jsonl",
-        [{"kind": "task_only_skipped", "reason": "every annotation skipped", "task_id": 9, "article_id": "skipped"},
-         {"kind": "annotation_skipped", "reason": "skipped", "task_id": 9, "annotation_id": 3, "article_id": "skipped"}],
+        [
+            {"kind": "task_only_skipped", "reason": "every annotation skipped", "task_id": 9, "article_id": "skipped"},
+            {
+                "kind": "annotation_skipped",
+                "reason": "skipped",
+                "task_id": 9,
+                "annotation_id": 3,
+                "article_id": "skipped",
+            },
+        ],
     )
     model = {"name": "core_web_sm", "version": "3.8.0"}
     predictions = write_jsonl(
@@ -225,13 +200,18 @@ def test_include_predictions_adds_model_rows_for_articles_no_human_annotated(tmp
             for article_id in ("human", "model-only", "skipped")
         ],
     )
-    result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc, predictions=predictions)
+    result = export(
+        source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc, predictions=predictions
+    )
     rows = rows_of(result.path)
     assert set(rows) == {"human", "model-only"}
     assert rows["human"]["source"] == "human" and rows["human"]["n_corrections"] == 1
     model_row = rows["model-only"]
     assert (model_row["source"], model_row["n_annotators"], model_row["model_version"], model_row["n_corrections"]) == (
-        "model", 0, "core_web_sm-3.8.0", None
+        "model",
+        0,
+        "core_web_sm-3.8.0",
+        None,
     )
     assert model_row["spans"] == [GPE]
     assert (result.stats.human_rows, result.stats.model_rows) == (1, 1)
@@ -280,7 +260,9 @@ def test_the_same_inputs_write_no_new_version_and_a_change_does(tmp_path, config
     assert (first.version, again.version, again.unchanged) == ("v1", "v1", True)
     assert sorted(p.name for p in out.iterdir()) == ["LATEST", "v1"]
     # Only the ledger changed (a new draft, say): the card's figures change, so a new version.
-    write_jsonl(tmp_path / "a.ledger.jsonl", [{"kind": "annotation_draft", "task_id": 1, "article_id": "a", "reason": "draft"}])
+    write_jsonl(
+        tmp_path / "a.ledger.jsonl", [{"kind": "annotation_draft", "task_id": 1, "article_id": "a", "reason": "draft"}]
+    )
     third = export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
     assert (third.version, third.unchanged) == ("v2", False)
     write_jsonl(tmp_path / "a.jsonl", [annotated("a", [PERSON, GPE])])
@@ -296,7 +278,10 @@ def test_the_same_inputs_write_no_new_version_and_a_change_does(tmp_path, config
     ("record", "message"),
     [
         (annotated("x", [{"start": 0, "end": 99, "label": "PERSON"}]), "a.jsonl:2: span 0-99 ends beyond the text"),
-        (annotated("x", [{"start": 0, "end": 6, "label": "DATE"}]), "a.jsonl:2: span label 'DATE' is not in the config's labels"),
+        (
+            annotated("x", [{"start": 0, "end": 6, "label": "DATE"}]),
+            "a.jsonl:2: span label 'DATE' is not in the config's labels",
+        ),
         (annotated("first", [PERSON]), "a.jsonl:2: article id 'first' again (first on line 1)"),
         ({"id": "x", "text": TEXT}, "a.jsonl:2: not an annotated article record"),
     ],

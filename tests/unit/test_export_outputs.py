@@ -14,10 +14,12 @@ import yaml
 from typer.testing import CliRunner
 
 from tests.unit.test_export_logic import GPE, PERSON, annotated, rows_of, write_jsonl
+from toolkit._testing.faults import EXPORT_KILL_AT
 from toolkit.cli import app
+from toolkit.dataset.diff import diff_exports
+from toolkit.dataset.export import export, latest_version
 from toolkit.errors import OutputError
-from toolkit.export import KILL_HOOK_ENV, export, latest_version, tag_names
-from toolkit.export_diff import diff_exports
+from toolkit.nlp.alignment import tag_names
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = str(ROOT / "configs" / "news-ner.yaml")
@@ -54,9 +56,18 @@ def test_each_export_is_a_new_version_and_latest_points_at_it(tmp_path, source, 
     assert latest_version(out) == out / "v2"
     assert sorted(p.name for p in out.iterdir()) == ["LATEST", "v1", "v2"]
     assert sorted(p.name for p in (out / "v2").iterdir()) == sorted(
-        ["README.md", "manifest.json", "loss_report.jsonl", "report.html", "dataset_dict.json", "data", "spacy", "conll",
-         *[name for name in config.export.splits if second.stats.rows_per_split[name]],
-         *[name for name in config.export.splits if not second.stats.rows_per_split[name]]]
+        [
+            "README.md",
+            "manifest.json",
+            "loss_report.jsonl",
+            "report.html",
+            "dataset_dict.json",
+            "data",
+            "spacy",
+            "conll",
+            *[name for name in config.export.splits if second.stats.rows_per_split[name]],
+            *[name for name in config.export.splits if not second.stats.rows_per_split[name]],
+        ]
     )
     manifest = json.loads((out / "v2" / "manifest.json").read_text())
     import hashlib
@@ -96,7 +107,7 @@ def test_a_kill_half_way_leaves_the_previous_version_and_nothing_that_looks_comp
     out = tmp_path / "out"
     assert run_cli("export", str(source), "--config", CONFIG, "--out", str(out)).returncode == 0
     add_article(source)
-    killed = run_cli("export", str(source), "--config", CONFIG, "--out", str(out), env={KILL_HOOK_ENV: point})
+    killed = run_cli("export", str(source), "--config", CONFIG, "--out", str(out), env={EXPORT_KILL_AT: point})
     assert killed.returncode == -9
     (temp,) = [p for p in out.iterdir() if p.name.startswith(".tmp-")]
     assert sorted(p.name for p in out.iterdir() if p != temp) == ["LATEST", "v1"]
@@ -114,8 +125,15 @@ def test_card_yaml_parses_and_has_the_hub_metadata(tmp_path, source, config, pip
     from huggingface_hub import DatasetCard
 
     sections = [("Model versus human: details", "From the report module."), "## Annotation report\n\n- Tasks: 13\n"]
-    result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc, extra_sections=sections,
-                    model={"name": "en_core_web_sm", "version": "3.8.0"}, with_report=False)
+    result = export(
+        source,
+        config=config,
+        out=tmp_path / "out",
+        make_doc=pipeline.nlp.make_doc,
+        extra_sections=sections,
+        model={"name": "en_core_web_sm", "version": "3.8.0"},
+        with_report=False,
+    )
     text = (result.path / "README.md").read_text()
     assert text.startswith("---\n")
     metadata = yaml.safe_load(text.split("---\n")[1])
@@ -129,17 +147,26 @@ def test_card_yaml_parses_and_has_the_hub_metadata(tmp_path, source, config, pip
     assert splits == {k: v for k, v in result.stats.rows_per_split.items() if v}
     card = DatasetCard.load(result.path / "README.md")
     assert card.data.task_ids == ["named-entity-recognition"]
-    for heading in ("## Splits", "## Labels", "## Annotators and skips", "## Model versus human", "## Alignment and loss report", "## Versions"):
+    for heading in (
+        "## Splits",
+        "## Labels",
+        "## Annotators and skips",
+        "## Model versus human",
+        "## Alignment and loss report",
+        "## Versions",
+    ):
         assert heading in card.text
     assert "**1 spans are lost**" in card.text and "inside the token 'Merkel'" in card.text
     assert "| en_core_web_sm 3.8.0 |" in card.text.replace("tokenizer pipeline ", "")
-    assert card.text.rstrip().endswith("## Model versus human: details\n\nFrom the report module.\n\n## Annotation report\n\n- Tasks: 13")
+    assert card.text.rstrip().endswith(
+        "## Model versus human: details\n\nFrom the report module.\n\n## Annotation report\n\n- Tasks: 13"
+    )
 
 
 def test_the_report_of_the_same_pull_goes_into_the_card_and_the_version_folder(tmp_path, source, config, pipeline):
     import json
 
-    from toolkit.report import report
+    from toolkit.report.build import report
 
     result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
     card = (result.path / "README.md").read_text()
@@ -149,7 +176,10 @@ def test_the_report_of_the_same_pull_goes_into_the_card_and_the_version_folder(t
     assert page.startswith("<!doctype html>") and "Model against human" in page
     manifest = json.loads((result.path / "manifest.json").read_text())
     assert "report.html" in manifest["files"]
-    assert not (export(source, config=config, out=tmp_path / "bare", make_doc=pipeline.nlp.make_doc, with_report=False).path / "report.html").exists()
+    assert not (
+        export(source, config=config, out=tmp_path / "bare", make_doc=pipeline.nlp.make_doc, with_report=False).path
+        / "report.html"
+    ).exists()
 
 
 def test_docbin_and_conll_come_from_the_same_alignment(tmp_path, source, config, pipeline):
@@ -185,9 +215,13 @@ def test_docbin_and_conll_come_from_the_same_alignment(tmp_path, source, config,
 def test_diff_lists_articles_added_removed_and_spans_changed(tmp_path, config, pipeline):
     source = tmp_path / "a.jsonl"
     out = tmp_path / "out"
-    write_jsonl(source, [annotated("keep", [PERSON]), annotated("edit", [PERSON], task_id=2), annotated("gone", [], task_id=3)])
+    write_jsonl(
+        source, [annotated("keep", [PERSON]), annotated("edit", [PERSON], task_id=2), annotated("gone", [], task_id=3)]
+    )
     export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
-    write_jsonl(source, [annotated("keep", [PERSON]), annotated("edit", [GPE], task_id=2), annotated("new", [], task_id=4)])
+    write_jsonl(
+        source, [annotated("keep", [PERSON]), annotated("edit", [GPE], task_id=2), annotated("new", [], task_id=4)]
+    )
     export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
     diff = diff_exports(out / "v1", out)
     assert diff.new == out / "v2"
@@ -222,7 +256,9 @@ def test_cli_export_writes_a_version_and_reports_losses(tmp_path, source):
     assert again.returncode == 0 and "(14 human)" in again.stdout
     unchanged = run_cli("export", str(source), "--config", CONFIG, "--out", str(tmp_path / "out"))
     assert unchanged.returncode == 0, unchanged.stderr
-    assert "Nothing changed since v2 (same pull, ledger, config and toolkit version): no new version" in unchanged.stdout
+    assert (
+        "Nothing changed since v2 (same pull, ledger, config and toolkit version): no new version" in unchanged.stdout
+    )
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["LATEST", "v1", "v2"]
 
 
@@ -238,7 +274,9 @@ def test_cli_export_writes_a_version_and_reports_losses(tmp_path, source):
 )
 def test_cli_argument_checks_fail_before_any_work(tmp_path, source, args, message):
     env = {"HF_HOME": str(tmp_path / "hf"), "HF_TOKEN": "", "HF_HUB_OFFLINE": "1"}
-    done = run_cli("export", str(source), "--config", CONFIG, "--out", str(tmp_path / "out"), *args, env=env, cwd=tmp_path)
+    done = run_cli(
+        "export", str(source), "--config", CONFIG, "--out", str(tmp_path / "out"), *args, env=env, cwd=tmp_path
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"Error: {message}" in done.stderr
     assert not (tmp_path / "out").exists()

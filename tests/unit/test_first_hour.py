@@ -21,7 +21,7 @@ def invoke(*args: str, env: dict[str, str] | None = None):
 def test_the_command_list_shows_whole_descriptions():
     result = invoke("--help")
     assert result.exit_code == 0
-    commands = result.output[result.output.index("Commands:"):]
+    commands = result.output[result.output.index("Commands:") :]
     assert "..." not in commands
     # The whole first sentence, wrapped: nothing cut off.
     flat = " ".join(result.output.split())
@@ -45,14 +45,25 @@ def test_usage_lines_name_the_arguments_in_capitals():
 
 
 def test_every_command_takes_debug_after_its_name(tmp_path):
-    for command in (["preannotate"], ["push"], ["pull"], ["export"], ["export-diff"], ["report"], ["labelstudio", "up"]):
+    for command in (
+        ["preannotate"],
+        ["push"],
+        ["pull"],
+        ["export"],
+        ["export-diff"],
+        ["report"],
+        ["labelstudio", "up"],
+    ):
         result = invoke(*command, "--help")
         assert "--debug" in result.output, command
     missing = tmp_path / "none.jsonl"
     plain = invoke("export", str(missing), "--out", str(tmp_path / "out"))
     assert plain.exit_code == 1 and "none.jsonl: file not found" in plain.output
     # After the command name as well as before it: the error is raised with its traceback.
-    for args in (["export", str(missing), "--out", str(tmp_path / "out"), "--debug"], ["--debug", "export", str(missing), "--out", str(tmp_path / "out")]):
+    for args in (
+        ["export", str(missing), "--out", str(tmp_path / "out"), "--debug"],
+        ["--debug", "export", str(missing), "--out", str(tmp_path / "out")],
+    ):
         result = invoke(*args)
         assert result.exit_code != 0
         assert type(result.exception).__name__ == "InputError", args
@@ -89,7 +100,7 @@ def test_report_of_a_predictions_file_says_what_the_file_looks_like(tmp_path):
 
 def test_the_project_instructions_say_how_to_add_delete_and_relabel_a_span_and_where_skip_is(config):
     from toolkit.config import parse_config
-    from toolkit.labeling import instructions
+    from toolkit.labelstudio.labeling import instructions
 
     text = instructions(config)
     assert text.startswith("<p>Correct the pre-annotated entities")
@@ -97,5 +108,7 @@ def test_the_project_instructions_say_how_to_add_delete_and_relabel_a_span_and_w
     assert "Delete a span" in text and "Change a span's label" in text
     assert "Skip is offered in <i>Label All Tasks</i>; a task opened from the table shows only Submit" in text
     # The config's own text is data, not markup.
-    own = parse_config({**config.model_dump(), "project": {**config.project.model_dump(), "instructions": "<b>x</b> & y"}})
+    own = parse_config(
+        {**config.model_dump(), "project": {**config.project.model_dump(), "instructions": "<b>x</b> & y"}}
+    )
     assert instructions(own).startswith("<p>&lt;b&gt;x&lt;/b&gt; &amp; y</p>")

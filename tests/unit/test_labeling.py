@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from toolkit.labeling import config_labels, labeling_config, prediction_payload, task_payload
+from toolkit.labelstudio.labeling import config_labels, labeling_config, prediction_payload, task_payload
 from toolkit.records import ModelInfo, PredictedArticle, Span
 
 
@@ -17,9 +17,12 @@ def test_labeling_config_has_every_label_with_colour_and_hotkey(config):
 
 def test_task_payload_carries_the_article_id_and_the_prediction():
     article = PredictedArticle(
-        id="x1", text="Angela Merkel spoke.", date="2025-01-01",
-        model=ModelInfo(name="m", version="1.0"), spans=[Span(start=0, end=13, label="PERSON")],
-    )  # fmt: skip
+        id="x1",
+        text="Angela Merkel spoke.",
+        date="2025-01-01",
+        model=ModelInfo(name="m", version="1.0"),
+        spans=[Span(start=0, end=13, label="PERSON")],
+    )
     payload = task_payload(article)
     assert payload["data"]["article_id"] == "x1"
     (prediction,) = payload["predictions"]

@@ -7,14 +7,16 @@ import stat
 import pytest
 from pydantic import SecretStr
 
-from toolkit import localserver
 from toolkit.errors import LocalServerError
-from toolkit.localserver import Credentials, server_environment
+from toolkit.labelstudio import localserver
+from toolkit.labelstudio.localserver import Credentials, server_environment
 
 CREDENTIALS = Credentials(
-    url="http://127.0.0.1:8123", username="admin@localhost.localdomain",
-    password=SecretStr("pw-secret-value"), api_key=SecretStr("key-secret-value"),
-)  # fmt: skip
+    url="http://127.0.0.1:8123",
+    username="admin@localhost.localdomain",
+    password=SecretStr("pw-secret-value"),
+    api_key=SecretStr("key-secret-value"),
+)
 
 
 def test_secrets_never_show_in_repr():
@@ -37,8 +39,16 @@ def test_unreadable_credentials_say_what_to_do(tmp_path):
 
 
 def test_server_environment_scrubs_leaky_variables(tmp_path):
-    base = {"PATH": "/bin", "HOST": "0.0.0.0", "PORT": "80", "USERNAME": "x", "PASSWORD": "y",
-            "LABEL_STUDIO_URL": "http://elsewhere", "LABEL_STUDIO_API_KEY": "other", "HEARTEX_HOST": "h"}  # fmt: skip
+    base = {
+        "PATH": "/bin",
+        "HOST": "0.0.0.0",
+        "PORT": "80",
+        "USERNAME": "x",
+        "PASSWORD": "y",
+        "LABEL_STUDIO_URL": "http://elsewhere",
+        "LABEL_STUDIO_API_KEY": "other",
+        "HEARTEX_HOST": "h",
+    }
     env = server_environment(base, home=tmp_path, credentials=CREDENTIALS)
     for name in ("HOST", "PORT", "USERNAME", "PASSWORD", "LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "HEARTEX_HOST"):
         assert name not in env

@@ -7,8 +7,9 @@ from spacy.tokens import Span as SpacySpan
 
 from toolkit.config import Config
 from toolkit.errors import InputError, ModelError, OutputError
-from toolkit.preannotate import PreannotateStats, doc_spans, load_pipeline, preannotate, preannotate_to_file
-from toolkit.readers import ReadStats
+from toolkit.nlp.pipeline import load_pipeline
+from toolkit.preannotate.readers import ReadStats
+from toolkit.preannotate.run import PreannotateStats, doc_spans, preannotate, preannotate_to_file
 from toolkit.records import Article, ModelInfo
 
 
@@ -102,8 +103,10 @@ def test_same_spans_in_memory_zones_and_worker_processes(config, pipeline, greed
 def test_patterns_merge_with_the_model_and_win_on_overlap(config, tmp_path):
     patterns = tmp_path / "patterns.jsonl"
     patterns.write_text(
-        json.dumps({"label": "ORG", "pattern": "Angela Merkel"}) + "\n"  # overlaps the model's PERSON
-        + json.dumps({"label": "EVENT", "pattern": [{"LOWER": "summit"}]}) + "\n"
+        json.dumps({"label": "ORG", "pattern": "Angela Merkel"})
+        + "\n"  # overlaps the model's PERSON
+        + json.dumps({"label": "EVENT", "pattern": [{"LOWER": "summit"}]})
+        + "\n"
     )
     text = "Angela Merkel went to the summit in Paris."
     for win, merkel in [(True, "ORG"), (False, "PERSON")]:
@@ -138,13 +141,20 @@ def test_resume_skips_what_is_done(config, greedy, tmp_path):
     first = out.read_text()
     # An interrupted run left half a line; two more articles arrived since.
     out.write_text(first + '{"id": "half')
-    _write_inputs(inputs, ["Angela Merkel visited Paris.", "Barack Obama spoke in Berlin.", "Xi Jinping met Joe Biden.", "Rain."])
+    _write_inputs(
+        inputs, ["Angela Merkel visited Paris.", "Barack Obama spoke in Berlin.", "Xi Jinping met Joe Biden.", "Rain."]
+    )
     stats = PreannotateStats()
     assert preannotate_to_file([inputs], out=out, config=config, pipeline=greedy, stats=stats) == 2
     assert (stats.resumed, stats.truncated_tail) == (2, True)
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert out.read_text().startswith(first)
-    assert [r["text"] for r in records] == ["Angela Merkel visited Paris.", "Barack Obama spoke in Berlin.", "Xi Jinping met Joe Biden.", "Rain."]
+    assert [r["text"] for r in records] == [
+        "Angela Merkel visited Paris.",
+        "Barack Obama spoke in Berlin.",
+        "Xi Jinping met Joe Biden.",
+        "Rain.",
+    ]
     assert len({r["id"] for r in records}) == 4
     # Nothing left: a third run writes nothing and keeps the file.
     assert preannotate_to_file([inputs], out=out, config=config, pipeline=greedy) == 0
@@ -165,7 +175,9 @@ def test_resume_refuses_another_models_output(config, greedy, tmp_path):
     out = tmp_path / "out.jsonl"
     preannotate_to_file([inputs], out=out, config=config, pipeline=greedy)
     other = greedy.__class__(nlp=greedy.nlp, model=ModelInfo(name="other_model", version="1.0"), entity_labels=())
-    with pytest.raises(OutputError, match=r"out.jsonl:1: written by model en_core_web_sm\S* 3.8.0, this run uses other_model 1.0"):
+    with pytest.raises(
+        OutputError, match=r"out.jsonl:1: written by model en_core_web_sm\S* 3.8.0, this run uses other_model 1.0"
+    ):
         preannotate_to_file([inputs], out=out, config=config, pipeline=other)
 
 
@@ -176,6 +188,8 @@ def test_bad_input_fails_before_writing_and_skip_counts(config, greedy, tmp_path
         preannotate_to_file([inputs], out=out, config=config, pipeline=greedy)
     assert not out.exists()
     read_stats = ReadStats()
-    written = preannotate_to_file([inputs], out=out, config=config, pipeline=greedy, on_error="skip", read_stats=read_stats)
+    written = preannotate_to_file(
+        [inputs], out=out, config=config, pipeline=greedy, on_error="skip", read_stats=read_stats
+    )
     assert written == 1
     assert read_stats.skipped == {"empty file": 1}

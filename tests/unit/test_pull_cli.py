@@ -25,20 +25,41 @@ def labels(start, end, label, text=None, origin="manual"):
 
 
 TASKS = [
-    {"id": 1, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-02T00:00:00Z",
-     "data": {"text": TEXT, "article_id": "a1"},
-     "annotations": [
-         {"id": 10, "completed_by": 1, "was_cancelled": False, "updated_at": "2026-01-02T00:00:00Z", "lead_time": 5.0,
-          "result": [labels(2, 15, "PERSON", "Angela Merkel", "prediction"), labels(24, 29, "GPE", "Paris"),
-                     labels(36, 42, "GPE", "Berlin"), labels(0, 1, "WEAPON")],
-          "parent_prediction": 7},
-         {"id": 11, "completed_by": 2, "was_cancelled": True, "updated_at": "2026-01-02T00:00:00Z", "result": []},
-     ],
-     "drafts": [{"id": 3, "user": "x@example.com", "created_username": "x@example.com, 2", "result": []}],
-     "predictions": [{"id": 7, "model_version": "spacy-1", "result": [labels(2, 15, "PERSON")]}]},
-    {"id": 2, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
-     "data": {"text": "Nothing here."}, "annotations": [], "drafts": [], "predictions": []},
-]  # fmt: skip
+    {
+        "id": 1,
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-02T00:00:00Z",
+        "data": {"text": TEXT, "article_id": "a1"},
+        "annotations": [
+            {
+                "id": 10,
+                "completed_by": 1,
+                "was_cancelled": False,
+                "updated_at": "2026-01-02T00:00:00Z",
+                "lead_time": 5.0,
+                "result": [
+                    labels(2, 15, "PERSON", "Angela Merkel", "prediction"),
+                    labels(24, 29, "GPE", "Paris"),
+                    labels(36, 42, "GPE", "Berlin"),
+                    labels(0, 1, "WEAPON"),
+                ],
+                "parent_prediction": 7,
+            },
+            {"id": 11, "completed_by": 2, "was_cancelled": True, "updated_at": "2026-01-02T00:00:00Z", "result": []},
+        ],
+        "drafts": [{"id": 3, "user": "x@example.com", "created_username": "x@example.com, 2", "result": []}],
+        "predictions": [{"id": 7, "model_version": "spacy-1", "result": [labels(2, 15, "PERSON")]}],
+    },
+    {
+        "id": 2,
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+        "data": {"text": "Nothing here."},
+        "annotations": [],
+        "drafts": [],
+        "predictions": [],
+    },
+]
 
 
 def write_raw(folder: Path, tasks, *, sha: str | None = None) -> Path:
@@ -46,7 +67,11 @@ def write_raw(folder: Path, tasks, *, sha: str | None = None) -> Path:
     raw = folder / "20260101T000000000Z.json.gz"
     with gzip.open(raw, "wb") as handle:
         handle.write(body)
-    manifest = {"server": "http://127.0.0.1:8080", "project": {"id": 5}, "export": {"sha256": sha or hashlib.sha256(body).hexdigest()}}
+    manifest = {
+        "server": "http://127.0.0.1:8080",
+        "project": {"id": 5},
+        "export": {"sha256": sha or hashlib.sha256(body).hexdigest()},
+    }
     (folder / "20260101T000000000Z.manifest.json").write_text(json.dumps(manifest))
     return raw
 
@@ -72,21 +97,38 @@ def test_pull_from_raw_prints_totals_and_writes_output_and_ledger(tmp_path, conf
     assert "spans repaired: offsets counted CRLF as one character 1" in result.output
     assert "manifest does not name its project: not checked against the config" in result.output
     (record,) = [AnnotatedArticle.model_validate_json(line) for line in out.read_text().splitlines()]
-    assert [(s.text, s.origin) for s in record.spans] == [("Angela Merkel", "prediction"), ("Paris", "manual"), ("Berlin", "manual")]
+    assert [(s.text, s.origin) for s in record.spans] == [
+        ("Angela Merkel", "prediction"),
+        ("Paris", "manual"),
+        ("Berlin", "manual"),
+    ]
     assert record.annotations[0].model_version == "spacy-1" and record.drafts == 1 and len(record.skipped_by) == 1
     assert record.predictions[0].model_version == "spacy-1"
-    ledger = [LedgerEntry.model_validate_json(line) for line in (tmp_path / "annotations.ledger.jsonl").read_text().splitlines()]
-    assert sorted(e.kind for e in ledger) == ["annotation_draft", "annotation_skipped", "span_dropped", "span_repaired", "task_not_annotated"]
+    ledger = [
+        LedgerEntry.model_validate_json(line)
+        for line in (tmp_path / "annotations.ledger.jsonl").read_text().splitlines()
+    ]
+    assert sorted(e.kind for e in ledger) == [
+        "annotation_draft",
+        "annotation_skipped",
+        "span_dropped",
+        "span_repaired",
+        "task_not_annotated",
+    ]
     assert "example.com" not in out.read_text() + (tmp_path / "annotations.ledger.jsonl").read_text()
 
-    as_json = CliRunner().invoke(app, ["pull", "--config", str(config_path), "--out", str(out), "--from-raw", str(raw), "--json"])
+    as_json = CliRunner().invoke(
+        app, ["pull", "--config", str(config_path), "--out", str(out), "--from-raw", str(raw), "--json"]
+    )
     summary = json.loads(as_json.stdout)
     assert summary["counts"]["records"] == 1 and summary["counts"]["spans_in"] == 4 and summary["project_id"] == 5
 
 
 def test_pull_from_raw_refuses_a_raw_pull_that_does_not_match_its_manifest(tmp_path, config_path):
     raw = write_raw(tmp_path, TASKS, sha="0" * 64)
-    result = CliRunner().invoke(app, ["pull", "--config", str(config_path), "--out", str(tmp_path / "o.jsonl"), "--from-raw", str(raw)])
+    result = CliRunner().invoke(
+        app, ["pull", "--config", str(config_path), "--out", str(tmp_path / "o.jsonl"), "--from-raw", str(raw)]
+    )
     assert result.exit_code == 1
     assert "does not match the sha256 of its manifest" in result.output and not (tmp_path / "o.jsonl").exists()
 
@@ -97,6 +139,8 @@ def test_pull_from_a_broken_raw_export_is_a_clear_error(tmp_path, config_path):
     with gzip.open(raw, "wb") as handle:
         handle.write(body)
     (tmp_path / "broken.manifest.json").write_text(json.dumps({"export": {"sha256": hashlib.sha256(body).hexdigest()}}))
-    result = CliRunner().invoke(app, ["pull", "--config", str(config_path), "--out", str(tmp_path / "o.jsonl"), "--from-raw", str(raw)])
+    result = CliRunner().invoke(
+        app, ["pull", "--config", str(config_path), "--out", str(tmp_path / "o.jsonl"), "--from-raw", str(raw)]
+    )
     assert result.exit_code == 1 and "the export is not valid JSON" in result.output
     assert not (tmp_path / "o.jsonl").exists()

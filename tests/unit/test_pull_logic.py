@@ -6,10 +6,20 @@ import pytest
 
 from toolkit.config import PullConfig, parse_config
 from toolkit.errors import InputError
-from toolkit.pull_spans import AMBIGUOUS, CRLF, MISMATCH, OUTSIDE, TRIMMED, UTF16, clean_spans, lf_to_crlf_index, utf16_to_code_points
-from toolkit.connection import public_url
-from toolkit.pull_state import annotator_secret
-from toolkit.pull_tasks import AnnotatorIds, PullCounts, TaskProcessor, choose_annotation
+from toolkit.labelstudio.client import public_url
+from toolkit.pull.spans import (
+    AMBIGUOUS,
+    CRLF,
+    MISMATCH,
+    OUTSIDE,
+    TRIMMED,
+    UTF16,
+    clean_spans,
+    lf_to_crlf_index,
+    utf16_to_code_points,
+)
+from toolkit.pull.state import annotator_secret
+from toolkit.pull.tasks import AnnotatorIds, PullCounts, TaskProcessor, choose_annotation
 from toolkit.records import AnnotatedArticle, LedgerEntry
 
 TEXT = "Angela Merkel visited Paris."
@@ -25,13 +35,24 @@ def item(start, end, label, text=None, **extra):
 
 
 def annotation(id_, result, updated_at="2025-01-01T00:00:00Z", cancelled=False, user=3, ground_truth=False):
-    return {"id": id_, "result": result, "was_cancelled": cancelled, "updated_at": updated_at, "completed_by": user,
-            "ground_truth": ground_truth}  # fmt: skip
+    return {
+        "id": id_,
+        "result": result,
+        "was_cancelled": cancelled,
+        "updated_at": updated_at,
+        "completed_by": user,
+        "ground_truth": ground_truth,
+    }
 
 
 def task(id_, annotations, text=TEXT, drafts=()):
-    return {"id": id_, "data": {"text": text, "article_id": f"art-{id_}", "title": "", "date": "2025-01-01"},
-            "annotations": annotations, "drafts": list(drafts), "predictions": []}  # fmt: skip
+    return {
+        "id": id_,
+        "data": {"text": text, "article_id": f"art-{id_}", "title": "", "date": "2025-01-01"},
+        "annotations": annotations,
+        "drafts": list(drafts),
+        "predictions": [],
+    }
 
 
 def run(tasks, **pull):
@@ -64,23 +85,36 @@ def test_newest_submitted_annotation_wins():
 
 
 def test_skips_drafts_empty_answers_and_unannotated_tasks_are_accounted():
-    draft = {"id": 9, "user": "someone@example.com", "created_username": "someone@example.com, 7", "result": [item(0, 6, "PERSON")]}
+    draft = {
+        "id": 9,
+        "user": "someone@example.com",
+        "created_username": "someone@example.com, 7",
+        "result": [item(0, 6, "PERSON")],
+    }
     tasks = [
-        task(1, [annotation(1, [item(0, 13, "PERSON"), item(22, 27, "GPE")]), annotation(5, [], cancelled=True, user=4)]),
+        task(
+            1, [annotation(1, [item(0, 13, "PERSON"), item(22, 27, "GPE")]), annotation(5, [], cancelled=True, user=4)]
+        ),
         task(2, [annotation(2, [], cancelled=True)]),
         task(3, [annotation(3, [])], drafts=[draft]),  # "no entities here" is an answer
         task(4, []),
     ]
     records, ledger, counts = run(tasks)
     assert [r.id for r in records] == ["art-1", "art-3"]
-    assert [(s.start, s.end, s.label, s.text) for s in records[0].spans] == [(0, 13, "PERSON", "Angela Merkel"), (22, 27, "GPE", "Paris")]
+    assert [(s.start, s.end, s.label, s.text) for s in records[0].spans] == [
+        (0, 13, "PERSON", "Angela Merkel"),
+        (22, 27, "GPE", "Paris"),
+    ]
     assert records[0].skipped_by == [IDS(4)] and records[0].drafts == 0
     assert records[1].spans == [] and records[1].drafts == 1 and records[1].chosen == [3]
     assert records[0].annotations[0].annotator == IDS(3) and records[0].chosen == [1]
     assert {(e.kind, e.task_id) for e in ledger} == {
-        ("annotation_skipped", 1), ("annotation_skipped", 2), ("task_only_skipped", 2),
-        ("annotation_draft", 3), ("task_not_annotated", 4),
-    }  # fmt: skip
+        ("annotation_skipped", 1),
+        ("annotation_skipped", 2),
+        ("task_only_skipped", 2),
+        ("annotation_draft", 3),
+        ("task_not_annotated", 4),
+    }
     draft_entry = next(e for e in ledger if e.kind == "annotation_draft")
     assert draft_entry.annotator == IDS(7) and "example.com" not in json.dumps(draft_entry.to_json_dict())
     assert (counts.tasks, counts.records, counts.only_skipped, counts.not_annotated) == (4, 2, 1, 1)
@@ -144,7 +178,7 @@ def test_all_gives_one_record_per_annotator():
     assert [(e.kind, e.annotation_id) for e in ledger] == [("annotation_not_chosen", 4)]
 
 
-def A_spans():  # noqa: N802
+def A_spans():
     from toolkit.records import Span
 
     return [Span(start=0, end=13, label="PERSON"), Span(start=22, end=27, label="GPE")]
@@ -154,11 +188,23 @@ def A_spans():  # noqa: N802
 
 
 def test_untrustworthy_spans_are_dropped_with_reasons():
-    result = [item(0, 13, "PERSON"), item(20, 99, "GPE"), item(22, 27, "WEAPON"), item(13, 14, "ORG"), item("a", 3, "ORG"), item(0, 13, "PERSON")]
+    result = [
+        item(0, 13, "PERSON"),
+        item(20, 99, "GPE"),
+        item(22, 27, "WEAPON"),
+        item(13, 14, "ORG"),
+        item("a", 3, "ORG"),
+        item(0, 13, "PERSON"),
+    ]
     (record,), ledger, counts = run([task(1, [annotation(1, result)])])
     assert [s.text for s in record.spans] == ["Angela Merkel"]
-    assert counts.spans_dropped == {OUTSIDE: 1, "label not in the config": 1, "covers only whitespace": 1,
-                                    "offsets missing or not integers": 1, "duplicate of another span in the same annotation": 1}  # fmt: skip
+    assert counts.spans_dropped == {
+        OUTSIDE: 1,
+        "label not in the config": 1,
+        "covers only whitespace": 1,
+        "offsets missing or not integers": 1,
+        "duplicate of another span in the same annotation": 1,
+    }
     assert all(e.annotation_id == 1 and e.raw for e in ledger)
 
 
@@ -168,7 +214,9 @@ def test_unknown_label_can_stop_the_pull():
 
 
 def test_whitespace_is_trimmed_and_counted():
-    (record,), ledger, counts = run([task(1, [annotation(1, [item(21, 27, "GPE")])], text=TEXT.replace("Paris.", "Paris ."))])
+    (record,), ledger, counts = run(
+        [task(1, [annotation(1, [item(21, 27, "GPE")])], text=TEXT.replace("Paris.", "Paris ."))]
+    )
     assert [(s.start, s.end, s.text) for s in record.spans] == [(22, 27, "Paris")]
     assert counts.spans_repaired == {TRIMMED: 1} and ledger[0].kind == "span_repaired" and ledger[0].raw["start"] == 21
 
@@ -250,10 +298,12 @@ def test_odd_export_data_is_an_input_error_or_coerced():
 
 
 def test_spans_of_other_controls_are_counted_apart_and_never_anchored():
-    from toolkit.pull_spans import article_controls
+    from toolkit.pull.spans import article_controls
 
-    config = '<View><Labels name="ner" toName="body"><Label value="ORG"/></Labels><Text name="body" value="$text"/>' \
-             '<Labels name="meta" toName="src"><Label value="ORG"/></Labels><Text name="src" value="$source"/></View>'  # fmt: skip
+    config = (
+        '<View><Labels name="ner" toName="body"><Label value="ORG"/></Labels><Text name="body" value="$text"/>'
+        '<Labels name="meta" toName="src"><Label value="ORG"/></Labels><Text name="src" value="$source"/></View>'
+    )
     controls = article_controls(config)
     assert (controls.labels, controls.texts) == ({"ner"}, {"body"})
     assert article_controls("<View") == article_controls(None) and article_controls(None).labels == {"label"}
@@ -280,7 +330,9 @@ def test_predictions_are_checked_against_an_edited_text():
     records, ledger, counts = run([one])
     assert [(s.start, s.end, s.text) for s in records[0].predictions[0].spans] == [(23, 36, "Angela Merkel")]
     assert counts.texts_changed == 1 and sum(counts.prediction_spans_repaired.values()) == 1
-    assert sorted(counts.prediction_spans_dropped) == sorted([MISMATCH, "the text was edited after the push and the span has no value.text to re-anchor by"])
+    assert sorted(counts.prediction_spans_dropped) == sorted(
+        [MISMATCH, "the text was edited after the push and the span has no value.text to re-anchor by"]
+    )
     assert {e.kind for e in ledger} == {"task_text_changed", "prediction_dropped", "prediction_repaired"}
     # Unchanged text (the hash matches): a span without value.text is kept as it is.
     one["data"]["text"], one["data"]["text_sha256"] = old, hashlib.sha256(old.encode()).hexdigest()
@@ -289,7 +341,7 @@ def test_predictions_are_checked_against_an_edited_text():
 
 
 def test_identities_are_stripped_and_the_annotator_ids_stay_the_same():
-    from toolkit.pull_state import strip_identities
+    from toolkit.pull.state import strip_identities
 
     draft = {"id": 9, "user": "someone@example.com", "created_username": "someone@example.com, 7", "result": []}
     one = task(1, [annotation(1, [item(0, 13, "PERSON", "Angela Merkel")])], drafts=[draft])

@@ -6,14 +6,14 @@ import pytest
 
 from toolkit.config import PushConfig
 from toolkit.errors import InputError, ProjectError, ServerError
-from toolkit.labeling import task_payload
-from toolkit.push import (
+from toolkit.labelstudio.labeling import task_payload
+from toolkit.push.run import (
     ProjectState,
     PushPlan,
     _write_once_then_check,
-    iter_batches,
-    encode,
     check_articles,
+    encode,
+    iter_batches,
     plan_push,
     same_labeling_config,
 )
@@ -22,7 +22,10 @@ from toolkit.records import ModelInfo, PredictedArticle, Span
 
 def article(article_id: str, version: str = "1", text: str = "Angela Merkel spoke in Paris.") -> PredictedArticle:
     return PredictedArticle(
-        id=article_id, text=text, model=ModelInfo(name="m", version=version), spans=[Span(start=0, end=13, label="PERSON")]
+        id=article_id,
+        text=text,
+        model=ModelInfo(name="m", version=version),
+        spans=[Span(start=0, end=13, label="PERSON")],
     )
 
 
@@ -71,18 +74,34 @@ def test_an_article_whose_task_text_changed_is_skipped_and_the_others_go_on():
     [
         ([article("a"), article("a")], "with model version 'm-1' is in the file twice"),
         ([article("a"), article("a", "2", text="Other text here, long enough.")], "used before for another text"),
-        ([PredictedArticle(id="a", text="short", model=ModelInfo(name="m", version="1"), spans=[Span(start=0, end=9, label="X")])],
-         "ends beyond the text"),
+        (
+            [
+                PredictedArticle(
+                    id="a",
+                    text="short",
+                    model=ModelInfo(name="m", version="1"),
+                    spans=[Span(start=0, end=9, label="X")],
+                )
+            ],
+            "ends beyond the text",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_prediction_files_are_input_errors(records, message):
     with pytest.raises(InputError, match=message):
         check_articles(records)
 
 
 def test_a_predicted_label_outside_the_config_is_refused_naming_file_record_and_article():
-    records = [article("a"), PredictedArticle(id="b", text="Ann Lee spoke.", model=ModelInfo(name="m", version="1"),
-                                              spans=[Span(start=0, end=7, label="ANIMAL")])]  # fmt: skip
+    records = [
+        article("a"),
+        PredictedArticle(
+            id="b",
+            text="Ann Lee spoke.",
+            model=ModelInfo(name="m", version="1"),
+            spans=[Span(start=0, end=7, label="ANIMAL")],
+        ),
+    ]
     with pytest.raises(InputError) as raised:
         check_articles(records, labels=["PERSON", "GPE"], source="p.jsonl")
     assert raised.value.message.startswith("p.jsonl record 2 (article 'b'): span 0-7 has label 'ANIMAL', which is not")
@@ -110,8 +129,8 @@ def test_push_config_has_a_request_size_limit():
 
 
 def test_a_write_that_may_have_landed_is_checked_before_it_is_sent_again(monkeypatch):
-    monkeypatch.setattr("toolkit.push.RETRY_WAIT_MIN", 0)
-    monkeypatch.setattr("toolkit.push.RETRY_WAIT_MAX", 0)
+    monkeypatch.setattr("toolkit.push.run.RETRY_WAIT_MIN", 0)
+    monkeypatch.setattr("toolkit.push.run.RETRY_WAIT_MAX", 0)
     calls = []
 
     def send():
@@ -122,14 +141,21 @@ def test_a_write_that_may_have_landed_is_checked_before_it_is_sent_again(monkeyp
 
     def landed():
         calls.append("check")
-        return None  # it did not land: send again
+        # it did not land: send again
 
     assert _write_once_then_check(send, landed, "import") == "sent"
     assert calls == ["send", "check", "send"]
 
     calls.clear()
-    landed_now = lambda: calls.append("check") or "found"  # noqa: E731
-    first_fails = lambda: calls.append("send") or (_ for _ in ()).throw(ServerError("boom", status=502))  # noqa: E731
+
+    def landed_now() -> str:
+        calls.append("check")
+        return "found"
+
+    def first_fails() -> None:
+        calls.append("send")
+        raise ServerError("boom", status=502)
+
     assert _write_once_then_check(first_fails, landed_now, "import") == "found"
     assert calls == ["send", "check"]
 
@@ -147,7 +173,9 @@ def test_a_definite_refusal_is_not_retried():
 
 
 def test_labeling_configs_compare_without_layout_whitespace():
-    assert same_labeling_config("<View>\n  <Text name='t' value='$text'/>\n</View>\n", "<View><Text name='t' value='$text'/></View>")
+    assert same_labeling_config(
+        "<View>\n  <Text name='t' value='$text'/>\n</View>\n", "<View><Text name='t' value='$text'/></View>"
+    )
     assert not same_labeling_config("<View><Label value='A'/></View>", "<View><Label value='B'/></View>")
 
 
@@ -163,7 +191,7 @@ class _RefusingProjects:
 def _settings():
     from pydantic import SecretStr
 
-    from toolkit.connection import ServerSettings
+    from toolkit.labelstudio.client import ServerSettings
 
     return ServerSettings(url="http://127.0.0.1:9", api_key=SecretStr("k"), origin="test")
 
@@ -171,10 +199,12 @@ def _settings():
 def test_a_labeling_config_the_server_rejects_is_a_project_error_in_its_words():
     from types import SimpleNamespace
 
-    from toolkit.push import validate_labeling_config
+    from toolkit.push.run import validate_labeling_config
 
     client = SimpleNamespace(projects=_RefusingProjects())
-    with pytest.raises(ProjectError, match="rejects the labeling config generated from `labels`: Labels tag needs") as error:
+    with pytest.raises(
+        ProjectError, match="rejects the labeling config generated from `labels`: Labels tag needs"
+    ) as error:
         validate_labeling_config(client, _settings(), "<View/>", project_id=3)
     assert "check `labels`" in error.value.hint
 
@@ -182,7 +212,7 @@ def test_a_labeling_config_the_server_rejects_is_a_project_error_in_its_words():
 def test_a_request_over_the_server_limit_says_which_setting_to_lower():
     from label_studio_sdk.core.api_error import ApiError
 
-    from toolkit.connection import describe_api_error, may_have_landed
+    from toolkit.labelstudio.client import describe_api_error, may_have_landed
 
     error = describe_api_error(ApiError(status_code=413, headers={}, body="too large"), _settings(), "import tasks")
     assert "rejected a request as too large" in error.message and "push.max_request_mb" in error.hint
@@ -194,7 +224,7 @@ def test_label_studios_answer_to_a_body_over_its_limit_is_reported_as_too_large(
     """Seen with DATA_UPLOAD_MAX_MEMORY_SIZE=100000 and a 0.8 MB import: a 500 with this detail."""
     from label_studio_sdk.core.api_error import ApiError
 
-    from toolkit.connection import describe_api_error, may_have_landed
+    from toolkit.labelstudio.client import describe_api_error, may_have_landed
 
     body = {"status_code": 500, "detail": "You cannot access body after reading from request's data stream"}
     error = describe_api_error(ApiError(status_code=500, headers={}, body=body), _settings(), "import tasks")

@@ -9,7 +9,7 @@ import pytest
 
 from toolkit.config import InputConfig, InputFields
 from toolkit.errors import InputError
-from toolkit.readers import ReadStats, normalise_date, read_articles, read_text_article, text_id
+from toolkit.preannotate.readers import ReadStats, normalise_date, read_articles, read_text_article, text_id
 
 SEED_LIKE = " date 2024-04-27 Secretary of State Antony Blinken warned China.\n\nSecond paragraph.\n"
 REUTERS_FIELDS = InputConfig(fields=InputFields(text="body", id="attrs.newid", title="title", date="date"))
@@ -28,7 +28,9 @@ def test_seed_format(tmp_path):
 
 def test_headline_format(tmp_path):
     path = tmp_path / "a.txt"
-    path.write_bytes(b"Ad sales boost Time Warner profit\r\n\r\nQuarterly profits at US media giant TimeWarner jumped.\r\n")
+    path.write_bytes(
+        b"Ad sales boost Time Warner profit\r\n\r\nQuarterly profits at US media giant TimeWarner jumped.\r\n"
+    )
     article = read_text_article(path, InputConfig(txt_format="headline"))
     assert article.title == "Ad sales boost Time Warner profit"
     assert article.text == "Quarterly profits at US media giant TimeWarner jumped."
@@ -79,17 +81,25 @@ def test_bad_text_files(tmp_path, content, message):
 def test_too_long_article_is_bad_input(tmp_path):
     big = tmp_path / "big.txt"
     big.write_text("word " * 1_000_000)  # 5 MB
-    with pytest.raises(InputError, match=r"big.txt: file of 5,000,000 bytes is longer than input.max_chars \(1,000,000\)"):
+    with pytest.raises(
+        InputError, match=r"big.txt: file of 5,000,000 bytes is longer than input.max_chars \(1,000,000\)"
+    ):
         list(read_articles([big]))
     record = tmp_path / "big.jsonl"
     record.write_text(json.dumps({"text": "ok"}) + "\n" + json.dumps({"text": "x" * 2_000}) + "\n")
-    with pytest.raises(InputError, match=r"big.jsonl:2: article of 2,000 characters is longer than input.max_chars \(1,000\)"):
+    with pytest.raises(
+        InputError, match=r"big.jsonl:2: article of 2,000 characters is longer than input.max_chars \(1,000\)"
+    ):
         list(read_articles([record], options=InputConfig(max_chars=1_000)))
 
 
 def test_jsonl_keeps_given_ids(tmp_path):
     path = tmp_path / "a.jsonl"
-    rows = [{"id": "reuters-1", "text": "One.", "title": "T", "date": "2024-01-02"}, {"id": 7, "text": "Two."}, {"text": "Three."}]
+    rows = [
+        {"id": "reuters-1", "text": "One.", "title": "T", "date": "2024-01-02"},
+        {"id": 7, "text": "Two."},
+        {"text": "Three."},
+    ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     articles = list(read_articles([path]))
     assert [a.id for a in articles] == ["reuters-1", "7", text_id("Three.")]
@@ -155,7 +165,12 @@ def test_fail_is_the_default_and_names_the_first_bad_input(tmp_path):
 def test_json_array_with_field_mapping_and_dates(tmp_path):
     path = tmp_path / "reut2-000.json"
     rows = [
-        {"attrs": {"newid": "1"}, "title": "BAHIA COCOA REVIEW", "body": "Showers continued in Bahia.\r\n", "date": "26-FEB-1987 15:01:01.79"},
+        {
+            "attrs": {"newid": "1"},
+            "title": "BAHIA COCOA REVIEW",
+            "body": "Showers continued in Bahia.\r\n",
+            "date": "26-FEB-1987 15:01:01.79",
+        },
         {"attrs": {"newid": "2"}, "title": "T", "body": "Second.", "date": "sometime in 1987"},
         {"attrs": {"newid": "3"}, "body": "Third.", "date": "1987-03-01T10:00:00"},
     ]
@@ -258,7 +273,11 @@ def test_hugging_face_dataset_on_disk(tmp_path):
     ).save_to_disk(str(folder))
     articles = list(read_articles([tmp_path]))  # found inside a folder, read as one input
     assert sorted(a.text for a in articles) == ["One.", "Three.", "Two."]
-    assert {a.source for a in articles} == {f"{folder} [train] row 1", f"{folder} [train] row 2", f"{folder} [test] row 1"}
+    assert {a.source for a in articles} == {
+        f"{folder} [train] row 1",
+        f"{folder} [train] row 2",
+        f"{folder} [test] row 1",
+    }
 
 
 def test_globs_and_recursive_folders(tmp_path):
@@ -283,7 +302,11 @@ def test_exact_duplicates_are_kept_once_and_reported(tmp_path):
 
 
 def test_ids_are_stable_across_runs_and_input_order(tmp_path):
-    for name, text in [("a.txt", "Alpha text."), ("b.txt", "Beta text."), ("c.jsonl", '{"text": "Gamma."}\n{"id": "g2", "text": "Delta."}\n')]:
+    for name, text in [
+        ("a.txt", "Alpha text."),
+        ("b.txt", "Beta text."),
+        ("c.jsonl", '{"text": "Gamma."}\n{"id": "g2", "text": "Delta."}\n'),
+    ]:
         (tmp_path / name).write_text(text)
     files = [tmp_path / "a.txt", tmp_path / "b.txt", tmp_path / "c.jsonl"]
     first = {a.text: a.id for a in read_articles(files)}
@@ -314,7 +337,9 @@ def test_missing_and_unsupported_inputs(tmp_path):
 @pytest.mark.skipif(not (CORPUS / "reuters-21578").is_dir(), reason="development corpus not present")
 def test_reuters_corpus_reads_with_its_field_mapping():
     stats = ReadStats()
-    articles = list(read_articles([CORPUS / "reuters-21578" / "reut2-000.json"], stats, options=REUTERS_FIELDS, on_error="skip"))
+    articles = list(
+        read_articles([CORPUS / "reuters-21578" / "reut2-000.json"], stats, options=REUTERS_FIELDS, on_error="skip")
+    )
     assert articles[0].id == "1"
     assert articles[0].date == "1987-02-26T15:01:01.790"
     assert articles[0].date_original == "26-FEB-1987 15:01:01.79"
@@ -324,7 +349,9 @@ def test_reuters_corpus_reads_with_its_field_mapping():
 
 @pytest.mark.skipif(not (CORPUS / "bbc-news").is_dir(), reason="development corpus not present")
 def test_bbc_corpus_reads_as_headlines():
-    articles = list(read_articles([CORPUS / "bbc-news" / "business"], options=InputConfig(txt_format="headline"), on_error="skip"))
+    articles = list(
+        read_articles([CORPUS / "bbc-news" / "business"], options=InputConfig(txt_format="headline"), on_error="skip")
+    )
     assert len(articles) > 400
     assert articles[0].title == "Ad sales boost Time Warner profit"
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from toolkit.cli import app
 from toolkit.config import parse_config
 from toolkit.records import AnnotatedArticle, Span, ledger_path
-from toolkit.report import (
+from toolkit.report.build import (
     NOT_ENOUGH_DATA,
     build_report,
     classify_edits,
@@ -75,19 +75,36 @@ def corrected(config):
     Article 2: "Reuters " (trailing space) -> "Reuters" (a boundary fix inside one token:
     exact match misses it, token-level strict IOB2 does not); "Tokyo" GPE added.
     """
-    predicted_1 = [span(TEXT_1, "Angela Merkel", "PERSON"), span(TEXT_1, "Olaf", "PERSON"), span(TEXT_1, "Berlin", "LOC"),
-                   span(TEXT_1, "the Red Cross", "ORG"), span(TEXT_1, "Paris", "PERSON")]  # fmt: skip
-    human_1 = [span(TEXT_1, "Angela Merkel", "PERSON"), span(TEXT_1, "Olaf Scholz", "PERSON"), span(TEXT_1, "Berlin", "GPE"),
-               span(TEXT_1, "Red Cross", "ORG")]  # fmt: skip
+    predicted_1 = [
+        span(TEXT_1, "Angela Merkel", "PERSON"),
+        span(TEXT_1, "Olaf", "PERSON"),
+        span(TEXT_1, "Berlin", "LOC"),
+        span(TEXT_1, "the Red Cross", "ORG"),
+        span(TEXT_1, "Paris", "PERSON"),
+    ]
+    human_1 = [
+        span(TEXT_1, "Angela Merkel", "PERSON"),
+        span(TEXT_1, "Olaf Scholz", "PERSON"),
+        span(TEXT_1, "Berlin", "GPE"),
+        span(TEXT_1, "Red Cross", "ORG"),
+    ]
     predicted_2 = [span(TEXT_2, "Reuters", "ORG", trailing=1)]
     human_2 = [span(TEXT_2, "Reuters", "ORG"), span(TEXT_2, "Tokyo", "GPE")]
     return [
-        article(1, TEXT_1, [{"annotator": "ann-a", "spans": human_1, "lead_time": 30.0, "model_version": "m-1"}],
-                predictions=[{"model_version": "m-1", "spans": predicted_1}]),
-        article(2, TEXT_2, [{"annotator": "ann-a", "spans": human_2, "lead_time": 50.0, "model_version": "m-1"}],
-                predictions=[{"model_version": "m-1", "spans": predicted_2}]),
+        article(
+            1,
+            TEXT_1,
+            [{"annotator": "ann-a", "spans": human_1, "lead_time": 30.0, "model_version": "m-1"}],
+            predictions=[{"model_version": "m-1", "spans": predicted_1}],
+        ),
+        article(
+            2,
+            TEXT_2,
+            [{"annotator": "ann-a", "spans": human_2, "lead_time": 50.0, "model_version": "m-1"}],
+            predictions=[{"model_version": "m-1", "spans": predicted_2}],
+        ),
         article(3, "Nothing here.", [{"annotator": "ann-b", "spans": [], "lead_time": 4.0}]),
-    ]  # fmt: skip
+    ]
 
 
 def test_edit_types_are_counted_with_examples(corrected, config):
@@ -180,9 +197,16 @@ def overlapping():
     )
     return [
         article(1, TEXT_A, [{"annotator": "x", "spans": [person_a, gpe_a]}, {"annotator": "y", "spans": [person_a]}]),
-        article(2, TEXT_B, [{"annotator": "x", "spans": [person_b]}, {"annotator": "y", "spans": [person_b]},
-                            {"annotator": "z", "spans": []}]),
-    ]  # fmt: skip
+        article(
+            2,
+            TEXT_B,
+            [
+                {"annotator": "x", "spans": [person_b]},
+                {"annotator": "y", "spans": [person_b]},
+                {"annotator": "z", "spans": []},
+            ],
+        ),
+    ]
 
 
 def test_agreement_by_hand(overlapping, config):
@@ -249,11 +273,17 @@ def test_agreement_on_nothing_is_undefined_not_a_division_by_zero(config):
 
 def test_an_annotators_latest_annotation_counts_once(config):
     person = span(TEXT_B, "Olaf Scholz", "PERSON")
-    articles = [article(1, TEXT_B, [
-        {"annotator": "x", "spans": [], "updated_at": "2026-01-01T00:00:00Z"},
-        {"annotator": "x", "spans": [person], "updated_at": "2026-01-02T00:00:00Z"},
-        {"annotator": "y", "spans": [person], "updated_at": "2026-01-01T00:00:00Z"},
-    ])]  # fmt: skip
+    articles = [
+        article(
+            1,
+            TEXT_B,
+            [
+                {"annotator": "x", "spans": [], "updated_at": "2026-01-01T00:00:00Z"},
+                {"annotator": "x", "spans": [person], "updated_at": "2026-01-02T00:00:00Z"},
+                {"annotator": "y", "spans": [person], "updated_at": "2026-01-01T00:00:00Z"},
+            ],
+        )
+    ]
     agreement = build(articles, config).agreement
     assert (agreement.tasks, agreement.pairs) == (1, 1)
     assert by_label(agreement.per_label)["overall"].span_f1 == 1
@@ -265,10 +295,14 @@ def test_an_annotators_latest_annotation_counts_once(config):
 def accepted_tasks(annotator: str, lead_times: list[float], first_task: int) -> list[AnnotatedArticle]:
     person = span(TEXT_B, "Olaf Scholz", "PERSON")
     return [
-        article(first_task + i, TEXT_B, [{"annotator": annotator, "spans": [person], "lead_time": lead, "model_version": "m-1"}],
-                predictions=[{"model_version": "m-1", "spans": [person]}])
+        article(
+            first_task + i,
+            TEXT_B,
+            [{"annotator": annotator, "spans": [person], "lead_time": lead, "model_version": "m-1"}],
+            predictions=[{"model_version": "m-1", "spans": [person]}],
+        )
         for i, lead in enumerate(lead_times)
-    ]  # fmt: skip
+    ]
 
 
 def test_fast_acceptors_are_flagged_with_configurable_thresholds(config):
@@ -474,12 +508,14 @@ def test_strict_entities_are_seqevals_own():
 
     from seqeval.scheme import IOB2, Entities
 
-    from toolkit.report import strict_entities
+    from toolkit.report.build import strict_entities
 
     rng = random.Random(7)
     # Malformed sequences too (an I- after O or after another label, B-A I-B, ...).
     for _ in range(3000):
-        tags = [rng.choice(["O", "O", "O", "B-A", "I-A", "B-B", "I-B", "B-AB", "I-AB"]) for _ in range(rng.randint(0, 40))]
+        tags = [
+            rng.choice(["O", "O", "O", "B-A", "I-A", "B-B", "I-B", "B-AB", "I-AB"]) for _ in range(rng.randint(0, 40))
+        ]
         assert strict_entities(tags, 3) == [((3, e.start, e.end), e.tag) for e in Entities([tags], IOB2).entities[0]]
 
 
@@ -504,7 +540,8 @@ def test_help_lists_report_and_stays_light():
     result = invoke("--help")
     assert result.exit_code == 0 and "report" in result.output
     # `toolkit --help` must not import the report's heavy libraries.
-    code = "import sys; from toolkit.cli import app; print(sorted(m for m in ('spacy', 'seqeval', 'matplotlib', 'krippendorff', 'toolkit.report') if m in sys.modules))"
+    heavy = "('spacy', 'seqeval', 'matplotlib', 'krippendorff', 'toolkit.report.build')"
+    code = f"import sys; from toolkit.cli import app; print(sorted(m for m in {heavy} if m in sys.modules))"
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
     )

@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.text import Text
 from typer.core import TyperGroup
 
+from toolkit.cli._terminal import SafeConsole, safe
 from toolkit.errors import ToolkitError
-from toolkit.terminal import SafeConsole, safe
 
 # Markup off: messages carry paths, labels and "[where] what" lines that rich would
 # otherwise take for style tags. SafeConsole: what they print from the data (ids, text)
@@ -57,7 +57,8 @@ def _debug_option() -> Any:
     @holder.command()
     def _holder(
         debug: Annotated[
-            bool, typer.Option("--debug", help="Show full tracebacks for errors.", callback=_enable_debug, is_eager=True)
+            bool,
+            typer.Option("--debug", help="Show full tracebacks for errors.", callback=_enable_debug, is_eager=True),
         ] = False,
     ) -> None:
         pass
@@ -150,7 +151,7 @@ def _main(
         os.environ["TOOLKIT_DEBUG"] = "1"
 
 
-def load_config_for_cli(path: Path):  # noqa: ANN201 - the Config type is imported lazily
+def load_config_for_cli(path: Path):
     from toolkit.config import load_config
 
     return load_config(path)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,14 +14,51 @@ SHOWN_CHANGES = 20
 @app.command("export")
 def export_cli(
     # fmt: off
-    annotations: Annotated[Path, typer.Argument(help="Annotated articles written by `toolkit pull` (JSONL).", dir_okay=False)],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Export root: each export adds a version folder OUT/vN and points OUT/LATEST at it.", file_okay=False)],
+    annotations: Annotated[
+        Path, typer.Argument(help="Annotated articles written by `toolkit pull` (JSONL).", dir_okay=False)
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Export root: each export adds a version folder OUT/vN and points OUT/LATEST at it.",
+            file_okay=False,
+        ),
+    ],
     config_path: ConfigOpt = DEFAULT_CONFIG,
-    include_predictions: Annotated[Optional[Path], typer.Option("--include-predictions", help="Predicted articles (from `toolkit preannotate`): add model-only rows (source=model) for articles no human annotated.", dir_okay=False)] = None,
-    max_loss: Annotated[Optional[int], typer.Option("--max-loss", min=0, help="Fail, writing nothing, when more than N spans are lost in the alignment.")] = None,
-    push_to_hub: Annotated[Optional[str], typer.Option("--push-to-hub", metavar="OWNER/NAME", help="Also upload the new version to this Hugging Face dataset repo (needs HF_TOKEN or `hf auth login`).")] = None,
-    public: Annotated[bool, typer.Option("--public", help="With --push-to-hub: create the repo public (default: private).")] = False,
-    with_report: Annotated[bool, typer.Option("--report/--no-report", help="Put the annotation report (toolkit report) into the card and as report.html into the version folder.")] = True,
+    include_predictions: Annotated[
+        Path | None,
+        typer.Option(
+            "--include-predictions",
+            help="Predicted articles (from `toolkit preannotate`): add model-only rows (source=model) for articles no human annotated.",
+            dir_okay=False,
+        ),
+    ] = None,
+    max_loss: Annotated[
+        int | None,
+        typer.Option(
+            "--max-loss", min=0, help="Fail, writing nothing, when more than N spans are lost in the alignment."
+        ),
+    ] = None,
+    push_to_hub: Annotated[
+        str | None,
+        typer.Option(
+            "--push-to-hub",
+            metavar="OWNER/NAME",
+            help="Also upload the new version to this Hugging Face dataset repo (needs HF_TOKEN or `hf auth login`).",
+        ),
+    ] = None,
+    public: Annotated[
+        bool, typer.Option("--public", help="With --push-to-hub: create the repo public (default: private).")
+    ] = False,
+    with_report: Annotated[
+        bool,
+        typer.Option(
+            "--report/--no-report",
+            help="Put the annotation report (toolkit report) into the card and as report.html into the version folder.",
+        ),
+    ] = True,
     # fmt: on
 ) -> None:
     """Build a Hugging Face dataset (tokens, IOB2 ner_tags, spans), parquet, DocBin and CoNLL from annotated articles."""
@@ -31,20 +68,24 @@ def export_cli(
     if not annotations.is_file():
         raise InputError(f"{annotations}: file not found", hint="write it with `toolkit pull --out FILE.jsonl`")
     if include_predictions is not None and not include_predictions.is_file():
-        raise InputError(f"{include_predictions}: file not found", hint="write it with `toolkit preannotate --out FILE.jsonl`")
+        raise InputError(
+            f"{include_predictions}: file not found", hint="write it with `toolkit preannotate --out FILE.jsonl`"
+        )
     if public and push_to_hub is None:
         raise OutputError("--public goes with --push-to-hub")
-    from toolkit.export import check_hub_repo, export
+    from toolkit.dataset.export import check_hub_repo, export
 
     if push_to_hub is not None:
         check_hub_repo(push_to_hub)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from toolkit.preannotate import load_pipeline
+    from toolkit.nlp.pipeline import load_pipeline
 
     pipeline = load_pipeline(config, scores=False)  # only the tokenizer is used
     model = {"name": pipeline.model.name, "version": pipeline.model.version}
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True) as bar:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
+    ) as bar:
         task = bar.add_task("Exporting", total=None)
         done = {"rows": 0}
 
@@ -72,7 +113,7 @@ def export_cli(
         )
         console.print(f"Load it with: datasets.load_from_disk({str(result.path)!r})")
         if push_to_hub is not None:
-            from toolkit.export import push_to_hub as push
+            from toolkit.dataset.export import push_to_hub as push
 
             url = push(result.path, push_to_hub, private=not public)
             console.print(f"Pushed {result.version} to {url}")
@@ -87,7 +128,9 @@ def export_cli(
         return
     splits = ", ".join(f"{name} {stats.rows_per_split.get(name, 0):,}" for name in config.export.splits)
     source = f" + {stats.model_rows:,} model-only" if include_predictions is not None else ""
-    console.print(f"Wrote {plural(stats.articles, 'article')} ({stats.human_rows:,} human{source}) to {result.path} ({splits})")
+    console.print(
+        f"Wrote {plural(stats.articles, 'article')} ({stats.human_rows:,} human{source}) to {result.path} ({splits})"
+    )
     console.print(
         f"  {plural(stats.spans, 'span')}: {stats.aligned_strict:,} on token boundaries, "
         f"{stats.aligned_non_strict:,} snapped ({config.export.alignment_fallback}), {len(stats.lost):,} lost"
@@ -101,7 +144,7 @@ def export_cli(
         console.print(f"  annotation report: {result.path / 'report.html'}")
     console.print(f"Load it with: datasets.load_from_disk({str(result.path)!r})")
     if push_to_hub is not None:
-        from toolkit.export import push_to_hub as push
+        from toolkit.dataset.export import push_to_hub as push
 
         url = push(result.path, push_to_hub, private=not public)
         console.print(f"Pushed {result.version} to {url}")
@@ -110,17 +153,21 @@ def export_cli(
 @app.command("export-diff")
 def export_diff_cli(
     # fmt: off
-    old: Annotated[Path, typer.Argument(help="Older export version folder (or an export root: its LATEST).", file_okay=False)],
-    new: Annotated[Path, typer.Argument(help="Newer export version folder (or an export root: its LATEST).", file_okay=False)],
+    old: Annotated[
+        Path, typer.Argument(help="Older export version folder (or an export root: its LATEST).", file_okay=False)
+    ],
+    new: Annotated[
+        Path, typer.Argument(help="Newer export version folder (or an export root: its LATEST).", file_okay=False)
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole difference as JSON.")] = False,
     # fmt: on
 ) -> None:
     """Show what changed between two export versions: articles added or removed, spans changed."""
-    from toolkit.export_diff import diff_as_json, diff_exports
+    from toolkit.dataset.diff import diff_as_json, diff_exports
 
     diff = diff_exports(old, new)
     if as_json:
-        from toolkit.terminal import json_text
+        from toolkit.cli._terminal import json_text
 
         console.print(json_text(diff_as_json(diff), indent=2))
         return
@@ -135,12 +182,18 @@ def export_diff_cli(
     for article_id in diff.removed[:SHOWN_CHANGES]:
         console.print(f"    - {article_id}", style="red")
     for change in diff.changed[:SHOWN_CHANGES]:
-        parts = [f"+{s}-{e} {label}" for s, e, label in change.added] + [f"-{s}-{e} {label}" for s, e, label in change.removed]
+        parts = [f"+{s}-{e} {label}" for s, e, label in change.added] + [
+            f"-{s}-{e} {label}" for s, e, label in change.removed
+        ]
         if change.text_changed:
             parts.append("text changed")
         if change.split:
             parts.append(f"split {change.split[0]} -> {change.split[1]}")
         console.print(f"    ~ {change.article_id}: {', '.join(parts)}")
-    hidden = max(0, len(diff.added) - SHOWN_CHANGES) + max(0, len(diff.removed) - SHOWN_CHANGES) + max(0, len(diff.changed) - SHOWN_CHANGES)
+    hidden = (
+        max(0, len(diff.added) - SHOWN_CHANGES)
+        + max(0, len(diff.removed) - SHOWN_CHANGES)
+        + max(0, len(diff.changed) - SHOWN_CHANGES)
+    )
     if hidden:
         console.print(f"    ... and {hidden:,} more (--json lists them all)")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from toolkit.cli._app import console, err_console
-from toolkit.localserver import DEFAULT_HOME
+from toolkit.labelstudio.localserver import DEFAULT_HOME
 
 labelstudio_app = typer.Typer(
     name="labelstudio",
@@ -21,10 +21,12 @@ HomeOpt = Annotated[Path, typer.Option("--home", help="Folder for the server's d
 @labelstudio_app.command("up")
 def up_cli(
     home: HomeOpt = DEFAULT_HOME,
-    port: Annotated[int | None, typer.Option("--port", min=1, max=65535, help="Port (default: the last one, else 8080).")] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", min=1, max=65535, help="Port (default: the last one, else 8080).")
+    ] = None,
 ) -> None:
     """Start the local server, installing Label Studio first if needed."""
-    from toolkit.localserver import up
+    from toolkit.labelstudio.localserver import up
 
     with err_console.status("Starting Label Studio") as spinner:
         credentials = up(home=home, port=port, on_progress=lambda message: spinner.update(message))
@@ -35,7 +37,7 @@ def up_cli(
 @labelstudio_app.command("down")
 def down_cli(home: HomeOpt = DEFAULT_HOME) -> None:
     """Stop the local server."""
-    from toolkit.localserver import down
+    from toolkit.labelstudio.localserver import down
 
     console.print("Label Studio stopped" if down(home=home) else "Label Studio was not running")
 
@@ -46,12 +48,18 @@ def status_cli(
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
 ) -> None:
     """Say whether the local server runs, where, and how to log in. Exit code 3 when it does not run."""
-    from toolkit.localserver import read_credentials, status
+    from toolkit.labelstudio.localserver import read_credentials, status
 
     state = status(home=home)
     credentials = read_credentials(home)
     if as_json:
-        data = {"running": state.running, "url": state.url, "pid": state.pid, "version": state.version, "home": str(home)}
+        data = {
+            "running": state.running,
+            "url": state.url,
+            "pid": state.pid,
+            "version": state.version,
+            "home": str(home),
+        }
         data["username"] = credentials.username if credentials else None
         console.print_json(json.dumps(data))
     elif state.running and credentials:

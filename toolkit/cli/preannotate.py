@@ -3,7 +3,7 @@ from __future__ import annotations
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -19,19 +19,49 @@ class OnError(str, Enum):
 @app.command("preannotate")
 def preannotate_cli(
     # fmt: off
-    inputs: Annotated[list[Path], typer.Argument(help="Article files (.txt, .jsonl, .json, .csv, .parquet), saved Hugging Face datasets, folders (read recursively) or quoted glob patterns.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the predictions (JSONL). A rerun skips the articles already in it.", dir_okay=False)],
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Article files (.txt, .jsonl, .json, .csv, .parquet), saved Hugging Face datasets, folders (read recursively) or quoted glob patterns."
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Where to write the predictions (JSONL). A rerun skips the articles already in it.",
+            dir_okay=False,
+        ),
+    ],
     config_path: ConfigOpt = DEFAULT_CONFIG,
-    on_error: Annotated[Optional[OnError], typer.Option("--on-error", help="Bad input: fail (stop before writing anything) or skip (go on, count what was skipped). Default: input.on_error.")] = None,
-    n_process: Annotated[Optional[int], typer.Option("--n-process", min=1, help="Worker processes for nlp.pipe. Default: spacy.n_process.")] = None,
-    batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="Texts per nlp.pipe batch. Default: spacy.batch_size.")] = None,
-    scores: Annotated[Optional[bool], typer.Option("--scores/--no-scores", help="Confidence scores from beam search (slower). Default: spacy.scores.")] = None,
+    on_error: Annotated[
+        OnError | None,
+        typer.Option(
+            "--on-error",
+            help="Bad input: fail (stop before writing anything) or skip (go on, count what was skipped). Default: input.on_error.",
+        ),
+    ] = None,
+    n_process: Annotated[
+        int | None,
+        typer.Option("--n-process", min=1, help="Worker processes for nlp.pipe. Default: spacy.n_process."),
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", min=1, help="Texts per nlp.pipe batch. Default: spacy.batch_size.")
+    ] = None,
+    scores: Annotated[
+        bool | None,
+        typer.Option(
+            "--scores/--no-scores", help="Confidence scores from beam search (slower). Default: spacy.scores."
+        ),
+    ] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="Start the output over instead of resuming it.")] = False,
     # fmt: on
 ) -> None:
     """Run the spaCy pipeline over articles and write one JSON record per article."""
-    from toolkit.preannotate import PreannotateStats, load_pipeline, preannotate_to_file
-    from toolkit.readers import ReadStats, expand_inputs
+    from toolkit.nlp.pipeline import load_pipeline
+    from toolkit.preannotate.readers import ReadStats, expand_inputs
+    from toolkit.preannotate.run import PreannotateStats, preannotate_to_file
 
     config = load_config_for_cli(config_path)
     expand_inputs(inputs)  # fail on a missing input before loading the model

@@ -7,7 +7,7 @@ import typer
 from rich.progress import Progress, TextColumn
 
 from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, err_console, load_config_for_cli, plural
-from toolkit.terminal import json_text
+from toolkit.cli._terminal import json_text
 
 SHOWN_PROBLEMS = 20
 
@@ -15,20 +15,39 @@ SHOWN_PROBLEMS = 20
 @app.command("pull")
 def pull_cli(
     # fmt: off
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the annotated articles (JSONL); the ledger goes next to it.", dir_okay=False)],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Where to write the annotated articles (JSONL); the ledger goes next to it.",
+            dir_okay=False,
+        ),
+    ],
     config_path: ConfigOpt = DEFAULT_CONFIG,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the totals as one JSON object (for scripts) instead of text.")] = False,
-    full: Annotated[bool, typer.Option("--full", help="Ignore the previous pull's state (no new/changed/deleted report).")] = False,
-    from_raw: Annotated[Path | None, typer.Option("--from-raw", help="Re-derive the output from a kept raw pull (.json.gz) without the server.", dir_okay=False)] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the totals as one JSON object (for scripts) instead of text.")
+    ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Ignore the previous pull's state (no new/changed/deleted report).")
+    ] = False,
+    from_raw: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-raw",
+            help="Re-derive the output from a kept raw pull (.json.gz) without the server.",
+            dir_okay=False,
+        ),
+    ] = None,
     # fmt: on
 ) -> None:
     """Export the project and write one record per human-annotated article, plus a ledger of everything left out."""
-    from toolkit.pull import pull
+    from toolkit.pull.run import pull
 
     config = load_config_for_cli(config_path)
     settings = None
     if from_raw is None:
-        from toolkit.connection import resolve_server
+        from toolkit.labelstudio.client import resolve_server
 
         settings = resolve_server()
     show = err_console if as_json else console
@@ -38,7 +57,9 @@ def pull_cli(
         bar = progress.add_task("Exporting the project", total=None)
 
         def on_progress(stage: str, done: int, total: int | None) -> None:
-            label = f"Downloading the export: {done / 1e6:,.1f} MB" if stage == "download" else f"Reading tasks: {done:,}"
+            label = (
+                f"Downloading the export: {done / 1e6:,.1f} MB" if stage == "download" else f"Reading tasks: {done:,}"
+            )
             progress.update(bar, description=label)
 
         summary = pull(config=config, settings=settings, out=out, full=full, from_raw=from_raw, on_progress=on_progress)
@@ -57,7 +78,11 @@ def pull_cli(
             f"{summary.new:,} new, {summary.changed:,} changed, {summary.unchanged:,} unchanged, "
             f"{summary.deleted:,} deleted in Label Studio (dropped)"
         )
-    all_dropped = f"; {counts.all_spans_dropped:,} whose every span was dropped, in the ledger" if counts.all_spans_dropped else ""
+    all_dropped = (
+        f"; {counts.all_spans_dropped:,} whose every span was dropped, in the ledger"
+        if counts.all_spans_dropped
+        else ""
+    )
     console.print(
         f"  tasks: {counts.tasks:,} exported, {counts.tasks_with_records:,} with human annotations, "
         f"{counts.not_annotated:,} not annotated, {counts.only_skipped:,} only skipped, {counts.no_text:,} without text"
@@ -72,28 +97,49 @@ def pull_cli(
         f"{sum(counts.spans_dropped.values()):,} dropped, {counts.spans_not_chosen:,} in annotations not chosen; "
         f"{sum(counts.spans_repaired.values()):,} repaired, {counts.overlapping_spans:,} overlapping"
     )
-    for title, counter, style in (("dropped", counts.spans_dropped, "yellow"), ("repaired", counts.spans_repaired, None)):
+    for title, counter, style in (
+        ("dropped", counts.spans_dropped, "yellow"),
+        ("repaired", counts.spans_repaired, None),
+    ):
         if counter:
-            console.print(f"  spans {title}: " + ", ".join(f"{reason} {n:,}" for reason, n in counter.most_common()), style=style)
+            console.print(
+                f"  spans {title}: " + ", ".join(f"{reason} {n:,}" for reason, n in counter.most_common()), style=style
+            )
     if counts.texts_changed:
-        console.print(f"  {plural(counts.texts_changed, 'task')} with the text edited in Label Studio after the push: "
-                      "spans re-anchored where they fit", style="yellow")  # fmt: skip
+        console.print(
+            f"  {plural(counts.texts_changed, 'task')} with the text edited in Label Studio after the push: "
+            "spans re-anchored where they fit",
+            style="yellow",
+        )
     predicted_repaired, predicted_dropped = counts.prediction_spans_repaired, counts.prediction_spans_dropped
     if predicted_repaired or predicted_dropped:
-        reasons = "".join(f"; {title}: " + ", ".join(f"{reason} {n:,}" for reason, n in counter.most_common())
-                          for title, counter in (("dropped", predicted_dropped), ("re-anchored", predicted_repaired)) if counter)  # fmt: skip
-        console.print(f"  predicted spans: {sum(predicted_repaired.values()):,} re-anchored, "
-                      f"{sum(predicted_dropped.values()):,} dropped (in the ledger){reasons}", style="yellow")  # fmt: skip
+        reasons = "".join(
+            f"; {title}: " + ", ".join(f"{reason} {n:,}" for reason, n in counter.most_common())
+            for title, counter in (("dropped", predicted_dropped), ("re-anchored", predicted_repaired))
+            if counter
+        )
+        console.print(
+            f"  predicted spans: {sum(predicted_repaired.values()):,} re-anchored, "
+            f"{sum(predicted_dropped.values()):,} dropped (in the ledger){reasons}",
+            style="yellow",
+        )
     if counts.other_control_spans:
-        console.print("  spans of other controls than the article text's (not used, in the ledger): "
-                      + ", ".join(f"{name} {n:,}" for name, n in counts.other_control_spans.most_common()), style="yellow")  # fmt: skip
+        console.print(
+            "  spans of other controls than the article text's (not used, in the ledger): "
+            + ", ".join(f"{name} {n:,}" for name, n in counts.other_control_spans.most_common()),
+            style="yellow",
+        )
     for line in counts.problems[:SHOWN_PROBLEMS]:
         console.print(f"    {line}")
     if len(counts.problems) > SHOWN_PROBLEMS:
         console.print(f"    ... and {len(counts.problems) - SHOWN_PROBLEMS:,} more (all in the ledger)")
-    console.print(f"  ledger: {plural(summary.ledger_entries, 'entry')} in {summary.ledger}".replace("entrys", "entries"))
+    console.print(
+        f"  ledger: {plural(summary.ledger_entries, 'entry')} in {summary.ledger}".replace("entrys", "entries")
+    )
     if summary.raw is not None:
-        console.print(f"  raw pull kept: {summary.raw} (sha256 {summary.sha256[:12] if summary.sha256 else '?'}..., manifest next to it)")
+        console.print(
+            f"  raw pull kept: {summary.raw} (sha256 {summary.sha256[:12] if summary.sha256 else '?'}..., manifest next to it)"
+        )
     if summary.note:
         console.print(f"  note: {summary.note}", style="yellow")
     console.print(f"Next: toolkit export {out} --config {config_path} --out exports/{config.export.name}")

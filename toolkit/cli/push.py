@@ -12,11 +12,30 @@ from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, load_confi
 @app.command("push")
 def push_cli(
     # fmt: off
-    predictions: Annotated[Path, typer.Argument(help="Predictions written by `toolkit preannotate` (JSONL).", dir_okay=False)],
+    predictions: Annotated[
+        Path, typer.Argument(help="Predictions written by `toolkit preannotate` (JSONL).", dir_okay=False)
+    ],
     config_path: ConfigOpt = DEFAULT_CONFIG,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what a push would do (new tasks, new prediction sets, unchanged) and write nothing.")] = False,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, max=10_000, help="Tasks per import request (default: push.batch_size in the config).")] = None,
-    replace_labeling_config: Annotated[bool, typer.Option("--replace-labeling-config", help="Replace the project's labeling config even when it has controls push did not create (edited in Label Studio); they are dropped. Default: push.replace_labeling_config.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print what a push would do (new tasks, new prediction sets, unchanged) and write nothing.",
+        ),
+    ] = False,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            "--batch-size", min=1, max=10_000, help="Tasks per import request (default: push.batch_size in the config)."
+        ),
+    ] = None,
+    replace_labeling_config: Annotated[
+        bool,
+        typer.Option(
+            "--replace-labeling-config",
+            help="Replace the project's labeling config even when it has controls push did not create (edited in Label Studio); they are dropped. Default: push.replace_labeling_config.",
+        ),
+    ] = False,
     # fmt: on
 ) -> None:
     """Import new articles as tasks with predictions, and new model versions as prediction sets.
@@ -24,10 +43,10 @@ def push_cli(
     Safe to run again, also after an interrupted push: only what the project does not
     hold yet is sent.
     """
-    from toolkit.connection import resolve_server
     from toolkit.errors import ProjectError
-    from toolkit.jsonl import read_records
-    from toolkit.push import keeps_edited_config, push
+    from toolkit.io.jsonl import read_records
+    from toolkit.labelstudio.client import resolve_server
+    from toolkit.push.run import keeps_edited_config, push
     from toolkit.records import PredictedArticle
 
     config = load_config_for_cli(config_path)
@@ -42,7 +61,9 @@ def push_cli(
         result = push(articles, config=config, settings=settings, dry_run=True, source=str(predictions))
         _print_plan(result.plan)
         return
-    progress = Progress(TextColumn("Importing {task.description}"), BarColumn(), MofNCompleteColumn(), console=console, transient=True)
+    progress = Progress(
+        TextColumn("Importing {task.description}"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
+    )
     bar = progress.add_task("tasks", total=None)
 
     def on_progress(stage: str, done: int, total: int) -> None:
@@ -62,7 +83,7 @@ def push_cli(
     state = "created" if result.project_created else "found"
     console.print(f"Project {config.project.title!r} {state}: {result.project_url}")
     if result.spare_project_id is not None:
-        from toolkit.push import spare_title
+        from toolkit.push.run import spare_title
 
         console.print(
             f"  another push created it at the same moment: this push's own project {result.spare_project_id} "
@@ -107,7 +128,7 @@ def push_cli(
     console.print(f"Next: annotate in Label Studio, then `toolkit pull --config {config_path} --out FILE.jsonl`")
 
 
-def _label_changes(plan) -> str:  # noqa: ANN001 - PushPlan is imported lazily
+def _label_changes(plan) -> str:
     parts = []
     if plan.labels_added:
         parts.append("added " + ", ".join(plan.labels_added))
@@ -118,7 +139,7 @@ def _label_changes(plan) -> str:  # noqa: ANN001 - PushPlan is imported lazily
     return "; ".join(parts) or "colours, hotkeys or layout changed"
 
 
-def _kept_edit(plan) -> str:  # noqa: ANN001
+def _kept_edit(plan) -> str:
     return (
         f"edited in Label Studio, left as it is: it has {', '.join(plan.controls_removed)}, which push did not "
         "create and replacing it would remove (push.replace_labeling_config: true, or --replace-labeling-config, "
@@ -126,9 +147,9 @@ def _kept_edit(plan) -> str:  # noqa: ANN001
     )
 
 
-def _print_plan(plan) -> None:  # noqa: ANN001
+def _print_plan(plan) -> None:
     """The dry-run plan: what a push would write, nothing written."""
-    from toolkit.push import keeps_edited_config
+    from toolkit.push.run import keeps_edited_config
 
     where = f"project {plan.project_id}" if plan.project_id is not None else "a new project (would be created)"
     console.print(f"Dry run for {plan.project_title!r}, {where}: nothing written")
@@ -165,7 +186,7 @@ def _print_plan(plan) -> None:  # noqa: ANN001
         console.print(f"  project model_version: {plan.current_model_version!r} -> {plan.model_version!r}")
 
 
-def _print_text_changed(plan) -> None:  # noqa: ANN001
+def _print_text_changed(plan) -> None:
     if not plan.text_changed:
         return
     shown = ", ".join(repr(article_id) for article_id in plan.text_changed[:5])

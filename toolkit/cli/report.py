@@ -7,10 +7,10 @@ import typer
 from rich.table import Table
 
 from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, err_console, load_config_for_cli
-from toolkit.terminal import json_text
+from toolkit.cli._terminal import json_text
 
 if TYPE_CHECKING:
-    from toolkit.report import Report, Scores
+    from toolkit.report.build import Report, Scores
 
 
 @app.command("report")
@@ -31,14 +31,14 @@ def report_cli(
 ) -> None:
     """What the humans corrected, and how much they agree: progress, model against human, agreement, annotators."""
     from toolkit.errors import InputError
-    from toolkit.report import report
+    from toolkit.report.build import report
 
     config = load_config_for_cli(config_path)
     if not annotations.is_file():
         raise InputError(f"{annotations}: file not found", hint="write it with `toolkit pull --out FILE.jsonl`")
     result = report(annotations, config=config)
     if html is not None:
-        from toolkit.report_html import write_html
+        from toolkit.report.html import write_html
 
         # Before printing: a page that cannot be written fails the command with nothing on stdout.
         write_html(result, html)
@@ -60,7 +60,7 @@ def _percent(value: float | None) -> str:
 
 
 def _not_enough(reason: str | None) -> None:
-    from toolkit.report import NOT_ENOUGH_DATA
+    from toolkit.report.build import NOT_ENOUGH_DATA
 
     console.print(f"  {NOT_ENOUGH_DATA.capitalize()}: {reason}.", style="yellow")
 

@@ -16,8 +16,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
-from toolkit import localserver
+from toolkit._testing.faults import write_kill_hooks
 from toolkit.errors import ServerError
+from toolkit.labelstudio import localserver
 
 if TYPE_CHECKING:  # the SDK imports pandas: load it only where a server is used
     from label_studio_sdk import LabelStudio
@@ -69,7 +70,10 @@ def _dotenv_values(path: Path) -> dict[str, str]:
 
 def resolve_server(*, env_file: Path = Path(".env"), home: Path = localserver.DEFAULT_HOME) -> ServerSettings:
     """Find the server to use; raises ServerError saying how to configure one."""
-    sources: list[tuple[str, dict[str, str]]] = [("environment", dict(os.environ)), (str(env_file), _dotenv_values(env_file))]
+    sources: list[tuple[str, dict[str, str]]] = [
+        ("environment", dict(os.environ)),
+        (str(env_file), _dotenv_values(env_file)),
+    ]
     for origin, values in sources:
         url, key = values.get(URL_VARIABLE, "").strip(), values.get(KEY_VARIABLE, "").strip()
         if url and key:
@@ -79,7 +83,7 @@ def resolve_server(*, env_file: Path = Path(".env"), home: Path = localserver.DE
             missing = KEY_VARIABLE if url else URL_VARIABLE
             raise ServerError(
                 f"{origin} sets {URL_VARIABLE if url else KEY_VARIABLE} but not {missing}",
-                hint=f"set both, or neither to use the local server from `toolkit labelstudio up`",
+                hint="set both, or neither to use the local server from `toolkit labelstudio up`",
             )
     credentials = localserver.read_credentials(home)
     if credentials is not None and localserver.is_up(credentials):
@@ -127,8 +131,11 @@ def describe_api_error(error: Exception, settings: ServerSettings, action: str) 
             # Nothing was imported; report it as what it is.
             status = 413
         if status == 413:
-            return ServerError(f"{where} rejected a request as too large while trying to {action} (413)",
-                               hint="lower push.max_request_mb (or push.batch_size) in the config", status=status)
+            return ServerError(
+                f"{where} rejected a request as too large while trying to {action} (413)",
+                hint="lower push.max_request_mb (or push.batch_size) in the config",
+                status=status,
+            )
         body = error.body if isinstance(error.body, (str, dict, list)) else ""
         return ServerError(f"{where} answered {status} while trying to {action}: {str(body)[:300]}", status=status)
     if isinstance(error, httpx.TimeoutException):
@@ -144,39 +151,8 @@ def describe_api_error(error: Exception, settings: ServerSettings, action: str) 
 # Per-call options for requests that create something (projects, tasks, predictions).
 # The SDK retries POSTs on 5xx, 408/409/429 and connection errors, which can import
 # the same batch twice; these calls go out once and the caller checks what landed
-# before sending again (see toolkit.push).
+# before sending again (see toolkit.push.run).
 NO_RETRY: dict[str, Any] = {"max_retries": 0, "timeout": 600}
-
-# A test hook: ``TOOLKIT_TEST_KILL_AT=before:N`` or ``after:N`` makes the process
-# SIGKILL itself just before sending, or just after the answer to, its N-th write
-# request (POST, PATCH, PUT, DELETE). The resumability tests use it to stop a real
-# push at exact points; it is never set otherwise.
-KILL_VARIABLE = "TOOLKIT_TEST_KILL_AT"
-
-
-def _kill_hooks() -> dict[str, list[Any]]:
-    spec = os.environ.get(KILL_VARIABLE, "")
-    when, _, number = spec.partition(":")
-    if when not in {"before", "after"} or not number.isdigit():
-        return {}
-    import signal
-
-    target, writes = int(number), [0]
-
-    def is_write(method: str) -> bool:
-        return method.upper() in {"POST", "PATCH", "PUT", "DELETE"}
-
-    def on_request(request: Any) -> None:
-        if is_write(request.method):
-            writes[0] += 1
-            if when == "before" and writes[0] == target:
-                os.kill(os.getpid(), signal.SIGKILL)
-
-    def on_response(response: Any) -> None:
-        if when == "after" and is_write(response.request.method) and writes[0] == target:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    return {"request": [on_request], "response": [on_response]}
 
 
 def connect(settings: ServerSettings, *, timeout: float = 60) -> LabelStudio:
@@ -189,7 +165,7 @@ def connect(settings: ServerSettings, *, timeout: float = 60) -> LabelStudio:
     from label_studio_sdk.core.api_error import ApiError
 
     try:
-        http = httpx.Client(timeout=timeout, follow_redirects=True, event_hooks=_kill_hooks())
+        http = httpx.Client(timeout=timeout, follow_redirects=True, event_hooks=write_kill_hooks())
         client = LabelStudio(
             base_url=settings.url, api_key=settings.api_key.get_secret_value(), timeout=timeout, httpx_client=http
         )

@@ -13,7 +13,7 @@ pulled annotated articles (+ the pull's ledger) -> a ``Report`` with four sectio
 
 A figure that cannot be computed (no predictions, no task with two annotators, nothing
 but ``O`` tokens) is ``None`` with a reason, never a division by zero. The report is a
-pydantic model: ``--json`` is its dump; ``report_markdown`` and ``toolkit.report_html``
+pydantic model: ``--json`` is its dump; ``report_markdown`` and ``toolkit.report.html``
 render the same figures.
 """
 
@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict
 
 from toolkit.config import Config
 from toolkit.errors import ModelError
-from toolkit.jsonl import read_records
+from toolkit.io.jsonl import read_records
 from toolkit.records import AnnotatedArticle, Annotation, LedgerEntry, Prediction, Span, ledger_path
 
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ class LazyTokenizer:
 
 def load_tokenizer(config: Config) -> tuple[Callable[[str], Doc], str]:
     """``(make_doc, description)``: the configured model's tokenizer, else a blank one."""
-    from toolkit.preannotate import load_pipeline
+    from toolkit.nlp.pipeline import load_pipeline
 
     try:
         pipeline = load_pipeline(config, scores=False)
@@ -440,7 +440,9 @@ class _Tally:
     with the text of the corpus.
     """
 
-    def __init__(self, config: Config, ledger: list[LedgerEntry], make_doc: Callable[[str], Doc], examples: int) -> None:
+    def __init__(
+        self, config: Config, ledger: list[LedgerEntry], make_doc: Callable[[str], Doc], examples: int
+    ) -> None:
         self.config, self.ledger, self.make_doc, self.examples = config, ledger, make_doc, examples
         self.tokenized = False
         self.articles = 0
@@ -697,7 +699,9 @@ class _Tally:
 
     def label_counts(self) -> dict[str, dict[str, int]]:
         labels = _labels(self.config, [*self.human_labels, *self.predicted_labels])
-        return {label: {"human": self.human_labels[label], "predicted": self.predicted_labels[label]} for label in labels}
+        return {
+            label: {"human": self.human_labels[label], "predicted": self.predicted_labels[label]} for label in labels
+        }
 
 
 # ---------------------------------------------------------------- entry points
@@ -811,7 +815,7 @@ def report_markdown(report: Report) -> str:
     Names from the data (model versions, labels, annotator ids) go through
     ``markdown_text``: the card is rendered as markdown with HTML on the Hub.
     """
-    from toolkit.card import markdown_text as md
+    from toolkit.io.markdown import markdown_text as md
 
     lines = ["## Annotation report", ""]
     p = report.progress

@@ -34,7 +34,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -45,10 +44,15 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from toolkit import __version__
+from toolkit._testing.faults import kill_at
 from toolkit.config import Config
 from toolkit.errors import InputError, OutputError
-from toolkit.jsonl import atomic_output, read_json_lines, read_records, validation_message
-from toolkit.records import AnnotatedArticle, LedgerEntry, PredictedArticle, Span, ledger_path, record_mismatch
+from toolkit.io.atomic import atomic_output
+from toolkit.io.hashing import sha256_file
+from toolkit.io.jsonl import read_json_lines, read_records, validation_message
+from toolkit.metrics.edits import corrections
+from toolkit.nlp.alignment import LostSpan, Tokens, align, tag_names
+from toolkit.records import AnnotatedArticle, LedgerEntry, PredictedArticle, ledger_path, record_mismatch
 
 if TYPE_CHECKING:
     from datasets import DatasetDict, Features
@@ -67,38 +71,8 @@ WHITESPACE = re.compile(r"\s")
 DOCBIN_SHARD_SIZE = 2000
 # Rows per Arrow write batch: articles are long, so fewer than datasets' default 1000.
 WRITER_BATCH_SIZE = 500
-# Test hook: SIGKILL the export at a named point, to test that a kill leaves no
-# half-written version behind (see tests/unit/test_export_versions.py).
-KILL_HOOK_ENV = "TOOLKIT_TEST_EXPORT_KILL_AT"
 
 ProgressCallback = Callable[[str, int], None]
-# A span as (start, end, label).
-Key = tuple[int, int, str]
-
-
-@dataclass(frozen=True)
-class LostSpan:
-    """A pulled span that the exported tags do not give back exactly."""
-
-    article_id: str
-    task_id: int | None
-    start: int
-    end: int
-    label: str
-    text: str
-    reason: str
-    # What the tags carry instead (expanded to whole tokens), if anything.
-    carried: tuple[int, int] | None = None
-
-    def line(self) -> str:
-        task = f" (task {self.task_id})" if self.task_id is not None else ""
-        return f"article {self.article_id}{task}: {self.label} {self.start}-{self.end} {self.text!r}: {self.reason}"
-
-    def to_json_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if v is not None}
-        if self.carried is not None:
-            data["carried"] = list(self.carried)
-        return data
 
 
 @dataclass
@@ -143,11 +117,6 @@ class ExportResult:
     unchanged: bool = False
 
 
-def tag_names(labels: list[str]) -> list[str]:
-    """IOB2 tag names: ``O`` first, then ``B-``/``I-`` per label in config order."""
-    return ["O"] + [f"{prefix}-{label}" for label in labels for prefix in ("B", "I")]
-
-
 def features(labels: list[str]) -> Features:
     from datasets import ClassLabel, Features, List, Value
 
@@ -187,169 +156,6 @@ def split_of(article_id: str, splits: dict[str, float]) -> str:
     return list(splits)[-1]
 
 
-def corrections(human: list[Span] | list[Key], predicted: list[Span] | list[Key]) -> tuple[int, int, int]:
-    """``(unchanged, added, removed)`` spans of a human annotation against the prediction.
-
-    A span is unchanged when its start, end and label are all the prediction's. A moved
-    boundary or a new label counts as one removed and one added span. The number of
-    corrections of a row is ``added + removed``.
-    """
-    human_keys, predicted_keys = set(_keys(human)), set(_keys(predicted))
-    return len(human_keys & predicted_keys), len(human_keys - predicted_keys), len(predicted_keys - human_keys)
-
-
-def _keys(spans: list[Span] | list[Key]) -> list[Key]:
-    return [span.key if isinstance(span, Span) else span for span in spans]
-
-
-@dataclass(frozen=True)
-class Tokens:
-    """The tokens of a doc as plain lists, read in one ``Doc.to_array`` call.
-
-    Iterating a Doc makes a Token object per token, which was the export's largest cost.
-    ``words`` are the indices of the tokens that are words: spaCy keeps runs of
-    whitespace as tokens, and those are left out of ``tokens`` and ``ner_tags``.
-    """
-
-    texts: list[str]
-    starts: list[int]
-    ends: list[int]
-    space: list[int]  # 1 for whitespace tokens
-    trailing_space: list[int]
-    orth: list[int]
-    words: list[int]
-
-    @classmethod
-    def of(cls, doc: Doc, text: str | None = None) -> Tokens:
-        from spacy.attrs import IDX, IS_SPACE, LENGTH, ORTH, SPACY
-
-        text = doc.text if text is None else text
-        import numpy
-
-        array = doc.to_array([IDX, LENGTH, IS_SPACE, SPACY, ORTH]).reshape((len(doc), 5))
-        starts, ends = array[:, 0].tolist(), (array[:, 0] + array[:, 1]).tolist()
-        return cls(
-            texts=[text[start:end] for start, end in zip(starts, ends)],
-            starts=starts,
-            ends=ends,
-            space=array[:, 2].tolist(),
-            trailing_space=array[:, 3].tolist(),
-            orth=array[:, 4].tolist(),
-            words=numpy.flatnonzero(array[:, 2] == 0).tolist(),
-        )
-
-
-def align(
-    doc: Doc,
-    spans: list[Span] | list[Key],
-    *,
-    mode: str = "strict",
-    fallback: str = "expand",
-    stats: ExportStats,
-    article_id: str,
-    task_id: int | None = None,
-    tokens: Tokens | None = None,
-    text: str | None = None,
-) -> tuple[list[str], list[SpacySpan]]:
-    """IOB2 tags for the word tokens of ``doc`` (whitespace tokens left out), and the aligned spans.
-
-    Each span is aligned with ``Doc.char_span`` in ``mode``, then in ``fallback`` when that
-    gives nothing. Spans whose offsets were snapped to other token boundaries are counted;
-    spans that no token carries, or that overlap a span already tagged, are recorded as lost.
-    The round-trip audit (``audit``) then checks the tags against every pulled span.
-    """
-    text = doc.text if text is None else text  # Doc.text joins every token: slow
-    tokens = Tokens.of(doc, text) if tokens is None else tokens
-    tags = ["O"] * len(doc)
-    kept: list[SpacySpan] = []
-    for start, end, label in sorted(_keys(spans), key=lambda k: (k[0], -k[1])):
-        stats.spans += 1
-        aligned = doc.char_span(start, end, label=label, alignment_mode=mode)
-        if (aligned is None or len(aligned) == 0) and fallback != "none":
-            aligned = doc.char_span(start, end, label=label, alignment_mode=fallback)
-        if aligned is None or len(aligned) == 0 or not text[aligned.start_char : aligned.end_char].strip():
-            reason = "no token lies within it" if fallback == "contract" else "not on token boundaries"
-            if fallback == "none":
-                reason += " (export.alignment_fallback is none)"
-            stats.lost.append(LostSpan(article_id, task_id, start, end, label, text[start:end], reason))
-            continue
-        if aligned.start_char == start and aligned.end_char == end:
-            stats.aligned_strict += 1
-        else:
-            stats.aligned_non_strict += 1
-        clash = next((other for other in kept if other.start < aligned.end and aligned.start < other.end), None)
-        if clash is not None:
-            reason = f"overlaps {clash.label_} {clash.start_char}-{clash.end_char}, which the tags carry"
-            stats.lost.append(LostSpan(article_id, task_id, start, end, label, text[start:end], reason))
-            continue
-        kept.append(aligned)
-        tags[aligned.start] = f"B-{label}"
-        for i in range(aligned.start + 1, aligned.end):
-            tags[i] = f"I-{label}"
-    return [tags[i] for i in tokens.words], kept
-
-
-def tags_to_spans(offsets: list[tuple[int, int]], tags: list[str]) -> list[Key]:
-    """Character spans ``(start, end, label)`` from IOB2 tags over tokens at ``offsets``.
-
-    An ``I-`` tag that does not continue an entity of its label starts one (as seqeval's
-    lenient mode reads it).
-    """
-    found: list[list[Any]] = []
-    current: list[Any] | None = None
-    for (start, end), tag in zip(offsets, tags):
-        if tag == "O":
-            current = None
-            continue
-        prefix, label = tag.split("-", 1)
-        if prefix == "B" or current is None or current[2] != label:
-            current = [start, end, label]
-            found.append(current)
-        else:
-            current[1] = end
-    return [(item[0], item[1], item[2]) for item in found]
-
-
-def audit(
-    doc: Doc,
-    tags: list[str],
-    spans: list[Span] | list[Key],
-    stats: ExportStats,
-    *,
-    article_id: str,
-    task_id: int | None,
-    recorded: set[Key] = frozenset(),  # type: ignore[assignment]
-    tokens: Tokens | None = None,
-    text: str | None = None,
-) -> None:
-    """Round trip: turn the tags back into spans and record every pulled span they miss.
-
-    ``recorded`` are the spans ``align`` already recorded as lost (no token, overlap).
-    """
-    text = doc.text if text is None else text
-    tokens = Tokens.of(doc, text) if tokens is None else tokens
-    carried = tags_to_spans([(tokens.starts[i], tokens.ends[i]) for i in tokens.words], tags)
-    exact = set(carried)
-    for key in _keys(spans):
-        if key in exact or key in recorded:
-            continue
-        start, end, label = key
-        instead = next((c for c in carried if c[2] == label and c[0] < end and start < c[1]), None)
-        if instead is None:
-            reason = "the tags carry no entity there"
-        else:
-            inside = [i for i in tokens.words if tokens.starts[i] <= start and end <= tokens.ends[i]]
-            where = f"inside the token {tokens.texts[inside[0]]!r}" if inside else "not on token boundaries"
-            reason = f"{where}; the tags carry {instead[0]}-{instead[1]} {text[instead[0] : instead[1]]!r} instead"
-        carried_offsets = (instead[0], instead[1]) if instead else None
-        stats.lost.append(LostSpan(article_id, task_id, start, end, label, text[start:end], reason, carried_offsets))
-
-
-def _kill_hook(point: str) -> None:
-    if os.environ.get(KILL_HOOK_ENV) == point:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
 # ---------------------------------------------------------------- reading the inputs
 
 
@@ -365,20 +171,12 @@ class _Plan:
     skipped_ids: set[str] = field(default_factory=set)
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _read_ledger(annotations: Path, stats: ExportStats, plan: _Plan) -> None:
     path = ledger_path(annotations)
     if not path.is_file():
         return
     stats.ledger_found = True
-    plan.ledger_sha256 = plan.ledger_sha256 or _sha256_file(path)
+    plan.ledger_sha256 = plan.ledger_sha256 or sha256_file(path)
     for entry in read_records(path, LedgerEntry):
         stats.ledger[entry.kind] += 1
         if entry.kind == "task_only_skipped" and entry.article_id:
@@ -390,7 +188,9 @@ def _read_ledger(annotations: Path, stats: ExportStats, plan: _Plan) -> None:
 def _check_spans(article: AnnotatedArticle | PredictedArticle, labels: set[str], where: str) -> None:
     for span in article.spans:
         if span.end > len(article.text):
-            raise InputError(f"{where}: span {span.start}-{span.end} ends beyond the text ({len(article.text)} characters)")
+            raise InputError(
+                f"{where}: span {span.start}-{span.end} ends beyond the text ({len(article.text)} characters)"
+            )
         # A span's text, when the record carries it, is what the annotator saw: offsets
         # that cover something else would put the tags on the wrong words.
         if span.text is not None and article.text[span.start : span.end] != span.text:
@@ -407,8 +207,12 @@ def _check_spans(article: AnnotatedArticle | PredictedArticle, labels: set[str],
 
 
 def _plan(
-    annotations: Path, predictions: Path | None, config: Config, stats: ExportStats,
-    on_article: Callable[[AnnotatedArticle], None] | None = None, hashed: _Plan | None = None,
+    annotations: Path,
+    predictions: Path | None,
+    config: Config,
+    stats: ExportStats,
+    on_article: Callable[[AnnotatedArticle], None] | None = None,
+    hashed: _Plan | None = None,
 ) -> _Plan:
     """Check every input record before any work is done, and assign each line a split.
 
@@ -426,7 +230,9 @@ def _plan(
         try:
             article = AnnotatedArticle.model_validate(value)
         except ValidationError as error:
-            message, hint = record_mismatch(f"{annotations}:{number}", value, "AnnotatedArticle", validation_message(error))
+            message, hint = record_mismatch(
+                f"{annotations}:{number}", value, "AnnotatedArticle", validation_message(error)
+            )
             raise InputError(message, hint=hint) from None
         # Pull's `all` policy writes one record per annotator: the same article id on several
         # lines, one row each (the hash of the id keeps them in one split). Any other repeat
@@ -455,14 +261,16 @@ def _plan(
             f"{annotations}: no annotated articles in it, and no pull ledger next to it",
             hint="write it with `toolkit pull --out FILE.jsonl`",
         )
-    plan.input_sha256 = plan.input_sha256 or _sha256_file(annotations)
+    plan.input_sha256 = plan.input_sha256 or sha256_file(annotations)
     if predictions is not None:
         model_seen: set[str] = set()
         for number, value in read_json_lines(predictions):
             try:
                 article = PredictedArticle.model_validate(value)
             except ValidationError as error:
-                message, hint = record_mismatch(f"{predictions}:{number}", value, "PredictedArticle", validation_message(error))
+                message, hint = record_mismatch(
+                    f"{predictions}:{number}", value, "PredictedArticle", validation_message(error)
+                )
                 raise InputError(message, hint=hint) from None
             _check_spans(article, labels, f"{predictions}:{number}")
             # A human row wins over the model's; a task every annotator skipped is not
@@ -471,7 +279,7 @@ def _plan(
                 continue
             model_seen.add(article.id)
             plan.model_lines[split_of(article.id, splits)].add(number)
-        plan.predictions_sha256 = plan.predictions_sha256 or _sha256_file(predictions)
+        plan.predictions_sha256 = plan.predictions_sha256 or sha256_file(predictions)
     return plan
 
 
@@ -591,7 +399,9 @@ def _human_provenance(value: dict[str, Any], stats: ExportStats) -> tuple[list[s
     chosen = set(value["chosen"])
     predictions = value.get("predictions") or []
     # As AnnotatedArticle.model_version: the prediction the chosen annotation started from.
-    model_version = next((a["model_version"] for a in annotations if a["id"] in chosen and a.get("model_version")), None)
+    model_version = next(
+        (a["model_version"] for a in annotations if a["id"] in chosen and a.get("model_version")), None
+    )
     model_version = model_version or next((p["model_version"] for p in predictions), None)
     prediction = next((p for p in predictions if p["model_version"] == model_version), None)
     if prediction is None:
@@ -642,12 +452,22 @@ def _rows(
             doc = make_doc(text)
             tokens = Tokens.of(doc, text)
             spans = sorted((s["start"], s["end"], s["label"]) for s in value["spans"])
-            before = len(stats.lost)
-            where = {"stats": stats, "article_id": article_id, "task_id": task_id, "tokens": tokens, "text": text}
-            tags, kept = align(doc, spans, mode=mode, fallback=fallback, **where)
-            recorded = {(lost.start, lost.end, lost.label) for lost in stats.lost[before:]}
-            audit(doc, tags, spans, recorded=recorded, **where)
-            sinks.add(doc, tokens, kept, tags)
+            aligned = align(
+                doc,
+                spans,
+                mode=mode,
+                fallback=fallback,
+                article_id=article_id,
+                task_id=task_id,
+                tokens=tokens,
+                text=text,
+            )
+            stats.spans += aligned.spans
+            stats.aligned_strict += aligned.strict
+            stats.aligned_non_strict += aligned.snapped
+            stats.lost.extend(aligned.lost)
+            tags = aligned.tags
+            sinks.add(doc, tokens, aligned.kept, tags)
             stats.articles += 1
             stats.rows_per_split[split] += 1
             stats.source_per_split[split][source] += 1
@@ -809,7 +629,7 @@ def _check_root(root: Path) -> None:
 
 def _file_hashes(folder: Path) -> dict[str, str]:
     return {
-        str(path.relative_to(folder)): _sha256_file(path)
+        str(path.relative_to(folder)): sha256_file(path)
         for path in sorted(folder.rglob("*"))
         if path.is_file() and path.name != MANIFEST
     }
@@ -844,14 +664,16 @@ def export(
     with its own ``##`` heading (e.g. the report's ``report_markdown``), appended to the
     dataset card. Raises InputError when more than ``max_loss`` spans are lost.
     """
-    from toolkit.card import dataset_card
+    from toolkit.dataset.card import dataset_card
 
     _check_root(out)
     stats = ExportStats()
     # The inputs' hashes first: when they are those of the latest version, nothing needs
     # reading, checking or tokenizing (they were checked when that version was written).
     hashed = _hashed_inputs(annotations, predictions)
-    fingerprint = _inputs_fingerprint(hashed, config=config, model=model, with_report=with_report, extra_sections=extra_sections)
+    fingerprint = _inputs_fingerprint(
+        hashed, config=config, model=model, with_report=with_report, extra_sections=extra_sections
+    )
     latest = latest_version(out)
     if latest is not None:
         previous = json.loads((latest / MANIFEST).read_text(encoding="utf-8"))
@@ -865,12 +687,15 @@ def export(
                     f"(the inputs are those of {latest.name}; its loss_report.jsonl lists them); nothing written",
                     hint="fix the spans in Label Studio, or allow more with --max-loss",
                 )
-            return ExportResult(version=latest.name, path=latest, root=out, stats=stats, manifest=previous, unchanged=True)
+            return ExportResult(
+                version=latest.name, path=latest, root=out, stats=stats, manifest=previous, unchanged=True
+            )
     # The report is built while the input is checked: the pull is read and validated once.
     builder = _report_builder(annotations, config=config, make_doc=make_doc) if with_report else None
     # The input is checked before the export root is created: bad input leaves no folder.
-    plan = _plan(annotations, predictions, config, stats, on_article=builder.add if builder is not None else None,
-                 hashed=hashed)  # fmt: skip
+    plan = _plan(
+        annotations, predictions, config, stats, on_article=builder.add if builder is not None else None, hashed=hashed
+    )
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -905,7 +730,7 @@ def export(
             )
         arrow_files = _save_to_disk(dataset, work)
         del dataset
-        _kill_hook("after-save")
+        kill_at("after-save")
         (work / "data").mkdir()
         for name, files in arrow_files.items():
             if files:  # load_dataset("parquet") fails on an empty file: the card lists only splits with rows
@@ -923,11 +748,11 @@ def export(
             dataset_card(config=config, stats=stats, manifest=manifest, extra_sections=sections),
             encoding="utf-8",
         )
-        _kill_hook("before-manifest")
+        kill_at("before-manifest")
         manifest["files"] = _file_hashes(work)
         # The manifest is written last: a folder with a manifest is complete.
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        _kill_hook("before-rename")
+        kill_at("before-rename")
         target = _publish(work, out)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -940,11 +765,11 @@ def _hashed_inputs(annotations: Path, predictions: Path | None) -> _Plan:
     """A plan holding only the SHA-256 of the input files that exist (``_plan`` reads the rest)."""
     plan = _Plan()
     if annotations.is_file():
-        plan.input_sha256 = _sha256_file(annotations)
+        plan.input_sha256 = sha256_file(annotations)
     if ledger_path(annotations).is_file():
-        plan.ledger_sha256 = _sha256_file(ledger_path(annotations))
+        plan.ledger_sha256 = sha256_file(ledger_path(annotations))
     if predictions is not None and predictions.is_file():
-        plan.predictions_sha256 = _sha256_file(predictions)
+        plan.predictions_sha256 = sha256_file(predictions)
     return plan
 
 
@@ -972,7 +797,7 @@ def _inputs_fingerprint(
 
 
 def _report_builder(annotations: Path, *, config: Config, make_doc: Any) -> Any:
-    from toolkit.report import report_builder
+    from toolkit.report.build import report_builder
 
     return report_builder(annotations, config=config, make_doc=make_doc, tokenizer="the export's tokenizer")
 
@@ -983,8 +808,8 @@ def _write_report(builder: Any, *, folder: Path) -> str:
     It is built inside the export so the page, the card and the dataset come from the same
     pull and are published (or lost) together.
     """
-    from toolkit.report import report_markdown
-    from toolkit.report_html import write_html
+    from toolkit.report.build import report_markdown
+    from toolkit.report.html import write_html
 
     result = builder.finish()
     write_html(result, folder / REPORT_PAGE)
@@ -1015,12 +840,17 @@ def _save_to_disk(dataset: DatasetDict, folder: Path) -> dict[str, list[Path]]:
         files = [target / f"data-{i:05d}-of-{len(sources):05d}.arrow" for i in range(len(sources))]
         for source, file in zip(sources, files):
             source.rename(file)
-        state = {key: split.__dict__[key] for key in ("_fingerprint", "_format_columns", "_format_kwargs", "_format_type", "_output_all_columns")}
+        state = {
+            key: split.__dict__[key]
+            for key in ("_fingerprint", "_format_columns", "_format_kwargs", "_format_type", "_output_all_columns")
+        }
         state["_split"] = name
         state["_data_files"] = [{"filename": file.name} for file in files]
         (target / "state.json").write_text(json.dumps(state, indent=2, sort_keys=True), encoding="utf-8")
         info = asdict(split.info)
-        (target / "dataset_info.json").write_text(json.dumps({key: info[key] for key in sorted(info)}, indent=2), encoding="utf-8")
+        (target / "dataset_info.json").write_text(
+            json.dumps({key: info[key] for key in sorted(info)}, indent=2), encoding="utf-8"
+        )
         written[name] = files
     (folder / "dataset_dict.json").write_text(json.dumps({"splits": list(dataset)}), encoding="utf-8")
     return written
@@ -1156,7 +986,11 @@ def push_to_hub(version: Path, repo_id: str, *, private: bool = True) -> str:
     message = f"toolkit export {manifest.get('name')} {manifest.get('version')} (input sha256 {manifest['input']['sha256'][:12]})"
     try:
         load_from_disk(str(version)).push_to_hub(repo_id, private=private, commit_message=message)
-        DatasetCard.load(version / "README.md").push_to_hub(repo_id, repo_type="dataset", commit_message=f"{message}: card")
+        DatasetCard.load(version / "README.md").push_to_hub(
+            repo_id, repo_type="dataset", commit_message=f"{message}: card"
+        )
     except HfHubHTTPError as error:
-        raise OutputError(f"--push-to-hub {repo_id}: the Hub refused the upload ({str(error).splitlines()[0]})") from None
+        raise OutputError(
+            f"--push-to-hub {repo_id}: the Hub refused the upload ({str(error).splitlines()[0]})"
+        ) from None
     return f"https://huggingface.co/datasets/{repo_id}"

@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from toolkit.config import Config
-from toolkit.connection import NO_RETRY, ServerSettings, call, connect, get_json, may_have_landed, post_json
 from toolkit.errors import InputError, ProjectError, ServerError
-from toolkit.labeling import config_labels, instructions, labeling_config, prediction_payload, task_payload
+from toolkit.labelstudio.client import NO_RETRY, ServerSettings, call, connect, get_json, may_have_landed, post_json
+from toolkit.labelstudio.labeling import config_labels, instructions, labeling_config, prediction_payload, task_payload
 from toolkit.records import PredictedArticle
 
 if TYPE_CHECKING:
@@ -177,9 +177,11 @@ def find_project(client: LabelStudio, settings: ServerSettings, config: Config) 
     return matches[0] if matches else None
 
 
-def validate_labeling_config(client: LabelStudio, settings: ServerSettings, label_config: str, *, project_id: int | None = None) -> None:
+def validate_labeling_config(
+    client: LabelStudio, settings: ServerSettings, label_config: str, *, project_id: int | None = None
+) -> None:
     """Ask the server whether it accepts the labeling config; for a project, also against its annotations."""
-    from toolkit.connection import describe_api_error, raise_for_status
+    from toolkit.labelstudio.client import describe_api_error, raise_for_status
 
     try:
         if project_id is None:
@@ -295,15 +297,23 @@ def ensure_project(
             ) from None
         raise
     # Existing annotations are untouched: the change only adds or drops choices.
-    project = call(settings, "update the labeling config", client.projects.update, id=project.id,
-                   label_config=wanted, request_options=NO_RETRY)  # fmt: skip
+    project = call(
+        settings,
+        "update the labeling config",
+        client.projects.update,
+        id=project.id,
+        label_config=wanted,
+        request_options=NO_RETRY,
+    )
     return project, False, True, spare
 
 
 def _create_project(client: LabelStudio, settings: ServerSettings, config: Config, label_config: str) -> Any:
     def create() -> Any:
         return call(
-            settings, "create the project", client.projects.create,
+            settings,
+            "create the project",
+            client.projects.create,
             title=config.project.title,
             description=config.project.description,
             label_config=label_config,
@@ -311,7 +321,7 @@ def _create_project(client: LabelStudio, settings: ServerSettings, config: Confi
             show_instruction=True,
             show_collab_predictions=True,
             request_options=NO_RETRY,
-        )  # fmt: skip
+        )
 
     def landed() -> Any | None:
         return find_project(client, settings, config)
@@ -330,8 +340,14 @@ def _settle_creation(client: LabelStudio, settings: ServerSettings, config: Conf
     winner = min([mine, *matches], key=lambda project: project.id)
     if winner.id != mine.id:
         try:
-            call(settings, "rename this push's copy of the project", client.projects.update, id=mine.id,
-                 title=spare_title(config.project.title, winner.id), request_options=NO_RETRY)  # fmt: skip
+            call(
+                settings,
+                "rename this push's copy of the project",
+                client.projects.update,
+                id=mine.id,
+                title=spare_title(config.project.title, winner.id),
+                request_options=NO_RETRY,
+            )
         except ServerError as error:
             raise ServerError(
                 f"{error.message}; another push created project {winner.id} with the same title at the same moment",
@@ -384,10 +400,13 @@ def read_state(client: LabelStudio, settings: ServerSettings, project_id: int) -
     page = 1
     while True:
         params = {
-            "project": project_id, "fields": "task_only", "page": page, "page_size": TASK_PAGE_SIZE,
+            "project": project_id,
+            "fields": "task_only",
+            "page": page,
+            "page_size": TASK_PAGE_SIZE,
             # Only these fields: the server's full task rows cost it ~4x the time.
             "include": "id,data,total_predictions,total_annotations,cancelled_annotations,drafts",
-        }  # fmt: skip
+        }
         # The pages end with a 404 ("Invalid page") when the last one was full.
         answer = call(settings, "list the project's tasks", get_json, client, "api/tasks/", params, missing_ok=True)
         tasks = (answer or {}).get("tasks") or []
@@ -407,7 +426,9 @@ def read_state(client: LabelStudio, settings: ServerSettings, project_id: int) -
         page += 1
     if state.prediction_count:
         # The task list does not say which model versions a task's predictions are.
-        predictions = call(settings, "list the project's predictions", get_json, client, "api/predictions/", {"project": project_id})
+        predictions = call(
+            settings, "list the project's predictions", get_json, client, "api/predictions/", {"project": project_id}
+        )
         for prediction in predictions:
             versions = state.predictions.setdefault(prediction["task"], {})
             versions.setdefault(prediction.get("model_version") or "undefined", []).append(prediction["id"])
@@ -586,9 +607,13 @@ def push(
     project, created, updated, spare = ensure_project(client, settings, config, project=found)
     plan.project_id = project.id
     result = PushResult(
-        plan=plan, project_id=project.id, project_url=f"{settings.public_url}/projects/{project.id}",
-        project_created=created, labeling_config_updated=updated, spare_project_id=spare,
-    )  # fmt: skip
+        plan=plan,
+        project_id=project.id,
+        project_url=f"{settings.public_url}/projects/{project.id}",
+        project_created=created,
+        labeling_config_updated=updated,
+        spare_project_id=spare,
+    )
     # Read even when just created: a concurrent push may be importing into it already.
     state = read_state(client, settings, project.id)
     plan_push(groups, state, plan)
@@ -601,21 +626,30 @@ def push(
         _import_predictions(client, settings, config, project.id, plan, result, on_progress)
         expected_tasks = state.task_count - removed_tasks + result.tasks_created
         expected_predictions = (
-            state.prediction_count - removed_predictions
-            + sum(len(versions) for versions in plan.new_tasks) + result.predictions_created
-        )  # fmt: skip
+            state.prediction_count
+            - removed_predictions
+            + sum(len(versions) for versions in plan.new_tasks)
+            + result.predictions_created
+        )
         now = _tidy_after(client, settings, config, project.id, groups, expected_tasks, expected_predictions, result)
         # The labeling stream shows only predictions of the project's model_version. (The
         # server sets an empty one to the first imported prediction's version itself.)
         if plan.model_version is not None and (getattr(now, "model_version", None) or None) != plan.model_version:
-            call(settings, "set the project's model version", client.projects.update,
-                 id=project.id, model_version=plan.model_version, request_options=NO_RETRY)  # fmt: skip
+            call(
+                settings,
+                "set the project's model version",
+                client.projects.update,
+                id=project.id,
+                model_version=plan.model_version,
+                request_options=NO_RETRY,
+            )
         result.model_version_set = plan.model_version is not None and plan.current_model_version != plan.model_version
     except ServerError as error:
         raise ServerError(
             f"{error.message}; so far this push imported {result.tasks_created:,} of {len(plan.new_tasks):,} new tasks "
             f"and {result.predictions_created:,} of {len(plan.new_predictions):,} prediction sets for existing tasks",
-            hint=(error.hint + "; then " if error.hint else "") + "run the same push again: it sends only what is missing",
+            hint=(error.hint + "; then " if error.hint else "")
+            + "run the same push again: it sends only what is missing",
             status=error.status,
         ) from None
     return result
@@ -633,8 +667,14 @@ def _import_tasks(client, settings, config, project_id, plan: PushPlan, result: 
         def send() -> Any:
             body = _body(pending)
             try:
-                answer = call(settings, "import tasks", post_json, client,
-                              f"api/projects/{project_id}/import?return_task_ids=true", body)  # fmt: skip
+                answer = call(
+                    settings,
+                    "import tasks",
+                    post_json,
+                    client,
+                    f"api/projects/{project_id}/import?return_task_ids=true",
+                    body,
+                )
                 result.task_ids.extend((answer or {}).get("task_ids") or [])
                 return answer
             except ServerError as error:
@@ -723,8 +763,9 @@ def _delete(settings: ServerSettings, action: str, delete: Callable[..., Any], i
     return True
 
 
-def _tidy_after(client, settings, config, project_id, groups, expected_tasks: int, expected_predictions: int,
-                result: PushResult) -> Any:  # fmt: skip
+def _tidy_after(
+    client, settings, config, project_id, groups, expected_tasks: int, expected_predictions: int, result: PushResult
+) -> Any:
     """Compare the project's counters with what this push accounts for; when they differ, remove duplicates.
 
     An import from a push killed a moment before this one began, or from a concurrent

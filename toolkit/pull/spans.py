@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolkit.labeling import FROM_NAME, TO_NAME
+from toolkit.labelstudio.labeling import FROM_NAME, TO_NAME
 from toolkit.records import Span
 
 # Reasons, as written to the ledger and counted in the summary.
@@ -250,7 +250,9 @@ def clean_spans(
             out.other_results += 1
             continue
         if not controls.owns(item):
-            out.other_controls.append(OtherControl(str(item.get("from_name")), str(item.get("to_name")), _raw_item(item)))
+            out.other_controls.append(
+                OtherControl(str(item.get("from_name")), str(item.get("to_name")), _raw_item(item))
+            )
             continue
         value = item.get("value") if isinstance(item.get("value"), dict) else {}
         start, end = value.get("start"), value.get("end")
@@ -260,12 +262,26 @@ def clean_spans(
         # value.text exactly, no whitespace at the ends, not seen before.
         if type(start) is int and type(end) is int and len(item_labels) == 1 and 0 <= start < end <= size:
             label, covered = item_labels[0], text[start:end]
-            if (expected is None or covered == expected) and label in labels and not covered[0].isspace() \
-                    and not covered[-1].isspace() and (start, end, label) not in seen:  # fmt: skip
+            if (
+                (expected is None or covered == expected)
+                and label in labels
+                and not covered[0].isspace()
+                and not covered[-1].isspace()
+                and (start, end, label) not in seen
+            ):
                 origin = item.get("origin")
                 seen.add((start, end, label))
-                out.spans.append(PulledSpan(start, end, label, covered, origin if isinstance(origin, str) else None,
-                                            annotation_id, annotator))  # fmt: skip
+                out.spans.append(
+                    PulledSpan(
+                        start,
+                        end,
+                        label,
+                        covered,
+                        origin if isinstance(origin, str) else None,
+                        annotation_id,
+                        annotator,
+                    )
+                )
                 out.candidates += 1
                 continue
         raw = {"start": start, "end": end, "labels": item_labels}
@@ -278,7 +294,12 @@ def clean_spans(
         for label in item_labels:
             out.candidates += 1
             one = {**raw, "labels": [label]}
-            if not isinstance(start, int) or not isinstance(end, int) or isinstance(start, bool) or isinstance(end, bool):
+            if (
+                not isinstance(start, int)
+                or not isinstance(end, int)
+                or isinstance(start, bool)
+                or isinstance(end, bool)
+            ):
                 out.dropped.append(Dropped(NOT_INTEGERS, one))
                 continue
             anchored = anchor(text, start, end, expected, window)
@@ -301,9 +322,13 @@ def clean_spans(
                 continue
             origin = item.get("origin")
             span = PulledSpan(
-                start=new_start, end=new_end, label=label, text=text[new_start:new_end],
-                origin=origin if isinstance(origin, str) else None, **provenance,
-            )  # fmt: skip
+                start=new_start,
+                end=new_end,
+                label=label,
+                text=text[new_start:new_end],
+                origin=origin if isinstance(origin, str) else None,
+                **provenance,
+            )
             if span.key in seen:
                 out.dropped.append(Dropped(DUPLICATE, one, span))
                 continue
@@ -358,8 +383,13 @@ def _raw(span: PulledSpan) -> dict[str, Any]:
 
 def _raw_item(item: dict[str, Any]) -> dict[str, Any]:
     value = item.get("value") if isinstance(item.get("value"), dict) else {}
-    raw = {"from_name": item.get("from_name"), "to_name": item.get("to_name"), "start": value.get("start"),
-           "end": value.get("end"), "labels": value.get("labels")}  # fmt: skip
+    raw = {
+        "from_name": item.get("from_name"),
+        "to_name": item.get("to_name"),
+        "start": value.get("start"),
+        "end": value.get("end"),
+        "labels": value.get("labels"),
+    }
     if isinstance(value.get("text"), str):
         raw["text"] = value["text"]
     return raw

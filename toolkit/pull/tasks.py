@@ -19,15 +19,15 @@ from typing import Any
 
 from toolkit.config import PullConfig
 from toolkit.errors import InputError
-from toolkit.labeling import text_sha256
-from toolkit.pull_spans import (
+from toolkit.labelstudio.labeling import text_sha256
+from toolkit.pull.spans import (
     NOT_INTEGERS,
+    TRIMMED,
     WHITESPACE,
     ArticleControls,
     CleanResult,
     Dropped,
     PulledSpan,
-    TRIMMED,
     anchor,
     clean_spans,
     resolve_overlaps,
@@ -140,7 +140,9 @@ def task_fingerprint(task: dict[str, Any]) -> str:
     """What changes when anything a pull reads in the task changes (annotations, drafts, data)."""
     parts = [str(task.get("updated_at"))]
     for annotation in task.get("annotations") or []:
-        parts.append(f"a{annotation.get('id')}:{annotation.get('updated_at')}:{annotation.get('was_cancelled')}:{annotation.get('ground_truth')}")
+        parts.append(
+            f"a{annotation.get('id')}:{annotation.get('updated_at')}:{annotation.get('was_cancelled')}:{annotation.get('ground_truth')}"
+        )
     for draft in task.get("drafts") or []:
         parts.append(f"d{draft.get('id')}:{draft.get('updated_at')}")
     for prediction in task.get("predictions") or []:
@@ -174,9 +176,14 @@ class TaskProcessor:
     """Turns exported tasks into records and ledger entries, adding to ``counts``."""
 
     def __init__(
-        self, *, labels: list[str], pull: PullConfig, ids: AnnotatorIds, counts: PullCounts,
+        self,
+        *,
+        labels: list[str],
+        pull: PullConfig,
+        ids: AnnotatorIds,
+        counts: PullCounts,
         controls: ArticleControls | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.labels = set(labels)
         self.pull = pull
         self.ids = ids
@@ -200,9 +207,11 @@ class TaskProcessor:
         for draft in drafts:
             counts.drafts += 1
             entry(
-                "annotation_draft", "a draft, never submitted: not used",
-                annotator=self.ids.of_draft(draft), raw={"draft_id": draft.get("id"), "spans": _count_labels(draft.get("result"), self.controls)},
-            )  # fmt: skip
+                "annotation_draft",
+                "a draft, never submitted: not used",
+                annotator=self.ids.of_draft(draft),
+                raw={"draft_id": draft.get("id"), "spans": _count_labels(draft.get("result"), self.controls)},
+            )
         annotations = [a for a in task.get("annotations") or [] if isinstance(a, dict)]
         skipped = [a for a in annotations if a.get("was_cancelled")]
         submitted = [a for a in annotations if not a.get("was_cancelled")]
@@ -213,10 +222,12 @@ class TaskProcessor:
             if annotator not in skipped_by:
                 skipped_by.append(annotator)
             entry(
-                "annotation_skipped", "the annotator skipped the task",
-                annotation_id=annotation.get("id"), annotator=annotator,
+                "annotation_skipped",
+                "the annotator skipped the task",
+                annotation_id=annotation.get("id"),
+                annotator=annotator,
                 raw={"spans": _count_labels(annotation.get("result"), self.controls)},
-            )  # fmt: skip
+            )
         if not submitted:
             if skipped:
                 counts.only_skipped += 1
@@ -229,8 +240,11 @@ class TaskProcessor:
         if not isinstance(text, str) or not text:
             counts.no_text += 1
             counts.annotations += len(submitted)
-            entry("task_no_text", "the task data has no text to anchor spans in; task left out",
-                  raw={"annotations": [a.get("id") for a in submitted]})  # fmt: skip
+            entry(
+                "task_no_text",
+                "the task data has no text to anchor spans in; task left out",
+                raw={"annotations": [a.get("id") for a in submitted]},
+            )
             counts.problems.append(f"task {task_id}: no text in the task data; task left out")
             return TaskOutcome([], ledger)
 
@@ -238,8 +252,11 @@ class TaskProcessor:
         text_changed = isinstance(pushed, str) and pushed != text_sha256(text)
         if text_changed:
             counts.texts_changed += 1
-            entry("task_text_changed", "the text was edited in Label Studio after the push: "
-                  "human and model spans re-anchored where they fit, the others in the ledger")  # fmt: skip
+            entry(
+                "task_text_changed",
+                "the text was edited in Label Studio after the push: "
+                "human and model spans re-anchored where they fit, the others in the ledger",
+            )
         by_prediction_id = _expanded_predictions(task)
         predictions = self._predictions(by_prediction_id, text, text_changed, entry)
         cleaned: dict[int, CleanResult] = {}
@@ -253,10 +270,15 @@ class TaskProcessor:
             annotator = self.ids(annotation.get("completed_by"))
             where = f"task {task_id} annotation {annotation_id}"
             clean = clean_spans(
-                annotation.get("result"), text, labels=self.labels, overlaps=self.pull.overlaps,
-                window=self.pull.reanchor_window, on_unknown_label=self._unknown_label(where),
-                provenance={"annotation_id": annotation_id, "annotator": annotator}, controls=self.controls,
-            )  # fmt: skip
+                annotation.get("result"),
+                text,
+                labels=self.labels,
+                overlaps=self.pull.overlaps,
+                window=self.pull.reanchor_window,
+                on_unknown_label=self._unknown_label(where),
+                provenance={"annotation_id": annotation_id, "annotator": annotator},
+                controls=self.controls,
+            )
             cleaned[annotation_id] = clean
             counts.spans_in += clean.candidates
             counts.overlapping_spans += clean.overlapping
@@ -265,14 +287,25 @@ class TaskProcessor:
                 counts.problems.append(f"{where}: {clean.overlapping} overlapping spans ({self.pull.overlaps})")
             for other in clean.other_controls:
                 counts.other_control_spans[other.control] += 1
-                entry("span_other_control", f"a span of the control {other.control!r} on {other.target!r}, "
-                      "not on the article text: not used", annotation_id=annotation_id, annotator=annotator, raw=other.raw)  # fmt: skip
+                entry(
+                    "span_other_control",
+                    f"a span of the control {other.control!r} on {other.target!r}, not on the article text: not used",
+                    annotation_id=annotation_id,
+                    annotator=annotator,
+                    raw=other.raw,
+                )
             for dropped in clean.dropped:
                 self._dropped(entry, dropped, annotation_id, annotator, where)
             for repaired in clean.repaired:
                 counts.spans_repaired[repaired.reason] += 1
-                entry("span_repaired", repaired.reason, annotation_id=annotation_id, annotator=annotator,
-                      span=repaired.span.to_span(), raw=repaired.raw)  # fmt: skip
+                entry(
+                    "span_repaired",
+                    repaired.reason,
+                    annotation_id=annotation_id,
+                    annotator=annotator,
+                    span=repaired.span.to_span(),
+                    raw=repaired.raw,
+                )
             if not clean.spans and clean.candidates:
                 counts.all_spans_dropped += 1
             elif not clean.spans:
@@ -319,29 +352,51 @@ class TaskProcessor:
 
         return fail
 
-    def _dropped(self, entry: Callable[..., None], dropped: Dropped, annotation_id: Any, annotator: str, where: str) -> None:
+    def _dropped(
+        self, entry: Callable[..., None], dropped: Dropped, annotation_id: Any, annotator: str, where: str
+    ) -> None:
         self.counts.spans_dropped[dropped.reason] += 1
-        entry("span_dropped", dropped.reason, annotation_id=annotation_id, annotator=annotator,
-              span=dropped.span.to_span() if dropped.span else None, raw=dropped.raw)  # fmt: skip
-        self.counts.problems.append(f"{where} span {dropped.raw.get('start')}-{dropped.raw.get('end')} "
-                                    f"{dropped.raw.get('labels')}: {dropped.reason}")  # fmt: skip
+        entry(
+            "span_dropped",
+            dropped.reason,
+            annotation_id=annotation_id,
+            annotator=annotator,
+            span=dropped.span.to_span() if dropped.span else None,
+            raw=dropped.raw,
+        )
+        self.counts.problems.append(
+            f"{where} span {dropped.raw.get('start')}-{dropped.raw.get('end')} "
+            f"{dropped.raw.get('labels')}: {dropped.reason}"
+        )
 
     def _not_chosen(self, entry: Callable[..., None], annotation: dict[str, Any], spans: int, why: str) -> None:
         self.counts.not_chosen_annotations += 1
         self.counts.spans_not_chosen += spans
-        entry("annotation_not_chosen", why, annotation_id=annotation.get("id"),
-              annotator=self.ids(annotation.get("completed_by")), raw={"spans": spans})  # fmt: skip
+        entry(
+            "annotation_not_chosen",
+            why,
+            annotation_id=annotation.get("id"),
+            annotator=self.ids(annotation.get("completed_by")),
+            raw={"spans": spans},
+        )
 
     def _apply_policy(
-        self, submitted: list[dict[str, Any]], cleaned: dict[int, CleanResult], base: dict[str, Any], entry: Callable[..., None]
+        self,
+        submitted: list[dict[str, Any]],
+        cleaned: dict[int, CleanResult],
+        base: dict[str, Any],
+        entry: Callable[..., None],
     ) -> list[dict[str, Any]]:
         policy = self.pull.policy
         newest_first = sorted(submitted, key=_newest_key, reverse=True)
         if policy in ("latest", "ground_truth"):
             chosen = choose_annotation(submitted, policy)
             assert chosen is not None
-            why = "the policy chose the ground-truth annotation" if chosen.get("ground_truth") and policy == "ground_truth" \
-                else "the policy chose the newest annotation"  # fmt: skip
+            why = (
+                "the policy chose the ground-truth annotation"
+                if chosen.get("ground_truth") and policy == "ground_truth"
+                else "the policy chose the newest annotation"
+            )
             for annotation in newest_first:
                 if annotation is not chosen:
                     self._not_chosen(entry, annotation, len(cleaned[annotation["id"]].spans), f"{why} ({chosen['id']})")
@@ -353,8 +408,12 @@ class TaskProcessor:
         for annotation in newest_first:
             annotator = self.ids(annotation.get("completed_by"))
             if annotator in per_annotator:
-                self._not_chosen(entry, annotation, len(cleaned[annotation["id"]].spans),
-                                 f"the same annotator's newer annotation {per_annotator[annotator]['id']} counts")  # fmt: skip
+                self._not_chosen(
+                    entry,
+                    annotation,
+                    len(cleaned[annotation["id"]].spans),
+                    f"the same annotator's newer annotation {per_annotator[annotator]['id']} counts",
+                )
             else:
                 per_annotator[annotator] = annotation
         voters = list(per_annotator.values())  # newest first
@@ -368,7 +427,11 @@ class TaskProcessor:
         return [self._majority(voters, cleaned, base, entry)]
 
     def _majority(
-        self, voters: list[dict[str, Any]], cleaned: dict[int, CleanResult], base: dict[str, Any], entry: Callable[..., None]
+        self,
+        voters: list[dict[str, Any]],
+        cleaned: dict[int, CleanResult],
+        base: dict[str, Any],
+        entry: Callable[..., None],
     ) -> dict[str, Any]:
         """Span-level vote: a span wins with more than half the annotators; at exactly half, the newest decides."""
         total = len(voters)
@@ -382,8 +445,9 @@ class TaskProcessor:
                 count = votes[span.key]
                 if span.key not in winners and (2 * count > total or (2 * count == total and span.key in newest_keys)):
                     winners[span.key] = span
-        kept, dropped, overlapping = resolve_overlaps(sorted(winners.values(), key=lambda s: (s.start, s.end, s.label)),
-                                                      self.pull.overlaps)  # fmt: skip
+        kept, dropped, overlapping = resolve_overlaps(
+            sorted(winners.values(), key=lambda s: (s.start, s.end, s.label)), self.pull.overlaps
+        )
         self.counts.overlapping_spans += overlapping
         dropped_keys = {d.span.key: d.reason for d in dropped if d.span is not None}
         kept_keys = {span.key for span in kept}
@@ -395,7 +459,9 @@ class TaskProcessor:
                     continue
                 reason = dropped_keys.get(span.key) or f"outvoted: {votes[span.key]} of {total} annotators"
                 self.counts.spans_dropped[reason.split(":")[0] if reason.startswith("outvoted") else reason] += 1
-                entry("span_dropped", reason, annotation_id=annotation.get("id"), annotator=annotator, span=span.to_span())
+                entry(
+                    "span_dropped", reason, annotation_id=annotation.get("id"), annotator=annotator, span=span.to_span()
+                )
         return _record(base, kept, sorted(a["id"] for a in voters))
 
     def _predictions(
@@ -451,8 +517,12 @@ class TaskProcessor:
                 spans.append(span)
                 for fix in fixes:
                     counts.prediction_spans_repaired[fix] += 1
-                    entry("prediction_repaired", fix, raw=raw,
-                          span=Span(start=start, end=end, label=item_labels[0], text=text[start:end]))  # fmt: skip
+                    entry(
+                        "prediction_repaired",
+                        fix,
+                        raw=raw,
+                        span=Span(start=start, end=end, label=item_labels[0], text=text[start:end]),
+                    )
             prediction_record: dict[str, Any] = {"model_version": model_version, "spans": spans}
             if isinstance(prediction.get("score"), (int, float)):
                 prediction_record["score"] = prediction["score"]
@@ -465,7 +535,9 @@ def _text_or_none(value: Any) -> str | None:
 
 
 def _count_labels(result: Any, controls: ArticleControls) -> int:
-    return sum(1 for item in result or [] if isinstance(item, dict) and item.get("type") == "labels" and controls.owns(item))
+    return sum(
+        1 for item in result or [] if isinstance(item, dict) and item.get("type") == "labels" and controls.owns(item)
+    )
 
 
 def _started_from(annotation: dict[str, Any], predictions: dict[int, dict[str, Any]]) -> str | None:
@@ -504,5 +576,3 @@ def _record(base: dict[str, Any], spans: list[PulledSpan], chosen: list[int]) ->
     for key in ("annotations", "policy", "predictions", "skipped_by", "drafts"):
         record[key] = base[key]
     return record
-
-

@@ -21,10 +21,25 @@ TO_NAME = "text"
 
 # One distinct, readable colour per label, cycling for long label lists.
 PALETTE = [
-    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
-    "#bfef45", "#fabed4", "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3",
-    "#808000", "#ffd8b1", "#000075", "#a9a9a9",
-]  # fmt: skip
+    "#e6194b",
+    "#3cb44b",
+    "#4363d8",
+    "#f58231",
+    "#911eb4",
+    "#42d4f4",
+    "#f032e6",
+    "#bfef45",
+    "#fabed4",
+    "#469990",
+    "#dcbeff",
+    "#9a6324",
+    "#800000",
+    "#aaffc3",
+    "#808000",
+    "#ffd8b1",
+    "#000075",
+    "#a9a9a9",
+]
 HOTKEYS = "1234567890qwertyuiopasdfghjklzxcvbnm"
 
 
@@ -41,9 +56,7 @@ def labeling_config(config: Config) -> str:
         "  <Style>.htx-text { white-space: pre-wrap; }</Style>\n"
         '  <Header value="$title"/>\n'
         '  <Header value="$date" size="6"/>\n'
-        f'  <Labels name="{FROM_NAME}" toName="{TO_NAME}">\n'
-        + "\n".join(label_lines)
-        + "\n  </Labels>\n"
+        f'  <Labels name="{FROM_NAME}" toName="{TO_NAME}">\n' + "\n".join(label_lines) + "\n  </Labels>\n"
         f'  <Text name="{TO_NAME}" value="$text"/>\n'
         "</View>\n"
     )
@@ -80,7 +93,12 @@ def result_items(spans: list[Span], text: str, *, id_prefix: str) -> list[dict[s
             "from_name": FROM_NAME,
             "to_name": TO_NAME,
             "type": "labels",
-            "value": {"start": span.start, "end": span.end, "text": text[span.start : span.end], "labels": [span.label]},
+            "value": {
+                "start": span.start,
+                "end": span.end,
+                "text": text[span.start : span.end],
+                "labels": [span.label],
+            },
         }
         for index, span in enumerate(spans)
     ]

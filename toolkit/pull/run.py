@@ -5,7 +5,7 @@ streamed to a hidden gzip file under ``pull.state_dir`` while its SHA-256 is com
 with bounded retries of our own around the whole download (the SDK's ``max_retries``
 does not cover a streamed body). The file is then parsed as a stream with ijson, task by
 task: each task is stripped of annotator names and emails, kept in the raw pull
-(``pull_state.RawWriter``) and processed (``toolkit.pull_tasks``). Two files are
+(``pull_state.RawWriter``) and processed (``toolkit.pull.tasks``). Two files are
 written: the annotated articles (``--out``) and the ledger next to them
 (``records.ledger_path``): every span of every annotation is in one or the other, with
 its reason. The downloaded file is removed at the end; the raw pull and its manifest
@@ -33,11 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from toolkit import __version__
+from toolkit._testing.faults import DownloadFailures, InjectedFailure
 from toolkit.config import Config
-from toolkit.connection import ServerSettings, describe_api_error, public_url
 from toolkit.errors import InputError, OutputError, ProjectError, ServerError
-from toolkit.pull_spans import ArticleControls, article_controls
-from toolkit.pull_state import (
+from toolkit.io.hashing import sha256_file
+from toolkit.labelstudio.client import ServerSettings, describe_api_error, public_url
+from toolkit.pull.spans import ArticleControls, article_controls
+from toolkit.pull.state import (
     IDENTITIES_REMOVED,
     PullState,
     RawWriter,
@@ -47,7 +49,7 @@ from toolkit.pull_state import (
     strip_identities,
     write_json,
 )
-from toolkit.pull_tasks import (  # noqa: F401 - re-exported for callers of the old module
+from toolkit.pull.tasks import (  # noqa: F401 - re-exported for callers of the old module
     AnnotatorIds,
     PullCounts,
     TaskProcessor,
@@ -60,7 +62,6 @@ from toolkit.records import AnnotatedArticle, LedgerEntry, ledger_path
 Progress = Callable[[str, int, "int | None"], None]
 # Test hook: make the first N download attempts fail half-way, to exercise the retries
 # against a real server.
-FAIL_DOWNLOADS_VARIABLE = "TOOLKIT_TEST_FAIL_DOWNLOADS"
 CHUNK = 1 << 20
 
 
@@ -132,17 +133,20 @@ def _transient(error: BaseException) -> bool:
 
     if isinstance(error, ApiError):
         return error.status_code is not None and (error.status_code >= 500 or error.status_code in (408, 429))
-    return isinstance(error, (httpx.TransportError, _InjectedFailure))
-
-
-class _InjectedFailure(Exception):
-    """Raised by the test hook in place of a connection that breaks mid-download."""
+    return isinstance(error, (httpx.TransportError, InjectedFailure))
 
 
 def download_export(
-    client: Any, settings: ServerSettings, project_id: int, dest: Path, *,
-    timeout: float, retries: int, route: str = "direct", on_progress: Progress | None = None,
-) -> Download:  # fmt: skip
+    client: Any,
+    settings: ServerSettings,
+    project_id: int,
+    dest: Path,
+    *,
+    timeout: float,
+    retries: int,
+    route: str = "direct",
+    on_progress: Progress | None = None,
+) -> Download:
     """Export the project and stream it, gzip-compressed, to ``dest``.
 
     Both routes give every task (annotated or not) with all its annotations (skipped
@@ -156,7 +160,7 @@ def download_export(
     import tenacity
 
     started = _now()
-    failures_left = [int(os.environ.get(FAIL_DOWNLOADS_VARIABLE) or 0)]
+    failures = DownloadFailures()
     attempts = [0]
     options = {"timeout": timeout, "max_retries": 0, "chunk_size": CHUNK}
 
@@ -165,32 +169,39 @@ def download_export(
         chunks = client.projects.exports.download_sync(
             id=project_id, export_type="JSON", download_all_tasks=True, request_options=options
         )
-        return _stream_to(chunks, dest, failures_left, on_progress)
+        return _stream_to(chunks, dest, failures, on_progress)
 
     def snapshot() -> tuple[str, int]:
         attempts[0] += 1
         created = client.projects.exports.create(
-            id=project_id, title=f"toolkit pull {started:%Y-%m-%dT%H:%M:%SZ}",
-            serialization_options={"predictions": {"only_id": False}, "drafts": {"only_id": False},
-                                   "annotations__completed_by": {"only_id": True}},
+            id=project_id,
+            title=f"toolkit pull {started:%Y-%m-%dT%H:%M:%SZ}",
+            serialization_options={
+                "predictions": {"only_id": False},
+                "drafts": {"only_id": False},
+                "annotations__completed_by": {"only_id": True},
+            },
             request_options={"timeout": timeout, "max_retries": 0},
-        )  # fmt: skip
+        )
         try:
             status = created.status
             deadline = _now().timestamp() + timeout
             while status in ("created", "in_progress"):  # Community writes it before answering; others poll
                 if _now().timestamp() > deadline:
-                    raise ServerError(f"the export of project {project_id} did not finish in {timeout:g} s",
-                                      hint="raise pull.timeout in the config")  # fmt: skip
+                    raise ServerError(
+                        f"the export of project {project_id} did not finish in {timeout:g} s",
+                        hint="raise pull.timeout in the config",
+                    )
                 import time
 
                 time.sleep(1)
                 status = client.projects.exports.get(id=project_id, export_pk=created.id).status
             if status != "completed":
                 raise ServerError(f"Label Studio could not export project {project_id} (status {status})")
-            chunks = client.projects.exports.download(id=project_id, export_pk=created.id, export_type="JSON",
-                                                      request_options=options)  # fmt: skip
-            return _stream_to(chunks, dest, failures_left, on_progress)
+            chunks = client.projects.exports.download(
+                id=project_id, export_pk=created.id, export_type="JSON", request_options=options
+            )
+            return _stream_to(chunks, dest, failures, on_progress)
         finally:
             try:  # the snapshot file is ours: do not leave one per pull on the server
                 client.projects.exports.delete(id=project_id, export_pk=created.id, request_options={"max_retries": 0})
@@ -205,7 +216,7 @@ def download_export(
     )
     try:
         sha256, size = retrying(snapshot if route == "snapshot" else direct)
-    except _InjectedFailure:
+    except InjectedFailure:
         raise ServerError(f"the export download broke off {attempts[0]} times (test hook)") from None
     except ServerError:
         raise
@@ -221,7 +232,7 @@ def download_export(
     return Download(dest, sha256, size, attempts[0], (_now() - started).total_seconds())
 
 
-def _stream_to(chunks: Any, dest: Path, failures_left: list[int], on_progress: Progress | None) -> tuple[str, int]:
+def _stream_to(chunks: Any, dest: Path, failures: DownloadFailures, on_progress: Progress | None) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     temporary = dest.with_name(f".{dest.name}.part")
@@ -233,9 +244,7 @@ def _stream_to(chunks: Any, dest: Path, failures_left: list[int], on_progress: P
                 digest.update(chunk)
                 handle.write(chunk)
                 size += len(chunk)
-                if failures_left[0] > 0:
-                    failures_left[0] -= 1
-                    raise _InjectedFailure()
+                failures.check()
                 if on_progress:
                     on_progress("download", size, None)
         os.replace(temporary, dest)
@@ -262,26 +271,32 @@ def iter_tasks(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def _settings_fingerprint(config: Config, secret: bytes) -> str:
-    shaping = {"labels": config.labels, "pull": config.pull.model_dump(mode="json", exclude={"state_dir", "secret_file",
-               "timeout", "retries", "keep_raw"}), "secret": hashlib.sha256(secret).hexdigest()}  # fmt: skip
+    shaping = {
+        "labels": config.labels,
+        "pull": config.pull.model_dump(
+            mode="json", exclude={"state_dir", "secret_file", "timeout", "retries", "keep_raw"}
+        ),
+        "secret": hashlib.sha256(secret).hexdigest(),
+    }
     return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _file_sha256(path: Path) -> str | None:
-    digest = hashlib.sha256()
     try:
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(CHUNK), b""):
-                digest.update(chunk)
+        return sha256_file(path)
     except OSError:
         return None
-    return digest.hexdigest()
 
 
 def pull(
-    *, config: Config, settings: ServerSettings | None, out: Path, full: bool = False,
-    from_raw: Path | None = None, on_progress: Progress | None = None,
-) -> PullSummary:  # fmt: skip
+    *,
+    config: Config,
+    settings: ServerSettings | None,
+    out: Path,
+    full: bool = False,
+    from_raw: Path | None = None,
+    on_progress: Progress | None = None,
+) -> PullSummary:
     """Pull the project into ``out`` (annotated articles) and its ledger; returns the totals.
 
     ``from_raw`` re-derives the output from a kept raw pull (its ``.json.gz``) without
@@ -309,7 +324,7 @@ def pull(
         full = True  # a replay does not touch the incremental state
     else:
         assert settings is not None
-        from toolkit.push import find_project
+        from toolkit.push.run import find_project
 
         client = _client(settings, timeout=pull_config.timeout)
         project = find_project(client, settings, config)
@@ -325,15 +340,37 @@ def pull(
         # The export as the server sent it lives only during the pull: what is kept is
         # written task by task below, without names and emails.
         raw_path = folder / "raw" / f".{stamp}.export.json.gz"
-        download = download_export(client, settings, project.id, raw_path, timeout=pull_config.timeout,
-                                   retries=pull_config.retries, route=pull_config.export, on_progress=on_progress)  # fmt: skip
+        download = download_export(
+            client,
+            settings,
+            project.id,
+            raw_path,
+            timeout=pull_config.timeout,
+            retries=pull_config.retries,
+            route=pull_config.export,
+            on_progress=on_progress,
+        )
     try:
         if download is not None and pull_config.keep_raw:
             writer = RawWriter(folder / "raw" / f"{stamp}.json.gz")
-        summary = _derive(config=config, out=out, raw_path=raw_path, writer=writer, download=download,
-                          state_file=state_file, full=full, from_raw=from_raw, secret=secret, ids=ids, counts=counts,
-                          controls=controls, project_id=project_id, server=server, started=started,
-                          on_progress=on_progress)  # fmt: skip
+        summary = _derive(
+            config=config,
+            out=out,
+            raw_path=raw_path,
+            writer=writer,
+            download=download,
+            state_file=state_file,
+            full=full,
+            from_raw=from_raw,
+            secret=secret,
+            ids=ids,
+            counts=counts,
+            controls=controls,
+            project_id=project_id,
+            server=server,
+            started=started,
+            on_progress=on_progress,
+        )
     except BaseException:
         if writer is not None:
             writer.discard()
@@ -363,23 +400,43 @@ def _check_writable(out: Path) -> None:
 
 
 def _derive(
-    *, config: Config, out: Path, raw_path: Path, writer: RawWriter | None, download: Download | None,
-    state_file: Path | None, full: bool, from_raw: Path | None, secret: bytes, ids: AnnotatorIds, counts: PullCounts,
-    controls: ArticleControls, project_id: int | None, server: str, started: datetime, on_progress: Progress | None,
-) -> PullSummary:  # fmt: skip
+    *,
+    config: Config,
+    out: Path,
+    raw_path: Path,
+    writer: RawWriter | None,
+    download: Download | None,
+    state_file: Path | None,
+    full: bool,
+    from_raw: Path | None,
+    secret: bytes,
+    ids: AnnotatorIds,
+    counts: PullCounts,
+    controls: ArticleControls,
+    project_id: int | None,
+    server: str,
+    started: datetime,
+    on_progress: Progress | None,
+) -> PullSummary:
     """Read the raw pull at ``raw_path`` into the output and its ledger (and the kept raw pull into ``writer``)."""
     pull_config = config.pull
 
     processor = TaskProcessor(labels=config.labels, pull=pull_config, ids=ids, counts=counts, controls=controls)
     previous = None if full or state_file is None else PullState.load(state_file)
-    summary = PullSummary(project_id=project_id, server=server, out=out, ledger=ledger_path(out),
-                          policy=pull_config.policy, counts=counts,
-                          mode="incremental" if previous else "full")  # fmt: skip
+    summary = PullSummary(
+        project_id=project_id,
+        server=server,
+        out=out,
+        ledger=ledger_path(out),
+        policy=pull_config.policy,
+        counts=counts,
+        mode="incremental" if previous else "full",
+    )
     if previous:
         summary.previous_watermark = previous.watermark
     new_state = PullState(pulled_at=started.isoformat(), settings=_settings_fingerprint(config, secret))
 
-    from toolkit.jsonl import atomic_output
+    from toolkit.io.atomic import atomic_output
 
     ledger_count = 0
     replaced: set[int] = set()
@@ -404,7 +461,10 @@ def _derive(
             new_state.watermark = max(new_state.watermark, task_watermark(task))
             if previous is not None:
                 before = previous.tasks.get(task_id)
-                if before is not None and previous.created.get(task_id, new_state.created[task_id]) != new_state.created[task_id]:
+                if (
+                    before is not None
+                    and previous.created.get(task_id, new_state.created[task_id]) != new_state.created[task_id]
+                ):
                     replaced.add(task_id)  # the id of a deleted task, reused for a new one
                     before = None
                 if before is None:
@@ -422,11 +482,19 @@ def _derive(
         if previous is not None:
             for task_id in sorted((set(previous.tasks) - set(new_state.tasks)) | replaced):
                 summary.deleted_tasks.append(task_id)
-                write_ledger(LedgerEntry(kind="task_deleted", reason="pulled before, gone from Label Studio now",
-                                         task_id=task_id, article_id=previous.articles.get(task_id)))  # fmt: skip
+                write_ledger(
+                    LedgerEntry(
+                        kind="task_deleted",
+                        reason="pulled before, gone from Label Studio now",
+                        task_id=task_id,
+                        article_id=previous.articles.get(task_id),
+                    )
+                )
             summary.deleted = len(summary.deleted_tasks)
             if previous.settings != new_state.settings:
-                summary.note = "labels, pull policy or annotator secret changed since the last pull: all tasks re-derived"
+                summary.note = (
+                    "labels, pull policy or annotator secret changed since the last pull: all tasks re-derived"
+                )
     summary.ledger_entries = ledger_count
     summary.watermark = new_state.watermark
     if previous is None and from_raw is None:
@@ -439,27 +507,45 @@ def _derive(
         if writer is not None:
             writer.commit()
             summary.raw = writer.path
-            stored = {"file": writer.path.name, "bytes": writer.size, "sha256": writer.sha256.hexdigest(),
-                      "identities": IDENTITIES_REMOVED}  # fmt: skip
+            stored = {
+                "file": writer.path.name,
+                "bytes": writer.size,
+                "sha256": writer.sha256.hexdigest(),
+                "identities": IDENTITIES_REMOVED,
+            }
         manifest_path = raw_path.parent / f"{_stamp(started)}.manifest.json"
-        write_json(manifest_path, {
-            "time": started.isoformat(),
-            "server": server,
-            "project": {"id": project_id, "title": config.project.title},
-            "controls": controls.as_dict(),
-            # The export as the server sent it (not kept: see "stored").
-            "export": {"format": "JSON", "route": pull_config.export, "bytes": download.size,
-                       "sha256": download.sha256, "attempts": download.attempts},
-            "stored": stored,
-            "toolkit": __version__,
-            "policy": pull_config.policy,
-            "counts": {"tasks": counts.tasks, "annotations": counts.annotations,
-                       "skipped_annotations": counts.skipped_annotations, "drafts": counts.drafts,
-                       "records": counts.records, "spans_in": counts.spans_in, "spans_out": counts.spans_out,
-                       "ledger_entries": ledger_count},
-            "watermark": new_state.watermark,
-            "output": str(out),
-        })  # fmt: skip
+        write_json(
+            manifest_path,
+            {
+                "time": started.isoformat(),
+                "server": server,
+                "project": {"id": project_id, "title": config.project.title},
+                "controls": controls.as_dict(),
+                # The export as the server sent it (not kept: see "stored").
+                "export": {
+                    "format": "JSON",
+                    "route": pull_config.export,
+                    "bytes": download.size,
+                    "sha256": download.sha256,
+                    "attempts": download.attempts,
+                },
+                "stored": stored,
+                "toolkit": __version__,
+                "policy": pull_config.policy,
+                "counts": {
+                    "tasks": counts.tasks,
+                    "annotations": counts.annotations,
+                    "skipped_annotations": counts.skipped_annotations,
+                    "drafts": counts.drafts,
+                    "records": counts.records,
+                    "spans_in": counts.spans_in,
+                    "spans_out": counts.spans_out,
+                    "ledger_entries": ledger_count,
+                },
+                "watermark": new_state.watermark,
+                "output": str(out),
+            },
+        )
         summary.manifest = manifest_path
         new_state.output = str(out.resolve())
         new_state.output_sha256 = _file_sha256(out)
@@ -490,8 +576,10 @@ def _read_manifest(raw: Path, config: Config) -> dict[str, Any]:
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"{raw}: no manifest {manifest_path.name} next to it: its SHA-256 cannot be checked",
-                         hint="replay a raw pull from pull.state_dir, where each has its manifest") from None  # fmt: skip
+        raise InputError(
+            f"{raw}: no manifest {manifest_path.name} next to it: its SHA-256 cannot be checked",
+            hint="replay a raw pull from pull.state_dir, where each has its manifest",
+        ) from None
     except (OSError, ValueError) as error:
         raise InputError(f"{manifest_path}: cannot read the manifest of {raw.name} ({error})") from None
     if not isinstance(manifest, dict):
@@ -525,7 +613,7 @@ def _read_manifest(raw: Path, config: Config) -> dict[str, Any]:
 
 def read_pulled(path: Path) -> Iterator[AnnotatedArticle]:
     """Read a pull's output back (for export and report)."""
-    from toolkit.jsonl import read_records
+    from toolkit.io.jsonl import read_records
 
     return read_records(path, AnnotatedArticle)
 

@@ -38,7 +38,9 @@ from toolkit.errors import OutputError
 SECRET_VARIABLE = "TOOLKIT_ANNOTATOR_SECRET"
 STATE_VERSION = 1
 # Keys that name a person wherever they appear outside the task's data and results.
-IDENTITY_KEYS = frozenset({"created_username", "email", "username", "first_name", "last_name", "avatar", "initials", "phone"})
+IDENTITY_KEYS = frozenset(
+    {"created_username", "email", "username", "first_name", "last_name", "avatar", "initials", "phone"}
+)
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 IDENTITIES_REMOVED = (
     "annotator names and emails removed (a draft's user and created_username, any email, username or name field); "
@@ -62,8 +64,11 @@ def strip_identities(task: dict[str, Any]) -> dict[str, Any]:
 
 def _without_identities(value: Any) -> Any:
     if isinstance(value, dict):
-        return {key: item if key in ("result", "data") else _without_identities(item)
-                for key, item in value.items() if key not in IDENTITY_KEYS}  # fmt: skip
+        return {
+            key: item if key in ("result", "data") else _without_identities(item)
+            for key, item in value.items()
+            if key not in IDENTITY_KEYS
+        }
     if isinstance(value, list):
         return [_without_identities(item) for item in value]
     if isinstance(value, str) and EMAIL.fullmatch(value):
@@ -214,7 +219,7 @@ class PullState:
 
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically (a kill half-way leaves the previous file)."""
-    from toolkit.jsonl import atomic_output
+    from toolkit.io.atomic import atomic_output
 
     with atomic_output(path) as handle:
         json.dump(data, handle, ensure_ascii=False, indent=1)
@@ -227,5 +232,7 @@ def previous_lines(path: Path) -> dict[int, list[str]]:
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
-                by_task.setdefault(int(json.loads(line)["task_id"]), []).append(line if line.endswith("\n") else line + "\n")
+                by_task.setdefault(int(json.loads(line)["task_id"]), []).append(
+                    line if line.endswith("\n") else line + "\n"
+                )
     return by_task

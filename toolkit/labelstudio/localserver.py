@@ -123,7 +123,7 @@ def _write_credentials(home: Path, credentials: Credentials) -> None:
 
 def _health(url: str, timeout: float = 2) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/health", timeout=timeout) as response:  # noqa: S310 - local URL
+        with urllib.request.urlopen(f"{url}/health", timeout=timeout) as response:
             return json.loads(response.read() or b"{}").get("status") == "UP"
     except (OSError, ValueError):
         return False
@@ -136,7 +136,7 @@ def is_up(credentials: Credentials, timeout: float = 2) -> bool:
 
 def _version(url: str) -> str | None:
     try:
-        with urllib.request.urlopen(f"{url}/api/version", timeout=5) as response:  # noqa: S310
+        with urllib.request.urlopen(f"{url}/api/version", timeout=5) as response:
             data = json.loads(response.read())
             return data.get("release") or (data.get("label-studio-os-package") or {}).get("version")
     except (OSError, ValueError):
@@ -259,7 +259,7 @@ def _check_api_key(credentials: Credentials) -> None:
         headers={"Authorization": f"Token {credentials.api_key.get_secret_value()}"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10):
             return
     except urllib.error.HTTPError as error:
         raise LocalServerError(
@@ -299,15 +299,24 @@ def up(
     if pid is not None:  # a process that is not answering: stop it before starting anew
         down(home=home)
 
-    wanted_port = port or (stored.port if stored else None) or int(os.environ.get("TOOLKIT_LABEL_STUDIO_PORT", DEFAULT_PORT))
+    wanted_port = (
+        port or (stored.port if stored else None) or int(os.environ.get("TOOLKIT_LABEL_STUDIO_PORT", DEFAULT_PORT))
+    )
     if _port_in_use(wanted_port):
         raise LocalServerError(
             f"port {wanted_port} on {HOST} is already in use by another program",
             hint="choose another with `toolkit labelstudio up --port N`",
         )
     # The user (and its token) is created only on the first start; keep them after.
-    credentials = _new_credentials(wanted_port) if stored is None else Credentials(
-        url=f"http://{HOST}:{wanted_port}", username=stored.username, password=stored.password, api_key=stored.api_key
+    credentials = (
+        _new_credentials(wanted_port)
+        if stored is None
+        else Credentials(
+            url=f"http://{HOST}:{wanted_port}",
+            username=stored.username,
+            password=stored.password,
+            api_key=stored.api_key,
+        )
     )
     _write_credentials(home, credentials)
 
@@ -317,9 +326,16 @@ def up(
     if on_progress:
         on_progress(f"Starting Label Studio on {credentials.url} (the first start migrates its database: ~1 minute)")
     command = [
-        str(environment / "bin" / "label-studio"), "start", "--no-browser",
-        "--internal-host", HOST, "--port", str(wanted_port), "--log-level", "WARNING",
-    ]  # fmt: skip
+        str(environment / "bin" / "label-studio"),
+        "start",
+        "--no-browser",
+        "--internal-host",
+        HOST,
+        "--port",
+        str(wanted_port),
+        "--log-level",
+        "WARNING",
+    ]
     with paths["log"].open("ab") as log:
         process = subprocess.Popen(
             command,
@@ -351,7 +367,9 @@ def up(
     addresses = listening_addresses(wanted_port)
     if addresses - {HOST}:
         down(home=home)
-        raise LocalServerError(f"Label Studio listened on {', '.join(sorted(addresses))}, not only on {HOST}; stopped it")
+        raise LocalServerError(
+            f"Label Studio listened on {', '.join(sorted(addresses))}, not only on {HOST}; stopped it"
+        )
     _check_api_key(credentials)
     return credentials
 

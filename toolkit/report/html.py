@@ -13,8 +13,8 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from toolkit.jsonl import atomic_output
-from toolkit.report import NOT_ENOUGH_DATA, OVERALL, Report, Scores
+from toolkit.io.atomic import atomic_output
+from toolkit.report.build import NOT_ENOUGH_DATA, OVERALL, Report, Scores
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

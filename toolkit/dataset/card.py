@@ -9,56 +9,16 @@ prose is built from the export's counts; other stages add sections through
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from toolkit.config import Config
+from toolkit.io.markdown import markdown_code, markdown_text
 
 if TYPE_CHECKING:
-    from toolkit.export import ExportStats
+    from toolkit.dataset.export import ExportStats
 
 # Lost spans listed in the card itself; loss_report.jsonl in the version has them all.
 CARD_LOSSES = 50
-
-# Characters that start markup in running text (CommonMark, GFM tables and strikethrough,
-# the Hub's $ math). Characters that act only at the start of a line need nothing: the
-# data never starts a line once its line breaks are written as \n. An underscore between
-# two letters or digits cannot open or close emphasis (CommonMark), so en_core_web_sm
-# stays as it is.
-_MARKDOWN_ACTIVE = re.compile(r"[\\`*_\[\]|~$]")
-
-
-def _escape_markup(match: re.Match[str]) -> str:
-    text, at = match.string, match.start()
-    if match.group() == "_" and 0 < at < len(text) - 1 and text[at - 1].isalnum() and text[at + 1].isalnum():
-        return "_"
-    return "\\" + match.group()
-
-
-def _one_line(value: object) -> str:
-    return str(value).replace("\r", "\\r").replace("\n", "\\n")
-
-
-def markdown_text(value: object) -> str:
-    """Text from the data (ids, span text, annotator ids) as markdown that shows it as it is.
-
-    The card is rendered by the Hub, so a tag in an article id would otherwise be live
-    HTML there, and a ``|`` would split a table cell.
-    """
-    text = _one_line(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MARKDOWN_ACTIVE.sub(_escape_markup, text)
-
-
-def markdown_code(value: object) -> str:
-    """A name as an inline code span, literal inside whatever backticks it holds.
-
-    Only for names that cannot hold ``<>&`` (labels): inside a code span an entity would
-    be shown as it is written.
-    """
-    text = _one_line(value)
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _size_category(rows: int) -> str:
@@ -73,7 +33,7 @@ def card_data(config: Config, stats: ExportStats) -> Any:
     from datasets.info import DatasetInfosDict
     from huggingface_hub import DatasetCardData
 
-    from toolkit.export import features
+    from toolkit.dataset.export import features
 
     data = DatasetCardData(
         language=[config.export.language],
@@ -128,7 +88,11 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
             "Dataset",
             f"Named entities in news articles: {stats.articles:,} articles "
             f"({stats.human_rows:,} corrected by humans in Label Studio"
-            + (f", {stats.model_rows:,} with the model's predictions only, marked `source=model`" if stats.model_rows else "")
+            + (
+                f", {stats.model_rows:,} with the model's predictions only, marked `source=model`"
+                if stats.model_rows
+                else ""
+            )
             + "), pre-annotated by a spaCy pipeline and exported by the toolkit.\n\n"
             "Columns: `id`, `text`, `title`, `date`; `tokens` (the tokenizer of the pre-annotation pipeline, "
             "whitespace tokens left out); `ner_tags` (IOB2 `ClassLabel`, `O` at index 0); `spans` "
@@ -138,9 +102,9 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
             "against that prediction: a moved boundary or a new label counts as one of each; empty without a "
             "prediction).\n\n"
             "```python\nimport datasets\n"
-            f'dataset = datasets.load_dataset("parquet", data_files={{"train": "data/train-*.parquet"}})\n'
+            'dataset = datasets.load_dataset("parquet", data_files={"train": "data/train-*.parquet"})\n'
             'names = dataset["train"].features["ner_tags"].feature.names\n'
-            "# or, from the export folder: datasets.load_from_disk(\"exports/" + name + "/vN\")\n```\n\n"
+            '# or, from the export folder: datasets.load_from_disk("exports/' + name + '/vN")\n```\n\n'
             "Needs `datasets>=4` (the features are written as `List`).",
         )
     )
@@ -154,7 +118,12 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
             + _table(
                 ["split", "articles", "human", "model"],
                 [
-                    [s, f"{stats.rows_per_split.get(s, 0):,}", f"{stats.source_per_split[s]['human']:,}", f"{stats.source_per_split[s]['model']:,}"]
+                    [
+                        s,
+                        f"{stats.rows_per_split.get(s, 0):,}",
+                        f"{stats.source_per_split[s]['human']:,}",
+                        f"{stats.source_per_split[s]['model']:,}",
+                    ]
                     for s in splits
                 ],
             ),
@@ -165,7 +134,8 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
     sections.append(
         (
             "Labels",
-            f"Tags: {', '.join(markdown_code(t) for t in manifest['tags'])}.\n\nEntities per split:\n\n" + _table(["label", *splits], labels_rows),
+            f"Tags: {', '.join(markdown_code(t) for t in manifest['tags'])}.\n\nEntities per split:\n\n"
+            + _table(["label", *splits], labels_rows),
         )
     )
     annotators = stats.annotations_per_annotator
@@ -174,7 +144,9 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
             "Annotators and skips",
             f"{len(annotators):,} annotators (anonymous ids) submitted {sum(annotators.values()):,} annotations. "
             + (
-                "Annotations per annotator: " + ", ".join(f"{markdown_text(a)} {n:,}" for a, n in annotators.most_common(20)) + ".\n\n"
+                "Annotations per annotator: "
+                + ", ".join(f"{markdown_text(a)} {n:,}" for a, n in annotators.most_common(20))
+                + ".\n\n"
                 if annotators
                 else "\n\n"
             )
@@ -182,7 +154,11 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
             f"{stats.only_skipped_tasks:,} tasks every annotator skipped (left out"
             + (", also from the model-only rows" if stats.model_rows else "")
             + f"), {stats.drafts:,} drafts never submitted."
-            + ("" if stats.ledger_found else " (No pull ledger was found next to the input: skip counts come from the records.)"),
+            + (
+                ""
+                if stats.ledger_found
+                else " (No pull ledger was found next to the input: skip counts come from the records.)"
+            ),
         )
     )
     with_prediction = stats.rows_with_prediction
@@ -206,8 +182,7 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
             f"{stats.aligned_strict:,} lie on token boundaries and {stats.aligned_non_strict:,} were snapped to "
             "other boundaries. A round trip turns the tags back into spans and compares them with the pulled spans: "
             f"**{len(lost):,} spans are lost** (not given back exactly by the tags; the `spans` column keeps them "
-            "as annotated)."
-            + (f"\n\n{loss_lines}{more}" if lost else ""),
+            "as annotated)." + (f"\n\n{loss_lines}{more}" if lost else ""),
         )
     )
     versions = manifest["versions"]
@@ -247,7 +222,9 @@ def dataset_card(
 
     data = card_data(config, stats)
     parts = [f"## {title}\n\n{text.strip()}" for title, text in _prose(config, stats, manifest)]
-    parts += [item.strip() if isinstance(item, str) else f"## {item[0]}\n\n{item[1].strip()}" for item in extra_sections]
+    parts += [
+        item.strip() if isinstance(item, str) else f"## {item[0]}\n\n{item[1].strip()}" for item in extra_sections
+    ]
     body = "\n\n".join(parts)
     content = f"---\n{data.to_yaml()}\n---\n\n# {config.export.name}\n\n{body}\n"
     # DatasetCard parses the YAML back: a card it cannot read fails here, not on the Hub.

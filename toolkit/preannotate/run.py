@@ -9,7 +9,7 @@ started afresh for each chunk, which frees theirs too.
 
 With ``spacy.scores`` (the default) the NER decodes with a beam over the same weights
 and each span gets a confidence in [0, 1] and each article a task score; see
-``toolkit.scores`` for what they mean. An optional EntityRuler patterns file
+``toolkit.nlp.scoring`` for what they mean. An optional EntityRuler patterns file
 (``spacy.patterns``) adds rule-based entities; on overlap the pattern's entity wins
 (``spacy.patterns_win: false`` lets the model's win instead). Pattern entities carry
 no score: they are not the model's guess.
@@ -21,7 +21,6 @@ last batch.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import os
@@ -32,31 +31,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from toolkit.config import Config
-from toolkit.errors import InputError, ModelError, OutputError
+from toolkit.errors import InputError, OutputError
 from toolkit.records import Article, ModelInfo, PredictedArticle, Span
 
 if TYPE_CHECKING:  # spaCy takes a second to import: only where a pipeline is loaded
-    from spacy.language import Language
     from spacy.tokens import Doc
 
-    from toolkit.readers import ReadStats
+    from toolkit.nlp.pipeline import Pipeline
+    from toolkit.preannotate.readers import ReadStats
 
-# Components that produce entities; everything else is left out unless one of these
-# listens to it.
-ENTITY_FACTORIES = {"ner", "beam_ner", "entity_ruler", "span_ruler"}
-PATTERNS_PIPE = "toolkit_patterns"
 # Articles per memory zone (and per set of worker processes with n_process > 1): large
 # enough that starting workers is a small share of the time, small enough that the
 # vocabulary of one zone is a small share of the memory.
 ZONE_SIZE = 5000
-
-
-@dataclass(frozen=True)
-class Pipeline:
-    nlp: Language
-    model: ModelInfo
-    entity_labels: tuple[str, ...]
-    scores: bool = False
 
 
 @dataclass
@@ -72,114 +59,6 @@ class PreannotateStats:
     truncated_tail: bool = False  # a half-written last line of an interrupted run was dropped
 
 
-def _is_installed_or_path(name: str) -> bool:
-    return Path(name).exists() or importlib.util.find_spec(name) is not None
-
-
-def _components_for_entities(nlp: Language) -> list[str]:
-    keep = {name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory in ENTITY_FACTORIES}
-    for name in nlp.pipe_names:
-        listeners = getattr(nlp.get_pipe(name), "listening_components", None) or []
-        if keep.intersection(listeners):
-            keep.add(name)
-    return [name for name in nlp.pipe_names if name in keep]
-
-
-def _add_patterns(nlp: Language, config: Config) -> set[str]:
-    """Add the EntityRuler patterns file after the NER; returns the labels it adds."""
-    path = Path(config.spacy.patterns or "")
-    if not path.is_file():
-        raise ModelError(f"[spacy.patterns] {path}: no such file", hint="give a JSONL file of EntityRuler patterns")
-    labels: set[str] = set()
-    patterns = []
-    try:
-        # Only \n ends a JSONL line: str.splitlines would also cut at U+2028, U+0085, ...,
-        # which a JSON string may hold raw.
-        lines = path.read_text(encoding="utf-8-sig").split("\n")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ModelError(f"[spacy.patterns] {path}: cannot read ({error})") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            pattern = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise ModelError(f"[spacy.patterns] {path}:{number}: broken JSON ({error.msg})") from None
-        if not isinstance(pattern, dict) or not isinstance(pattern.get("label"), str) or "pattern" not in pattern:
-            raise ModelError(f'[spacy.patterns] {path}:{number}: expected {{"label": ..., "pattern": ...}}')
-        if config.project_label(pattern["label"]) is None:
-            raise ModelError(f"[spacy.patterns] {path}:{number}: label {pattern['label']!r} is not in labels or label_map")
-        labels.add(pattern["label"])
-        patterns.append(pattern)
-    ruler = nlp.add_pipe(
-        "entity_ruler", name=PATTERNS_PIPE, last=True, config={"overwrite_ents": config.spacy.patterns_win}
-    )
-    try:
-        ruler.add_patterns(patterns)
-    except Exception as error:  # spaCy validates token patterns with its own errors
-        raise ModelError(f"[spacy.patterns] {path}: not valid EntityRuler patterns ({error})") from None
-    return labels
-
-
-def load_pipeline(config: Config, *, scores: bool | None = None) -> Pipeline:
-    """Load the configured pipeline (or the first installed fallback) and check it.
-
-    ``scores`` overrides ``config.spacy.scores``.
-    """
-    import spacy
-
-    scores = config.spacy.scores if scores is None else scores
-    candidates = [config.spacy.model, *config.spacy.fallback_models]
-    chosen = next((name for name in candidates if _is_installed_or_path(name)), None)
-    if chosen is None:
-        # Never suggest installing a name built from the config: a misspelt model name
-        # turned into a `pip install` line is how typosquatted packages get installed.
-        from spacy.util import get_installed_models
-
-        installed = sorted(get_installed_models())
-        found = f"installed spaCy pipelines: {', '.join(installed)}" if installed else "no spaCy pipeline is installed"
-        raise ModelError(
-            f"[spacy.model] none of {', '.join(candidates)} is installed ({found})",
-            hint="set spacy.model to an installed pipeline or a pipeline folder; a spaCy model is a Python "
-            "package, installed as its page in spaCy's model directory says (`python -m spacy download NAME`)",
-        )
-    try:
-        nlp = spacy.load(chosen)
-    except Exception as error:  # spaCy raises OSError, ValueError, ...: all mean "not loadable"
-        raise ModelError(f"[spacy.model] cannot load {chosen!r}: {error}") from None
-    version = str(nlp.meta.get("version", "0.0.0"))
-    if config.spacy.version is not None and version != config.spacy.version:
-        raise ModelError(f"[spacy.version] {chosen} is version {version}, the config expects {config.spacy.version}")
-    components = _components_for_entities(nlp)
-    if not components:
-        raise ModelError(f"[spacy.model] {chosen} has no entity recognizer (pipeline: {', '.join(nlp.pipe_names)})")
-    # Excluded components are removed, not just disabled: nothing else can run them.
-    for name in [name for name in nlp.pipe_names if name not in components]:
-        nlp.remove_pipe(name)
-    labels: set[str] = set()
-    for name in components:
-        labels.update(getattr(nlp.get_pipe(name), "labels", ()) or ())
-    unknown = sorted(set(config.label_map) - labels)
-    if unknown:
-        raise ModelError(
-            f"[label_map] {chosen} never predicts {', '.join(unknown)}; it predicts {', '.join(sorted(labels))}"
-        )
-    if scores:
-        ner_names = [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory in {"ner", "beam_ner"}]
-        if not ner_names:
-            raise ModelError(f"[spacy.scores] {chosen} has no statistical NER to score", hint="set spacy.scores: false")
-        from toolkit.scores import use_scored_ner
-
-        use_scored_ner(nlp, beam_width=config.spacy.beam_width, name=ner_names[0])
-    if config.spacy.patterns:
-        labels |= _add_patterns(nlp, config)
-    if not any(config.project_label(label) for label in labels):
-        raise ModelError(f"[labels] none of the labels {chosen} predicts is in labels or label_map")
-    return Pipeline(
-        nlp=nlp, model=ModelInfo(name=chosen, version=version), entity_labels=tuple(sorted(labels)), scores=scores
-    )
-
-
 def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
     """Token bounds without leading or trailing whitespace and punctuation tokens."""
     while start < end and (doc[start].is_space or doc[start].is_punct):
@@ -191,7 +70,7 @@ def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
 
 def _candidate_scores(doc: Doc, config: Config) -> tuple[dict[tuple[int, int, str], float], set[tuple[int, int, str]]]:
     """Beam candidates by trimmed token span and project label: summed probability, and the best parse's keys."""
-    from toolkit.scores import SCORES_KEY
+    from toolkit.nlp.scoring import SCORES_KEY
 
     summed: dict[tuple[int, int, str], float] = {}
     best: set[tuple[int, int, str]] = set()
@@ -235,7 +114,7 @@ def scored_doc_spans(
     ``text`` is the doc's text when the caller has it: ``Doc.text`` joins every token
     again on each call.
     """
-    from toolkit.scores import SCORES_KEY, task_score
+    from toolkit.nlp.scoring import SCORES_KEY, task_score
 
     text = doc.text if text is None else text
     scored = SCORES_KEY in doc.user_data
@@ -298,8 +177,7 @@ def preannotate(
     # spaCy refuses texts longer than nlp.max_length (1,000,000 by default) with E088,
     # which would stop the whole batch; input.max_chars is the limit the user set, and
     # the readers already hold every article to it.
-    if nlp.max_length < config.input.max_chars:
-        nlp.max_length = config.input.max_chars
+    nlp.max_length = max(nlp.max_length, config.input.max_chars)
     for chunk in _chunks(articles, zone_size):
         # Docs (and the strings they added) are only valid inside the zone: each one is
         # turned into a record before the zone closes.
@@ -311,9 +189,7 @@ def preannotate(
             docs = nlp.pipe(texts, batch_size=batch_size, n_process=n_process)
             for doc, article in zip(docs, chunk, strict=True):
                 spans, score = scored_doc_spans(doc, config, stats, article.text)
-                predicted = PredictedArticle(
-                    **article.model_dump(), model=pipeline.model, spans=spans, score=score
-                )
+                predicted = PredictedArticle(**article.model_dump(), model=pipeline.model, spans=spans, score=score)
                 stats.articles += 1
                 stats.words += count_words(doc)
                 stats.spans += len(spans)
@@ -387,7 +263,7 @@ def scan_inputs(
     An article already done (in ``done``, from :func:`done_ids`) whose text has changed
     since is refused, whatever ``on_error``: the output would keep the old text.
     """
-    from toolkit.readers import read_articles
+    from toolkit.preannotate.readers import read_articles
 
     todo = 0
     for article in read_articles(inputs, stats, options=config.input, on_error=on_error):
@@ -425,7 +301,7 @@ def preannotate_to_file(
     batch by batch; a rerun skips the ids already in ``out`` (``fresh`` starts over).
     ``on_start`` receives the number of articles to do. Returns how many were written.
     """
-    from toolkit.readers import ReadStats, expand_inputs, read_articles
+    from toolkit.preannotate.readers import ReadStats, expand_inputs, read_articles
 
     stats = stats if stats is not None else PreannotateStats()
     on_error = on_error or config.input.on_error
@@ -477,4 +353,3 @@ def preannotate_to_file(
         handle.flush()
         os.fsync(handle.fileno())
     return written
-

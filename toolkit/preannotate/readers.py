@@ -300,7 +300,9 @@ def odd_entry(path: Path) -> str | None:
 def _check_wide_bom(path: Path, head: bytes) -> None:
     for bom, name in WIDE_BOMS:
         if head.startswith(bom):
-            raise _Bad("invalid UTF-8", f"{path}: {name} text (it starts with a {name} byte-order mark); save it as UTF-8")
+            raise _Bad(
+                "invalid UTF-8", f"{path}: {name} text (it starts with a {name} byte-order mark); save it as UTF-8"
+            )
 
 
 def _first_invalid_utf8_line(path: Path) -> int:
@@ -366,7 +368,9 @@ def read_text_article(path: Path, options: InputConfig | None = None) -> Article
         # A file four times over the limit cannot fit even in one-byte characters:
         # refuse it without reading it into memory.
         if size > 4 * options.max_chars:
-            raise _Bad("too long", f"{path}: file of {size:,} bytes is longer than input.max_chars ({options.max_chars:,})")
+            raise _Bad(
+                "too long", f"{path}: file of {size:,} bytes is longer than input.max_chars ({options.max_chars:,})"
+            )
         data = path.read_bytes()
     except OSError as error:
         raise _Bad("unreadable", f"{path}: cannot read ({error.strerror})") from None
@@ -427,9 +431,7 @@ def _optional_string(value: Any, name: str, where: str) -> str | None:
     return str(value)
 
 
-def article_from_record(
-    record: Any, where: str, options: InputConfig, stats: ReadStats | None = None
-) -> Article:
+def article_from_record(record: Any, where: str, options: InputConfig, stats: ReadStats | None = None) -> Article:
     """Build an article from one structured record, with the config's field mapping."""
     fields = options.fields
     if not isinstance(record, dict):
@@ -489,9 +491,7 @@ def _sniff_binary(path: Path) -> None:
         raise _Bad("empty file", f"{path}: empty file")
 
 
-def _records(
-    path: Path, rows: Iterable[tuple[str, Any]], options: InputConfig, stats: ReadStats
-) -> Iterator[Item]:
+def _records(path: Path, rows: Iterable[tuple[str, Any]], options: InputConfig, stats: ReadStats) -> Iterator[Item]:
     for where, row in rows:
         try:
             yield article_from_record(row, where, options, stats)

@@ -70,7 +70,7 @@ class ScoredEntityRecognizer(EntityRecognizer):
         del model
         return list(batch)
 
-    def set_annotations(self, docs: list[Doc], beams: Any) -> None:  # noqa: D102 - spaCy's signature
+    def set_annotations(self, docs: list[Doc], beams: Any) -> None:
         super().set_annotations(docs, beams)
         if not beams or not hasattr(beams[0], "probs"):
             # spaCy hands over plain states for a batch of empty docs: nothing to score.
@@ -86,7 +86,9 @@ class ScoredEntityRecognizer(EntityRecognizer):
 
 
 @Language.factory(FACTORY, default_config={"source": "ner", "beam_width": 16, "beam_density": BEAM_DENSITY})
-def make_scored_ner(nlp: Language, name: str, source: str, beam_width: int, beam_density: float) -> ScoredEntityRecognizer:
+def make_scored_ner(
+    nlp: Language, name: str, source: str, beam_width: int, beam_density: float
+) -> ScoredEntityRecognizer:
     """A beam-decoding twin of the pipeline's ``source`` NER component, sharing its weights."""
     ner = nlp.get_pipe(source)
     return ScoredEntityRecognizer(

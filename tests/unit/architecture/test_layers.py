@@ -1,0 +1,121 @@
+"""The layering rule, read from the imports (module level and inside functions alike):
+
+    cli  ->  stages  ->  shared layers  ->  errors / config / records / progress
+
+A stage never imports another stage, nothing imports a layer above its own, and the
+packages import each other without cycles. See the README's Architecture section.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import toolkit
+
+PACKAGE = Path(toolkit.__file__).parent
+
+# The first part of a module's name under toolkit/ -> its layer (a higher number sits above).
+BASE = {"__init__", "errors", "config", "records", "progress", "_testing"}
+SHARED = {"io", "nlp", "metrics", "labelstudio", "annotations"}
+STAGES = {"preannotate", "push", "pull", "dataset", "report"}
+TOP = {"cli", "__main__"}
+
+
+def layer(unit: str) -> int:
+    for number, units in enumerate((BASE, SHARED, STAGES, TOP)):
+        if unit in units:
+            return number
+    raise AssertionError(f"toolkit/{unit}: not in any layer; add it to tests/unit/architecture/test_layers.py")
+
+
+def unit_of(module: str) -> str:
+    """``toolkit.pull.tasks`` -> ``pull``; ``toolkit`` itself -> ``__init__``."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def module_name(path: Path) -> str:
+    relative = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(relative.parts)
+    if parts[-1] == "__init__" and len(parts) > 1:
+        parts.pop()
+    return ".".join(parts)
+
+
+def is_module(name: str) -> bool:
+    return (PACKAGE / name).is_dir() or (PACKAGE / f"{name}.py").is_file()
+
+
+def imports() -> list[tuple[str, int, str]]:
+    """``(importing file, line, imported toolkit module)`` for every import in the package."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        here = module_name(path)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:  # relative: resolve against this module's package
+                    package = here.split(".")[: len(here.split(".")) - node.level + (path.name == "__init__.py")]
+                    base = ".".join(package + ([node.module] if node.module else []))
+                else:
+                    base = node.module or ""
+                names = [base]
+                if base == "toolkit":  # from toolkit import X: X is a module, or a name in toolkit/__init__
+                    names = [f"toolkit.{a.name}" if is_module(a.name) else "toolkit" for a in node.names]
+            else:
+                continue
+            for name in names:
+                if name == "toolkit" or name.startswith("toolkit."):
+                    found.append((str(path.relative_to(PACKAGE.parent)), node.lineno, name))
+    return found
+
+
+def unit_of_file(file: str) -> str:
+    parts = Path(file).with_suffix("").parts
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def test_every_module_is_in_a_layer():
+    for path in PACKAGE.rglob("*.py"):
+        layer(unit_of(module_name(path)))
+
+
+def test_nothing_imports_upward_and_no_stage_imports_another():
+    violations = []
+    for file, line, name in imports():
+        source, target = unit_of_file(file), unit_of(name)
+        if source == target:
+            continue
+        if layer(target) > layer(source):
+            violations.append(f"{file}:{line}: imports {name} (a layer above)")
+        elif source in STAGES and target in STAGES:
+            violations.append(f"{file}:{line}: imports {name} (a stage imports another stage)")
+    assert violations == []
+
+
+def test_packages_import_each_other_without_cycles():
+    graph: dict[str, set[str]] = defaultdict(set)
+    where: dict[tuple[str, str], str] = {}
+    for file, line, name in imports():
+        source, target = unit_of_file(file), unit_of(name)
+        if source != target:
+            graph[source].add(target)
+            where.setdefault((source, target), f"{file}:{line}")
+    try:
+        list(TopologicalSorter(graph).static_order())
+    except CycleError as error:
+        cycle = error.args[1]
+        steps = [f"{b} imports {a} ({where[(b, a)]})" for a, b in zip(cycle, cycle[1:])]
+        raise AssertionError("import cycle: " + "; ".join(steps)) from None
+
+
+def test_the_checker_sees_function_level_imports():
+    # The rule holds for imports inside functions too: most of the toolkit's imports of
+    # heavy modules are there.
+    assert any(name == "toolkit.cli._app" for _, _, name in imports())
+    assert len(imports()) > 100

@@ -1,0 +1,77 @@
+"""Fault hooks for the test suites, in one style.
+
+Each hook reads one ``TOOLKIT_TEST_*`` environment variable and does nothing when it is
+unset, which it always is outside the tests. The tests set it on a real ``toolkit``
+subprocess to stop or break the command at an exact point, then check what the command
+left behind and that a rerun recovers:
+
+- ``TOOLKIT_TEST_KILL_AT=before:N`` / ``after:N``: SIGKILL just before sending, or just
+  after the answer to, the N-th write request (POST, PATCH, PUT, DELETE) to Label Studio;
+- ``TOOLKIT_TEST_FAIL_DOWNLOADS=N``: the first N export downloads break off mid-stream,
+  as a dropped connection would;
+- ``TOOLKIT_TEST_EXPORT_KILL_AT=POINT``: SIGKILL the export at a named point
+  (``after-save``, ``before-manifest``, ``before-rename``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any
+
+KILL_AT_WRITE = "TOOLKIT_TEST_KILL_AT"
+FAIL_DOWNLOADS = "TOOLKIT_TEST_FAIL_DOWNLOADS"
+EXPORT_KILL_AT = "TOOLKIT_TEST_EXPORT_KILL_AT"
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
+def _setting(variable: str) -> str:
+    return os.environ.get(variable, "")
+
+
+def _kill() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def kill_at(point: str) -> None:
+    """SIGKILL this process when ``TOOLKIT_TEST_EXPORT_KILL_AT`` names ``point``."""
+    if _setting(EXPORT_KILL_AT) == point:
+        _kill()
+
+
+def write_kill_hooks() -> dict[str, list[Any]]:
+    """httpx event hooks for ``TOOLKIT_TEST_KILL_AT`` (none when it is unset or malformed)."""
+    when, _, number = _setting(KILL_AT_WRITE).partition(":")
+    if when not in {"before", "after"} or not number.isdigit():
+        return {}
+    target, writes = int(number), [0]
+
+    def on_request(request: Any) -> None:
+        if request.method.upper() in WRITE_METHODS:
+            writes[0] += 1
+            if when == "before" and writes[0] == target:
+                _kill()
+
+    def on_response(response: Any) -> None:
+        if when == "after" and response.request.method.upper() in WRITE_METHODS and writes[0] == target:
+            _kill()
+
+    return {"request": [on_request], "response": [on_response]}
+
+
+class InjectedFailure(Exception):
+    """Raised by ``DownloadFailures`` in place of a connection that breaks mid-download."""
+
+
+class DownloadFailures:
+    """``TOOLKIT_TEST_FAIL_DOWNLOADS``: the first N downloads of this command break off."""
+
+    def __init__(self) -> None:
+        value = _setting(FAIL_DOWNLOADS)
+        self.left = int(value) if value.isdigit() else 0
+
+    def check(self) -> None:
+        """Called once per chunk received: breaks the download while failures are left."""
+        if self.left > 0:
+            self.left -= 1
+            raise InjectedFailure()

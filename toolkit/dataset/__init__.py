@@ -1,0 +1,1 @@
+"""Stage 4, export: annotated articles -> a versioned Hugging Face dataset (+ DocBin, CoNLL, card)."""

@@ -1,0 +1,1 @@
+"""Files: JSONL records, atomic outputs, hashing. Imports only errors/config/records."""

@@ -1,0 +1,149 @@
+"""Loading the configured spaCy pipeline: the model (or its first installed fallback), checked
+against the config, cut down to the components that produce entities.
+
+Only the components that named-entity recognition needs are kept (the NER component and
+the embedding layer it listens to, if any), which gives the same entities as the full
+pipeline in less time. With scores on, the NER decodes with a beam (``toolkit.nlp.scoring``);
+an optional EntityRuler patterns file (``spacy.patterns``) adds rule-based entities.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from toolkit.config import Config
+from toolkit.errors import ModelError
+from toolkit.records import ModelInfo
+
+if TYPE_CHECKING:  # spaCy takes a second to import: only where a pipeline is loaded
+    from spacy.language import Language
+
+
+# Components that produce entities; everything else is left out unless one of these
+# listens to it.
+ENTITY_FACTORIES = {"ner", "beam_ner", "entity_ruler", "span_ruler"}
+
+
+PATTERNS_PIPE = "toolkit_patterns"
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    nlp: Language
+    model: ModelInfo
+    entity_labels: tuple[str, ...]
+    scores: bool = False
+
+
+def _is_installed_or_path(name: str) -> bool:
+    return Path(name).exists() or importlib.util.find_spec(name) is not None
+
+
+def _components_for_entities(nlp: Language) -> list[str]:
+    keep = {name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory in ENTITY_FACTORIES}
+    for name in nlp.pipe_names:
+        listeners = getattr(nlp.get_pipe(name), "listening_components", None) or []
+        if keep.intersection(listeners):
+            keep.add(name)
+    return [name for name in nlp.pipe_names if name in keep]
+
+
+def _add_patterns(nlp: Language, config: Config) -> set[str]:
+    """Add the EntityRuler patterns file after the NER; returns the labels it adds."""
+    path = Path(config.spacy.patterns or "")
+    if not path.is_file():
+        raise ModelError(f"[spacy.patterns] {path}: no such file", hint="give a JSONL file of EntityRuler patterns")
+    labels: set[str] = set()
+    patterns = []
+    try:
+        # Only \n ends a JSONL line: str.splitlines would also cut at U+2028, U+0085, ...,
+        # which a JSON string may hold raw.
+        lines = path.read_text(encoding="utf-8-sig").split("\n")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ModelError(f"[spacy.patterns] {path}: cannot read ({error})") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            pattern = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ModelError(f"[spacy.patterns] {path}:{number}: broken JSON ({error.msg})") from None
+        if not isinstance(pattern, dict) or not isinstance(pattern.get("label"), str) or "pattern" not in pattern:
+            raise ModelError(f'[spacy.patterns] {path}:{number}: expected {{"label": ..., "pattern": ...}}')
+        if config.project_label(pattern["label"]) is None:
+            raise ModelError(
+                f"[spacy.patterns] {path}:{number}: label {pattern['label']!r} is not in labels or label_map"
+            )
+        labels.add(pattern["label"])
+        patterns.append(pattern)
+    ruler = nlp.add_pipe(
+        "entity_ruler", name=PATTERNS_PIPE, last=True, config={"overwrite_ents": config.spacy.patterns_win}
+    )
+    try:
+        ruler.add_patterns(patterns)
+    except Exception as error:  # spaCy validates token patterns with its own errors
+        raise ModelError(f"[spacy.patterns] {path}: not valid EntityRuler patterns ({error})") from None
+    return labels
+
+
+def load_pipeline(config: Config, *, scores: bool | None = None) -> Pipeline:
+    """Load the configured pipeline (or the first installed fallback) and check it.
+
+    ``scores`` overrides ``config.spacy.scores``.
+    """
+    import spacy
+
+    scores = config.spacy.scores if scores is None else scores
+    candidates = [config.spacy.model, *config.spacy.fallback_models]
+    chosen = next((name for name in candidates if _is_installed_or_path(name)), None)
+    if chosen is None:
+        # Never suggest installing a name built from the config: a misspelt model name
+        # turned into a `pip install` line is how typosquatted packages get installed.
+        from spacy.util import get_installed_models
+
+        installed = sorted(get_installed_models())
+        found = f"installed spaCy pipelines: {', '.join(installed)}" if installed else "no spaCy pipeline is installed"
+        raise ModelError(
+            f"[spacy.model] none of {', '.join(candidates)} is installed ({found})",
+            hint="set spacy.model to an installed pipeline or a pipeline folder; a spaCy model is a Python "
+            "package, installed as its page in spaCy's model directory says (`python -m spacy download NAME`)",
+        )
+    try:
+        nlp = spacy.load(chosen)
+    except Exception as error:  # spaCy raises OSError, ValueError, ...: all mean "not loadable"
+        raise ModelError(f"[spacy.model] cannot load {chosen!r}: {error}") from None
+    version = str(nlp.meta.get("version", "0.0.0"))
+    if config.spacy.version is not None and version != config.spacy.version:
+        raise ModelError(f"[spacy.version] {chosen} is version {version}, the config expects {config.spacy.version}")
+    components = _components_for_entities(nlp)
+    if not components:
+        raise ModelError(f"[spacy.model] {chosen} has no entity recognizer (pipeline: {', '.join(nlp.pipe_names)})")
+    # Excluded components are removed, not just disabled: nothing else can run them.
+    for name in [name for name in nlp.pipe_names if name not in components]:
+        nlp.remove_pipe(name)
+    labels: set[str] = set()
+    for name in components:
+        labels.update(getattr(nlp.get_pipe(name), "labels", ()) or ())
+    unknown = sorted(set(config.label_map) - labels)
+    if unknown:
+        raise ModelError(
+            f"[label_map] {chosen} never predicts {', '.join(unknown)}; it predicts {', '.join(sorted(labels))}"
+        )
+    if scores:
+        ner_names = [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory in {"ner", "beam_ner"}]
+        if not ner_names:
+            raise ModelError(f"[spacy.scores] {chosen} has no statistical NER to score", hint="set spacy.scores: false")
+        from toolkit.nlp.scoring import use_scored_ner
+
+        use_scored_ner(nlp, beam_width=config.spacy.beam_width, name=ner_names[0])
+    if config.spacy.patterns:
+        labels |= _add_patterns(nlp, config)
+    if not any(config.project_label(label) for label in labels):
+        raise ModelError(f"[labels] none of the labels {chosen} predicts is in labels or label_map")
+    return Pipeline(
+        nlp=nlp, model=ModelInfo(name=chosen, version=version), entity_labels=tuple(sorted(labels)), scores=scores
+    )

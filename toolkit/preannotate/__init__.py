@@ -1,0 +1,1 @@
+"""Stage 1, pre-annotate: articles -> predicted articles (readers, spans, output, run)."""

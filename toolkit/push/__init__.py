@@ -1,0 +1,1 @@
+"""Stage 2, push: predicted articles -> Label Studio tasks with predictions."""
