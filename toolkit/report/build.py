@@ -33,13 +33,13 @@ from pydantic import BaseModel, ConfigDict
 from toolkit.config import Config
 from toolkit.errors import ModelError
 from toolkit.io.jsonl import read_records
+from toolkit.metrics.edits import EDIT_KINDS, classify_edits
 from toolkit.records import AnnotatedArticle, Annotation, LedgerEntry, Prediction, Span, ledger_path
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
 
 NOT_ENOUGH_DATA = "not enough data"
-EDIT_KINDS = ("accepted unchanged", "boundary fixed", "relabelled", "deleted", "added")
 OVERALL = "overall"
 
 
@@ -284,44 +284,6 @@ def _describe(span: Span | None, text: str) -> str | None:
     if span is None:
         return None
     return f"{span.start}-{span.end} {span.label} {text[span.start : span.end]!r}"
-
-
-def classify_edits(predicted: list[Span], human: list[Span]) -> list[tuple[str, Span | None, Span | None]]:
-    """Pair predicted with human spans, one to one, and name each edit.
-
-    In this order: the same offsets and label (accepted unchanged); the same offsets,
-    another label (relabelled); overlapping, same label (boundary fixed); overlapping,
-    another label (relabelled: the label changed, the boundary too). A predicted span
-    left unpaired was deleted, a human span left unpaired was added.
-    """
-    edits: list[tuple[str, Span | None, Span | None]] = []
-    free_human: dict[int, Span] = dict(enumerate(human))
-    by_key: dict[tuple[int, int, str], list[int]] = defaultdict(list)
-    for number, h in free_human.items():
-        by_key[h.key].append(number)
-    free_predicted = []
-    for p in predicted:  # the common case first, in one pass: accepted unchanged
-        if by_key.get(p.key):
-            edits.append(("accepted unchanged", p, free_human.pop(by_key[p.key].pop(0))))
-        else:
-            free_predicted.append(p)
-    stages = [
-        ("relabelled", lambda p, h: (p.start, p.end) == (h.start, h.end)),
-        ("boundary fixed", lambda p, h: p.label == h.label and p.start < h.end and h.start < p.end),
-        ("relabelled", lambda p, h: p.start < h.end and h.start < p.end),
-    ]
-    for kind, matches in stages:
-        left = []
-        for p in free_predicted:
-            number = next((n for n, h in free_human.items() if matches(p, h)), None)
-            if number is None:
-                left.append(p)
-            else:
-                edits.append((kind, p, free_human.pop(number)))
-        free_predicted = left
-    edits.extend(("deleted", p, None) for p in free_predicted)
-    edits.extend(("added", None, h) for h in free_human.values())
-    return edits
 
 
 def reference_prediction(article: AnnotatedArticle, model_version: str | None) -> Prediction | None:
