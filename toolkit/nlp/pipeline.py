@@ -1,5 +1,6 @@
 """Loading the configured spaCy pipeline: the model (or its first installed fallback), checked
-against the config, cut down to the components that produce entities.
+against the config, cut down to the components that produce entities; or only its tokenizer
+(``load_tokenizer``), under the same policy.
 
 Only the components that named-entity recognition needs are kept (the NER component and
 the embedding layer it listens to, if any), which gives the same entities as the full
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +23,7 @@ from toolkit.records import ModelInfo
 
 if TYPE_CHECKING:  # spaCy takes a second to import: only where a pipeline is loaded
     from spacy.language import Language
+    from spacy.tokens import Doc
 
 
 # Components that produce entities; everything else is left out unless one of these
@@ -90,14 +93,8 @@ def _add_patterns(nlp: Language, config: Config) -> set[str]:
     return labels
 
 
-def load_pipeline(config: Config, *, scores: bool | None = None) -> Pipeline:
-    """Load the configured pipeline (or the first installed fallback) and check it.
-
-    ``scores`` overrides ``config.spacy.scores``.
-    """
-    import spacy
-
-    scores = config.spacy.scores if scores is None else scores
+def _chosen_model(config: Config) -> str:
+    """The configured model, else the first installed of ``spacy.fallback_models``."""
     candidates = [config.spacy.model, *config.spacy.fallback_models]
     chosen = next((name for name in candidates if _is_installed_or_path(name)), None)
     if chosen is None:
@@ -112,6 +109,14 @@ def load_pipeline(config: Config, *, scores: bool | None = None) -> Pipeline:
             hint="set spacy.model to an installed pipeline or a pipeline folder; a spaCy model is a Python "
             "package, installed as its page in spaCy's model directory says (`python -m spacy download NAME`)",
         )
+    return chosen
+
+
+def _load_checked(config: Config) -> tuple[Language, ModelInfo]:
+    """The chosen model loaded, its version checked against ``spacy.version``."""
+    import spacy
+
+    chosen = _chosen_model(config)
     try:
         nlp = spacy.load(chosen)
     except Exception as error:  # spaCy raises OSError, ValueError, ...: all mean "not loadable"
@@ -119,6 +124,39 @@ def load_pipeline(config: Config, *, scores: bool | None = None) -> Pipeline:
     version = str(nlp.meta.get("version", "0.0.0"))
     if config.spacy.version is not None and version != config.spacy.version:
         raise ModelError(f"[spacy.version] {chosen} is version {version}, the config expects {config.spacy.version}")
+    return nlp, ModelInfo(name=chosen, version=version)
+
+
+@dataclass(frozen=True)
+class Tokenizer:
+    """The configured model's tokenizer: what the export and the report tokenize with."""
+
+    make_doc: Callable[[str], Doc]
+    model: ModelInfo
+
+    @property
+    def description(self) -> str:
+        return f"{self.model.name} {self.model.version} tokenizer"
+
+
+def load_tokenizer(config: Config) -> Tokenizer:
+    """The tokenizer of the configured model (or its first installed fallback).
+
+    Raises ModelError when neither can be loaded, as ``load_pipeline`` does: there is no
+    blank fallback, whose tokens would not be the export's.
+    """
+    nlp, model = _load_checked(config)
+    return Tokenizer(make_doc=nlp.make_doc, model=model)
+
+
+def load_pipeline(config: Config, *, scores: bool | None = None) -> Pipeline:
+    """Load the configured pipeline (or the first installed fallback) and check it.
+
+    ``scores`` overrides ``config.spacy.scores``.
+    """
+    scores = config.spacy.scores if scores is None else scores
+    nlp, model = _load_checked(config)
+    chosen = model.name
     components = _components_for_entities(nlp)
     if not components:
         raise ModelError(f"[spacy.model] {chosen} has no entity recognizer (pipeline: {', '.join(nlp.pipe_names)})")
@@ -144,6 +182,4 @@ def load_pipeline(config: Config, *, scores: bool | None = None) -> Pipeline:
         labels |= _add_patterns(nlp, config)
     if not any(config.project_label(label) for label in labels):
         raise ModelError(f"[labels] none of the labels {chosen} predicts is in labels or label_map")
-    return Pipeline(
-        nlp=nlp, model=ModelInfo(name=chosen, version=version), entity_labels=tuple(sorted(labels)), scores=scores
-    )
+    return Pipeline(nlp=nlp, model=model, entity_labels=tuple(sorted(labels)), scores=scores)
