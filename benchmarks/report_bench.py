@@ -20,7 +20,7 @@ from pathlib import Path
 from toolkit.config import load_config
 from toolkit.nlp.pipeline import load_pipeline
 from toolkit.records import AnnotatedArticle, Span
-from toolkit.report.build import build_report
+from toolkit.report import build_report
 
 ROOT = Path(__file__).resolve().parents[1]
 

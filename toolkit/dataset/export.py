@@ -808,8 +808,7 @@ def _write_report(builder: Any, *, folder: Path) -> str:
     It is built inside the export so the page, the card and the dataset come from the same
     pull and are published (or lost) together.
     """
-    from toolkit.report.build import report_markdown
-    from toolkit.report.html import write_html
+    from toolkit.report import report_markdown, write_html
 
     result = builder.finish()
     write_html(result, folder / REPORT_PAGE)

@@ -1,110 +1,34 @@
-"""toolkit report on small annotation sets built by hand; every expected figure is worked out here.
-
-Tokens come from a blank English tokenizer (the same rules as en_core_web_sm's for these
-sentences), so the token-level figures can be checked by hand without loading a model.
-"""
+"""Building the report (toolkit.report.build and its tallies) on small sets built by hand;
+every expected figure is worked out here."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-import spacy
-from typer.testing import CliRunner
 
-from toolkit.cli import app
+from tests.unit.report.articles import MAKE_DOC, TEXT_2, TEXT_A, TEXT_B, article, build, by_label, span
 from toolkit.config import parse_config
-from toolkit.records import AnnotatedArticle, Span, ledger_path
-from toolkit.report.build import (
-    NOT_ENOUGH_DATA,
-    build_report,
-    classify_edits,
-    report,
-    report_markdown,
-    token_tags,
-)
-
-MAKE_DOC = spacy.blank("en").tokenizer
+from toolkit.nlp.alignment import align
+from toolkit.records import AnnotatedArticle, ledger_path
+from toolkit.report import build_report, report, report_markdown
+from toolkit.report.model import NOT_ENOUGH_DATA
 
 
-def span(text: str, needle: str, label: str, *, trailing: int = 0) -> dict:
-    start = text.index(needle)
-    return {"start": start, "end": start + len(needle) + trailing, "label": label}
+def tags(text, spans) -> list[str]:
+    """The tags the report gives these spans (the config's default alignment: strict, else expand)."""
+    return align(MAKE_DOC(text), sorted(s.key for s in spans), mode="strict", fallback="expand", check=False).tags
 
 
-def article(
-    task_id: int, text: str, annotations: list[dict], *, predictions: list[dict] | None = None, **extra
-) -> AnnotatedArticle:
-    """An annotated article as pull writes it; the last annotation is the chosen one."""
-    annotations = [{"id": task_id * 100 + i, **a} for i, a in enumerate(annotations)]
-    return AnnotatedArticle.model_validate(
-        {
-            "id": f"article-{task_id}",
-            "text": text,
-            "task_id": task_id,
-            "spans": annotations[-1]["spans"],
-            "chosen": [annotations[-1]["id"]],
-            "annotations": annotations,
-            "predictions": predictions or [],
-            **extra,
-        }
-    )
+def invoke(*args: str):
+    from typer.testing import CliRunner
 
+    from toolkit.cli import app
 
-def build(articles, config, **kwargs):
-    return build_report(articles, config=config, make_doc=MAKE_DOC, tokenizer="blank en", **kwargs)
-
-
-def by_label(rows) -> dict:
-    return {row.label: row for row in rows}
+    return CliRunner().invoke(app, list(args), env={"TOOLKIT_DEBUG": ""})
 
 
 # ------------------------------------------------------------ model against human
-
-TEXT_1 = "Angela Merkel met Olaf Scholz in Berlin and the Red Cross in Paris."
-TEXT_2 = "Reuters reported from Tokyo on Monday."
-
-
-@pytest.fixture
-def corrected(config):
-    """Two articles with predictions the annotator corrected, one without predictions.
-
-    Article 1: "Angela Merkel" accepted; "Olaf" -> "Olaf Scholz" and "the Red Cross" ->
-    "Red Cross" (boundaries fixed); "Berlin" LOC -> GPE (relabelled); "Paris" PERSON deleted.
-    Article 2: "Reuters " (trailing space) -> "Reuters" (a boundary fix inside one token:
-    exact match misses it, token-level strict IOB2 does not); "Tokyo" GPE added.
-    """
-    predicted_1 = [
-        span(TEXT_1, "Angela Merkel", "PERSON"),
-        span(TEXT_1, "Olaf", "PERSON"),
-        span(TEXT_1, "Berlin", "LOC"),
-        span(TEXT_1, "the Red Cross", "ORG"),
-        span(TEXT_1, "Paris", "PERSON"),
-    ]
-    human_1 = [
-        span(TEXT_1, "Angela Merkel", "PERSON"),
-        span(TEXT_1, "Olaf Scholz", "PERSON"),
-        span(TEXT_1, "Berlin", "GPE"),
-        span(TEXT_1, "Red Cross", "ORG"),
-    ]
-    predicted_2 = [span(TEXT_2, "Reuters", "ORG", trailing=1)]
-    human_2 = [span(TEXT_2, "Reuters", "ORG"), span(TEXT_2, "Tokyo", "GPE")]
-    return [
-        article(
-            1,
-            TEXT_1,
-            [{"annotator": "ann-a", "spans": human_1, "lead_time": 30.0, "model_version": "m-1"}],
-            predictions=[{"model_version": "m-1", "spans": predicted_1}],
-        ),
-        article(
-            2,
-            TEXT_2,
-            [{"annotator": "ann-a", "spans": human_2, "lead_time": 50.0, "model_version": "m-1"}],
-            predictions=[{"model_version": "m-1", "spans": predicted_2}],
-        ),
-        article(3, "Nothing here.", [{"annotator": "ann-b", "spans": [], "lead_time": 4.0}]),
-    ]
 
 
 def test_edit_types_are_counted_with_examples(corrected, config):
@@ -147,9 +71,8 @@ def test_strict_iob2_scores_by_hand_and_against_seqeval(corrected, config):
     # The same figures from seqeval's own report in strict IOB2 mode.
     true, predicted = [], []
     for item in corrected[:2]:
-        doc = MAKE_DOC(item.text)
-        true.append(token_tags(doc, item.spans)[0])
-        predicted.append(token_tags(doc, item.predictions[0].spans)[0])
+        true.append(tags(item.text, item.spans))
+        predicted.append(tags(item.text, item.predictions[0].spans))
     expected = classification_report(true, predicted, mode="strict", scheme=IOB2, output_dict=True, zero_division=0)
     assert rows["overall"].precision == pytest.approx(expected["micro avg"]["precision"])
     assert rows["overall"].recall == pytest.approx(expected["micro avg"]["recall"])
@@ -166,47 +89,6 @@ def test_no_predictions_gives_not_enough_data(config):
     (row,) = result.annotators
     assert (row.predicted_spans, row.accepted_unchanged, row.accepted_share, row.flagged) == (0, 0, None, False)
     assert "Not enough data: no annotated task carries a prediction" in report_markdown(result)
-
-
-def test_classify_edits_pairs_one_to_one():
-    predicted = [Span(start=0, end=10, label="ORG")]
-    human = [Span(start=0, end=4, label="ORG"), Span(start=5, end=10, label="ORG")]
-    # A predicted span split in two: one half is its boundary fix, the other was added.
-    assert [kind for kind, _, _ in classify_edits(predicted, human)] == ["boundary fixed", "added"]
-    # Both the label and the boundary changed: relabelled.
-    assert [k for k, _, _ in classify_edits(predicted, [Span(start=2, end=10, label="GPE")])] == ["relabelled"]
-
-
-# ------------------------------------------------------------ agreement
-
-TEXT_A = "Angela Merkel visited Paris ."
-TEXT_B = "Olaf Scholz left ."
-
-
-@pytest.fixture
-def overlapping():
-    """Task A: x and y; task B: x, y and z (z found nothing).
-
-    Tags, A (5 tokens): x B-PERSON I-PERSON O B-GPE O; y B-PERSON I-PERSON O O O.
-    Tags, B (4 tokens): x and y B-PERSON I-PERSON O O; z O O O O.
-    """
-    person_a, gpe_a, person_b = (
-        span(TEXT_A, "Angela Merkel", "PERSON"),
-        span(TEXT_A, "Paris", "GPE"),
-        span(TEXT_B, "Olaf Scholz", "PERSON"),
-    )
-    return [
-        article(1, TEXT_A, [{"annotator": "x", "spans": [person_a, gpe_a]}, {"annotator": "y", "spans": [person_a]}]),
-        article(
-            2,
-            TEXT_B,
-            [
-                {"annotator": "x", "spans": [person_b]},
-                {"annotator": "y", "spans": [person_b]},
-                {"annotator": "z", "spans": []},
-            ],
-        ),
-    ]
 
 
 def test_agreement_by_hand(overlapping, config):
@@ -287,9 +169,6 @@ def test_an_annotators_latest_annotation_counts_once(config):
     agreement = build(articles, config).agreement
     assert (agreement.tasks, agreement.pairs) == (1, 1)
     assert by_label(agreement.per_label)["overall"].span_f1 == 1
-
-
-# ------------------------------------------------------------ annotators and progress
 
 
 def accepted_tasks(annotator: str, lead_times: list[float], first_task: int) -> list[AnnotatedArticle]:
@@ -397,13 +276,6 @@ def test_empty_input_is_not_enough_data_everywhere(config):
     assert "no annotator in the input" in report_markdown(result)
 
 
-def test_markdown_carries_the_figures(corrected, overlapping, config):
-    text = report_markdown(build(corrected + overlapping, config))
-    assert "seqeval, mode=strict, scheme=IOB2" in text
-    assert "accepted unchanged 1, boundary fixed 3, relabelled 1, deleted 1, added 1" in text
-    assert "| overall | 2 | 0.571 |" in text  # agreement: 2 tasks, span F1 4/7
-
-
 def test_default_tokenizer_is_the_configured_models(config, pipeline):
     result = build_report(
         [article(1, TEXT_B, [{"annotator": "x", "spans": []}, {"annotator": "y", "spans": []}])], config=config
@@ -411,149 +283,28 @@ def test_default_tokenizer_is_the_configured_models(config, pipeline):
     assert result.tokenizer == f"{pipeline.model.name} {pipeline.model.version} tokenizer"
 
 
-def test_unloadable_model_falls_back_to_a_blank_tokenizer_and_says_so(config):
-    data = config.model_dump()
+def test_unloadable_model_is_a_model_error_not_a_blank_tokenizer(config, tmp_path):
+    # The report tokenizes as the export does: with the configured model, or not at all.
+    from toolkit.errors import ModelError
+
+    data = config.model_dump(mode="json")
     data["spacy"] = {"model": "no_such_model_xyz", "fallback_models": []}
     broken = parse_config(data)
-    result = build_report(
-        [article(1, TEXT_B, [{"annotator": "x", "spans": []}, {"annotator": "y", "spans": []}])], config=broken
-    )
-    assert result.tokenizer.startswith("blank spacy.blank('en') tokenizer (model not loadable:")
-    assert result.agreement.tokens == 4
+    shared = [article(1, TEXT_B, [{"annotator": "x", "spans": []}, {"annotator": "y", "spans": []}])]
+    with pytest.raises(ModelError, match=r"\[spacy.model\] none of no_such_model_xyz is installed"):
+        build_report(shared, config=broken)
 
+    # On the command line: the clear error, exit 1, nothing on stdout.
+    import yaml
 
-# ------------------------------------------------------------ command line
-
-runner = CliRunner()
-
-
-def invoke(*args: str):
-    return runner.invoke(app, list(args), env={"TOOLKIT_DEBUG": ""})
-
-
-@pytest.fixture
-def pulled(tmp_path, corrected, overlapping) -> Path:
+    config_file = tmp_path / "broken.yaml"
+    config_file.write_text(yaml.safe_dump(data))
     source = tmp_path / "annotations.jsonl"
-    source.write_text("".join(a.model_dump_json() + "\n" for a in corrected + overlapping))
-    return source
-
-
-def test_cli_prints_every_section(pulled):
-    result = invoke("report", str(pulled))
-    assert result.exit_code == 0, result.output
-    for heading in ("Progress", "Model against human", "Agreement", "Per annotator"):
-        assert heading in result.output
-    assert "seqeval strict mode, IOB2 scheme" in result.output
-    assert "exact span match" in result.output
-    assert "boundary fixed" in result.output and "33-39 LOC 'Berlin' -> 33-39 GPE 'Berlin'" in result.output
-
-
-def test_cli_json_is_the_library_report(pulled, config):
-    result = invoke("report", str(pulled), "--json")
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
-    expected = report(pulled, config=config).model_dump(mode="json")
-    assert data == expected
-    assert data["model"]["edits"]["boundary fixed"] == 3
-
-
-def test_cli_writes_the_html_page(pulled, tmp_path):
-    page = tmp_path / "exports" / "news-ner" / "report.html"
-    result = invoke("report", str(pulled), "--html", str(page))
-    assert result.exit_code == 0, result.output
-    assert f"Wrote the HTML report to {page}" in result.output
-    html = page.read_text()
-    assert html.startswith("<!doctype html>")
-    for alt in ("label distribution", "edit types", "agreement per label"):
-        assert f'<img alt="{alt}" src="data:image/png;base64,' in html
-    assert "seqeval strict mode, IOB2 scheme" in html and "&#x27;Berlin&#x27;" in html
-
-
-def test_cli_not_enough_data_is_said_plainly(tmp_path, config):
-    source = tmp_path / "annotations.jsonl"
-    source.write_text(
-        article(1, TEXT_A, [{"annotator": "x", "spans": [span(TEXT_A, "Paris", "GPE")]}]).model_dump_json() + "\n"
-    )
-    page = tmp_path / "report.html"
-    result = invoke("report", str(source), "--html", str(page))
-    assert result.exit_code == 0, result.output
-    assert "Not enough data: no annotated task carries a prediction" in result.output
-    assert "Not enough data: no task was submitted by two or more annotators" in result.output
-    assert "Not enough data" in page.read_text()
-
-
-def test_cli_missing_and_broken_input(tmp_path):
-    result = invoke("report", str(tmp_path / "none.jsonl"))
+    source.write_text(shared[0].model_dump_json() + "\n")
+    result = invoke("report", str(source), "--config", str(config_file))
     assert result.exit_code == 1
-    assert "none.jsonl: file not found" in result.output and "toolkit pull --out" in result.output
-    broken = tmp_path / "broken.jsonl"
-    broken.write_text('{"id": "a", "text": "x", "task_id": 1}\n')
-    result = invoke("report", str(broken))
-    assert result.exit_code == 1
-    assert f"{broken}:1: not an annotated article record" in result.output
-    assert "Traceback" not in result.output
-
-
-def test_cli_broken_ledger_names_the_ledger_line(pulled):
-    ledger_path(pulled).write_text(
-        '{"kind": "task_not_annotated", "reason": "x", "task_id": 3}\n{"kind": "nonsense"}\n'
-    )
-    result = invoke("report", str(pulled), "--json")
-    assert result.exit_code == 1
-    assert f"{ledger_path(pulled)}:2: not a pull ledger record" in result.output
-
-
-def test_strict_entities_are_seqevals_own():
-    import random
-
-    from seqeval.scheme import IOB2, Entities
-
-    from toolkit.report.build import strict_entities
-
-    rng = random.Random(7)
-    # Malformed sequences too (an I- after O or after another label, B-A I-B, ...).
-    for _ in range(3000):
-        tags = [
-            rng.choice(["O", "O", "O", "B-A", "I-A", "B-B", "I-B", "B-AB", "I-AB"]) for _ in range(rng.randint(0, 40))
-        ]
-        assert strict_entities(tags, 3) == [((3, e.start, e.end), e.tag) for e in Entities([tags], IOB2).entities[0]]
-
-
-def test_kappa_matches_scikit_learn(overlapping, config):
-    from sklearn.metrics import cohen_kappa_score
-
-    rows = by_label(build(overlapping, config).agreement.per_label)
-    first, second = [], []
-    for item in overlapping:
-        tags = {a.annotator: token_tags(MAKE_DOC(item.text), a.spans)[0] for a in item.annotations}
-        for a, b in [("x", "y"), ("x", "z"), ("y", "z")]:
-            if a in tags and b in tags:
-                first += tags[a]
-                second += tags[b]
-    assert rows["overall"].cohen_kappa == pytest.approx(cohen_kappa_score(first, second))
-
-
-def test_help_lists_report_and_stays_light():
-    import subprocess
-    import sys
-
-    result = invoke("--help")
-    assert result.exit_code == 0 and "report" in result.output
-    # `toolkit --help` must not import the report's heavy libraries.
-    heavy = "('spacy', 'seqeval', 'matplotlib', 'krippendorff', 'toolkit.report.build')"
-    code = f"import sys; from toolkit.cli import app; print(sorted(m for m in {heavy} if m in sys.modules))"
-    assert (
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
-    )
-
-
-def test_cli_unwritable_html_fails_before_printing(pulled, tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    result = invoke("report", str(pulled), "--json", "--html", str(blocker / "report.html"))
-    assert result.exit_code == 1
-    assert "report.html: cannot write" in result.output
-    assert '"progress"' not in result.output  # no JSON printed before the failure
+    assert "[spacy.model] none of no_such_model_xyz is installed" in result.output
+    assert "Traceback" not in result.output and "Report on" not in result.output
 
 
 def test_the_articles_are_read_in_one_pass_and_not_kept(corrected, overlapping, config):
@@ -563,11 +314,38 @@ def test_the_articles_are_read_in_one_pass_and_not_kept(corrected, overlapping, 
     asked = []
 
     def once():
-        for article in articles:
-            asked.append(article.task_id)
-            yield article
+        for item in articles:
+            asked.append(item.task_id)
+            yield item
 
     streamed = build(once(), config)
-    assert asked == [article.task_id for article in articles]
+    assert asked == [item.task_id for item in articles]
     assert streamed.model_dump() == build(list(articles), config).model_dump()
     assert streamed.agreement.status == "ok" and streamed.model.status == "ok"
+
+
+def test_kappa_matches_scikit_learn(overlapping, config):
+    from sklearn.metrics import cohen_kappa_score
+
+    rows = by_label(build(overlapping, config).agreement.per_label)
+    first, second = [], []
+    for item in overlapping:
+        tagged = {a.annotator: tags(item.text, a.spans) for a in item.annotations}
+        for a, b in [("x", "y"), ("x", "z"), ("y", "z")]:
+            if a in tagged and b in tagged:
+                first += tagged[a]
+                second += tagged[b]
+    assert rows["overall"].cohen_kappa == pytest.approx(cohen_kappa_score(first, second))
+
+
+def test_partial_tallies_merge_into_the_report_of_all_articles(corrected, overlapping, config):
+    # Two builders over two halves, their tallies merged: the report of every article.
+    from toolkit.report import ReportBuilder
+
+    articles = [*corrected, *overlapping]
+    whole = build(articles, config)
+    first, second = (ReportBuilder(config=config, make_doc=MAKE_DOC, tokenizer="blank en") for _ in range(2))
+    for number, item in enumerate(articles):
+        (first if number % 2 else second).add(item)
+    first.tally.merge(second.tally)
+    assert first.finish().model_dump() == whole.model_dump()

@@ -1,0 +1,1 @@
+"""The report's tables (``toolkit.report.tables``) drawn in each medium: console, markdown, HTML."""

@@ -1,0 +1,344 @@
+"""The report as tables: each section a heading and blocks (lines of prose, tables of
+already formatted cells), built once from the report; the renderers only draw them.
+
+Every number is formatted here, the same way for every medium. Text from the data
+(labels, annotator ids, model versions, file names) is marked (``Data``, ``Code``) so
+that each medium escapes it its own way. A block is in the ``full`` view (console, HTML
+page) and/or the ``brief`` one (the markdown section of the dataset card); a table's
+brief view may show fewer columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from toolkit.report.model import NOT_ENOUGH_DATA, OVERALL, AlignmentModes, Report, Scores
+
+
+def number(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def count(value: int | None) -> str:
+    return "unknown" if value is None else f"{value:,}"
+
+
+def alignment_text(alignment: AlignmentModes) -> str:
+    """How spans were aligned to tokens, in the words of the config."""
+    then = "no fallback" if alignment.fallback == "none" else f"else {alignment.fallback} mode"
+    return f"spans aligned as the export aligns them: Doc.char_span in {alignment.mode} mode, {then}"
+
+
+class Data(str):
+    """Text from the data: escaped by each medium."""
+
+
+class Code(str):
+    """A name shown as code (a file, a config key)."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """A sentence of prose; a ``note`` is a warning (or a figure that cannot be computed)."""
+
+    pieces: tuple[str, ...]
+    note: bool = False
+    full: bool = True
+    brief: bool = False
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+
+@dataclass(frozen=True)
+class Row:
+    cells: tuple[str, ...]
+    emphasis: str = ""  # "overall" or "flagged"
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    title: str | None
+    header: tuple[str, ...]
+    rows: tuple[Row, ...]
+    words: frozenset[str] = frozenset()  # columns of words (the others hold numbers)
+    full: bool = True
+    brief: tuple[tuple[str, str], ...] = ()  # (column, its header) in the brief view; () leaves it out
+
+    def brief_view(self) -> Table:
+        """The table with only the brief view's columns, under their brief headers."""
+        index = [self.header.index(column) for column, _ in self.brief]
+        rows = tuple(Row(tuple(row.cells[i] for i in index), row.emphasis) for row in self.rows)
+        shown = tuple(header for _, header in self.brief)
+        words = frozenset(header for column, header in self.brief if column in self.words)
+        return replace(self, header=shown, rows=rows, words=words)
+
+
+Block = Line | Table
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    heading: str
+    blocks: tuple[Block, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class ReportTables:
+    source: str
+    intro: tuple[Line, ...]
+    sections: tuple[Section, ...]
+
+
+def _all(header: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((column, column) for column in header)
+
+
+def _not_enough(reason: str | None) -> Line:
+    return Line((f"{NOT_ENOUGH_DATA.capitalize()}: {reason}.",), note=True, brief=True)
+
+
+def _scores_table(key: str, title: str, rows: list[Scores]) -> Table:
+    header = ("label", "precision", "recall", "F1", "matched", "predicted", "human")
+    return Table(
+        key=key,
+        title=title,
+        header=header,
+        words=frozenset({"label"}),
+        rows=tuple(
+            Row(
+                (
+                    Data(r.label),
+                    number(r.precision),
+                    number(r.recall),
+                    number(r.f1),
+                    count(r.true_positives),
+                    count(r.predicted),
+                    count(r.gold),
+                ),
+                "overall" if r.label == OVERALL else "",
+            )
+            for r in rows
+        ),
+    )
+
+
+def progress(report: Report) -> Section:
+    p = report.progress
+    header = ("tasks", "annotated", "not annotated", "only skipped", "skipped annotations", "drafts")
+    cells = (p.tasks_total, p.annotated, p.not_annotated, p.only_skipped, p.skipped_annotations, p.drafts)
+    blocks: list[Block] = [Table("progress", None, header, (Row(tuple(count(c) for c in cells)),), brief=_all(header))]
+    if p.tasks_total is None:
+        where = ("no pull ledger next to ", Code(report.source)) if report.source else ("no pull ledger",)
+        blocks.append(Line(("Tasks nobody annotated or only skipped: unknown (", *where, ")."), brief=True))
+    if p.spans_dropped or p.spans_repaired:
+        dropped = ", ".join(f"{reason} {n:,}" for reason, n in p.spans_dropped.items())
+        blocks.append(
+            Line(
+                (
+                    f"Pull left out {sum(p.spans_dropped.values()):,} human spans",
+                    *((" (", Data(dropped), ")") if dropped else ()),
+                    f" and kept {p.spans_repaired:,} after a fix (see ",
+                    Code(p.ledger or ""),
+                    ").",
+                ),
+                note=True,
+            )
+        )
+    return Section("progress", "Progress", tuple(blocks))
+
+
+def model(report: Report) -> Section:
+    m = report.model
+    if m.status != "ok":
+        return Section("model", "Model against human", (_not_enough(m.reason),))
+    exact = {row.label: row for row in m.exact_span}
+    blocks: list[Block] = [
+        Line(
+            (
+                "Pre-annotations of ",
+                Data(", ".join(m.model_versions)),
+                f" against the final human spans of {m.tasks:,} tasks "
+                f"({m.tasks_without_predictions:,} annotated tasks without predictions left out).",
+            ),
+            brief=True,
+        ),
+        _scores_table("strict", "Entity level, seqeval strict mode, IOB2 scheme", m.strict_iob2),
+    ]
+    if m.tokens_lost:
+        blocks.append(
+            Line((f"{m.tokens_lost:,} spans overlap another or are not alignable: not in the token tags.",), note=True)
+        )
+    blocks += [
+        _scores_table("exact", "Exact span match (same start, end and label)", m.exact_span),
+        Line(
+            (
+                "Strict: seqeval, mode=strict, scheme=IOB2 on ",
+                Data(report.tokenizer or ""),
+                f" tokens ({alignment_text(report.alignment)}). Exact: identical character offsets and label.",
+            ),
+            full=False,
+            brief=True,
+        ),
+    ]
+    header = ("label", "strict P", "strict R", "strict F1", "exact P", "exact R", "exact F1", "human spans")
+    rows = []
+    for row in m.strict_iob2:
+        e = exact.get(row.label)
+        rows.append(
+            Row(
+                (
+                    Data(row.label),
+                    number(row.precision),
+                    number(row.recall),
+                    number(row.f1),
+                    number(e.precision if e else None),
+                    number(e.recall if e else None),
+                    number(e.f1 if e else None),
+                    count(e.gold if e else row.gold),
+                ),
+                "overall" if row.label == OVERALL else "",
+            )
+        )
+    blocks.append(Table("comparison", None, header, tuple(rows), frozenset({"label"}), full=False, brief=_all(header)))
+    blocks.append(
+        Table(
+            "edits",
+            "Edits: predicted span -> human span",
+            ("edit", "count", "examples"),
+            tuple(
+                Row(
+                    (
+                        kind,
+                        count(n),
+                        Data(
+                            "\n".join(
+                                f"{e.before or '-'} -> {e.after or '-'} (task {e.task_id})"
+                                for e in m.examples.get(kind, [])
+                            )
+                        ),
+                    )
+                )
+                for kind, n in m.edits.items()
+            ),
+            frozenset({"edit", "examples"}),
+        )
+    )
+    edits = ", ".join(f"{kind} {n:,}" for kind, n in m.edits.items())
+    blocks.append(Line((f"Edits: {edits}",), full=False, brief=True))
+    return Section("model", "Model against human", tuple(blocks))
+
+
+def agreement(report: Report) -> Section:
+    a = report.agreement
+    if a.status != "ok":
+        return Section("agreement", "Agreement", (_not_enough(a.reason),))
+    header = ("label", "tasks", "pairs", "span F1", "Cohen's kappa", "Krippendorff's alpha", "note")
+    rows = tuple(
+        Row(
+            (
+                Data(r.label),
+                count(r.tasks),
+                count(r.pairs),
+                number(r.span_f1),
+                number(r.cohen_kappa),
+                number(r.krippendorff_alpha),
+                r.reason or "",
+            ),
+            "overall" if r.label == OVERALL else "",
+        )
+        for r in a.per_label
+    )
+    brief = tuple((c, c) for c in header if c not in ("pairs", "note"))
+    return Section(
+        "agreement",
+        "Agreement",
+        (
+            Line(
+                (
+                    f"{a.tasks:,} tasks submitted by several annotators ({a.annotators:,} annotators, "
+                    f"{a.pairs:,} pairs, {a.tokens:,} tokens).",
+                ),
+                brief=True,
+            ),
+            Line(
+                (
+                    "Span F1 pairwise on exact spans; Cohen's kappa on IOB2 token tags pooled over pairs; "
+                    "Krippendorff's alpha (nominal) on the same tags.",
+                )
+            ),
+            Table("agreement", None, header, rows, frozenset({"label", "note"}), brief=brief),
+        ),
+    )
+
+
+def annotators(report: Report) -> Section:
+    if not report.annotators:
+        return Section("annotators", "Per annotator", (_not_enough("no annotator in the input"),))
+    t = report.thresholds
+    header = (
+        "annotator",
+        "tasks",
+        "skipped",
+        "drafts",
+        "median lead time (s)",
+        "predicted spans",
+        "accepted unchanged",
+        "share",
+        "flag",
+    )
+    rows = tuple(
+        Row(
+            (
+                Data(r.annotator),
+                count(r.tasks),
+                count(r.skipped),
+                count(r.drafts),
+                number(r.median_lead_time, 1),
+                count(r.predicted_spans),
+                count(r.accepted_unchanged),
+                percent(r.accepted_share),
+                "fast, accepts nearly all" if r.flagged else "",
+            ),
+            "flagged" if r.flagged else "",
+        )
+        for r in report.annotators
+    )
+    brief = (
+        ("annotator", "annotator"),
+        ("tasks", "tasks"),
+        ("median lead time (s)", "median lead time (s)"),
+        ("share", "accepted unchanged"),
+        ("flag", "flag"),
+    )
+    blocks: list[Block] = [
+        Table("annotators", None, header, rows, frozenset({"annotator", "flag"}), brief=brief),
+        Line(
+            (
+                f"Flagged: accepts at least {t.accept_share:.0%} of predicted spans unchanged with a median lead "
+                f"time of at most {t.fast_lead_time:g} s over at least {t.min_tasks} tasks (",
+                Code("report.*"),
+                " in the config).",
+            )
+        ),
+    ]
+    blocks += [Line((Data(r.annotator), f": {r.flag_reason}"), note=True) for r in report.annotators if r.flagged]
+    return Section("annotators", "Per annotator", tuple(blocks))
+
+
+def report_tables(report: Report) -> ReportTables:
+    intro = [Line(("Source: ", Code(report.source)))]
+    if report.tokenizer:
+        intro.append(Line(("Tokens: ", Data(report.tokenizer), f"; {alignment_text(report.alignment)}.")))
+    return ReportTables(
+        source=report.source,
+        intro=tuple(intro),
+        sections=(progress(report), model(report), agreement(report), annotators(report)),
+    )
