@@ -64,7 +64,7 @@ class Row:
 @dataclass(frozen=True)
 class Table:
     key: str
-    title: str | None
+    title: str | None  # in lower case, as a caption; a medium may capitalize it as a heading
     header: tuple[str, ...]
     rows: tuple[Row, ...]
     words: frozenset[str] = frozenset()  # columns of words (the others hold numbers)
@@ -134,10 +134,14 @@ def progress(report: Report) -> Section:
     p = report.progress
     header = ("tasks", "annotated", "not annotated", "only skipped", "skipped annotations", "drafts")
     cells = (p.tasks_total, p.annotated, p.not_annotated, p.only_skipped, p.skipped_annotations, p.drafts)
-    blocks: list[Block] = [Table("progress", None, header, (Row(tuple(count(c) for c in cells)),), brief=_all(header))]
+    shown = [count(c) for c in cells]
     if p.tasks_total is None:
-        where = ("no pull ledger next to ", Code(report.source)) if report.source else ("no pull ledger",)
-        blocks.append(Line(("Tasks nobody annotated or only skipped: unknown (", *where, ")."), brief=True))
+        shown[0] = "unknown (no pull ledger)"
+    blocks: list[Block] = [Table("progress", None, header, (Row(tuple(shown)),), brief=_all(header))]
+    if p.tasks_total is None:
+        where = (" next to ", Code(report.source)) if report.source else ()
+        unknown = ": tasks nobody annotated or only skipped are unknown."
+        blocks.append(Line(("No pull ledger", *where, unknown), brief=True))
     if p.spans_dropped or p.spans_repaired:
         dropped = ", ".join(f"{reason} {n:,}" for reason, n in p.spans_dropped.items())
         blocks.append(
@@ -170,14 +174,14 @@ def model(report: Report) -> Section:
             ),
             brief=True,
         ),
-        _scores_table("strict", "Entity level, seqeval strict mode, IOB2 scheme", m.strict_iob2),
+        _scores_table("strict", "entity level, seqeval strict mode, IOB2 scheme", m.strict_iob2),
     ]
     if m.tokens_lost:
         blocks.append(
             Line((f"{m.tokens_lost:,} spans overlap another or are not alignable: not in the token tags.",), note=True)
         )
     blocks += [
-        _scores_table("exact", "Exact span match (same start, end and label)", m.exact_span),
+        _scores_table("exact", "exact span match (same start, end and label)", m.exact_span),
         Line(
             (
                 "Strict: seqeval, mode=strict, scheme=IOB2 on ",
@@ -211,7 +215,7 @@ def model(report: Report) -> Section:
     blocks.append(
         Table(
             "edits",
-            "Edits: predicted span -> human span",
+            "edits: predicted span -> human span",
             ("edit", "count", "examples"),
             tuple(
                 Row(

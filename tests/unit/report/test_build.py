@@ -339,13 +339,14 @@ def test_kappa_matches_scikit_learn(overlapping, config):
 
 
 def test_partial_tallies_merge_into_the_report_of_all_articles(corrected, overlapping, config):
-    # Two builders over two halves, their tallies merged: the report of every article.
+    # Two builders over the two halves of a pull, their tallies merged: the report of the
+    # whole pull (edit examples in the pull's order: the first half's first).
     from toolkit.report import ReportBuilder
 
     articles = [*corrected, *overlapping]
     whole = build(articles, config)
     first, second = (ReportBuilder(config=config, make_doc=MAKE_DOC, tokenizer="blank en") for _ in range(2))
     for number, item in enumerate(articles):
-        (first if number % 2 else second).add(item)
+        (first if number < 2 else second).add(item)
     first.tally.merge(second.tally)
     assert first.finish().model_dump() == whole.model_dump()

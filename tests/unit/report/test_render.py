@@ -111,3 +111,24 @@ def test_markdown_carries_the_figures(corrected, overlapping, config):
     assert "seqeval, mode=strict, scheme=IOB2" in text
     assert "accepted unchanged 1, boundary fixed 3, relabelled 1, deleted 1, added 1" in text
     assert "| overall | 2 | 0.571 |" in text  # agreement: 2 tasks, span F1 4/7
+
+
+def test_every_medium_names_the_configured_alignment(corrected, overlapping, config):
+    from toolkit.config import parse_config
+    from toolkit.report.render.html import render_html
+
+    data = config.model_dump(mode="json")
+    data["export"] = {**data["export"], "alignment": "contract", "alignment_fallback": "none"}
+    result = build(corrected + overlapping, parse_config(data))
+    assert result.alignment.model_dump() == {"mode": "contract", "fallback": "none"}
+    said = "Doc.char_span in contract mode, no fallback"
+    assert said in report_markdown(result)
+    assert said in render_html(result)
+
+    from rich.console import Console
+
+    from toolkit.report.render.console import print_report
+
+    console = Console(record=True, width=200, markup=False)
+    print_report(result, console)
+    assert said in console.export_text()

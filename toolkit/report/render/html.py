@@ -106,6 +106,10 @@ def _line(line: Line) -> str:
     return f'<p class="note">{text}</p>' if line.note else f"<p>{text}</p>"
 
 
+def _heading(title: str) -> str:
+    return f"<h3>{escape(title[:1].upper() + title[1:])}</h3>"
+
+
 def _table(table: Table) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in table.header)
     # Numbers right (the stylesheet's default), words left.
@@ -116,7 +120,7 @@ def _table(table: Table) -> str:
         + "</tr>"
         for row in table.rows
     )
-    title = f"<h3>{escape(table.title)}</h3>" if table.title else ""
+    title = _heading(table.title) if table.title else ""
     return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -136,7 +140,7 @@ def render_html(report: Report) -> str:
             if isinstance(block, Table):
                 if block.key in PLOTS:
                     if block.title:
-                        parts.append(f"<h3>{escape(block.title)}</h3>")
+                        parts.append(_heading(block.title))
                         block = replace(block, title=None)  # the plot goes between the title and the table
                     parts.append(PLOTS[block.key](report))
                 parts.append(_table(block))
