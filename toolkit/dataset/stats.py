@@ -49,19 +49,18 @@ class ExportStats:
     ledger_found: bool = False
 
     def __iadd__(self, other: ExportStats) -> ExportStats:
-        for item in fields(self):
-            mine, theirs = getattr(self, item.name), getattr(other, item.name)
-            if isinstance(mine, bool):  # before int: a bool is an int
-                setattr(self, item.name, mine or theirs)
-            elif isinstance(mine, int):
-                setattr(self, item.name, mine + theirs)
-            elif isinstance(mine, Counter):
-                mine.update(theirs)
-            elif isinstance(mine, defaultdict):
-                for key, counts in theirs.items():
-                    mine[key].update(counts)
-            else:
-                mine.extend(theirs)
+        for name in _SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in _COUNTERS:
+            theirs = getattr(other, name)
+            if theirs:
+                getattr(self, name).update(theirs)
+        for name in _PER_SPLIT:
+            mine = getattr(self, name)
+            for split, counts in getattr(other, name).items():
+                mine[split].update(counts)
+        self.lost.extend(other.lost)
+        self.ledger_found = self.ledger_found or other.ledger_found
         return self
 
     def merge(self, other: ExportStats) -> ExportStats:
@@ -72,3 +71,17 @@ class ExportStats:
         return total
 
     __add__ = merge
+
+
+def _fields_holding(kind: type) -> tuple[str, ...]:
+    blank = ExportStats()
+    return tuple(item.name for item in fields(ExportStats) if type(getattr(blank, item.name)) is kind)
+
+
+# The fields by how they sum, worked out once (``+=`` runs once per row); a new field of
+# another kind fails here rather than being left out of the sums.
+_SUMMED = _fields_holding(int)
+_COUNTERS = _fields_holding(Counter)
+_PER_SPLIT = _fields_holding(defaultdict)
+if {item.name for item in fields(ExportStats)} != {*_SUMMED, *_COUNTERS, *_PER_SPLIT, "lost", "ledger_found"}:
+    raise TypeError("ExportStats has a field that += does not sum; add it to ExportStats.__iadd__")
