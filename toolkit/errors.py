@@ -70,3 +70,31 @@ def validation_errors(error: Any) -> list[tuple[str, str, str]]:
         (".".join(str(part) for part in item["loc"]), item["msg"].removeprefix("Value error, "), item["type"])
         for item in error.errors()
     ]
+
+
+class LossOverLimitError(InputError):
+    """More spans were lost in the alignment than the limit allows; the export wrote nothing.
+
+    Carries the counts (``lost``, ``limit``), the first lost spans' lines and, when the
+    inputs are those of an existing version, its name (``same_as``). The message names the
+    limit ``max_loss``; ``name_limit`` says it again with the caller's name for it.
+    """
+
+    SHOWN = 20
+
+    def __init__(self, lost: int, limit: int, *, lines: list[str] | None = None, same_as: str | None = None) -> None:
+        self.lost, self.limit, self.lines, self.same_as = lost, limit, list(lines or [])[: self.SHOWN], same_as
+        super().__init__("")
+        self.name_limit("max_loss")
+
+    def name_limit(self, name: str) -> None:
+        head = f"{self.lost:,} spans lost in the alignment, more than {name} {self.limit}"
+        if self.same_as is not None:
+            self.message = (
+                f"{head} (the inputs are those of {self.same_as}; its loss_report.jsonl lists them); nothing written"
+            )
+        else:
+            shown = "\n".join(f"  lost: {line}" for line in self.lines)
+            more = f"\n  ... and {self.lost - len(self.lines):,} more" if self.lost > len(self.lines) else ""
+            self.message = f"{head}; nothing written\n{shown}{more}"
+        self.hint = f"fix the spans in Label Studio, or allow more with {name}"

@@ -1,19 +1,26 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, load_config_for_cli, plural
 
+if TYPE_CHECKING:
+    from toolkit.config import Config
+    from toolkit.dataset.export import ExportResult
+    from toolkit.records import AnnotatedArticle
+
 SHOWN_LOSSES = 20
 SHOWN_CHANGES = 20
+# The annotation report's page in each version folder (with --report).
+REPORT_PAGE = "report.html"
 
 
 @app.command("export")
 def export_cli(
-    # fmt: off
     annotations: Annotated[
         Path, typer.Argument(help="Annotated articles written by `toolkit pull` (JSONL).", dir_okay=False)
     ],
@@ -31,7 +38,8 @@ def export_cli(
         Path | None,
         typer.Option(
             "--include-predictions",
-            help="Predicted articles (from `toolkit preannotate`): add model-only rows (source=model) for articles no human annotated.",
+            help="Predicted articles (from `toolkit preannotate`): add model-only rows (source=model) "
+            "for articles no human annotated.",
             dir_okay=False,
         ),
     ] = None,
@@ -59,9 +67,9 @@ def export_cli(
             help="Put the annotation report (toolkit report) into the card and as report.html into the version folder.",
         ),
     ] = True,
-    # fmt: on
 ) -> None:
-    """Build a Hugging Face dataset (tokens, IOB2 ner_tags, spans), parquet, DocBin and CoNLL from annotated articles."""
+    """Build a Hugging Face dataset (tokens, IOB2 ner_tags, spans), parquet, DocBin and CoNLL
+    from annotated articles."""
     from toolkit.errors import InputError, OutputError
 
     config = load_config_for_cli(config_path)
@@ -73,38 +81,98 @@ def export_cli(
         )
     if public and push_to_hub is None:
         raise OutputError("--public goes with --push-to-hub")
-    from toolkit.dataset.export import check_hub_repo, export
+    from toolkit.dataset.hub import check_hub_repo
 
     if push_to_hub is not None:
-        check_hub_repo(push_to_hub)
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
+        check_hub_repo(push_to_hub, name="--push-to-hub")
     from toolkit.nlp.pipeline import load_pipeline
 
     pipeline = load_pipeline(config, scores=False)  # only the tokenizer is used
-    model = {"name": pipeline.model.name, "version": pipeline.model.version}
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
-    ) as bar:
-        task = bar.add_task("Exporting", total=None)
-        done = {"rows": 0}
+    result = _run_export(
+        annotations,
+        config=config,
+        out=out,
+        make_doc=pipeline.nlp.make_doc,
+        model={"name": pipeline.model.name, "version": pipeline.model.version},
+        predictions=include_predictions,
+        max_loss=max_loss,
+        with_report=with_report,
+    )
+    _print_result(result, config=config, with_report=with_report, with_predictions=include_predictions is not None)
+    if push_to_hub is not None and (result.unchanged or result.stats.articles):  # an empty version stays local
+        from toolkit.dataset.hub import push_to_hub as push
 
-        def on_progress(split: str, rows: int) -> None:
-            done["rows"] += rows
-            if done["rows"] % 200 == 0:
-                bar.update(task, description=f"Exporting: {done['rows']:,} rows ({split})")
+        url = push(result.path, push_to_hub, private=not public, name="--push-to-hub")
+        console.print(f"Pushed {result.version} to {url}")
 
-        result = export(
-            annotations,
-            config=config,
-            out=out,
-            make_doc=pipeline.nlp.make_doc,
-            model=model,
-            predictions=include_predictions,
-            max_loss=max_loss,
-            with_report=with_report,
-            on_progress=on_progress,
-        )
+
+class ReportAttachment:
+    """The annotation report (``toolkit report``) of the pull being exported, published with the version.
+
+    Built from the articles the export checks (the pull is read once); ``finish`` writes
+    ``report.html`` into the version folder and returns the report's card section. The
+    builder is made on the first article (or at ``finish``), so an export that writes
+    nothing (the inputs are those of the latest version) reads no ledger for it.
+    """
+
+    def __init__(self, annotations: Path, *, config: Config, make_doc: Callable[[str], Any]) -> None:
+        self.annotations, self.config, self.make_doc = annotations, config, make_doc
+        self.builder: Any = None
+
+    def _builder(self) -> Any:
+        if self.builder is None:
+            from toolkit.report import report_builder
+
+            self.builder = report_builder(
+                self.annotations, config=self.config, make_doc=self.make_doc, tokenizer="the export's tokenizer"
+            )
+        return self.builder
+
+    def add(self, article: AnnotatedArticle) -> None:
+        self._builder().add(article)
+
+    def finish(self, folder: Path) -> str:
+        from toolkit.report import report_markdown, write_html
+
+        result = self._builder().finish()
+        write_html(result, folder / REPORT_PAGE)
+        return report_markdown(result)
+
+
+def _run_export(
+    annotations: Path, *, config: Config, make_doc: Callable[[str], Any], with_report: bool, **options: Any
+) -> ExportResult:
+    """``toolkit.dataset.export.export`` with the progress drawn on stderr and the errors in the CLI's words."""
+    from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from toolkit.cli._progress import PhaseState, progress_display
+    from toolkit.dataset.export import export
+    from toolkit.errors import LossOverLimitError, OutputError
+
+    def describe(state: PhaseState) -> str:
+        if state.phase == "check":
+            return f"Checking the inputs: {state.done:,} records"
+        splits = ", ".join(f"{name} {state.amounts[name]:,}" for name in config.export.splits)
+        return f"Exporting: {state.done:,} of {state.total or 0:,} rows ({splits})"
+
+    attachment = ReportAttachment(annotations, config=config, make_doc=make_doc) if with_report else None
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    try:
+        with progress_display(*columns, describe=describe) as on_progress:
+            return export(
+                annotations, config=config, make_doc=make_doc, attachment=attachment, on_progress=on_progress, **options
+            )
+    except LossOverLimitError as error:
+        error.name_limit("--max-loss")
+        raise
+    except OutputError as error:
+        if error.hint and "another export root" in error.hint:
+            error.hint += " (--out)"
+        raise
+
+
+def _print_result(result: ExportResult, *, config: Config, with_report: bool, with_predictions: bool) -> None:
+    stats = result.stats
     if result.unchanged:
         counts = result.manifest.get("counts", {})
         console.print(
@@ -112,13 +180,7 @@ def export_cli(
             f"no new version; {result.root / 'LATEST'} stays {result.version} ({plural(counts.get('rows', 0), 'row')})"
         )
         console.print(f"Load it with: datasets.load_from_disk({str(result.path)!r})")
-        if push_to_hub is not None:
-            from toolkit.dataset.export import push_to_hub as push
-
-            url = push(result.path, push_to_hub, private=not public)
-            console.print(f"Pushed {result.version} to {url}")
         return
-    stats = result.stats
     if stats.articles == 0:
         console.print(
             f"Nothing annotated yet: wrote an empty dataset (every column, no rows) to {result.path}",
@@ -127,7 +189,7 @@ def export_cli(
         console.print("Next: annotate in Label Studio, then pull and export again (`make run` does both)")
         return
     splits = ", ".join(f"{name} {stats.rows_per_split.get(name, 0):,}" for name in config.export.splits)
-    source = f" + {stats.model_rows:,} model-only" if include_predictions is not None else ""
+    source = f" + {stats.model_rows:,} model-only" if with_predictions else ""
     console.print(
         f"Wrote {plural(stats.articles, 'article')} ({stats.human_rows:,} human{source}) to {result.path} ({splits})"
     )
@@ -141,18 +203,12 @@ def export_cli(
         console.print(f"    ... and {len(stats.lost) - SHOWN_LOSSES:,} more in {result.path / 'loss_report.jsonl'}")
     console.print(f"  {result.root / 'LATEST'} -> {result.version}; card {result.path / 'README.md'}")
     if with_report:
-        console.print(f"  annotation report: {result.path / 'report.html'}")
+        console.print(f"  annotation report: {result.path / REPORT_PAGE}")
     console.print(f"Load it with: datasets.load_from_disk({str(result.path)!r})")
-    if push_to_hub is not None:
-        from toolkit.dataset.export import push_to_hub as push
-
-        url = push(result.path, push_to_hub, private=not public)
-        console.print(f"Pushed {result.version} to {url}")
 
 
 @app.command("export-diff")
 def export_diff_cli(
-    # fmt: off
     old: Annotated[
         Path, typer.Argument(help="Older export version folder (or an export root: its LATEST).", file_okay=False)
     ],
@@ -160,7 +216,6 @@ def export_diff_cli(
         Path, typer.Argument(help="Newer export version folder (or an export root: its LATEST).", file_okay=False)
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole difference as JSON.")] = False,
-    # fmt: on
 ) -> None:
     """Show what changed between two export versions: articles added or removed, spans changed."""
     from toolkit.dataset.diff import diff_as_json, diff_exports

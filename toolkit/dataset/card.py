@@ -3,8 +3,8 @@
 The YAML is built with huggingface_hub's ``DatasetCardData`` and datasets'
 ``DatasetInfosDict`` (features with the ClassLabel names, split sizes) plus a
 ``configs`` entry that points the Hub and ``load_dataset`` at ``data/*.parquet``. The
-prose is built from the export's counts; other stages add sections through
-``extra_sections`` (e.g. the report's model-versus-human analysis).
+prose is built from the export's counts; the caller adds sections through
+``extra_sections`` (the CLI: the annotation report's figures).
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from toolkit.config import Config
+from toolkit.dataset.schema import features
 from toolkit.io.markdown import markdown_code, markdown_text
+from toolkit.metrics.edits import EDIT_KINDS
 
 if TYPE_CHECKING:
-    from toolkit.dataset.export import ExportStats
+    from toolkit.dataset.stats import ExportStats
 
 # Lost spans listed in the card itself; loss_report.jsonl in the version has them all.
 CARD_LOSSES = 50
@@ -32,8 +34,6 @@ def card_data(config: Config, stats: ExportStats) -> Any:
     from datasets import DatasetInfo, SplitDict, SplitInfo
     from datasets.info import DatasetInfosDict
     from huggingface_hub import DatasetCardData
-
-    from toolkit.dataset.export import features
 
     data = DatasetCardData(
         language=[config.export.language],
@@ -98,9 +98,9 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
             "whitespace tokens left out); `ner_tags` (IOB2 `ClassLabel`, `O` at index 0); `spans` "
             "(`{start, end, label}` character offsets into `text`, end exclusive); provenance: `source` "
             "(`human` or `model`), `n_annotators`, `annotators` (anonymous ids), `model_version` "
-            "(the prediction the annotators started from) and `n_corrections` (spans added plus spans removed "
-            "against that prediction: a moved boundary or a new label counts as one of each; empty without a "
-            "prediction).\n\n"
+            "(the prediction the annotators started from) and `n_corrections` (spans added plus spans deleted "
+            "against that prediction, by exact offsets and label: a boundary fixed or a span relabelled counts as "
+            "one of each; empty without a prediction).\n\n"
             "```python\nimport datasets\n"
             'dataset = datasets.load_dataset("parquet", data_files={"train": "data/train-*.parquet"})\n'
             'names = dataset["train"].features["ner_tags"].feature.names\n'
@@ -161,14 +161,15 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
             ),
         )
     )
-    with_prediction = stats.rows_with_prediction
+    edits = ", ".join(f"{kind} {stats.edits[kind]:,}" for kind in EDIT_KINDS)
     sections.append(
         (
             "Model versus human",
-            f"{with_prediction:,} human rows started from a model prediction; {stats.rows_unchanged:,} of them were "
-            f"accepted unchanged. Against the predictions, {stats.spans_from_model_unchanged:,} spans were kept as "
-            f"predicted, {stats.spans_added_by_humans:,} added and {stats.spans_removed_by_humans:,} removed "
-            f"({stats.corrections:,} corrections).",
+            f"{stats.rows_with_prediction:,} human rows started from a model prediction; {stats.rows_unchanged:,} of "
+            f"them were accepted unchanged. Their spans against the prediction, each predicted span paired with at "
+            f"most one human span: {edits}. The `n_corrections` column counts spans added plus spans deleted by "
+            "exact offsets and label, so a boundary fixed or a span relabelled counts as one of each: "
+            f"{stats.corrections:,} in all.",
         )
     )
     lost = stats.lost
@@ -200,7 +201,8 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
                     ["pyarrow", versions["pyarrow"]],
                 ],
             )
-            + f"\n\nInput {markdown_text(manifest['input']['file'])} sha256 `{manifest['input']['sha256']}`; created {manifest['created_at']}.",
+            + f"\n\nInput {markdown_text(manifest['input']['file'])} sha256 `{manifest['input']['sha256']}`; "
+            f"created {manifest['created_at']}.",
         )
     )
     return sections

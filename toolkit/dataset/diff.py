@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.dataset.export import resolve_version
+from toolkit.dataset.versions import resolve_version
 
 Key = tuple[int, int, str]
 

@@ -7,74 +7,33 @@ from pathlib import Path
 import datasets
 import pytest
 
-from toolkit.dataset.export import export, split_of
-from toolkit.errors import InputError
-from toolkit.metrics.edits import corrections
+from tests.unit.dataset.builders import GPE, PERSON, TEXT, annotated, rows_of, write_jsonl
+from toolkit.dataset.export import export
+from toolkit.dataset.inputs import check_inputs
+from toolkit.dataset.rows import RowSettings, build_row
+from toolkit.dataset.stats import ExportStats
+from toolkit.errors import InputError, LossOverLimitError
 from toolkit.nlp.alignment import tag_names, tags_to_spans
-from toolkit.records import Span
-
-TEXT = "Angela Merkel visited Paris."
-PERSON = {"start": 0, "end": 13, "label": "PERSON"}
-GPE = {"start": 22, "end": 27, "label": "GPE"}
 
 
-def annotated(
-    article_id: str,
-    spans: list[dict],
-    *,
-    text: str = TEXT,
-    task_id: int = 1,
-    predicted: list[dict] | None = None,
-    **extra,
-) -> dict:
-    record = {
-        "id": article_id,
-        "text": text,
-        "task_id": task_id,
-        "spans": spans,
-        "chosen": [task_id],
-        "annotations": [{"id": task_id, "annotator": "annotator-1", "spans": spans, "model_version": "m-1"}],
-        **extra,
-    }
-    if predicted is not None:
-        record["predictions"] = [{"model_version": "m-1", "spans": predicted}]
-    return record
+class Appendix:
+    """An attachment that counts the articles it sees and writes one file into the version."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def add(self, article) -> None:
+        self.seen.append(article.id)
+
+    def finish(self, folder: Path) -> str:
+        (folder / "appendix.txt").write_text(f"{len(self.seen)} articles\n")
+        return f"## Appendix\n\n{len(self.seen)} articles seen."
 
 
-def write_jsonl(path: Path, records: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in records))
-    return path
-
-
-def rows_of(version: Path) -> dict[str, dict]:
-    loaded = datasets.load_from_disk(str(version))
-    return {row["id"]: {**row, "split": name} for name, split in loaded.items() for row in split}
-
-
-def test_corrections_count_spans_changed_against_the_prediction():
-    human = [Span(start=0, end=13, label="PERSON"), Span(start=22, end=27, label="LOC")]
-    predicted = [
-        Span(start=0, end=13, label="PERSON"),
-        Span(start=22, end=27, label="GPE"),
-        Span(start=14, end=21, label="ORG"),
-    ]
-    assert corrections(human, predicted) == (1, 1, 2)
-    assert corrections(predicted, predicted) == (3, 0, 0)
-
-
-def test_split_is_a_function_of_the_id_only():
-    splits = {"train": 0.8, "validation": 0.1, "test": 0.1}
-    assigned = {f"id-{i}": split_of(f"id-{i}", splits) for i in range(2000)}
-    assert assigned == {key: split_of(key, splits) for key in assigned}
-    shares = {name: sum(v == name for v in assigned.values()) / 2000 for name in splits}
-    assert shares["train"] == pytest.approx(0.8, abs=0.04)
-    assert set(assigned.values()) == set(splits)
-
-
-def test_export_writes_a_loadable_dataset_with_class_label_names(tmp_path, config, pipeline):
+def test_export_writes_a_loadable_dataset_with_class_label_names(tmp_path, config, make_doc):
     records = [annotated(f"a{i}", [PERSON, GPE], task_id=i, predicted=[PERSON]) for i in range(20)]
     source = write_jsonl(tmp_path / "annotations.jsonl", records)
-    result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
+    result = export(source, config=config, out=tmp_path / "out", make_doc=make_doc)
     assert result.path == tmp_path / "out" / "v1"
     names = tag_names(config.labels)
     loaded = datasets.load_from_disk(str(result.path))
@@ -96,9 +55,10 @@ def test_export_writes_a_loadable_dataset_with_class_label_names(tmp_path, confi
         "m-1",
         1,
     )
+    assert result.stats.edits == {"accepted unchanged": 20, "added": 20}
 
 
-def test_tags_and_spans_of_every_row_agree(tmp_path, config, pipeline):
+def test_tags_and_spans_of_every_row_agree(tmp_path, config, make_doc):
     texts = [
         "The Red Cross sent aid to Bratislava on the Danube.",
         "Angela Merkel met Emmanuel Macron in Paris.\n\nThe European Union agreed.",
@@ -120,11 +80,11 @@ def test_tags_and_spans_of_every_row_agree(tmp_path, config, pipeline):
     ]
     records = [annotated(f"r{i}-{k}", spans[k], text=texts[k], task_id=i * 3 + k) for i in range(10) for k in range(3)]
     source = write_jsonl(tmp_path / "a.jsonl", records)
-    result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
+    result = export(source, config=config, out=tmp_path / "out", make_doc=make_doc)
     assert result.stats.lost == []
     names = tag_names(config.labels)
     for row in rows_of(result.path).values():
-        doc = pipeline.nlp.make_doc(row["text"])
+        doc = make_doc(row["text"])
         words = [t for t in doc if not t.is_space]
         assert row["tokens"] == [t.text for t in words]
         offsets = [(t.idx, t.idx + len(t.text)) for t in words]
@@ -132,12 +92,12 @@ def test_tags_and_spans_of_every_row_agree(tmp_path, config, pipeline):
         assert from_tags == [(s["start"], s["end"], s["label"]) for s in row["spans"]]
 
 
-def test_splits_are_disjoint_and_stable_when_articles_are_added(tmp_path, config, pipeline):
+def test_splits_are_disjoint_and_stable_when_articles_are_added(tmp_path, config, make_doc):
     first = [annotated(f"s{i}", [PERSON], task_id=i) for i in range(40)]
     source = write_jsonl(tmp_path / "a.jsonl", first)
-    v1 = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc).path
+    v1 = export(source, config=config, out=tmp_path / "out", make_doc=make_doc).path
     write_jsonl(source, [annotated(f"new{i}", [GPE], task_id=100 + i) for i in range(40)] + first[::-1])
-    v2 = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc).path
+    v2 = export(source, config=config, out=tmp_path / "out", make_doc=make_doc).path
     assert (v1.name, v2.name) == ("v1", "v2")
     for version, count in ((v1, 40), (v2, 80)):
         loaded = datasets.load_from_disk(str(version))
@@ -147,14 +107,16 @@ def test_splits_are_disjoint_and_stable_when_articles_are_added(tmp_path, config
     assert {k: r["split"] for k, r in before.items()} == {k: after[k]["split"] for k in before}
 
 
-def test_max_loss_fails_the_export_and_writes_nothing(tmp_path, config, pipeline):
+def test_max_loss_fails_the_export_and_writes_nothing(tmp_path, config, make_doc):
     planted = annotated("planted", [{"start": 9, "end": 12, "label": "ORG"}])
     source = write_jsonl(tmp_path / "a.jsonl", [annotated("fine", [PERSON], task_id=2), planted])
-    with pytest.raises(InputError, match="1 spans lost in the alignment, more than --max-loss 0") as raised:
-        export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc, max_loss=0)
+    with pytest.raises(LossOverLimitError, match="1 spans lost in the alignment, more than max_loss 0") as raised:
+        export(source, config=config, out=tmp_path / "out", make_doc=make_doc, max_loss=0)
     assert "inside the token 'Merkel'" in str(raised.value)
+    assert (raised.value.lost, raised.value.limit, raised.value.exit_code) == (1, 0, 1)
+    assert isinstance(raised.value, InputError)
     assert [p.name for p in (tmp_path / "out").iterdir()] == []
-    result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc, max_loss=1)
+    result = export(source, config=config, out=tmp_path / "out", make_doc=make_doc, max_loss=1)
     report = [json.loads(line) for line in (result.path / "loss_report.jsonl").read_text().splitlines()]
     assert report == [
         {
@@ -172,9 +134,12 @@ def test_max_loss_fails_the_export_and_writes_nothing(tmp_path, config, pipeline
     row = rows_of(result.path)["planted"]
     assert row["spans"] == [{"start": 9, "end": 12, "label": "ORG"}]
     assert result.manifest["counts"]["lost_spans"] == 1
+    # The same inputs again: no version to refuse, but the limit still holds.
+    with pytest.raises(LossOverLimitError, match=re.escape("more than max_loss 0 (the inputs are those of v1")):
+        export(source, config=config, out=tmp_path / "out", make_doc=make_doc, max_loss=0)
 
 
-def test_include_predictions_adds_model_rows_for_articles_no_human_annotated(tmp_path, config, pipeline):
+def test_include_predictions_adds_model_rows_for_articles_no_human_annotated(tmp_path, config, make_doc):
     source = write_jsonl(
         tmp_path / "a.jsonl",
         [annotated("human", [PERSON], predicted=[PERSON, GPE])],
@@ -200,9 +165,7 @@ def test_include_predictions_adds_model_rows_for_articles_no_human_annotated(tmp
             for article_id in ("human", "model-only", "skipped")
         ],
     )
-    result = export(
-        source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc, predictions=predictions
-    )
+    result = export(source, config=config, out=tmp_path / "out", make_doc=make_doc, predictions=predictions)
     rows = rows_of(result.path)
     assert set(rows) == {"human", "model-only"}
     assert rows["human"]["source"] == "human" and rows["human"]["n_corrections"] == 1
@@ -218,9 +181,9 @@ def test_include_predictions_adds_model_rows_for_articles_no_human_annotated(tmp
     assert (result.stats.skipped_annotations, result.stats.only_skipped_tasks) == (1, 1)
 
 
-def test_empty_splits_still_load(tmp_path, config, pipeline):
+def test_empty_splits_still_load(tmp_path, config, make_doc):
     source = write_jsonl(tmp_path / "a.jsonl", [annotated("only", [], text="Paris.")])
-    result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
+    result = export(source, config=config, out=tmp_path / "out", make_doc=make_doc)
     loaded = datasets.load_from_disk(str(result.path))
     assert sorted(len(split) for split in loaded.values()) == [0, 0, 1]
     assert all(split.features["ner_tags"].feature.names[0] == "O" for split in loaded.values())
@@ -230,19 +193,19 @@ def test_empty_splits_still_load(tmp_path, config, pipeline):
     assert list(datasets.load_dataset(str(result.path))) == [only]
 
 
-def test_an_empty_file_that_is_not_a_pull_is_an_error(tmp_path, config, pipeline):
+def test_an_empty_file_that_is_not_a_pull_is_an_error(tmp_path, config, make_doc):
     source = write_jsonl(tmp_path / "a.jsonl", [])
     with pytest.raises(InputError, match="a.jsonl: no annotated articles in it, and no pull ledger next to it"):
-        export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
+        export(source, config=config, out=tmp_path / "out", make_doc=make_doc)
     assert not (tmp_path / "out").exists()
 
 
-def test_a_pull_with_nothing_annotated_yet_exports_an_empty_dataset_with_its_schema(tmp_path, config, pipeline):
+def test_a_pull_with_nothing_annotated_yet_exports_an_empty_dataset_with_its_schema(tmp_path, config, make_doc):
     # The first `make run`: tasks are pushed, nobody has annotated, the pull is empty.
     source = write_jsonl(tmp_path / "a.jsonl", [])
     not_annotated = {"kind": "task_not_annotated", "task_id": 1, "article_id": "x", "reason": "no submitted annotation"}
     write_jsonl(tmp_path / "a.ledger.jsonl", [not_annotated])
-    result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
+    result = export(source, config=config, out=tmp_path / "out", make_doc=make_doc)
     assert result.version == "v1" and not result.unchanged and result.stats.articles == 0
     loaded = datasets.load_from_disk(str(result.path))
     assert list(loaded) == list(config.export.splits)
@@ -251,27 +214,37 @@ def test_a_pull_with_nothing_annotated_yet_exports_an_empty_dataset_with_its_sch
     assert "## Nothing is annotated yet" in (result.path / "README.md").read_text()
 
 
-def test_the_same_inputs_write_no_new_version_and_a_change_does(tmp_path, config, pipeline):
+def test_the_same_inputs_write_no_new_version_and_a_change_does(tmp_path, config, make_doc):
     source = write_jsonl(tmp_path / "a.jsonl", [annotated("a", [PERSON])])
     write_jsonl(tmp_path / "a.ledger.jsonl", [])
     out = tmp_path / "out"
-    first = export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
-    again = export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
+    first = export(source, config=config, out=out, make_doc=make_doc)
+    again = export(source, config=config, out=out, make_doc=make_doc)
     assert (first.version, again.version, again.unchanged) == ("v1", "v1", True)
     assert sorted(p.name for p in out.iterdir()) == ["LATEST", "v1"]
     # Only the ledger changed (a new draft, say): the card's figures change, so a new version.
     write_jsonl(
         tmp_path / "a.ledger.jsonl", [{"kind": "annotation_draft", "task_id": 1, "article_id": "a", "reason": "draft"}]
     )
-    third = export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
+    third = export(source, config=config, out=out, make_doc=make_doc)
     assert (third.version, third.unchanged) == ("v2", False)
     write_jsonl(tmp_path / "a.jsonl", [annotated("a", [PERSON, GPE])])
-    fourth = export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc)
+    fourth = export(source, config=config, out=out, make_doc=make_doc)
     assert (fourth.version, fourth.unchanged) == ("v3", False)
     assert (out / "LATEST").read_text().strip() == "v3"
-    # Another config (here: no report in the card) is another dataset card.
-    fifth = export(source, config=config, out=out, make_doc=pipeline.nlp.make_doc, with_report=False)
+    # Another option (here: an attachment, the CLI's report) is another dataset card.
+    fifth = export(source, config=config, out=out, make_doc=make_doc, attachment=Appendix())
     assert (fifth.version, fifth.unchanged) == ("v4", False)
+    assert export(source, config=config, out=out, make_doc=make_doc, attachment=Appendix()).unchanged
+
+
+def test_an_attachment_sees_every_checked_article_and_is_published_with_the_version(tmp_path, source, config, make_doc):
+    appendix = Appendix()
+    result = export(source, config=config, out=tmp_path / "out", make_doc=make_doc, attachment=appendix)
+    assert appendix.seen == [f"a{i}" for i in range(12)] + ["planted"]
+    assert (result.path / "appendix.txt").read_text() == "13 articles\n"
+    assert "appendix.txt" in result.manifest["files"]
+    assert (result.path / "README.md").read_text().rstrip().endswith("## Appendix\n\n13 articles seen.")
 
 
 @pytest.mark.parametrize(
@@ -286,23 +259,56 @@ def test_the_same_inputs_write_no_new_version_and_a_change_does(tmp_path, config
         ({"id": "x", "text": TEXT}, "a.jsonl:2: not an annotated article record"),
     ],
 )
-def test_bad_input_is_an_error_naming_the_line(tmp_path, config, pipeline, record, message):
+def test_bad_input_is_an_error_naming_the_line(tmp_path, config, make_doc, record, message):
     source = write_jsonl(tmp_path / "a.jsonl", [annotated("first", [PERSON]), record])
     with pytest.raises(InputError, match=re.escape(message)):
-        export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
+        export(source, config=config, out=tmp_path / "out", make_doc=make_doc)
     assert not (tmp_path / "out").exists()  # the input is checked before the export root is made
 
 
-def test_policy_all_gives_one_row_per_annotator_in_one_split(tmp_path, config, pipeline):
+def test_policy_all_gives_one_row_per_annotator_in_one_split(tmp_path, config, make_doc):
     # pull.policy: all writes the same article once per annotator; each is a row, never split apart.
     first = annotated("same", [PERSON], task_id=1, policy="all")
     second = {**annotated("same", [], task_id=2, policy="all"), "task_id": 1}
     source = write_jsonl(tmp_path / "a.jsonl", [first, second])
-    result = export(source, config=config, out=tmp_path / "out", make_doc=pipeline.nlp.make_doc)
+    result = export(source, config=config, out=tmp_path / "out", make_doc=make_doc)
     loaded = datasets.load_from_disk(str(result.path))
     rows = [(name, row["spans"]) for name, split in loaded.items() for row in split]
     assert len(rows) == 2 and len({name for name, _ in rows}) == 1
     assert sorted(len(spans) for _, spans in rows) == [0, 1]
     again = write_jsonl(tmp_path / "b.jsonl", [first, first])
     with pytest.raises(InputError, match=re.escape("b.jsonl:2: article id 'same' again (first on line 1)")):
-        export(again, config=config, out=tmp_path / "out2", make_doc=pipeline.nlp.make_doc)
+        export(again, config=config, out=tmp_path / "out2", make_doc=make_doc)
+
+
+def test_the_stats_are_the_sum_of_the_rows_counts_and_the_inputs_counts(tmp_path, source, config, make_doc):
+    write_jsonl(
+        tmp_path / "annotations.ledger.jsonl",
+        [{"kind": "annotation_draft", "task_id": 1, "article_id": "a1", "reason": "draft"}],
+    )
+    result = export(source, config=config, out=tmp_path / "out", make_doc=make_doc)
+    _, expected = check_inputs(source, None, config=config)
+    settings = RowSettings.of(config, make_doc)
+    for line in source.read_text().splitlines():
+        expected += build_row(json.loads(line), "human", settings).counts
+    assert result.stats == expected
+    assert (result.stats.articles, result.stats.ledger["annotation_draft"], len(result.stats.lost)) == (13, 1, 1)
+    assert result.stats.rows_per_split.total() == 13
+    assert result.manifest["counts"]["rows"] == 13
+
+
+def test_a_second_export_into_the_same_root_counts_everything_again(tmp_path, source, config, make_doc):
+    # The same rows (only the ledger differs): whatever could be reused, the counts are whole.
+    out = tmp_path / "out"
+    first = export(source, config=config, out=out, make_doc=make_doc)
+    write_jsonl(tmp_path / "annotations.ledger.jsonl", [])
+    second = export(source, config=config, out=out, make_doc=make_doc)
+    assert (first.version, second.version) == ("v1", "v2")
+    assert second.stats.ledger_found and not first.stats.ledger_found
+    ignored = {"ledger_found"}
+    assert {k: v for k, v in vars(second.stats).items() if k not in ignored} == {
+        k: v for k, v in vars(first.stats).items() if k not in ignored
+    }
+    assert second.stats.articles == 13 and second.manifest["counts"] == first.manifest["counts"]
+    assert rows_of(first.path) == rows_of(second.path)
+    assert second.stats != ExportStats()

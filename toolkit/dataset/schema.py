@@ -1,0 +1,52 @@
+"""The dataset's columns (``datasets.Features``) and the split an article goes to."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from toolkit.nlp.alignment import tag_names
+
+if TYPE_CHECKING:
+    from datasets import Features
+
+SPLIT_METHOD = "sha256 of the article id, first 8 bytes as a fraction of 2**64, cut at the cumulative shares"
+
+
+def features(labels: list[str]) -> Features:
+    from datasets import ClassLabel, Features, List, Value
+
+    return Features(
+        {
+            "id": Value("string"),
+            "text": Value("string"),
+            "title": Value("string"),
+            "date": Value("string"),
+            "tokens": List(Value("string")),
+            "ner_tags": List(ClassLabel(names=tag_names(labels))),
+            "spans": List({"start": Value("int32"), "end": Value("int32"), "label": Value("string")}),
+            # Provenance: "human" (pulled from Label Studio) or "model" (the predictions' rows).
+            "source": Value("string"),
+            "n_annotators": Value("int32"),
+            "annotators": List(Value("string")),
+            "model_version": Value("string"),
+            # Spans added plus spans deleted against the prediction the humans started from,
+            # by exact offsets and label (toolkit.metrics.edits.corrections); null without one.
+            "n_corrections": Value("int32"),
+        }
+    )
+
+
+def split_of(article_id: str, splits: dict[str, float]) -> str:
+    """The split an article belongs to, from a hash of its id alone.
+
+    It does not depend on the other articles, so a split never changes when articles
+    are added, and an article never sits in two splits.
+    """
+    point = int.from_bytes(hashlib.sha256(article_id.encode("utf-8")).digest()[:8], "big") / 2**64
+    cumulative = 0.0
+    for name, share in splits.items():
+        cumulative += share
+        if point < cumulative:
+            return name
+    return list(splits)[-1]
