@@ -86,11 +86,15 @@ def reuters_articles(limit: int) -> list[dict]:
     if not folder.is_dir():
         sys.exit(f"Reuters-21578 not found at {folder}: set TOOLKIT_BENCH_CORPUS to the corpus folder")
     articles = []
+    # Reuters repeats stories word for word; preannotate counts a repeated text once, so
+    # repeats would leave fewer than ``limit`` tasks to push.
+    seen: set[str] = set()
     for path in sorted(folder.glob("*.json")):
         for record in json.loads(path.read_text(encoding="utf-8")):
             body = (record.get("body") or "").strip()
-            if not body:
+            if not body or " ".join(body.split()) in seen:
                 continue
+            seen.add(" ".join(body.split()))
             date = dt.datetime.strptime(record["date"].split()[0], "%d-%b-%Y").date().isoformat()
             articles.append(
                 {
