@@ -85,15 +85,16 @@ def export_cli(
 
     if push_to_hub is not None:
         check_hub_repo(push_to_hub, name="--push-to-hub")
-    from toolkit.nlp.pipeline import load_pipeline
+    from toolkit.nlp.pipeline import load_tokenizer
 
-    pipeline = load_pipeline(config, scores=False)  # only the tokenizer is used
+    # The report loads the tokenizer the same way: its tokens are the export's.
+    tokenizer = load_tokenizer(config)
     result = _run_export(
         annotations,
         config=config,
         out=out,
-        make_doc=pipeline.nlp.make_doc,
-        model={"name": pipeline.model.name, "version": pipeline.model.version},
+        make_doc=tokenizer.make_doc,
+        model={"name": tokenizer.model.name, "version": tokenizer.model.version},
         predictions=include_predictions,
         max_loss=max_loss,
         with_report=with_report,
