@@ -112,6 +112,8 @@ def preannotate_cli(
 
 
 def _rates(state: PhaseState) -> str:
+    if not state.done:  # the first event only says how many articles there are
+        return ""
     return f"{state.rate():,.1f} articles/s, {state.rate('words'):,.0f} words/s"
 
 
