@@ -100,7 +100,7 @@ class Timing:
 
 def time_raw(nlp, texts: list[str], *, n_process: int, batch_size: int, scores: bool, ents: list | None = None):
     from toolkit.nlp.scoring import SCORES_KEY
-    from toolkit.preannotate.run import count_words
+    from toolkit.preannotate.spans import count_words
 
     wall, cpu = time.perf_counter(), time.process_time()
     words = 0

@@ -56,13 +56,12 @@ def main() -> None:
     config = load_config(ROOT / "configs" / "news-ner.yaml")
     pipeline = load_pipeline(config)
     texts = corpus_texts(count)
-    from toolkit.preannotate.run import PreannotateStats, doc_spans
+    from toolkit.preannotate.spans import scored_doc_spans
 
     rng = random.Random(7)
     articles = []
-    stats = PreannotateStats()
     for number, doc in enumerate(pipeline.nlp.pipe(texts, batch_size=64)):
-        predicted = doc_spans(doc, config, stats)
+        predicted, _score, _counts = scored_doc_spans(doc, config)
         annotators = ["annotator-1", "annotator-2"] if rng.random() < 0.3 else [f"annotator-{rng.randint(1, 5)}"]
         annotations = [
             {

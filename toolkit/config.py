@@ -40,7 +40,7 @@ class SpacyConfig(_Strict):
     )
     version: str | None = Field(default=None, title="Expected pipeline version; loading fails on a mismatch")
     batch_size: int = Field(default=64, ge=1, title="Texts per nlp.pipe batch")
-    # --- pre-annotation at scale (issue 3) ---
+    # --- pre-annotation at scale ---
     n_process: int = Field(default=1, ge=1, title="Worker processes for nlp.pipe")
     scores: bool = Field(default=True, title="Per-span confidences and a task score from beam search over the NER")
     beam_width: int = Field(default=8, ge=2, le=64, title="Parses kept by the beam that computes the scores")
@@ -63,7 +63,7 @@ class InputFields(_Strict):
 
 
 class InputConfig(_Strict):
-    """How `toolkit preannotate` reads its inputs (issue 3)."""
+    """How `toolkit preannotate` reads its inputs."""
 
     txt_format: Literal["seed", "headline"] = Field(
         default="seed",
@@ -121,7 +121,6 @@ class ExportConfig(_Strict):
         return splits
 
 
-# --- pull (issue 5) ---------------------------------------------------------------
 class PullConfig(_Strict):
     policy: Literal["ground_truth", "latest", "majority", "all"] = Field(
         default="latest",

@@ -60,7 +60,7 @@ class LocalServerError(ToolkitError):
 
 
 class OutputError(ToolkitError):
-    """An output path cannot be written (exists without --force, or not writable)."""
+    """An output path cannot be written, or holds what the run cannot build on (another model's records)."""
 
 
 def validation_errors(error: Any) -> list[tuple[str, str, str]]:

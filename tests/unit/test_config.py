@@ -53,3 +53,22 @@ def test_yaml_error_names_the_line(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="config file not found"):
         load_config(tmp_path / "none.yaml")
+
+
+def test_input_config_is_checked_key_by_key():
+    from toolkit.config import parse_config
+    from toolkit.errors import ConfigError
+
+    data = {
+        "project": {"title": "T"},
+        "labels": ["PERSON"],
+        "input": {"txt_format": "title", "on_error": "ignore", "fields": {"txt": "body"}},
+        "spacy": {"beam_width": 1},
+    }
+    with pytest.raises(ConfigError) as raised:
+        parse_config(data)
+    lines = raised.value.errors
+    assert any(line.startswith("[input.txt_format] Input should be 'seed' or 'headline'") for line in lines)
+    assert any(line.startswith("[input.on_error] Input should be 'fail' or 'skip'") for line in lines)
+    assert any(line.startswith("[input.fields.txt] unknown key") for line in lines)
+    assert any(line.startswith("[spacy.beam_width] Input should be greater than or equal to 2") for line in lines)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 import typer.main
 from rich.console import Console
@@ -20,6 +19,9 @@ from typer.core import TyperGroup
 
 from toolkit.cli._terminal import SafeConsole, safe
 from toolkit.errors import ToolkitError
+
+if TYPE_CHECKING:
+    from toolkit.config import Config
 
 # Markup off: messages carry paths, labels and "[where] what" lines that rich would
 # otherwise take for style tags. SafeConsole: what they print from the data (ids, text)
@@ -49,18 +51,19 @@ def _enable_debug(_ctx: Any, _param: Any, value: bool) -> None:
         os.environ["TOOLKIT_DEBUG"] = "1"
 
 
+# Taken by the app and by every command (``toolkit --debug export`` = ``toolkit export --debug``).
+DebugOpt = Annotated[
+    bool, typer.Option("--debug", help="Show full tracebacks for errors.", callback=_enable_debug, is_eager=True)
+]
+
+
 def _debug_option() -> Any:
     """The ``--debug`` option as Typer builds it (taken from a one-option command, so no
     private Typer or click class is constructed here)."""
     holder = typer.Typer()
 
     @holder.command()
-    def _holder(
-        debug: Annotated[
-            bool,
-            typer.Option("--debug", help="Show full tracebacks for errors.", callback=_enable_debug, is_eager=True),
-        ] = False,
-    ) -> None:
+    def _holder(debug: DebugOpt = False) -> None:
         pass
 
     option = next(param for param in typer.main.get_command(holder).params if param.name == "debug")
@@ -100,11 +103,11 @@ def _usage_pieces(command: Any) -> list[str]:
 class _ToolkitGroup(TyperGroup):
     """Turns library errors into a message and an exit code, for every command."""
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> Any:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         return _finish_command(command) if command is not None else None
 
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
         # click cuts each description at about 45 characters ("Build a Hugging Face
         # dataset (tokens, IOB2 ner_tags,..."); the whole first sentence is wrapped instead.
         rows = []
@@ -116,7 +119,7 @@ class _ToolkitGroup(TyperGroup):
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except ToolkitError as error:
@@ -144,14 +147,11 @@ app = typer.Typer(
 
 
 @app.callback()
-def _main(
-    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks for errors.")] = False,
-) -> None:
-    if debug:
-        os.environ["TOOLKIT_DEBUG"] = "1"
+def _main(debug: DebugOpt = False) -> None:
+    pass
 
 
-def load_config_for_cli(path: Path):
+def load_config_for_cli(path: Path) -> Config:
     from toolkit.config import load_config
 
     return load_config(path)

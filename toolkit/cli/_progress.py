@@ -27,45 +27,58 @@ class PhaseState:
         self.amounts: Counter[str] = Counter()
         self.started = time.perf_counter()
 
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the phase's first event (never 0, so that rates are defined)."""
+        return max(time.perf_counter() - self.started, 1e-9)
+
     def rate(self, unit: str | None = None) -> float:
         """Per second since the phase's first event, of ``unit`` (an amount) or of the units done."""
-        elapsed = max(time.perf_counter() - self.started, 1e-9)
-        return (self.amounts[unit] if unit else self.done) / elapsed
+        return (self.amounts[unit] if unit else self.done) / self.elapsed
 
 
 Describe = Callable[[PhaseState], str]
 
 
+class ProgressDrawer:
+    """The ``on_progress`` that ``progress_display`` yields; ``phases`` stay readable after it closes."""
+
+    def __init__(self, progress: Any, describe: Describe) -> None:
+        self.progress = progress
+        self.describe = describe
+        self.task = progress.add_task("", total=None)
+        self.phases: dict[str, PhaseState] = {}
+
+    def __call__(self, event: ProgressEvent) -> None:
+        state = self.phases.get(event.phase)
+        if state is None:
+            state = self.phases[event.phase] = PhaseState(event.phase)
+        state.done += event.advance
+        if event.total is not None:
+            state.total = event.total
+        if event.amounts:
+            state.amounts.update(event.amounts)
+        if not self.progress.live.is_started:
+            self.progress.start()
+        if event.note is not None:
+            self.progress.update(self.task, description=event.note, total=None)
+            return
+        self.progress.update(self.task, description=self.describe(state), completed=state.done, total=state.total)
+
+
 @contextmanager
-def progress_display(
-    *columns: Any, describe: Describe, show_from_start: bool = True
-) -> Iterator[Callable[[ProgressEvent], None]]:
+def progress_display(*columns: Any, describe: Describe, show_from_start: bool = True) -> Iterator[ProgressDrawer]:
     """A ``rich`` progress display on stderr; yields the ``on_progress`` to hand to the library.
 
     ``columns`` are rich columns (the task's description is ``describe(state)``);
-    ``show_from_start=False`` draws nothing until the first event arrives.
+    ``show_from_start=False`` draws nothing until the first event arrives. The yielded
+    callable keeps each phase's :class:`PhaseState` in ``.phases`` (by phase name), for
+    a summary printed after the display is gone.
     """
     from rich.progress import Progress
 
     progress = Progress(*columns, console=err_console, transient=True)
-    task = progress.add_task("", total=None)
-    phases: dict[str, PhaseState] = {}
-
-    def on_progress(event: ProgressEvent) -> None:
-        state = phases.get(event.phase)
-        if state is None:
-            state = phases[event.phase] = PhaseState(event.phase)
-        state.done += event.advance
-        if event.total is not None:
-            state.total = event.total
-        state.amounts.update(event.amounts)
-        if not progress.live.is_started:
-            progress.start()
-        if event.note is not None:
-            progress.update(task, description=event.note, total=None)
-            return
-        progress.update(task, description=describe(state), completed=state.done, total=state.total)
-
+    on_progress = ProgressDrawer(progress, describe)
     if show_from_start:
         progress.start()
     try:

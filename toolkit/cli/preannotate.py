@@ -1,14 +1,21 @@
+"""``toolkit preannotate``: articles in, one JSON record per article out, resumable."""
+
 from __future__ import annotations
 
-import time
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, load_config_for_cli, plural
+from toolkit.errors import ToolkitError
+
+if TYPE_CHECKING:
+    from toolkit.cli._progress import PhaseState
+    from toolkit.preannotate.readers import ReadStats
+    from toolkit.preannotate.run import PreannotateStats
 
 
 class OnError(str, Enum):
@@ -18,11 +25,11 @@ class OnError(str, Enum):
 
 @app.command("preannotate")
 def preannotate_cli(
-    # fmt: off
     inputs: Annotated[
         list[Path],
         typer.Argument(
-            help="Article files (.txt, .jsonl, .json, .csv, .parquet), saved Hugging Face datasets, folders (read recursively) or quoted glob patterns."
+            help="Article files (.txt, .jsonl, .json, .csv, .parquet), saved Hugging Face datasets, "
+            "folders (read recursively) or quoted glob patterns."
         ),
     ],
     out: Annotated[
@@ -39,7 +46,8 @@ def preannotate_cli(
         OnError | None,
         typer.Option(
             "--on-error",
-            help="Bad input: fail (stop before writing anything) or skip (go on, count what was skipped). Default: input.on_error.",
+            help="Bad input: fail (stop before writing anything) or skip (go on, count what was skipped). "
+            "Default: input.on_error.",
         ),
     ] = None,
     n_process: Annotated[
@@ -56,12 +64,12 @@ def preannotate_cli(
         ),
     ] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="Start the output over instead of resuming it.")] = False,
-    # fmt: on
 ) -> None:
     """Run the spaCy pipeline over articles and write one JSON record per article."""
+    from toolkit.cli._progress import progress_display
     from toolkit.nlp.pipeline import load_pipeline
     from toolkit.preannotate.readers import ReadStats, expand_inputs
-    from toolkit.preannotate.run import PreannotateStats, preannotate_to_file
+    from toolkit.preannotate.run import PHASE, PreannotateStats, preannotate_to_file
 
     config = load_config_for_cli(config_path)
     expand_inputs(inputs)  # fail on a missing input before loading the model
@@ -72,47 +80,60 @@ def preannotate_cli(
         f"scores {'on' if pipeline.scores else 'off'}; {n_process:,} process{'' if n_process == 1 else 'es'})"
     )
     read_stats, stats = ReadStats(), PreannotateStats()
-    started = time.perf_counter()
     columns = (
         TextColumn("Pre-annotating"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
+        TextColumn("{task.description}"),
         TimeElapsedColumn(),
         TextColumn("eta"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("Pre-annotating", total=None, rate="")
-
-        def on_start(todo: int) -> None:
-            nonlocal started
-            started = time.perf_counter()  # the rates count the model's time, not the input scan
-            progress.update(task, total=todo)
-
-        def on_article(_article: object) -> None:
-            elapsed = max(time.perf_counter() - started, 1e-9)
-            progress.update(
-                task,
-                advance=1,
-                rate=f"{stats.articles / elapsed:,.1f} articles/s, {stats.words / elapsed:,.0f} words/s",
+    # The phase starts when the scan of the inputs is done: the rates count the model's time.
+    with progress_display(*columns, describe=_rates) as on_progress:
+        try:
+            written = preannotate_to_file(
+                inputs,
+                out=out,
+                config=config,
+                pipeline=pipeline,
+                on_error=on_error.value if on_error else None,
+                fresh=fresh,
+                n_process=n_process,
+                batch_size=batch_size,
+                stats=stats,
+                read_stats=read_stats,
+                on_progress=on_progress,
             )
+        except ToolkitError as error:
+            _name_the_flags(error)
+            raise
+    _print_summary(written, stats, read_stats, on_progress.phases[PHASE], out=out, config_path=config_path)
 
-        written = preannotate_to_file(
-            inputs,
-            out=out,
-            config=config,
-            pipeline=pipeline,
-            on_error=on_error.value if on_error else None,
-            fresh=fresh,
-            n_process=n_process,
-            batch_size=batch_size,
-            stats=stats,
-            read_stats=read_stats,
-            on_start=on_start,
-            on_article=on_article,
-        )
-    elapsed = max(time.perf_counter() - started, 1e-9)
+
+def _rates(state: PhaseState) -> str:
+    if not state.done:  # the first event only says how many articles there are
+        return ""
+    return f"{state.rate():,.1f} articles/s, {state.rate('words'):,.0f} words/s"
+
+
+def _name_the_flags(error: ToolkitError) -> None:
+    """The library's hints name settings and parameters; here they name this command's flags."""
+    from toolkit.preannotate.output import ANOTHER_OUTPUT, START_OVER
+    from toolkit.preannotate.readers import SKIP_SETTING
+
+    if not error.hint:
+        return
+    hint = error.hint.replace(START_OVER, "pass --fresh to start the output over")
+    hint = hint.replace(ANOTHER_OUTPUT, "choose another --out")
+    if SKIP_SETTING in hint:
+        hint += " (or pass --on-error skip)"
+    error.hint = hint
+
+
+def _print_summary(
+    written: int, stats: PreannotateStats, read_stats: ReadStats, phase: PhaseState, *, out: Path, config_path: Path
+) -> None:
     if written == 0 and stats.resumed:
         verb = "is" if stats.resumed == 1 else "are"
         console.print(
@@ -124,15 +145,16 @@ def preannotate_cli(
         console.print(f"  dropped the half-written last line an interrupted run left in {out}")
     if written or not stats.resumed:
         console.print(
-            f"Wrote {plural(written, 'article')} with {plural(stats.spans, 'span')} to {out} "
-            f"({stats.articles / elapsed:,.1f} articles/s, {stats.words / elapsed:,.0f} words/s)"
+            f"Wrote {plural(written, 'article')} with {plural(stats.spans.kept, 'span')} to {out} "
+            f"({stats.articles / phase.elapsed:,.1f} articles/s, {stats.words / phase.elapsed:,.0f} words/s)"
         )
-    if stats.trimmed:
-        console.print(f"  {plural(stats.trimmed, 'span')} trimmed of surrounding whitespace or punctuation")
-    if stats.dropped_empty:
-        console.print(f"  {plural(stats.dropped_empty, 'span')} dropped: nothing left after trimming")
-    if stats.dropped_by_label:
-        dropped = ", ".join(f"{label} {count}" for label, count in stats.dropped_by_label.most_common())
+    spans = stats.spans
+    if spans.trimmed:
+        console.print(f"  {plural(spans.trimmed, 'span')} trimmed of surrounding whitespace or punctuation")
+    if spans.dropped_empty:
+        console.print(f"  {plural(spans.dropped_empty, 'span')} dropped: nothing left after trimming")
+    if spans.dropped_by_label:
+        dropped = ", ".join(f"{label} {count}" for label, count in spans.dropped_by_label.most_common())
         console.print(f"  not pre-annotated (label not in the config): {dropped}")
     if read_stats.dates_not_parsed:
         console.print(f"  {plural(read_stats.dates_not_parsed, 'date')} not understood: kept as date_original only")

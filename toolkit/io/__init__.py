@@ -1,1 +1,1 @@
-"""Files: JSONL records, atomic outputs, hashing. Imports only errors/config/records."""
+"""Files: JSON Lines, atomic outputs, hashing, markdown escaping. Imports only the base modules."""

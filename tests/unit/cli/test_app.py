@@ -7,6 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import CONFIG_PATH
 from toolkit.cli import app
 
 runner = CliRunner()
@@ -118,6 +119,4 @@ def _no_debug(monkeypatch):
 
 
 def _bundled_config():
-    from pathlib import Path
-
-    return Path(__file__).resolve().parents[2] / "configs" / "news-ner.yaml"
+    return CONFIG_PATH

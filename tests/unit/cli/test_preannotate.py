@@ -174,3 +174,25 @@ def test_json_array_with_the_reuters_mapping(tmp_path, reuters_config):
     )
     assert "Skipped 1 bad input: empty article 1" in result.output
     assert f"{source} record 2: empty article (field 'body' holds no text)" in result.output
+
+
+def test_hints_name_the_flags_of_the_command(tmp_path):
+    source = tmp_path / "a.jsonl"
+    source.write_text('{"id": "a", "text": "Angela Merkel visited Paris."}\n{"text": \n')
+    out = tmp_path / "out.jsonl"
+    failed = invoke("preannotate", str(source), "--out", str(out), "--no-scores")
+    assert failed.exit_code == 1
+    assert "hint: fix or remove it, or set input.on_error: skip to skip bad input (or pass --on-error skip)" in (
+        failed.output
+    )
+    source.write_text('{"id": "a", "text": "Angela Merkel visited Paris."}\n')
+    assert invoke("preannotate", str(source), "--out", str(out), "--no-scores").exit_code == 0
+    source.write_text('{"id": "a", "text": "Angela Merkel visited Berlin."}\n')
+    changed = invoke("preannotate", str(source), "--out", str(out), "--no-scores", "--on-error", "skip")
+    assert changed.exit_code == 1
+    assert "hint: pass --fresh to start the output over, or give the changed article a new id" in changed.output
+    out.write_text(out.read_text().replace("3.8.0", "0.1"))
+    other = invoke("preannotate", str(source), "--out", str(out), "--no-scores")
+    assert other.exit_code == 1
+    assert "hint: pass --fresh to start the output over, or choose another --out" in other.output
+    assert "fresh=True" not in changed.output + other.output

@@ -1,0 +1,29 @@
+"""Where the model runs: a backend takes articles and yields them predicted, with their counts.
+
+The in-process backend (:mod:`.local`) runs ``nlp.pipe``, with ``n_process`` worker
+processes if asked. Another backend (a cluster) implements the same :class:`Backend`:
+it yields one :class:`Predicted` per article, in the order of the articles, and returns
+every count as a value, so nothing it does has to mutate the caller's objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple, Protocol
+
+from toolkit.preannotate.spans import SpanCounts
+from toolkit.records import Article, PredictedArticle
+
+
+class Predicted(NamedTuple):
+    """One article as the model predicted it, with the words it held and what its spans counted."""
+
+    article: PredictedArticle
+    words: int
+    counts: SpanCounts
+
+
+class Backend(Protocol):
+    def predict(self, articles: Iterable[Article]) -> Iterator[Predicted]:
+        """One :class:`Predicted` per article, in order."""
+        ...
