@@ -54,7 +54,7 @@ def test_report_tags_are_the_exports_ner_tags(config, tmp_path, mode, fallback):
     ]
     source = tmp_path / "annotations.jsonl"
     source.write_text("".join(a.model_dump_json() + "\n" for a in articles))
-    result = export(source, config=settings, out=tmp_path / "out", make_doc=make_doc, with_report=False)
+    result = export(source, config=settings, out=tmp_path / "out", make_doc=make_doc)
 
     exported = {}
     dataset = load_from_disk(str(result.path))
