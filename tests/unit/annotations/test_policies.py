@@ -88,4 +88,5 @@ def test_majority_vote_over_spans_and_ties_go_to_the_newest_voter():
     assert [s.who for s in tie.winners] == ["b"]
     assert majority_vote([]).winners == []
     # A span twice in one voter's list is one vote.
-    assert majority_vote([[S(0, 5, "PER")], [S(1, 5, "PER")], [S(1, 5, "PER"), S(1, 5, "PER")]]).winners == []
+    twice = majority_vote([[S(0, 5, "PER")], [S(1, 5, "PER"), S(1, 5, "PER")], [S(2, 5, "PER")]])
+    assert twice.winners == [] and twice.votes[(1, 5, "PER")] == 1
