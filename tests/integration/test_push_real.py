@@ -334,11 +334,12 @@ def test_a_lost_answer_is_checked_before_sending_again(server, client, title, mo
     import httpx
 
     from toolkit.config import parse_config
+    from toolkit.labelstudio import tasks as tasks_module
     from toolkit.push import run as push_module
 
-    monkeypatch.setattr(push_module, "RETRY_WAIT_MIN", 0.1)
-    monkeypatch.setattr(push_module, "RETRY_WAIT_MAX", 0.1)
-    real_post = push_module.post_json
+    monkeypatch.setattr(tasks_module, "RETRY_WAIT_MIN", 0.1)
+    monkeypatch.setattr(tasks_module, "RETRY_WAIT_MAX", 0.1)
+    real_post = tasks_module.post_json
     sent = []
 
     def post_then_time_out(client_, path, body):
@@ -348,7 +349,7 @@ def test_a_lost_answer_is_checked_before_sending_again(server, client, title, mo
             raise httpx.ReadTimeout("timed out")
         return answer
 
-    monkeypatch.setattr(push_module, "post_json", post_then_time_out)
+    monkeypatch.setattr(tasks_module, "post_json", post_then_time_out)
     data = yaml.safe_load((ROOT / "configs" / "news-ner.yaml").read_text())
     data["project"]["title"] = title
     data["push"]["batch_size"] = 3
@@ -361,9 +362,10 @@ def test_a_lost_answer_is_checked_before_sending_again(server, client, title, mo
 def test_a_refused_batch_is_reported_with_what_was_imported_before_it(server, client, title, monkeypatch):
     from toolkit.config import parse_config
     from toolkit.errors import ServerError
+    from toolkit.labelstudio import tasks as tasks_module
     from toolkit.push import run as push_module
 
-    real_post = push_module.post_json
+    real_post = tasks_module.post_json
     calls = []
 
     def refuse_the_second(client_, path, body):
@@ -372,7 +374,7 @@ def test_a_refused_batch_is_reported_with_what_was_imported_before_it(server, cl
             raise ServerError("Label Studio answered 400 while trying to import tasks: bad batch", status=400)
         return real_post(client_, path, body)
 
-    monkeypatch.setattr(push_module, "post_json", refuse_the_second)
+    monkeypatch.setattr(tasks_module, "post_json", refuse_the_second)
     data = yaml.safe_load((ROOT / "configs" / "news-ner.yaml").read_text())
     data["project"]["title"] = title
     data["push"]["batch_size"] = 3
@@ -383,7 +385,7 @@ def test_a_refused_batch_is_reported_with_what_was_imported_before_it(server, cl
     assert "run the same push again" in failure.value.hint
     assert len(calls) == 2  # a definite refusal is not retried
 
-    monkeypatch.setattr(push_module, "post_json", real_post)
+    monkeypatch.setattr(tasks_module, "post_json", real_post)
     result = push_module.push(articles("1.0"), config=config, settings=server)
     assert result.tasks_created == 4
     assert_exactly_once(client, result.project_id, ["test-model-1.0"])

@@ -314,7 +314,7 @@ def test_dry_run_on_many_small_articles_does_not_hold_every_encoded_task(server,
             "import resource\nfrom pathlib import Path\nfrom label_studio_sdk import LabelStudio\n"
             "import toolkit.cli\nfrom toolkit.io.jsonl import read_records\n"
             "from toolkit.records import PredictedArticle\n"
-            "from toolkit.push.run import check_articles\n"
+            "from toolkit.push.plan import check_articles\n"
             "articles = list(read_records(Path('predictions.jsonl'), PredictedArticle))\n"
             "groups = check_articles(articles)\n"
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)",

@@ -5,8 +5,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import SpinnerColumn, TextColumn
 
-from toolkit.cli._app import console, err_console
+from toolkit.cli._app import console
+from toolkit.cli._progress import progress_display
 from toolkit.labelstudio.localserver import DEFAULT_HOME
 
 labelstudio_app = typer.Typer(
@@ -28,8 +30,8 @@ def up_cli(
     """Start the local server, installing Label Studio first if needed."""
     from toolkit.labelstudio.localserver import up
 
-    with err_console.status("Starting Label Studio") as spinner:
-        credentials = up(home=home, port=port, on_progress=lambda message: spinner.update(message))
+    with progress_display(SpinnerColumn(), TextColumn("{task.description}"), describe=lambda state: "") as on_progress:
+        credentials = up(home=home, port=port, on_progress=on_progress)
     console.print(f"Label Studio is up at {credentials.url}")
     console.print(f"  log in as {credentials.username}; the password is in {home / 'credentials.json'}")
 

@@ -4,17 +4,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, TextColumn
+from rich.progress import TextColumn
 
 from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, err_console, load_config_for_cli, plural
+from toolkit.cli._progress import PhaseState, progress_display
 from toolkit.cli._terminal import json_text
 
 SHOWN_PROBLEMS = 20
 
 
+def _describe(state: PhaseState) -> str:
+    if state.phase == "download":
+        return f"Downloading the export: {state.done / 1e6:,.1f} MB"
+    return f"Reading tasks: {state.done:,}"
+
+
 @app.command("pull")
 def pull_cli(
-    # fmt: off
     out: Annotated[
         Path,
         typer.Option(
@@ -39,7 +45,6 @@ def pull_cli(
             dir_okay=False,
         ),
     ] = None,
-    # fmt: on
 ) -> None:
     """Export the project and write one record per human-annotated article, plus a ledger of everything left out."""
     from toolkit.pull.run import pull
@@ -53,15 +58,7 @@ def pull_cli(
     show = err_console if as_json else console
     if settings is not None:
         show.print(f"Label Studio: {settings.public_url} ({settings.origin})")
-    with Progress(TextColumn("{task.description}"), console=err_console, transient=True) as progress:
-        bar = progress.add_task("Exporting the project", total=None)
-
-        def on_progress(stage: str, done: int, total: int | None) -> None:
-            label = (
-                f"Downloading the export: {done / 1e6:,.1f} MB" if stage == "download" else f"Reading tasks: {done:,}"
-            )
-            progress.update(bar, description=label)
-
+    with progress_display(TextColumn("{task.description}"), describe=_describe, show_from_start=False) as on_progress:
         summary = pull(config=config, settings=settings, out=out, full=full, from_raw=from_raw, on_progress=on_progress)
     if as_json:
         typer.echo(json_text(summary.as_dict()))
@@ -88,7 +85,8 @@ def pull_cli(
         f"{counts.not_annotated:,} not annotated, {counts.only_skipped:,} only skipped, {counts.no_text:,} without text"
     )
     console.print(
-        f"  annotations: {counts.annotations:,} submitted ({counts.empty_annotations:,} with no spans, kept{all_dropped}), "
+        f"  annotations: {counts.annotations:,} submitted "
+        f"({counts.empty_annotations:,} with no spans, kept{all_dropped}), "
         f"{counts.skipped_annotations:,} skipped, {plural(counts.drafts, 'draft')} (not used), "
         f"{counts.not_chosen_annotations:,} not chosen by the policy"
     )
@@ -137,9 +135,8 @@ def pull_cli(
         f"  ledger: {plural(summary.ledger_entries, 'entry')} in {summary.ledger}".replace("entrys", "entries")
     )
     if summary.raw is not None:
-        console.print(
-            f"  raw pull kept: {summary.raw} (sha256 {summary.sha256[:12] if summary.sha256 else '?'}..., manifest next to it)"
-        )
+        sha256 = summary.sha256[:12] if summary.sha256 else "?"
+        console.print(f"  raw pull kept: {summary.raw} (sha256 {sha256}..., manifest next to it)")
     if summary.note:
         console.print(f"  note: {summary.note}", style="yellow")
     console.print(f"Next: toolkit export {out} --config {config_path} --out exports/{config.export.name}")

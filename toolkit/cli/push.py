@@ -4,14 +4,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 
 from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, load_config_for_cli, plural
+from toolkit.cli._progress import progress_display
 
 
 @app.command("push")
 def push_cli(
-    # fmt: off
     predictions: Annotated[
         Path, typer.Argument(help="Predictions written by `toolkit preannotate` (JSONL).", dir_okay=False)
     ],
@@ -33,10 +33,10 @@ def push_cli(
         bool,
         typer.Option(
             "--replace-labeling-config",
-            help="Replace the project's labeling config even when it has controls push did not create (edited in Label Studio); they are dropped. Default: push.replace_labeling_config.",
+            help="Replace the project's labeling config even when it has controls push did not create "
+            "(edited in Label Studio); they are dropped. Default: push.replace_labeling_config.",
         ),
     ] = False,
-    # fmt: on
 ) -> None:
     """Import new articles as tasks with predictions, and new model versions as prediction sets.
 
@@ -46,7 +46,8 @@ def push_cli(
     from toolkit.errors import ProjectError
     from toolkit.io.jsonl import read_records
     from toolkit.labelstudio.client import resolve_server
-    from toolkit.push.run import keeps_edited_config, push
+    from toolkit.push.plan import keeps_edited_config
+    from toolkit.push.run import push
     from toolkit.records import PredictedArticle
 
     config = load_config_for_cli(config_path)
@@ -61,29 +62,25 @@ def push_cli(
         result = push(articles, config=config, settings=settings, dry_run=True, source=str(predictions))
         _print_plan(result.plan)
         return
-    progress = Progress(
-        TextColumn("Importing {task.description}"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
+    progress = progress_display(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        describe=lambda state: f"Importing {state.phase}",
+        show_from_start=False,  # drawn from the first batch on
     )
-    bar = progress.add_task("tasks", total=None)
-
-    def on_progress(stage: str, done: int, total: int) -> None:
-        progress.start()  # drawn from the first batch on; a no-op once running
-        progress.update(bar, description=stage, completed=done, total=total)
-
     try:
-        result = push(articles, config=config, settings=settings, on_progress=on_progress, source=str(predictions))
+        with progress as on_progress:
+            result = push(articles, config=config, settings=settings, on_progress=on_progress, source=str(predictions))
     except ProjectError as error:
         if error.hint and "push.replace_labeling_config" in error.hint:
             error.hint += " (or pass --replace-labeling-config once)"
         raise
-    finally:
-        if progress.live.is_started:
-            progress.stop()
     plan = result.plan
     state = "created" if result.project_created else "found"
     console.print(f"Project {config.project.title!r} {state}: {result.project_url}")
     if result.spare_project_id is not None:
-        from toolkit.push.run import spare_title
+        from toolkit.labelstudio.project import spare_title
 
         console.print(
             f"  another push created it at the same moment: this push's own project {result.spare_project_id} "
@@ -149,7 +146,7 @@ def _kept_edit(plan) -> str:
 
 def _print_plan(plan) -> None:
     """The dry-run plan: what a push would write, nothing written."""
-    from toolkit.push.run import keeps_edited_config
+    from toolkit.push.plan import keeps_edited_config
 
     where = f"project {plan.project_id}" if plan.project_id is not None else "a new project (would be created)"
     console.print(f"Dry run for {plan.project_title!r}, {where}: nothing written")

@@ -4,6 +4,10 @@ The server comes from ``LABEL_STUDIO_URL`` and ``LABEL_STUDIO_API_KEY`` (the
 environment first, then a ``.env`` file in the working directory); when neither is
 set and the local server (``toolkit labelstudio up``) is running, from the local one.
 The API key is held as a ``SecretStr`` so it never shows in a repr, a log or a message.
+
+Every client comes from ``connect`` (which wires in the test fault hooks); requests the
+SDK cannot make go through ``post_json``/``get_json``, the only users of its internals;
+``transient`` is the one answer to "may this failure be retried?" for push and pull.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
-from toolkit._testing.faults import write_kill_hooks
+from toolkit._testing.faults import InjectedFailure, write_kill_hooks
 from toolkit.errors import ServerError
 from toolkit.labelstudio import localserver
 
@@ -151,13 +155,18 @@ def describe_api_error(error: Exception, settings: ServerSettings, action: str) 
 # Per-call options for requests that create something (projects, tasks, predictions).
 # The SDK retries POSTs on 5xx, 408/409/429 and connection errors, which can import
 # the same batch twice; these calls go out once and the caller checks what landed
-# before sending again (see toolkit.push.run).
+# before sending again (see toolkit.labelstudio.tasks.write_once_then_check).
 NO_RETRY: dict[str, Any] = {"max_retries": 0, "timeout": 600}
+# Statuses that say the server was busy or in a conflict, not that it refused the request.
+TRANSIENT_STATUSES = frozenset({408, 409, 429})
 
 
-def connect(settings: ServerSettings, *, timeout: float = 60) -> LabelStudio:
-    """A client for the server, checked with one cheap authenticated request.
+def connect(settings: ServerSettings, *, timeout: float = 60, check: bool = True) -> LabelStudio:
+    """A client for the server, with the test fault hooks (``toolkit._testing.faults``) wired in.
 
+    With ``check`` the client is tried with one cheap authenticated request, so a wrong
+    URL or key fails here; without it the caller's first request does that (and fails
+    the same way, as a ServerError naming the API key), one request saved.
     Reads keep the SDK's retries (they are safe to repeat); writes pass NO_RETRY.
     """
     import httpx
@@ -169,10 +178,17 @@ def connect(settings: ServerSettings, *, timeout: float = 60) -> LabelStudio:
         client = LabelStudio(
             base_url=settings.url, api_key=settings.api_key.get_secret_value(), timeout=timeout, httpx_client=http
         )
-        client.users.whoami()
+        if check:
+            client.users.whoami()
     except (ApiError, httpx.HTTPError) as error:
         raise describe_api_error(error, settings, "log in") from None
     return client
+
+
+def _request(client: LabelStudio, path: str, **options: Any) -> Any:
+    # The SDK has no public way to send a body it did not build or to read an answer
+    # without its typed models: this is the one place that reaches into it.
+    return client._client_wrapper.httpx_client.request(path, **options)
 
 
 def post_json(client: LabelStudio, path: str, body: bytes) -> Any:
@@ -181,11 +197,19 @@ def post_json(client: LabelStudio, path: str, body: bytes) -> Any:
     Imports are built and size-checked as JSON by the caller; sending those bytes
     saves the SDK's per-field re-encoding of thousands of tasks.
     """
-    response = client._client_wrapper.httpx_client.request(
-        path, method="POST", content=body, headers={"Content-Type": "application/json"}, request_options=NO_RETRY
+    response = _request(
+        client,
+        path,
+        method="POST",
+        content=body,
+        headers={"Content-Type": "application/json"},
+        request_options=NO_RETRY,
     )
     raise_for_status(response)
-    return response.json() if response.content else None
+    try:
+        return response.json() if response.content else None
+    except ValueError:  # a success without a JSON body (the labeling config check may answer so)
+        return None
 
 
 def raise_for_status(response: Any) -> None:
@@ -206,22 +230,34 @@ def get_json(client: LabelStudio, path: str, params: dict[str, Any], *, missing_
     For listings of thousands of tasks: the SDK's typed models cost more time to build
     than the request takes. With ``missing_ok`` a 404 answers None.
     """
-    response = client._client_wrapper.httpx_client.request(path, method="GET", params=params)
+    response = _request(client, path, method="GET", params=params)
     if missing_ok and response.status_code == 404:
         return None
     raise_for_status(response)
     return response.json()
 
 
-def may_have_landed(error: BaseException) -> bool:
-    """Whether a failed write may still have been carried out by the server.
+def transient(error: BaseException) -> bool:
+    """Whether a failed request says nothing definite: worth looking and sending again.
 
-    A timeout, a dropped connection or a 5xx says nothing about what the server did;
-    a 4xx other than 408/409/429 is a definite refusal.
+    A timeout, a dropped connection, a 5xx or a 408/409/429 says nothing about what the
+    server did: a write may still have been carried out (so push looks before sending
+    it again), a read (the export download) may work the next time. Any other 4xx is a
+    definite refusal. Takes a ServerError (from ``call``) as well as the SDK's and
+    httpx's own errors, and the test hook's broken download.
     """
-    if not isinstance(error, ServerError):
-        return False
-    return error.status is None or error.status >= 500 or error.status in {408, 409, 429}
+    if isinstance(error, ServerError):
+        # No status: no answer came (a timeout, a dropped connection).
+        return error.status is None or error.status >= 500 or error.status in TRANSIENT_STATUSES
+    if isinstance(error, InjectedFailure):
+        return True
+    import httpx
+    from label_studio_sdk.core.api_error import ApiError
+
+    if isinstance(error, ApiError):
+        status = error.status_code
+        return status is not None and (status >= 500 or status in TRANSIENT_STATUSES)
+    return isinstance(error, httpx.TransportError)
 
 
 def call(settings: ServerSettings, action: str, function: Any, *args: Any, **kwargs: Any) -> Any:

@@ -28,13 +28,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import SecretStr
 
 from toolkit.errors import LocalServerError
+from toolkit.progress import OnProgress, emit
 
 LABEL_STUDIO_VERSION = "1.23.2"
 DEFAULT_HOME = Path(".labelstudio")
@@ -45,8 +45,6 @@ USERNAME = "admin@localhost.localdomain"
 # Label Studio reads LABEL_STUDIO_X, then HEARTEX_X, then bare X: a stray HOST, PORT,
 # USERNAME or PASSWORD in the caller's environment would leak into the server.
 _LEAKY_NAMES = ("HOST", "PORT", "USERNAME", "PASSWORD", "USER_TOKEN", "URL", "API_KEY", "DATA_DIR")
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -227,12 +225,15 @@ def _log_tail(home: Path, credentials: Credentials, lines: int = 20) -> str:
     return _scrub("\n".join(tail), credentials)
 
 
-def install(venv: Path, on_progress: Progress | None = None) -> None:
+def install(venv: Path, on_progress: OnProgress | None = None) -> None:
     """Create ``venv`` and install Label Studio into it, unless it is already there."""
     if (venv / "bin" / "label-studio").exists():
         return
-    if on_progress:
-        on_progress(f"Installing Label Studio {LABEL_STUDIO_VERSION} into {venv} (a minute or two, once)")
+    emit(
+        on_progress,
+        "install",
+        note=f"Installing Label Studio {LABEL_STUDIO_VERSION} into {venv} (a minute or two, once)",
+    )
     steps = [
         [sys.executable, "-m", "venv", str(venv)],
         [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"label-studio=={LABEL_STUDIO_VERSION}"],
@@ -277,12 +278,14 @@ def up(
     port: int | None = None,
     venv: Path | None = None,
     timeout: float = 300,
-    on_progress: Progress | None = None,
+    on_progress: OnProgress | None = None,
 ) -> Credentials:
     """Start the local server (installing it first if needed); return its credentials.
 
-    Idempotent: a server that is already running is left as it is.
+    Idempotent: a server that is already running is left as it is. Progress: each step
+    as a ``note``.
     """
+    emit(on_progress, "start", note="Starting Label Studio")
     home.mkdir(parents=True, exist_ok=True)
     (home / ".gitignore").write_text("*\n")
     paths = _paths(home)
@@ -323,8 +326,11 @@ def up(
     environment = venv_path(home, venv)
     install(environment, on_progress)
     paths["data"].mkdir(parents=True, exist_ok=True)
-    if on_progress:
-        on_progress(f"Starting Label Studio on {credentials.url} (the first start migrates its database: ~1 minute)")
+    emit(
+        on_progress,
+        "start",
+        note=f"Starting Label Studio on {credentials.url} (the first start migrates its database: ~1 minute)",
+    )
     command = [
         str(environment / "bin" / "label-studio"),
         "start",

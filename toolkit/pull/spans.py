@@ -213,6 +213,28 @@ def anchor(text: str, start: int, end: int, expected: str | None, window: int) -
     return MISMATCH if in_bounds else OUTSIDE
 
 
+def check_offsets(
+    text: str, start: Any, end: Any, expected: str | None, window: int
+) -> tuple[int, int, list[str]] | str:
+    """The offsets of one span (human or model) checked against ``text``: integers, covering
+    ``expected`` (re-anchored when one reading fits), whitespace trimmed. Returns the
+    offsets with the repairs made, or the reason to drop the span."""
+    if type(start) is not int or type(end) is not int:  # bool is an int, but not an offset
+        return NOT_INTEGERS
+    anchored = anchor(text, start, end, expected, window)
+    if isinstance(anchored, str):
+        return anchored
+    start, end, fix = anchored
+    fixes = [fix] if fix else []
+    trimmed = trim(text, start, end)
+    if trimmed[0] >= trimmed[1]:
+        return WHITESPACE
+    if trimmed != (start, end):
+        fixes.append(TRIMMED)
+        start, end = trimmed
+    return start, end, fixes
+
+
 def trim(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start].isspace():
         start += 1
@@ -294,27 +316,11 @@ def clean_spans(
         for label in item_labels:
             out.candidates += 1
             one = {**raw, "labels": [label]}
-            if (
-                not isinstance(start, int)
-                or not isinstance(end, int)
-                or isinstance(start, bool)
-                or isinstance(end, bool)
-            ):
-                out.dropped.append(Dropped(NOT_INTEGERS, one))
+            checked = check_offsets(text, start, end, expected, window)
+            if isinstance(checked, str):
+                out.dropped.append(Dropped(checked, one))
                 continue
-            anchored = anchor(text, start, end, expected, window)
-            if isinstance(anchored, str):
-                out.dropped.append(Dropped(anchored, one))
-                continue
-            new_start, new_end, fix = anchored
-            fixes = [fix] if fix else []
-            trimmed = trim(text, new_start, new_end)
-            if trimmed[0] >= trimmed[1]:
-                out.dropped.append(Dropped(WHITESPACE, one))
-                continue
-            if trimmed != (new_start, new_end):
-                fixes.append(TRIMMED)
-                new_start, new_end = trimmed
+            new_start, new_end, fixes = checked
             if not isinstance(label, str) or label not in labels:
                 if on_unknown_label is not None:
                     on_unknown_label(str(label))

@@ -1,163 +1,59 @@
-"""What a pull keeps between runs: the annotator secret, raw pulls with manifests, the watermark.
+"""What a pull keeps between runs, to tell what changed in Label Studio since the last one.
 
 Layout under ``pull.state_dir`` (git-ignored), one folder per server and project::
 
     127.0.0.1_8080-project-3/
-        state.json                              watermark, per-task fingerprints, the last output
-        raw/20261129T020000Z.json.gz            the export, annotator names and emails removed, compressed
+        state.json                              watermark, per-task fingerprints
+        raw/20261129T020000Z.json.gz            the export, annotator names and emails removed (toolkit.pull.raw)
         raw/20261129T020000Z.manifest.json      time, server, project, counts, sha256s
-
-Every file here is written mode 0600. The raw pull is the server's export task by task
-with the identities Label Studio puts in it (a draft's ``user`` email and
-``created_username``, any ``email``/``username``/name field) removed; Label Studio's
-numeric user ids stay, since the anonymous annotator ids are derived from them. So the
-manifest holds two SHA-256: ``export.sha256`` of the bytes the server sent (as
-downloaded, not kept) and ``stored.sha256`` of the stored JSON, which a replay checks.
 
 Label Studio Community cannot filter its export by ``updated_at``, so an incremental
 pull downloads the whole export and compares each task's fingerprint with the state:
-unchanged tasks keep the records of the previous output, changed and new ones are
-pulled again, and tasks gone from the server are reported and dropped.
+tasks are new, changed, unchanged, or gone from the server (reported and dropped).
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
-import os
 import re
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from toolkit.errors import OutputError
-
-SECRET_VARIABLE = "TOOLKIT_ANNOTATOR_SECRET"
 STATE_VERSION = 1
-# Keys that name a person wherever they appear outside the task's data and results.
-IDENTITY_KEYS = frozenset(
-    {"created_username", "email", "username", "first_name", "last_name", "avatar", "initials", "phone"}
-)
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-IDENTITIES_REMOVED = (
-    "annotator names and emails removed (a draft's user and created_username, any email, username or name field); "
-    "Label Studio's numeric user ids kept: the anonymous annotator ids are derived from them"
-)
-
-
-def strip_identities(task: dict[str, Any]) -> dict[str, Any]:
-    """The task without the names and emails of Label Studio users; pull results are unchanged by it.
-
-    The task's ``data`` and the results (the annotated text) are left as they are.
-    """
-    for draft in task.get("drafts") or []:
-        if isinstance(draft, dict) and not isinstance(draft.get("user"), int):
-            # A draft names its user by email; ``created_username`` ends with ", <user id>".
-            name = draft.get("created_username")
-            user_id = name.rsplit(", ", 1)[1] if isinstance(name, str) and ", " in name else ""
-            draft["user"] = int(user_id) if user_id.isdigit() else None
-    return {key: value if key == "data" else _without_identities(value) for key, value in task.items()}
-
-
-def _without_identities(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            key: item if key in ("result", "data") else _without_identities(item)
-            for key, item in value.items()
-            if key not in IDENTITY_KEYS
-        }
-    if isinstance(value, list):
-        return [_without_identities(item) for item in value]
-    if isinstance(value, str) and EMAIL.fullmatch(value):
-        return None
-    return value
-
-
-def private_file(path: Path) -> IO[bytes]:
-    """A new file only its owner can read (raw pulls hold the annotated texts)."""
-    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
-
-
-class RawWriter:
-    """Writes the raw pull, task by task, as a gzip-compressed JSON array under a hidden
-    temporary name; ``commit`` moves it into place, ``discard`` removes it."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.temporary = path.with_name(f".{path.name}.part")
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-        self._file = private_file(self.temporary)
-        # Level 1: the raw pull is kept for reproducibility; speed matters more than size here.
-        self._gzip = gzip.GzipFile(fileobj=self._file, mode="wb", compresslevel=1)
-        self._first = True
-        self._write(b"[")
-
-    def _write(self, data: bytes) -> None:
-        self.sha256.update(data)
-        self.size += len(data)
-        self._gzip.write(data)
-
-    def add(self, task: dict[str, Any]) -> None:
-        self._write((b"" if self._first else b",\n") + json.dumps(task, ensure_ascii=False).encode("utf-8"))
-        self._first = False
-
-    def close(self) -> None:
-        if not self._file.closed:
-            self._write(b"]\n")
-            self._gzip.close()
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
-
-    def commit(self) -> None:
-        self.close()
-        os.replace(self.temporary, self.path)
-
-    def discard(self) -> None:
-        try:
-            self._gzip.close()
-            self._file.close()
-        except (OSError, ValueError):
-            pass
-        self.temporary.unlink(missing_ok=True)
-        self.path.unlink(missing_ok=True)
 
 
 def project_dir(state_dir: Path, url: str, project_id: int) -> Path:
+    """The folder of one server's project under ``pull.state_dir``."""
     parts = urlsplit(url)
     server = re.sub(r"[^A-Za-z0-9.-]+", "_", f"{parts.hostname or 'server'}_{parts.port or ''}{parts.path}").strip("_")
     return state_dir / f"{server}-project-{project_id}"
 
 
-def annotator_secret(path: Path) -> bytes:
-    """The per-install secret behind annotator ids; created (mode 0600) on first use.
+def task_fingerprint(task: dict[str, Any]) -> str:
+    """What changes when anything a pull reads in the task changes (annotations, drafts, data)."""
+    parts = [str(task.get("updated_at"))]
+    for annotation in task.get("annotations") or []:
+        parts.append(
+            f"a{annotation.get('id')}:{annotation.get('updated_at')}:{annotation.get('was_cancelled')}:{annotation.get('ground_truth')}"
+        )
+    for draft in task.get("drafts") or []:
+        parts.append(f"d{draft.get('id')}:{draft.get('updated_at')}")
+    for prediction in task.get("predictions") or []:
+        parts.append(f"p{prediction.get('id') if isinstance(prediction, dict) else prediction}")
+    text = (task.get("data") or {}).get("text")
+    parts.append(hashlib.blake2b(str(text).encode(), digest_size=8).hexdigest())
+    return hashlib.blake2b("|".join(parts).encode(), digest_size=12).hexdigest()
 
-    ``TOOLKIT_ANNOTATOR_SECRET`` wins, so that a team can share ids across machines.
-    """
-    from_env = os.environ.get(SECRET_VARIABLE, "").strip()
-    if from_env:
-        return from_env.encode()
-    try:
-        return path.read_text(encoding="utf-8").strip().encode()
-    except FileNotFoundError:
-        pass
-    except OSError as error:
-        raise OutputError(f"{path}: cannot read the annotator secret ({error.strerror})") from None
-    value = secrets.token_hex(32)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(value + "\n")
-    except FileExistsError:  # another pull created it meanwhile
-        return path.read_text(encoding="utf-8").strip().encode()
-    except OSError as error:
-        raise OutputError(f"{path}: cannot create the annotator secret ({error.strerror})") from None
-    return value.encode()
+
+def task_watermark(task: dict[str, Any]) -> str:
+    """The newest timestamp in the task: the watermark of a pull is the largest of these."""
+    stamps = [task.get("updated_at") or ""]
+    stamps += [a.get("updated_at") or "" for a in task.get("annotations") or []]
+    stamps += [d.get("updated_at") or "" for d in task.get("drafts") or []]
+    return max(stamps)
 
 
 @dataclass
@@ -170,21 +66,37 @@ class PullState:
     # task id -> created_at: SQLite hands the id of a deleted last task to the next new one,
     # so an id alone does not say it is the same task.
     created: dict[int, str] = field(default_factory=dict)
-    output: str | None = None  # the output file written (absolute path)
-    output_sha256: str | None = None
-    ledger_sha256: str | None = None
     settings: str | None = None  # fingerprint of what shapes records (labels, pull policy, secret)
     pulled_at: str | None = None
-    raw: str | None = None
+
+    def add(self, task: dict[str, Any]) -> None:
+        """Remember a task of this pull."""
+        task_id = task["id"]
+        self.tasks[task_id] = task_fingerprint(task)
+        self.articles[task_id] = str((task.get("data") or {}).get("article_id") or f"ls-task-{task_id}")
+        self.created[task_id] = str(task.get("created_at"))
+        self.watermark = max(self.watermark, task_watermark(task))
+
+    def change(self, task_id: int, now: PullState) -> str:
+        """What task ``task_id`` of the pull ``now`` (which has it) is since this earlier pull: ``new``,
+        ``replaced`` (a new task under a deleted one's id), ``changed`` or ``unchanged``."""
+        before = self.tasks.get(task_id)
+        if before is None:
+            return "new"
+        if self.created.get(task_id, now.created[task_id]) != now.created[task_id]:
+            return "replaced"
+        return "unchanged" if before == now.tasks[task_id] else "changed"
 
     @classmethod
     def load(cls, path: Path) -> PullState | None:
+        """The state saved by the last pull; None for none (or a broken one: a full pull, never a failed one).
+
+        Keys this version does not read (older pulls wrote the output's path and hashes) are ignored.
+        """
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
         except (OSError, ValueError):
-            return None  # a broken state means a full pull, never a failed one
+            return None
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
             return None
         return cls(
@@ -192,12 +104,8 @@ class PullState:
             tasks={int(k): v for k, v in (data.get("tasks") or {}).items()},
             articles={int(k): v for k, v in (data.get("articles") or {}).items()},
             created={int(k): v for k, v in (data.get("created") or {}).items()},
-            output=data.get("output"),
-            output_sha256=data.get("output_sha256"),
-            ledger_sha256=data.get("ledger_sha256"),
             settings=data.get("settings"),
             pulled_at=data.get("pulled_at"),
-            raw=data.get("raw"),
         )
 
     def save(self, path: Path) -> None:
@@ -205,11 +113,7 @@ class PullState:
             "version": STATE_VERSION,
             "pulled_at": self.pulled_at,
             "watermark": self.watermark,
-            "output": self.output,
-            "output_sha256": self.output_sha256,
-            "ledger_sha256": self.ledger_sha256,
             "settings": self.settings,
-            "raw": self.raw,
             "tasks": {str(k): v for k, v in self.tasks.items()},
             "articles": {str(k): v for k, v in self.articles.items()},
             "created": {str(k): v for k, v in self.created.items()},
@@ -224,15 +128,3 @@ def write_json(path: Path, data: Any) -> None:
     with atomic_output(path) as handle:
         json.dump(data, handle, ensure_ascii=False, indent=1)
         handle.write("\n")
-
-
-def previous_lines(path: Path) -> dict[int, list[str]]:
-    """The lines of a previous output or ledger file, by task id (lines kept verbatim)."""
-    by_task: dict[int, list[str]] = {}
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                by_task.setdefault(int(json.loads(line)["task_id"]), []).append(
-                    line if line.endswith("\n") else line + "\n"
-                )
-    return by_task

@@ -1,3 +1,5 @@
+"""Exported tasks -> records, ledger entries and counts: policies, span hygiene, predictions, without a server."""
+
 from __future__ import annotations
 
 import json
@@ -6,20 +8,10 @@ import pytest
 
 from toolkit.config import PullConfig, parse_config
 from toolkit.errors import InputError
-from toolkit.labelstudio.client import public_url
-from toolkit.pull.spans import (
-    AMBIGUOUS,
-    CRLF,
-    MISMATCH,
-    OUTSIDE,
-    TRIMMED,
-    UTF16,
-    clean_spans,
-    lf_to_crlf_index,
-    utf16_to_code_points,
-)
-from toolkit.pull.state import annotator_secret
-from toolkit.pull.tasks import AnnotatorIds, PullCounts, TaskProcessor, choose_annotation
+from toolkit.pull.identities import AnnotatorIds
+from toolkit.pull.spans import MISMATCH, OUTSIDE, TRIMMED
+from toolkit.pull.summary import PullCounts
+from toolkit.pull.tasks import TaskProcessor
 from toolkit.records import AnnotatedArticle, LedgerEntry
 
 TEXT = "Angela Merkel visited Paris."
@@ -57,11 +49,12 @@ def task(id_, annotations, text=TEXT, drafts=()):
 
 def run(tasks, **pull):
     counts = PullCounts()
-    processor = TaskProcessor(labels=LABELS, pull=PullConfig(**pull), ids=IDS, counts=counts)
+    processor = TaskProcessor(labels=LABELS, pull=PullConfig(**pull), ids=IDS)
     records: list[AnnotatedArticle] = []
     ledger: list[LedgerEntry] = []
     for one in tasks:
         outcome = processor(one)
+        counts.merge(outcome.counts)
         records += outcome.articles  # the written data must be valid records
         ledger += outcome.ledger
     # Every span of every submitted annotation is used, dropped (ledger) or in an annotation not chosen.
@@ -75,13 +68,6 @@ def run(tasks, **pull):
 
 def keys(spans):
     return [(s.start, s.end, s.label) for s in spans]
-
-
-def test_newest_submitted_annotation_wins():
-    old = annotation(1, [item(0, 13, "PERSON")], "2025-01-01T00:00:00Z")
-    new = annotation(2, [item(22, 27, "GPE")], "2025-01-02T00:00:00Z")
-    skipped = annotation(3, [], "2025-01-03T00:00:00Z", cancelled=True)
-    assert choose_annotation([old, new, skipped])["id"] == 2
 
 
 def test_skips_drafts_empty_answers_and_unannotated_tasks_are_accounted():
@@ -119,22 +105,6 @@ def test_skips_drafts_empty_answers_and_unannotated_tasks_are_accounted():
     assert draft_entry.annotator == IDS(7) and "example.com" not in json.dumps(draft_entry.to_json_dict())
     assert (counts.tasks, counts.records, counts.only_skipped, counts.not_annotated) == (4, 2, 1, 1)
     assert (counts.skipped_annotations, counts.drafts, counts.empty_annotations) == (2, 1, 1)
-
-
-def test_annotator_ids_are_stable_anonymous_and_depend_on_the_secret(tmp_path, monkeypatch):
-    monkeypatch.delenv("TOOLKIT_ANNOTATOR_SECRET", raising=False)
-    secret = annotator_secret(tmp_path / "s" / "secret")
-    assert annotator_secret(tmp_path / "s" / "secret") == secret
-    assert (tmp_path / "s" / "secret").stat().st_mode & 0o777 == 0o600
-    ids = AnnotatorIds(secret)
-    assert ids(3) == ids({"id": 3}) == AnnotatorIds(secret)(3) and ids(3) != ids(4)
-    assert ids(3) != AnnotatorIds(b"other")(3) and ids(3).startswith("ann-") and len(ids(3)) == 16
-    monkeypatch.setenv("TOOLKIT_ANNOTATOR_SECRET", "shared")
-    assert annotator_secret(tmp_path / "s" / "secret") == b"shared"
-
-
-def test_public_url_drops_credentials_and_query():
-    assert public_url("https://user:pw@ls.example.org:8443/sub/?token=abc#x") == "https://ls.example.org:8443/sub"
 
 
 # --- policies --------------------------------------------------------------------
@@ -221,54 +191,6 @@ def test_whitespace_is_trimmed_and_counted():
     assert counts.spans_repaired == {TRIMMED: 1} and ledger[0].kind == "span_repaired" and ledger[0].raw["start"] == 21
 
 
-EMOJI = "🚀 Rocket Lab 🇳🇿 launched from Mahia with 😀 NASA."
-
-
-def test_code_point_offsets_around_emoji_are_kept():
-    start = EMOJI.index("Mahia")
-    clean = clean_spans([item(start, start + 5, "GPE", "Mahia")], EMOJI, labels=LABELS)
-    assert keys(clean.spans) == [(start, start + 5, "GPE")] and not clean.repaired
-
-
-def test_utf16_offsets_are_converted():
-    start = EMOJI.index("Mahia")
-    units = len(EMOJI[:start].encode("utf-16-le")) // 2  # what a browser counts
-    assert units == start + 3  # three characters outside the BMP before it
-    clean = clean_spans([item(units, units + 5, "GPE", "Mahia")], EMOJI, labels=LABELS)
-    assert keys(clean.spans) == [(start, start + 5, "GPE")] and [r.reason for r in clean.repaired] == [UTF16]
-    assert utf16_to_code_points("a😀b", 3) == 2 and utf16_to_code_points("a😀b", 2) is None
-
-
-def test_span_with_emoji_inside():
-    text = "Fans of Team 🚀 Alpha cheered."
-    start, end = text.index("Team"), text.index(" cheered")
-    clean = clean_spans([item(start, end, "ORG", "Team 🚀 Alpha")], text, labels=LABELS)
-    assert [s.text for s in clean.spans] == ["Team 🚀 Alpha"]
-
-
-CRLF_TEXT = "First line.\r\nSecond line names Paris.\r\nThird: Berlin."
-
-
-def test_crlf_offsets_counted_as_one_character_are_repaired():
-    start = CRLF_TEXT.index("Berlin")
-    lf_start = CRLF_TEXT.replace("\r\n", "\n").index("Berlin")
-    assert lf_to_crlf_index(CRLF_TEXT, lf_start) == start
-    clean = clean_spans([item(lf_start, lf_start + 6, "GPE", "Berlin")], CRLF_TEXT, labels=LABELS)
-    assert keys(clean.spans) == [(start, start + 6, "GPE")] and [r.reason for r in clean.repaired] == [CRLF]
-
-
-def test_nearby_reanchoring_only_when_unambiguous():
-    text = "Paris and Lyon. Later Paris again, and Paris."
-    clean = clean_spans([item(10, 14, "GPE", "Lyon")], text, labels=LABELS)
-    assert keys(clean.spans) == [(10, 14, "GPE")] and not clean.repaired
-    shifted = clean_spans([item(12, 16, "GPE", "Lyon")], text, labels=LABELS)
-    assert keys(shifted.spans) == [(10, 14, "GPE")] and shifted.repaired[0].reason.startswith("re-anchored")
-    ambiguous = clean_spans([item(23, 28, "GPE", "Paris")], text, labels=LABELS)
-    assert not ambiguous.spans and ambiguous.dropped[0].reason == AMBIGUOUS
-    missing = clean_spans([item(0, 5, "GPE", "Rome")], text, labels=LABELS)
-    assert missing.dropped[0].reason == MISMATCH
-
-
 @pytest.mark.parametrize(
     ("policy", "expected", "dropped"),
     [("keep", [(0, 13, "PERSON"), (7, 13, "ORG")], 0), ("longest", [(0, 13, "PERSON")], 1), ("drop", [], 2)],
@@ -309,9 +231,9 @@ def test_spans_of_other_controls_are_counted_apart_and_never_anchored():
     assert article_controls("<View") == article_controls(None) and article_controls(None).labels == {"label"}
     ours = dict(item(0, 13, "PERSON", "Angela Merkel"), from_name="ner", to_name="body")
     other = dict(item(0, 6, "ORG", "Angela"), from_name="meta", to_name="src")
-    counts = PullCounts()
-    processor = TaskProcessor(labels=LABELS, pull=PullConfig(), ids=IDS, counts=counts, controls=controls)
+    processor = TaskProcessor(labels=LABELS, pull=PullConfig(), ids=IDS, controls=controls)
     outcome = processor(task(1, [annotation(1, [ours, other])]))
+    counts = outcome.counts
     (record,) = outcome.articles
     assert keys(record.spans) == [(0, 13, "PERSON")] and counts.spans_in == 1
     assert counts.other_control_spans == {"meta": 1}
@@ -338,17 +260,3 @@ def test_predictions_are_checked_against_an_edited_text():
     one["data"]["text"], one["data"]["text_sha256"] = old, hashlib.sha256(old.encode()).hexdigest()
     records, _, counts = run([one])
     assert len(records[0].predictions[0].spans) == 3 and counts.texts_changed == 0
-
-
-def test_identities_are_stripped_and_the_annotator_ids_stay_the_same():
-    from toolkit.pull.state import strip_identities
-
-    draft = {"id": 9, "user": "someone@example.com", "created_username": "someone@example.com, 7", "result": []}
-    one = task(1, [annotation(1, [item(0, 13, "PERSON", "Angela Merkel")])], drafts=[draft])
-    one["data"]["text"] = "Write to someone@example.com today."
-    one["comment_authors"] = [{"id": 7, "email": "someone@example.com", "first_name": "Some"}]
-    stripped = strip_identities(json.loads(json.dumps(one)))
-    outside_data = json.dumps({k: v for k, v in stripped.items() if k != "data"})
-    assert "example.com" not in outside_data and "Some" not in outside_data
-    assert stripped["data"] == one["data"] and stripped["drafts"][0]["user"] == 7
-    assert IDS.of_draft(stripped["drafts"][0]) == IDS.of_draft(draft) == IDS(7)

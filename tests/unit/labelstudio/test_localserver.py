@@ -71,9 +71,11 @@ def test_port_in_use_is_refused_with_a_hint(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
+        events = []
         with pytest.raises(LocalServerError) as raised:
-            localserver.up(home=tmp_path, port=port, venv=tmp_path / "no-venv")
+            localserver.up(home=tmp_path, port=port, venv=tmp_path / "no-venv", on_progress=events.append)
     assert f"port {port}" in str(raised.value) and "--port" in raised.value.hint
+    assert [event.note for event in events] == ["Starting Label Studio"]  # each step is a note for the CLI
 
 
 def test_listening_addresses_sees_a_loopback_listener():

@@ -78,7 +78,7 @@ def write_raw(folder: Path, tasks, *, sha: str | None = None) -> Path:
 
 @pytest.fixture
 def config_path(tmp_path):
-    data = yaml.safe_load((Path(__file__).resolve().parents[2] / "configs" / "news-ner.yaml").read_text())
+    data = yaml.safe_load((Path(__file__).resolve().parents[3] / "configs" / "news-ner.yaml").read_text())
     data["pull"]["secret_file"] = str(tmp_path / "secret")
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data))

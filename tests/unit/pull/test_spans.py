@@ -1,0 +1,90 @@
+"""Span hygiene: offsets checked against the text, repaired only when one reading fits."""
+
+from __future__ import annotations
+
+from toolkit.pull.spans import (
+    AMBIGUOUS,
+    CRLF,
+    MISMATCH,
+    NOT_INTEGERS,
+    TRIMMED,
+    UTF16,
+    WHITESPACE,
+    check_offsets,
+    clean_spans,
+    lf_to_crlf_index,
+    utf16_to_code_points,
+)
+
+LABELS = ["PERSON", "ORG", "GPE"]
+
+
+def item(start, end, label, text=None, **extra):
+    value = {"start": start, "end": end, "labels": [label] if isinstance(label, str) else label}
+    if text is not None:
+        value["text"] = text
+    return {"type": "labels", "from_name": "label", "to_name": "text", "value": value, **extra}
+
+
+def keys(spans):
+    return [(s.start, s.end, s.label) for s in spans]
+
+
+EMOJI = "🚀 Rocket Lab 🇳🇿 launched from Mahia with 😀 NASA."
+
+
+def test_code_point_offsets_around_emoji_are_kept():
+    start = EMOJI.index("Mahia")
+    clean = clean_spans([item(start, start + 5, "GPE", "Mahia")], EMOJI, labels=LABELS)
+    assert keys(clean.spans) == [(start, start + 5, "GPE")] and not clean.repaired
+
+
+def test_utf16_offsets_are_converted():
+    start = EMOJI.index("Mahia")
+    units = len(EMOJI[:start].encode("utf-16-le")) // 2  # what a browser counts
+    assert units == start + 3  # three characters outside the BMP before it
+    clean = clean_spans([item(units, units + 5, "GPE", "Mahia")], EMOJI, labels=LABELS)
+    assert keys(clean.spans) == [(start, start + 5, "GPE")] and [r.reason for r in clean.repaired] == [UTF16]
+    assert utf16_to_code_points("a😀b", 3) == 2 and utf16_to_code_points("a😀b", 2) is None
+
+
+def test_span_with_emoji_inside():
+    text = "Fans of Team 🚀 Alpha cheered."
+    start, end = text.index("Team"), text.index(" cheered")
+    clean = clean_spans([item(start, end, "ORG", "Team 🚀 Alpha")], text, labels=LABELS)
+    assert [s.text for s in clean.spans] == ["Team 🚀 Alpha"]
+
+
+CRLF_TEXT = "First line.\r\nSecond line names Paris.\r\nThird: Berlin."
+
+
+def test_crlf_offsets_counted_as_one_character_are_repaired():
+    start = CRLF_TEXT.index("Berlin")
+    lf_start = CRLF_TEXT.replace("\r\n", "\n").index("Berlin")
+    assert lf_to_crlf_index(CRLF_TEXT, lf_start) == start
+    clean = clean_spans([item(lf_start, lf_start + 6, "GPE", "Berlin")], CRLF_TEXT, labels=LABELS)
+    assert keys(clean.spans) == [(start, start + 6, "GPE")] and [r.reason for r in clean.repaired] == [CRLF]
+
+
+def test_nearby_reanchoring_only_when_unambiguous():
+    text = "Paris and Lyon. Later Paris again, and Paris."
+    clean = clean_spans([item(10, 14, "GPE", "Lyon")], text, labels=LABELS)
+    assert keys(clean.spans) == [(10, 14, "GPE")] and not clean.repaired
+    shifted = clean_spans([item(12, 16, "GPE", "Lyon")], text, labels=LABELS)
+    assert keys(shifted.spans) == [(10, 14, "GPE")] and shifted.repaired[0].reason.startswith("re-anchored")
+    ambiguous = clean_spans([item(23, 28, "GPE", "Paris")], text, labels=LABELS)
+    assert not ambiguous.spans and ambiguous.dropped[0].reason == AMBIGUOUS
+    missing = clean_spans([item(0, 5, "GPE", "Rome")], text, labels=LABELS)
+    assert missing.dropped[0].reason == MISMATCH
+
+
+def test_one_offset_check_for_human_and_model_spans():
+    text = "Angela Merkel visited  Paris ."
+    assert check_offsets(text, 0, 13, "Angela Merkel", 40) == (0, 13, [])
+    assert check_offsets(text, 21, 29, None, 40) == (23, 28, [TRIMMED])
+    assert check_offsets(text, 21, 23, None, 40) == WHITESPACE
+    assert (
+        check_offsets(text, True, 13, None, 40) == NOT_INTEGERS
+        and check_offsets(text, "0", 13, None, 40) == NOT_INTEGERS
+    )
+    assert check_offsets(text, 0, 6, "Rome", 40) == MISMATCH

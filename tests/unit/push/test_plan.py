@@ -1,0 +1,118 @@
+"""Push's plan from the predictions file and the project's state, without a server."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolkit.config import PushConfig
+from toolkit.errors import InputError
+from toolkit.labelstudio.tasks import ProjectState
+from toolkit.push.plan import PushPlan, check_articles, keeps_edited_config, plan_push
+from toolkit.records import ModelInfo, PredictedArticle, Span
+
+
+def article(article_id: str, version: str = "1", text: str = "Angela Merkel spoke in Paris.") -> PredictedArticle:
+    return PredictedArticle(
+        id=article_id,
+        text=text,
+        model=ModelInfo(name="m", version=version),
+        spans=[Span(start=0, end=13, label="PERSON")],
+    )
+
+
+def plan_for(records, state: ProjectState) -> PushPlan:
+    groups, _ = check_articles(records)
+    return plan_push(groups, state, PushPlan(project_title="t", project_id=1))
+
+
+def test_plan_new_tasks_new_prediction_sets_and_unchanged():
+    state = ProjectState(
+        tasks={"a": [10], "b": [11]},
+        texts={10: article("a").text, 11: article("b").text},
+        predictions={10: {"m-1": [100]}, 11: {"m-1": [101], "m-2": [102]}},
+    )
+    plan = plan_for([article("a", "2"), article("b", "2"), article("c", "2"), article("c", "1")], state)
+    assert [[v.model.model_version for v in versions] for versions in plan.new_tasks] == [["m-2", "m-1"]]
+    assert [(task, v.model.model_version) for task, v in plan.new_predictions] == [(10, "m-2")]
+    assert plan.unchanged == 1
+    assert plan.new_prediction_sets == 3
+
+
+def test_plan_removes_unannotated_copies_and_second_prediction_sets():
+    text = article("a").text
+    state = ProjectState(
+        tasks={"a": [10, 12], "b": [11, 13]},
+        texts={10: text, 11: text, 12: text, 13: text},
+        annotated={13},
+        predictions={10: {"m-1": [100, 105]}, 11: {"m-1": [101]}, 12: {"m-1": [102]}, 13: {"m-1": [103]}},
+    )
+    plan = plan_for([article("a"), article("b")], state)
+    # The annotated copy of b is kept, the lowest id of a; predictions of dropped tasks go with them.
+    assert sorted(plan.duplicate_tasks) == [11, 12]
+    assert plan.duplicate_predictions == [105]
+    assert plan.new_tasks == [] and plan.new_predictions == [] and plan.unchanged == 2
+
+
+def test_an_article_whose_task_text_changed_is_skipped_and_the_others_go_on():
+    state = ProjectState(tasks={"a": [10]}, texts={10: "another text"}, predictions={10: {"m-1": [1]}})
+    plan = plan_for([article("a", "2"), article("b")], state)
+    assert plan.text_changed == ["a"]
+    assert [versions[0].id for versions in plan.new_tasks] == ["b"] and plan.new_predictions == []
+
+
+@pytest.mark.parametrize(
+    "records, message",
+    [
+        ([article("a"), article("a")], "with model version 'm-1' is in the file twice"),
+        ([article("a"), article("a", "2", text="Other text here, long enough.")], "used before for another text"),
+        (
+            [
+                PredictedArticle(
+                    id="a",
+                    text="short",
+                    model=ModelInfo(name="m", version="1"),
+                    spans=[Span(start=0, end=9, label="X")],
+                )
+            ],
+            "ends beyond the text",
+        ),
+    ],
+)
+def test_bad_prediction_files_are_input_errors(records, message):
+    with pytest.raises(InputError, match=message):
+        check_articles(records)
+
+
+def test_a_predicted_label_outside_the_config_is_refused_naming_file_record_and_article():
+    records = [
+        article("a"),
+        PredictedArticle(
+            id="b",
+            text="Ann Lee spoke.",
+            model=ModelInfo(name="m", version="1"),
+            spans=[Span(start=0, end=7, label="ANIMAL")],
+        ),
+    ]
+    with pytest.raises(InputError) as raised:
+        check_articles(records, labels=["PERSON", "GPE"], source="p.jsonl")
+    assert raised.value.message.startswith("p.jsonl record 2 (article 'b'): span 0-7 has label 'ANIMAL', which is not")
+    assert "(PERSON, GPE)" in raised.value.message
+    groups, count = check_articles(records[:1], labels=(label for label in ["PERSON", "GPE", "ORG"]))
+    assert count == 1 and list(groups) == ["a"]
+
+
+def test_push_config_has_a_request_size_limit():
+    assert PushConfig().max_request_mb == 50
+    with pytest.raises(ValueError):
+        PushConfig(max_request_mb=0)
+
+
+def test_an_edited_labeling_config_is_kept_only_while_it_has_every_label():
+    plan = PushPlan(project_title="t", project_id=1, controls_removed=["Choices 'topic'"])
+    assert keeps_edited_config(plan)
+    assert not keeps_edited_config(
+        PushPlan(project_title="t", project_id=1, controls_removed=["Choices 'topic'"], labels_added=["ORG"])
+    )
+    assert not keeps_edited_config(
+        PushPlan(project_title="t", project_id=1, controls_removed=["Choices 'topic'"], replace_labeling_config=True)
+    )

@@ -1,0 +1,151 @@
+"""Push's plan: the predictions file checked, and what the project lacks (or holds twice).
+
+A plan is made from the articles (grouped by id: one article's model versions) and what
+the project holds (``toolkit.labelstudio.tasks.ProjectState``): new tasks, imported with
+their predictions inline; new prediction sets for existing tasks; articles whose task
+holds every version already; copies an interrupted or a concurrent push left, to remove.
+``toolkit push --dry-run`` prints it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolkit.config import Config
+from toolkit.errors import InputError
+from toolkit.labelstudio.project import labeling_config_change
+from toolkit.labelstudio.tasks import ProjectState
+from toolkit.records import PredictedArticle
+
+
+@dataclass
+class PushPlan:
+    project_title: str
+    project_id: int | None  # None: the project does not exist yet
+    labels_added: list[str] = field(default_factory=list)
+    labels_removed: list[str] = field(default_factory=list)
+    labeling_config_changes: bool = False  # the push would write the project's labeling config
+    # Controls in the project's labeling config that push does not generate (a human's
+    # edit), e.g. "Choices 'topic'": replacing the config would remove them.
+    controls_removed: list[str] = field(default_factory=list)
+    replace_labeling_config: bool = False  # push.replace_labeling_config: remove them anyway
+    current_model_version: str | None = None
+    model_version: str | None = None  # the project's model_version after the push
+    articles: int = 0
+    new_tasks: list[list[PredictedArticle]] = field(default_factory=list)  # per article: its versions
+    new_predictions: list[tuple[int, PredictedArticle]] = field(default_factory=list)  # (task id, version)
+    unchanged: int = 0  # articles whose task holds every pushed version already
+    duplicate_tasks: list[int] = field(default_factory=list)  # to delete: unannotated copies
+    duplicate_predictions: list[int] = field(default_factory=list)  # to delete: second sets of a version
+    kept_duplicates: list[str] = field(default_factory=list)  # article ids with >1 annotated task
+    # Article ids whose task holds another text (edited in Label Studio): skipped, since
+    # their spans would not fit the task's text.
+    text_changed: list[str] = field(default_factory=list)
+
+    @property
+    def new_prediction_sets(self) -> int:
+        """Prediction sets this push adds: inline with new tasks plus on existing tasks."""
+        return sum(len(versions) for versions in self.new_tasks) + len(self.new_predictions)
+
+
+def new_plan(config: Config, groups: dict[str, list[PredictedArticle]], found: Any | None) -> PushPlan:
+    """The plan's frame: the project (``found``, None when it does not exist yet), its
+    labeling config against ``labels``, and the model version the project will show."""
+    plan = PushPlan(project_title=config.project.title, project_id=None, articles=len(groups))
+    versions = {version.model.model_version for group in groups.values() for version in group}
+    plan.model_version = next(iter(versions)) if len(versions) == 1 else None
+    if found is None:
+        return plan
+    plan.project_id = found.id
+    plan.current_model_version = found.model_version or None
+    change = labeling_config_change(found.label_config, config)
+    if change.differs:
+        plan.labeling_config_changes = True
+        plan.labels_added = change.labels_added
+        plan.labels_removed = change.labels_removed
+        plan.controls_removed = change.foreign_controls
+        plan.replace_labeling_config = config.push.replace_labeling_config
+    return plan
+
+
+def keeps_edited_config(plan: PushPlan) -> bool:
+    """Whether push leaves a labeling config edited in Label Studio as it is: it has controls
+    push did not create, was not told to replace it, and already has every label."""
+    return bool(plan.controls_removed) and not plan.replace_labeling_config and not plan.labels_added
+
+
+def check_articles(
+    articles: Iterable[PredictedArticle], *, labels: Iterable[str] | None = None, source: str | None = None
+) -> tuple[dict[str, list[PredictedArticle]], int]:
+    """Articles grouped by id, each group one article's model versions; and the record count.
+
+    Raises InputError for spans outside the text, a span label not in ``labels`` (when
+    given), an id with two texts, or the same article and model version twice. Messages
+    start with ``source`` (the file name) when given.
+    """
+    label_list = list(labels) if labels is not None else None
+    allowed = set(label_list) if label_list is not None else None
+    where = f"{source} record" if source else "record"
+    groups: dict[str, list[PredictedArticle]] = {}
+    count = 0
+    for count, article in enumerate(articles, start=1):
+        for span in article.spans:
+            if span.end > len(article.text):
+                raise InputError(
+                    f"{where} {count} (article {article.id!r}): span {span.start}-{span.end} {span.label} ends beyond "
+                    f"the text ({len(article.text)} characters)",
+                    hint="run `toolkit preannotate` again to write the predictions",
+                )
+            # Label Studio 1.23 stores such a prediction and only logs the unknown label;
+            # annotators would then see a span they cannot keep or relabel to itself.
+            if allowed is not None and span.label not in allowed:
+                raise InputError(
+                    f"{where} {count} (article {article.id!r}): span {span.start}-{span.end} has label "
+                    f"{span.label!r}, which is not in the config's labels ({', '.join(label_list or [])})",
+                    hint="add the label to `labels` (or map it with `label_map`) and run `toolkit preannotate` again",
+                )
+        versions = groups.setdefault(article.id, [])
+        for other in versions:
+            if other.text != article.text:
+                raise InputError(f"{where} {count}: article id {article.id!r} is used before for another text")
+            if other.model.model_version == article.model.model_version:
+                raise InputError(
+                    f"{where} {count}: article {article.id!r} with model version "
+                    f"{article.model.model_version!r} is in the file twice"
+                )
+        versions.append(article)
+    return groups, count
+
+
+def plan_push(groups: dict[str, list[PredictedArticle]], state: ProjectState, plan: PushPlan) -> PushPlan:
+    """Fill ``plan`` with what is missing from the project and what to tidy up."""
+    for article_id, task_ids in state.tasks.items():
+        if len(task_ids) > 1:
+            annotated = [task for task in task_ids if task in state.annotated]
+            keep = annotated or [min(task_ids)]
+            plan.duplicate_tasks.extend(task for task in task_ids if task not in keep)
+            if len(annotated) > 1:
+                plan.kept_duplicates.append(article_id)
+    dropped = set(plan.duplicate_tasks)
+    for task_id, versions in state.predictions.items():
+        if task_id in dropped:
+            continue
+        for ids in versions.values():
+            plan.duplicate_predictions.extend(sorted(ids)[1:])
+    for article_id, versions in groups.items():
+        task_ids = [task for task in state.tasks.get(article_id, []) if task not in dropped]
+        if not task_ids:
+            plan.new_tasks.append(versions)
+            continue
+        task_id = min(task_ids)
+        if state.texts.get(task_id) != versions[0].text:
+            plan.text_changed.append(article_id)
+            continue
+        held = state.predictions.get(task_id, {})
+        missing = [version for version in versions if version.model.model_version not in held]
+        plan.new_predictions.extend((task_id, version) for version in missing)
+        if not missing:
+            plan.unchanged += 1
+    return plan
