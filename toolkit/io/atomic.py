@@ -1,4 +1,6 @@
-"""Outputs written atomically: under a temporary name, renamed into place on success."""
+"""Outputs written safely: atomically (under a temporary name, renamed into place on success),
+and private files (only their owner can read them).
+"""
 
 from __future__ import annotations
 
@@ -34,3 +36,8 @@ def atomic_output(path: Path) -> Iterator[IO[str]]:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def private_file(path: Path) -> IO[bytes]:
+    """A new file only its owner can read (exports hold the annotated texts)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")

@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit._testing.faults import DownloadFailures, InjectedFailure
 from toolkit.errors import InputError, ServerError
+from toolkit.io.atomic import private_file
 from toolkit.labelstudio.client import ServerSettings, describe_api_error, transient
 from toolkit.progress import OnProgress, emit
 
@@ -35,11 +36,6 @@ class Download:
     size: int
     attempts: int
     seconds: float
-
-
-def private_file(path: Path) -> IO[bytes]:
-    """A new file only its owner can read (exports hold the annotated texts)."""
-    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
 
 
 def download_export(

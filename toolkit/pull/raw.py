@@ -22,7 +22,8 @@ from typing import Any
 from toolkit import __version__
 from toolkit.config import Config
 from toolkit.errors import InputError
-from toolkit.labelstudio.export import CHUNK, Download, private_file
+from toolkit.io.atomic import private_file
+from toolkit.labelstudio.export import CHUNK, Download
 from toolkit.pull.identities import IDENTITIES_REMOVED
 from toolkit.pull.spans import ArticleControls
 from toolkit.pull.state import write_json
