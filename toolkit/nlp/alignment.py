@@ -96,6 +96,15 @@ class Tokens:
         )
 
 
+def word_indices(doc: Doc) -> list[int]:
+    """The indices of the tokens that are words (not whitespace), from one array: all
+    ``align`` needs when the caller wants tags but no audit (``Tokens.of`` reads more)."""
+    import numpy
+    from spacy.attrs import IS_SPACE
+
+    return numpy.flatnonzero(doc.to_array(IS_SPACE) == 0).tolist() if len(doc) else []
+
+
 @dataclass
 class Alignment:
     """What ``align`` made of one article's spans."""
@@ -124,6 +133,7 @@ def align(
     tokens: Tokens | None = None,
     text: str | None = None,
     check: bool = True,
+    words: list[int] | None = None,
 ) -> Alignment:
     """IOB2 tags for the word tokens of ``doc`` (whitespace tokens left out), and the aligned spans.
 
@@ -131,9 +141,12 @@ def align(
     gives nothing. Spans whose offsets were snapped to other token boundaries are counted;
     spans that no token carries, or that overlap a span already tagged, are lost. With
     ``check``, the round-trip audit (``audit``) then checks the tags against every span.
+    Without ``check``, ``words`` (``word_indices``) can stand in for ``tokens``.
     """
     text = doc.text if text is None else text  # Doc.text joins every token: slow
-    tokens = Tokens.of(doc, text) if tokens is None else tokens
+    if tokens is None and (check or words is None):
+        tokens = Tokens.of(doc, text)
+    words = tokens.words if tokens is not None else words
     keys = span_keys(spans)
     tags = ["O"] * len(doc)
     result = Alignment(tags=[], kept=[], spans=len(keys))
@@ -142,26 +155,30 @@ def align(
         aligned = doc.char_span(start, end, label=label, alignment_mode=mode)
         if (aligned is None or len(aligned) == 0) and fallback != "none":
             aligned = doc.char_span(start, end, label=label, alignment_mode=fallback)
-        if aligned is None or len(aligned) == 0 or not text[aligned.start_char : aligned.end_char].strip():
+        # Span.start_char/end_char look tokens up on every access: read them once.
+        first, last = (aligned.start, aligned.end) if aligned is not None else (0, 0)
+        start_char, end_char = (aligned.start_char, aligned.end_char) if last > first else (0, 0)
+        if last <= first or not text[start_char:end_char].strip():
             reason = "no token lies within it" if fallback == "contract" else "not on token boundaries"
             if fallback == "none":
                 reason += " (export.alignment_fallback is none)"
             result.lost.append(LostSpan(article_id, task_id, start, end, label, text[start:end], reason))
             continue
-        if aligned.start_char == start and aligned.end_char == end:
+        if start_char == start and end_char == end:
             result.strict += 1
         else:
             result.snapped += 1
-        clash = next((other for other in kept if other.start < aligned.end and aligned.start < other.end), None)
-        if clash is not None:
+        # A token already tagged means a clash; which span holds it is looked up only then.
+        if any(tags[i] != "O" for i in range(first, last)):
+            clash = next(other for other in kept if other.start < last and first < other.end)
             reason = f"overlaps {clash.label_} {clash.start_char}-{clash.end_char}, which the tags carry"
             result.lost.append(LostSpan(article_id, task_id, start, end, label, text[start:end], reason))
             continue
         kept.append(aligned)
-        tags[aligned.start] = f"B-{label}"
-        for i in range(aligned.start + 1, aligned.end):
+        tags[first] = f"B-{label}"
+        for i in range(first + 1, last):
             tags[i] = f"I-{label}"
-    result.tags = [tags[i] for i in tokens.words]
+    result.tags = [tags[i] for i in words]
     if check:
         recorded = {(lost.start, lost.end, lost.label) for lost in result.lost}
         result.lost.extend(

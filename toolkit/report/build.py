@@ -45,7 +45,7 @@ from toolkit.report.tallies import AgreementTally, ModelTally, ProgressTally, Re
 if TYPE_CHECKING:
     from spacy.tokens import Doc
 
-    from toolkit.nlp.alignment import Alignment, Tokens
+    from toolkit.nlp.alignment import Alignment
 
 
 class ArticleTokens:
@@ -54,19 +54,20 @@ class ArticleTokens:
 
     def __init__(self, text: str, make_doc: Callable[[str], Doc], alignment: AlignmentModes) -> None:
         self.text, self.make_doc, self.alignment = text, make_doc, alignment
-        self._doc: tuple[Doc, Tokens] | None = None
+        self._doc: tuple[Doc, list[int]] | None = None
 
     def __call__(self, spans: list[Span]) -> Alignment:
-        from toolkit.nlp.alignment import Tokens, align
+        from toolkit.nlp.alignment import align, word_indices
 
         if self._doc is None:
             doc = self.make_doc(self.text)
-            self._doc = doc, Tokens.of(doc, self.text)
-        doc, tokens = self._doc
+            # Only the word indices: the report needs the tags, not the export's token arrays.
+            self._doc = doc, word_indices(doc)
+        doc, words = self._doc
         # Sorted as the export sorts them: which of two spans on the same tokens wins is the same.
         keys = sorted(span.key for span in spans)
         mode, fallback = self.alignment.mode, self.alignment.fallback
-        return align(doc, keys, mode=mode, fallback=fallback, tokens=tokens, text=self.text, check=False)
+        return align(doc, keys, mode=mode, fallback=fallback, words=words, text=self.text, check=False)
 
 
 class LazyTokenizer:
