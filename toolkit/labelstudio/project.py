@@ -263,6 +263,13 @@ def _settle_creation(client: LabelStudio, settings: ServerSettings, config: Conf
     """
     matches = call(settings, "list projects", _projects_titled, client, config.project.title)
     winner = min([mine, *matches], key=lambda project: project.id)
+    if winner.id == mine.id:
+        # A concurrent creation can hold a lower id that its transaction has not committed
+        # yet: this list would miss it while that push's list sees both, and both would
+        # keep their project. One more look, a moment later, sees it.
+        time.sleep(DUPLICATE_TITLE_WAIT)
+        matches = call(settings, "list projects", _projects_titled, client, config.project.title)
+        winner = min([mine, *matches], key=lambda project: project.id)
     if winner.id != mine.id:
         try:
             call(
