@@ -86,7 +86,7 @@ def write_rows(
     for source, value in _records(annotations, predictions, plan):
         row = build_row(value, source, settings)
         splits[row.split].add(row)
-        stats += row.counts
+        stats.add_row(row.row_counts)
         pending[row.split] += 1
         if pending.total() >= PROGRESS_EVERY:
             emit(on_progress, "rows", pending.total(), total=total, amounts=dict(pending))

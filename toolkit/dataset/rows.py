@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from toolkit.config import Config
 from toolkit.dataset.schema import split_of
-from toolkit.dataset.stats import ExportStats
+from toolkit.dataset.stats import ExportStats, RowCounts
 from toolkit.metrics.edits import classify_edits, corrections
 from toolkit.nlp.alignment import Tokens, align, tag_names
 
@@ -50,7 +50,12 @@ class Row:
     kept: list[SpacySpan]  # the spans the tags carry (for the DocBin)
     tags: list[str]  # IOB2 tags of the word tokens (for CoNLL)
     doc: Doc
-    counts: ExportStats
+    row_counts: RowCounts
+
+    @property
+    def counts(self) -> ExportStats:
+        """This row's counts as an ExportStats (``write_rows`` adds ``row_counts`` directly)."""
+        return ExportStats().add_row(self.row_counts)
 
 
 class _Span(NamedTuple):
@@ -70,12 +75,11 @@ def _spans(spans: list[dict[str, Any]]) -> list[_Span]:
     return [_Span(s["start"], s["end"], s["label"]) for s in spans]
 
 
-def _human_provenance(value: dict[str, Any]) -> tuple[list[str], str | None, int | None, ExportStats]:
-    """``(annotators, model_version, n_corrections, counts)`` of an AnnotatedArticle dict."""
-    counts = ExportStats(human_rows=1)
+def _human_provenance(value: dict[str, Any], counts: RowCounts) -> tuple[list[str], str | None, int | None]:
+    """``(annotators, model_version, n_corrections)`` of an AnnotatedArticle dict; fills ``counts``."""
     annotations = value["annotations"]
-    annotators = sorted({a["annotator"] for a in annotations})
-    counts.annotations_per_annotator.update(a["annotator"] for a in annotations)
+    counts.annotators = [a["annotator"] for a in annotations]
+    annotators = sorted(set(counts.annotators))
     chosen = set(value["chosen"])
     predictions = value.get("predictions") or []
     # As AnnotatedArticle.model_version: the prediction the chosen annotation started from.
@@ -85,30 +89,29 @@ def _human_provenance(value: dict[str, Any]) -> tuple[list[str], str | None, int
     model_version = model_version or next((p["model_version"] for p in predictions), None)
     prediction = next((p for p in predictions if p["model_version"] == model_version), None)
     if prediction is None:
-        return annotators, model_version, None, counts
+        return annotators, model_version, None
     human, predicted = _spans(value["spans"]), _spans(prediction["spans"])
     _, added, removed = corrections(human, predicted)
-    counts.rows_with_prediction = 1
-    counts.rows_unchanged = int(added + removed == 0)
+    counts.with_prediction = True
     counts.corrections = added + removed
-    counts.edits.update(kind for kind, _, _ in classify_edits(predicted, human))
-    return annotators, model_version, added + removed, counts
+    counts.edits = [kind for kind, _, _ in classify_edits(predicted, human)]
+    return annotators, model_version, added + removed
 
 
 def build_row(value: dict[str, Any], source: str, settings: RowSettings) -> Row:
     """The row of a checked record: ``source`` is ``human`` (AnnotatedArticle) or ``model`` (PredictedArticle)."""
     article_id, text = value["id"], value["text"]
+    split = split_of(article_id, settings.splits)
+    spans = sorted((s["start"], s["end"], s["label"]) for s in value["spans"])
+    counts = RowCounts(split, source, labels=[label for _, _, label in spans])
     if source == "human":
-        annotators, model_version, n_corrections, counts = _human_provenance(value)
+        annotators, model_version, n_corrections = _human_provenance(value, counts)
         task_id: int | None = value["task_id"]
     else:
         annotators, n_corrections, task_id = [], None, None
         model_version = f"{value['model']['name']}-{value['model']['version']}"  # ModelInfo.model_version
-        counts = ExportStats(model_rows=1)
-    counts.articles = 1
     doc = settings.make_doc(text)
     tokens = Tokens.of(doc, text)
-    spans = sorted((s["start"], s["end"], s["label"]) for s in value["spans"])
     aligned = align(
         doc,
         spans,
@@ -119,12 +122,12 @@ def build_row(value: dict[str, Any], source: str, settings: RowSettings) -> Row:
         tokens=tokens,
         text=text,
     )
-    split = split_of(article_id, settings.splits)
-    counts.spans, counts.aligned_strict, counts.aligned_non_strict = aligned.spans, aligned.strict, aligned.snapped
-    counts.lost = aligned.lost
-    counts.rows_per_split[split] = 1
-    counts.source_per_split[split][source] = 1
-    counts.labels_per_split[split].update(label for _, _, label in spans)
+    counts.spans, counts.strict, counts.snapped, counts.lost = (
+        aligned.spans,
+        aligned.strict,
+        aligned.snapped,
+        aligned.lost,
+    )
     values = {
         "id": article_id,
         "text": text,

@@ -12,6 +12,27 @@ def _per_split() -> defaultdict[str, Counter[str]]:
     return defaultdict(Counter)
 
 
+@dataclass(slots=True)
+class RowCounts:
+    """One row's counts, as ``build_row`` returns them; ``ExportStats.add_row`` sums them.
+
+    Plain fields and lists, not an ExportStats per row: building nine containers per row
+    and summing them field by field was a few percent of the export's time.
+    """
+
+    split: str
+    source: str  # "human" or "model"
+    labels: list[str]
+    spans: int = 0
+    strict: int = 0
+    snapped: int = 0
+    lost: list[LostSpan] = field(default_factory=list)
+    annotators: list[str] = field(default_factory=list)  # one per submitted annotation
+    with_prediction: bool = False
+    corrections: int = 0
+    edits: list[str] = field(default_factory=list)
+
+
 @dataclass
 class ExportStats:
     """Counts of an export (or of one row of it). ``a + b`` and ``a += b`` sum them.
@@ -61,6 +82,30 @@ class ExportStats:
                 mine[split].update(counts)
         self.lost.extend(other.lost)
         self.ledger_found = self.ledger_found or other.ledger_found
+        return self
+
+    def add_row(self, row: RowCounts) -> ExportStats:
+        """Count one row (in place); returns these stats."""
+        self.articles += 1
+        if row.source == "human":
+            self.human_rows += 1
+        else:
+            self.model_rows += 1
+        self.rows_per_split[row.split] += 1
+        self.source_per_split[row.split][row.source] += 1
+        self.labels_per_split[row.split].update(row.labels)
+        self.spans += row.spans
+        self.aligned_strict += row.strict
+        self.aligned_non_strict += row.snapped
+        if row.lost:
+            self.lost.extend(row.lost)
+        if row.annotators:
+            self.annotations_per_annotator.update(row.annotators)
+        if row.with_prediction:
+            self.rows_with_prediction += 1
+            self.rows_unchanged += row.corrections == 0
+            self.corrections += row.corrections
+            self.edits.update(row.edits)
         return self
 
     def merge(self, other: ExportStats) -> ExportStats:
