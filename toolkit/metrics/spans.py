@@ -57,12 +57,16 @@ class MatchCounts:
     @classmethod
     def of(cls, predicted: Iterable[Item], gold: Iterable[Item]) -> MatchCounts:
         """The counts of one comparison (an item given twice counts once)."""
+        return cls().add(predicted, gold)
+
+    def add(self, predicted: Iterable[Item], gold: Iterable[Item]) -> MatchCounts:
+        """Add the counts of one comparison to these, in place (no counts object per
+        article: a report adds one per article); returns self."""
         predicted, gold = set(predicted), set(gold)
-        return cls(
-            true_positives=Counter(label for _, label in predicted & gold),
-            predicted=Counter(label for _, label in predicted),
-            gold=Counter(label for _, label in gold),
-        )
+        for counts, items in ((self.true_positives, predicted & gold), (self.predicted, predicted), (self.gold, gold)):
+            for _, label in items:
+                counts[label] += 1
+        return self
 
     def merge(self, other: MatchCounts) -> MatchCounts:
         """Add ``other``'s counts to these; returns self."""

@@ -129,10 +129,10 @@ class ModelTally:
         self.versions.add(prediction.model_version)
         self.labels.update(span.label for span in [*article.spans, *prediction.spans])
         predicted_keys, human_keys = [s.key for s in prediction.spans], [s.key for s in article.spans]
-        self.exact.merge(MatchCounts.of(exact_items(predicted_keys), exact_items(human_keys)))
+        self.exact.add(exact_items(predicted_keys), exact_items(human_keys))
         predicted, human = tags(prediction.spans), tags(article.spans)
         self.tokens_lost += len(predicted.lost) + len(human.lost)
-        self.strict.merge(MatchCounts.of(strict_entities(predicted.tags), strict_entities(human.tags)))
+        self.strict.add(strict_entities(predicted.tags), strict_entities(human.tags))
         for kind, before, after in classify_edits(prediction.spans, article.spans):
             self.edits[kind] += 1
             if len(self.shown[kind]) < self.examples:
