@@ -76,6 +76,6 @@ def train_cli(
     verb = "Replaced" if result.replaced else "Wrote"
     console.print(f"{verb} {result.out} (model version {result.model.model_version}; TRAINING.md beside it)")
     console.print(
-        f"Next: toolkit evaluate {result.out} base --data {export} --config {config_path}, "
+        f"Next: toolkit evaluate base {result.out} --data {export} --config {config_path}, "
         f"then toolkit preannotate INPUT --model {result.out} --config {config_path}"
     )

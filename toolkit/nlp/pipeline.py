@@ -148,7 +148,11 @@ def with_model(config: Config, model: str | Path) -> Config:
     """
     name = str(model)
     path = Path(name)
-    if not _is_installed_or_path(name):
+    try:
+        found = _is_installed_or_path(name)
+    except (ImportError, ValueError):  # not a module name either ("../x", "a..b")
+        found = False
+    if not found:
         raise ModelError(f"{name}: no such model folder or installed pipeline")
     update: dict[str, object] = {
         "spacy": config.spacy.model_copy(update={"model": name, "fallback_models": [], "version": None})
