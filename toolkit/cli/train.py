@@ -68,7 +68,7 @@ def train_cli(
         f"(validation {result.validation_rows:,}), from {base_text} ({result.start}), seed {result.seed}"
     )
     console.print(
-        f"  {plural(len(result.curve), 'epoch')} in {result.seconds:,.1f} s ({result.words_per_second:,.0f} words/s); "
+        f"  {plural(result.epochs_run, 'epoch')} in {result.seconds:,.1f} s ({result.words_per_second:,.0f} words/s); "
         f"best validation F1 {result.scores.get('f1') or 0:.3f} at epoch {best.epoch + 1 if best else 'n/a'}"
     )
     for label, row in sorted((result.scores.get("per_label") or {}).items()):

@@ -83,9 +83,12 @@ class TrainResult:
         return best[-1] if best else None
 
     @property
+    def epochs_run(self) -> int:
+        return max((point.epoch for point in self.curve), default=0) + 1
+
+    @property
     def words_per_second(self) -> float:
-        epochs = max((point.epoch for point in self.curve), default=0) + 1
-        return self.words * epochs / self.seconds if self.seconds else 0.0
+        return self.words * self.epochs_run / self.seconds if self.seconds else 0.0
 
 
 # -- the checks done before any work ------------------------------------------------------
@@ -329,13 +332,14 @@ class _Curve:
         elapsed = time.perf_counter() - self.started
         epoch = int(info["epoch"])
         self.points.append(EvalPoint(epoch, int(info["step"]), loss, f1, elapsed, best))
-        done = len(self.points)
-        left = elapsed / done * max(self.epochs - done, 0)
+        # Validation runs every `eval_frequency` batches, one epoch's worth as batched in
+        # the first epoch: about once per epoch (the batches of a shuffled epoch vary a little).
+        done = min(epoch + 1, self.epochs)
+        left = elapsed / len(self.points) * max(self.epochs - done, 0)
         best_point = max(self.points, key=lambda point: (point.f1, -point.step))
         note = (
             f"Training: epoch {done}/{self.epochs}, loss {loss:,.1f}, validation F1 {f1:.3f}, "
-            f"best {best_point.f1:.3f} (epoch {self.points.index(best_point) + 1}), "
-            f"at most {_duration(left)} left"
+            f"best {best_point.f1:.3f} (epoch {best_point.epoch + 1}), at most {_duration(left)} left"
         )
         emit(self.on_progress, PHASE, 1, total=self.epochs, note=note)
 
@@ -468,7 +472,8 @@ def _finish_model(folder: Path, result: TrainResult, *, config: Config, sources:
         "recall": performance.get("ents_r"),
         "per_label": performance.get("ents_per_type") or {},
     }
-    base_version = result.base.version if result.base else "0.0.0"
+    # A model trained from one of ours keeps its base's release, not its hash: 3.8.0+<new hash>.
+    base_version = result.base.version.split("+", 1)[0] if result.base else "0.0.0"
     version = f"{base_version}+{weights_hash(folder)[:12]}"
     meta.update(
         {
@@ -504,7 +509,8 @@ def _finish_model(folder: Path, result: TrainResult, *, config: Config, sources:
         },
         "validation": result.scores,
         "best_epoch": best.epoch + 1 if best else None,
-        "epochs_run": len(result.curve),
+        "epochs_run": result.epochs_run,
+        "validations": len(result.curve),
         "curve": [
             {"epoch": p.epoch + 1, "step": p.step, "loss": round(p.loss, 4), "f1": round(p.f1, 4)} for p in result.curve
         ],
@@ -543,7 +549,8 @@ def training_markdown(result: TrainResult) -> str:
         "## Settings",
         "",
         f"- base: {base} ({result.start}; {result.copied_rows:,} output rows taken from the base)",
-        f"- seed {result.seed}; {len(result.curve):,} epochs run; best at epoch {best.epoch + 1 if best else 'n/a'}",
+        f"- seed {result.seed}; {result.epochs_run:,} epochs run ({len(result.curve):,} validations, about one per "
+        f"epoch); best at epoch {best.epoch + 1 if best else 'n/a'}",
         f"- {result.seconds:,.1f} s of training",
         "",
         "## Curve (validation, exact entity spans)",
