@@ -272,7 +272,7 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=100, help="held-out articles")
     parser.add_argument("--speed-articles", type=int, default=100)
     parser.add_argument("--speed-epochs", type=int, default=3)
-    parser.add_argument("--speed-rounds", type=int, default=2)
+    parser.add_argument("--speed-rounds", type=int, default=2, help="0: no speed comparison")
     parser.add_argument("--full", action="store_true", help="also: peak memory of training on all of gmb-ner")
     parser.add_argument("--skip-curve", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -288,13 +288,14 @@ def main() -> None:
         work = Path(tmp)
         if not args.skip_curve:
             figures["curve"] = learning_curve(args, docs, config, work)
-        figures["speed"] = speed(args, docs, config, work)
-        s = figures["speed"]
-        print(
-            f"words/s: spacy train {s['spacy_words_per_s']:,.0f}, toolkit train {s['toolkit_words_per_s']:,.0f} "
-            f"(ratio {s['ratio']:.2f}x; {s['train_words']:,} words x {s['epochs']} epochs)",
-            flush=True,
-        )
+        if args.speed_rounds:
+            figures["speed"] = speed(args, docs, config, work)
+            s = figures["speed"]
+            print(
+                f"words/s: spacy train {s['spacy_words_per_s']:,.0f}, toolkit train {s['toolkit_words_per_s']:,.0f} "
+                f"(ratio {s['ratio']:.2f}x; {s['train_words']:,} words x {s['epochs']} epochs)",
+                flush=True,
+            )
         if args.full:
             figures["full"] = full_memory(docs, config, work)
             print(f"all of gmb-ner, one epoch: peak RSS {figures['full']['peak_rss_mb']:,.0f} MB", flush=True)

@@ -186,9 +186,10 @@ class TrainConfig(_Strict):
         min_length=1,
         title="Start from: `model` (the configured spacy.model's NER), `blank`, or a pipeline path or package",
     )
+    # Measured on 4-label news (BENCHMARKS.md): faster at first, not better at the end.
     warm_start: bool = Field(
-        default=True,
-        title="Begin a project label's output weights from the base label that maps to it (label_map or same name)",
+        default=False,
+        title="Also begin a label's output weights from the base labels label_map maps to it (PERSON -> PER)",
     )
     max_epochs: int = Field(default=30, ge=1, title="Most passes over the train split")
     patience: int = Field(default=4, ge=1, title="Stop after this many epochs without a better validation F1")

@@ -39,7 +39,7 @@ def train_cli(
         bool | None,
         typer.Option(
             "--warm-start/--no-warm-start",
-            help="Begin mapped labels from the base label's weights (label_map). Default: train.warm_start.",
+            help="Also begin mapped labels from the base labels' weights (label_map). Default: train.warm_start.",
         ),
     ] = None,
 ) -> None:

@@ -151,7 +151,9 @@ def test_label_sources_warm_start_follows_the_label_map():
 def test_fine_tuning_the_base_begins_from_its_weights(small_export, tmp_path):
     """One epoch from en_core_web_sm: its NER's rows for PERSON, ORG, GPE are taken over, so
     the first validation is already far above a blank start's."""
-    result = train(small_export, config=config(), out=tmp_path / "model", base="model", epochs=1, seed=0)
+    result = train(
+        small_export, config=config(), out=tmp_path / "model", base="model", epochs=1, seed=0, warm_start=True
+    )
     meta = json.loads((tmp_path / "model" / "meta.json").read_text())
     assert meta["toolkit"]["base"]["version"] == "3.8.0" and meta["toolkit"]["start"] == "warm start"
     assert meta["version"].startswith("3.8.0+")
