@@ -18,7 +18,7 @@ TEST_LS_PORT ?= 8081
 TEST_LS_SPARE_PORT ?= 8118
 export TOOLKIT_TEST_LABEL_STUDIO_SPARE_PORT ?= $(TEST_LS_SPARE_PORT)
 
-.PHONY: run test lint test-reliability setup labelstudio-up labelstudio-down clean bench-preannotate bench-pull bench-export
+.PHONY: run test lint test-reliability setup labelstudio-up labelstudio-down clean bench-preannotate bench-pull bench-export loop bench-train
 
 setup: $(VENV)/.installed
 
@@ -97,3 +97,21 @@ bench-pull: setup
 # CoNLL-2003 converter on the same input; figures go into BENCHMARKS.md by hand.
 bench-export: setup
 	$(BIN)/python benchmarks/bench_export.py
+
+# The loop closed once annotators have corrected tasks: pull, export, train a model on the
+# corrections, evaluate it against the configured one, pre-annotate INPUT with it and
+# push (tasks nobody annotated get its suggestions). README: "Closing the loop".
+INPUT ?= samples
+MODEL_DIR ?= models/news-ner
+loop: setup
+	$(TOOLKIT) pull --config $(CONFIG) --out $(BUILD)/annotations.jsonl
+	$(TOOLKIT) export $(BUILD)/annotations.jsonl --config $(CONFIG) --out exports/news-ner
+	$(TOOLKIT) train exports/news-ner --config $(CONFIG) --out $(MODEL_DIR)
+	$(TOOLKIT) evaluate base $(MODEL_DIR) --data exports/news-ner --config $(CONFIG) --html $(BUILD)/evaluate.html
+	$(TOOLKIT) preannotate $(INPUT) --config $(CONFIG) --model $(MODEL_DIR) --out $(BUILD)/predictions-next.jsonl --fresh
+	$(TOOLKIT) push $(BUILD)/predictions-next.jsonl --config $(CONFIG)
+
+# Training on corrections (gmb-ner under TOOLKIT_CORPUS, default ../shared/corpus): the
+# learning curve per start, edits saved, words/s against `spacy train`. BENCHMARKS.md.
+bench-train: setup
+	$(BIN)/python benchmarks/bench_train.py $(BENCH_ARGS)

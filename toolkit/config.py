@@ -179,6 +179,26 @@ def _check_label_name(label: str) -> None:
         raise ValueError(f"label {label!r} must be a non-empty name without whitespace, control characters or <>\"&'")
 
 
+class TrainConfig(_Strict):
+    # `toolkit train`: spaCy's own training loop over the export's DocBin files.
+    base: str = Field(
+        default="model",
+        min_length=1,
+        title="Start from: `model` (the configured spacy.model's NER), `blank`, or a pipeline path or package",
+    )
+    # Measured on 4-label news (BENCHMARKS.md): faster at first, not better at the end.
+    warm_start: bool = Field(
+        default=False,
+        title="Also begin a label's output weights from the base labels label_map maps to it (PERSON -> PER)",
+    )
+    max_epochs: int = Field(default=30, ge=1, title="Most passes over the train split")
+    patience: int = Field(default=4, ge=1, title="Stop after this many epochs without a better validation F1")
+    dropout: float = Field(default=0.1, ge=0, lt=1, title="Dropout rate")
+    learning_rate: float = Field(default=0.001, gt=0, title="Adam learning rate")
+    batch_words: int = Field(default=1000, ge=10, title="Words per training batch")
+    seed: int = Field(default=0, ge=0, title="Random seed: the same export, base and seed give the same model")
+
+
 class Config(_Strict):
     project: ProjectConfig
     labels: list[str] = Field(min_length=1, title="Entity labels, in the order used for ner_tags")
@@ -189,6 +209,7 @@ class Config(_Strict):
     export: ExportConfig = Field(default_factory=ExportConfig)
     pull: PullConfig = Field(default_factory=PullConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
 
     @field_validator("labels")
     @classmethod

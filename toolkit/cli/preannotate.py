@@ -64,6 +64,14 @@ def preannotate_cli(
         ),
     ] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="Start the output over instead of resuming it.")] = False,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            help="A model folder (from `toolkit train`) to pre-annotate with, in place of spacy.model.",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the spaCy pipeline over articles and write one JSON record per article."""
     from toolkit.cli._progress import progress_display
@@ -72,6 +80,10 @@ def preannotate_cli(
     from toolkit.preannotate.run import PHASE, PreannotateStats, preannotate_to_file
 
     config = load_config_for_cli(config_path)
+    if model is not None:
+        from toolkit.nlp.pipeline import with_model
+
+        config = with_model(config, model)
     expand_inputs(inputs)  # fail on a missing input before loading the model
     pipeline = load_pipeline(config, scores=scores)
     n_process = n_process or config.spacy.n_process

@@ -96,6 +96,11 @@ def push_cli(
         f"{plural(plan.articles - result.tasks_created - len(plan.text_changed), 'article')} already in the project"
     )
     console.print(f"  {plural(result.predictions_created, 'new prediction set')} on existing tasks")
+    if plan.annotated_kept:
+        console.print(
+            f"  {plural(len(plan.annotated_kept), 'annotated task')} kept as they are: no new prediction set on tasks "
+            "a human annotated, skipped or started"
+        )
     _print_text_changed(plan)
     if result.duplicates_removed:
         console.print(
@@ -162,6 +167,8 @@ def _print_plan(plan) -> None:
     for version, count in sorted(by_version.items()):
         console.print(f"    {version}: {count:,}")
     console.print(f"  unchanged:           {plan.unchanged:,}")
+    if plan.annotated_kept:
+        console.print(f"  annotated, kept as they are (no new prediction set): {len(plan.annotated_kept):,}")
     _print_text_changed(plan)
     if plan.duplicate_tasks or plan.duplicate_predictions:
         console.print(

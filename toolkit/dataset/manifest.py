@@ -16,15 +16,10 @@ from toolkit.config import Config
 from toolkit.dataset.inputs import InputHashes
 from toolkit.dataset.schema import SPLIT_METHOD
 from toolkit.dataset.stats import ExportStats
+from toolkit.io.exports import MANIFEST, read_manifest  # noqa: F401  (read_manifest: its old home, still imported from here)
 from toolkit.io.hashing import sha256_file
 from toolkit.nlp.alignment import tag_names
 from toolkit.records import ledger_path
-
-MANIFEST = "manifest.json"
-
-
-def read_manifest(folder: Path) -> dict[str, Any]:
-    return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:

@@ -15,47 +15,20 @@ looks like a version.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
 from pathlib import Path
 
-from toolkit.dataset.manifest import MANIFEST, read_manifest, write_manifest
-from toolkit.errors import InputError, OutputError
+from toolkit.dataset.manifest import read_manifest, write_manifest
+from toolkit.errors import OutputError
 from toolkit.io.atomic import atomic_output
 
-LATEST = "LATEST"
+# Reading a version (LATEST, the version names) is shared with train and evaluate.
+from toolkit.io.exports import LATEST, MANIFEST, VERSION_PATTERN, latest_version, resolve_version, versions
+
+__all__ = ["LATEST", "MANIFEST", "VERSION_PATTERN", "latest_version", "resolve_version", "versions"]
+
 TEMP_PREFIX = ".tmp-"
-VERSION_PATTERN = re.compile(r"^v(\d+)$")
-
-
-def versions(root: Path) -> list[str]:
-    """The complete versions under an export root, oldest first."""
-    if not root.is_dir():
-        return []
-    found = [(int(m.group(1)), p.name) for p in root.iterdir() if p.is_dir() and (m := VERSION_PATTERN.match(p.name))]
-    return [name for _, name in sorted(found)]
-
-
-def latest_version(root: Path) -> Path | None:
-    """The version ``LATEST`` names, else the highest complete one, else None."""
-    pointer = root / LATEST
-    if pointer.is_file():
-        name = pointer.read_text(encoding="utf-8").strip()
-        if VERSION_PATTERN.match(name) and (root / name / MANIFEST).is_file():
-            return root / name
-    complete = [name for name in versions(root) if (root / name / MANIFEST).is_file()]
-    return root / complete[-1] if complete else None
-
-
-def resolve_version(path: Path) -> Path:
-    """A version folder from either a version folder or an export root (its latest version)."""
-    if (path / MANIFEST).is_file():
-        return path
-    latest = latest_version(path)
-    if latest is None:
-        raise InputError(f"{path}: not an export version nor an export root", hint="write one with `toolkit export`")
-    return latest
 
 
 def check_root(root: Path) -> None:

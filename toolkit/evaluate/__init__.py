@@ -1,0 +1,1 @@
+"""``toolkit evaluate``: models scored on an export split's human spans, and compared with each other."""

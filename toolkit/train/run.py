@@ -1,0 +1,590 @@
+"""Train spaCy NER on an export: the train split, early stopping on validation, the best checkpoint kept.
+
+``train`` checks the export (labels, rows per split) and the output before any work,
+writes the export's human rows into ``train.spacy`` / ``dev.spacy`` and a generated
+``config.cfg`` in a hidden work folder next to the output, and runs spaCy's own training
+(``spacy.training.initialize.init_nlp`` and ``spacy.training.loop.train``: the same
+batching, optimizer, evaluation and ``patience`` as ``spacy train``). spaCy keeps the best
+checkpoint as ``model-best``; that folder gets the toolkit's ``meta.json`` section and a
+``TRAINING.md`` and is renamed to the output only then, so an interrupted or killed
+training never leaves a half-written model there.
+
+Validation is scored once per epoch (``eval_frequency`` = the batches of one epoch), so
+``train.patience`` counts epochs. The model version ends in a hash of the weights: two
+trainings that differ never share it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import secrets
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from toolkit import __version__
+from toolkit.config import Config
+from toolkit.errors import InputError, ModelError, OutputError
+from toolkit.io.exports import ExportVersion, open_export
+from toolkit.io.hashing import sha256_file
+from toolkit.nlp.pipeline import TRAINED_KEY, load_model, with_model
+from toolkit.progress import OnProgress, emit
+from toolkit.records import ModelInfo
+from toolkit.train import start as starts
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+PHASE = "training"
+LOGGER = "toolkit.train_progress.v1"
+WORK_PREFIX = ".tmp-train-"
+TRAINING_MD = "TRAINING.md"
+# Files that describe a model rather than being it: left out of the weights' hash.
+NOT_WEIGHTS = {"meta.json", "config.cfg", TRAINING_MD}
+
+
+@dataclass(frozen=True)
+class EvalPoint:
+    """One validation of the training curve."""
+
+    epoch: int
+    step: int
+    loss: float
+    f1: float
+    seconds: float
+    best: bool
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    model: ModelInfo  # the trained model's name and version (the prediction set's name)
+    base: ModelInfo | None  # None: from blank
+    start: str  # "warm start" | "same-name rows" | "blank"
+    export: ExportVersion
+    train_rows: int
+    validation_rows: int
+    words: int
+    seed: int
+    curve: list[EvalPoint] = field(default_factory=list)
+    scores: dict[str, Any] = field(default_factory=dict)  # validation scores of the best checkpoint
+    copied_rows: int = 0
+    seconds: float = 0.0
+    replaced: bool = False  # an earlier model of ours was at the output
+
+    @property
+    def best(self) -> EvalPoint | None:
+        best = [point for point in self.curve if point.best]
+        return best[-1] if best else None
+
+    @property
+    def epochs_run(self) -> int:
+        return max((point.epoch for point in self.curve), default=0) + 1
+
+    @property
+    def words_per_second(self) -> float:
+        return self.words * self.epochs_run / self.seconds if self.seconds else 0.0
+
+
+# -- the checks done before any work ------------------------------------------------------
+
+
+def is_our_model(path: Path) -> bool:
+    import json
+
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(meta, dict) and isinstance(meta.get(TRAINED_KEY), dict)
+
+
+def check_output(out: Path) -> bool:
+    """Whether ``out`` holds a model of ours (to be replaced); raises when it holds anything else."""
+    if not out.exists():
+        return False
+    if not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a folder", hint="choose another --out")
+    if not any(out.iterdir()):
+        return False
+    if is_our_model(out):
+        return True
+    raise OutputError(
+        f"{out}: holds something that is not a model `toolkit train` wrote; not replaced",
+        hint="choose another --out, or move that folder away",
+    )
+
+
+def check_export(version: ExportVersion, config: Config) -> tuple[int, int]:
+    """The human rows of the train and validation splits; raises when training cannot use them."""
+    if version.labels != list(config.labels):
+        raise InputError(
+            f"{version.path}: exported with the labels {', '.join(version.labels) or 'none'}, "
+            f"the config's labels are {', '.join(config.labels)}",
+            hint="train with the config the export was made with, or export again with this one",
+        )
+    for split in ("train", "validation"):
+        if split not in version.splits:
+            raise InputError(f"{version.path}: has no {split!r} split; training needs train and validation")
+    train_rows, validation_rows = version.human_rows("train"), version.human_rows("validation")
+    if train_rows == 0:
+        raise InputError(
+            f"{version.path}: the train split has no human-annotated rows; nothing to train on",
+            hint="annotate articles in Label Studio, then `toolkit pull` and `toolkit export` again",
+        )
+    if validation_rows == 0:
+        share = config.export.splits.get("validation", 0)
+        raise InputError(
+            f"{version.path}: the validation split has no human-annotated rows; early stopping needs some",
+            hint=f"articles go to validation by a hash of their id (export.splits validation: {share:g}): annotate "
+            "more articles, or raise that share, then pull and export again",
+        )
+    return train_rows, validation_rows
+
+
+def _resolve_base(spec: str, config: Config) -> tuple[Language | None, ModelInfo | None, str | None]:
+    """The base pipeline (None for blank), its name and version, and its NER component's name."""
+    if spec == "blank":
+        return None, None, None
+    nlp, info = load_model(config if spec == "model" else with_model(config, spec))
+    ner = [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory in {"ner", "beam_ner"}]
+    if not ner:
+        where = "[spacy.model]" if spec == "model" else "--base"
+        raise ModelError(f"{where} {info.name} has no NER to fine-tune (pipeline: {', '.join(nlp.pipe_names)})")
+    return nlp, info, ner[0]
+
+
+# -- the work folder ---------------------------------------------------------------------
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _new_work_folder(out: Path) -> Path:
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        for stale in parent.glob(f"{WORK_PREFIX}*"):
+            pid = stale.name[len(WORK_PREFIX) :].split("-", 1)[0]
+            if stale.is_dir() and pid.isdigit() and not _pid_alive(int(pid)):
+                shutil.rmtree(stale, ignore_errors=True)  # a killed training's leftovers
+        work = parent / f"{WORK_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+        work.mkdir()
+    except OSError as error:
+        raise OutputError(f"{parent}: cannot write ({error.strerror})") from None
+    return work
+
+
+def _write_docbin(docs: list, path: Path) -> int:
+    from spacy.tokens import DocBin
+
+    DocBin(docs=docs, attrs=["ENT_IOB", "ENT_TYPE"]).to_disk(path)
+    return sum(len(doc) for doc in docs)
+
+
+# -- the generated spaCy config ------------------------------------------------------------
+
+
+def spacy_config(
+    *, lang: str, labels: list[str], ner_model: dict[str, Any], config: Config, epochs: int, seed: int, eval_every: int
+) -> Any:
+    """The ``config.cfg`` of the training: one NER, spaCy's Corpus readers, Adam, batch by words."""
+    from thinc.api import Config as ThincConfig
+
+    train = config.train
+    return ThincConfig(
+        {
+            "paths": {"train": None, "dev": None, "vectors": None, "init_tok2vec": None},
+            "system": {"gpu_allocator": None, "seed": seed},
+            "nlp": {
+                "lang": lang,
+                "pipeline": ["ner"],
+                "batch_size": 256,
+                "disabled": [],
+                "before_creation": None,
+                "after_creation": None,
+                "after_pipeline_creation": None,
+                "tokenizer": {"@tokenizers": "spacy.Tokenizer.v1"},
+                "vectors": {"@vectors": "spacy.Vectors.v1"},
+            },
+            "components": {
+                "ner": {
+                    "factory": "ner",
+                    "incorrect_spans_key": None,
+                    "moves": None,
+                    "scorer": {"@scorers": "spacy.ner_scorer.v1"},
+                    "update_with_oracle_cut_size": 100,
+                    "model": ner_model,
+                }
+            },
+            "corpora": {
+                name: {
+                    "@readers": "spacy.Corpus.v1",
+                    "path": f"${{paths.{name}}}",
+                    "max_length": 0,
+                    "gold_preproc": False,
+                    "limit": 0,
+                    "augmenter": None,
+                }
+                for name in ("train", "dev")
+            },
+            "training": {
+                "dev_corpus": "corpora.dev",
+                "train_corpus": "corpora.train",
+                "seed": "${system.seed}",
+                "gpu_allocator": "${system.gpu_allocator}",
+                "dropout": train.dropout,
+                "accumulate_gradient": 1,
+                "patience": train.patience * eval_every,
+                "max_epochs": epochs,
+                "max_steps": 0,
+                "eval_frequency": eval_every,
+                "frozen_components": [],
+                "annotating_components": [],
+                "before_to_disk": None,
+                "before_update": None,
+                "batcher": {
+                    "@batchers": "spacy.batch_by_words.v1",
+                    "discard_oversize": False,
+                    "tolerance": 0.2,
+                    "get_length": None,
+                    "size": train.batch_words,
+                },
+                "logger": {"@loggers": LOGGER},
+                "optimizer": {
+                    "@optimizers": "Adam.v1",
+                    "beta1": 0.9,
+                    "beta2": 0.999,
+                    "L2_is_weight_decay": True,
+                    "L2": 0.01,
+                    "grad_clip": 1.0,
+                    "use_averages": False,
+                    "eps": 1e-8,
+                    "learn_rate": train.learning_rate,
+                },
+                "score_weights": {"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
+            },
+            "pretraining": {},
+            "initialize": {
+                "vectors": None,
+                "init_tok2vec": None,
+                "vocab_data": None,
+                "lookups": None,
+                "before_init": {"@callbacks": starts.BEFORE_INIT},
+                "after_init": {"@callbacks": starts.AFTER_INIT},
+                "components": {},
+                "tokenizer": {},
+            },
+        }
+    )
+
+
+# -- progress through spaCy's logger slot ---------------------------------------------------
+
+_LOG: dict[str, Any] = {}
+
+
+def _register_logger() -> None:
+    from spacy.util import registry
+
+    if LOGGER in registry.loggers:
+        return
+
+    def progress_logger() -> Any:
+        def setup(_nlp: Any, _stdout: Any = None, _stderr: Any = None) -> Any:
+            def log_step(info: dict[str, Any] | None) -> None:
+                if info is not None:
+                    _LOG["step"](info)
+
+            return log_step, lambda: None
+
+        return setup
+
+    registry.loggers.register(LOGGER, func=progress_logger)
+
+
+class _Curve:
+    """Turns spaCy's per-evaluation ``info`` into curve points and progress events."""
+
+    def __init__(self, on_progress: OnProgress | None, epochs: int) -> None:
+        self.on_progress, self.epochs = on_progress, epochs
+        self.points: list[EvalPoint] = []
+        self.started = time.perf_counter()
+        self.best_f1 = -1.0
+
+    def __call__(self, info: dict[str, Any]) -> None:
+        f1 = float(info.get("other_scores", {}).get("ents_f") or 0.0)
+        loss = float(sum((info.get("losses") or {}).values()))
+        best = f1 > self.best_f1
+        self.best_f1 = max(self.best_f1, f1)
+        elapsed = time.perf_counter() - self.started
+        epoch = int(info["epoch"])
+        self.points.append(EvalPoint(epoch, int(info["step"]), loss, f1, elapsed, best))
+        # Validation runs every `eval_frequency` batches, one epoch's worth as batched in
+        # the first epoch: about once per epoch (the batches of a shuffled epoch vary a little).
+        done = min(epoch + 1, self.epochs)
+        left = elapsed / len(self.points) * max(self.epochs - done, 0)
+        best_point = max(self.points, key=lambda point: (point.f1, -point.step))
+        note = (
+            f"Training: epoch {done}/{self.epochs}, loss {loss:,.1f}, validation F1 {f1:.3f}, "
+            f"best {best_point.f1:.3f} (epoch {best_point.epoch + 1}), at most {_duration(left)} left"
+        )
+        emit(self.on_progress, PHASE, 1, total=self.epochs, note=note)
+
+
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds + 0.5), 60)
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+# -- the training ------------------------------------------------------------------------
+
+
+def train(
+    export: Path,
+    *,
+    config: Config,
+    out: Path,
+    base: str | None = None,
+    epochs: int | None = None,
+    seed: int | None = None,
+    warm_start: bool | None = None,
+    on_progress: OnProgress | None = None,
+) -> TrainResult:
+    """Train on ``export``'s train split and write the best checkpoint to ``out``.
+
+    ``base``: ``model`` (the configured pipeline), ``blank`` or a pipeline path; the
+    others default to ``train.*`` of the config. Raises InputError (the export),
+    ModelError (the base), OutputError (``out`` holds something else) before any work.
+    """
+    import spacy
+    from spacy.training.batchers import minibatch_by_words
+    from spacy.training.initialize import init_nlp
+    from spacy.training.loop import train as spacy_train
+    from spacy.vocab import Vocab
+
+    base = base or config.train.base
+    epochs = epochs or config.train.max_epochs
+    seed = config.train.seed if seed is None else seed
+    warm = config.train.warm_start if warm_start is None else warm_start
+    version = open_export(export)
+    train_rows, validation_rows = check_export(version, config)
+    replaced = check_output(out)
+    base_nlp, base_info, base_ner = _resolve_base(base, config)
+    lang = base_nlp.lang if base_nlp is not None else config.export.language
+    base_labels = list(base_nlp.get_pipe(base_ner).labels) if base_nlp is not None else []
+    sources = starts.label_sources(list(config.labels), base_labels, dict(config.label_map), warm=warm)
+    start_name = "blank" if base_nlp is None else ("warm start" if warm else "same-name rows")
+
+    work = _new_work_folder(out)
+    try:
+        vocab = Vocab()
+        train_docs = version.read_docs("train", vocab)
+        dev_docs = version.read_docs("validation", vocab)
+        words = _write_docbin(train_docs, work / "train.spacy")
+        _write_docbin(dev_docs, work / "dev.spacy")
+        eval_every = max(1, sum(1 for _ in minibatch_by_words(train_docs, size=config.train.batch_words)))
+        cfg = spacy_config(
+            lang=lang,
+            labels=list(config.labels),
+            ner_model=starts.ner_model_config(base_nlp, base_ner),
+            config=config,
+            epochs=epochs,
+            seed=seed,
+            eval_every=eval_every,
+        )
+        cfg["paths"]["train"] = str(work / "train.spacy")
+        cfg["paths"]["dev"] = str(work / "dev.spacy")
+        cfg.to_disk(work / "config.cfg")
+        starts.register()
+        _register_logger()
+        curve = _Curve(on_progress, epochs)
+        starts._START = starts.Start(labels=list(config.labels), base=base_nlp, base_ner=base_ner, sources=sources)
+        _LOG["step"] = curve
+        emit(on_progress, PHASE, 0, total=epochs, note=f"Training: preparing {train_rows:,} articles")
+        began = time.perf_counter()
+        try:
+            nlp = init_nlp(spacy.util.load_config(work / "config.cfg", interpolate=False))
+            copied = starts._START.copied_rows
+            (work / "output").mkdir()
+            spacy_train(nlp, work / "output", use_gpu=-1, stdout=io.StringIO(), stderr=io.StringIO())
+        finally:
+            starts._START = None
+            _LOG.pop("step", None)
+        seconds = time.perf_counter() - began
+        best_dir = work / "output" / "model-best"
+        result = TrainResult(
+            out=out,
+            model=ModelInfo(name="", version=""),
+            base=base_info,
+            start=start_name,
+            export=version,
+            train_rows=train_rows,
+            validation_rows=validation_rows,
+            words=words,
+            seed=seed,
+            curve=curve.points,
+            copied_rows=copied,
+            seconds=seconds,
+            replaced=replaced,
+        )
+        _finish_model(best_dir, result, config=config, sources=sources, settings=cfg)
+        _move_into_place(best_dir, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def weights_hash(folder: Path) -> str:
+    """SHA-256 over the model's files (names and contents), the descriptive ones left out."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.relative_to(folder).parts[0] not in NOT_WEIGHTS:
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + sha256_file(path).encode())
+    return digest.hexdigest()
+
+
+def model_name(config: Config) -> str:
+    return re.sub(r"[^0-9A-Za-z]+", "_", config.export.name).strip("_").lower() or "ner"
+
+
+def _finish_model(folder: Path, result: TrainResult, *, config: Config, sources: dict, settings: Any) -> None:
+    """The toolkit's meta section, the model version, a clean config.cfg and TRAINING.md."""
+    import json
+
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    performance = meta.get("performance") or {}
+    result.scores = {
+        "f1": performance.get("ents_f"),
+        "precision": performance.get("ents_p"),
+        "recall": performance.get("ents_r"),
+        "per_label": performance.get("ents_per_type") or {},
+    }
+    # A model trained from one of ours keeps its base's release, not its hash: 3.8.0+<new hash>.
+    base_version = result.base.version.split("+", 1)[0] if result.base else "0.0.0"
+    version = f"{base_version}+{weights_hash(folder)[:12]}"
+    meta.update(
+        {
+            "name": model_name(config),
+            "version": version,
+            "description": f"NER for {', '.join(config.labels)}, trained by toolkit train on {result.export.path}",
+            "labels": {"ner": list(config.labels)},
+        }
+    )
+    best = result.best
+    meta[TRAINED_KEY] = {
+        "labels": list(config.labels),
+        "base": {"name": result.base.name, "version": result.base.version} if result.base else None,
+        "start": result.start,
+        "label_sources": sources,
+        "training_data": {
+            "export": str(result.export.path),
+            "name": result.export.name,
+            "version": result.export.version,
+            "manifest_sha256": result.export.manifest_sha256,
+            "train_rows": result.train_rows,
+            "validation_rows": result.validation_rows,
+            "train_words": result.words,
+        },
+        "seed": result.seed,
+        "settings": {
+            "max_epochs": settings["training"]["max_epochs"],
+            "patience_epochs": config.train.patience,
+            "dropout": config.train.dropout,
+            "learning_rate": config.train.learning_rate,
+            "batch_words": config.train.batch_words,
+            "warm_start": result.start == "warm start",
+        },
+        "validation": result.scores,
+        "best_epoch": best.epoch + 1 if best else None,
+        "epochs_run": result.epochs_run,
+        "validations": len(result.curve),
+        "curve": [
+            {"epoch": p.epoch + 1, "step": p.step, "loss": round(p.loss, 4), "f1": round(p.f1, 4)} for p in result.curve
+        ],
+        "toolkit_version": __version__,
+    }
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    # The saved config without the work folder's paths and the toolkit's hooks: `spacy train`
+    # and `spacy.load` read it without the toolkit.
+    saved = settings.copy()
+    saved["paths"]["train"] = None
+    saved["paths"]["dev"] = None
+    saved["initialize"]["before_init"] = None
+    saved["initialize"]["after_init"] = None
+    saved["training"]["logger"] = {"@loggers": "spacy.ConsoleLogger.v1", "progress_bar": False}
+    saved.to_disk(folder / "config.cfg")
+    result.model = ModelInfo(name=f"{meta['lang']}_{meta['name']}", version=version)
+    (folder / TRAINING_MD).write_text(training_markdown(result), encoding="utf-8")
+
+
+def training_markdown(result: TrainResult) -> str:
+    scores, best = result.scores, result.best
+    export = result.export
+    base = f"{result.base.name} {result.base.version}" if result.base else "blank"
+    lines = [
+        f"# {result.model.model_version}",
+        "",
+        'A spaCy NER trained by `toolkit train`. Load it with `spacy.load("<this folder>")`; '
+        "pre-annotate with it by `toolkit preannotate INPUT --model <this folder>`.",
+        "",
+        "## Data",
+        "",
+        f"- export: `{export.path}` ({export.name} {export.version}), manifest sha256 `{export.manifest_sha256}`",
+        f"- train: {result.train_rows:,} human-annotated articles ({result.words:,} tokens); "
+        f"validation: {result.validation_rows:,}",
+        "",
+        "## Settings",
+        "",
+        f"- base: {base} ({result.start}; {result.copied_rows:,} output rows taken from the base)",
+        f"- seed {result.seed}; {result.epochs_run:,} epochs run ({len(result.curve):,} validations, about one per "
+        f"epoch); best at epoch {best.epoch + 1 if best else 'n/a'}",
+        f"- {result.seconds:,.1f} s of training",
+        "",
+        "## Curve (validation, exact entity spans)",
+        "",
+        "| epoch | loss | F1 |",
+        "| ---: | ---: | ---: |",
+        *[f"| {p.epoch + 1} | {p.loss:,.2f} | {p.f1:.3f}{' (best)' if p.best else ''} |" for p in result.curve],
+        "",
+        "## Validation scores of this checkpoint",
+        "",
+        "| label | precision | recall | F1 |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for label, row in sorted((scores.get("per_label") or {}).items()):
+        lines.append(f"| {label} | {_f(row.get('p'))} | {_f(row.get('r'))} | {_f(row.get('f'))} |")
+    lines.append(f"| **micro** | {_f(scores.get('precision'))} | {_f(scores.get('recall'))} | {_f(scores.get('f1'))} |")
+    return "\n".join(lines) + "\n"
+
+
+def _f(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _move_into_place(folder: Path, out: Path) -> None:
+    """Rename the finished model to ``out``; an earlier model of ours there is replaced."""
+    old = None
+    if out.exists():
+        old = out.parent / f"{WORK_PREFIX}{os.getpid()}-old-{secrets.token_hex(4)}"
+        out.rename(old)
+    try:
+        folder.rename(out)
+    except OSError as error:
+        if old is not None:
+            old.rename(out)
+        raise OutputError(f"{out}: cannot write ({error.strerror})") from None
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
