@@ -179,6 +179,20 @@ def _check_label_name(label: str) -> None:
         raise ValueError(f"label {label!r} must be a non-empty name without whitespace, control characters or <>\"&'")
 
 
+class AdjudicateConfig(_Strict):
+    title: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=50,
+        title="Title of the review project in Label Studio (default: the project's title + ' (adjudication)')",
+    )
+    instructions: str = Field(default="", title="Instructions shown to the adjudicator, above how to adjudicate")
+    prefill: Literal["agreed", "majority"] = Field(
+        default="agreed",
+        title="The review task's starting answer: the spans every annotator has (agreed) or the majority's",
+    )
+
+
 class Config(_Strict):
     project: ProjectConfig
     labels: list[str] = Field(min_length=1, title="Entity labels, in the order used for ner_tags")
@@ -189,6 +203,7 @@ class Config(_Strict):
     export: ExportConfig = Field(default_factory=ExportConfig)
     pull: PullConfig = Field(default_factory=PullConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    adjudicate: AdjudicateConfig = Field(default_factory=AdjudicateConfig)
 
     @field_validator("labels")
     @classmethod

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from toolkit.cli import export as _export  # noqa: F401  (registers the command)
+from toolkit.cli import adjudicate as _adjudicate  # noqa: F401  (registers the command)
+from toolkit.cli import export as _export  # noqa: F401
 from toolkit.cli import preannotate as _preannotate  # noqa: F401
 from toolkit.cli import pull as _pull  # noqa: F401
 from toolkit.cli import push as _push  # noqa: F401

@@ -19,7 +19,7 @@ from toolkit.io.atomic import atomic_output
 from toolkit.records import LedgerEntry, ledger_path
 
 if TYPE_CHECKING:
-    from toolkit.pull.spans import PulledSpan
+    from toolkit.annotations.spans import PulledSpan
 
 
 @dataclass

@@ -26,16 +26,16 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from toolkit.annotations.identities import AnnotatorIds, annotator_secret, strip_identities
+from toolkit.annotations.spans import ArticleControls, article_controls
 from toolkit.config import Config
 from toolkit.errors import OutputError, ProjectError
 from toolkit.labelstudio.client import ServerSettings, connect, public_url
 from toolkit.labelstudio.export import Download, download_export, iter_tasks
 from toolkit.labelstudio.project import find_project
 from toolkit.progress import OnProgress, emit
-from toolkit.pull.identities import AnnotatorIds, annotator_secret, strip_identities
 from toolkit.pull.output import open_output
 from toolkit.pull.raw import RawWriter, read_manifest, stamp, write_manifest
-from toolkit.pull.spans import ArticleControls, article_controls
 from toolkit.pull.state import PullState, project_dir
 from toolkit.pull.summary import PullCounts, PullSummary
 from toolkit.pull.tasks import TaskProcessor

@@ -13,13 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from toolkit.annotations.identities import AnnotatorIds
 from toolkit.annotations.policies import Selection, majority_vote, select
-from toolkit.config import PullConfig
-from toolkit.errors import InputError
-from toolkit.labelstudio.labeling import text_sha256
-from toolkit.pull.identities import AnnotatorIds
-from toolkit.pull.output import record, record_annotation, text_or_none
-from toolkit.pull.spans import (
+from toolkit.annotations.spans import (
     NOT_INTEGERS,
     ArticleControls,
     CleanResult,
@@ -28,6 +24,10 @@ from toolkit.pull.spans import (
     clean_spans,
     resolve_overlaps,
 )
+from toolkit.config import PullConfig
+from toolkit.errors import InputError
+from toolkit.labelstudio.labeling import text_sha256
+from toolkit.pull.output import record, record_annotation, text_or_none
 from toolkit.pull.summary import PullCounts
 from toolkit.records import AnnotatedArticle, LedgerEntry, Span
 

@@ -20,7 +20,7 @@ PACKAGE = Path(toolkit.__file__).parent
 # The first part of a module's name under toolkit/ -> its layer (a higher number sits above).
 BASE = {"__init__", "errors", "config", "records", "progress", "_testing"}
 SHARED = {"io", "nlp", "metrics", "labelstudio", "annotations"}
-STAGES = {"preannotate", "push", "pull", "dataset", "report"}
+STAGES = {"preannotate", "push", "pull", "dataset", "report", "adjudicate"}
 TOP = {"cli", "__main__"}
 
 
