@@ -50,6 +50,8 @@ def record(base: dict[str, Any], spans: list[PulledSpan], chosen: list[int]) -> 
     data["chosen"] = chosen
     for key in ("annotations", "policy", "predictions", "skipped_by", "drafts"):
         data[key] = base[key]
+    if base.get("decision"):
+        data["decision"] = base["decision"]
     return data
 
 
