@@ -56,7 +56,10 @@ def test_three_annotators_pairwise():
     comparison = compare({"a": [s(0, 3, "PER")], "b": [s(0, 3, "PER")], "c": [s(0, 3, "ORG")]})
     assert comparison.status == "disputed"
     assert comparison.kinds[LABEL] == 2  # c against a, c against b
-    assert [(d.key, d.annotators) for d in comparison.disputed] == [((0, 3, "ORG"), ("c",)), ((0, 3, "PER"), ("a", "b"))]
+    assert [(d.key, d.annotators) for d in comparison.disputed] == [
+        ((0, 3, "ORG"), ("c",)),
+        ((0, 3, "PER"), ("a", "b")),
+    ]
 
 
 def test_prefill_agreed_or_majority():
