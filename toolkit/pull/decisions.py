@@ -14,8 +14,9 @@ from toolkit.annotations.identities import AnnotatorIds, strip_identities
 from toolkit.annotations.policies import choose_annotation
 from toolkit.annotations.spans import PulledSpan, article_controls, clean_spans
 from toolkit.config import Config
+from toolkit.errors import ProjectError
 from toolkit.labelstudio.client import ServerSettings
-from toolkit.labelstudio.review import find_review_project, iter_review_tasks
+from toolkit.labelstudio.review import find_review_project, iter_review_tasks, review_title
 
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio
@@ -44,6 +45,10 @@ def read_adjudications(
     client: LabelStudio, settings: ServerSettings, config: Config, ids: AnnotatorIds
 ) -> dict[str, Adjudication] | None:
     """Article id -> its adjudication; None when the project has no review project."""
+    try:
+        review_title(config)
+    except ProjectError:
+        return None  # a title adjudicate cannot make: there is no review project to read
     review = find_review_project(client, settings, config)
     if review is None:
         return None
