@@ -113,7 +113,7 @@ def test_adjudication_loop(runner, project_config, client, tmp_path, review_clea
     assert "20 agree (auto-accepted), 10 disagree" in shown and "would send 10 new review tasks" in shown
 
     # Killed right after the server answered the second batch: the rerun sends the rest, no task twice.
-    runner("adjudicate", *config, expect=-9, env={"TOOLKIT_TEST_KILL_AT": "after:5"})
+    runner("adjudicate", *config, expect=-9, env={"TOOLKIT_TEST_KILL_AT": "after:4"})
     review = next(p for p in client.projects.list(title=main.title + " (adjudication)"))
     assert 0 < len(list(client.tasks.list(project=review.id))) < 10
     runner("adjudicate", *config)

@@ -47,6 +47,7 @@ from toolkit.labelstudio.review import (
     review_predictions,
     review_task_payload,
     review_title,
+    start_from_prefill,
     update_task_data,
 )
 from toolkit.labelstudio.tasks import (
@@ -179,6 +180,8 @@ def adjudicate(
     try:
         _send(client, settings, config, review.id, [by_id[a] for a in result.to_send], result, on_progress)
         _refresh(client, settings, config, review.id, [(by_id[a], existing[a]) for a in result.to_refresh], result)
+        if result.sent or existing:
+            start_from_prefill(client, settings, review.id)
     except ServerError as error:
         raise ServerError(
             f"{error.message}; so far this run created {result.sent:,} of {len(result.to_send):,} review tasks "

@@ -29,6 +29,7 @@ from toolkit.labelstudio.project import (
     _create_project,
     _settle_creation,
     find_project,
+    read_project,
     set_model_version,
     validate_labeling_config,
 )
@@ -127,9 +128,17 @@ def ensure_review_project(
         project = _settle_creation(client, settings, reviewing, mine)
         created = project.id == mine.id
     check_labels(project, main)
-    if (getattr(project, "model_version", None) or None) != PREFILL_VERSION:
-        set_model_version(client, settings, project.id, PREFILL_VERSION)
     return project, created
+
+
+def start_from_prefill(client: LabelStudio, settings: ServerSettings, project_id: int) -> None:
+    """Make the starting answer the project's model version (the labeling stream pre-fills only that one).
+
+    Only once the project holds such predictions: the server refuses a model version it has none of.
+    """
+    project = read_project(client, settings, project_id)
+    if (getattr(project, "model_version", None) or None) != PREFILL_VERSION:
+        set_model_version(client, settings, project_id, PREFILL_VERSION)
 
 
 # --- review tasks --------------------------------------------------------------------
