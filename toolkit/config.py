@@ -199,6 +199,20 @@ class TrainConfig(_Strict):
     seed: int = Field(default=0, ge=0, title="Random seed: the same export, base and seed give the same model")
 
 
+class AdjudicateConfig(_Strict):
+    title: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=50,
+        title="Title of the review project in Label Studio (default: the project's title + ' (adjudication)')",
+    )
+    instructions: str = Field(default="", title="Instructions shown to the adjudicator, above how to adjudicate")
+    prefill: Literal["agreed", "majority"] = Field(
+        default="agreed",
+        title="The review task's starting answer: the spans every annotator has (agreed) or the majority's",
+    )
+
+
 class Config(_Strict):
     project: ProjectConfig
     labels: list[str] = Field(min_length=1, title="Entity labels, in the order used for ner_tags")
@@ -210,6 +224,7 @@ class Config(_Strict):
     pull: PullConfig = Field(default_factory=PullConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
+    adjudicate: AdjudicateConfig = Field(default_factory=AdjudicateConfig)
 
     @field_validator("labels")
     @classmethod

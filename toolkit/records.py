@@ -102,6 +102,28 @@ class Annotation(_Record):
     model_version: str | None = None
 
 
+class Decision(_Record):
+    """How an article with several annotators got its answer (``toolkit adjudicate``, then pull).
+
+    ``agreed``: every annotator's newest answer is the same (auto-accepted, final);
+    ``adjudicated``: an adjudicator's submitted answer in the review project is the
+    article's, whatever the pull policy; ``pending``: disputed, the review task not yet
+    submitted; ``disputed``: disputed, no review task yet (run ``toolkit adjudicate``).
+    For the last two the pull policy gave the spans.
+    """
+
+    status: Literal["agreed", "adjudicated", "pending", "disputed"]
+    # The annotator versions the answer resolved: their annotation ids and anonymous ids.
+    resolved: list[int] = Field(default_factory=list)
+    annotators: list[str] = Field(default_factory=list)
+    by: str | None = None  # the adjudicator's anonymous id
+    review_task_id: int | None = None
+    annotation_id: int | None = None  # the adjudication, in the review project
+    # An annotator changed their answer after the review task was made: the decision
+    # resolved earlier versions (``toolkit adjudicate`` reports it).
+    stale: bool = False
+
+
 class AnnotatedArticle(Article):
     """An article with the spans the humans settled on in Label Studio.
 
@@ -120,6 +142,8 @@ class AnnotatedArticle(Article):
     skipped_by: list[str] = Field(default_factory=list)
     # Drafts (started, never submitted) on this task: counted, never used.
     drafts: int = 0
+    # Several annotators: agreed, adjudicated or still disputed (see ``Decision``).
+    decision: Decision | None = None
 
     @property
     def chosen_annotations(self) -> list[Annotation]:
@@ -145,6 +169,8 @@ LedgerKind = Literal[
     "task_text_changed",  # the text was edited in Label Studio after the push
     "prediction_dropped",  # a model span that no longer fits the task's text
     "prediction_repaired",  # a model span re-anchored to the task's edited text
+    "span_overruled",  # an annotator's span the adjudicated answer does not have
+    "adjudication_text_changed",  # adjudicated on another text than the task's now: not used
 ]
 
 

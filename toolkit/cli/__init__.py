@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from toolkit.cli import adjudicate as _adjudicate  # noqa: F401  (registers the command)
 from toolkit.cli import evaluate as _evaluate  # noqa: F401  (registers the command)
 from toolkit.cli import export as _export  # noqa: F401  (registers the command)
 from toolkit.cli import preannotate as _preannotate  # noqa: F401

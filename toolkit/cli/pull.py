@@ -103,6 +103,18 @@ def pull_cli(
             console.print(
                 f"  spans {title}: " + ", ".join(f"{reason} {n:,}" for reason, n in counter.most_common()), style=style
             )
+    if counts.agreed or counts.adjudicated or counts.disputed:
+        console.print(
+            f"  several annotators: {counts.agreed:,} agreed, {counts.adjudicated:,} adjudicated (the decision is the "
+            f"answer, whatever the policy), {counts.disputed:,} still disputed (the policy decides; "
+            "`toolkit adjudicate` sends them for review)"
+        )
+    if counts.adjudications_text_changed:
+        console.print(
+            f"  {plural(counts.adjudications_text_changed, 'adjudication')} made on another text than the task's now: "
+            "not taken (in the ledger)",
+            style="yellow",
+        )
     if counts.texts_changed:
         console.print(
             f"  {plural(counts.texts_changed, 'task')} with the text edited in Label Studio after the push: "

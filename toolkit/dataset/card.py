@@ -100,7 +100,9 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
             "(`human` or `model`), `n_annotators`, `annotators` (anonymous ids), `model_version` "
             "(the prediction the annotators started from) and `n_corrections` (spans added plus spans deleted "
             "against that prediction, by exact offsets and label: a boundary fixed or a span relabelled counts as "
-            "one of each; empty without a prediction).\n\n"
+            "one of each; empty without a prediction), `decision` (with several annotators: `agreed`, "
+            "`adjudicated`, or `pending`/`disputed` when the pull policy chose) and `adjudicated_by` (the "
+            "adjudicator's anonymous id).\n\n"
             "```python\nimport datasets\n"
             'dataset = datasets.load_dataset("parquet", data_files={"train": "data/train-*.parquet"})\n'
             'names = dataset["train"].features["ner_tags"].feature.names\n'

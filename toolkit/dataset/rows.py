@@ -142,5 +142,7 @@ def build_row(value: dict[str, Any], source: str, settings: RowSettings) -> Row:
         "annotators": annotators,
         "model_version": model_version,
         "n_corrections": n_corrections,
+        "decision": (value.get("decision") or {}).get("status"),
+        "adjudicated_by": (value.get("decision") or {}).get("by"),
     }
     return Row(split, values, tokens, aligned.kept, aligned.tags, doc, counts)

@@ -33,6 +33,10 @@ def features(labels: list[str]) -> Features:
             # Spans added plus spans deleted against the prediction the humans started from,
             # by exact offsets and label (toolkit.metrics.edits.corrections); null without one.
             "n_corrections": Value("int32"),
+            # Several annotators: "agreed", "adjudicated" (an adjudicator's decision, by the
+            # anonymous id in adjudicated_by), "pending"/"disputed" (the pull policy's); else null.
+            "decision": Value("string"),
+            "adjudicated_by": Value("string"),
         }
     )
 

@@ -83,6 +83,35 @@ def read_state(client: LabelStudio, settings: ServerSettings, project_id: int) -
     return state
 
 
+@dataclass(frozen=True)
+class Copies:
+    """What an interrupted or concurrent import left twice in a project, to delete."""
+
+    tasks: list[int] = field(default_factory=list)  # unannotated copies of an article's task
+    predictions: list[int] = field(default_factory=list)  # second prediction sets of a version
+    kept: list[str] = field(default_factory=list)  # article ids with more than one annotated task (kept)
+
+
+def find_copies(state: ProjectState) -> Copies:
+    """The copies in ``state``: an article keeps its annotated tasks (else its first), a task one
+    prediction set per model version."""
+    copies = Copies()
+    for article_id, task_ids in state.tasks.items():
+        if len(task_ids) > 1:
+            annotated = [task for task in task_ids if task in state.annotated]
+            keep = annotated or [min(task_ids)]
+            copies.tasks.extend(task for task in task_ids if task not in keep)
+            if len(annotated) > 1:
+                copies.kept.append(article_id)
+    dropped = set(copies.tasks)
+    for task_id, versions in state.predictions.items():
+        if task_id in dropped:
+            continue
+        for ids in versions.values():
+            copies.predictions.extend(sorted(ids)[1:])
+    return copies
+
+
 # --- batches -------------------------------------------------------------------------
 
 

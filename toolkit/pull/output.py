@@ -19,7 +19,7 @@ from toolkit.io.atomic import atomic_output
 from toolkit.records import LedgerEntry, ledger_path
 
 if TYPE_CHECKING:
-    from toolkit.pull.spans import PulledSpan
+    from toolkit.annotations.spans import PulledSpan
 
 
 @dataclass
@@ -50,6 +50,8 @@ def record(base: dict[str, Any], spans: list[PulledSpan], chosen: list[int]) -> 
     data["chosen"] = chosen
     for key in ("annotations", "policy", "predictions", "skipped_by", "drafts"):
         data[key] = base[key]
+    if base.get("decision"):
+        data["decision"] = base["decision"]
     return data
 
 

@@ -3,7 +3,7 @@
 Every raw pull is written mode 0600 under ``pull.state_dir`` (see ``toolkit.pull.state``)
 as ``<stamp>.json.gz`` with ``<stamp>.manifest.json``: time, server URL (without
 credentials), project, counts and two SHA-256. The raw pull is the server's export with
-the identities Label Studio puts in it removed (``toolkit.pull.identities``), so it is not
+the identities Label Studio puts in it removed (``toolkit.annotations.identities``), so it is not
 byte for byte what the server sent: ``export.sha256`` is of the export as downloaded (not
 kept), ``stored.sha256`` of the stored JSON, which a replay (``--from-raw``) checks.
 """
@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from toolkit import __version__
+from toolkit.annotations.identities import IDENTITIES_REMOVED
+from toolkit.annotations.spans import ArticleControls
 from toolkit.config import Config
 from toolkit.errors import InputError
 from toolkit.io.atomic import private_file
 from toolkit.labelstudio.export import CHUNK, Download
-from toolkit.pull.identities import IDENTITIES_REMOVED
-from toolkit.pull.spans import ArticleControls
 from toolkit.pull.state import write_json
 from toolkit.pull.summary import PullCounts
 

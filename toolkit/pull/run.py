@@ -26,16 +26,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from toolkit.annotations.identities import AnnotatorIds, annotator_secret, strip_identities
+from toolkit.annotations.spans import ArticleControls, article_controls
 from toolkit.config import Config
 from toolkit.errors import OutputError, ProjectError
 from toolkit.labelstudio.client import ServerSettings, connect, public_url
 from toolkit.labelstudio.export import Download, download_export, iter_tasks
 from toolkit.labelstudio.project import find_project
 from toolkit.progress import OnProgress, emit
-from toolkit.pull.identities import AnnotatorIds, annotator_secret, strip_identities
+from toolkit.pull.decisions import Adjudication, read_adjudications
 from toolkit.pull.output import open_output
 from toolkit.pull.raw import RawWriter, read_manifest, stamp, write_manifest
-from toolkit.pull.spans import ArticleControls, article_controls
 from toolkit.pull.state import PullState, project_dir
 from toolkit.pull.summary import PullCounts, PullSummary
 from toolkit.pull.tasks import TaskProcessor
@@ -56,6 +57,8 @@ class _Source:
     download: Download | None = None  # None: a replay, which touches no state
     folder: Path | None = None  # the project's folder under pull.state_dir, for a download
     note: str | None = None
+    # Article id -> its review task, from the review project (``toolkit adjudicate``); None: none.
+    adjudications: dict[str, Adjudication] | None = None
 
 
 def pull(
@@ -80,7 +83,7 @@ def pull(
         source = _replay(from_raw, config)
     else:
         assert settings is not None
-        source = _download(config, settings, started, on_progress)
+        source = _download(config, settings, started, AnnotatorIds(secret), on_progress)
     writer: RawWriter | None = None
     try:
         if source.download is not None and source.folder is not None and config.pull.keep_raw:
@@ -126,7 +129,9 @@ def _replay(raw: Path, config: Config) -> _Source:
     )
 
 
-def _download(config: Config, settings: ServerSettings, started: datetime, on_progress: OnProgress | None) -> _Source:
+def _download(
+    config: Config, settings: ServerSettings, started: datetime, ids: AnnotatorIds, on_progress: OnProgress | None
+) -> _Source:
     emit(on_progress, "export", note="Exporting the project")
     # No whoami check: finding the project is the first request and fails the same way.
     client = connect(settings, timeout=config.pull.timeout, check=False)
@@ -137,6 +142,8 @@ def _download(config: Config, settings: ServerSettings, started: datetime, on_pr
             hint="push articles first: `toolkit push FILE.jsonl --config CONFIG`",
         )
     folder = project_dir(config.pull.state_dir, settings.url, project.id)
+    # Read before the export: a decision submitted while the export runs is taken by the next pull.
+    adjudications = read_adjudications(client, settings, config, ids)
     # The export as the server sent it lives only during the pull: what is kept is
     # written task by task, without names and emails.
     download = download_export(
@@ -156,6 +163,7 @@ def _download(config: Config, settings: ServerSettings, started: datetime, on_pr
         controls=article_controls(getattr(project, "label_config", None)),
         download=download,
         folder=folder,
+        adjudications=adjudications,
     )
 
 
@@ -184,7 +192,11 @@ def _derive(
 ) -> PullSummary:
     """Read the tasks of ``source`` into the output and its ledger (and the kept raw pull into ``writer``)."""
     processor = TaskProcessor(
-        labels=config.labels, pull=config.pull, ids=AnnotatorIds(secret), controls=source.controls
+        labels=config.labels,
+        pull=config.pull,
+        ids=AnnotatorIds(secret),
+        controls=source.controls,
+        adjudications=source.adjudications,
     )
     state_file = source.folder / "state.json" if source.folder is not None else None
     previous = None if full or state_file is None else PullState.load(state_file)

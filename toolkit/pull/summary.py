@@ -44,6 +44,12 @@ class PullCounts:
     # model spans (of the predictions written with the records) re-anchored or dropped
     prediction_spans_repaired: Counter[str] = field(default_factory=Counter)
     prediction_spans_dropped: Counter[str] = field(default_factory=Counter)
+    # Tasks with several annotators: all agreeing (auto-accepted), an adjudicator's decision
+    # taken, still disputed; decisions made on another text than the task's now (not taken).
+    agreed: int = 0
+    adjudicated: int = 0
+    disputed: int = 0
+    adjudications_text_changed: int = 0
     problems: list[str] = field(default_factory=list)
 
     def merge(self, other: PullCounts) -> PullCounts:

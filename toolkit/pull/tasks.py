@@ -9,17 +9,14 @@ labelled span of every submitted annotation ends up in a record or in the ledger
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolkit.annotations.policies import Selection, majority_vote, select
-from toolkit.config import PullConfig
-from toolkit.errors import InputError
-from toolkit.labelstudio.labeling import text_sha256
-from toolkit.pull.identities import AnnotatorIds
-from toolkit.pull.output import record, record_annotation, text_or_none
-from toolkit.pull.spans import (
+from toolkit.annotations.disagreement import compare, versions_fingerprint
+from toolkit.annotations.identities import AnnotatorIds
+from toolkit.annotations.policies import Selection, majority_vote, newest_per_annotator, select
+from toolkit.annotations.spans import (
     NOT_INTEGERS,
     ArticleControls,
     CleanResult,
@@ -28,6 +25,11 @@ from toolkit.pull.spans import (
     clean_spans,
     resolve_overlaps,
 )
+from toolkit.config import PullConfig
+from toolkit.errors import InputError
+from toolkit.labelstudio.labeling import text_sha256
+from toolkit.pull.decisions import Adjudication
+from toolkit.pull.output import record, record_annotation, text_or_none
 from toolkit.pull.summary import PullCounts
 from toolkit.records import AnnotatedArticle, LedgerEntry, Span
 
@@ -61,12 +63,20 @@ class TaskProcessor:
     """Turns exported tasks into records and ledger entries, each with its own counts."""
 
     def __init__(
-        self, *, labels: list[str], pull: PullConfig, ids: AnnotatorIds, controls: ArticleControls | None = None
+        self,
+        *,
+        labels: list[str],
+        pull: PullConfig,
+        ids: AnnotatorIds,
+        controls: ArticleControls | None = None,
+        adjudications: Mapping[str, Adjudication] | None = None,
     ) -> None:
         self.labels = set(labels)
         self.pull = pull
         self.ids = ids
         self.controls = controls or ArticleControls()
+        # Article id -> its review task (``toolkit adjudicate``); None: no review project.
+        self.adjudications = adjudications
 
     def annotator(self, annotation: dict[str, Any]) -> str:
         return self.ids(annotation.get("completed_by"))
@@ -161,7 +171,8 @@ class TaskProcessor:
             "skipped_by": skipped_by,
             "drafts": len(drafts),
         }
-        outcome.records = self._apply_policy(outcome, submitted, cleaned, base)
+        decided = self._decide(outcome, submitted, cleaned, base, text)
+        outcome.records = [decided] if decided is not None else self._apply_policy(outcome, submitted, cleaned, base)
         counts.records += len(outcome.records)
         counts.tasks_with_records += 1
         counts.spans_out += sum(len(record["spans"]) for record in outcome.records)
@@ -247,6 +258,90 @@ class TaskProcessor:
             outcome.counts.spans_used += len(spans)
             records.append(record(base, spans, [annotation["id"]]))
         return records
+
+    def _decide(
+        self,
+        outcome: TaskOutcome,
+        submitted: list[dict[str, Any]],
+        cleaned: dict[int, CleanResult],
+        base: dict[str, Any],
+        text: str,
+    ) -> dict[str, Any] | None:
+        """With several annotators: the decision's record when an adjudication was submitted, else
+        None (the policy decides), the article's ``decision`` noted in ``base`` either way.
+
+        The adjudicated answer is the article's whatever the policy; every annotator span it
+        does not have is in the ledger (``span_overruled``). A decision made on another text
+        than the task's now is not taken: it is in the ledger and the policy decides.
+        """
+        selection = newest_per_annotator(submitted, self.annotator)
+        voters = selection.chosen
+        if len(voters) < 2:
+            return None
+        counts = outcome.counts
+        versions = {self.annotator(a): cleaned[a["id"]].spans for a in voters}
+        comparison = compare(versions)
+        decision: dict[str, Any] = {
+            "status": "agreed",
+            "resolved": sorted(a["id"] for a in voters),
+            "annotators": list(versions),
+        }
+        base["decision"] = decision
+        if comparison.status == "agreed":
+            counts.agreed += 1
+            return None
+        adjudication = (self.adjudications or {}).get(outcome.article_id)
+        decision["status"] = "disputed" if adjudication is None else "pending"
+        if adjudication is None or not adjudication.decided:
+            counts.disputed += 1
+            if adjudication is not None:
+                decision["review_task_id"] = adjudication.review_task_id
+            return None
+        if adjudication.text_sha256 != text_sha256(text):
+            counts.disputed += 1
+            counts.adjudications_text_changed += 1
+            decision["review_task_id"] = adjudication.review_task_id
+            outcome.entry(
+                "adjudication_text_changed",
+                f"adjudicated in review task {adjudication.review_task_id} on another text than the task's now: "
+                "not taken, the policy decides; adjudicate the article again",
+                annotation_id=adjudication.annotation_id,
+                annotator=adjudication.by,
+            )
+            counts.problems.append(
+                f"task {outcome.task_id}: adjudicated on another text (review task {adjudication.review_task_id}); "
+                "not taken"
+            )
+            return None
+        counts.adjudicated += 1
+        decision.update(
+            status="adjudicated",
+            resolved=adjudication.resolves or decision["resolved"],
+            annotators=adjudication.annotators or decision["annotators"],
+            by=adjudication.by,
+            review_task_id=adjudication.review_task_id,
+            annotation_id=adjudication.annotation_id,
+        )
+        if adjudication.versions != versions_fingerprint(versions):
+            decision["stale"] = True
+        for left_out in selection.not_chosen:
+            self._not_chosen(outcome, left_out.annotation, len(cleaned[left_out.annotation["id"]].spans), left_out.why)
+        decided = {span.key for span in adjudication.spans}
+        for annotation in voters:
+            for span in cleaned[annotation["id"]].spans:
+                if span.key in decided:
+                    counts.spans_used += 1
+                    continue
+                counts.spans_dropped["overruled by the adjudication"] += 1
+                outcome.entry(
+                    "span_overruled",
+                    f"not in the adjudicated answer (review task {adjudication.review_task_id}, by {adjudication.by})",
+                    annotation_id=annotation.get("id"),
+                    annotator=self.annotator(annotation),
+                    span=span.to_span(),
+                )
+        spans = sorted(adjudication.spans, key=lambda s: (s.start, s.end, s.label))
+        return record(base, spans, sorted(a["id"] for a in voters))
 
     def _not_chosen(self, outcome: TaskOutcome, annotation: dict[str, Any], spans: int, why: str) -> None:
         outcome.counts.not_chosen_annotations += 1

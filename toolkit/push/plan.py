@@ -17,7 +17,7 @@ from typing import Any
 from toolkit.config import Config
 from toolkit.errors import InputError
 from toolkit.labelstudio.project import labeling_config_change
-from toolkit.labelstudio.tasks import ProjectState
+from toolkit.labelstudio.tasks import ProjectState, find_copies
 from toolkit.records import PredictedArticle
 
 
@@ -125,19 +125,11 @@ def check_articles(
 
 def plan_push(groups: dict[str, list[PredictedArticle]], state: ProjectState, plan: PushPlan) -> PushPlan:
     """Fill ``plan`` with what is missing from the project and what to tidy up."""
-    for article_id, task_ids in state.tasks.items():
-        if len(task_ids) > 1:
-            annotated = [task for task in task_ids if task in state.annotated]
-            keep = annotated or [min(task_ids)]
-            plan.duplicate_tasks.extend(task for task in task_ids if task not in keep)
-            if len(annotated) > 1:
-                plan.kept_duplicates.append(article_id)
+    copies = find_copies(state)
+    plan.duplicate_tasks.extend(copies.tasks)
+    plan.duplicate_predictions.extend(copies.predictions)
+    plan.kept_duplicates.extend(copies.kept)
     dropped = set(plan.duplicate_tasks)
-    for task_id, versions in state.predictions.items():
-        if task_id in dropped:
-            continue
-        for ids in versions.values():
-            plan.duplicate_predictions.extend(sorted(ids)[1:])
     for article_id, versions in groups.items():
         task_ids = [task for task in state.tasks.get(article_id, []) if task not in dropped]
         if not task_ids:

@@ -30,6 +30,7 @@ from toolkit.metrics.spans import OVERALL, MatchCounts
 from toolkit.records import AnnotatedArticle, LedgerEntry, Span, ledger_path
 from toolkit.report.model import (
     NOT_ENOUGH_DATA,
+    AdjudicationSection,
     Agreement,
     AgreementSection,
     AlignmentModes,
@@ -38,9 +39,10 @@ from toolkit.report.model import (
     Progress,
     Report,
     Scores,
+    SidedWith,
     Thresholds,
 )
-from toolkit.report.tallies import AgreementTally, ModelTally, ProgressTally, ReportTally
+from toolkit.report.tallies import AdjudicationTally, AgreementTally, ModelTally, ProgressTally, ReportTally
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -197,6 +199,29 @@ def agreement_section(tally: AgreementTally, config: Config) -> AgreementSection
     )
 
 
+def adjudication_section(tally: AdjudicationTally, config: Config) -> AdjudicationSection:
+    statuses = tally.statuses
+    order = {label: index for index, label in enumerate(config.labels)}
+    sided = [
+        SidedWith(label=label, annotator=annotator, disputed_spans=disputed, kept=kept)
+        for (label, annotator), (disputed, kept) in sorted(
+            tally.sided.items(), key=lambda item: (order.get(item[0][0], len(order)), item[0])
+        )
+    ]
+    return AdjudicationSection(
+        articles=sum(statuses.values()),
+        agreed=statuses["agreed"],
+        found=statuses["adjudicated"] + statuses["pending"] + statuses["disputed"],
+        resolved=statuses["adjudicated"],
+        pending=statuses["pending"],
+        not_sent=statuses["disputed"],
+        stale=tally.stale,
+        agreement_before=tally.before.f1(),
+        agreement_after=tally.after.f1(),
+        sided_with=sided,
+    )
+
+
 def annotator_rows(tally: ReportTally, thresholds: Thresholds) -> list[AnnotatorRow]:
     work, skipped, drafts = tally.annotators, tally.progress.skipped, tally.progress.drafts()
     rows = []
@@ -293,6 +318,7 @@ class ReportBuilder:
             agreement=agreement_section(tally.agreement, self.config),
             annotators=annotator_rows(tally, self.thresholds),
             label_counts=label_counts(tally, self.config),
+            adjudication=adjudication_section(tally.adjudication, self.config),
         )
 
 

@@ -88,6 +88,34 @@ class AgreementSection(_Model):
     per_label: list[Agreement] = []  # last row overall
 
 
+class SidedWith(_Model):
+    label: str
+    annotator: str
+    disputed_spans: int  # the annotator's spans of this label that another annotator did not have
+    kept: int  # of those, in the adjudicated answer
+
+    @property
+    def share(self) -> float | None:
+        return self.kept / self.disputed_spans if self.disputed_spans else None
+
+
+class AdjudicationSection(_Model):
+    """Disputes (``toolkit adjudicate``) and their decisions; ``articles`` 0: no article had several annotators."""
+
+    articles: int = 0  # with several annotators
+    agreed: int = 0
+    found: int = 0  # disputed
+    resolved: int = 0  # adjudicated
+    pending: int = 0  # with a review task, not adjudicated
+    not_sent: int = 0  # disputed, no review task yet
+    stale: int = 0  # adjudicated, then an annotator changed their answer
+    # Pairwise span F1 among the annotators before; after, with each adjudicated answer
+    # standing for every annotator of its article (disputes settled count as agreement).
+    agreement_before: float | None = None
+    agreement_after: float | None = None
+    sided_with: list[SidedWith] = []
+
+
 class AnnotatorRow(_Model):
     annotator: str
     tasks: int
@@ -137,3 +165,4 @@ class Report(_Model):
     agreement: AgreementSection
     annotators: list[AnnotatorRow]
     label_counts: dict[str, dict[str, int]]  # label -> {"human": n, "predicted": n}
+    adjudication: AdjudicationSection = AdjudicationSection()

@@ -337,6 +337,43 @@ def annotators(report: Report) -> Section:
     return Section("annotators", "Per annotator", tuple(blocks))
 
 
+def adjudication(report: Report) -> Section:
+    a = report.adjudication
+    lines: list[Block] = [
+        Line(
+            (
+                f"{a.articles:,} articles with several annotators: {a.agreed:,} agreed (auto-accepted), "
+                f"{a.found:,} disputes found: {a.resolved:,} resolved, {a.pending:,} pending in the review project, "
+                f"{a.not_sent:,} not sent yet (",
+                Code("toolkit adjudicate"),
+                ").",
+            ),
+            brief=True,
+        ),
+        Line(
+            (
+                f"Pairwise span F1 among the annotators: {number(a.agreement_before)} before adjudication, "
+                f"{number(a.agreement_after)} after (each adjudicated answer standing for every annotator).",
+            ),
+            brief=True,
+        ),
+    ]
+    if a.stale:
+        lines.append(
+            Line((f"{a.stale:,} adjudicated articles changed by an annotator afterwards (the decision stands).",), True)
+        )
+    if a.sided_with:
+        header = ("label", "annotator", "disputed spans", "kept by the adjudicator", "share")
+        rows = tuple(
+            Row((Data(r.label), Data(r.annotator), count(r.disputed_spans), count(r.kept), percent(r.share)))
+            for r in a.sided_with
+        )
+        lines.append(
+            Table("sided_with", "whom the adjudicator sided with", header, rows, frozenset({"label", "annotator"}))
+        )
+    return Section("adjudication", "Adjudication", tuple(lines))
+
+
 def report_tables(report: Report) -> ReportTables:
     intro = [Line(("Source: ", Code(report.source)))]
     if report.tokenizer:
@@ -344,5 +381,6 @@ def report_tables(report: Report) -> ReportTables:
     return ReportTables(
         source=report.source,
         intro=tuple(intro),
-        sections=(progress(report), model(report), agreement(report), annotators(report)),
+        sections=(progress(report), model(report), agreement(report), annotators(report))
+        + ((adjudication(report),) if report.adjudication.articles else ()),
     )

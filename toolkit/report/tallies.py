@@ -250,6 +250,48 @@ class LabelTally:
 
 
 @dataclass
+class AdjudicationTally:
+    """Decisions on articles with several annotators: counts, agreement before and after, whom the adjudicator kept."""
+
+    statuses: Counter[str] = field(default_factory=Counter)
+    stale: int = 0
+    before: SpanAgreement = field(default_factory=SpanAgreement)
+    after: SpanAgreement = field(default_factory=SpanAgreement)
+    # (label, annotator) -> [their disputed spans, of those kept by the adjudicator]
+    sided: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+
+    def add(self, article: AnnotatedArticle, by_annotator: dict[str, Annotation]) -> None:
+        decision = article.decision
+        if decision is None or len(by_annotator) < 2:
+            return
+        self.statuses[decision.status] += 1
+        versions = {annotator: {s.key for s in a.spans} for annotator, a in by_annotator.items()}
+        self.before.merge(SpanAgreement.of_task(versions))
+        if decision.status != "adjudicated":
+            self.after.merge(SpanAgreement.of_task(versions))
+            return
+        self.stale += decision.stale
+        final = {s.key for s in article.spans}
+        self.after.merge(SpanAgreement.of_task({annotator: final for annotator in versions}))
+        common = set.intersection(*versions.values())
+        for annotator, keys in versions.items():
+            for key in keys - common:
+                counts = self.sided[(key[2], annotator)]
+                counts[0] += 1
+                counts[1] += key in final
+
+    def merge(self, other: AdjudicationTally) -> AdjudicationTally:
+        self.statuses.update(other.statuses)
+        self.stale += other.stale
+        self.before.merge(other.before)
+        self.after.merge(other.after)
+        for key, (disputed, kept) in other.sided.items():
+            self.sided[key][0] += disputed
+            self.sided[key][1] += kept
+        return self
+
+
+@dataclass
 class ReportTally:
     """Every section's tally; ``add`` gives an article to each one that needs it."""
 
@@ -259,6 +301,7 @@ class ReportTally:
     agreement: AgreementTally = field(default_factory=AgreementTally)
     annotators: AnnotatorTally = field(default_factory=AnnotatorTally)
     labels: LabelTally = field(default_factory=LabelTally)
+    adjudication: AdjudicationTally = field(default_factory=AdjudicationTally)
     articles: int = 0
     tokenized: bool = False  # whether any article needed its tokens
 
@@ -280,6 +323,7 @@ class ReportTally:
         by_annotator = latest_per_annotator(article)
         if len(by_annotator) >= 2:
             self.agreement.add(by_annotator, tagged)
+            self.adjudication.add(article, by_annotator)
         self.annotators.add(article)
 
     def merge(self, other: ReportTally) -> ReportTally:
@@ -288,6 +332,7 @@ class ReportTally:
         self.agreement.merge(other.agreement)
         self.annotators.merge(other.annotators)
         self.labels.merge(other.labels)
+        self.adjudication.merge(other.adjudication)
         self.articles += other.articles
         self.tokenized = self.tokenized or other.tokenized
         return self

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from toolkit.annotations.identities import AnnotatorIds
+from toolkit.annotations.spans import MISMATCH, OUTSIDE, TRIMMED
 from toolkit.config import PullConfig, parse_config
 from toolkit.errors import InputError
-from toolkit.pull.identities import AnnotatorIds
-from toolkit.pull.spans import MISMATCH, OUTSIDE, TRIMMED
 from toolkit.pull.summary import PullCounts
 from toolkit.pull.tasks import TaskProcessor
 from toolkit.records import AnnotatedArticle, LedgerEntry
@@ -220,7 +220,7 @@ def test_odd_export_data_is_an_input_error_or_coerced():
 
 
 def test_spans_of_other_controls_are_counted_apart_and_never_anchored():
-    from toolkit.pull.spans import article_controls
+    from toolkit.annotations.spans import article_controls
 
     config = (
         '<View><Labels name="ner" toName="body"><Label value="ORG"/></Labels><Text name="body" value="$text"/>'

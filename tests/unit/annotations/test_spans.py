@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from toolkit.pull.spans import (
+from toolkit.annotations.spans import (
     AMBIGUOUS,
     CRLF,
     MISMATCH,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from toolkit.pull.identities import AnnotatorIds, annotator_secret, strip_identities
+from toolkit.annotations.identities import AnnotatorIds, annotator_secret, strip_identities
 
 IDS = AnnotatorIds(b"test-secret")
 TEXT = "Angela Merkel visited Paris."

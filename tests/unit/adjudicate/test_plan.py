@@ -1,0 +1,131 @@
+"""Adjudicate without a server: versions read as pull reads them, the plan of what to send, refresh, report."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from toolkit.adjudicate.run import AdjudicateResult, ReviewTask, _article, _payload, _plan
+from toolkit.annotations.identities import AnnotatorIds
+from toolkit.annotations.spans import ArticleControls
+from toolkit.config import parse_config
+from toolkit.errors import ProjectError
+from toolkit.labelstudio.labeling import config_labels, labeling_config, text_sha256
+from toolkit.labelstudio.review import PREFILL_VERSION, check_labels, review_labeling_config, review_title
+
+TEXT = "Angela Merkel visited Paris."
+CONFIG = parse_config({"project": {"title": "News"}, "labels": ["PERSON", "GPE", "LOC"]})
+IDS = AnnotatorIds(b"secret")
+
+
+def item(start, end, label):
+    return {
+        "type": "labels",
+        "from_name": "label",
+        "to_name": "text",
+        "value": {"start": start, "end": end, "labels": [label], "text": TEXT[start:end]},
+    }
+
+
+def task(task_id, *answers, article_id=None):
+    annotations = [
+        {"id": task_id * 10 + n, "completed_by": user, "result": result, "updated_at": f"2025-01-0{n + 1}"}
+        for n, (user, result) in enumerate(answers)
+    ]
+    return {
+        "id": task_id,
+        "data": {"text": TEXT, "article_id": article_id or f"a{task_id}"},
+        "annotations": annotations,
+    }
+
+
+def read(one):
+    return _article(one, CONFIG, IDS, ArticleControls())
+
+
+def test_versions_are_each_annotators_newest_answer():
+    one = task(1, (1, [item(0, 6, "PERSON")]), (2, [item(0, 13, "PERSON")]), (1, [item(0, 13, "PERSON")]))
+    article = read(one)
+    assert article.comparison.status == "agreed"  # annotator 1's newer answer agrees with annotator 2
+    assert [v.annotation_id for v in article.versions] == [12, 11]
+
+
+def test_skipped_and_single_and_hygiene():
+    skipped = task(1, (1, [item(0, 13, "PERSON")]), (2, []))
+    skipped["annotations"][1]["was_cancelled"] = True
+    assert read(skipped).comparison.status == "single"
+    assert read(task(2)) is None  # nobody submitted
+    # A trailing space in one version is trimmed as pull trims it: no dispute from it.
+    padded = task(3, (1, [item(0, 14, "PERSON")]), (2, [item(0, 13, "PERSON")]))
+    assert read(padded).comparison.status == "agreed"
+
+
+def disputed(task_id=1, article_id=None):
+    return read(
+        task(
+            task_id,
+            (1, [item(0, 13, "PERSON"), item(22, 27, "GPE")]),
+            (2, [item(0, 13, "PERSON")]),
+            article_id=article_id,
+        )
+    )
+
+
+def test_plan_new_refresh_reported():
+    new, same, changed, decided_changed, moved = (disputed(n, f"a{n}") for n in range(1, 6))
+    existing = {
+        "a2": ReviewTask(20, {"text_sha256": text_sha256(TEXT), "versions": same.fingerprint}, adjudicated=False),
+        "a3": ReviewTask(30, {"text_sha256": text_sha256(TEXT), "versions": "older"}, adjudicated=False),
+        "a4": ReviewTask(40, {"text_sha256": text_sha256(TEXT), "versions": "older"}, adjudicated=True),
+        "a5": ReviewTask(50, {"text_sha256": text_sha256("old text"), "versions": "older"}, adjudicated=False),
+        "a6": ReviewTask(60, {"text_sha256": text_sha256(TEXT), "versions": "x"}, adjudicated=False),
+    }
+    result = AdjudicateResult()
+    _plan(result, [new, same, changed, decided_changed, moved], existing)
+    assert result.to_send == ["a1"]
+    assert (result.already, result.adjudicated, result.pending) == (4, 1, 3)
+    assert result.to_refresh == ["a3"]
+    assert result.changed_after == ["a4"]
+    assert result.text_changed == ["a5"]
+    assert result.no_longer_disputed == ["a6"]
+
+
+def test_payload_shows_every_version_by_anonymous_id_and_starts_from_the_agreed_spans():
+    article = disputed()
+    payload = _payload(CONFIG, article)
+    by_version = {p["model_version"]: p["result"] for p in payload["predictions"]}
+    assert set(by_version) == {PREFILL_VERSION, IDS(1), IDS(2)}
+    assert [r["value"]["labels"] for r in by_version[PREFILL_VERSION]] == [["PERSON"]]
+    assert len(by_version[IDS(1)]) == 2 and len(by_version[IDS(2)]) == 1
+    data = payload["data"]
+    assert (data["article_id"], data["main_task_id"], data["resolves"]) == ("a1", 1, [11, 10])
+    assert data["annotators"] == [IDS(2), IDS(1)]
+    assert data["disputes"].splitlines()[:2] == [
+        "Disputed (1):",
+        f"  GPE 'Paris' [22-27]: {IDS(1)} (missing/extra span)",
+    ]
+
+
+def test_review_labeling_config_has_the_main_labels_and_the_box():
+    review = review_labeling_config(CONFIG)
+    assert config_labels(review) == config_labels(labeling_config(CONFIG))
+    assert 'value="$disputes"' in review
+
+
+def test_review_title_default_and_limit():
+    assert review_title(CONFIG) == "News (adjudication)"
+    long = parse_config({"project": {"title": "x" * 40}, "labels": ["PERSON"]})
+    with pytest.raises(ProjectError, match=r"\[adjudicate.title\]"):
+        review_title(long)
+    named = parse_config({"project": {"title": "x" * 40}, "labels": ["PERSON"], "adjudicate": {"title": "Review"}})
+    assert review_title(named) == "Review"
+
+
+def test_a_review_project_with_other_labels_is_refused_with_the_difference():
+    main = SimpleNamespace(label_config=labeling_config(CONFIG))
+    other = parse_config({"project": {"title": "News"}, "labels": ["PERSON", "GPE", "ORG"]})
+    review = SimpleNamespace(id=7, title="News (adjudication)", label_config=review_labeling_config(other))
+    with pytest.raises(ProjectError, match="only the main project has LOC; only the review project has ORG"):
+        check_labels(review, main)
+    check_labels(SimpleNamespace(id=7, title="t", label_config=review_labeling_config(CONFIG)), main)

@@ -1,0 +1,116 @@
+"""Pull takes the decision: agreed, adjudicated (whatever the policy), pending, and a decision on an old text."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolkit.annotations.disagreement import versions_fingerprint
+from toolkit.annotations.spans import PulledSpan
+from toolkit.config import PullConfig
+from toolkit.labelstudio.labeling import text_sha256
+from toolkit.pull.decisions import Adjudication
+from toolkit.pull.summary import PullCounts
+from toolkit.pull.tasks import TaskProcessor
+from toolkit.records import AnnotatedArticle, Span
+
+from .test_tasks import IDS, LABELS, TEXT, annotation, item, task
+
+MERKEL, PARIS = item(0, 13, "PERSON", "Angela Merkel"), item(22, 27, "GPE", "Paris")
+
+
+def run(one, adjudications=None, **pull):
+    processor = TaskProcessor(labels=LABELS, pull=PullConfig(**pull), ids=IDS, adjudications=adjudications)
+    outcome = processor(one)
+    counts = PullCounts().merge(outcome.counts)
+    assert counts.spans_in == counts.spans_used + sum(counts.spans_dropped.values()) + counts.spans_not_chosen
+    return outcome.articles, outcome.ledger, counts
+
+
+def disputed_task():
+    return task(
+        1,
+        [
+            annotation(10, [MERKEL, PARIS], updated_at="2025-01-02T00:00:00Z", user=3),
+            annotation(11, [MERKEL], updated_at="2025-01-01T00:00:00Z", user=4),
+        ],
+    )
+
+
+def decision(spans, *, text=TEXT, versions=None, by=7):
+    return Adjudication(
+        review_task_id=99,
+        text_sha256=text_sha256(text),
+        versions=versions,
+        resolves=[10, 11],
+        annotators=[IDS(3), IDS(4)],
+        annotation_id=500,
+        by=IDS(by),
+        spans=[PulledSpan(s.start, s.end, s.label, TEXT[s.start : s.end], "adjudication", 500, IDS(by)) for s in spans],
+    )
+
+
+def test_agreed_articles_carry_agreed():
+    one = task(1, [annotation(10, [MERKEL], user=3), annotation(11, [MERKEL], user=4)])
+    (record,), _, counts = run(one)
+    assert record.decision.status == "agreed"
+    assert record.decision.resolved == [10, 11] and set(record.decision.annotators) == {IDS(3), IDS(4)}
+    assert counts.agreed == 1
+
+
+def test_one_annotator_has_no_decision():
+    (record,), _, _ = run(task(1, [annotation(10, [MERKEL])]))
+    assert record.decision is None
+
+
+def test_a_dispute_without_review_task_is_disputed_and_the_policy_decides():
+    (record,), _, counts = run(disputed_task(), adjudications={})
+    assert (record.decision.status, counts.disputed) == ("disputed", 1)
+    assert len(record.spans) == 2  # latest: annotator 3's
+
+
+def test_a_review_task_not_submitted_is_pending():
+    pending = Adjudication(review_task_id=99, text_sha256=text_sha256(TEXT), versions=None)
+    (record,), _, _ = run(disputed_task(), adjudications={"art-1": pending})
+    assert (record.decision.status, record.decision.review_task_id) == ("pending", 99)
+
+
+@pytest.mark.parametrize("policy", ["latest", "majority", "all"])
+def test_the_adjudication_is_the_answer_whatever_the_policy(policy):
+    spans = [Span(start=0, end=13, label="PERSON")]
+    versions = versions_fingerprint(
+        {IDS(3): [Span(start=0, end=13, label="PERSON"), Span(start=22, end=27, label="GPE")], IDS(4): spans}
+    )
+    (record,), ledger, counts = run(
+        disputed_task(), adjudications={"art-1": decision(spans, versions=versions)}, policy=policy
+    )
+    assert isinstance(record, AnnotatedArticle)
+    assert [(s.start, s.end, s.label, s.annotator, s.origin) for s in record.spans] == [
+        (0, 13, "PERSON", IDS(7), "adjudication")
+    ]
+    d = record.decision
+    assert (d.status, d.by, d.review_task_id, d.annotation_id, d.resolved, d.stale) == (
+        "adjudicated",
+        IDS(7),
+        99,
+        500,
+        [10, 11],
+        False,
+    )
+    assert sorted(record.chosen) == [10, 11]
+    overruled = [entry for entry in ledger if entry.kind == "span_overruled"]
+    assert [(e.annotation_id, e.annotator, e.span.key) for e in overruled] == [(10, IDS(3), (22, 27, "GPE"))]
+    assert counts.adjudicated == 1 and counts.spans_dropped["overruled by the adjudication"] == 1
+
+
+def test_a_decision_on_versions_since_changed_is_marked_stale():
+    (record,), _, _ = run(disputed_task(), adjudications={"art-1": decision([], versions="older")})
+    assert record.decision.stale and record.spans == []
+
+
+def test_a_decision_on_another_text_is_not_taken():
+    adjudication = decision([Span(start=0, end=6, label="PERSON")], text="Another text.")
+    (record,), ledger, counts = run(disputed_task(), adjudications={"art-1": adjudication})
+    assert record.decision.status == "pending"
+    assert len(record.spans) == 2  # the policy's
+    assert [entry.kind for entry in ledger if entry.kind.startswith("adjudication")] == ["adjudication_text_changed"]
+    assert counts.adjudications_text_changed == 1

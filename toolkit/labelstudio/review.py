@@ -1,0 +1,239 @@
+"""The review project: where an adjudicator settles the articles annotators disagree on.
+
+Label Studio Community has no review workflow, so the review is a project of its own
+(``adjudicate.title``, by default ``<project title> (adjudication)``), found by exact
+title and created once, the way push creates the main project (the same race
+settling). Its labeling config is the main one's labels with a box listing the disputed
+and agreed spans under the headline; each review task carries
+
+- ``data``: the article as the main project has it now (``text``, ``title``, ``date``,
+  ``article_id``, ``text_sha256``), the main task's id, the annotator versions it shows
+  (``resolves``: annotation ids; ``annotators``: anonymous ids), their fingerprint
+  (``versions``) and the box's text (``disputes``);
+- one prediction set per annotator, named by the annotator's anonymous id, and the
+  starting answer, the prediction set ``PREFILL_VERSION``, which is the project's
+  ``model_version`` so that the labeling stream starts the adjudicator from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from toolkit.config import Config, ProjectConfig
+from toolkit.errors import ProjectError
+from toolkit.labelstudio.client import NO_RETRY, ServerSettings, call, get_json
+from toolkit.labelstudio.labeling import config_labels, labeling_config, result_items
+from toolkit.labelstudio.project import (
+    _create_project,
+    _settle_creation,
+    find_project,
+    read_project,
+    set_model_version,
+    validate_labeling_config,
+)
+from toolkit.records import Span
+
+if TYPE_CHECKING:
+    from label_studio_sdk import LabelStudio
+
+PREFILL_VERSION = "adjudication-start"
+TITLE_SUFFIX = " (adjudication)"
+MAX_TITLE = 50  # Label Studio's limit
+TASK_PAGE_SIZE = 200
+
+HOW_TO_ADJUDICATE = (
+    "Each task is an article on which annotators disagree. The box under the headline lists the disputed spans "
+    "(who has each, and the kind of disagreement) and the spans everyone agrees on. Every annotator's version is a "
+    "prediction set named by their anonymous id: open the task's Predictions tab to see one. Your answer starts "
+    "from the agreed spans (or the majority's): fix it and Submit once. Your submitted answer becomes the article's."
+)
+
+
+def review_title(config: Config) -> str:
+    """The review project's title; ProjectError when the default would be over Label Studio's limit."""
+    if config.adjudicate.title:
+        return config.adjudicate.title
+    title = config.project.title + TITLE_SUFFIX
+    if len(title) > MAX_TITLE:
+        raise ProjectError(
+            f"[adjudicate.title] the review project's default title {title!r} is over Label Studio's "
+            f"{MAX_TITLE} characters",
+            hint="set adjudicate.title in the config",
+        )
+    return title
+
+
+def review_config(config: Config) -> Config:
+    """The config as the review project sees it: its own title and instructions, the same labels."""
+    own = config.adjudicate.instructions.strip()
+    project = ProjectConfig(
+        title=review_title(config),
+        description=f"Adjudication of the disagreements in {config.project.title!r}",
+        instructions=(own + "\n\n" if own else "") + HOW_TO_ADJUDICATE,
+    )
+    return config.model_copy(update={"project": project})
+
+
+def review_labeling_config(config: Config) -> str:
+    """The main labeling config with the box of disputed and agreed spans under the headline."""
+    main = labeling_config(config)
+    box = (
+        '  <View style="border: 1px solid #d0a000; background: #fff8e0; padding: 6px; margin: 6px 0;">\n'
+        '    <Header value="Disagreements" size="6"/>\n'
+        '    <Text name="disputes" value="$disputes" granularity="word"/>\n'
+        "  </View>\n"
+    )
+    anchor = '  <Labels name="'
+    return main.replace(anchor, box + anchor, 1)
+
+
+def find_review_project(client: LabelStudio, settings: ServerSettings, config: Config) -> Any | None:
+    return find_project(client, settings, review_config(config))
+
+
+def check_labels(review: Any, main: Any) -> None:
+    """Refuse a review project whose labels are no longer the main project's, with the difference."""
+    theirs, ours = config_labels(getattr(main, "label_config", "") or ""), config_labels(review.label_config or "")
+    if theirs == ours:
+        return
+    only_main = [label for label in theirs if label not in ours]
+    only_review = [label for label in ours if label not in theirs]
+    parts = []
+    if only_main:
+        parts.append(f"only the main project has {', '.join(only_main)}")
+    if only_review:
+        parts.append(f"only the review project has {', '.join(only_review)}")
+    if not parts:
+        parts.append(f"the labels are in another order ({', '.join(theirs)} against {', '.join(ours)})")
+    raise ProjectError(
+        f"review project {review.id} ({review.title!r}) no longer has the main project's labels: {'; '.join(parts)}",
+        hint="give the review project the main project's labels in Label Studio (Settings > Labeling Interface), "
+        "or set adjudicate.title to start a new review project",
+    )
+
+
+def ensure_review_project(
+    client: LabelStudio, settings: ServerSettings, config: Config, main: Any, *, found: Any | None = None
+) -> tuple[Any, bool]:
+    """The review project (``found``, else by title, else created); True when created here."""
+    reviewing = review_config(config)
+    created = False
+    project = found if found is not None else find_project(client, settings, reviewing)
+    if project is None:
+        wanted = review_labeling_config(config)
+        validate_labeling_config(client, settings, wanted)
+        mine = _create_project(client, settings, reviewing, wanted)
+        project = _settle_creation(client, settings, reviewing, mine)
+        created = project.id == mine.id
+    check_labels(project, main)
+    return project, created
+
+
+def start_from_prefill(client: LabelStudio, settings: ServerSettings, project_id: int) -> None:
+    """Make the starting answer the project's model version (the labeling stream pre-fills only that one).
+
+    Only once the project holds such predictions: the server refuses a model version it has none of.
+    """
+    project = read_project(client, settings, project_id)
+    if (getattr(project, "model_version", None) or None) != PREFILL_VERSION:
+        set_model_version(client, settings, project_id, PREFILL_VERSION)
+
+
+# --- review tasks --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Version:
+    """One annotator's newest answer, as a review task shows it."""
+
+    annotator: str  # anonymous id
+    annotation_id: int
+    spans: Sequence[Span]
+
+
+def disputes_text(disputed: Sequence[Any], agreed: Sequence[Span], text: str) -> str:
+    """The box's text: each disputed span with who has it and the kind, then the agreed spans."""
+    lines = [f"Disputed ({len(disputed)}):"]
+    for span in disputed:
+        covered = " ".join(text[span.start : span.end].split())
+        lines.append(
+            f"  {span.label} {covered!r} [{span.start}-{span.end}]: {', '.join(span.annotators)} "
+            f"({'; '.join(span.kinds)})"
+        )
+    lines.append(f"Agreed ({len(agreed)}):" + ("" if agreed else " none"))
+    lines.extend(f"  {span.label} {' '.join(text[span.start : span.end].split())!r}" for span in agreed)
+    return "\n".join(lines)
+
+
+def review_task_payload(
+    *,
+    article_id: str,
+    main_task_id: int,
+    data: Mapping[str, Any],
+    text_sha256: str,
+    versions: Sequence[Version],
+    fingerprint: str,
+    disputes: str,
+    prefill: Sequence[Span],
+) -> dict[str, Any]:
+    """One review task as an import item: the article, the box, every version and the starting answer."""
+    text = data["text"]
+    return {
+        "data": {
+            "text": text,
+            "article_id": article_id,
+            "title": data.get("title") or "",
+            "date": data.get("date") or "",
+            "source": data.get("source") or "",
+            "text_sha256": text_sha256,
+            "main_task_id": main_task_id,
+            "resolves": [version.annotation_id for version in versions],
+            "annotators": [version.annotator for version in versions],
+            "versions": fingerprint,
+            "disputes": disputes,
+        },
+        "predictions": review_predictions(versions, prefill, text),
+    }
+
+
+def review_predictions(
+    versions: Sequence[Version], prefill: Sequence[Span], text: str, *, task_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The starting answer first, then one prediction set per annotator (named by anonymous id)."""
+    sets = [{"model_version": PREFILL_VERSION, "result": result_items(list(prefill), text, id_prefix="s")}]
+    for number, version in enumerate(versions):
+        sets.append(
+            {
+                "model_version": version.annotator,
+                "result": result_items(list(version.spans), text, id_prefix=f"v{number}-"),
+            }
+        )
+    if task_id is not None:
+        for prediction in sets:
+            prediction["task"] = task_id
+    return sets
+
+
+def iter_review_tasks(client: LabelStudio, settings: ServerSettings, project_id: int) -> Iterator[dict[str, Any]]:
+    """Every task of the review project with its annotations (``completed_by`` as a user id) and drafts."""
+    page = 1
+    seen = 0
+    while True:
+        params = {"project": project_id, "fields": "all", "page": page, "page_size": TASK_PAGE_SIZE}
+        answer = call(
+            settings, "list the review project's tasks", get_json, client, "api/tasks/", params, missing_ok=True
+        )
+        tasks = (answer or {}).get("tasks") or []
+        for task in tasks:
+            seen += 1
+            yield task
+        if len(tasks) < TASK_PAGE_SIZE or seen >= (answer or {}).get("total", 0):
+            return
+        page += 1
+
+
+def update_task_data(client: LabelStudio, settings: ServerSettings, task_id: int, data: dict[str, Any]) -> None:
+    """Replace a review task's data (a refresh: the versions it shows changed)."""
+    call(settings, "refresh a review task", client.tasks.update, id=task_id, data=data, request_options=NO_RETRY)

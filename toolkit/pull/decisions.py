@@ -1,0 +1,89 @@
+"""The adjudicators' decisions, read from the review project (``toolkit adjudicate``) for pull to take.
+
+A review task's newest submitted annotation is the article's answer; its spans go
+through the same span hygiene as any annotation's, against the review task's text. A
+review task nobody submitted yet is a pending decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from toolkit.annotations.identities import AnnotatorIds, strip_identities
+from toolkit.annotations.policies import choose_annotation
+from toolkit.annotations.spans import PulledSpan, article_controls, clean_spans
+from toolkit.config import Config
+from toolkit.errors import ProjectError
+from toolkit.labelstudio.client import ServerSettings
+from toolkit.labelstudio.review import find_review_project, iter_review_tasks, review_title
+
+if TYPE_CHECKING:
+    from label_studio_sdk import LabelStudio
+
+
+@dataclass(frozen=True)
+class Adjudication:
+    """One article's review task and, once submitted, its decision."""
+
+    review_task_id: int
+    text_sha256: str | None  # of the text the review task shows
+    versions: str | None  # the fingerprint of the annotator versions it shows
+    resolves: list[int] = field(default_factory=list)  # their annotation ids in the main project
+    annotators: list[str] = field(default_factory=list)
+    annotation_id: int | None = None  # None: not adjudicated yet
+    by: str | None = None
+    spans: list[PulledSpan] = field(default_factory=list)
+    dropped: int = 0  # the decision's spans that did not pass the span hygiene
+
+    @property
+    def decided(self) -> bool:
+        return self.annotation_id is not None
+
+
+def read_adjudications(
+    client: LabelStudio, settings: ServerSettings, config: Config, ids: AnnotatorIds
+) -> dict[str, Adjudication] | None:
+    """Article id -> its adjudication; None when the project has no review project."""
+    try:
+        review_title(config)
+    except ProjectError:
+        return None  # a title adjudicate cannot make: there is no review project to read
+    review = find_review_project(client, settings, config)
+    if review is None:
+        return None
+    controls = article_controls(getattr(review, "label_config", None))
+    found: dict[str, Adjudication] = {}
+    for task in iter_review_tasks(client, settings, review.id):
+        task = strip_identities(task)
+        data = task.get("data") if isinstance(task.get("data"), dict) else {}
+        article_id, text = data.get("article_id"), data.get("text")
+        if article_id is None or not isinstance(text, str) or not text:
+            continue
+        base = {
+            "review_task_id": task["id"],
+            "text_sha256": data.get("text_sha256"),
+            "versions": data.get("versions"),
+            "resolves": [i for i in data.get("resolves") or [] if isinstance(i, int)],
+            "annotators": [str(a) for a in data.get("annotators") or []],
+        }
+        annotation = choose_annotation([a for a in task.get("annotations") or [] if isinstance(a, dict)])
+        if annotation is None:
+            found.setdefault(str(article_id), Adjudication(**base))
+            continue
+        by = ids(annotation.get("completed_by"))
+        clean = clean_spans(
+            annotation.get("result"),
+            text,
+            labels=config.labels,
+            overlaps=config.pull.overlaps,
+            window=config.pull.reanchor_window,
+            provenance={"annotation_id": annotation.get("id"), "annotator": by},
+            controls=controls,
+        )
+        for span in clean.spans:
+            span.origin = "adjudication"
+        found[str(article_id)] = Adjudication(
+            **base, annotation_id=annotation.get("id"), by=by, spans=clean.spans, dropped=len(clean.dropped)
+        )
+    return found
