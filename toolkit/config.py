@@ -93,10 +93,10 @@ class PushConfig(_Strict):
     order: Literal["uncertainty", "sequential", "random"] = Field(
         default="uncertainty", title="Labeling stream order: lowest task score first, task order, or random"
     )
-    # MinHash estimate of the Jaccard similarity of word 5-gram sets above which two
+    # MinHash estimate of the Jaccard similarity of word 4-gram sets above which two
     # articles are one near-duplicate group; null turns grouping off.
     near_duplicates: float | None = Field(
-        default=0.8, ge=0.5, le=1.0, title="Similarity (Jaccard of word 5-grams) from which articles are one group"
+        default=0.7, ge=0.5, le=1.0, title="Similarity (Jaccard of word 4-grams) from which articles are one group"
     )
 
 

@@ -1,7 +1,7 @@
 """Near-duplicate articles (syndicated copies of one story) as groups, by MinHash and LSH.
 
-An article is the set of its word 5-grams (lowercased words of letters and digits;
-an article shorter than 5 words is one shingle of all its words). Two articles whose
+An article is the set of its word 4-grams (lowercased words of letters and digits;
+an article shorter than 4 words is one shingle of all its words). Two articles whose
 sets have an estimated Jaccard similarity of at least ``threshold`` are linked, and a
 group is what the links connect (a copy of a copy is in the group too). MinHash
 signatures of ``NUM_PERM`` permutations, indexed by datasketch's ``MinHashLSH`` at the
@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 NUM_PERM = 128
-SHINGLE_WORDS = 5
+SHINGLE_WORDS = 4
 SEED = 17
 _WORD = re.compile(r"\w+")
 
@@ -58,7 +58,7 @@ def shingles(text: str) -> set[bytes]:
 
 
 def near_duplicate_groups(articles: Iterable[tuple[str, str]], *, threshold: float) -> Groups:
-    """Group ``(article id, text)`` pairs whose word 5-gram sets are at least ``threshold`` alike."""
+    """Group ``(article id, text)`` pairs whose word 4-gram sets are at least ``threshold`` alike."""
     from datasketch import MinHash, MinHashLSH
 
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
