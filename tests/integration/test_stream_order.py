@@ -175,7 +175,7 @@ def test_a_new_model_version_reorders_the_stream_and_sequential_is_a_setting(
     # A new model is surest where the old one doubted: its push re-scores the
     # unannotated tasks and sets the project's model_version; the stream follows it.
     model = {"name": "spacy-stream-test", "version": "2"}
-    second = [predicted(r["id"], r["text"], 1.0 - r["score"], model) for r in first]
+    second = [predicted(r["id"], r["text"], round(1.0 - r["score"], 4), model) for r in first]
     run_toolkit("push", str(write_jsonl(tmp_path / "v2.jsonl", second)), "--config", str(project_config))
     assert project_of(client, project_config).model_version == "spacy-stream-test-2"
     order = []
@@ -195,7 +195,7 @@ def test_a_new_model_version_reorders_the_stream_and_sequential_is_a_setting(
 
 
 def test_regions_carry_the_models_scores_and_the_tab_shows_the_score(
-    run_toolkit, client, project_config, annotators, tmp_path
+    run_toolkit, server, client, project_config, annotators, tmp_path
 ):
     root = Path(__file__).resolve().parents[2]
     run_toolkit(
@@ -217,7 +217,17 @@ def test_regions_carry_the_models_scores_and_the_tab_shows_the_score(
     assert checked >= 10  # the samples hold a dozen or more predicted spans
 
     (tab,) = [view for view in client.views.list(project=project.id) if view.data.get("title") == TAB_TITLE]
-    assert tab.ordering == ["tasks:predictions_score"]
+    assert tab.data["ordering"] == ["tasks:predictions_score"]
+    # The table the tab shows: the data manager's task list for the tab, lowest score first.
+    table = httpx.get(
+        f"{server.url}/api/tasks/",
+        params={"project": project.id, "view": tab.id, "fields": "all"},
+        headers=headers_of(client),
+        timeout=30,
+    )
+    table.raise_for_status()
+    shown = [task["predictions"][0]["score"] for task in table.json()["tasks"]]
+    assert shown == sorted(r["score"] for r in records)
     assert "tasks:predictions_score" not in tab.data["hiddenColumns"]["explore"]
     assert not (tab.data.get("filters") or {}).get("items")  # a filter would take Label All Tasks off the sampling
     # Annotators see the tab too (tabs belong to the project, not to the admin).
