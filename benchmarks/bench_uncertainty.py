@@ -147,6 +147,12 @@ def duplicate_groups(texts: list[str], thresholds: list[float]) -> list[dict]:
             f"  threshold {threshold}: {groups.count:,} groups holding {groups.copies:,} copies "
             f"(largest group {largest}), {seconds:.1f} s"
         )
+        if largest:
+            # What the largest group holds, to see whether it is one story or a template.
+            big = max(sizes, key=sizes.get)
+            members = [int(i) for i, group in groups.group_of.items() if group == big][:3]
+            for index in members:
+                print(f"      {unique[index][:100]!r}")
     return results
 
 
