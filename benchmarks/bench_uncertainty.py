@@ -31,6 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+# Every article's beam decisions (tokens, span probabilities, left-out candidates' probabilities).
+DECISIONS: list[tuple[int, list[float], list[float]]] = []
 
 
 def corpus() -> Path:
@@ -77,6 +79,7 @@ def score_both(texts: list[str], config) -> list[tuple[int, float, float]]:
         # Both scores from the decisions scored_doc_spans hands to the task score.
         score = current(span_scores, rejected, n_tokens)
         seen.append((n_tokens, scoring.least_confident(span_scores, rejected), score))
+        DECISIONS.append((n_tokens, list(span_scores), list(rejected)))
         return score
 
     scoring.task_score = recording
@@ -161,6 +164,8 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=300, help="articles per corpus for the length correlation")
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--skip-scores", action="store_true", help="only the near-duplicate groups")
+    parser.add_argument("--skip-duplicates", action="store_true", help="only the task scores")
+    parser.add_argument("--dump", help="write every article's beam decisions to this JSON file")
     args = parser.parse_args()
     from toolkit.config import load_config
 
@@ -172,7 +177,10 @@ def main() -> None:
         length_correlation("bbc-news", rng.sample(bbc, min(args.articles, len(bbc))), config)
         unique = list(dict.fromkeys(reuters))
         length_correlation("reuters-21578", rng.sample(unique, min(args.articles, len(unique))), config)
-    duplicate_groups(reuters, [0.9, 0.8, 0.7, 0.6])
+    if args.dump:
+        Path(args.dump).write_text(json.dumps(DECISIONS))
+    if not args.skip_duplicates:
+        duplicate_groups(reuters, [0.9, 0.8, 0.7, 0.6])
 
 
 if __name__ == "__main__":

@@ -19,10 +19,10 @@ expected number of wrong decisions in the article; divided by its tokens it is a
 and the score is ``1 / (1 + wrong decisions per 100 tokens)``: 1.0 when the model is
 sure of everything, 0.5 at one expected wrong decision per 100 tokens, 0.25 at three.
 In [0, 1], lower = more useful, and a pure function of the doc's beam (same model, same
-text, same score, whichever backend ran it). Unlike a minimum over decisions, which
-falls with every decision a long article adds, a rate does not favour long articles
-(see BENCHMARKS.md for the correlation with length). Sorting tasks by prediction score
-ascending puts the articles most worth a human look first.
+text, same score, whichever backend ran it). It ranks articles by the corrections a
+human can expect per token read; short news items are denser in doubtful entities, so
+it leans towards them (BENCHMARKS.md has its correlation with length). Sorting tasks by
+prediction score ascending puts the articles most worth a human look first.
 
 What it costs: beam search is slower than greedy decoding (see BENCHMARKS.md), and
 the entities are those of the beam's best parse, which can differ from greedy
