@@ -88,6 +88,16 @@ class PushConfig(_Strict):
     replace_labeling_config: bool = Field(
         default=False, title="Replace a labeling config edited in Label Studio, dropping controls push did not create"
     )
+    # What "Label All Tasks" serves next: the lowest task score first (Label Studio's
+    # uncertainty sampling), the task order, or at random. Set on the project at each push.
+    order: Literal["uncertainty", "sequential", "random"] = Field(
+        default="uncertainty", title="Labeling stream order: lowest task score first, task order, or random"
+    )
+    # MinHash estimate of the Jaccard similarity of word 4-gram sets above which two
+    # articles are one near-duplicate group; null turns grouping off.
+    near_duplicates: float | None = Field(
+        default=0.7, ge=0.5, le=1.0, title="Similarity (Jaccard of word 4-grams) from which articles are one group"
+    )
 
 
 class ExportConfig(_Strict):

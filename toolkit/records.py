@@ -133,6 +133,9 @@ class AnnotatedArticle(Article):
     """
 
     task_id: int
+    # The near-duplicate group (push's ``data.group``: the id of the group's first article);
+    # export keeps a group in one split. None: the article is its own group.
+    group: str | None = None
     spans: list[Span]
     chosen: list[int] = Field(min_length=1)
     annotations: list[Annotation] = Field(min_length=1)

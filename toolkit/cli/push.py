@@ -61,6 +61,7 @@ def push_cli(
     if dry_run:
         result = push(articles, config=config, settings=settings, dry_run=True, source=str(predictions))
         _print_plan(result.plan)
+        _print_duplicates(result)
         return
     progress = progress_display(
         TextColumn("{task.description}"),
@@ -127,6 +128,7 @@ def push_cli(
             f"({plan.current_model_version!r}) was left alone",
             style="yellow",
         )
+    _print_stream(result, config)
     console.print(f"Next: annotate in Label Studio, then `toolkit pull --config {config_path} --out FILE.jsonl`")
 
 
@@ -200,3 +202,25 @@ def _print_text_changed(plan) -> None:
         f"so its spans would not fit ({shown}{more}); give changed articles new ids, or delete their tasks",
         style="yellow",
     )
+
+
+def _print_duplicates(result) -> None:
+    if result.near_duplicate_groups:
+        copies = f"{result.near_duplicate_copies:,} {'copy' if result.near_duplicate_copies == 1 else 'copies'}"
+        console.print(
+            f"  near-duplicates: {plural(result.near_duplicate_groups, 'group')} holding {copies} "
+            "(served after every group's first article; kept in one split by export)"
+        )
+
+
+def _print_stream(result, config) -> None:
+    _print_duplicates(result)
+    order = {
+        "uncertainty": "the lowest task score first",
+        "sequential": "in task order",
+        "random": "at random",
+    }[config.push.order]
+    change = " (set now)" if result.stream_order_set else ""
+    console.print(f"  Label All Tasks serves {order}{change}: push.order is {config.push.order!r}")
+    if result.tab_added:
+        console.print("  data manager tab 'Most uncertain first' added (prediction score column shown)")

@@ -163,7 +163,7 @@ def check_inputs(
         _check_spans(article, labels, f"{annotations}:{number}")
         skipped_by += len(article.skipped_by)
         stats.drafts += article.drafts
-        plan.rows_per_split[split_of(article.id, splits)] += 1
+        plan.rows_per_split[split_of(article.group or article.id, splits)] += 1
         if on_article is not None:
             on_article(article)
         if len(seen_records) % PROGRESS_EVERY == 0:

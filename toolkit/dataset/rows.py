@@ -101,7 +101,9 @@ def _human_provenance(value: dict[str, Any], counts: RowCounts) -> tuple[list[st
 def build_row(value: dict[str, Any], source: str, settings: RowSettings) -> Row:
     """The row of a checked record: ``source`` is ``human`` (AnnotatedArticle) or ``model`` (PredictedArticle)."""
     article_id, text = value["id"], value["text"]
-    split = split_of(article_id, settings.splits)
+    # Near-duplicates share their group's split: a syndicated copy never sits in test
+    # while its twin is in train. An article without a group is its own.
+    split = split_of(value.get("group") or article_id, settings.splits)
     spans = sorted((s["start"], s["end"], s["label"]) for s in value["spans"])
     counts = RowCounts(split, source, labels=[label for _, _, label in spans])
     if source == "human":

@@ -45,7 +45,9 @@ def split_of(article_id: str, splits: dict[str, float]) -> str:
     """The split an article belongs to, from a hash of its id alone.
 
     It does not depend on the other articles, so a split never changes when articles
-    are added, and an article never sits in two splits.
+    are added, and an article never sits in two splits. Near-duplicates are split by
+    their group's id instead (the id of the group's first article), so a whole group
+    lands in one split and an article without copies keeps its split.
     """
     point = int.from_bytes(hashlib.sha256(article_id.encode("utf-8")).digest()[:8], "big") / 2**64
     cumulative = 0.0

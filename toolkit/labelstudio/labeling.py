@@ -86,9 +86,11 @@ def instructions(config: Config) -> str:
 
 
 def result_items(spans: list[Span], text: str, *, id_prefix: str) -> list[dict[str, Any]]:
-    """Spans as Label Studio ``labels`` result items."""
-    return [
-        {
+    """Spans as Label Studio ``labels`` result items; a scored span carries its ``score``
+    (the labeling view shows it beside the region, so the annotator sees which span is doubtful)."""
+    items = []
+    for index, span in enumerate(spans):
+        item: dict[str, Any] = {
             "id": f"{id_prefix}{index}",
             "from_name": FROM_NAME,
             "to_name": TO_NAME,
@@ -100,8 +102,10 @@ def result_items(spans: list[Span], text: str, *, id_prefix: str) -> list[dict[s
                 "labels": [span.label],
             },
         }
-        for index, span in enumerate(spans)
-    ]
+        if span.score is not None:
+            item["score"] = span.score
+        items.append(item)
+    return items
 
 
 def config_labels(label_config: str) -> list[str]:
@@ -116,10 +120,20 @@ def config_labels(label_config: str) -> list[str]:
     return []
 
 
-def prediction_payload(article: PredictedArticle, *, task_id: int | None = None) -> dict[str, Any]:
+# The prediction score of a near-duplicate that is not the first of its group: above
+# every task score, so that uncertainty sampling serves each group's first article before
+# any copy (the copy's own score stays in the task data, ``model_score``).
+COPY_SCORE = 1.0
+
+
+def prediction_payload(
+    article: PredictedArticle, *, task_id: int | None = None, copy_of: str | None = None
+) -> dict[str, Any]:
     """One prediction set: the model's spans, its version and, when known, its confidence.
 
     With ``task_id`` it is an item of the bulk predictions import for an existing task.
+    ``copy_of`` (the first article of the near-duplicate group this one is a copy of)
+    sends ``COPY_SCORE`` instead of the article's score.
     """
     prediction: dict[str, Any] = {
         "model_version": article.model.model_version,
@@ -129,7 +143,7 @@ def prediction_payload(article: PredictedArticle, *, task_id: int | None = None)
     # Studio sorts and filters tasks by it.
     score = getattr(article, "score", None)
     if score is not None:
-        prediction["score"] = score
+        prediction["score"] = COPY_SCORE if copy_of is not None else score
     if task_id is not None:
         prediction["task"] = task_id
     return prediction
@@ -139,21 +153,33 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def task_payload(article: PredictedArticle, *more_versions: PredictedArticle) -> dict[str, Any]:
+def task_payload(
+    article: PredictedArticle, *more_versions: PredictedArticle, group: str | None = None
+) -> dict[str, Any]:
     """One import item: the task data plus the model's spans as prediction sets.
 
     ``more_versions`` are the same article predicted by other model versions: each
-    adds one prediction set to the same task.
+    adds one prediction set to the same task. ``group`` is the near-duplicate group
+    (the id of its first article; the article's own id when it has no near-duplicate).
     """
+    group = group or article.id
+    copy_of = group if group != article.id else None
+    data = {
+        "text": article.text,
+        "article_id": article.id,
+        "title": article.title or "",
+        "date": article.date or "",
+        "source": article.source or "",
+        # Lets pull tell a text edited in Label Studio from the one the spans were made on.
+        "text_sha256": text_sha256(article.text),
+        # Export keeps a group in one split; the stream serves a group's first article first.
+        "group": group,
+    }
+    if copy_of is not None:
+        data["copy_of"] = copy_of
+        if article.score is not None:
+            data["model_score"] = article.score
     return {
-        "data": {
-            "text": article.text,
-            "article_id": article.id,
-            "title": article.title or "",
-            "date": article.date or "",
-            "source": article.source or "",
-            # Lets pull tell a text edited in Label Studio from the one the spans were made on.
-            "text_sha256": text_sha256(article.text),
-        },
-        "predictions": [prediction_payload(version) for version in (article, *more_versions)],
+        "data": data,
+        "predictions": [prediction_payload(version, copy_of=copy_of) for version in (article, *more_versions)],
     }

@@ -11,11 +11,18 @@ exact span with this label is an entity: 1.0 when every parse agrees, 0.5 when h
 the probability mass puts the boundary or label elsewhere. Candidates that trim to the
 same project span (e.g. with and without a trailing comma) add up.
 
-The task score (the prediction ``score`` in Label Studio) is the least confident
-decision in the document: the minimum over the predicted spans' scores and over
-``1 - p`` for each candidate the best parse left out. A document where the model
-almost predicted one more entity is therefore uncertain too. Sorting tasks by
-prediction score ascending puts the documents most worth a human look first.
+The task score (the prediction ``score`` in Label Studio) says how much an article is
+worth annotating, fairly across lengths. Every decision the beam weighed is a chance of
+a wrong decision: a predicted span with probability ``p`` is wrong with ``1 - p``, a
+candidate the best parse left out would have been right with ``p``. Their sum is the
+expected number of wrong decisions in the article; divided by its tokens it is a rate,
+and the score is ``1 / (1 + wrong decisions per 100 tokens)``: 1.0 when the model is
+sure of everything, 0.5 at one expected wrong decision per 100 tokens, 0.25 at three.
+In [0, 1], lower = more useful, and a pure function of the doc's beam (same model, same
+text, same score, whichever backend ran it). It ranks articles by the corrections a
+human can expect per token read; short news items are denser in doubtful entities, so
+it leans towards them (BENCHMARKS.md has its correlation with length). Sorting tasks by
+prediction score ascending puts the articles most worth a human look first.
 
 What it costs: beam search is slower than greedy decoding (see BENCHMARKS.md), and
 the entities are those of the beam's best parse, which can differ from greedy
@@ -103,7 +110,27 @@ def use_scored_ner(nlp: Language, *, beam_width: int, name: str = "ner") -> None
     nlp.rename_pipe(f"{name}_scored", name)
 
 
-def task_score(span_scores: list[float], rejected: list[float]) -> float:
-    """The least confident decision: min of span scores and of 1 - p for left-out candidates."""
+# The rate's unit: expected wrong decisions per this many tokens.
+PER_TOKENS = 100
+
+
+def expected_errors(span_scores: list[float], rejected: list[float]) -> float:
+    """Expected wrong decisions: 1 - p for each predicted span, p for each candidate left out."""
+    return sum(1.0 - p for p in span_scores) + sum(rejected)
+
+
+def task_score(span_scores: list[float], rejected: list[float], n_tokens: int) -> float:
+    """How sure the model is of the article, per token: ``1 / (1 + expected wrong decisions per 100 tokens)``.
+
+    ``span_scores`` are the predicted spans' probabilities, ``rejected`` those of the
+    candidates the best parse left out, ``n_tokens`` the article's tokens (whitespace
+    left out). Rounded to 4 decimals, so that it is stable across platforms.
+    """
+    rate = PER_TOKENS * expected_errors(span_scores, rejected) / max(n_tokens, 1)
+    return round(1.0 / (1.0 + rate), 4)
+
+
+def least_confident(span_scores: list[float], rejected: list[float]) -> float:
+    """The former task score: the least confident decision (falls with length; kept for comparisons)."""
     decisions = [*span_scores, *(1.0 - p for p in rejected)]
     return round(min(decisions), 4) if decisions else 1.0

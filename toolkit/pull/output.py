@@ -45,7 +45,11 @@ def open_output(out: Path) -> Iterator[OutputFiles]:
 
 def record(base: dict[str, Any], spans: list[PulledSpan], chosen: list[int]) -> dict[str, Any]:
     """One ``AnnotatedArticle`` as JSON-ready data, fields in the record's order, no None values."""
-    data = {key: base[key] for key in ("id", "text", "title", "date", "source", "task_id") if base[key] is not None}
+    data = {
+        key: base[key]
+        for key in ("id", "text", "title", "date", "source", "group", "task_id")
+        if base.get(key) is not None
+    }
     data["spans"] = [span.as_dict() for span in spans]
     data["chosen"] = chosen
     for key in ("annotations", "policy", "predictions", "skipped_by", "drafts"):

@@ -164,6 +164,8 @@ class TaskProcessor:
             "title": text_or_none(data.get("title")),
             "date": text_or_none(data.get("date")),
             "source": text_or_none(data.get("source")),
+            # Only a near-duplicate's group is kept: an article alone is its own group.
+            "group": group if (group := text_or_none(data.get("group"))) != outcome.article_id else None,
             "task_id": task_id,
             "annotations": records_annotations,
             "policy": self.pull.policy,

@@ -30,6 +30,7 @@ from toolkit.errors import InputError, ServerError
 from toolkit.labelstudio.client import ServerSettings, connect
 from toolkit.labelstudio.labeling import prediction_payload, task_payload
 from toolkit.labelstudio.project import ensure_project, find_project, read_project, set_model_version
+from toolkit.labelstudio.stream import ensure_uncertainty_tab, set_stream_order
 from toolkit.labelstudio.tasks import (
     ProjectState,
     delete_prediction,
@@ -39,6 +40,7 @@ from toolkit.labelstudio.tasks import (
     import_tasks,
     read_state,
 )
+from toolkit.nlp.duplicates import Groups, near_duplicate_groups
 from toolkit.progress import OnProgress, emit
 from toolkit.push.plan import PushPlan, check_articles, new_plan, plan_push
 from toolkit.records import PredictedArticle
@@ -65,6 +67,12 @@ class PushResult:
     duplicate_predictions_removed: int = 0
     model_version_set: bool = False
     task_ids: list[int] = field(default_factory=list)  # the tasks this push imported
+    # Near-duplicates among the articles: groups of two or more, and the articles in them
+    # that are not their group's first.
+    near_duplicate_groups: int = 0
+    near_duplicate_copies: int = 0
+    stream_order_set: bool = False  # the project's sampling was changed to push.order
+    tab_added: bool = False  # the data manager's "Most uncertain first" tab was added
 
     @property
     def duplicates_removed(self) -> int:
@@ -108,17 +116,23 @@ def push(
             "see its skip counts",
         )
     max_bytes = _max_bytes(config)
+    duplicates = _near_duplicates(groups, config)
     # An oversized article stops the push before anything is written. Only checked here:
     # holding every encoded task would double the push's memory; they are encoded
     # again, batch by batch, as they are sent.
-    for versions in groups.values():
-        encode(task_payload(*versions), max_bytes)
+    for article_id, versions in groups.items():
+        encode(task_payload(*versions, group=duplicates.group(article_id)), max_bytes)
     client = connect(settings)
     found = find_project(client, settings, config)
     plan = new_plan(config, groups, found)
     if dry_run:
         state = read_state(client, settings, found.id) if found is not None else ProjectState()
-        return PushResult(plan=plan_push(groups, state, plan), project_id=plan.project_id or 0)
+        return PushResult(
+            plan=plan_push(groups, state, plan),
+            project_id=plan.project_id or 0,
+            near_duplicate_groups=duplicates.count,
+            near_duplicate_copies=duplicates.copies,
+        )
 
     setup = ensure_project(client, settings, config, project=found)
     project_id = plan.project_id = setup.project.id
@@ -129,6 +143,8 @@ def push(
         project_created=setup.created,
         labeling_config_updated=setup.labeling_config_updated,
         spare_project_id=setup.spare_id,
+        near_duplicate_groups=duplicates.count,
+        near_duplicate_copies=duplicates.copies,
     )
     # Read even when just created: a concurrent push may be importing into it already.
     state = read_state(client, settings, project_id)
@@ -138,12 +154,14 @@ def push(
         removed = _remove_duplicates(client, settings, plan, state)
         result.add_removed(removed)
         _announce(on_progress, "tasks", len(plan.new_tasks))
-        for batch in import_tasks(client, settings, project_id, _task_items(plan, max_bytes), **batches):
+        for batch in import_tasks(client, settings, project_id, _task_items(plan, max_bytes, duplicates), **batches):
             result.tasks_created += batch.items
             result.task_ids.extend(batch.task_ids)
             emit(on_progress, "tasks", batch.items)
         _announce(on_progress, "predictions", len(plan.new_predictions))
-        for batch in import_predictions(client, settings, project_id, _prediction_items(plan, max_bytes), **batches):
+        for batch in import_predictions(
+            client, settings, project_id, _prediction_items(plan, max_bytes, duplicates), **batches
+        ):
             result.predictions_created += batch.items
             emit(on_progress, "predictions", batch.items)
         expected_tasks = state.task_count - removed.tasks + result.tasks_created
@@ -155,6 +173,10 @@ def push(
         if plan.model_version is not None and (getattr(now, "model_version", None) or None) != plan.model_version:
             set_model_version(client, settings, project_id, plan.model_version)
         result.model_version_set = plan.model_version is not None and plan.current_model_version != plan.model_version
+        # Set at every push, so a project created by hand or changed in its settings
+        # follows push.order again; the annotator configures nothing.
+        result.stream_order_set = set_stream_order(client, settings, now, config.push.order)
+        result.tab_added = ensure_uncertainty_tab(client, settings, project_id)
     except ServerError as error:
         raise ServerError(
             f"{error.message}; so far this push imported {result.tasks_created:,} of {len(plan.new_tasks):,} new tasks "
@@ -175,13 +197,27 @@ def _announce(on_progress: OnProgress | None, phase: str, total: int) -> None:
         emit(on_progress, phase, 0, total=total)
 
 
-def _task_items(plan: PushPlan, max_bytes: int) -> Iterator[tuple[str, bytes]]:
-    return ((versions[0].id, encode(task_payload(*versions), max_bytes)) for versions in plan.new_tasks)
+def _near_duplicates(groups: dict[str, list[PredictedArticle]], config: Config) -> Groups:
+    """The near-duplicate groups of the file's articles, named by their first article in the file."""
+    if config.push.near_duplicates is None:
+        return Groups({})
+    articles = ((article_id, versions[0].text) for article_id, versions in groups.items())
+    return near_duplicate_groups(articles, threshold=config.push.near_duplicates)
 
 
-def _prediction_items(plan: PushPlan, max_bytes: int) -> Iterator[tuple[tuple[int, str], bytes]]:
+def _task_items(plan: PushPlan, max_bytes: int, duplicates: Groups) -> Iterator[tuple[str, bytes]]:
     return (
-        ((task_id, version.model.model_version), encode(prediction_payload(version, task_id=task_id), max_bytes))
+        (versions[0].id, encode(task_payload(*versions, group=duplicates.group(versions[0].id)), max_bytes))
+        for versions in plan.new_tasks
+    )
+
+
+def _prediction_items(plan: PushPlan, max_bytes: int, duplicates: Groups) -> Iterator[tuple[tuple[int, str], bytes]]:
+    return (
+        (
+            (task_id, version.model.model_version),
+            encode(prediction_payload(version, task_id=task_id, copy_of=duplicates.copy_of(version.id)), max_bytes),
+        )
         for task_id, version in plan.new_predictions
     )
 

@@ -312,3 +312,19 @@ def test_a_second_export_into_the_same_root_counts_everything_again(tmp_path, so
     assert second.stats.articles == 13 and second.manifest["counts"] == first.manifest["counts"]
     assert rows_of(first.path) == rows_of(second.path)
     assert second.stats != ExportStats()
+
+
+def test_a_near_duplicate_group_is_exported_into_one_split(tmp_path, config, make_doc):
+    # 30 copies of one story (push's group "story-0") and 30 articles alone: the copies
+    # would spread over every split by their own ids; grouped, they follow their group.
+    copies = [annotated(f"story-{i}", [PERSON], task_id=i, group="story-0") for i in range(30)]
+    copies[0].pop("group")  # the group's first article carries no group: it is its own
+    alone = [annotated(f"alone-{i}", [GPE], task_id=100 + i) for i in range(30)]
+    source = write_jsonl(tmp_path / "a.jsonl", copies + alone)
+    result = export(source, config=config, out=tmp_path / "out", make_doc=make_doc)
+    rows = rows_of(result.path)
+    assert {rows[f"story-{i}"]["split"] for i in range(30)} == {rows["story-0"]["split"]}
+    assert len({rows[f"alone-{i}"]["split"] for i in range(30)}) > 1  # the others still spread
+    # The card's and manifest's counts per split are of the same assignment as the rows.
+    counted = {name: sum(1 for row in rows.values() if row["split"] == name) for name in config.export.splits}
+    assert {name: result.stats.rows_per_split.get(name, 0) for name in counted} == counted

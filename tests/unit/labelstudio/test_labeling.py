@@ -58,3 +58,29 @@ def test_labeling_config_shows_title_and_date_above_the_text(config):
     assert [header.get("value") for header in root.findall("Header")] == ["$title", "$date"]
     hotkeys = [label.get("hotkey") for label in root.find("Labels")]
     assert len(set(hotkeys)) == len(hotkeys)
+
+
+def test_each_scored_region_carries_its_score_for_the_region_list():
+    article = PredictedArticle(
+        id="x1",
+        text="Angela Merkel met Macron.",
+        model=ModelInfo(name="m", version="1.0"),
+        spans=[Span(start=0, end=13, label="PERSON", score=0.97), Span(start=18, end=24, label="PERSON")],
+        score=0.41,
+    )
+    regions = task_payload(article)["predictions"][0]["result"]
+    assert regions[0]["score"] == 0.97
+    assert "score" not in regions[1]  # a pattern entity has no score: none is made up
+
+
+def test_a_near_duplicate_is_served_after_its_group_and_keeps_its_score_in_the_data():
+    base = dict(text="Rates rise.", model=ModelInfo(name="m", version="1.0"), spans=[], score=0.3)
+    first, copy = PredictedArticle(id="a", **base), PredictedArticle(id="b", **base)
+    alone = task_payload(first)
+    assert alone["data"]["group"] == "a" and "copy_of" not in alone["data"]
+    assert alone["predictions"][0]["score"] == 0.3
+    grouped = task_payload(copy, group="a")
+    assert grouped["data"]["group"] == "a" and grouped["data"]["copy_of"] == "a"
+    assert grouped["data"]["model_score"] == 0.3
+    assert grouped["predictions"][0]["score"] == 1.0  # above every task score: after the group's first
+    assert prediction_payload(copy, task_id=3, copy_of="a")["score"] == 1.0

@@ -260,3 +260,12 @@ def test_predictions_are_checked_against_an_edited_text():
     one["data"]["text"], one["data"]["text_sha256"] = old, hashlib.sha256(old.encode()).hexdigest()
     records, _, counts = run([one])
     assert len(records[0].predictions[0].spans) == 3 and counts.texts_changed == 0
+
+
+def test_a_near_duplicates_group_comes_along_and_an_article_alone_has_none():
+    copy, alone = task(1, [annotation(10, [])]), task(2, [annotation(20, [])])
+    copy["data"]["group"] = "art-7"  # push's group: the id of the group's first article
+    alone["data"]["group"] = "art-2"  # its own id: an article without copies
+    records, _, _ = run([copy, alone])
+    assert [(record.id, record.group) for record in records] == [("art-1", "art-7"), ("art-2", None)]
+    assert "group" not in records[1].to_json_dict()

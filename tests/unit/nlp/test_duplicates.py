@@ -1,0 +1,54 @@
+"""Near-duplicate groups by MinHash/LSH: copies of a story are one group, named by its first article."""
+
+from __future__ import annotations
+
+from toolkit.nlp.duplicates import Groups, near_duplicate_groups, shingles
+
+STORY = (
+    "The central bank raised its key interest rate by a quarter point on Tuesday, citing persistent "
+    "inflation in services and a tight labour market, and signalled that further increases were possible "
+    "if wage growth did not slow in the coming months, according to a statement released after the meeting."
+)
+OTHER = (
+    "Heavy rain flooded several villages in the north of the country overnight, forcing hundreds of families "
+    "to leave their homes, while rescue teams used boats to reach people stranded on rooftops and roads."
+)
+
+
+def test_copies_with_small_edits_are_one_group_named_by_the_first():
+    copy = STORY.replace("Tuesday", "Wednesday")  # a syndicated copy with one word changed
+    retitled = "WASHINGTON (Reuters) - " + STORY
+    groups = near_duplicate_groups(
+        [("a", OTHER), ("b", STORY), ("c", copy), ("d", retitled), ("e", OTHER[:60] + " entirely different.")],
+        threshold=0.7,
+    )
+    assert groups.group_of == {"b": "b", "c": "b", "d": "b"}
+    assert (groups.count, groups.copies) == (1, 2)
+    assert groups.copy_of("c") == "b" and groups.copy_of("b") is None and groups.copy_of("a") is None
+    assert groups.group("a") == "a" and groups.group("d") == "b"
+
+
+def test_a_copy_of_a_copy_joins_the_group():
+    words = STORY.split()
+    # Each step changes other words: the first and the last are less alike than each neighbouring pair.
+    steps = [" ".join(words)]
+    for index in (5, 15, 25):
+        words = [*words[:index], "changed", *words[index + 1 :]]
+        steps.append(" ".join(words))
+    groups = near_duplicate_groups([(f"s{i}", text) for i, text in enumerate(steps)], threshold=0.7)
+    assert set(groups.group_of) == {"s0", "s1", "s2", "s3"} and set(groups.group_of.values()) == {"s0"}
+
+
+def test_different_articles_and_the_same_id_twice_are_no_group():
+    groups = near_duplicate_groups([("a", STORY), ("b", OTHER), ("a", STORY)], threshold=0.7)
+    assert groups == Groups({})
+    assert (groups.count, groups.copies) == (0, 0)
+
+
+def test_the_groups_are_the_same_on_every_run_and_short_texts_are_one_shingle():
+    articles = [("x", STORY), ("y", STORY + " Shares fell."), ("z", OTHER), ("w", "Rates rise."), ("v", "rates RISE")]
+    first = near_duplicate_groups(articles, threshold=0.7)
+    assert first == near_duplicate_groups(articles, threshold=0.7)
+    assert first.group_of == {"x": "x", "y": "x", "w": "w", "v": "w"}
+    assert shingles("Rates rise.") == {b"rates rise"}
+    assert shingles("") == set()
