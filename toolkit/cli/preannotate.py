@@ -23,6 +23,11 @@ class OnError(str, Enum):
     skip = "skip"
 
 
+class BackendName(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
 @app.command("preannotate")
 def preannotate_cli(
     inputs: Annotated[
@@ -64,6 +69,19 @@ def preannotate_cli(
         ),
     ] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="Start the output over instead of resuming it.")] = False,
+    backend: Annotated[
+        BackendName | None,
+        typer.Option("--backend", help="local (this machine) or ray (a Ray cluster). Default: spacy.backend."),
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address", help="Ray cluster to join (auto, HOST:PORT, ray://HOST:PORT); none starts a local one."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Ray actors, one pipeline each. Default: ray.num_workers.")
+    ] = None,
 ) -> None:
     """Run the spaCy pipeline over articles and write one JSON record per article."""
     from toolkit.cli._progress import progress_display
@@ -75,10 +93,16 @@ def preannotate_cli(
     expand_inputs(inputs)  # fail on a missing input before loading the model
     pipeline = load_pipeline(config, scores=scores)
     n_process = n_process or config.spacy.n_process
-    console.print(
-        f"Model: {pipeline.model.name} {pipeline.model.version} (components: {', '.join(pipeline.nlp.pipe_names)}; "
-        f"scores {'on' if pipeline.scores else 'off'}; {n_process:,} process{'' if n_process == 1 else 'es'})"
-    )
+    cluster = None
+    if (backend.value if backend else config.spacy.backend) == "ray":
+        from toolkit.cli._ray import start_cluster
+
+        cluster = start_cluster(config, pipeline, address=address, workers=workers, batch_size=batch_size)
+    else:
+        console.print(
+            f"Model: {pipeline.model.name} {pipeline.model.version} (components: {', '.join(pipeline.nlp.pipe_names)}; "
+            f"scores {'on' if pipeline.scores else 'off'}; {n_process:,} process{'' if n_process == 1 else 'es'})"
+        )
     read_stats, stats = ReadStats(), PreannotateStats()
     columns = (
         TextColumn("Pre-annotating"),
@@ -104,10 +128,14 @@ def preannotate_cli(
                 stats=stats,
                 read_stats=read_stats,
                 on_progress=on_progress,
+                backend=cluster,
             )
         except ToolkitError as error:
             _name_the_flags(error)
             raise
+        finally:
+            if cluster is not None:
+                cluster.close()
     _print_summary(written, stats, read_stats, on_progress.phases[PHASE], out=out, config_path=config_path)
 
 

@@ -4,13 +4,19 @@ The in-process backend (:mod:`.local`) runs ``nlp.pipe``, with ``n_process`` wor
 processes if asked. Another backend (a cluster) implements the same :class:`Backend`:
 it yields one :class:`Predicted` per article, in the order of the articles, and returns
 every count as a value, so nothing it does has to mutate the caller's objects.
+
+A backend whose workers read the inputs themselves (:mod:`.ray`) is also a
+:class:`PlannedBackend`: it takes the plan of what to run (:mod:`..readers.plan`)
+instead of the articles, so the articles never pass through this process.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
+from toolkit.config import InputConfig
+from toolkit.preannotate.readers.plan import InputPlan
 from toolkit.preannotate.spans import SpanCounts
 from toolkit.records import Article, PredictedArticle
 
@@ -26,4 +32,11 @@ class Predicted(NamedTuple):
 class Backend(Protocol):
     def predict(self, articles: Iterable[Article]) -> Iterator[Predicted]:
         """One :class:`Predicted` per article, in order."""
+        ...
+
+
+@runtime_checkable
+class PlannedBackend(Protocol):
+    def predict_planned(self, plan: InputPlan, options: InputConfig) -> Iterator[Predicted]:
+        """One :class:`Predicted` per planned article, in the plan's order."""
         ...

@@ -59,6 +59,7 @@ __all__ = [
     "normalise_text",
     "read_articles",
     "read_file",
+    "read_positioned",
     "read_text_article",
     "text_id",
 ]
@@ -104,6 +105,23 @@ def read_articles(
 ) -> Iterator[Article]:
     """Yield every article of the inputs once; ``stats`` (if given) receives what was seen.
 
+    See :func:`read_positioned`, which also says where each article is.
+    """
+    for _, _, article in read_positioned(inputs, stats, options=options, on_error=on_error):
+        yield article
+
+
+def read_positioned(
+    inputs: Sequence[Path | str],
+    stats: ReadStats | None = None,
+    *,
+    options: InputConfig | None = None,
+    on_error: Literal["fail", "skip"] | None = None,
+) -> Iterator[tuple[Path, int, Article]]:
+    """``(file, position, article)`` for every article of the inputs, once; ``position`` is the
+    index of the article among what :func:`read_file` yields for the file (bad inputs
+    included), so a worker that reads the file again finds the same article there.
+
     Identical normalised text is an exact duplicate: it is listed in
     ``stats.duplicates`` and kept once (the first seen). The same id with another text
     is bad input, since downstream the id must name one text. Bad input raises
@@ -117,7 +135,7 @@ def read_articles(
     by_text: dict[bytes, str | None] = {}
     for path in expand_inputs(inputs):
         stats.files += 1
-        for item in read_file(path, options):
+        for position, item in enumerate(read_file(path, options)):
             if isinstance(item, Article):
                 digest = hashlib.sha256(item.text.encode("utf-8")).digest()
                 previous = by_id.get(item.id)
@@ -134,7 +152,7 @@ def read_articles(
                     stats.articles += 1
                     if item.date is None and item.date_original is not None:
                         stats.dates_not_parsed += 1
-                    yield item
+                    yield path, position, item
                     continue
             if on_error == "fail":
                 raise InputError(item.message, hint=f"fix or remove it, or set {SKIP_SETTING} to skip bad input")

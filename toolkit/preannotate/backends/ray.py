@@ -1,0 +1,275 @@
+"""The Ray backend: the same pre-annotation on a Ray cluster, with Ray Data doing the scheduling.
+
+The driver (this process) reads every input once, as the local backend does: bad input,
+duplicates, ids reused and resume are decided there, over all inputs at once, and what
+is left to run becomes a plan (:mod:`toolkit.preannotate.readers.plan`: per file, the
+positions of the articles to run). Ray Data then runs, streaming and with backpressure:
+
+1. a read stage: each file of the plan is read again on the cluster and its planned
+   articles cut into batches (so article texts never pass through the driver);
+2. ``map_batches`` over an actor pool of ``ray.num_workers`` actors, each holding one
+   pipeline loaded by ``toolkit.nlp.pipeline`` and running the local backend over its
+   batch (one memory zone per batch);
+3. the driver iterates the results in order (``preserve_order``) and turns them into
+   :class:`~toolkit.preannotate.backends.Predicted`: the record, its words and its span
+   counts, which the caller merges and turns into progress events.
+
+Output is the local backend's, record for record and in the same order: the pipeline,
+the config and the code that turns a doc into a record are the same, and spaCy's
+predictions do not depend on how the articles are batched. Ray restarts an actor that
+dies and runs its batch again (``max_restarts`` / ``max_task_retries``, Ray Data's
+defaults for actor pools); the driver checks that every article arrives exactly once,
+in order.
+
+Ray is an optional extra (``pip install 'toolkit[ray]'``), imported only here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import os
+import pickle
+import time
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from toolkit._testing import faults
+from toolkit.config import Config, InputConfig
+from toolkit.errors import ClusterError, ModelError, ToolkitError
+from toolkit.preannotate.backends import Predicted
+from toolkit.preannotate.readers.plan import FilePlan, InputPlan, read_planned
+from toolkit.records import Article, ModelInfo
+
+if TYPE_CHECKING:
+    import ray.data
+
+RAY_EXTRA = "pip install 'toolkit[ray]'"
+# Articles handed to Ray Data at once by ``predict`` (articles given as values rather than
+# as a plan): each window is one Ray Data run, whose actors load the pipeline again.
+WINDOW = 20_000
+
+
+def import_ray() -> Any:
+    """The ``ray`` module with Ray Data, or a ClusterError naming the extra."""
+    # A cluster this run starts reports no usage statistics (Ray's default is to send them).
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    try:
+        import ray
+        import ray.data  # noqa: F401  (Ray Data is the part of the [data] extra)
+    except ImportError as error:
+        raise ClusterError(
+            f"[spacy.backend] ray needs Ray Data, which is not installed ({error.msg})",
+            hint=f"install the ray extra: {RAY_EXTRA}",
+        ) from None
+    return ray
+
+
+def _unwrap(error: BaseException) -> ToolkitError | None:
+    """The toolkit's own error behind Ray's wrappers (RayTaskError, UserCodeException), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ToolkitError):
+            return current
+        cause = getattr(current, "cause", None)
+        current = cause if isinstance(cause, BaseException) else (current.__cause__ or current.__context__)
+    return None
+
+
+def _first_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[-1] if lines else type(error).__name__
+
+
+class _Annotator:
+    """One Ray actor: one pipeline, loaded once, run over the batches Ray Data sends it."""
+
+    def __init__(self, config: Config, model: ModelInfo, scores: bool, kill_marker: str | None) -> None:
+        from toolkit.nlp.pipeline import load_pipeline
+        from toolkit.preannotate.backends.local import LocalBackend
+
+        pipeline = load_pipeline(config, scores=scores)
+        if pipeline.model != model:
+            raise ModelError(
+                f"[spacy.model] a Ray worker loaded {pipeline.model.name} {pipeline.model.version}, "
+                f"the driver {model.name} {model.version}",
+                hint="install the same model version on every node of the cluster",
+            )
+        # One zone per batch: the batch is what the actor holds, and what re-runs if it dies.
+        self.backend = LocalBackend(pipeline, config, n_process=1, zone_size=10**9)
+        self.kill_marker = kill_marker
+        self.batches = 0
+
+    def __call__(self, batch: Any) -> dict[str, list[Any]]:
+        self.batches += 1
+        faults.kill_actor_once(self.kill_marker, self.batches)
+        articles = [pickle.loads(raw) for raw in batch.column("article").to_pylist()]
+        results = [pickle.dumps(tuple(predicted), protocol=5) for predicted in self.backend.predict(articles)]
+        return {"seq": batch.column("seq").to_pylist(), "result": results}
+
+
+def _read_files(batch: Any, *, options: InputConfig, rows: int) -> Iterator[dict[str, list[Any]]]:
+    """The read stage: the planned articles of each file of the batch, ``rows`` at a time, numbered."""
+    for path, runs, first in zip(*(batch.column(name).to_pylist() for name in ("path", "runs", "first")), strict=True):
+        plan = FilePlan(path, [tuple(run) for run in runs], first)
+        numbered = enumerate(read_planned(plan, options), start=first)
+        while chunk := list(itertools.islice(numbered, rows)):
+            yield {
+                "seq": [seq for seq, _ in chunk],
+                "article": [pickle.dumps(article, protocol=5) for _, article in chunk],
+            }
+
+
+class RayBackend:
+    """Pre-annotation on a Ray cluster: ``address`` (``ray.address``) to join one, none to start
+    a local one for the run (stopped by :meth:`close`). Use it as a context manager."""
+
+    def __init__(
+        self,
+        config: Config,
+        model: ModelInfo,
+        *,
+        scores: bool | None = None,
+        address: str | None = None,
+        num_workers: int | None = None,
+        batch_size: int | None = None,
+    ) -> None:
+        self.config = config
+        self.model = model
+        self.scores = config.spacy.scores if scores is None else scores
+        self.address = address if address is not None else config.ray.address
+        self.num_workers = num_workers or config.ray.num_workers
+        self.batch_size = batch_size or config.ray.batch_size or config.spacy.batch_size
+        self.startup_seconds: float | None = None
+        self.started_local = False
+        self._ray: Any = None
+
+    # --- the cluster --------------------------------------------------------------------
+
+    def start(self) -> RayBackend:
+        """Join (or start) the cluster; a refused address or a dead cluster is a ClusterError."""
+        if self._ray is not None:
+            return self
+        ray = import_ray()
+        began = time.perf_counter()
+        if not ray.is_initialized():
+            cpus = self.num_workers * self.config.ray.cpus_per_worker
+            options: dict[str, Any] = {
+                "include_dashboard": False,
+                "log_to_driver": False,
+                "logging_level": logging.WARNING,
+                "configure_logging": True,
+            }
+            if self.address:
+                options["address"] = self.address
+            else:
+                # "local": a new cluster for this run, never one found through RAY_ADDRESS or
+                # the last `ray start` on this machine (which no address would join).
+                options.update(address="local", num_cpus=max(1, math.ceil(cpus)))
+            try:
+                ray.init(**options)
+            except Exception as error:  # Ray raises ConnectionError, RuntimeError, ValueError, ...
+                where = f"the Ray cluster at {self.address}" if self.address else "a local Ray cluster"
+                raise ClusterError(
+                    f"[ray.address] cannot reach {where}: {_first_line(error)}",
+                    hint="start the cluster (`ray start --head`), check ray.address, "
+                    "or leave it unset to start a local cluster",
+                ) from None
+            self.started_local = not self.address
+        self._ray = ray
+        self.startup_seconds = time.perf_counter() - began
+        self._quiet_ray_data()
+        return self
+
+    def close(self) -> None:
+        """Stop the local cluster this backend started (a joined cluster keeps running)."""
+        if self._ray is not None and self.started_local:
+            self._ray.shutdown()
+        self._ray = None
+        self.started_local = False
+
+    def __enter__(self) -> RayBackend:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def cluster_cpus(self) -> float:
+        self.start()
+        return float(self._ray.cluster_resources().get("CPU", 0))
+
+    def _quiet_ray_data(self) -> None:
+        # The command draws one progress bar on stderr; Ray Data's own bars and logs would
+        # interleave with it. Order is kept so the output is the local backend's, line for line.
+        context = self._ray.data.DataContext.get_current()
+        context.enable_progress_bars = False
+        context.execution_options.preserve_order = True
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
+
+    # --- predicting ---------------------------------------------------------------------
+
+    def predict_planned(self, plan: InputPlan, options: InputConfig) -> Iterator[Predicted]:
+        """The planned articles predicted on the cluster, in the plan's order."""
+        self.start()
+        rows = [{"path": f.path, "runs": [list(run) for run in f.runs], "first": f.first} for f in plan.files]
+        files = self._ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), 200)))
+        # Reading is light next to the model: tasks that reserve no CPU, so they never
+        # wait for the actors' CPUs, and few at once, so read-ahead stays bounded.
+        articles = files.map_batches(
+            _read_files,
+            batch_size=1,
+            batch_format="pyarrow",
+            fn_kwargs={"options": options, "rows": self.batch_size},
+            num_cpus=0,
+            concurrency=2,
+        )
+        yield from self._predict_dataset(articles, expected=plan.articles)
+
+    def predict(self, articles: Iterable[Article]) -> Iterator[Predicted]:
+        """The :class:`~toolkit.preannotate.backends.Backend` protocol: articles given as values,
+        sent to the cluster ``WINDOW`` at a time (each window loads the actors' pipelines again)."""
+        self.start()
+        iterator = iter(articles)
+        while window := list(itertools.islice(iterator, WINDOW)):
+            items = [{"seq": seq, "article": pickle.dumps(article, protocol=5)} for seq, article in enumerate(window)]
+            blocks = max(1, min(len(items) // self.batch_size, 200))
+            yield from self._predict_dataset(
+                self._ray.data.from_items(items, override_num_blocks=blocks), expected=len(window)
+            )
+
+    def _predict_dataset(self, articles: ray.data.Dataset, *, expected: int) -> Iterator[Predicted]:
+        predicted = articles.map_batches(
+            _Annotator,
+            batch_size=self.batch_size,
+            batch_format="pyarrow",
+            fn_constructor_kwargs={
+                "config": self.config,
+                "model": self.model,
+                "scores": self.scores,
+                "kill_marker": faults.ray_kill_marker(),
+            },
+            concurrency=self.num_workers,
+            num_cpus=self.config.ray.cpus_per_worker,
+        )
+        seen = 0
+        try:
+            for batch in predicted.iter_batches(batch_size=None, batch_format="pyarrow"):
+                for seq, raw in zip(batch.column("seq").to_pylist(), batch.column("result").to_pylist(), strict=True):
+                    if seq != seen:
+                        # preserve_order and Ray's retries promise this; a gap or a repeat would
+                        # lose or duplicate an article in the output, so it stops the run.
+                        raise ClusterError(f"the cluster returned article {seq} where article {seen} was due")
+                    seen += 1
+                    yield Predicted(*pickle.loads(raw))
+        except ToolkitError:
+            raise
+        except Exception as error:
+            own = _unwrap(error)
+            if own is not None:
+                raise own from None
+            raise ClusterError(f"the Ray cluster failed: {_first_line(error)}") from None
+        if seen != expected:
+            raise ClusterError(f"the cluster returned {seen:,} of {expected:,} articles")
