@@ -28,6 +28,11 @@ class BackendName(str, Enum):
     ray = "ray"
 
 
+class OutputFormat(str, Enum):
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
 @app.command("preannotate")
 def preannotate_cli(
     inputs: Annotated[
@@ -42,8 +47,8 @@ def preannotate_cli(
         typer.Option(
             "--out",
             "-o",
-            help="Where to write the predictions (JSONL). A rerun skips the articles already in it.",
-            dir_okay=False,
+            help="Where to write the predictions: a JSONL file, or a folder with --format parquet. "
+            "A rerun skips the articles already in it.",
         ),
     ],
     config_path: ConfigOpt = DEFAULT_CONFIG,
@@ -82,6 +87,10 @@ def preannotate_cli(
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="Ray actors, one pipeline each. Default: ray.num_workers.")
     ] = None,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="jsonl (one file) or parquet (a folder of parts written by Ray's workers)."),
+    ] = OutputFormat.jsonl,
 ) -> None:
     """Run the spaCy pipeline over articles and write one JSON record per article."""
     from toolkit.cli._progress import progress_display
@@ -129,6 +138,7 @@ def preannotate_cli(
                 read_stats=read_stats,
                 on_progress=on_progress,
                 backend=cluster,
+                output_format=output_format.value,
             )
         except ToolkitError as error:
             _name_the_flags(error)
@@ -149,11 +159,13 @@ def _name_the_flags(error: ToolkitError) -> None:
     """The library's hints name settings and parameters; here they name this command's flags."""
     from toolkit.preannotate.output import ANOTHER_OUTPUT, START_OVER
     from toolkit.preannotate.readers import SKIP_SETTING
+    from toolkit.preannotate.run import PARQUET_NEEDS
 
     if not error.hint:
         return
     hint = error.hint.replace(START_OVER, "pass --fresh to start the output over")
     hint = hint.replace(ANOTHER_OUTPUT, "choose another --out")
+    hint = hint.replace(PARQUET_NEEDS, "pass --backend ray, or --format jsonl")
     if SKIP_SETTING in hint:
         hint += " (or pass --on-error skip)"
     error.hint = hint

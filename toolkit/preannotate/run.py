@@ -37,6 +37,8 @@ if TYPE_CHECKING:  # spaCy takes a second to import: only where a pipeline is lo
     from toolkit.nlp.pipeline import Pipeline
 
 PHASE = "articles"
+# What a parquet output needs, in the hint of its refusal; the command line names its flag.
+PARQUET_NEEDS = "run on Ray (spacy.backend: ray), or write JSONL"
 
 
 @dataclass
@@ -156,8 +158,12 @@ def preannotate_to_file(
     stats: PreannotateStats | None = None,
     read_stats: ReadStats | None = None,
     on_progress: OnProgress | None = None,
+    output_format: Literal["jsonl", "parquet"] = "jsonl",
 ) -> int:
     """Pre-annotate the inputs into ``out`` (JSONL), resuming a run that wrote part of it.
+
+    ``output_format="parquet"``: ``out`` is a Parquet predictions folder whose parts the
+    backend's workers write (a :class:`~.backends.PlannedBackend` that takes ``parts``).
 
     All inputs are read once before the model runs, so bad input stops the run
     (``on_error="fail"``, default ``input.on_error``) before anything is written.
@@ -169,10 +175,24 @@ def preannotate_to_file(
     on_error = on_error or config.input.on_error
     # The output is never an input, even when it sits in a folder being read: it grows
     # while the inputs are read a second time.
-    inputs = [path for path in expand_inputs(inputs) if os.path.realpath(path) != os.path.realpath(out)]
+    parquet = output_format == "parquet"
+    if parquet and not isinstance(backend, PlannedBackend):
+        raise InputError("Parquet predictions folders are written by a cluster's workers", hint=PARQUET_NEEDS)
+    real_out = os.path.realpath(out)
+    inputs = [
+        path
+        for path in expand_inputs(inputs)
+        if os.path.realpath(path) != real_out and not (parquet and os.path.realpath(path).startswith(real_out + os.sep))
+    ]
     if not inputs:
-        raise InputError(f"{out}: the only input is the output file itself")
-    resume = read_resume(out, pipeline.model) if not fresh else None
+        raise InputError(f"{out}: the only input is the output {'folder' if parquet else 'file'} itself")
+    if parquet:
+        from toolkit.preannotate.parquet_output import prepare_folder, read_resume_folder
+
+        prepare_folder(out, fresh=fresh)
+        resume = read_resume_folder(out, pipeline.model) if not fresh else None
+    else:
+        resume = read_resume(out, pipeline.model) if not fresh else None
     done = resume.done if resume is not None else {}
     # A backend whose workers read the inputs gets the plan of what to run instead of the articles.
     plan = InputPlan() if isinstance(backend, PlannedBackend) else None
@@ -185,8 +205,11 @@ def preannotate_to_file(
         raise _nothing_to_do(scanned)
     emit(on_progress, PHASE, 0, total=todo)
     if plan is not None:
-        planned = backend.predict_planned(plan, config.input) if plan.articles else iter(())
+        options = {"parts": out} if parquet else {}
+        planned = backend.predict_planned(plan, config.input, **options) if plan.articles else iter(())
         predicted = _counted(planned, stats, on_progress)
+        if parquet:  # the workers wrote the parts; what came back is the counts
+            return sum(1 for _ in predicted)
         return write_records(out, predicted, fresh=fresh, flush_every=batch_size or config.spacy.batch_size)
     # The second read: same articles, same order (the scan's counts are the ones reported).
     again = read_articles(inputs, options=config.input, on_error=on_error)

@@ -13,6 +13,7 @@ instead of the articles, so the articles never pass through this process.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import NamedTuple, Protocol, runtime_checkable
 
 from toolkit.config import InputConfig
@@ -24,7 +25,7 @@ from toolkit.records import Article, PredictedArticle
 class Predicted(NamedTuple):
     """One article as the model predicted it, with the words it held and what its spans counted."""
 
-    article: PredictedArticle
+    article: PredictedArticle  # None when the worker wrote it itself (a Parquet predictions folder)
     words: int
     counts: SpanCounts
 
@@ -37,6 +38,10 @@ class Backend(Protocol):
 
 @runtime_checkable
 class PlannedBackend(Protocol):
-    def predict_planned(self, plan: InputPlan, options: InputConfig) -> Iterator[Predicted]:
-        """One :class:`Predicted` per planned article, in the plan's order."""
+    def predict_planned(
+        self, plan: InputPlan, options: InputConfig, *, parts: Path | None = None
+    ) -> Iterator[Predicted]:
+        """One :class:`Predicted` per planned article, in the plan's order. With ``parts`` (a
+        Parquet predictions folder) the workers write the records there and each
+        :class:`Predicted` carries only the counts (``article`` is None)."""
         ...

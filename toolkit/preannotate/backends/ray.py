@@ -12,7 +12,9 @@ positions of the articles to run). Ray Data then runs, streaming and with backpr
    batch (one memory zone per batch);
 3. the driver iterates the results in order (``preserve_order``) and turns them into
    :class:`~toolkit.preannotate.backends.Predicted`: the record, its words and its span
-   counts, which the caller merges and turns into progress events.
+   counts, which the caller merges and turns into progress events. For a Parquet
+   predictions folder (``parts``) the actors write each batch as a part themselves and
+   send back only the counts.
 
 Output is the local backend's, record for record and in the same order: the pipeline,
 the config and the code that turns a doc into a record are the same, and spaCy's
@@ -33,11 +35,13 @@ import os
 import pickle
 import time
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit._testing import faults
 from toolkit.config import Config, InputConfig
 from toolkit.errors import ClusterError, ModelError, ToolkitError
+from toolkit.io.predictions import new_run_id, write_part
 from toolkit.preannotate.backends import Predicted
 from toolkit.preannotate.readers.plan import FilePlan, InputPlan, read_planned
 from toolkit.records import Article, ModelInfo
@@ -87,7 +91,15 @@ def _first_line(error: BaseException) -> str:
 class _Annotator:
     """One Ray actor: one pipeline, loaded once, run over the batches Ray Data sends it."""
 
-    def __init__(self, config: Config, model: ModelInfo, scores: bool, kill_marker: str | None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        model: ModelInfo,
+        scores: bool,
+        kill_marker: str | None,
+        parts: str | None = None,
+        run_id: str | None = None,
+    ) -> None:
         from toolkit.nlp.pipeline import load_pipeline
         from toolkit.preannotate.backends.local import LocalBackend
 
@@ -101,14 +113,25 @@ class _Annotator:
         # One zone per batch: the batch is what the actor holds, and what re-runs if it dies.
         self.backend = LocalBackend(pipeline, config, n_process=1, zone_size=10**9)
         self.kill_marker = kill_marker
+        self.parts = Path(parts) if parts is not None else None
+        self.run_id = run_id
         self.batches = 0
 
     def __call__(self, batch: Any) -> dict[str, list[Any]]:
         self.batches += 1
         faults.kill_actor_once(self.kill_marker, self.batches)
+        seqs = batch.column("seq").to_pylist()
         articles = [pickle.loads(raw) for raw in batch.column("article").to_pylist()]
-        results = [pickle.dumps(tuple(predicted), protocol=5) for predicted in self.backend.predict(articles)]
-        return {"seq": batch.column("seq").to_pylist(), "result": results}
+        predicted = list(self.backend.predict(articles))
+        if self.parts is None:
+            return {"seq": seqs, "result": [pickle.dumps(tuple(item), protocol=5) for item in predicted]}
+        # A part per batch, named by its first article: a batch run again after its actor
+        # died writes the same part again, so each article is in the folder once.
+        write_part(self.parts, f"part-{self.run_id}-{seqs[0]:09d}.parquet", (item.article for item in predicted))
+        return {
+            "seq": seqs,
+            "result": [pickle.dumps((None, item.words, item.counts), protocol=5) for item in predicted],
+        }
 
 
 def _read_files(batch: Any, *, options: InputConfig, rows: int) -> Iterator[dict[str, list[Any]]]:
@@ -211,8 +234,11 @@ class RayBackend:
 
     # --- predicting ---------------------------------------------------------------------
 
-    def predict_planned(self, plan: InputPlan, options: InputConfig) -> Iterator[Predicted]:
-        """The planned articles predicted on the cluster, in the plan's order."""
+    def predict_planned(
+        self, plan: InputPlan, options: InputConfig, *, parts: Path | None = None
+    ) -> Iterator[Predicted]:
+        """The planned articles predicted on the cluster, in the plan's order; with ``parts`` (a
+        Parquet predictions folder the workers can reach) the workers write them there."""
         self.start()
         rows = [{"path": f.path, "runs": [list(run) for run in f.runs], "first": f.first} for f in plan.files]
         files = self._ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), 200)))
@@ -226,7 +252,7 @@ class RayBackend:
             num_cpus=0,
             concurrency=2,
         )
-        yield from self._predict_dataset(articles, expected=plan.articles)
+        yield from self._predict_dataset(articles, expected=plan.articles, parts=parts)
 
     def predict(self, articles: Iterable[Article]) -> Iterator[Predicted]:
         """The :class:`~toolkit.preannotate.backends.Backend` protocol: articles given as values,
@@ -240,7 +266,9 @@ class RayBackend:
                 self._ray.data.from_items(items, override_num_blocks=blocks), expected=len(window)
             )
 
-    def _predict_dataset(self, articles: ray.data.Dataset, *, expected: int) -> Iterator[Predicted]:
+    def _predict_dataset(
+        self, articles: ray.data.Dataset, *, expected: int, parts: Path | None = None
+    ) -> Iterator[Predicted]:
         predicted = articles.map_batches(
             _Annotator,
             batch_size=self.batch_size,
@@ -250,6 +278,8 @@ class RayBackend:
                 "model": self.model,
                 "scores": self.scores,
                 "kill_marker": faults.ray_kill_marker(),
+                "parts": str(parts.resolve()) if parts is not None else None,
+                "run_id": new_run_id(),
             },
             concurrency=self.num_workers,
             num_cpus=self.config.ray.cpus_per_worker,
