@@ -79,6 +79,14 @@ def _run(inputs, out, config, pipeline, *, backend=None, on_error="skip"):
     return written, stats, read_stats, events
 
 
+def _command_env() -> dict[str, str]:
+    """The environment of a ``toolkit`` subprocess: this repository's package, no usage stats."""
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+    env.pop("TOOLKIT_DEBUG", None)
+    return env
+
+
 def _ray(config, pipeline, **options):
     return RayBackend(config, pipeline.model, scores=pipeline.scores, num_workers=2, **options)
 
@@ -143,8 +151,10 @@ def test_bad_input_fails_before_the_cluster_runs_anything(cluster, config, greed
 
 
 @pytest.mark.skipif(not REUTERS.is_file(), reason=f"Reuters-21578 is not at {REUTERS}")
-def test_reuters_bodies_same_records_as_the_local_backend(cluster, pipeline, tmp_path):
+def test_reuters_bodies_same_records_as_the_local_backend(cluster, tmp_path):
+    # Greedy decoding keeps this test short; the scored records are compared on the generated set.
     config = load_config(ROOT / "configs" / "reuters-21578.yaml")
+    pipeline = load_pipeline(config, scores=False)
     # A few hundred bodies: the first file holds 1,000 records, about 900 with a body.
     records = json.loads(REUTERS.read_text(encoding="utf-8"))[:330]
     source = tmp_path / "reuters.json"
@@ -159,8 +169,7 @@ def test_reuters_bodies_same_records_as_the_local_backend(cluster, pipeline, tmp
 
 def test_a_refused_address_is_one_line_and_exit_1(tmp_path):
     (tmp_path / "a.txt").write_text("Olaf Scholz visited Warsaw.")
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
-    env.pop("TOOLKIT_DEBUG", None)
+    env = _command_env()
     done = subprocess.run(
         [sys.executable, "-m", "toolkit", "preannotate", "a.txt", "--out", "out.jsonl", "--no-scores"]
         + ["--config", str(ROOT / "configs" / "news-ner.yaml"), "--backend", "ray", "--address", "127.0.0.1:9"],
@@ -175,3 +184,54 @@ def test_a_refused_address_is_one_line_and_exit_1(tmp_path):
     assert len(errors) == 1 and "127.0.0.1:9" in errors[0], done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_parquet_folder_written_by_the_workers_resumes_and_reads_back(cluster, config, greedy, tmp_path):
+    import pyarrow.parquet as pq
+
+    from toolkit.io.predictions import parts, read_predictions
+
+    inputs = [_generated(tmp_path / "in")]
+    local = tmp_path / "local.jsonl"
+    _run(inputs, local, config, greedy)
+    expected = [json.loads(line) for line in local.read_text().splitlines()]
+    folder = tmp_path / "preds"
+    with _ray(config, greedy, batch_size=10) as backend:
+        stats = PreannotateStats()
+        written = preannotate_to_file(
+            inputs, out=folder, config=config, pipeline=greedy, on_error="skip", backend=backend,
+            stats=stats, output_format="parquet",
+        )  # fmt: skip
+        assert written == len(expected) == stats.articles
+        sizes = [pq.ParquetFile(part).metadata.num_rows for part in parts(folder)]
+        assert len(sizes) >= 4 and max(sizes) <= 10 and sum(sizes) == written  # a part per batch of <= 10
+        assert [record.to_json_dict() for record in read_predictions(folder)] == expected
+        # An interrupted run's last part is missing: the rerun runs only its articles.
+        parts(folder)[-1].unlink()
+        stats = PreannotateStats()
+        written = preannotate_to_file(
+            inputs, out=folder, config=config, pipeline=greedy, on_error="skip", backend=backend,
+            stats=stats, output_format="parquet",
+        )  # fmt: skip
+    assert (written, stats.resumed) == (sizes[-1], len(expected) - sizes[-1])
+    assert [record.to_json_dict() for record in read_predictions(folder)] == expected
+
+
+def test_the_command_starts_a_local_cluster_and_writes_what_the_local_backend_writes(config, greedy, tmp_path):
+    samples = ROOT / "samples"
+    _run([samples], tmp_path / "local.jsonl", config, greedy)
+    env = _command_env()
+    done = subprocess.run(
+        [sys.executable, "-m", "toolkit", "preannotate", str(samples), "--out", "ray.jsonl", "--no-scores"]
+        + ["--config", str(ROOT / "configs" / "news-ner.yaml"), "--backend", "ray", "--workers", "1"]
+        + ["--on-error", "skip"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Ray: 1 worker on a local cluster of 1 CPU," in done.stdout
+    assert "Wrote 7 articles" in done.stdout
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from toolkit.cli._app import console
+from toolkit.cli._app import console, plural
 
 if TYPE_CHECKING:
     from toolkit.config import Config
@@ -32,7 +32,7 @@ def start_cluster(
     where = "local cluster" if backend.started_local else f"cluster {address or config.ray.address}"
     console.print(
         f"Model: {pipeline.model.name} {pipeline.model.version} (components: {', '.join(pipeline.nlp.pipe_names)}; "
-        f"scores {'on' if pipeline.scores else 'off'}; Ray: {backend.num_workers:,} workers on a {where} "
-        f"of {cpus:g} CPUs, up in {backend.startup_seconds:.1f} s)"
+        f"scores {'on' if pipeline.scores else 'off'}; Ray: {plural(backend.num_workers, 'worker')} on a {where} "
+        f"of {cpus:g} CPU{'' if cpus == 1 else 's'}, up in {backend.startup_seconds:.1f} s)"
     )
     return backend

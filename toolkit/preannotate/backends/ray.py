@@ -33,6 +33,7 @@ import logging
 import math
 import os
 import pickle
+import socket
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -50,6 +51,9 @@ if TYPE_CHECKING:
     import ray.data
 
 RAY_EXTRA = "pip install 'toolkit[ray]'"
+# Seconds to wait for a TCP connection to the cluster's address before calling it unreachable.
+PROBE_SECONDS = 10
+START_HINT = "start the cluster (`ray start --head`), check ray.address, or leave it unset to start a local cluster"
 # Articles handed to Ray Data at once by ``predict`` (articles given as values rather than
 # as a plan): each window is one Ray Data run, whose actors load the pipeline again.
 WINDOW = 20_000
@@ -77,7 +81,13 @@ def _unwrap(error: BaseException) -> ToolkitError | None:
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if isinstance(current, ToolkitError):
-            return current
+            # Ray re-raises a worker's exception as a class made of both RayTaskError and the
+            # original, whose message is the remote traceback: rebuild the toolkit's own.
+            own = next(cls for cls in type(current).__mro__ if cls.__module__ == "toolkit.errors")
+            try:
+                return own(current.message, hint=current.hint)
+            except TypeError:  # an error class with other arguments: its message is what counts
+                return ClusterError(current.message, hint=current.hint)
         cause = getattr(current, "cause", None)
         current = cause if isinstance(cause, BaseException) else (current.__cause__ or current.__context__)
     return None
@@ -172,6 +182,21 @@ class RayBackend:
 
     # --- the cluster --------------------------------------------------------------------
 
+    def _probe(self) -> None:
+        """A HOST:PORT that refuses connections is refused here, in seconds: Ray itself keeps
+        retrying to reach the cluster's GCS for a long time before it gives up."""
+        address = (self.address or "").removeprefix("ray://")
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            return  # "auto" and the like: Ray finds the address itself, and says so at once if it cannot
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_SECONDS).close()
+        except OSError as error:
+            raise ClusterError(
+                f"[ray.address] cannot reach the Ray cluster at {self.address}: {error.strerror or error}",
+                hint=START_HINT,
+            ) from None
+
     def start(self) -> RayBackend:
         """Join (or start) the cluster; a refused address or a dead cluster is a ClusterError."""
         if self._ray is not None:
@@ -179,6 +204,7 @@ class RayBackend:
         ray = import_ray()
         began = time.perf_counter()
         if not ray.is_initialized():
+            self._probe()
             cpus = self.num_workers * self.config.ray.cpus_per_worker
             options: dict[str, Any] = {
                 "include_dashboard": False,
@@ -197,9 +223,7 @@ class RayBackend:
             except Exception as error:  # Ray raises ConnectionError, RuntimeError, ValueError, ...
                 where = f"the Ray cluster at {self.address}" if self.address else "a local Ray cluster"
                 raise ClusterError(
-                    f"[ray.address] cannot reach {where}: {_first_line(error)}",
-                    hint="start the cluster (`ray start --head`), check ray.address, "
-                    "or leave it unset to start a local cluster",
+                    f"[ray.address] cannot reach {where}: {_first_line(error)}", hint=START_HINT
                 ) from None
             self.started_local = not self.address
         self._ray = ray
