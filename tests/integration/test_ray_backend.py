@@ -235,3 +235,13 @@ def test_the_command_starts_a_local_cluster_and_writes_what_the_local_backend_wr
     assert "Ray: 1 worker on a local cluster of 1 CPU," in done.stdout
     assert "Wrote 7 articles" in done.stdout
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+
+
+def test_articles_given_as_values_are_predicted_as_locally(cluster, config, greedy):
+    from toolkit.preannotate.backends.local import LocalBackend
+    from toolkit.records import Article
+
+    articles = [Article(id=str(i), text=f"Joe Biden called Olaf Scholz from Boston, call {i}.") for i in range(30)]
+    local = [tuple(item) for item in LocalBackend(greedy, config).predict(articles)]
+    with _ray(config, greedy, batch_size=4) as backend:
+        assert [tuple(item) for item in backend.predict(articles)] == local
