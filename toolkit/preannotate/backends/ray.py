@@ -209,7 +209,7 @@ class RayBackend:
             options: dict[str, Any] = {
                 "include_dashboard": False,
                 "log_to_driver": False,
-                "logging_level": logging.WARNING,
+                "logging_level": logging.ERROR,
                 "configure_logging": True,
             }
             if self.address:
@@ -254,7 +254,7 @@ class RayBackend:
         context = self._ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.execution_options.preserve_order = True
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
 
     # --- predicting ---------------------------------------------------------------------
 
@@ -274,7 +274,7 @@ class RayBackend:
             batch_format="pyarrow",
             fn_kwargs={"options": options, "rows": self.batch_size},
             num_cpus=0,
-            concurrency=2,
+            compute=self._ray.data.TaskPoolStrategy(size=2),
         )
         yield from self._predict_dataset(articles, expected=plan.articles, parts=parts)
 
@@ -305,7 +305,7 @@ class RayBackend:
                 "parts": str(parts.resolve()) if parts is not None else None,
                 "run_id": new_run_id(),
             },
-            concurrency=self.num_workers,
+            compute=self._ray.data.ActorPoolStrategy(size=self.num_workers),
             num_cpus=self.config.ray.cpus_per_worker,
         )
         seen = 0
