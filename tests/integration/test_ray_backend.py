@@ -122,9 +122,10 @@ def test_resume_sends_only_what_the_output_lacks(cluster, config, greedy, tmp_pa
     assert part.read_bytes() == full.read_bytes()
     assert (written, stats.resumed, stats.truncated_tail) == (len(lines) - 20, 20, True)
     assert events[0].total == len(lines) - 20
-    # Nothing left: the cluster is not even asked.
+    # Nothing left: the cluster is not even joined.
     with _ray(config, greedy) as backend:
         assert _run(inputs, part, config, greedy, backend=backend)[0] == 0
+        assert backend.startup_seconds is None
     assert part.read_bytes() == full.read_bytes()
 
 
@@ -148,6 +149,7 @@ def test_bad_input_fails_before_the_cluster_runs_anything(cluster, config, greed
     with _ray(config, greedy) as backend, pytest.raises(InputError, match=r"a\.jsonl:8: broken JSON"):
         _run(inputs, tmp_path / "ray.jsonl", config, greedy, backend=backend, on_error="fail")
     assert not (tmp_path / "ray.jsonl").exists()
+    assert backend.startup_seconds is None  # stopped before the cluster was joined
 
 
 @pytest.mark.skipif(not REUTERS.is_file(), reason=f"Reuters-21578 is not at {REUTERS}")

@@ -104,9 +104,9 @@ def preannotate_cli(
     n_process = n_process or config.spacy.n_process
     cluster = None
     if (backend.value if backend else config.spacy.backend) == "ray":
-        from toolkit.cli._ray import start_cluster
+        from toolkit.cli._ray import ray_backend
 
-        cluster = start_cluster(config, pipeline, address=address, workers=workers, batch_size=batch_size)
+        cluster = ray_backend(config, pipeline, address=address, workers=workers, batch_size=batch_size)
     else:
         console.print(
             f"Model: {pipeline.model.name} {pipeline.model.version} (components: {', '.join(pipeline.nlp.pipe_names)}; "
@@ -157,6 +157,7 @@ def _rates(state: PhaseState) -> str:
 
 def _name_the_flags(error: ToolkitError) -> None:
     """The library's hints name settings and parameters; here they name this command's flags."""
+    from toolkit.cli._ray import ADDRESS_HINT
     from toolkit.preannotate.output import ANOTHER_OUTPUT, START_OVER
     from toolkit.preannotate.readers import SKIP_SETTING
     from toolkit.preannotate.run import PARQUET_NEEDS
@@ -166,6 +167,7 @@ def _name_the_flags(error: ToolkitError) -> None:
     hint = error.hint.replace(START_OVER, "pass --fresh to start the output over")
     hint = hint.replace(ANOTHER_OUTPUT, "choose another --out")
     hint = hint.replace(PARQUET_NEEDS, "pass --backend ray, or --format jsonl")
+    hint = hint.replace(*ADDRESS_HINT)
     if SKIP_SETTING in hint:
         hint += " (or pass --on-error skip)"
     error.hint = hint

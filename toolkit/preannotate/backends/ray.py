@@ -35,7 +35,7 @@ import os
 import pickle
 import socket
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -158,7 +158,8 @@ def _read_files(batch: Any, *, options: InputConfig, rows: int) -> Iterator[dict
 
 class RayBackend:
     """Pre-annotation on a Ray cluster: ``address`` (``ray.address``) to join one, none to start
-    a local one for the run (stopped by :meth:`close`). Use it as a context manager."""
+    a local one for the run (stopped by :meth:`close`). The cluster is joined when there is
+    work (or by :meth:`start`); use the backend as a context manager."""
 
     def __init__(
         self,
@@ -169,8 +170,10 @@ class RayBackend:
         address: str | None = None,
         num_workers: int | None = None,
         batch_size: int | None = None,
+        on_start: Callable[[RayBackend], None] | None = None,
     ) -> None:
         self.config = config
+        self.on_start = on_start  # called once the cluster is up (it starts when there is work)
         self.model = model
         self.scores = config.spacy.scores if scores is None else scores
         self.address = address if address is not None else config.ray.address
@@ -229,6 +232,8 @@ class RayBackend:
         self._ray = ray
         self.startup_seconds = time.perf_counter() - began
         self._quiet_ray_data()
+        if self.on_start is not None:
+            self.on_start(self)
         return self
 
     def close(self) -> None:
@@ -239,7 +244,7 @@ class RayBackend:
         self.started_local = False
 
     def __enter__(self) -> RayBackend:
-        return self.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -262,7 +267,10 @@ class RayBackend:
         self, plan: InputPlan, options: InputConfig, *, parts: Path | None = None
     ) -> Iterator[Predicted]:
         """The planned articles predicted on the cluster, in the plan's order; with ``parts`` (a
-        Parquet predictions folder the workers can reach) the workers write them there."""
+        Parquet predictions folder the workers can reach) the workers write them there.
+
+        Not a generator: the cluster is joined when this is called, so a cluster that cannot
+        be reached stops the run before the caller opens the output."""
         self.start()
         rows = [{"path": f.path, "runs": [list(run) for run in f.runs], "first": f.first} for f in plan.files]
         files = self._ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), 200)))
@@ -276,7 +284,7 @@ class RayBackend:
             num_cpus=0,
             compute=self._ray.data.TaskPoolStrategy(size=2),
         )
-        yield from self._predict_dataset(articles, expected=plan.articles, parts=parts)
+        return self._predict_dataset(articles, expected=plan.articles, parts=parts)
 
     def predict(self, articles: Iterable[Article]) -> Iterator[Predicted]:
         """The :class:`~toolkit.preannotate.backends.Backend` protocol: articles given as values,
