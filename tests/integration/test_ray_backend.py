@@ -24,6 +24,13 @@ from toolkit.preannotate.run import PreannotateStats, preannotate_to_file
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 
+pytestmark = [
+    pytest.mark.integration,
+    # Ray Data's own: its deprecated settings, and that these small inputs do not fill the pool.
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.*"),
+    pytest.mark.filterwarnings("ignore:The (maximum|minimum) number of concurrent:UserWarning"),
+]
+
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(os.environ.get("TOOLKIT_TEST_CORPUS", ROOT.parent / "shared" / "corpus"))
 REUTERS = CORPUS / "reuters-21578" / "reut2-000.json"
