@@ -131,7 +131,9 @@ def read_positioned(
     options = options or InputConfig()
     on_error = on_error or options.on_error
     stats = stats if stats is not None else ReadStats()
-    by_id: dict[str, tuple[bytes, str | None]] = {}
+    # Held for every article of the inputs (the driver's memory grows with them): the id ->
+    # its text's digest, and the digest -> where it was first seen, so no tuple per article.
+    by_id: dict[str, bytes] = {}
     by_text: dict[bytes, str | None] = {}
     for path in expand_inputs(inputs):
         stats.files += 1
@@ -139,15 +141,16 @@ def read_positioned(
             if isinstance(item, Article):
                 digest = hashlib.sha256(item.text.encode("utf-8")).digest()
                 previous = by_id.get(item.id)
-                if previous is not None and previous[0] != digest:
+                if previous is not None and previous != digest:
                     item = BadInput(
-                        "id reused", f"{item.source}: id {item.id!r} is already used by {previous[1]} for another text"
+                        "id reused",
+                        f"{item.source}: id {item.id!r} is already used by {by_text[previous]} for another text",
                     )
                 elif digest in by_text:
                     stats.duplicates.append(f"{item.source} repeats {by_text[digest]}")
                     continue
                 else:
-                    by_id[item.id] = (digest, item.source)
+                    by_id[item.id] = digest
                     by_text[digest] = item.source
                     stats.articles += 1
                     if item.date is None and item.date_original is not None:
