@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import toolkit
 from toolkit._testing import faults
 from toolkit.config import Config, InputConfig
 from toolkit.errors import ClusterError, ModelError, ToolkitError
@@ -54,6 +55,9 @@ RAY_EXTRA = "pip install 'toolkit[ray]'"
 # Seconds to wait for a TCP connection to the cluster's address before calling it unreachable.
 PROBE_SECONDS = 10
 START_HINT = "start the cluster (`ray start --head`), check ray.address, or leave it unset to start a local cluster"
+# Largest block Ray Data makes here: a few hundred news articles, so that every actor has work
+# and results stream back batch by batch.
+BLOCK_BYTES = 256 * 1024
 # Articles handed to Ray Data at once by ``predict`` (articles given as values rather than
 # as a plan): each window is one Ray Data run, whose actors load the pipeline again.
 WINDOW = 20_000
@@ -214,6 +218,9 @@ class RayBackend:
                 "log_to_driver": False,
                 "logging_level": logging.ERROR,
                 "configure_logging": True,
+                # The workers import this very toolkit, shipped with the job: the driver's code,
+                # whatever the nodes have installed (they need its dependencies and the model).
+                "runtime_env": {"py_modules": [str(Path(toolkit.__file__).parent)]},
             }
             if self.address:
                 options["address"] = self.address
@@ -259,6 +266,10 @@ class RayBackend:
         context = self._ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.execution_options.preserve_order = True
+        # A task's output is merged into blocks of up to this size, and a block goes to one
+        # actor: Ray Data's 128 MB would hand a whole file to one actor and return nothing
+        # before it is done. (A repartition stage would need a CPU the actors hold.)
+        context.target_max_block_size = BLOCK_BYTES
         logging.getLogger("ray.data").setLevel(logging.ERROR)
 
     # --- predicting ---------------------------------------------------------------------
