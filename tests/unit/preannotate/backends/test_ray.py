@@ -84,4 +84,3 @@ def test_a_planned_backend_writes_what_the_local_one_writes(config, blank_pipeli
     assert preannotate_to_file([folder], out=planned_out, config=config, pipeline=blank_pipeline,
                                on_error="skip", backend=backend) == 0  # fmt: skip
     assert len(backend.plans) == 1
-
