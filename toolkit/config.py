@@ -48,6 +48,9 @@ class SpacyConfig(_Strict):
     patterns_win: bool = Field(
         default=True, title="On overlap, a pattern match replaces the model's entity (false: the model's wins)"
     )
+    backend: Literal["local", "ray"] = Field(
+        default="local", title="Where pre-annotation runs: local (this machine) or ray (a Ray cluster; see `ray`)"
+    )
 
 
 class InputFields(_Strict):
@@ -223,6 +226,20 @@ class AdjudicateConfig(_Strict):
     )
 
 
+class RayConfig(_Strict):
+    """Pre-annotation on a Ray cluster (`spacy.backend: ray`, the `ray` extra)."""
+
+    address: str | None = Field(
+        default=None,
+        title="Cluster to join: `auto`, `HOST:PORT` or `ray://HOST:PORT`; none starts a local cluster for the run",
+    )
+    num_workers: int = Field(default=2, ge=1, le=10_000, title="Actors, each with one loaded pipeline")
+    cpus_per_worker: float = Field(default=1.0, gt=0, title="CPUs Ray reserves for each actor")
+    batch_size: int | None = Field(
+        default=None, ge=1, title="Articles per batch sent to an actor (a batch re-runs when its actor dies)"
+    )
+
+
 class Config(_Strict):
     project: ProjectConfig
     labels: list[str] = Field(min_length=1, title="Entity labels, in the order used for ner_tags")
@@ -235,6 +252,7 @@ class Config(_Strict):
     report: ReportConfig = Field(default_factory=ReportConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     adjudicate: AdjudicateConfig = Field(default_factory=AdjudicateConfig)
+    ray: RayConfig = Field(default_factory=RayConfig)
 
     @field_validator("labels")
     @classmethod

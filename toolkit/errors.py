@@ -98,3 +98,7 @@ class LossOverLimitError(InputError):
             more = f"\n  ... and {self.lost - len(self.lines):,} more" if self.lost > len(self.lines) else ""
             self.message = f"{head}; nothing written\n{shown}{more}"
         self.hint = f"fix the spans in Label Studio, or allow more with {name}"
+
+
+class ClusterError(ToolkitError):
+    """The Ray cluster cannot be reached or started, or the `ray` extra is not installed."""

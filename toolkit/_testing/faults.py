@@ -10,7 +10,9 @@ left behind and that a rerun recovers:
 - ``TOOLKIT_TEST_FAIL_DOWNLOADS=N``: the first N export downloads break off mid-stream,
   as a dropped connection would;
 - ``TOOLKIT_TEST_EXPORT_KILL_AT=POINT``: SIGKILL the export at a named point
-  (``after-save``, ``before-manifest``, ``before-rename``).
+  (``after-save``, ``before-manifest``, ``before-rename``);
+- ``TOOLKIT_TEST_RAY_KILL_ACTOR=PATH``: the first Ray pre-annotation actor to reach its
+  second batch creates PATH and SIGKILLs itself (once per PATH, across all actors).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 KILL_AT_WRITE = "TOOLKIT_TEST_KILL_AT"
 FAIL_DOWNLOADS = "TOOLKIT_TEST_FAIL_DOWNLOADS"
 EXPORT_KILL_AT = "TOOLKIT_TEST_EXPORT_KILL_AT"
+RAY_KILL_ACTOR = "TOOLKIT_TEST_RAY_KILL_ACTOR"
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
@@ -75,3 +78,20 @@ class DownloadFailures:
         if self.left > 0:
             self.left -= 1
             raise InjectedFailure()
+
+
+def ray_kill_marker() -> str | None:
+    """``TOOLKIT_TEST_RAY_KILL_ACTOR`` as the driver reads it (actors get it as an argument:
+    a cluster's workers do not share the driver's environment)."""
+    return _setting(RAY_KILL_ACTOR) or None
+
+
+def kill_actor_once(marker: str | None, batches: int) -> None:
+    """SIGKILL this actor at its second batch, when no actor has done so for ``marker`` yet."""
+    if marker is None or batches != 2:
+        return
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return
+    _kill()

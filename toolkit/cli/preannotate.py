@@ -23,6 +23,16 @@ class OnError(str, Enum):
     skip = "skip"
 
 
+class BackendName(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+class OutputFormat(str, Enum):
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
 @app.command("preannotate")
 def preannotate_cli(
     inputs: Annotated[
@@ -37,8 +47,8 @@ def preannotate_cli(
         typer.Option(
             "--out",
             "-o",
-            help="Where to write the predictions (JSONL). A rerun skips the articles already in it.",
-            dir_okay=False,
+            help="Where to write the predictions: a JSONL file, or a folder with --format parquet. "
+            "A rerun skips the articles already in it.",
         ),
     ],
     config_path: ConfigOpt = DEFAULT_CONFIG,
@@ -72,6 +82,23 @@ def preannotate_cli(
             file_okay=False,
         ),
     ] = None,
+    backend: Annotated[
+        BackendName | None,
+        typer.Option("--backend", help="local (this machine) or ray (a Ray cluster). Default: spacy.backend."),
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address", help="Ray cluster to join (auto, HOST:PORT, ray://HOST:PORT); none starts a local one."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Ray actors, one pipeline each. Default: ray.num_workers.")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="jsonl (one file) or parquet (a folder of parts written by Ray's workers)."),
+    ] = OutputFormat.jsonl,
 ) -> None:
     """Run the spaCy pipeline over articles and write one JSON record per article."""
     from toolkit.cli._progress import progress_display
@@ -87,10 +114,16 @@ def preannotate_cli(
     expand_inputs(inputs)  # fail on a missing input before loading the model
     pipeline = load_pipeline(config, scores=scores)
     n_process = n_process or config.spacy.n_process
-    console.print(
-        f"Model: {pipeline.model.name} {pipeline.model.version} (components: {', '.join(pipeline.nlp.pipe_names)}; "
-        f"scores {'on' if pipeline.scores else 'off'}; {n_process:,} process{'' if n_process == 1 else 'es'})"
-    )
+    cluster = None
+    if (backend.value if backend else config.spacy.backend) == "ray":
+        from toolkit.cli._ray import ray_backend
+
+        cluster = ray_backend(config, pipeline, address=address, workers=workers, batch_size=batch_size)
+    else:
+        console.print(
+            f"Model: {pipeline.model.name} {pipeline.model.version} (components: {', '.join(pipeline.nlp.pipe_names)}; "
+            f"scores {'on' if pipeline.scores else 'off'}; {n_process:,} process{'' if n_process == 1 else 'es'})"
+        )
     read_stats, stats = ReadStats(), PreannotateStats()
     columns = (
         TextColumn("Pre-annotating"),
@@ -116,10 +149,15 @@ def preannotate_cli(
                 stats=stats,
                 read_stats=read_stats,
                 on_progress=on_progress,
+                backend=cluster,
+                output_format=output_format.value,
             )
         except ToolkitError as error:
             _name_the_flags(error)
             raise
+        finally:
+            if cluster is not None:
+                cluster.close()
     _print_summary(written, stats, read_stats, on_progress.phases[PHASE], out=out, config_path=config_path)
 
 
@@ -131,13 +169,17 @@ def _rates(state: PhaseState) -> str:
 
 def _name_the_flags(error: ToolkitError) -> None:
     """The library's hints name settings and parameters; here they name this command's flags."""
+    from toolkit.cli._ray import ADDRESS_HINT
     from toolkit.preannotate.output import ANOTHER_OUTPUT, START_OVER
     from toolkit.preannotate.readers import SKIP_SETTING
+    from toolkit.preannotate.run import PARQUET_NEEDS
 
     if not error.hint:
         return
     hint = error.hint.replace(START_OVER, "pass --fresh to start the output over")
     hint = hint.replace(ANOTHER_OUTPUT, "choose another --out")
+    hint = hint.replace(PARQUET_NEEDS, "pass --backend ray, or --format jsonl")
+    hint = hint.replace(*ADDRESS_HINT)
     if SKIP_SETTING in hint:
         hint += " (or pass --on-error skip)"
     error.hint = hint

@@ -13,7 +13,7 @@ from toolkit.cli._progress import progress_display
 @app.command("push")
 def push_cli(
     predictions: Annotated[
-        Path, typer.Argument(help="Predictions written by `toolkit preannotate` (JSONL).", dir_okay=False)
+        Path, typer.Argument(help="Predictions written by `toolkit preannotate` (JSONL, or a Parquet folder).")
     ],
     config_path: ConfigOpt = DEFAULT_CONFIG,
     dry_run: Annotated[
@@ -44,18 +44,17 @@ def push_cli(
     hold yet is sent.
     """
     from toolkit.errors import ProjectError
-    from toolkit.io.jsonl import read_records
+    from toolkit.io.predictions import read_predictions
     from toolkit.labelstudio.client import resolve_server
     from toolkit.push.plan import keeps_edited_config
     from toolkit.push.run import push
-    from toolkit.records import PredictedArticle
 
     config = load_config_for_cli(config_path)
     if batch_size is not None:
         config = config.model_copy(update={"push": config.push.model_copy(update={"batch_size": batch_size})})
     if replace_labeling_config:
         config = config.model_copy(update={"push": config.push.model_copy(update={"replace_labeling_config": True})})
-    articles = list(read_records(predictions, PredictedArticle))  # fail on a bad record before any import
+    articles = list(read_predictions(predictions))  # fail on a bad record before any import
     settings = resolve_server()
     console.print(f"Label Studio: {settings.public_url} ({settings.origin})")
     if dry_run:

@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Literal
 
 from toolkit.config import Config
 from toolkit.errors import InputError
-from toolkit.preannotate.backends import Backend
+from toolkit.preannotate.backends import Backend, PlannedBackend, Predicted
 from toolkit.preannotate.output import START_OVER, read_resume, write_records
-from toolkit.preannotate.readers import ReadStats, expand_inputs, read_articles
+from toolkit.preannotate.readers import ReadStats, expand_inputs, read_articles, read_positioned
+from toolkit.preannotate.readers.plan import InputPlan
 from toolkit.preannotate.spans import SpanCounts
 from toolkit.progress import OnProgress, emit
 from toolkit.records import Article, PredictedArticle
@@ -36,6 +37,8 @@ if TYPE_CHECKING:  # spaCy takes a second to import: only where a pipeline is lo
     from toolkit.nlp.pipeline import Pipeline
 
 PHASE = "articles"
+# What a parquet output needs, in the hint of its refusal; the command line names its flag.
+PARQUET_NEEDS = "run on Ray (spacy.backend: ray), or write JSONL"
 
 
 @dataclass
@@ -78,8 +81,15 @@ def preannotate(
         from toolkit.preannotate.backends.local import LocalBackend
 
         backend = LocalBackend(pipeline, config, n_process=n_process, batch_size=batch_size)
+    yield from _counted(backend.predict(articles), stats, on_progress)
+
+
+def _counted(
+    predictions: Iterable[Predicted], stats: PreannotateStats | None, on_progress: OnProgress | None
+) -> Iterator[PredictedArticle]:
+    """The predicted articles, their counts added to ``stats`` and one progress event each."""
     stats = stats if stats is not None else PreannotateStats()
-    for predicted, words, counts in backend.predict(articles):
+    for predicted, words, counts in predictions:
         stats.articles += 1
         stats.words += words
         stats.spans.merge(counts)
@@ -94,6 +104,7 @@ def scan_inputs(
     on_error: Literal["fail", "skip"],
     done: Mapping[str, int],
     out: Path | None = None,
+    plan: InputPlan | None = None,
 ) -> tuple[int, ReadStats]:
     """Read every input once without the model, so that the first bad input fails here,
     before any output is written; returns how many articles are left to do, and what
@@ -101,13 +112,16 @@ def scan_inputs(
 
     An article already done (in ``done``, from :func:`~.output.read_resume`) whose text
     has changed since is refused, whatever ``on_error``: the output would keep the old text.
+    ``plan``, when given, receives where each article left to do is.
     """
     stats = ReadStats()
     todo = 0
-    for article in read_articles(inputs, stats, options=config.input, on_error=on_error):
+    for path, position, article in read_positioned(inputs, stats, options=config.input, on_error=on_error):
         previous = done.get(article.id)
         if previous is None:
             todo += 1
+            if plan is not None:
+                plan.add(path, position)
         elif previous != hash(article.text):
             raise InputError(
                 f"{article.source}: article {article.id!r} has another text than in {out or 'the output'}, "
@@ -144,8 +158,12 @@ def preannotate_to_file(
     stats: PreannotateStats | None = None,
     read_stats: ReadStats | None = None,
     on_progress: OnProgress | None = None,
+    output_format: Literal["jsonl", "parquet"] = "jsonl",
 ) -> int:
     """Pre-annotate the inputs into ``out`` (JSONL), resuming a run that wrote part of it.
+
+    ``output_format="parquet"``: ``out`` is a Parquet predictions folder whose parts the
+    backend's workers write (a :class:`~.backends.PlannedBackend` that takes ``parts``).
 
     All inputs are read once before the model runs, so bad input stops the run
     (``on_error="fail"``, default ``input.on_error``) before anything is written.
@@ -157,12 +175,28 @@ def preannotate_to_file(
     on_error = on_error or config.input.on_error
     # The output is never an input, even when it sits in a folder being read: it grows
     # while the inputs are read a second time.
-    inputs = [path for path in expand_inputs(inputs) if os.path.realpath(path) != os.path.realpath(out)]
+    parquet = output_format == "parquet"
+    if parquet and not isinstance(backend, PlannedBackend):
+        raise InputError("Parquet predictions folders are written by a cluster's workers", hint=PARQUET_NEEDS)
+    real_out = os.path.realpath(out)
+    inputs = [
+        path
+        for path in expand_inputs(inputs)
+        if os.path.realpath(path) != real_out and not (parquet and os.path.realpath(path).startswith(real_out + os.sep))
+    ]
     if not inputs:
-        raise InputError(f"{out}: the only input is the output file itself")
-    resume = read_resume(out, pipeline.model) if not fresh else None
+        raise InputError(f"{out}: the only input is the output {'folder' if parquet else 'file'} itself")
+    if parquet:
+        from toolkit.preannotate.parquet_output import prepare_folder, read_resume_folder
+
+        prepare_folder(out, fresh=fresh)
+        resume = read_resume_folder(out, pipeline.model) if not fresh else None
+    else:
+        resume = read_resume(out, pipeline.model) if not fresh else None
     done = resume.done if resume is not None else {}
-    todo, scanned = scan_inputs(inputs, config=config, on_error=on_error, done=done, out=out)
+    # A backend whose workers read the inputs gets the plan of what to run instead of the articles.
+    plan = InputPlan() if isinstance(backend, PlannedBackend) else None
+    todo, scanned = scan_inputs(inputs, config=config, on_error=on_error, done=done, out=out, plan=plan)
     if read_stats is not None:
         read_stats.merge(scanned)
     stats.resumed += scanned.articles - todo
@@ -170,6 +204,13 @@ def preannotate_to_file(
     if scanned.articles == 0 and not done:
         raise _nothing_to_do(scanned)
     emit(on_progress, PHASE, 0, total=todo)
+    if plan is not None:
+        options = {"parts": out} if parquet else {}
+        planned = backend.predict_planned(plan, config.input, **options) if plan.articles else iter(())
+        predicted = _counted(planned, stats, on_progress)
+        if parquet:  # the workers wrote the parts; what came back is the counts
+            return sum(1 for _ in predicted)
+        return write_records(out, predicted, fresh=fresh, flush_every=batch_size or config.spacy.batch_size)
     # The second read: same articles, same order (the scan's counts are the ones reported).
     again = read_articles(inputs, options=config.input, on_error=on_error)
     predicted = preannotate(

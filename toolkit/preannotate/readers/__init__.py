@@ -59,6 +59,7 @@ __all__ = [
     "normalise_text",
     "read_articles",
     "read_file",
+    "read_positioned",
     "read_text_article",
     "text_id",
 ]
@@ -104,6 +105,23 @@ def read_articles(
 ) -> Iterator[Article]:
     """Yield every article of the inputs once; ``stats`` (if given) receives what was seen.
 
+    See :func:`read_positioned`, which also says where each article is.
+    """
+    for _, _, article in read_positioned(inputs, stats, options=options, on_error=on_error):
+        yield article
+
+
+def read_positioned(
+    inputs: Sequence[Path | str],
+    stats: ReadStats | None = None,
+    *,
+    options: InputConfig | None = None,
+    on_error: Literal["fail", "skip"] | None = None,
+) -> Iterator[tuple[Path, int, Article]]:
+    """``(file, position, article)`` for every article of the inputs, once; ``position`` is the
+    index of the article among what :func:`read_file` yields for the file (bad inputs
+    included), so a worker that reads the file again finds the same article there.
+
     Identical normalised text is an exact duplicate: it is listed in
     ``stats.duplicates`` and kept once (the first seen). The same id with another text
     is bad input, since downstream the id must name one text. Bad input raises
@@ -113,28 +131,31 @@ def read_articles(
     options = options or InputConfig()
     on_error = on_error or options.on_error
     stats = stats if stats is not None else ReadStats()
-    by_id: dict[str, tuple[bytes, str | None]] = {}
+    # Held for every article of the inputs (the driver's memory grows with them): the id ->
+    # its text's digest, and the digest -> where it was first seen, so no tuple per article.
+    by_id: dict[str, bytes] = {}
     by_text: dict[bytes, str | None] = {}
     for path in expand_inputs(inputs):
         stats.files += 1
-        for item in read_file(path, options):
+        for position, item in enumerate(read_file(path, options)):
             if isinstance(item, Article):
                 digest = hashlib.sha256(item.text.encode("utf-8")).digest()
                 previous = by_id.get(item.id)
-                if previous is not None and previous[0] != digest:
+                if previous is not None and previous != digest:
                     item = BadInput(
-                        "id reused", f"{item.source}: id {item.id!r} is already used by {previous[1]} for another text"
+                        "id reused",
+                        f"{item.source}: id {item.id!r} is already used by {by_text[previous]} for another text",
                     )
                 elif digest in by_text:
                     stats.duplicates.append(f"{item.source} repeats {by_text[digest]}")
                     continue
                 else:
-                    by_id[item.id] = (digest, item.source)
+                    by_id[item.id] = digest
                     by_text[digest] = item.source
                     stats.articles += 1
                     if item.date is None and item.date_original is not None:
                         stats.dates_not_parsed += 1
-                    yield item
+                    yield path, position, item
                     continue
             if on_error == "fail":
                 raise InputError(item.message, hint=f"fix or remove it, or set {SKIP_SETTING} to skip bad input")

@@ -1,0 +1,256 @@
+"""The Ray backend on a real local Ray cluster (2 CPUs, one for the module) and the real model:
+the same output file as the local backend, the same skips, resume, and an actor killed mid-run.
+
+Reuters-21578 bodies come from the development corpus next to the repository
+(``../shared/corpus``, or ``TOOLKIT_TEST_CORPUS``); that test is skipped without it,
+the generated set always runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from toolkit.config import load_config
+from toolkit.nlp.pipeline import load_pipeline
+from toolkit.preannotate.backends.ray import RayBackend
+from toolkit.preannotate.readers import ReadStats
+from toolkit.preannotate.run import PreannotateStats, preannotate_to_file
+
+ray = pytest.importorskip("ray", reason="the ray extra is not installed")
+
+pytestmark = [
+    pytest.mark.integration,
+    # Ray Data's own: its deprecated settings, and that these small inputs do not fill the pool.
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.*"),
+    pytest.mark.filterwarnings("ignore:The (maximum|minimum) number of concurrent:UserWarning"),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = Path(os.environ.get("TOOLKIT_TEST_CORPUS", ROOT.parent / "shared" / "corpus"))
+REUTERS = CORPUS / "reuters-21578" / "reut2-000.json"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def greedy(config):
+    return load_pipeline(config, scores=False)
+
+
+def _generated(folder: Path) -> Path:
+    """Forty short articles in JSONL and .txt, with bad input, a duplicate and an id reused."""
+    folder.mkdir()
+    people = ["Angela Merkel", "Emmanuel Macron", "Joe Biden", "Xi Jinping", "Olaf Scholz"]
+    places = ["Paris", "Berlin", "Tokyo", "Nairobi", "Lima", "Oslo"]
+    lines = []
+    for i in range(36):
+        text = f"{people[i % 5]} met officials of Siemens in {places[i % 6]} on day {i}, the agency said."
+        lines.append(json.dumps({"id": f"g{i}", "text": text, "title": f"Meeting {i}"}))
+    lines[7] = "{broken json"
+    lines[12] = json.dumps({"id": "g12", "title": "no text"})
+    lines.append(lines[3])  # an exact duplicate: kept once
+    lines.append(json.dumps({"id": "g5", "text": "Another text under a used id."}))  # id reused
+    (folder / "a.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for i in range(4):
+        (folder / f"t{i}.txt").write_text(f"date 2024-03-0{i + 1} Olaf Scholz visited Warsaw, story {i}.\n")
+    (folder / "empty.txt").write_text("")
+    return folder
+
+
+def _run(inputs, out, config, pipeline, *, backend=None, on_error="skip"):
+    stats, read_stats = PreannotateStats(), ReadStats()
+    events = []
+    written = preannotate_to_file(
+        inputs,
+        out=out,
+        config=config,
+        pipeline=pipeline,
+        on_error=on_error,
+        backend=backend,
+        stats=stats,
+        read_stats=read_stats,
+        on_progress=events.append,
+    )
+    return written, stats, read_stats, events
+
+
+def _command_env() -> dict[str, str]:
+    """The environment of a ``toolkit`` subprocess: this repository's package, no usage stats."""
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+    env.pop("TOOLKIT_DEBUG", None)
+    return env
+
+
+def _ray(config, pipeline, **options):
+    return RayBackend(config, pipeline.model, scores=pipeline.scores, num_workers=2, **options)
+
+
+def test_same_file_counts_and_progress_as_the_local_backend(cluster, config, pipeline, tmp_path):
+    inputs = [_generated(tmp_path / "in")]
+    local = _run(inputs, tmp_path / "local.jsonl", config, pipeline)
+    with _ray(config, pipeline, batch_size=4) as backend:
+        remote = _run(inputs, tmp_path / "ray.jsonl", config, pipeline, backend=backend)
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+    written, stats, read_stats, events = remote
+    assert written == local[0] == 38  # 34 good JSONL lines (the duplicate kept once) and 4 .txt
+    assert stats == local[1] and stats.spans.kept > 0
+    assert read_stats == local[2]
+    assert read_stats.skipped == {"broken JSON": 1, "missing text field": 1, "id reused": 1, "empty file": 1}
+    assert len(read_stats.duplicates) == 1
+    # The same events: the total first, then one per article with its words.
+    assert events[0].total == written
+    assert sum(event.advance for event in events) == written
+    assert sum(event.amounts.get("words", 0) for event in events) == stats.words
+    assert [event.amounts for event in events] == [event.amounts for event in local[3]]
+
+
+def test_resume_sends_only_what_the_output_lacks(cluster, config, greedy, tmp_path):
+    inputs = [_generated(tmp_path / "in")]
+    full = tmp_path / "full.jsonl"
+    _run(inputs, full, config, greedy)
+    lines = full.read_bytes().splitlines(keepends=True)
+    part = tmp_path / "part.jsonl"
+    part.write_bytes(b"".join(lines[:20]) + lines[20][:15])  # killed while writing record 21
+    with _ray(config, greedy, batch_size=3) as backend:
+        written, stats, _, events = _run(inputs, part, config, greedy, backend=backend)
+    assert part.read_bytes() == full.read_bytes()
+    assert (written, stats.resumed, stats.truncated_tail) == (len(lines) - 20, 20, True)
+    assert events[0].total == len(lines) - 20
+    # Nothing left: the cluster is not even joined.
+    with _ray(config, greedy) as backend:
+        assert _run(inputs, part, config, greedy, backend=backend)[0] == 0
+        assert backend.startup_seconds is None
+    assert part.read_bytes() == full.read_bytes()
+
+
+def test_an_actor_killed_mid_run_is_replaced_and_its_batch_run_again(cluster, config, greedy, tmp_path, monkeypatch):
+    inputs = [_generated(tmp_path / "in")]
+    _run(inputs, tmp_path / "local.jsonl", config, greedy)
+    marker = tmp_path / "killed"
+    monkeypatch.setenv("TOOLKIT_TEST_RAY_KILL_ACTOR", str(marker))
+    with _ray(config, greedy, batch_size=2) as backend:
+        written, stats, _, _ = _run(inputs, tmp_path / "ray.jsonl", config, greedy, backend=backend)
+    assert marker.exists()  # an actor did die
+    ids = [json.loads(line)["id"] for line in (tmp_path / "ray.jsonl").read_text().splitlines()]
+    assert len(ids) == len(set(ids)) == written == stats.articles
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+
+
+def test_bad_input_fails_before_the_cluster_runs_anything(cluster, config, greedy, tmp_path):
+    from toolkit.errors import InputError
+
+    inputs = [_generated(tmp_path / "in")]
+    with _ray(config, greedy) as backend, pytest.raises(InputError, match=r"a\.jsonl:8: broken JSON"):
+        _run(inputs, tmp_path / "ray.jsonl", config, greedy, backend=backend, on_error="fail")
+    assert not (tmp_path / "ray.jsonl").exists()
+    assert backend.startup_seconds is None  # stopped before the cluster was joined
+
+
+@pytest.mark.skipif(not REUTERS.is_file(), reason=f"Reuters-21578 is not at {REUTERS}")
+def test_reuters_bodies_same_records_as_the_local_backend(cluster, tmp_path):
+    # Greedy decoding keeps this test short; the scored records are compared on the generated set.
+    config = load_config(ROOT / "configs" / "reuters-21578.yaml")
+    pipeline = load_pipeline(config, scores=False)
+    # A few hundred bodies: the first file holds 1,000 records, about 900 with a body.
+    records = json.loads(REUTERS.read_text(encoding="utf-8"))[:330]
+    source = tmp_path / "reuters.json"
+    source.write_text(json.dumps(records), encoding="utf-8")
+    local = _run([source], tmp_path / "local.jsonl", config, pipeline)
+    with _ray(config, pipeline) as backend:
+        remote = _run([source], tmp_path / "ray.jsonl", config, pipeline, backend=backend)
+    assert remote[0] == local[0] > 250
+    assert remote[1] == local[1] and remote[2] == local[2]
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+
+
+def test_a_refused_address_is_one_line_and_exit_1(tmp_path):
+    (tmp_path / "a.txt").write_text("Olaf Scholz visited Warsaw.")
+    env = _command_env()
+    done = subprocess.run(
+        [sys.executable, "-m", "toolkit", "preannotate", "a.txt", "--out", "out.jsonl", "--no-scores"]
+        + ["--config", str(ROOT / "configs" / "news-ner.yaml"), "--backend", "ray", "--address", "127.0.0.1:9"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and "127.0.0.1:9" in errors[0], done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_parquet_folder_written_by_the_workers_resumes_and_reads_back(cluster, config, greedy, tmp_path):
+    import pyarrow.parquet as pq
+
+    from toolkit.io.predictions import parts, read_predictions
+
+    inputs = [_generated(tmp_path / "in")]
+    local = tmp_path / "local.jsonl"
+    _run(inputs, local, config, greedy)
+    expected = [json.loads(line) for line in local.read_text().splitlines()]
+    folder = tmp_path / "preds"
+    with _ray(config, greedy, batch_size=10) as backend:
+        stats = PreannotateStats()
+        written = preannotate_to_file(
+            inputs, out=folder, config=config, pipeline=greedy, on_error="skip", backend=backend,
+            stats=stats, output_format="parquet",
+        )  # fmt: skip
+        assert written == len(expected) == stats.articles
+        sizes = [pq.ParquetFile(part).metadata.num_rows for part in parts(folder)]
+        assert len(sizes) >= 4 and max(sizes) <= 10 and sum(sizes) == written  # a part per batch of <= 10
+        assert [record.to_json_dict() for record in read_predictions(folder)] == expected
+        # An interrupted run's last part is missing: the rerun runs only its articles.
+        parts(folder)[-1].unlink()
+        stats = PreannotateStats()
+        written = preannotate_to_file(
+            inputs, out=folder, config=config, pipeline=greedy, on_error="skip", backend=backend,
+            stats=stats, output_format="parquet",
+        )  # fmt: skip
+    assert (written, stats.resumed) == (sizes[-1], len(expected) - sizes[-1])
+    assert [record.to_json_dict() for record in read_predictions(folder)] == expected
+
+
+def test_the_command_starts_a_local_cluster_and_writes_what_the_local_backend_writes(config, greedy, tmp_path):
+    samples = ROOT / "samples"
+    _run([samples], tmp_path / "local.jsonl", config, greedy)
+    env = _command_env()
+    done = subprocess.run(
+        [sys.executable, "-m", "toolkit", "preannotate", str(samples), "--out", "ray.jsonl", "--no-scores"]
+        + ["--config", str(ROOT / "configs" / "news-ner.yaml"), "--backend", "ray", "--workers", "1"]
+        + ["--on-error", "skip"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Ray: 1 worker on a local cluster of 1 CPU," in done.stdout
+    assert "Wrote 7 articles" in done.stdout
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+
+
+def test_articles_given_as_values_are_predicted_as_locally(cluster, config, greedy):
+    from toolkit.preannotate.backends.local import LocalBackend
+    from toolkit.records import Article
+
+    articles = [Article(id=str(i), text=f"Joe Biden called Olaf Scholz from Boston, call {i}.") for i in range(30)]
+    local = [tuple(item) for item in LocalBackend(greedy, config).predict(articles)]
+    with _ray(config, greedy, batch_size=4) as backend:
+        assert [tuple(item) for item in backend.predict(articles)] == local

@@ -1,0 +1,86 @@
+"""The Ray backend without a cluster: the missing extra, the settings, and the driver's side of a
+planned run (a stand-in backend reads the plan the way the cluster's workers do)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from toolkit.config import parse_config
+from toolkit.errors import ClusterError
+from toolkit.preannotate.backends import PlannedBackend
+from toolkit.preannotate.backends.local import LocalBackend
+from toolkit.preannotate.readers import ReadStats
+from toolkit.preannotate.readers.plan import read_planned
+from toolkit.preannotate.run import PreannotateStats, preannotate_to_file
+
+
+def test_missing_ray_names_the_extra(monkeypatch):
+    from toolkit.preannotate.backends.ray import import_ray
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # what an environment without Ray raises
+    with pytest.raises(ClusterError, match=r"\[spacy.backend\] ray needs Ray Data") as raised:
+        import_ray()
+    assert "pip install 'toolkit[ray]'" in raised.value.hint
+
+
+def test_settings_from_the_config_and_their_overrides(config):
+    from toolkit.preannotate.backends.ray import RayBackend
+    from toolkit.records import ModelInfo
+
+    data = config.model_dump()
+    data["spacy"]["backend"] = "ray"
+    data["ray"] = {"address": "ray://head:10001", "num_workers": 8, "batch_size": 16}
+    configured = parse_config(data)
+    backend = RayBackend(configured, ModelInfo(name="m", version="1"))
+    assert (backend.address, backend.num_workers, backend.batch_size) == ("ray://head:10001", 8, 16)
+    backend = RayBackend(configured, ModelInfo(name="m", version="1"), address="auto", num_workers=2, batch_size=4)
+    assert (backend.address, backend.num_workers, backend.batch_size) == ("auto", 2, 4)
+    data["ray"] = {"workers": 2}
+    with pytest.raises(Exception, match=r"\[ray.workers\] unknown key"):
+        parse_config(data)
+
+
+class _PlannedStandIn:
+    """Reads each planned file again, as a worker does, and runs the local backend over it."""
+
+    def __init__(self, pipeline, config):
+        self.local = LocalBackend(pipeline, config)
+        self.plans = []
+
+    def predict(self, articles):
+        raise AssertionError("a planned backend is given the plan, not the articles")
+
+    def predict_planned(self, plan, options):
+        self.plans.append(plan)
+        for file in plan.files:
+            yield from self.local.predict(read_planned(file, options))
+
+
+def test_a_planned_backend_writes_what_the_local_one_writes(config, blank_pipeline, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"{i}.txt").write_text(f"Article number {i} about Paris.")
+    (folder / "bad.txt").write_bytes(b"\xff\xfe\x00bad")
+    (folder / "more.jsonl").write_text('{"id": "j1", "text": "One more."}\n{nope\n{"id": "j2", "text": "Two."}\n')
+    local_out, planned_out = tmp_path / "local.jsonl", tmp_path / "planned.jsonl"
+    outcomes = []
+    for out, backend in ((local_out, None), (planned_out, _PlannedStandIn(blank_pipeline, config))):
+        stats, read_stats, events = PreannotateStats(), ReadStats(), []
+        written = preannotate_to_file(
+            [folder], out=out, config=config, pipeline=blank_pipeline, on_error="skip",
+            backend=backend, stats=stats, read_stats=read_stats, on_progress=events.append,
+        )  # fmt: skip
+        outcomes.append((written, stats, read_stats, events))
+    assert isinstance(backend, PlannedBackend)
+    assert planned_out.read_bytes() == local_out.read_bytes()
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[1][0] == 8 and sum(outcomes[1][2].skipped.values()) == 2
+    (plan,) = backend.plans
+    assert plan.articles == 8 and [file.runs for file in plan.files][-1] == [(0, 1), (2, 3)]
+    # Resumed: a second run plans nothing and does not call the backend.
+    assert preannotate_to_file([folder], out=planned_out, config=config, pipeline=blank_pipeline,
+                               on_error="skip", backend=backend) == 0  # fmt: skip
+    assert len(backend.plans) == 1
