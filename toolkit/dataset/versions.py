@@ -21,7 +21,7 @@ from pathlib import Path
 
 from toolkit.dataset.manifest import read_manifest, write_manifest
 from toolkit.errors import OutputError
-from toolkit.io.atomic import atomic_output
+from toolkit.io.atomic import atomic_output, pid_alive
 
 # Reading a version (LATEST, the version names) is shared with train and evaluate.
 from toolkit.io.exports import LATEST, MANIFEST, VERSION_PATTERN, latest_version, resolve_version, versions
@@ -52,16 +52,6 @@ def check_root(root: Path) -> None:
             )
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clean_stale_temps(root: Path) -> list[Path]:
     """Remove ``.tmp-<pid>-*`` folders whose export process is gone (killed half-way)."""
     removed = []
@@ -71,7 +61,7 @@ def clean_stale_temps(root: Path) -> list[Path]:
         if not path.name.startswith(TEMP_PREFIX) or not path.is_dir():
             continue
         pid = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and _pid_alive(int(pid)) and int(pid) != os.getpid():
+        if pid.isdigit() and pid_alive(int(pid)) and int(pid) != os.getpid():
             continue  # another export is building right now
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)

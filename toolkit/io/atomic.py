@@ -41,3 +41,14 @@ def atomic_output(path: Path) -> Iterator[IO[str]]:
 def private_file(path: Path) -> IO[bytes]:
     """A new file only its owner can read (exports hold the annotated texts)."""
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a work folder named by its pid is then not stale)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it runs, as another user
+        return True
+    return True

@@ -1,10 +1,11 @@
 """A parsed doc's entities as the project's spans, decoded greedily (the model's best parse).
 
-The same rules as pre-annotation: labels go through ``label_map`` (labels that are not
-the project's are left out) and whitespace and punctuation tokens at either end are
-trimmed. Evaluation scores a model on these spans: what it would have put in front of
-an annotator (without the beam's confidence scores, which do not change the spans of
-the best parse on most articles; see the README's *Scores*).
+The same rules as pre-annotation (which trims with ``trim_tokens`` too): labels go
+through ``label_map`` (labels that are not the project's are left out) and whitespace
+and punctuation tokens at either end are trimmed. Evaluation scores a model on these
+spans: what it would have put in front of an annotator (without the beam's confidence
+scores, which do not change the spans of the best parse on most articles; see the
+README's *Scores*).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from toolkit.config import Config
+from toolkit.nlp.spans import trim_tokens
 from toolkit.records import Span
 
 if TYPE_CHECKING:  # spaCy takes a second to import: only where a pipeline is loaded
@@ -53,15 +54,6 @@ def count_words(doc: Doc) -> int:
     return len(doc) - int(doc.to_array(IS_SPACE).sum()) if len(doc) else 0
 
 
-def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
-    """Token bounds without leading or trailing whitespace and punctuation tokens."""
-    while start < end and (doc[start].is_space or doc[start].is_punct):
-        start += 1
-    while end > start and (doc[end - 1].is_space or doc[end - 1].is_punct):
-        end -= 1
-    return start, end
-
-
 def _candidate_scores(doc: Doc, config: Config, scored: list) -> tuple[dict[Key, float], set[Key]]:
     """Beam candidates by trimmed token span and project label: summed probability, and the best parse's keys."""
     summed: dict[Key, float] = {}
@@ -70,7 +62,7 @@ def _candidate_scores(doc: Doc, config: Config, scored: list) -> tuple[dict[Key,
         project = config.project_label(label)
         if project is None:
             continue
-        start, end = _trim(doc, start, end)
+        start, end = trim_tokens(doc, start, end)
         if start == end:
             continue
         key = (start, end, project)
@@ -102,7 +94,7 @@ def scored_doc_spans(doc: Doc, config: Config, text: str | None = None) -> tuple
         if label is None:
             counts.dropped_by_label[ent.label_] += 1
             continue
-        start, end = _trim(doc, ent.start, ent.end)
+        start, end = trim_tokens(doc, ent.start, ent.end)
         if start == end:
             counts.dropped_empty += 1
             continue

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from toolkit import __version__
 from toolkit.config import Config
 from toolkit.errors import InputError, ModelError, OutputError
+from toolkit.io.atomic import pid_alive
 from toolkit.io.exports import ExportVersion, open_export
 from toolkit.io.hashing import sha256_file
 from toolkit.nlp.pipeline import TRAINED_KEY, load_model, with_model
@@ -162,23 +163,13 @@ def _resolve_base(spec: str, config: Config) -> tuple[Language | None, ModelInfo
 # -- the work folder ---------------------------------------------------------------------
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _new_work_folder(out: Path) -> Path:
     parent = out.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
         for stale in parent.glob(f"{WORK_PREFIX}*"):
             pid = stale.name[len(WORK_PREFIX) :].split("-", 1)[0]
-            if stale.is_dir() and pid.isdigit() and not _pid_alive(int(pid)):
+            if stale.is_dir() and pid.isdigit() and not pid_alive(int(pid)):
                 shutil.rmtree(stale, ignore_errors=True)  # a killed training's leftovers
         work = parent / f"{WORK_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
         work.mkdir()
