@@ -26,11 +26,11 @@ from toolkit.errors import ProjectError
 from toolkit.labelstudio.client import NO_RETRY, ServerSettings, call, get_json
 from toolkit.labelstudio.labeling import config_labels, labeling_config, result_items
 from toolkit.labelstudio.project import (
-    _create_project,
-    _settle_creation,
+    create_project,
     find_project,
     read_project,
     set_model_version,
+    settle_creation,
     validate_labeling_config,
 )
 from toolkit.records import Span
@@ -124,8 +124,8 @@ def ensure_review_project(
     if project is None:
         wanted = review_labeling_config(config)
         validate_labeling_config(client, settings, wanted)
-        mine = _create_project(client, settings, reviewing, wanted)
-        project = _settle_creation(client, settings, reviewing, mine)
+        mine = create_project(client, settings, reviewing, wanted)
+        project = settle_creation(client, settings, reviewing, mine)
         created = project.id == mine.id
     check_labels(project, main)
     return project, created
