@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio
 
 # Another push's project with the same title is renamed within a request or two of
-# its creation (see _settle_creation): look again this many times, this far apart,
+# its creation (see settle_creation): look again this many times, this far apart,
 # before calling two projects with one title ambiguous.
 DUPLICATE_TITLE_LOOKS, DUPLICATE_TITLE_WAIT = 4, 1.0
 
@@ -191,8 +191,8 @@ def ensure_project(
     spare = None
     if project is None:
         validate_labeling_config(client, settings, wanted)
-        mine = _create_project(client, settings, config, wanted)
-        project = _settle_creation(client, settings, config, mine)
+        mine = create_project(client, settings, config, wanted)
+        project = settle_creation(client, settings, config, mine)
         if project.id == mine.id:
             return ProjectSetup(mine, created=True)
         # The winner may have been created from another config's labels: brought in step below.
@@ -233,7 +233,7 @@ def ensure_project(
     return ProjectSetup(project, labeling_config_updated=True, spare_id=spare)
 
 
-def _create_project(client: LabelStudio, settings: ServerSettings, config: Config, label_config: str) -> Any:
+def create_project(client: LabelStudio, settings: ServerSettings, config: Config, label_config: str) -> Any:
     def create() -> Any:
         return call(
             settings,
@@ -254,7 +254,7 @@ def _create_project(client: LabelStudio, settings: ServerSettings, config: Confi
     return write_once_then_check(create, landed, "create the project")
 
 
-def _settle_creation(client: LabelStudio, settings: ServerSettings, config: Config, mine: Any) -> Any:
+def settle_creation(client: LabelStudio, settings: ServerSettings, config: Config, mine: Any) -> Any:
     """After creating the project: if another push created one with the title too, agree on one.
 
     The lowest id wins, the same answer for every push that looks. A loser renames its

@@ -19,18 +19,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.config import Config, ProjectConfig
 from toolkit.errors import ProjectError
 from toolkit.labelstudio.client import NO_RETRY, ServerSettings, call, get_json
+from toolkit.labelstudio.export import download_export, iter_tasks
 from toolkit.labelstudio.labeling import config_labels, labeling_config, result_items
 from toolkit.labelstudio.project import (
-    _create_project,
-    _settle_creation,
+    create_project,
     find_project,
     read_project,
     set_model_version,
+    settle_creation,
     validate_labeling_config,
 )
 from toolkit.records import Span
@@ -124,8 +126,8 @@ def ensure_review_project(
     if project is None:
         wanted = review_labeling_config(config)
         validate_labeling_config(client, settings, wanted)
-        mine = _create_project(client, settings, reviewing, wanted)
-        project = _settle_creation(client, settings, reviewing, mine)
+        mine = create_project(client, settings, reviewing, wanted)
+        project = settle_creation(client, settings, reviewing, mine)
         created = project.id == mine.id
     check_labels(project, main)
     return project, created
@@ -232,6 +234,25 @@ def iter_review_tasks(client: LabelStudio, settings: ServerSettings, project_id:
         if len(tasks) < TASK_PAGE_SIZE or seen >= (answer or {}).get("total", 0):
             return
         page += 1
+
+
+def export_review_tasks(
+    client: LabelStudio, settings: ServerSettings, project_id: int, dest: Path, *, timeout: float, retries: int
+) -> Iterator[dict[str, Any]]:
+    """Every task of the review project with its annotations (``completed_by`` as a user id), from its export.
+
+    One download of the project's export (the direct route, as pull exports the main
+    project, with the same retries), streamed to ``dest`` and read back as a stream;
+    ``dest`` is removed once read. Much cheaper than the task listing
+    (``iter_review_tasks``: ``fields=all`` also expands the prediction sets and computes
+    the Data Manager's columns); the export has the same data and annotations, the
+    predictions as ids.
+    """
+    download = download_export(client, settings, project_id, dest, timeout=timeout, retries=retries, route="direct")
+    try:
+        yield from iter_tasks(download.path)
+    finally:
+        download.path.unlink(missing_ok=True)
 
 
 def update_task_data(client: LabelStudio, settings: ServerSettings, task_id: int, data: dict[str, Any]) -> None:

@@ -1,13 +1,17 @@
 """The adjudicators' decisions, read from the review project (``toolkit adjudicate``) for pull to take.
 
-A review task's newest submitted annotation is the article's answer; its spans go
-through the same span hygiene as any annotation's, against the review task's text. A
-review task nobody submitted yet is a pending decision.
+The review project is read through its export (as pull reads the main project), not
+its task listing, which is several times slower. A review task's newest submitted
+annotation is the article's answer; its spans go through the same span hygiene as any
+annotation's, against the review task's text. A review task nobody submitted yet is a
+pending decision.
 """
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from toolkit.annotations.identities import AnnotatorIds, strip_identities
@@ -16,7 +20,7 @@ from toolkit.annotations.spans import PulledSpan, article_controls, clean_spans
 from toolkit.config import Config
 from toolkit.errors import ProjectError
 from toolkit.labelstudio.client import ServerSettings
-from toolkit.labelstudio.review import find_review_project, iter_review_tasks, review_title
+from toolkit.labelstudio.review import export_review_tasks, find_review_project, review_title
 
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio
@@ -42,9 +46,12 @@ class Adjudication:
 
 
 def read_adjudications(
-    client: LabelStudio, settings: ServerSettings, config: Config, ids: AnnotatorIds
+    client: LabelStudio, settings: ServerSettings, config: Config, ids: AnnotatorIds, scratch: Path
 ) -> dict[str, Adjudication] | None:
-    """Article id -> its adjudication; None when the project has no review project."""
+    """Article id -> its adjudication; None when the project has no review project.
+
+    The review project's export is downloaded to ``scratch`` (a private file, removed once read).
+    """
     try:
         review_title(config)
     except ProjectError:
@@ -54,36 +61,40 @@ def read_adjudications(
         return None
     controls = article_controls(getattr(review, "label_config", None))
     found: dict[str, Adjudication] = {}
-    for task in iter_review_tasks(client, settings, review.id):
-        task = strip_identities(task)
-        data = task.get("data") if isinstance(task.get("data"), dict) else {}
-        article_id, text = data.get("article_id"), data.get("text")
-        if article_id is None or not isinstance(text, str) or not text:
-            continue
-        base = {
-            "review_task_id": task["id"],
-            "text_sha256": data.get("text_sha256"),
-            "versions": data.get("versions"),
-            "resolves": [i for i in data.get("resolves") or [] if isinstance(i, int)],
-            "annotators": [str(a) for a in data.get("annotators") or []],
-        }
-        annotation = choose_annotation([a for a in task.get("annotations") or [] if isinstance(a, dict)])
-        if annotation is None:
-            found.setdefault(str(article_id), Adjudication(**base))
-            continue
-        by = ids(annotation.get("completed_by"))
-        clean = clean_spans(
-            annotation.get("result"),
-            text,
-            labels=config.labels,
-            overlaps=config.pull.overlaps,
-            window=config.pull.reanchor_window,
-            provenance={"annotation_id": annotation.get("id"), "annotator": by},
-            controls=controls,
-        )
-        for span in clean.spans:
-            span.origin = "adjudication"
-        found[str(article_id)] = Adjudication(
-            **base, annotation_id=annotation.get("id"), by=by, spans=clean.spans, dropped=len(clean.dropped)
-        )
+    tasks = export_review_tasks(
+        client, settings, review.id, scratch, timeout=config.pull.timeout, retries=config.pull.retries
+    )
+    with closing(tasks):
+        for task in tasks:
+            task = strip_identities(task)
+            data = task.get("data") if isinstance(task.get("data"), dict) else {}
+            article_id, text = data.get("article_id"), data.get("text")
+            if article_id is None or not isinstance(text, str) or not text:
+                continue
+            base = {
+                "review_task_id": task["id"],
+                "text_sha256": data.get("text_sha256"),
+                "versions": data.get("versions"),
+                "resolves": [i for i in data.get("resolves") or [] if isinstance(i, int)],
+                "annotators": [str(a) for a in data.get("annotators") or []],
+            }
+            annotation = choose_annotation([a for a in task.get("annotations") or [] if isinstance(a, dict)])
+            if annotation is None:
+                found.setdefault(str(article_id), Adjudication(**base))
+                continue
+            by = ids(annotation.get("completed_by"))
+            clean = clean_spans(
+                annotation.get("result"),
+                text,
+                labels=config.labels,
+                overlaps=config.pull.overlaps,
+                window=config.pull.reanchor_window,
+                provenance={"annotation_id": annotation.get("id"), "annotator": by},
+                controls=controls,
+            )
+            for span in clean.spans:
+                span.origin = "adjudication"
+            found[str(article_id)] = Adjudication(
+                **base, annotation_id=annotation.get("id"), by=by, spans=clean.spans, dropped=len(clean.dropped)
+            )
     return found

@@ -143,7 +143,9 @@ def _download(
         )
     folder = project_dir(config.pull.state_dir, settings.url, project.id)
     # Read before the export: a decision submitted while the export runs is taken by the next pull.
-    adjudications = read_adjudications(client, settings, config, ids)
+    adjudications = read_adjudications(
+        client, settings, config, ids, folder / "raw" / f".{stamp(started)}.review-export.json.gz"
+    )
     # The export as the server sent it lives only during the pull: what is kept is
     # written task by task, without names and emails.
     download = download_export(

@@ -75,3 +75,14 @@ def test_a_broken_export_file_is_an_input_error(tmp_path):
     path.write_bytes(b"not gzip")
     with pytest.raises(InputError, match="cannot read the raw pull"):
         list(iter_tasks(path))
+
+
+def test_the_review_tasks_come_from_the_review_projects_export_and_the_file_goes_once_read(tmp_path):
+    from toolkit.labelstudio.review import export_review_tasks
+
+    exports = Exports([httpx.ReadTimeout("slow")])
+    dest = tmp_path / "raw" / ".review-export.json.gz"
+    tasks = export_review_tasks(client(exports), SETTINGS, 7, dest, timeout=5, retries=1)
+    assert [task["data"]["text"] for task in tasks] == ["Paris.", "Lyon."]
+    assert exports.calls == 2  # the review export is retried as the main one is
+    assert not dest.exists() and not list(dest.parent.glob(".*.part"))
