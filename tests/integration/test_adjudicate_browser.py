@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from tests.integration.conftest import TEST_HOME
-from tests.integration.test_browser import ARTIFACTS, CHROMIUM_ARGS, ROOT, chromium_path
+from tests.integration.test_browser import ARTIFACTS, CHROMIUM_ARGS, ROOT, chromium_path, open_task
 from tests.integration.test_pull_real import span
 from toolkit.adjudicate.run import adjudicate
 from toolkit.config import parse_config
@@ -84,14 +84,7 @@ def test_a_review_task_shows_the_disputes_and_starts_from_the_agreed_spans(revie
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 950})
-            page.goto(f"{credentials.url}/user/login/")
-            page.fill("input[name=email]", credentials.username)
-            page.fill("input[name=password]", credentials.password.get_secret_value())
-            page.click("button[type=submit], input[type=submit]")
-            page.wait_for_load_state("networkidle")
-            assert "/user/login" not in page.url, "login failed"
-            page.goto(f"{credentials.url}/projects/{project_id}/data?task={task_id}")
-            page.wait_for_selector(".htx-highlight", timeout=120_000)
+            open_task(page, credentials, project_id, task_id)
             page.wait_for_function("document.querySelectorAll('.htx-highlight').length >= 2", timeout=30_000)
             page.wait_for_timeout(1000)
             page.screenshot(path=str(screenshot))

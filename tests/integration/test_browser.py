@@ -45,6 +45,18 @@ def chromium_path() -> str | None:
     return None
 
 
+def open_task(page, credentials, project_id: int, task_id: int) -> None:
+    """Log in as the server's user and open a task in the labeling view, its regions drawn."""
+    page.goto(f"{credentials.url}/user/login/")
+    page.fill("input[name=email]", credentials.username)
+    page.fill("input[name=password]", credentials.password.get_secret_value())
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "/user/login" not in page.url, "login failed"
+    page.goto(f"{credentials.url}/projects/{project_id}/data?task={task_id}")
+    page.wait_for_selector(".htx-highlight", timeout=120_000)
+
+
 @pytest.fixture
 def browser_project(server, client):
     """A project with one pushed article whose predicted spans are known."""
@@ -93,15 +105,7 @@ def test_a_pushed_task_shows_its_pre_annotated_spans_with_labels_in_chromium(bro
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{credentials.url}/user/login/")
-            page.fill("input[name=email]", credentials.username)
-            page.fill("input[name=password]", credentials.password.get_secret_value())
-            page.click("button[type=submit], input[type=submit]")
-            page.wait_for_load_state("networkidle")
-            assert "/user/login" not in page.url, "login failed"
-
-            page.goto(f"{credentials.url}/projects/{project_id}/data?task={task_id}")
-            page.wait_for_selector(".htx-highlight", timeout=120_000)
+            open_task(page, credentials, project_id, task_id)
             page.wait_for_function(
                 f"document.querySelectorAll('.htx-highlight').length >= {len(article.spans)}", timeout=30_000
             )
