@@ -50,9 +50,24 @@ def split_of(article_id: str, splits: dict[str, float]) -> str:
     lands in one split and an article without copies keeps its split.
     """
     point = int.from_bytes(hashlib.sha256(article_id.encode("utf-8")).digest()[:8], "big") / 2**64
+    order = cut_order(splits)
     cumulative = 0.0
-    for name, share in splits.items():
-        cumulative += share
+    for name in order:
+        cumulative += splits[name]
         if point < cumulative:
             return name
-    return list(splits)[-1]
+    return order[-1]
+
+
+# The usual splits first, in this order, then any others by name.
+_USUAL_SPLITS = ("train", "validation", "test")
+
+
+def cut_order(splits: dict[str, float]) -> list[str]:
+    """The order in which ``split_of`` cuts [0, 1) into the splits' shares.
+
+    Fixed by the names, not by the order a config lists them in: a config written with
+    its keys sorted (as YAML dumpers do) must put every article in the same split.
+    """
+    usual = [name for name in _USUAL_SPLITS if name in splits]
+    return usual + sorted(name for name in splits if name not in _USUAL_SPLITS)

@@ -15,6 +15,14 @@ def test_split_is_a_function_of_the_id_only():
     assert set(assigned.values()) == set(splits)
 
 
+def test_split_does_not_depend_on_the_order_the_config_lists_the_splits():
+    # A config dumped with sorted keys lists test, train, validation.
+    listed = {"train": 0.7, "validation": 0.1, "test": 0.1, "holdout": 0.1}
+    reordered = {"test": 0.1, "holdout": 0.1, "train": 0.7, "validation": 0.1}
+    ids = [f"article-{i}" for i in range(2000)]
+    assert [split_of(key, listed) for key in ids] == [split_of(key, reordered) for key in ids]
+
+
 def test_ner_tags_are_class_labels_in_config_order():
     schema = features(["PERSON", "GPE"])
     assert (
