@@ -35,7 +35,8 @@ import os
 import pickle
 import socket
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,8 +45,10 @@ from toolkit._testing import faults
 from toolkit.config import Config, InputConfig
 from toolkit.errors import ClusterError, ModelError, ToolkitError
 from toolkit.io.predictions import new_run_id, write_part
-from toolkit.preannotate.backends import Predicted
+from toolkit.preannotate.backends import Predicted, StreamedBatch, StreamedRow
 from toolkit.preannotate.readers.plan import FilePlan, InputPlan, read_planned
+from toolkit.preannotate.readers.sources import RowInputs
+from toolkit.preannotate.readers.stats import BadInput
 from toolkit.records import Article, ModelInfo
 
 if TYPE_CHECKING:
@@ -146,6 +149,70 @@ class _Annotator:
             "seq": seqs,
             "result": [pickle.dumps((None, item.words, item.counts), protocol=5) for item in predicted],
         }
+
+
+class _RowAnnotator:
+    """One Ray actor for inputs the cluster reads itself: turns raw rows into articles and bad
+    inputs with the toolkit's reader, counts the bad ones, and predicts the articles not done yet."""
+
+    def __init__(
+        self,
+        config: Config,
+        model: ModelInfo,
+        scores: bool,
+        kill_marker: str | None,
+        names: list[str],
+        done: list[Any],
+    ) -> None:
+        import ray
+
+        self.annotator = _Annotator(config, model, scores, None)
+        self.options = config.input
+        self.kill_marker = kill_marker
+        self.names = names
+        # In a list, so that Ray hands over the reference and the set is fetched once, here.
+        self.done: dict[str, int] = ray.get(done[0])
+        self.batches = 0
+
+    def __call__(self, batch: Any) -> dict[str, list[Any]]:
+        from toolkit.preannotate.readers import text_key
+        from toolkit.preannotate.readers.rows import END, row_item
+
+        self.batches += 1
+        faults.kill_actor_once(self.kill_marker, self.batches)
+        columns = [batch.column(name).to_pylist() for name in ("file", "position", "nbytes", "kind", "raw")]
+        rows: list[StreamedRow] = []
+        articles: list[Article] = []
+        waiting: list[int] = []  # the rows whose article is predicted
+        skipped: Counter[str] = Counter()
+        for file, position, nbytes, kind, raw in zip(*columns, strict=True):
+            item = row_item(kind, position, raw, self.names[file], self.options)
+            if item is None:
+                rows.append(StreamedRow(file, position, nbytes, "end" if kind == END else "none"))
+            elif isinstance(item, BadInput):
+                skipped[item.reason] += 1
+                rows.append(StreamedRow(file, position, nbytes, "bad", bad=item))
+            else:
+                digest = text_key(item.text)
+                previous = self.done.get(item.id)
+                row = StreamedRow(
+                    file,
+                    position,
+                    nbytes,
+                    "article" if previous is None else "resumed",
+                    id=item.id,
+                    digest=digest,
+                    date_not_parsed=item.date is None and item.date_original is not None,
+                    changed=previous is not None and previous != digest,
+                )
+                if previous is None:
+                    waiting.append(len(rows))
+                    articles.append(item)
+                rows.append(row)
+        for index, predicted in zip(waiting, self.annotator.backend.predict(articles), strict=True):
+            rows[index] = rows[index]._replace(predicted=predicted)
+        # One pickle per batch: the rows and the counts travel together, in order.
+        return {"batch": [pickle.dumps(StreamedBatch(rows, skipped), protocol=5)]}
 
 
 def _read_files(batch: Any, *, options: InputConfig, rows: int) -> Iterator[dict[str, list[Any]]]:
@@ -296,6 +363,62 @@ class RayBackend:
             compute=self._ray.data.TaskPoolStrategy(size=2),
         )
         return self._predict_dataset(articles, expected=plan.articles, parts=parts)
+
+    def predict_rows(
+        self, inputs: RowInputs, options: InputConfig, *, done: Mapping[str, int]
+    ) -> Iterator[StreamedBatch]:
+        """JSONL and Parquet inputs read on the cluster (:mod:`._ray_read`), turned into articles and
+        predicted by the actors, batch by batch in input order; ``done`` (id -> text digest, put in
+        the object store once) are not predicted. Not a generator: the cluster is joined here."""
+        self.start()
+        from toolkit.preannotate.backends._ray_read import ArticleRows
+
+        files = inputs.files
+        number = 0
+        datasets = []
+        for group in inputs.groups:
+            where = {file.path: (number + index, file.name, file.size) for index, file in enumerate(group.files)}
+            number += len(group.files)
+            source = ArticleRows(
+                [file.path for file in group.files], filesystem=group.filesystem, files=where, rows=self.batch_size
+            )
+            # Reading is light next to the model: tasks that reserve no CPU, so they never wait
+            # for the actors' CPUs, and two at once, so read-ahead stays bounded.
+            datasets.append(self._ray.data.read_datasource(source, num_cpus=0, concurrency=2))
+        rows = datasets[0].union(*datasets[1:]) if len(datasets) > 1 else datasets[0]
+        done_ref = self._ray.put(dict(done))
+        predicted = rows.map_batches(
+            _RowAnnotator,
+            batch_size=self.batch_size,
+            batch_format="pyarrow",
+            fn_constructor_kwargs={
+                "config": self.config,
+                "model": self.model,
+                "scores": self.scores,
+                "kill_marker": faults.ray_kill_marker(),
+                "names": [file.name for file in files],
+                "done": [done_ref],
+            },
+            compute=self._ray.data.ActorPoolStrategy(size=self.num_workers),
+            num_cpus=self.config.ray.cpus_per_worker,
+        )
+        return self._iterate_rows(predicted, done_ref)
+
+    def _iterate_rows(self, predicted: ray.data.Dataset, done_ref: Any) -> Iterator[StreamedBatch]:
+        try:
+            for batch in predicted.iter_batches(batch_size=None, batch_format="pyarrow"):
+                for raw in batch.column("batch").to_pylist():
+                    yield pickle.loads(raw)
+                faults.stop_cluster_once(faults.ray_stop_marker())
+        except ToolkitError:
+            raise
+        except Exception as error:
+            own = _unwrap(error)
+            if own is not None:
+                raise own from None
+            raise ClusterError(f"the Ray cluster failed: {_first_line(error)}") from None
+        finally:
+            del done_ref
 
     def predict(self, articles: Iterable[Article]) -> Iterator[Predicted]:
         """The :class:`~toolkit.preannotate.backends.Backend` protocol: articles given as values,
