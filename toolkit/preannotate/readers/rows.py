@@ -5,7 +5,7 @@ A read task (which sees only the file, through a filesystem that may be remote) 
 ``(position, nbytes, kind, raw)``, where ``kind`` is :data:`LINE` (a JSONL line's bytes),
 :data:`RECORD` (a pickled Parquet row), :data:`BAD` (a pickled :class:`BadInput` for the whole
 rest of the file: binary, empty, unreadable) or :data:`END` (the file was read to its end, so a
-lost tail would be noticed). ``nbytes`` add up to the file's size, which lets a reader that
+lost tail would be noticed; the last row of every file). ``nbytes`` add up to the file's size, which lets a reader that
 has seen part of the input estimate how much is left.
 
 A worker turns each row into what :func:`~toolkit.preannotate.readers.read_file` yields for it
@@ -58,6 +58,7 @@ def jsonl_rows(stream: IO[bytes], name: str, size: int) -> Iterator[Row]:
             sniff_head(name, buffer[:SNIFF_BYTES])
         except BadInputError as error:
             yield _bad(0, size, error.bad)
+            yield 1, 0, END, b""
             return
         while True:
             start = 0
@@ -77,7 +78,7 @@ def jsonl_rows(stream: IO[bytes], name: str, size: int) -> Iterator[Row]:
             position += 1
     except OSError as error:
         yield _bad(position, max(0, size - consumed), BadInput("unreadable", f"{name}: cannot read ({error})"))
-        return
+        position += 1
     yield position, 0, END, b""
 
 
@@ -89,10 +90,12 @@ def parquet_rows(source: Any, name: str, size: int) -> Iterator[Row]:
         parquet = pq.ParquetFile(source)
     except Exception as error:  # pyarrow raises ArrowInvalid, OSError, ...: all mean "not Parquet"
         yield _bad(0, size, BadInput("binary file", f"{name}: not a readable Parquet file ({error})"))
+        yield 1, 0, END, b""
         return
     total = parquet.metadata.num_rows
     if total == 0:
         yield _bad(0, size, BadInput("empty file", f"{name}: empty file (no rows)"))
+        yield 1, 0, END, b""
         return
     position = 0
     try:
@@ -105,7 +108,7 @@ def parquet_rows(source: Any, name: str, size: int) -> Iterator[Row]:
     except OSError as error:
         done = size * position // total
         yield _bad(position, size - done, BadInput("unreadable", f"{name}: cannot read ({error})"))
-        return
+        position += 1
     yield position, 0, END, b""
 
 
