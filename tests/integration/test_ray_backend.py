@@ -353,3 +353,32 @@ def test_on_error_fail_stops_at_the_first_bad_line_and_keeps_the_previous_output
         _run(inputs, out, config, greedy, backend=backend, on_error="fail")
     assert out.read_bytes() == b""
     assert sorted(os.listdir(tmp_path)) == ["in", "ray.jsonl"]  # no temporary file left
+
+
+def test_a_cluster_that_dies_mid_run_is_one_line_exit_1_and_no_output(tmp_path):
+    # Enough articles that the cluster dies with most of them still to run.
+    lines = [
+        json.dumps({"id": f"d{i}", "text": f"Angela Merkel met Siemens in Paris on day {i}."}) for i in range(3000)
+    ]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = _command_env()
+    # Once the driver has its first results, the hook SIGKILLs the local cluster's raylet, GCS and
+    # the rest; Ray gives up on its GCS after this many seconds (60 by default).
+    env["TOOLKIT_TEST_RAY_STOP_CLUSTER"] = str(tmp_path / "stopped")
+    env["RAY_gcs_rpc_server_reconnect_timeout_s"] = "5"
+    done = subprocess.run(
+        [sys.executable, "-m", "toolkit", "preannotate", "in.jsonl", "--out", "out.jsonl", "--no-scores"]
+        + ["--config", str(ROOT / "configs" / "news-ner.yaml"), "--backend", "ray", "--workers", "1"]
+        + ["--batch-size", "16"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (tmp_path / "stopped").exists()
+    assert done.returncode == 1, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and "the Ray cluster went away mid-run" in errors[0], done.stderr
+    assert "Traceback" not in done.stderr
+    assert sorted(os.listdir(tmp_path)) == ["in.jsonl", "stopped"]  # no output, no temporary file

@@ -136,31 +136,41 @@ def preannotate_cli(
         TextColumn("eta"),
         TimeRemainingColumn(),
     )
-    # The phase starts when the scan of the inputs is done: the rates count the model's time.
-    with progress_display(*columns, describe=_rates) as on_progress:
-        try:
-            written = preannotate_to_file(
-                inputs,
-                out=out,
-                config=config,
-                pipeline=pipeline,
-                on_error=on_error.value if on_error else None,
-                fresh=fresh,
-                n_process=n_process,
-                batch_size=batch_size,
-                stats=stats,
-                read_stats=read_stats,
-                on_progress=on_progress,
-                backend=cluster,
-                output_format=output_format.value,
-            )
-        except ToolkitError as error:
-            _name_the_flags(error)
-            raise
-        finally:
-            if cluster is not None:
-                cluster.close()
-    _print_summary(written, stats, read_stats, on_progress.phases[PHASE], out=out, config_path=config_path)
+
+    def run() -> None:
+        # The phase starts when the scan of the inputs is done: the rates count the model's time.
+        with progress_display(*columns, describe=_rates) as on_progress:
+            try:
+                written = preannotate_to_file(
+                    inputs,
+                    out=out,
+                    config=config,
+                    pipeline=pipeline,
+                    on_error=on_error.value if on_error else None,
+                    fresh=fresh,
+                    n_process=n_process,
+                    batch_size=batch_size,
+                    stats=stats,
+                    read_stats=read_stats,
+                    on_progress=on_progress,
+                    backend=cluster,
+                    output_format=output_format.value,
+                )
+            except ToolkitError as error:
+                _name_the_flags(error)
+                raise
+            finally:
+                if cluster is not None:
+                    cluster.close()
+        _print_summary(written, stats, read_stats, on_progress.phases[PHASE], out=out, config_path=config_path)
+
+    if cluster is None:
+        run()
+    else:
+        from toolkit.cli._ray import supervised
+
+        # In a child process: a cluster that dies mid-run ends its driver without a word.
+        supervised(run, out=out)
 
 
 def _rates(state: PhaseState) -> str:

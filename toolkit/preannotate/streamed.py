@@ -86,7 +86,7 @@ class _Output:
         self.written = 0
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            descriptor, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+            descriptor, name = tempfile.mkstemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp", dir=out.parent)
             self.temporary = Path(name)
             self.handle = os.fdopen(descriptor, "a", encoding="utf-8")
             if not fresh and out.exists():

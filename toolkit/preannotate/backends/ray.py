@@ -35,6 +35,7 @@ import os
 import pickle
 import socket
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -338,6 +339,8 @@ class RayBackend:
         # before it is done. (A repartition stage would need a CPU the actors hold.)
         context.target_max_block_size = BLOCK_BYTES
         logging.getLogger("ray.data").setLevel(logging.ERROR)
+        # Ray Data's advice that a small input leaves part of a pool idle: true, and no error.
+        warnings.filterwarnings("ignore", r"The (maximum|minimum) number of concurrent", UserWarning, r"ray\.data")
 
     # --- predicting ---------------------------------------------------------------------
 
