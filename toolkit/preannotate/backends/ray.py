@@ -36,7 +36,6 @@ import pickle
 import socket
 import time
 import warnings
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,10 +45,9 @@ from toolkit._testing import faults
 from toolkit.config import Config, InputConfig
 from toolkit.errors import ClusterError, ModelError, ToolkitError
 from toolkit.io.predictions import new_run_id, write_part
-from toolkit.preannotate.backends import Predicted, StreamedBatch, StreamedRow
+from toolkit.preannotate.backends import Predicted, StreamedBatch
 from toolkit.preannotate.readers.plan import FilePlan, InputPlan, read_planned
 from toolkit.preannotate.readers.sources import RowInputs
-from toolkit.preannotate.readers.stats import BadInput
 from toolkit.records import Article, ModelInfo
 
 if TYPE_CHECKING:
@@ -176,44 +174,20 @@ class _RowAnnotator:
         self.batches = 0
 
     def __call__(self, batch: Any) -> dict[str, list[Any]]:
-        from toolkit.preannotate.readers import text_key
-        from toolkit.preannotate.readers.rows import END, row_item
+        from toolkit.preannotate.backends.rows import annotate_rows
 
         self.batches += 1
         faults.kill_actor_once(self.kill_marker, self.batches)
         columns = [batch.column(name).to_pylist() for name in ("file", "position", "nbytes", "kind", "raw")]
-        rows: list[StreamedRow] = []
-        articles: list[Article] = []
-        waiting: list[int] = []  # the rows whose article is predicted
-        skipped: Counter[str] = Counter()
-        for file, position, nbytes, kind, raw in zip(*columns, strict=True):
-            item = row_item(kind, position, raw, self.names[file], self.options)
-            if item is None:
-                rows.append(StreamedRow(file, position, nbytes, "end" if kind == END else "none"))
-            elif isinstance(item, BadInput):
-                skipped[item.reason] += 1
-                rows.append(StreamedRow(file, position, nbytes, "bad", bad=item))
-            else:
-                digest = text_key(item.text)
-                previous = self.done.get(item.id)
-                row = StreamedRow(
-                    file,
-                    position,
-                    nbytes,
-                    "article" if previous is None else "resumed",
-                    id=item.id,
-                    digest=digest,
-                    date_not_parsed=item.date is None and item.date_original is not None,
-                    changed=previous is not None and previous != digest,
-                )
-                if previous is None:
-                    waiting.append(len(rows))
-                    articles.append(item)
-                rows.append(row)
-        for index, predicted in zip(waiting, self.annotator.backend.predict(articles), strict=True):
-            rows[index] = rows[index]._replace(predicted=predicted)
+        annotated = annotate_rows(
+            list(zip(*columns, strict=True)),
+            names=self.names,
+            options=self.options,
+            done=self.done,
+            backend=self.annotator.backend,
+        )
         # One pickle per batch: the rows and the counts travel together, in order.
-        return {"batch": [pickle.dumps(StreamedBatch(rows, skipped), protocol=5)]}
+        return {"batch": [pickle.dumps(annotated, protocol=5)]}
 
 
 def _read_files(batch: Any, *, options: InputConfig, rows: int) -> Iterator[dict[str, list[Any]]]:

@@ -107,9 +107,11 @@ def row_inputs(inputs: Sequence[Path | str], *, exclude: str | None = None) -> R
     for given in inputs:
         if is_url(given):
             filesystem, key, files = _url_files(str(given))
+            on_disk = isinstance(filesystem, pafs.LocalFileSystem)  # file://: the same file as its path
             for file in files:
-                if file.name not in seen:
-                    seen.add(file.name)
+                name = os.path.realpath(file.path) if on_disk else file.name
+                if name not in seen and name != exclude:
+                    seen.add(name)
                     found.add(filesystem, key, file)
             continue
         for path in expand_inputs([given]):
