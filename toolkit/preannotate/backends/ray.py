@@ -1,14 +1,29 @@
 """The Ray backend: the same pre-annotation on a Ray cluster, with Ray Data doing the scheduling.
 
-The driver (this process) reads every input once, as the local backend does: bad input,
-duplicates, ids reused and resume are decided there, over all inputs at once, and what
-is left to run becomes a plan (:mod:`toolkit.preannotate.readers.plan`: per file, the
-positions of the articles to run). Ray Data then runs, streaming and with backpressure:
+JSONL and Parquet inputs (local paths or URLs: ``s3://``, ``file://``, ...) are read on the
+cluster (:meth:`RayBackend.predict_rows`), with nothing read in the driver first:
+
+1. a read stage: Ray Data's file-based datasource machinery (:mod:`._ray_read`) opens each
+   file through Ray's filesystem layer and cuts it into raw rows that keep their line or
+   row number (:mod:`toolkit.preannotate.readers.rows`);
+2. ``map_batches`` over an actor pool of ``ray.num_workers`` actors, each holding one
+   pipeline loaded by ``toolkit.nlp.pipeline``: an actor turns its rows into articles with
+   the toolkit's reader, counts the bad ones, leaves out those already in the output
+   (their ids, put in the object store once) and runs the local backend over the rest
+   (:func:`.rows.annotate_rows`);
+3. the driver iterates the batches in order (``preserve_order``) and decides duplicates
+   and ids reused there (:mod:`toolkit.preannotate.streamed`).
+
+Other inputs (``.txt``, ``.json``, ``.csv``, saved datasets) go the planned way
+(:meth:`RayBackend.predict_planned`). The driver (this process) reads every input once, as
+the local backend does: bad input, duplicates, ids reused and resume are decided there,
+over all inputs at once, and what is left to run becomes a plan
+(:mod:`toolkit.preannotate.readers.plan`: per file, the positions of the articles to run).
+Ray Data then runs, streaming and with backpressure:
 
 1. a read stage: each file of the plan is read again on the cluster and its planned
    articles cut into batches (so article texts never pass through the driver);
-2. ``map_batches`` over an actor pool of ``ray.num_workers`` actors, each holding one
-   pipeline loaded by ``toolkit.nlp.pipeline`` and running the local backend over its
+2. ``map_batches`` over the actor pool, each actor running the local backend over its
    batch (one memory zone per batch);
 3. the driver iterates the results in order (``preserve_order``) and turns them into
    :class:`~toolkit.preannotate.backends.Predicted`: the record, its words and its span
