@@ -38,7 +38,8 @@ class ArticleRows(FileBasedDatasource):
 
     def __init__(self, paths: list[str], *, filesystem: Any, files: dict[str, tuple[int, str, int]], rows: int) -> None:
         super().__init__(paths, filesystem=filesystem)
-        self.files = files
+        # Keyed without a leading "/": Ray may hand a path back normalised so (object stores' keys).
+        self.files = {path.lstrip("/"): where for path, where in files.items()}
         self.rows = rows
 
     def _open_input_source(self, filesystem: Any, path: str, **open_args: Any) -> Any:
@@ -47,7 +48,7 @@ class ArticleRows(FileBasedDatasource):
         return super()._open_input_source(filesystem, path, **open_args)
 
     def _read_stream(self, f: Any, path: str) -> Iterator[pa.Table]:
-        number, name, size = self.files[path]
+        number, name, size = self.files[path.lstrip("/")]
         rows = parquet_rows(f, name, size) if is_parquet(path) else jsonl_rows(f, name, size)
         block: list[tuple[int, int, str, bytes]] = []
         for row in rows:
