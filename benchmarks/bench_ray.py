@@ -42,16 +42,18 @@ ARTICLE_WORDS = 400
 PROJECTED_ARTICLES = 10_000_000
 
 
-def run_child(backend: str, source: Path, out: Path, workers: int) -> dict:
-    """One run in this (child) process: the timings as a dict."""
+def run_child(backend: str, source: Path, out: Path, workers: int, scan: bool = True) -> dict:
+    """One run in this (child) process: the timings as a dict. ``scan``: time the driver's read of
+    the input apart first (the memory runs do not: it would hold the read's index in the driver)."""
     from toolkit.nlp.pipeline import load_pipeline
     from toolkit.preannotate.run import PreannotateStats, preannotate_to_file, scan_inputs
 
     config = load_config(scores=False, n_process=workers if backend == "local" else 1)
     pipeline = load_pipeline(config)
     began = time.perf_counter()
-    scan_inputs([source], config=config, on_error="fail", done={})
-    scan = time.perf_counter() - began
+    if scan:
+        scan_inputs([source], config=config, on_error="fail", done={})
+    scan_s = time.perf_counter() - began
     first: list[float] = []
     words_at_first: list[int] = []
     counted = {"words": 0}
@@ -91,14 +93,15 @@ def run_child(backend: str, source: Path, out: Path, workers: int) -> dict:
         "to_first_s": first[0] - began,
         "after_startup_words_s": after,
         "cluster_startup_s": startup,
-        "scan_s": scan,
+        "scan_s": scan_s,
         "input_mb": source.stat().st_size / 1e6,
         "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
 
 
-def child(backend: str, source: Path, out: Path, workers: int) -> dict:
+def child(backend: str, source: Path, out: Path, workers: int, scan: bool = True) -> dict:
     command = [sys.executable, __file__, "--child", backend, str(source), str(out), "--workers", str(workers)]
+    command += [] if scan else ["--no-scan"]
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
     if done.returncode != 0:
@@ -169,7 +172,7 @@ def memory(count: int, workers: int) -> None:
             source = Path(tmp) / "in.jsonl"
             generated(size, source)
             began = time.perf_counter()
-            result = child("ray", source, Path(tmp) / "out.jsonl", workers)
+            result = child("ray", source, Path(tmp) / "out.jsonl", workers, scan=False)
             peaks[size] = result["peak_rss_kib"]
             print(
                 f"  {size:>8,} articles: driver peak RSS {result['peak_rss_kib'] / 1024:,.0f} MiB "
@@ -207,22 +210,26 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="local and Ray alternate, this many pairs")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rss-articles", type=int, default=20000, help="and ten times as many; 0 skips")
+    parser.add_argument("--only-memory", action="store_true", help="the driver-memory part alone")
+    parser.add_argument("--no-scan", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", nargs=3, metavar=("BACKEND", "SOURCE", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         backend, source, out = args.child
-        print(json.dumps(run_child(backend, Path(source), Path(out), args.workers)))
+        print(json.dumps(run_child(backend, Path(source), Path(out), args.workers, scan=not args.no_scan)))
         return
     print(
         f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other work, "
         f"Python {platform.python_version()}; load average before: {os.getloadavg()[0]:.2f}"
     )
-    print(f"Throughput: {args.articles:,} Reuters-21578 bodies, scores off, {args.rounds} rounds alternating")
-    measured = throughput(args.articles, args.rounds, args.workers)
+    if not args.only_memory:
+        print(f"Throughput: {args.articles:,} Reuters-21578 bodies, scores off, {args.rounds} rounds alternating")
+        measured = throughput(args.articles, args.rounds, args.workers)
     if args.rss_articles:
-        print(f"Driver memory: generated articles, Ray {args.workers} workers")
+        print(f"Driver memory: generated articles (JSONL, read by Ray Data on the workers), Ray {args.workers} workers")
         memory(args.rss_articles, args.workers)
-    projection(measured)
+    if not args.only_memory:
+        projection(measured)
     print(f"Load average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -254,3 +254,131 @@ def test_articles_given_as_values_are_predicted_as_locally(cluster, config, gree
     local = [tuple(item) for item in LocalBackend(greedy, config).predict(articles)]
     with _ray(config, greedy, batch_size=4) as backend:
         assert [tuple(item) for item in backend.predict(articles)] == local
+
+
+# --- JSONL and Parquet inputs read by Ray Data on the workers -------------------------------
+
+
+def _row_inputs(folder: Path) -> Path:
+    """JSONL and Parquet only (so the workers read them, nothing is read in the driver first), with
+    bad input of every kind the workers count and the driver decides: broken JSON, a missing text
+    field, an empty article, an empty file, a blank line, a duplicate and an id reused."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    _generated(folder)
+    for text_file in folder.glob("*.txt"):
+        text_file.unlink()
+    lines = (folder / "a.jsonl").read_text(encoding="utf-8").splitlines()
+    lines.insert(20, "   ")  # a blank line: no article, not bad input
+    (folder / "a.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    texts = [f"Olaf Scholz visited Warsaw and met Donald Tusk, report {i}." for i in range(12)]
+    texts[4] = "  "  # an empty article
+    texts[9] = texts[2]  # a duplicate inside the Parquet file
+    ids = [f"p{i}" for i in range(12)]
+    ids[10] = "g1"  # an id of the JSONL file, for another text
+    pq.write_table(pa.table({"id": ids, "text": texts, "date": ["2024-03-01"] * 12}), folder / "b.parquet")
+    (folder / "c.jsonl").write_text("")
+    return folder
+
+
+def _no_driver_read(monkeypatch) -> None:
+    import toolkit.preannotate.run as run
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the driver read the inputs")
+
+    monkeypatch.setattr(run, "scan_inputs", refuse)
+    monkeypatch.setattr(run, "read_articles", refuse)
+
+
+def test_jsonl_and_parquet_read_by_the_workers_give_the_local_records_and_skips(
+    cluster, config, pipeline, tmp_path, monkeypatch
+):
+    inputs = [_row_inputs(tmp_path / "in")]
+    local = _run(inputs, tmp_path / "local.jsonl", config, pipeline)
+    _no_driver_read(monkeypatch)
+    # An actor dies at its second batch: it is replaced and the batch read and run again.
+    monkeypatch.setenv("TOOLKIT_TEST_RAY_KILL_ACTOR", str(tmp_path / "killed"))
+    with _ray(config, pipeline, batch_size=4) as backend:
+        remote = _run(inputs, tmp_path / "ray.jsonl", config, pipeline, backend=backend)
+    assert (tmp_path / "killed").exists()
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+    written, stats, read_stats, events = remote
+    assert written == local[0] == 34 + 9
+    assert stats == local[1] and stats.spans.kept > 0
+    # Counted on the workers (bad lines and records) and where the results arrive (duplicates,
+    # ids reused): the local reader's counts, messages and examples, in the same order.
+    assert read_stats == local[2]
+    assert read_stats.skipped == {
+        "broken JSON": 1, "missing text field": 1, "empty article": 1, "empty file": 1, "id reused": 2,
+    }  # fmt: skip
+    assert len(read_stats.duplicates) == 2
+    # The total is estimated from the bytes read so far, and exact at the end.
+    assert [event.total for event in events if event.total is not None][-1] == written
+    assert sum(event.advance for event in events) == written
+    assert [event.amounts for event in events if event.advance] == [e.amounts for e in local[3] if e.advance]
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
+
+
+def test_a_file_url_is_read_through_rays_filesystems_and_resumes(cluster, config, greedy, tmp_path, monkeypatch):
+    folder = _row_inputs(tmp_path / "in")
+    full = tmp_path / "full.jsonl"
+    local = _run([folder], full, config, greedy)
+    lines = full.read_bytes().splitlines(keepends=True)
+    part = tmp_path / "part.jsonl"
+    part.write_bytes(b"".join(lines[:20]) + lines[20][:15])  # killed while writing record 21
+    _no_driver_read(monkeypatch)
+    url = folder.as_uri()  # file:///...: the same code path as s3://, through pyarrow's filesystems
+    with _ray(config, greedy, batch_size=3) as backend:
+        written, stats, read_stats, _ = _run([url], part, config, greedy, backend=backend)
+    assert (written, stats.resumed, stats.truncated_tail) == (len(lines) - 20, 20, True)
+    got = part.read_bytes().splitlines(keepends=True)
+    assert got[:20] == lines[:20]
+    # The articles run now are named by the URL, as the user gave it.
+    assert [json.loads(line) for line in got[20:]] == [
+        {**record, "source": record["source"].replace(str(folder), url)} for record in map(json.loads, lines[20:])
+    ]
+    assert read_stats.skipped == local[2].skipped and read_stats.articles == local[2].articles
+    assert read_stats.skipped_examples[0] == local[2].skipped_examples[0].replace(str(folder), url)
+
+
+def test_on_error_fail_stops_at_the_first_bad_line_and_keeps_the_previous_output(cluster, config, greedy, tmp_path):
+    from toolkit.errors import InputError
+
+    inputs = [_row_inputs(tmp_path / "in")]
+    out = tmp_path / "ray.jsonl"
+    out.write_text("")  # an earlier run's (empty) output: left as it was
+    with _ray(config, greedy, batch_size=2) as backend, pytest.raises(InputError, match=r"a\.jsonl:8: broken JSON"):
+        _run(inputs, out, config, greedy, backend=backend, on_error="fail")
+    assert out.read_bytes() == b""
+    assert sorted(os.listdir(tmp_path)) == ["in", "ray.jsonl"]  # no temporary file left
+
+
+def test_a_cluster_that_dies_mid_run_is_one_line_exit_1_and_no_output(tmp_path):
+    # Enough articles that the cluster dies with most of them still to run.
+    lines = [
+        json.dumps({"id": f"d{i}", "text": f"Angela Merkel met Siemens in Paris on day {i}."}) for i in range(3000)
+    ]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = _command_env()
+    # Once the driver has its first results, the hook SIGKILLs the local cluster's raylet, GCS and
+    # the rest; Ray gives up on its GCS after this many seconds (60 by default).
+    env["TOOLKIT_TEST_RAY_STOP_CLUSTER"] = str(tmp_path / "stopped")
+    env["RAY_gcs_rpc_server_reconnect_timeout_s"] = "5"
+    done = subprocess.run(
+        [sys.executable, "-m", "toolkit", "preannotate", "in.jsonl", "--out", "out.jsonl", "--no-scores"]
+        + ["--config", str(ROOT / "configs" / "news-ner.yaml"), "--backend", "ray", "--workers", "1"]
+        + ["--batch-size", "16"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (tmp_path / "stopped").exists()
+    assert done.returncode == 1, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and "the Ray cluster went away mid-run" in errors[0], done.stderr
+    assert "Traceback" not in done.stderr
+    assert sorted(os.listdir(tmp_path)) == ["in.jsonl", "stopped"]  # no output, no temporary file

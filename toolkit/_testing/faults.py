@@ -12,7 +12,9 @@ left behind and that a rerun recovers:
 - ``TOOLKIT_TEST_EXPORT_KILL_AT=POINT``: SIGKILL the export at a named point
   (``after-save``, ``before-manifest``, ``before-rename``);
 - ``TOOLKIT_TEST_RAY_KILL_ACTOR=PATH``: the first Ray pre-annotation actor to reach its
-  second batch creates PATH and SIGKILLs itself (once per PATH, across all actors).
+  second batch creates PATH and SIGKILLs itself (once per PATH, across all actors);
+- ``TOOLKIT_TEST_RAY_STOP_CLUSTER=PATH``: once the driver has its first results, it creates
+  PATH and SIGKILLs the processes of the local Ray cluster it started (raylet, GCS, ...).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ KILL_AT_WRITE = "TOOLKIT_TEST_KILL_AT"
 FAIL_DOWNLOADS = "TOOLKIT_TEST_FAIL_DOWNLOADS"
 EXPORT_KILL_AT = "TOOLKIT_TEST_EXPORT_KILL_AT"
 RAY_KILL_ACTOR = "TOOLKIT_TEST_RAY_KILL_ACTOR"
+RAY_STOP_CLUSTER = "TOOLKIT_TEST_RAY_STOP_CLUSTER"
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
@@ -95,3 +98,23 @@ def kill_actor_once(marker: str | None, batches: int) -> None:
     except FileExistsError:
         return
     _kill()
+
+
+def ray_stop_marker() -> str | None:
+    return _setting(RAY_STOP_CLUSTER) or None
+
+
+def stop_cluster_once(marker: str | None) -> None:
+    """SIGKILL the processes of the local Ray cluster this driver started, once per ``marker``:
+    the cluster dies under a running job, as when its head node goes down."""
+    if marker is None:
+        return
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return
+    from ray._private import worker
+
+    for infos in worker._global_node.all_processes.values():
+        for info in infos:
+            os.kill(info.process.pid, signal.SIGKILL)

@@ -36,10 +36,11 @@ class OutputFormat(str, Enum):
 @app.command("preannotate")
 def preannotate_cli(
     inputs: Annotated[
-        list[Path],
+        list[str],
         typer.Argument(
             help="Article files (.txt, .jsonl, .json, .csv, .parquet), saved Hugging Face datasets, "
-            "folders (read recursively) or quoted glob patterns."
+            "folders (read recursively) or quoted glob patterns; with --backend ray also URLs "
+            "(s3://..., file://...) of JSONL and Parquet files or folders.",
         ),
     ],
     out: Annotated[
@@ -104,6 +105,7 @@ def preannotate_cli(
     from toolkit.cli._progress import progress_display
     from toolkit.nlp.pipeline import load_pipeline
     from toolkit.preannotate.readers import ReadStats, expand_inputs
+    from toolkit.preannotate.readers.inputs import is_url
     from toolkit.preannotate.run import PHASE, PreannotateStats, preannotate_to_file
 
     config = load_config_for_cli(config_path)
@@ -111,7 +113,7 @@ def preannotate_cli(
         from toolkit.nlp.pipeline import with_model
 
         config = with_model(config, model)
-    expand_inputs(inputs)  # fail on a missing input before loading the model
+    expand_inputs([given for given in inputs if not is_url(given)])  # a missing input fails before the model loads
     pipeline = load_pipeline(config, scores=scores)
     n_process = n_process or config.spacy.n_process
     cluster = None
@@ -134,31 +136,41 @@ def preannotate_cli(
         TextColumn("eta"),
         TimeRemainingColumn(),
     )
-    # The phase starts when the scan of the inputs is done: the rates count the model's time.
-    with progress_display(*columns, describe=_rates) as on_progress:
-        try:
-            written = preannotate_to_file(
-                inputs,
-                out=out,
-                config=config,
-                pipeline=pipeline,
-                on_error=on_error.value if on_error else None,
-                fresh=fresh,
-                n_process=n_process,
-                batch_size=batch_size,
-                stats=stats,
-                read_stats=read_stats,
-                on_progress=on_progress,
-                backend=cluster,
-                output_format=output_format.value,
-            )
-        except ToolkitError as error:
-            _name_the_flags(error)
-            raise
-        finally:
-            if cluster is not None:
-                cluster.close()
-    _print_summary(written, stats, read_stats, on_progress.phases[PHASE], out=out, config_path=config_path)
+
+    def run() -> None:
+        # The phase starts when the scan of the inputs is done: the rates count the model's time.
+        with progress_display(*columns, describe=_rates) as on_progress:
+            try:
+                written = preannotate_to_file(
+                    inputs,
+                    out=out,
+                    config=config,
+                    pipeline=pipeline,
+                    on_error=on_error.value if on_error else None,
+                    fresh=fresh,
+                    n_process=n_process,
+                    batch_size=batch_size,
+                    stats=stats,
+                    read_stats=read_stats,
+                    on_progress=on_progress,
+                    backend=cluster,
+                    output_format=output_format.value,
+                )
+            except ToolkitError as error:
+                _name_the_flags(error)
+                raise
+            finally:
+                if cluster is not None:
+                    cluster.close()
+        _print_summary(written, stats, read_stats, on_progress.phases[PHASE], out=out, config_path=config_path)
+
+    if cluster is None:
+        run()
+    else:
+        from toolkit.cli._ray import supervised
+
+        # In a child process: a cluster that dies mid-run ends its driver without a word.
+        supervised(run, out=out)
 
 
 def _rates(state: PhaseState) -> str:
@@ -172,6 +184,7 @@ def _name_the_flags(error: ToolkitError) -> None:
     from toolkit.cli._ray import ADDRESS_HINT
     from toolkit.preannotate.output import ANOTHER_OUTPUT, START_OVER
     from toolkit.preannotate.readers import SKIP_SETTING
+    from toolkit.preannotate.readers.inputs import URL_NEEDS
     from toolkit.preannotate.run import PARQUET_NEEDS
 
     if not error.hint:
@@ -180,6 +193,7 @@ def _name_the_flags(error: ToolkitError) -> None:
     hint = hint.replace(ANOTHER_OUTPUT, "choose another --out")
     hint = hint.replace(PARQUET_NEEDS, "pass --backend ray, or --format jsonl")
     hint = hint.replace(*ADDRESS_HINT)
+    hint = hint.replace(URL_NEEDS, "pass --backend ray, whose workers read JSONL and Parquet from URLs")
     if SKIP_SETTING in hint:
         hint += " (or pass --on-error skip)"
     error.hint = hint

@@ -36,18 +36,29 @@ def json_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
     a caller may go on with the next line.
     """
     for number, raw in enumerate(lines, start=1):
-        try:
-            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError as error:
-            yield number, BadLine("invalid UTF-8", f"not valid UTF-8 (byte {error.start + 1} of the line)")
-            continue
-        if not line.strip():
-            continue
-        try:
-            # Without its line end, so that a value cut short is named at its own line's end.
-            yield number, json.loads(line.rstrip("\r\n"))
-        except json.JSONDecodeError as error:
-            yield number, BadLine("broken JSON", f"broken JSON ({error.msg} at column {error.colno})")
+        value = json_line(number, raw)
+        if value is not BLANK:
+            yield number, value
+
+
+# What :func:`json_line` returns for a line that holds only whitespace.
+BLANK: Any = object()
+
+
+def json_line(number: int, raw: bytes) -> Any:
+    """The value of line ``number`` of a JSONL file (its raw bytes), a :class:`BadLine`, or
+    :data:`BLANK`; a reader that gets a file's lines one by one (a cluster's) reads them so."""
+    try:
+        line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+    except UnicodeDecodeError as error:
+        return BadLine("invalid UTF-8", f"not valid UTF-8 (byte {error.start + 1} of the line)")
+    if not line.strip():
+        return BLANK
+    try:
+        # Without its line end, so that a value cut short is named at its own line's end.
+        return json.loads(line.rstrip("\r\n"))
+    except json.JSONDecodeError as error:
+        return BadLine("broken JSON", f"broken JSON ({error.msg} at column {error.colno})")
 
 
 def read_json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.errors import OutputError
+from toolkit.preannotate.readers import text_key
 from toolkit.records import ModelInfo, PredictedArticle
 
 # What the hints of a refused resume suggest, by parameter; the command line names its flags instead.
@@ -51,8 +52,11 @@ def _check_record(out: Path, number: int, raw: bytes, model: ModelInfo) -> dict:
     return record
 
 
-def read_resume(out: Path, model: ModelInfo) -> Resume:
+def read_resume(out: Path, model: ModelInfo, *, digests: bool = False) -> Resume:
     """The articles an earlier run already wrote to ``out``.
+
+    ``digests``: ``done`` maps each id to its text's :func:`~.readers.text_key` instead of
+    its ``hash()``, for workers in other processes to compare with.
 
     A last line without its newline (the run was killed while writing it, or a hand
     edit left it so) is cut off, so that the next record starts on a line of its own;
@@ -71,7 +75,7 @@ def read_resume(out: Path, model: ModelInfo) -> Resume:
                 break
             if raw.strip():
                 record = _check_record(out, number, raw, model)
-                resume.done[record["id"]] = hash(record["text"])
+                resume.done[record["id"]] = text_key(record["text"]) if digests else hash(record["text"])
             good_end += len(raw)
     return resume
 

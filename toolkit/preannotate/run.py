@@ -25,10 +25,12 @@ from typing import TYPE_CHECKING, Literal
 
 from toolkit.config import Config
 from toolkit.errors import InputError
-from toolkit.preannotate.backends import Backend, PlannedBackend, Predicted
+from toolkit.preannotate.backends import Backend, PlannedBackend, Predicted, RowBackend
 from toolkit.preannotate.output import START_OVER, read_resume, write_records
-from toolkit.preannotate.readers import ReadStats, expand_inputs, read_articles, read_positioned
+from toolkit.preannotate.readers import ReadStats, expand_inputs, nothing_to_do, read_articles, read_positioned
+from toolkit.preannotate.readers.inputs import is_url
 from toolkit.preannotate.readers.plan import InputPlan
+from toolkit.preannotate.readers.sources import RowInputs, row_inputs
 from toolkit.preannotate.spans import SpanCounts
 from toolkit.progress import OnProgress, emit
 from toolkit.records import Article, PredictedArticle
@@ -39,6 +41,7 @@ if TYPE_CHECKING:  # spaCy takes a second to import: only where a pipeline is lo
 PHASE = "articles"
 # What a parquet output needs, in the hint of its refusal; the command line names its flag.
 PARQUET_NEEDS = "run on Ray (spacy.backend: ray), or write JSONL"
+PARQUET_URLS = "write JSONL, or give the inputs as local paths"
 
 
 @dataclass
@@ -131,16 +134,39 @@ def scan_inputs(
     return todo, stats
 
 
-def _nothing_to_do(read_stats: ReadStats) -> InputError:
-    """Nothing to write, and nothing from an earlier run: an empty output would be pushed
-    as an empty project. (With on_error="fail" the scan stopped at the first bad input.)"""
-    first = read_stats.skipped_examples[0] if read_stats.skipped_examples else None
-    if not first:
-        return InputError("the inputs hold no article; nothing to pre-annotate")
-    return InputError(
-        f"every input was bad ({read_stats.skipped_total:,} skipped: {read_stats.skipped_reasons()}); "
-        "nothing to pre-annotate",
-        hint=f"the first: {first}",
+def _preannotate_rows(
+    rows: RowInputs,
+    *,
+    out: Path,
+    config: Config,
+    pipeline: Pipeline,
+    backend: RowBackend,
+    on_error: Literal["fail", "skip"],
+    fresh: bool,
+    stats: PreannotateStats,
+    read_stats: ReadStats | None,
+    on_progress: OnProgress | None,
+    flush_every: int,
+) -> int:
+    """JSONL and Parquet inputs read by the backend's workers, nothing read here first (:mod:`.streamed`)."""
+    from toolkit.preannotate.streamed import preannotate_streamed
+
+    if not rows.files:
+        raise InputError(f"{out}: the only input is the output file itself")
+    resume = read_resume(out, pipeline.model, digests=True) if not fresh else None
+    stats.truncated_tail = stats.truncated_tail or (resume is not None and resume.truncated_tail)
+    return preannotate_streamed(
+        rows,
+        out=out,
+        config=config,
+        backend=backend,
+        on_error=on_error,
+        done=resume.done if resume is not None else {},
+        fresh=fresh,
+        stats=stats,
+        read_stats=read_stats if read_stats is not None else ReadStats(),
+        on_progress=on_progress,
+        flush_every=flush_every,
     )
 
 
@@ -166,7 +192,10 @@ def preannotate_to_file(
     backend's workers write (a :class:`~.backends.PlannedBackend` that takes ``parts``).
 
     All inputs are read once before the model runs, so bad input stops the run
-    (``on_error="fail"``, default ``input.on_error``) before anything is written.
+    (``on_error="fail"``, default ``input.on_error``) before anything is written. With a
+    :class:`~.backends.RowBackend` and only JSONL and Parquet inputs (local or URLs), the
+    backend's workers read them instead, and nothing is read here first (:mod:`.streamed`):
+    the output is then written under a temporary name and renamed into place at the end.
     Records are appended and flushed batch by batch; a rerun skips the ids already in
     ``out`` (``fresh`` starts over). ``stats`` and ``read_stats``, when given, receive
     the run's counts. Returns how many articles were written.
@@ -179,6 +208,16 @@ def preannotate_to_file(
     if parquet and not isinstance(backend, PlannedBackend):
         raise InputError("Parquet predictions folders are written by a cluster's workers", hint=PARQUET_NEEDS)
     real_out = os.path.realpath(out)
+    if isinstance(backend, RowBackend) and not parquet:
+        rows = row_inputs(inputs, exclude=real_out)
+        if rows is not None:
+            return _preannotate_rows(
+                rows, out=out, config=config, pipeline=pipeline, backend=backend, on_error=on_error, fresh=fresh,
+                stats=stats, read_stats=read_stats, on_progress=on_progress,
+                flush_every=batch_size or config.spacy.batch_size,
+            )  # fmt: skip
+    if parquet and any(is_url(given) for given in inputs):
+        raise InputError("URL inputs are read by the workers into a JSONL output only", hint=PARQUET_URLS)
     inputs = [
         path
         for path in expand_inputs(inputs)
@@ -202,7 +241,7 @@ def preannotate_to_file(
     stats.resumed += scanned.articles - todo
     stats.truncated_tail = stats.truncated_tail or (resume is not None and resume.truncated_tail)
     if scanned.articles == 0 and not done:
-        raise _nothing_to_do(scanned)
+        raise nothing_to_do(scanned)
     emit(on_progress, PHASE, 0, total=todo)
     if plan is not None:
         options = {"parts": out} if parquet else {}

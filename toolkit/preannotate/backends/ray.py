@@ -1,14 +1,29 @@
 """The Ray backend: the same pre-annotation on a Ray cluster, with Ray Data doing the scheduling.
 
-The driver (this process) reads every input once, as the local backend does: bad input,
-duplicates, ids reused and resume are decided there, over all inputs at once, and what
-is left to run becomes a plan (:mod:`toolkit.preannotate.readers.plan`: per file, the
-positions of the articles to run). Ray Data then runs, streaming and with backpressure:
+JSONL and Parquet inputs (local paths or URLs: ``s3://``, ``file://``, ...) are read on the
+cluster (:meth:`RayBackend.predict_rows`), with nothing read in the driver first:
+
+1. a read stage: Ray Data's file-based datasource machinery (:mod:`._ray_read`) opens each
+   file through Ray's filesystem layer and cuts it into raw rows that keep their line or
+   row number (:mod:`toolkit.preannotate.readers.rows`);
+2. ``map_batches`` over an actor pool of ``ray.num_workers`` actors, each holding one
+   pipeline loaded by ``toolkit.nlp.pipeline``: an actor turns its rows into articles with
+   the toolkit's reader, counts the bad ones, leaves out those already in the output
+   (their ids, put in the object store once) and runs the local backend over the rest
+   (:func:`.rows.annotate_rows`);
+3. the driver iterates the batches in order (``preserve_order``) and decides duplicates
+   and ids reused there (:mod:`toolkit.preannotate.streamed`).
+
+Other inputs (``.txt``, ``.json``, ``.csv``, saved datasets) go the planned way
+(:meth:`RayBackend.predict_planned`). The driver (this process) reads every input once, as
+the local backend does: bad input, duplicates, ids reused and resume are decided there,
+over all inputs at once, and what is left to run becomes a plan
+(:mod:`toolkit.preannotate.readers.plan`: per file, the positions of the articles to run).
+Ray Data then runs, streaming and with backpressure:
 
 1. a read stage: each file of the plan is read again on the cluster and its planned
    articles cut into batches (so article texts never pass through the driver);
-2. ``map_batches`` over an actor pool of ``ray.num_workers`` actors, each holding one
-   pipeline loaded by ``toolkit.nlp.pipeline`` and running the local backend over its
+2. ``map_batches`` over the actor pool, each actor running the local backend over its
    batch (one memory zone per batch);
 3. the driver iterates the results in order (``preserve_order``) and turns them into
    :class:`~toolkit.preannotate.backends.Predicted`: the record, its words and its span
@@ -35,7 +50,8 @@ import os
 import pickle
 import socket
 import time
-from collections.abc import Callable, Iterable, Iterator
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,8 +60,9 @@ from toolkit._testing import faults
 from toolkit.config import Config, InputConfig
 from toolkit.errors import ClusterError, ModelError, ToolkitError
 from toolkit.io.predictions import new_run_id, write_part
-from toolkit.preannotate.backends import Predicted
+from toolkit.preannotate.backends import Predicted, StreamedBatch
 from toolkit.preannotate.readers.plan import FilePlan, InputPlan, read_planned
+from toolkit.preannotate.readers.sources import RowInputs
 from toolkit.records import Article, ModelInfo
 
 if TYPE_CHECKING:
@@ -146,6 +163,46 @@ class _Annotator:
             "seq": seqs,
             "result": [pickle.dumps((None, item.words, item.counts), protocol=5) for item in predicted],
         }
+
+
+class _RowAnnotator:
+    """One Ray actor for inputs the cluster reads itself: turns raw rows into articles and bad
+    inputs with the toolkit's reader, counts the bad ones, and predicts the articles not done yet."""
+
+    def __init__(
+        self,
+        config: Config,
+        model: ModelInfo,
+        scores: bool,
+        kill_marker: str | None,
+        names: list[str],
+        done: list[Any],
+    ) -> None:
+        import ray
+
+        self.annotator = _Annotator(config, model, scores, None)
+        self.options = config.input
+        self.kill_marker = kill_marker
+        self.names = names
+        # In a list, so that Ray hands over the reference and the set is fetched once, here.
+        self.done: dict[str, int] = ray.get(done[0])
+        self.batches = 0
+
+    def __call__(self, batch: Any) -> dict[str, list[Any]]:
+        from toolkit.preannotate.backends.rows import annotate_rows
+
+        self.batches += 1
+        faults.kill_actor_once(self.kill_marker, self.batches)
+        columns = [batch.column(name).to_pylist() for name in ("file", "position", "nbytes", "kind", "raw")]
+        annotated = annotate_rows(
+            list(zip(*columns, strict=True)),
+            names=self.names,
+            options=self.options,
+            done=self.done,
+            backend=self.annotator.backend,
+        )
+        # One pickle per batch: the rows and the counts travel together, in order.
+        return {"batch": [pickle.dumps(annotated, protocol=5)]}
 
 
 def _read_files(batch: Any, *, options: InputConfig, rows: int) -> Iterator[dict[str, list[Any]]]:
@@ -271,6 +328,8 @@ class RayBackend:
         # before it is done. (A repartition stage would need a CPU the actors hold.)
         context.target_max_block_size = BLOCK_BYTES
         logging.getLogger("ray.data").setLevel(logging.ERROR)
+        # Ray Data's advice that a small input leaves part of a pool idle: true, and no error.
+        warnings.filterwarnings("ignore", r"The (maximum|minimum) number of concurrent", UserWarning, r"ray\.data")
 
     # --- predicting ---------------------------------------------------------------------
 
@@ -296,6 +355,62 @@ class RayBackend:
             compute=self._ray.data.TaskPoolStrategy(size=2),
         )
         return self._predict_dataset(articles, expected=plan.articles, parts=parts)
+
+    def predict_rows(
+        self, inputs: RowInputs, options: InputConfig, *, done: Mapping[str, int]
+    ) -> Iterator[StreamedBatch]:
+        """JSONL and Parquet inputs read on the cluster (:mod:`._ray_read`), turned into articles and
+        predicted by the actors, batch by batch in input order; ``done`` (id -> text digest, put in
+        the object store once) are not predicted. Not a generator: the cluster is joined here."""
+        self.start()
+        from toolkit.preannotate.backends._ray_read import ArticleRows
+
+        files = inputs.files
+        number = 0
+        datasets = []
+        for group in inputs.groups:
+            where = {file.path: (number + index, file.name, file.size) for index, file in enumerate(group.files)}
+            number += len(group.files)
+            source = ArticleRows(
+                [file.path for file in group.files], filesystem=group.filesystem, files=where, rows=self.batch_size
+            )
+            # Reading is light next to the model: tasks that reserve no CPU, so they never wait
+            # for the actors' CPUs, and two at once, so read-ahead stays bounded.
+            datasets.append(self._ray.data.read_datasource(source, num_cpus=0, concurrency=2))
+        rows = datasets[0].union(*datasets[1:]) if len(datasets) > 1 else datasets[0]
+        done_ref = self._ray.put(dict(done))
+        predicted = rows.map_batches(
+            _RowAnnotator,
+            batch_size=self.batch_size,
+            batch_format="pyarrow",
+            fn_constructor_kwargs={
+                "config": self.config,
+                "model": self.model,
+                "scores": self.scores,
+                "kill_marker": faults.ray_kill_marker(),
+                "names": [file.name for file in files],
+                "done": [done_ref],
+            },
+            compute=self._ray.data.ActorPoolStrategy(size=self.num_workers),
+            num_cpus=self.config.ray.cpus_per_worker,
+        )
+        return self._iterate_rows(predicted, done_ref)
+
+    def _iterate_rows(self, predicted: ray.data.Dataset, done_ref: Any) -> Iterator[StreamedBatch]:
+        try:
+            for batch in predicted.iter_batches(batch_size=None, batch_format="pyarrow"):
+                for raw in batch.column("batch").to_pylist():
+                    yield pickle.loads(raw)
+                faults.stop_cluster_once(faults.ray_stop_marker())
+        except ToolkitError:
+            raise
+        except Exception as error:
+            own = _unwrap(error)
+            if own is not None:
+                raise own from None
+            raise ClusterError(f"the Ray cluster failed: {_first_line(error)}") from None
+        finally:
+            del done_ref
 
     def predict(self, articles: Iterable[Article]) -> Iterator[Predicted]:
         """The :class:`~toolkit.preannotate.backends.Backend` protocol: articles given as values,

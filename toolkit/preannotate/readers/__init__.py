@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from toolkit.config import InputConfig
 from toolkit.errors import InputError
@@ -54,13 +54,17 @@ __all__ = [
     "BadInput",
     "ReadStats",
     "SKIP_SETTING",
+    "SeenTexts",
     "expand_inputs",
     "normalise_date",
     "normalise_text",
+    "nothing_to_do",
     "read_articles",
     "read_file",
     "read_positioned",
     "read_text_article",
+    "text_digest",
+    "text_key",
     "text_id",
 ]
 
@@ -131,32 +135,78 @@ def read_positioned(
     options = options or InputConfig()
     on_error = on_error or options.on_error
     stats = stats if stats is not None else ReadStats()
-    # Held for every article of the inputs (the driver's memory grows with them): the id ->
-    # its text's digest, and the digest -> where it was first seen, so no tuple per article.
-    by_id: dict[str, bytes] = {}
-    by_text: dict[bytes, str | None] = {}
+    seen = SeenTexts()
     for path in expand_inputs(inputs):
         stats.files += 1
         for position, item in enumerate(read_file(path, options)):
             if isinstance(item, Article):
-                digest = hashlib.sha256(item.text.encode("utf-8")).digest()
-                previous = by_id.get(item.id)
-                if previous is not None and previous != digest:
-                    item = BadInput(
-                        "id reused",
-                        f"{item.source}: id {item.id!r} is already used by {by_text[previous]} for another text",
-                    )
-                elif digest in by_text:
-                    stats.duplicates.append(f"{item.source} repeats {by_text[digest]}")
+                verdict = seen.check(item.id, text_digest(item.text), item.source)
+                if isinstance(verdict, str):
+                    stats.duplicates.append(verdict)
                     continue
-                else:
-                    by_id[item.id] = digest
-                    by_text[digest] = item.source
+                if verdict is None:
                     stats.articles += 1
                     if item.date is None and item.date_original is not None:
                         stats.dates_not_parsed += 1
                     yield path, position, item
                     continue
+                item = verdict
             if on_error == "fail":
                 raise InputError(item.message, hint=f"fix or remove it, or set {SKIP_SETTING} to skip bad input")
             stats.skip(item)
+
+
+def nothing_to_do(read_stats: ReadStats) -> InputError:
+    """Nothing to write, and nothing from an earlier run: an empty output would be pushed
+    as an empty project. (With on_error="fail" the read stopped at the first bad input.)"""
+    first = read_stats.skipped_examples[0] if read_stats.skipped_examples else None
+    if not first:
+        return InputError("the inputs hold no article; nothing to pre-annotate")
+    return InputError(
+        f"every input was bad ({read_stats.skipped_total:,} skipped: {read_stats.skipped_reasons()}); "
+        "nothing to pre-annotate",
+        hint=f"the first: {first}",
+    )
+
+
+def text_digest(text: str) -> bytes:
+    """What tells two texts apart (for duplicates and ids reused), in 32 bytes."""
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+def text_key(text: str) -> int:
+    """The first 128 bits of :func:`text_digest`, as an int: smaller to hold for every article
+    (a cluster's driver does), and as good at telling texts apart at any archive's size."""
+    return int.from_bytes(text_digest(text)[:16], "big")
+
+
+class SeenTexts:
+    """The articles read so far, over all inputs: an exact duplicate is kept once, and an id
+    names one text. Held for every article of the inputs (the reader's memory grows with
+    them): the id -> its text's digest, and the digest -> where it was first seen.
+
+    ``where`` turns what :meth:`check` was given as ``source`` into the name messages use:
+    a reader that can rebuild a name from a number keeps numbers (smaller than names).
+    """
+
+    def __init__(self, where: Callable[[Any], str | None] | None = None) -> None:
+        self.by_id: dict[str, bytes | int] = {}
+        self.by_text: dict[bytes | int, Any] = {}
+        self.where = where or (lambda source: source)
+
+    def check(self, article_id: str, digest: bytes | int, source: Any) -> BadInput | str | None:
+        """None for an article seen for the first time (now remembered), the duplicate's
+        message (``a.jsonl:4 repeats a.jsonl:2``) for a text seen before, or the bad input
+        of an id already used for another text."""
+        previous = self.by_id.get(article_id)
+        if previous is not None and previous != digest:
+            return BadInput(
+                "id reused",
+                f"{self.where(source)}: id {article_id!r} is already used by {self.where(self.by_text[previous])} "
+                "for another text",
+            )
+        if digest in self.by_text:
+            return f"{self.where(source)} repeats {self.where(self.by_text[digest])}"
+        self.by_id[article_id] = digest
+        self.by_text[digest] = source
+        return None

@@ -23,6 +23,15 @@ SUPPORTED_LIST = ".txt, .jsonl, .json, .csv, .parquet or a saved Hugging Face da
 HF_MARKERS = ("dataset_info.json", "dataset_dict.json")
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
+_URL = re.compile(r"\A[A-Za-z][A-Za-z0-9+.-]*://")
+# What a URL input needs, in the hint of its refusal; the command line names its flag.
+URL_NEEDS = "run on Ray (spacy.backend: ray), whose workers read JSONL and Parquet from URLs"
+
+
+def is_url(given: Path | str) -> bool:
+    """``scheme://...`` (``s3://``, ``file://``, ...): an input read through a filesystem of
+    pyarrow's, on a cluster. (A ``Path`` never is one: it folds ``//``.)"""
+    return isinstance(given, str) and _URL.match(given) is not None
 
 
 def is_hf_dataset(path: Path) -> bool:
@@ -97,6 +106,8 @@ def expand_inputs(inputs: Sequence[Path | str]) -> list[Path]:
     """
     files: list[Path] = []
     for given in inputs:
+        if is_url(given):
+            raise InputError(f"{given}: a URL input is read on a cluster, not by this process", hint=URL_NEEDS)
         path = Path(given)
         if not path.exists() and _GLOB_CHARS.search(str(given)):
             files.extend(_expand_pattern(str(given)))

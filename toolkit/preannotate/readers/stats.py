@@ -62,8 +62,12 @@ class ReadStats:
 
     def skip(self, bad: BadInput) -> None:
         self.skipped[bad.reason] += 1
+        self.example(bad.message)
+
+    def example(self, message: str) -> None:
+        """Keep a skip's message as an example (its count is added apart, by a worker that counted it)."""
         if len(self.skipped_examples) < MAX_EXAMPLES:
-            self.skipped_examples.append(bad.message)
+            self.skipped_examples.append(message)
 
     def skipped_reasons(self) -> str:
         """``binary file 2, broken JSON 1``: the skips by reason, most first."""

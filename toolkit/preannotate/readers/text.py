@@ -59,7 +59,7 @@ def text_id(text: str) -> str:
 # --- checks on the raw bytes of a file -------------------------------------------
 
 
-def check_wide_bom(path: Path, head: bytes) -> None:
+def check_wide_bom(path: Path | str, head: bytes) -> None:
     for bom, name in WIDE_BOMS:
         if head.startswith(bom):
             raise BadInputError(
@@ -74,6 +74,11 @@ def sniff_text_file(path: Path) -> None:
             head = handle.read(SNIFF_BYTES)
     except OSError as error:
         raise BadInputError("unreadable", f"{path}: cannot read ({error.strerror})") from None
+    sniff_head(path, head)
+
+
+def sniff_head(path: Path | str, head: bytes) -> None:
+    """The checks of :func:`sniff_text_file` on a file's first ``SNIFF_BYTES`` bytes, however read."""
     check_wide_bom(path, head)
     if b"\x00" in head:
         raise BadInputError("binary file", f"{path}: looks like a binary file (it contains NUL bytes), not text")

@@ -84,3 +84,98 @@ def test_a_planned_backend_writes_what_the_local_one_writes(config, blank_pipeli
     assert preannotate_to_file([folder], out=planned_out, config=config, pipeline=blank_pipeline,
                                on_error="skip", backend=backend) == 0  # fmt: skip
     assert len(backend.plans) == 1
+
+
+class _RowStandIn:
+    """Reads each input as the cluster does (rows cut from a stream, then turned into articles by
+    :func:`annotate_rows`), a few rows per batch, with the local backend as the model."""
+
+    def __init__(self, pipeline, config, rows_per_batch=3, die_after=None):
+        self.local = LocalBackend(pipeline, config)
+        self.rows_per_batch = rows_per_batch
+        self.die_after = die_after
+
+    def predict(self, articles):
+        raise AssertionError("a row backend reads the inputs itself")
+
+    def predict_rows(self, inputs, options, *, done):
+        from toolkit.preannotate.backends.rows import annotate_rows
+        from toolkit.preannotate.readers.rows import jsonl_rows, parquet_rows
+
+        names = [file.name for file in inputs.files]
+        rows = []
+        for number, file in enumerate(inputs.files):
+            with open(file.path, "rb") as handle:
+                reader = parquet_rows if file.path.endswith(".parquet") else jsonl_rows
+                rows += [(number, *row) for row in reader(handle, file.name, file.size)]
+
+        def batches():
+            for start in range(0, len(rows), self.rows_per_batch):
+                if self.die_after is not None and start >= self.die_after:
+                    raise ClusterError("the Ray cluster failed: the node died")
+                batch = rows[start : start + self.rows_per_batch]
+                yield annotate_rows(batch, names=names, options=options, done=done, backend=self.local)
+
+        return batches()
+
+
+def _jsonl_inputs(folder):
+    import json
+
+    folder.mkdir()
+    lines = [json.dumps({"id": f"j{i}", "text": f"Article {i} about Paris."}) for i in range(10)]
+    lines[3] = "{nope"
+    lines.append(lines[1])  # a duplicate
+    lines.append(json.dumps({"id": "j2", "text": "Another text."}))  # an id reused
+    (folder / "a.jsonl").write_text("\n".join(lines) + "\n")
+    (folder / "b.jsonl").write_text('{"text": "No id."}\n\n{"id": "b", "title": "no text"}\n')
+    return folder
+
+
+def test_a_row_backend_writes_what_the_local_one_writes(config, blank_pipeline, tmp_path):
+    from toolkit.preannotate.backends import RowBackend
+
+    folder = _jsonl_inputs(tmp_path / "in")
+    outcomes = []
+    for out, backend in (
+        (tmp_path / "local.jsonl", None),
+        (tmp_path / "rows.jsonl", _RowStandIn(blank_pipeline, config)),
+    ):
+        stats, read_stats, events = PreannotateStats(), ReadStats(), []
+        written = preannotate_to_file(
+            [folder], out=out, config=config, pipeline=blank_pipeline, on_error="skip",
+            backend=backend, stats=stats, read_stats=read_stats, on_progress=events.append,
+        )  # fmt: skip
+        outcomes.append((written, stats, read_stats, [event for event in events if event.advance]))
+        outcomes[-1] += ([event.total for event in events if event.total is not None][-1],)
+    assert isinstance(backend, RowBackend)
+    assert (tmp_path / "rows.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[1][0] == 10 and outcomes[1][2].skipped == {
+        "broken JSON": 1,
+        "id reused": 1,
+        "missing text field": 1,
+    }
+
+
+def test_a_row_backend_that_fails_or_dies_leaves_the_previous_output(config, blank_pipeline, tmp_path):
+    from toolkit.errors import InputError
+
+    folder = _jsonl_inputs(tmp_path / "in")
+    out = tmp_path / "out.jsonl"
+    preannotate_to_file([folder / "b.jsonl"], out=out, config=config, pipeline=blank_pipeline, on_error="skip")
+    before = out.read_bytes()
+    with pytest.raises(InputError, match=r"a\.jsonl:4: broken JSON"):
+        preannotate_to_file([folder], out=out, config=config, pipeline=blank_pipeline, on_error="fail",
+                            backend=_RowStandIn(blank_pipeline, config))  # fmt: skip
+    with pytest.raises(ClusterError, match="the node died"):
+        preannotate_to_file([folder], out=out, config=config, pipeline=blank_pipeline, on_error="skip",
+                            backend=_RowStandIn(blank_pipeline, config, die_after=6))  # fmt: skip
+    assert out.read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in", "out.jsonl"]  # no temporary file left
+    # Resumed: b.jsonl's article is not predicted again, the rest is appended.
+    stats = PreannotateStats()
+    written = preannotate_to_file([folder], out=out, config=config, pipeline=blank_pipeline, on_error="skip",
+                                  backend=_RowStandIn(blank_pipeline, config), stats=stats)  # fmt: skip
+    assert (written, stats.resumed) == (9, 1)
+    assert out.read_bytes().startswith(before)

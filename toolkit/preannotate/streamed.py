@@ -1,0 +1,204 @@
+"""Pre-annotation of inputs that a cluster's workers read themselves (JSONL and Parquet, local or
+behind a URL), with nothing read in this process beforehand.
+
+The workers read the files, turn rows into articles, count the bad ones and predict the
+rest (:class:`~.backends.RowBackend`); what comes back, batch by batch and in input order,
+is decided here as the local reader decides it: an exact duplicate is kept once, an id
+reused for another text is bad input, an article already in the output (resume) is not
+predicted. The skips the workers counted are merged into the read stats; this process
+holds only the ids and text digests seen, not the articles.
+
+With nothing read beforehand, bad input is met while records are being written. So the
+output is written under a temporary name and renamed into place at the end: a bad input
+with ``on_error="fail"``, a dead cluster or an interrupt leave the previous output (or
+none), never half of one. The progress total is estimated from the inputs' sizes and
+the bytes read so far (see :func:`_estimate`) and is exact at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from toolkit.config import Config
+from toolkit.errors import ClusterError, InputError, OutputError
+from toolkit.preannotate.backends import RowBackend, StreamedRow
+from toolkit.preannotate.output import START_OVER
+from toolkit.preannotate.readers import SKIP_SETTING, ReadStats, SeenTexts, nothing_to_do
+from toolkit.preannotate.readers.rows import row_source
+from toolkit.preannotate.readers.sources import RowInputs
+from toolkit.progress import OnProgress, emit
+from toolkit.records import PredictedArticle
+
+if TYPE_CHECKING:
+    from toolkit.preannotate.run import PreannotateStats
+
+PHASE = "articles"
+POSITION = (1 << 40) - 1
+
+
+def _estimate(predicted: int, bytes_seen: int, total_bytes: int) -> int:
+    """The articles the whole run will predict, from those predicted in the bytes read so far:
+    the inputs' sizes are known from the listing, their articles only once read."""
+    if bytes_seen <= 0:
+        return predicted
+    return max(predicted, round(predicted * total_bytes / bytes_seen))
+
+
+class _Order:
+    """Checks that rows come back once each, in input order, and that every file was read to
+    its end: what ``preserve_order`` and Ray's retries promise, checked, since a gap or a
+    repeat would lose or duplicate an article."""
+
+    def __init__(self, files: int) -> None:
+        self.files = files
+        self.file = 0
+        self.position = 0
+
+    def check(self, row: StreamedRow) -> None:
+        if (row.file, row.position) != (self.file, self.position):
+            raise ClusterError(
+                f"the cluster returned row {row.position} of input {row.file + 1} where row {self.position} "
+                f"of input {self.file + 1} was due"
+            )
+        if row.kind == "end":
+            self.file, self.position = self.file + 1, 0
+        else:
+            self.position += 1
+
+    def finish(self) -> None:
+        if self.file != self.files:
+            raise ClusterError(f"the cluster returned {self.file:,} of {self.files:,} inputs read to their end")
+
+
+class _Output:
+    """The records, appended to a copy of the previous output under a temporary name, renamed
+    into place by :meth:`commit`; anything else removes the temporary file."""
+
+    def __init__(self, out: Path, *, fresh: bool, flush_every: int) -> None:
+        self.out = out
+        self.flush_every = flush_every
+        self.written = 0
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            descriptor, name = tempfile.mkstemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp", dir=out.parent)
+            self.temporary = Path(name)
+            self.handle = os.fdopen(descriptor, "a", encoding="utf-8")
+            if not fresh and out.exists():
+                with out.open("rb") as previous:
+                    shutil.copyfileobj(previous, self.handle.buffer)  # type: ignore[attr-defined]
+                self.handle.flush()
+                os.chmod(self.temporary, out.stat().st_mode & 0o777)
+            else:
+                os.chmod(self.temporary, 0o666 & ~_umask())
+        except OSError as error:
+            raise OutputError(f"{out}: cannot write ({error.strerror})") from None
+
+    def write(self, record: PredictedArticle) -> None:
+        self.handle.write(json.dumps(record.to_json_dict(), ensure_ascii=False) + "\n")
+        self.written += 1
+        if self.written % self.flush_every == 0:
+            self.handle.flush()
+
+    def commit(self) -> None:
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        self.handle.close()
+        os.replace(self.temporary, self.out)
+
+    def discard(self) -> None:
+        self.handle.close()
+        self.temporary.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def preannotate_streamed(
+    inputs: RowInputs,
+    *,
+    out: Path,
+    config: Config,
+    backend: RowBackend,
+    on_error: Literal["fail", "skip"],
+    done: Mapping[str, int],
+    fresh: bool,
+    stats: PreannotateStats,
+    read_stats: ReadStats,
+    on_progress: OnProgress | None,
+    flush_every: int,
+) -> int:
+    """Pre-annotate ``inputs`` on the backend's workers into ``out``; returns how many articles were
+    written. ``stats`` is the caller's ``PreannotateStats`` (it gets the articles, words, spans and
+    resumed), ``read_stats`` what reading saw, as the local reader would report it."""
+    read_stats.files += len(inputs.files)
+    total_bytes = inputs.total_bytes
+    names = [file.name for file in inputs.files]
+    # Where each article was first seen, as (file << 40 | position): an int, not its name.
+    seen = SeenTexts(where=lambda packed: row_source(names[packed >> 40], packed & POSITION))
+    order = _Order(len(inputs.files))
+    bytes_seen = 0
+    batches = backend.predict_rows(inputs, config.input, done=done)  # joins the cluster
+    output = _Output(out, fresh=fresh, flush_every=flush_every)
+    try:
+        for batch in batches:
+            read_stats.skipped.update(batch.skipped)
+            for row in batch.rows:
+                order.check(row)
+                bytes_seen += row.nbytes
+                if row.kind == "bad":
+                    _bad(row.bad.message, read_stats, on_error)
+                elif row.kind in ("article", "resumed"):
+                    verdict = seen.check(row.id, row.digest, row.file << 40 | row.position)
+                    if isinstance(verdict, str):
+                        read_stats.duplicates.append(verdict)
+                    elif verdict is not None:  # an id reused: decided here, so counted here
+                        read_stats.skipped[verdict.reason] += 1
+                        _bad(verdict.message, read_stats, on_error)
+                    else:
+                        read_stats.articles += 1
+                        read_stats.dates_not_parsed += row.date_not_parsed
+                        if row.kind == "resumed":
+                            _resumed(row, names, out, stats)
+                        else:
+                            record, words, counts = row.predicted
+                            output.write(record)
+                            stats.articles += 1
+                            stats.words += words
+                            stats.spans.merge(counts)
+                            emit(on_progress, PHASE, 1, amounts={"words": words})
+            emit(on_progress, PHASE, 0, total=_estimate(output.written, bytes_seen, total_bytes))
+        order.finish()
+        if read_stats.articles == 0 and not done:
+            raise nothing_to_do(read_stats)
+    except BaseException:
+        output.discard()
+        raise
+    output.commit()
+    emit(on_progress, PHASE, 0, total=output.written)
+    return output.written
+
+
+def _bad(message: str, read_stats: ReadStats, on_error: str) -> None:
+    """A bad input (its count is already in ``read_stats``): the end of the run with ``fail``."""
+    if on_error == "fail":
+        raise InputError(message, hint=f"fix or remove it, or set {SKIP_SETTING} to skip bad input")
+    read_stats.example(message)
+
+
+def _resumed(row: StreamedRow, names: list[str], out: Path, stats: PreannotateStats) -> None:
+    if row.changed:
+        raise InputError(
+            f"{row_source(names[row.file], row.position)}: article {row.id!r} has another text than in {out}, "
+            "where it was pre-annotated before",
+            hint=f"{START_OVER}, or give the changed article a new id",
+        )
+    stats.resumed += 1
