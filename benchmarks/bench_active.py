@@ -245,6 +245,30 @@ def ratios(runs: list[dict], budgets: list[int], base_f1: float, challenger: str
     }
 
 
+def complete(runs: list[dict], budgets: list[int]) -> list[dict]:
+    """The runs (strategy, seed) that reached every budget: a cut-off run would bias the means."""
+    rounds: dict[tuple[str, int], list[dict]] = {}
+    for run in runs:
+        rounds.setdefault((run["strategy"], run["seed"]), []).append(run)
+    return [r for mine in rounds.values() if {x["budget_articles"] for x in mine} == set(budgets) for r in mine]
+
+
+def merged(main: Path, others: list[Path]) -> dict:
+    """``main``'s figures with the complete runs of ``others`` (the same design, started beside it) added."""
+    figures = json.loads(main.read_text())
+    for other in others:
+        extra = json.loads(other.read_text())
+        same = ("corpus", "pool", "budget_tokens", "epochs", "patience", "base_f1")
+        if any(extra[key] != figures[key] for key in same):
+            sys.exit(f"{other}: not the same design as {main} ({', '.join(same)})")
+        added = complete(extra["runs"], extra["budgets"])
+        pairs = {(r["strategy"], r["seed"]) for r in added}
+        figures["runs"] = [r for r in figures["runs"] if (r["strategy"], r["seed"]) not in pairs] + added
+        figures.setdefault("merged_from", []).append({"file": other.name, "runs": sorted(map(list, pairs))})
+    figures["runs"] = complete(figures["runs"], figures["budgets"])
+    return figures
+
+
 def report(figures: dict) -> None:
     runs, budgets, base_f1 = figures["runs"], figures["budgets"], figures["base_f1"]
     strategies = [s for s in STRATEGIES if any(r["strategy"] == s for r in runs)]
@@ -327,10 +351,14 @@ def main() -> None:
     parser.add_argument("--plot", type=Path, help="write the curves here (PNG)")
     parser.add_argument("--resume", action="store_true", help="keep the runs --json already holds in full")
     parser.add_argument("--report", action="store_true", help="only print and plot what --json holds")
+    parser.add_argument(
+        "--also", type=Path, action="append", default=[], help="with --report: complete runs of another file of the run"
+    )
     args = parser.parse_args()
     if args.report:
-        figures = json.loads(args.json.read_text())
+        figures = merged(args.json, args.also)
         report(figures)
+        args.json.write_text(json.dumps(figures, indent=1) + "\n")
         if args.plot:
             plot(figures, args.plot)
         return
