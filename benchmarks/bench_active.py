@@ -437,7 +437,7 @@ def main() -> None:
                 if len(mine) == len(budgets):
                     figures["runs"] += mine
                     kept.add((strategy, seed))
-    # The strategies the ratios need come first, so that a short run still has them.
+    # Seed by seed, in the order given: a run cut short still has every strategy of its first seeds.
     jobs = [
         {
             "strategy": strategy,
@@ -454,8 +454,8 @@ def main() -> None:
             "base_decisions": base_decisions,
             "part": str(parts / f"{strategy}-{seed}.json"),
         }
-        for strategy in strategies
         for seed in seeds
+        for strategy in strategies
         if (strategy, seed) not in kept
     ]
 
