@@ -219,23 +219,42 @@ def tokens_to_reach(points: list[tuple[float, float]], target: float) -> float |
     return None
 
 
+def seeds_at(runs: list[dict], strategy: str, budgets: list[int]) -> set[int]:
+    """The seeds whose run of ``strategy`` reached every one of ``budgets``."""
+    return {
+        seed
+        for seed in {r["seed"] for r in runs}
+        if all(
+            any(r["strategy"] == strategy and r["seed"] == seed and r["budget_articles"] == b for r in runs)
+            for b in budgets
+        )
+    }
+
+
 def ratios(runs: list[dict], budgets: list[int], base_f1: float, challenger: str = "uncertainty") -> dict | None:
-    last = budgets[-1]
-    random_curve = mean_curve(runs, "random", budgets, base_f1)
-    mine = mean_curve(runs, challenger, budgets, base_f1)
-    if len(random_curve) != len(budgets) + 1 or len(mine) != len(budgets) + 1:
+    """The issue's two ratios at the largest budget both strategies reached with the same seeds (in full: the last)."""
+    for count in range(len(budgets), 0, -1):
+        reached = budgets[:count]
+        seeds = seeds_at(runs, "random", reached) & seeds_at(runs, challenger, reached)
+        if seeds:
+            break
+    else:
         return None
+    last = reached[-1]
+    runs = [r for r in runs if r["seed"] in seeds]
+    random_curve = mean_curve(runs, "random", reached, base_f1)
+    mine = mean_curve(runs, challenger, reached, base_f1)
     random_tokens, random_f1 = random_curve[-1]
     reach = tokens_to_reach(mine, random_f1)
-    seeds = sorted({r["seed"] for r in runs if r["strategy"] == challenger and r["budget_articles"] == last})
     per_seed = {}
-    for seed in seeds:
+    for seed in sorted(seeds):
         a = [r for r in runs if r["strategy"] == challenger and r["seed"] == seed and r["budget_articles"] == last]
         b = [r for r in runs if r["strategy"] == "random" and r["seed"] == seed and r["budget_articles"] == last]
-        if a and b:
-            per_seed[seed] = 100 * (a[0]["f1"] - b[0]["f1"])
+        per_seed[seed] = 100 * (a[0]["f1"] - b[0]["f1"])
     return {
         "strategy": challenger,
+        "budget_articles": last,
+        "seeds": sorted(seeds),
         "gain_points": 100 * (mine[-1][1] - random_f1),
         "gain_points_per_seed": per_seed,
         "random_final_f1": random_f1,
@@ -253,7 +272,7 @@ def complete(runs: list[dict], budgets: list[int]) -> list[dict]:
     return [r for mine in rounds.values() if {x["budget_articles"] for x in mine} == set(budgets) for r in mine]
 
 
-def merged(main: Path, others: list[Path]) -> dict:
+def merged(main: Path, others: list[Path], *, partial: bool = False) -> dict:
     """``main``'s figures with the complete runs of ``others`` (the same design, started beside it) added."""
     figures = json.loads(main.read_text())
     for other in others:
@@ -265,7 +284,8 @@ def merged(main: Path, others: list[Path]) -> dict:
         pairs = {(r["strategy"], r["seed"]) for r in added}
         figures["runs"] = [r for r in figures["runs"] if (r["strategy"], r["seed"]) not in pairs] + added
         figures.setdefault("merged_from", []).append({"file": other.name, "runs": sorted(map(list, pairs))})
-    figures["runs"] = complete(figures["runs"], figures["budgets"])
+    if not partial:
+        figures["runs"] = complete(figures["runs"], figures["budgets"])
     return figures
 
 
@@ -300,7 +320,8 @@ def report(figures: dict) -> None:
             reach = f"{100 * share:.0f}% of random's tokens ({result['tokens_to_reach']:,.0f})"
         seeds = ", ".join(f"seed {s}: {g:+.1f}" for s, g in result["gain_points_per_seed"].items())
         print(
-            f"{challenger} vs random at {budgets[-1]} articles' tokens: {result['gain_points']:+.1f} F1 points "
+            f"{challenger} vs random at {result['budget_articles']} articles' tokens: "
+            f"{result['gain_points']:+.1f} F1 points "
             f"({seeds}; target >= +2); random's final F1 {result['random_final_f1']:.3f} "
             f"({result['random_final_tokens']:,.0f} tokens) reached with {reach} (target <= 60%, linear interpolation)"
         )
@@ -354,9 +375,14 @@ def main() -> None:
     parser.add_argument(
         "--also", type=Path, action="append", default=[], help="with --report: complete runs of another file of the run"
     )
+    parser.add_argument(
+        "--partial",
+        action="store_true",
+        help="with --report: also the rounds of runs cut short (ratios at common budgets)",
+    )
     args = parser.parse_args()
     if args.report:
-        figures = merged(args.json, args.also)
+        figures = merged(args.json, args.also, partial=args.partial)
         report(figures)
         args.json.write_text(json.dumps(figures, indent=1) + "\n")
         if args.plot:
