@@ -310,21 +310,23 @@ def report(figures: dict) -> None:
             cells.append(f"{statistics.mean(r['f1'] for r in chosen):.3f} ({f1s}; {articles} art.)")
         print(f"| {budget} / {tokens:,} | " + " | ".join(cells) + " |")
     for challenger in ("uncertainty", "uncertainty-total"):
-        result = ratios(runs, budgets, base_f1, challenger)
-        if result is None:
-            continue
-        figures.setdefault("ratios", {})[challenger] = result
-        share = result["share_of_random_tokens"]
-        reach = "not reached"
-        if share is not None:
-            reach = f"{100 * share:.0f}% of random's tokens ({result['tokens_to_reach']:,.0f})"
-        seeds = ", ".join(f"seed {s}: {g:+.1f}" for s, g in result["gain_points_per_seed"].items())
-        print(
-            f"{challenger} vs random at {result['budget_articles']} articles' tokens: "
-            f"{result['gain_points']:+.1f} F1 points "
-            f"({seeds}; target >= +2); random's final F1 {result['random_final_f1']:.3f} "
-            f"({result['random_final_tokens']:,.0f} tokens) reached with {reach} (target <= 60%, linear interpolation)"
-        )
+        # The ratios at every budget (with the seeds that reached it): the issue's are at the last one.
+        for count in range(len(budgets), 0, -1):
+            result = ratios(runs, budgets[:count], base_f1, challenger)
+            if result is None or result["budget_articles"] != budgets[count - 1]:
+                continue
+            figures.setdefault("ratios", {}).setdefault(challenger, []).append(result)
+            share = result["share_of_random_tokens"]
+            reach = "not reached up to there"
+            if share is not None:
+                reach = f"reached with {100 * share:.0f}% of random's tokens ({result['tokens_to_reach']:,.0f})"
+            seeds = ", ".join(f"seed {s}: {g:+.1f}" for s, g in result["gain_points_per_seed"].items())
+            print(
+                f"{challenger} vs random at {result['budget_articles']} articles' tokens: "
+                f"{result['gain_points']:+.1f} F1 points ({seeds}; target >= +2); random's F1 there "
+                f"{result['random_final_f1']:.3f} ({result['random_final_tokens']:,.0f} tokens) {reach} "
+                "(target <= 60%, linear interpolation between budgets, the base model at 0 tokens)"
+            )
 
 
 def plot(figures: dict, path: Path) -> None:
