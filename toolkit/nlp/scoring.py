@@ -24,8 +24,8 @@ human can expect per token read; short news items are denser in doubtful entitie
 it leans towards them (BENCHMARKS.md has its correlation with length). Sorting tasks by
 prediction score ascending puts the articles most worth a human look first. Whether
 they also train a better model is measured in BENCHMARKS.md (``bench_active.py``): on
-gmb-ner, at equal annotated tokens, not better than random order, nor clearly is the
-per-article variant ``1 / (1 + expected wrong decisions)``.
+gmb-ner, at equal annotated tokens, not better than random order (the per-article
+variant ``1 / (1 + expected wrong decisions)`` matched random on one seed).
 
 What it costs: beam search is slower than greedy decoding (see BENCHMARKS.md), and
 the entities are those of the beam's best parse, which can differ from greedy
