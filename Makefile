@@ -115,3 +115,10 @@ loop: setup
 # learning curve per start, edits saved, words/s against `spacy train`. BENCHMARKS.md.
 bench-train: setup
 	$(BIN)/python benchmarks/bench_train.py $(BENCH_ARGS)
+
+# Active learning, simulated on gmb-ner (TOOLKIT_CORPUS, default ../shared/corpus): held-out
+# F1 against tokens annotated for the stream orders uncertainty / random / longest-first,
+# retraining every round. BENCHMARKS.md, "Uncertainty first".
+.PHONY: bench-active
+bench-active: setup
+	$(BIN)/python benchmarks/bench_active.py --plot docs/active-learning-gmb.png $(BENCH_ARGS)

@@ -22,7 +22,10 @@ In [0, 1], lower = more useful, and a pure function of the doc's beam (same mode
 text, same score, whichever backend ran it). It ranks articles by the corrections a
 human can expect per token read; short news items are denser in doubtful entities, so
 it leans towards them (BENCHMARKS.md has its correlation with length). Sorting tasks by
-prediction score ascending puts the articles most worth a human look first.
+prediction score ascending puts the articles most worth a human look first. Whether
+they also train a better model is measured in BENCHMARKS.md (``bench_active.py``): on
+gmb-ner, at equal annotated tokens, not better than random order (the per-article
+variant ``1 / (1 + expected wrong decisions)`` matched random on one seed).
 
 What it costs: beam search is slower than greedy decoding (see BENCHMARKS.md), and
 the entities are those of the beam's best parse, which can differ from greedy
