@@ -329,7 +329,11 @@ def main() -> None:
     parser.add_argument("--full-seconds", type=float, help="with --full: stop the training (Ctrl-C) after this long")
     parser.add_argument("--skip-curve", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--summary", type=Path, help="only print the table of a --results file")
     args = parser.parse_args()
+    if args.summary:
+        print_results(args.summary)
+        return
     args.sizes = [int(x) for x in args.sizes.split(",") if x]
     args.seeds = [int(x) for x in args.seeds.split(",") if x]
     starts = set(args.starts.split(","))
@@ -369,6 +373,30 @@ def main() -> None:
         print_curve(figures["curve"])
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+SHOWN_SETTINGS = ("dropout", "learning_rate", "batch_words", "batch_start", "average_weights", "patience_epochs")
+
+
+def print_results(path: Path) -> None:
+    """The table of a --results file: per size and variant, each seed's test F1, the mean and spread."""
+    runs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    print("| articles | variant | settings | seed: test F1 (best epoch/epochs, s) | mean | spread | edits/article |")
+    print("| ---: | --- | --- | --- | ---: | ---: | ---: |")
+    for size in sorted({r["size"] for r in runs}):
+        for name in dict.fromkeys(r["variant"] for r in runs if r["size"] == size):
+            mine = sorted((r for r in runs if r["size"] == size and r["variant"] == name), key=lambda r: r["seed"])
+            f1s = [r["f1"] for r in mine]
+            settings = mine[0]["settings"]
+            shown = ", ".join(f"{key} {settings[key]}" for key in SHOWN_SETTINGS if settings.get(key) is not None)
+            seeds = "; ".join(
+                f"{r['seed']}: {r['f1']:.3f} ({r['best_epoch']}/{r['epochs']}, {r['seconds']:.0f})" for r in mine
+            )
+            edits = statistics.mean(r["edits"]["edits"] for r in mine)
+            print(
+                f"| {size} | {name} | {shown} | {seeds} | {statistics.mean(f1s):.3f} | "
+                f"{max(f1s) - min(f1s):.3f} | {edits:.1f} |"
+            )
 
 
 def print_curve(curve: dict) -> None:

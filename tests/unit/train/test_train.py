@@ -188,8 +188,11 @@ def test_the_generated_config_carries_the_schedules_spacy_resolves():
     assert sizes == {"@schedules": "compounding.v1", "start": 100, "stop": 1000, "compound": 1.001}
     rates = [next(resolved["rate"]) for _ in range(410)]
     assert rates[0] == 0 and max(rates) == pytest.approx(cfg.train.learning_rate) and rates[-1] < rates[50] / 100
+    plain = _train_settings(
+        batch_start=None, batch_words=1000, warmup_steps=0, average_weights=False, evals_per_epoch=1, learning_rate=1e-3
+    )
     fixed = spacy_config(
-        lang="en", labels=list(cfg.labels), ner_model=BLANK_NER_MODEL, config=config(), epochs=10, seed=0, eval_every=41
+        lang="en", labels=list(cfg.labels), ner_model=BLANK_NER_MODEL, config=plain, epochs=10, seed=0, eval_every=41
     )["training"]
     assert fixed["batcher"]["size"] == 1000 and fixed["optimizer"]["learn_rate"] == 0.001
     assert fixed["eval_frequency"] == 41 and fixed["optimizer"]["use_averages"] is False
