@@ -285,7 +285,7 @@ def full_memory(docs, config, work: Path, seconds_cap: float | None = None) -> d
     config_file = work / "full" / "config.yaml"
     import yaml
 
-    data = config.model_dump()
+    data = config.model_dump(mode="json")  # paths as strings, for YAML
     config_file.write_text(yaml.safe_dump(data), encoding="utf-8")
     began = time.perf_counter()
     child = [sys.executable, "-m", "toolkit", "train", str(export), "--config", str(config_file)]
