@@ -208,7 +208,7 @@ def speed(args, docs, config, work: Path) -> dict:
     from spacy.vocab import Vocab
 
     from toolkit.io.exports import open_export
-    from toolkit.train.run import spacy_config, train
+    from toolkit.train.run import epoch_batches, spacy_config, train
     from toolkit.train.start import BLANK_NER_MODEL
 
     fixed = config.model_copy(update={"train": config.train.model_copy(update={"patience": 1000})})
@@ -219,9 +219,8 @@ def speed(args, docs, config, work: Path) -> dict:
     words = sum(len(d) for d in train_docs)
     DocBin(docs=train_docs, attrs=["ENT_IOB", "ENT_TYPE"]).to_disk(work / "speed" / "train.spacy")
     DocBin(docs=dev_docs, attrs=["ENT_IOB", "ENT_TYPE"]).to_disk(work / "speed" / "dev.spacy")
-    from spacy.training.batchers import minibatch_by_words
-
-    eval_every = max(1, sum(1 for _ in minibatch_by_words(train_docs, size=fixed.train.batch_words)))
+    # The batches of an epoch as toolkit train counts them: both sides validate equally often.
+    eval_every = epoch_batches(train_docs, fixed)
     cfg = spacy_config(
         lang="en",
         labels=LABELS,
@@ -276,11 +275,9 @@ def _peak_rss_mb(pid: int) -> float:
 
 def full_memory(docs, config, work: Path, seconds_cap: float | None = None) -> dict:
     """Peak RSS of `toolkit train` on all of gmb-ner (minus the validation set), one epoch,
-    in a child process. With ``seconds_cap`` the child is stopped by Ctrl-C (SIGINT) after
-    that long: the peak is then the one reached so far (the corpus and model are loaded in
+    in a child process. With ``seconds_cap`` the child is stopped (SIGTERM: a background
+    job ignores SIGINT) after that long: the peak is then the one reached so far (the corpus and model are loaded in
     the first seconds; the steps after reuse that memory)."""
-    import signal
-
     export = make_export(work / "full", docs[:-VALIDATION], docs[-VALIDATION:], config)
     config_file = work / "full" / "config.yaml"
     import yaml
@@ -297,7 +294,7 @@ def full_memory(docs, config, work: Path, seconds_cap: float | None = None) -> d
         while process.poll() is None:
             peak = max(peak, _peak_rss_mb(process.pid))
             if seconds_cap is not None and time.perf_counter() - began > seconds_cap and not stopped:
-                process.send_signal(signal.SIGINT)
+                process.terminate()
                 stopped = True
             time.sleep(0.5)
     seconds = time.perf_counter() - began
@@ -326,7 +323,7 @@ def main() -> None:
     parser.add_argument("--speed-epochs", type=int, default=3)
     parser.add_argument("--speed-rounds", type=int, default=2, help="0: no speed comparison")
     parser.add_argument("--full", action="store_true", help="also: peak memory of training on all of gmb-ner")
-    parser.add_argument("--full-seconds", type=float, help="with --full: stop the training (Ctrl-C) after this long")
+    parser.add_argument("--full-seconds", type=float, help="with --full: stop the training (SIGTERM) after this long")
     parser.add_argument("--skip-curve", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--summary", type=Path, help="only print the table of a --results file")
