@@ -20,6 +20,8 @@ In one run (each training through ``toolkit.train.run.train`` on a real export):
 - with ``--full``: peak RSS of ``toolkit train`` on all of gmb-ner (one epoch), in a child process.
 
     python benchmarks/bench_train.py [--sizes 25,50,100,200] [--seeds 0,1] [--epochs 8] [--test 100] [--full]
+    python benchmarks/bench_train.py --sizes 200 --variants benchmarks/sweeps/train-200.json --results R.jsonl
+    python benchmarks/bench_train.py --summary R.jsonl
 """
 
 from __future__ import annotations
