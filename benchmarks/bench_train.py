@@ -20,6 +20,8 @@ In one run (each training through ``toolkit.train.run.train`` on a real export):
 - with ``--full``: peak RSS of ``toolkit train`` on all of gmb-ner (one epoch), in a child process.
 
     python benchmarks/bench_train.py [--sizes 25,50,100,200] [--seeds 0,1] [--epochs 8] [--test 100] [--full]
+    python benchmarks/bench_train.py --sizes 200 --variants benchmarks/sweeps/train-200.json --results R.jsonl
+    python benchmarks/bench_train.py --summary R.jsonl
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -54,6 +57,12 @@ BASE_MAP = {
     "LANGUAGE": "MISC",
 }
 VALIDATION = 25
+# start name -> (train's base, warm start)
+STARTS = {"blank": ("blank", False), "plain": ("model", False), "warm": ("model", True)}
+# The default comparison: each start with the config's train.* settings. --variants FILE
+# replaces it with a JSON list of {"name", "start", "train": {train.* overrides},
+# optional "sizes", "seeds"} (a sweep: one result line per run in --results).
+DEFAULT_VARIANTS = [{"name": name, "start": name} for name in STARTS]
 
 
 def news_config(**train: object):
@@ -148,39 +157,49 @@ def learning_curve(args, docs, config, work: Path) -> dict:
     base = score("base", config, rows, token_docs)
     results = {"base": {"f1": base.exact.prf().f1, "edits": base.edits_per_article()}, "runs": []}
     print(f"base (label-mapped en_core_web_sm): F1 {base.exact.prf().f1:.3f}", flush=True)
-    starts = {"blank": ("blank", False), "plain": ("model", False), "warm": ("model", True)}
     for size in args.sizes:
         export = make_export(work / f"n{size}", pool[:size], validation, config)
-        for start, (base_spec, warm) in starts.items():
-            if start not in args.starts:
+        for variant in args.variants:
+            if size not in variant.get("sizes", args.sizes):
                 continue
-            for seed in args.seeds:
-                out = work / f"n{size}" / f"{start}-{seed}"
+            base_spec, warm = STARTS[variant["start"]]
+            settings = config.model_copy(update={"train": config.train.model_copy(update=variant.get("train", {}))})
+            settings = type(config).model_validate(settings.model_dump())  # the overrides checked like a config
+            for seed in variant.get("seeds", args.seeds):
+                out = work / f"n{size}" / f"{variant['name']}-{seed}"
                 began = time.perf_counter()
-                result = train(export, config=config, out=out, base=base_spec, seed=seed, warm_start=warm)
+                result = train(export, config=settings, out=out, base=base_spec, seed=seed, warm_start=warm)
                 seconds = time.perf_counter() - began
-                scored = score(str(out), config, rows, token_docs)
+                scored = score(str(out), settings, rows, token_docs)
                 best = result.best
                 run = {
                     "size": size,
-                    "start": start,
+                    "variant": variant["name"],
+                    "start": variant["start"],
                     "seed": seed,
+                    "settings": result.settings,
                     "f1": scored.exact.prf().f1,
                     "strict_f1": scored.strict.prf().f1,
                     "validation_f1": result.scores.get("f1"),
-                    "epochs": len(result.curve),
+                    "validations": len(result.curve),
+                    "epochs": result.epochs_run,
                     "best_epoch": best.epoch + 1 if best else None,
                     "first_epoch_f1": result.curve[0].f1 if result.curve else None,
                     "edits": scored.edits_per_article(),
                     "seconds": seconds,
+                    "load_average": os.getloadavg(),
                 }
                 results["runs"].append(run)
+                if args.results:
+                    with args.results.open("a", encoding="utf-8") as handle:
+                        handle.write(json.dumps(run) + "\n")
                 print(
-                    f"n={size:4d} {start:5s} seed {seed}: test F1 {run['f1']:.3f} (val {run['validation_f1']:.3f}, "
-                    f"first epoch val {run['first_epoch_f1']:.3f}, best epoch {run['best_epoch']}/{run['epochs']}), "
-                    f"edits/article {run['edits']['edits']:.1f}, {seconds:.0f} s",
+                    f"n={size:4d} {variant['name']:12s} seed {seed}: test F1 {run['f1']:.3f} "
+                    f"(val {run['validation_f1']:.3f}, first val {run['first_epoch_f1']:.3f}, best epoch "
+                    f"{run['best_epoch']}/{run['epochs']}), edits/article {run['edits']['edits']:.1f}, {seconds:.0f} s",
                     flush=True,
                 )
+                shutil.rmtree(out, ignore_errors=True)  # scored; 200 models would fill the disk
     return results
 
 
@@ -191,7 +210,7 @@ def speed(args, docs, config, work: Path) -> dict:
     from spacy.vocab import Vocab
 
     from toolkit.io.exports import open_export
-    from toolkit.train.run import spacy_config, train
+    from toolkit.train.run import epoch_batches, spacy_config, train
     from toolkit.train.start import BLANK_NER_MODEL
 
     fixed = config.model_copy(update={"train": config.train.model_copy(update={"patience": 1000})})
@@ -202,9 +221,8 @@ def speed(args, docs, config, work: Path) -> dict:
     words = sum(len(d) for d in train_docs)
     DocBin(docs=train_docs, attrs=["ENT_IOB", "ENT_TYPE"]).to_disk(work / "speed" / "train.spacy")
     DocBin(docs=dev_docs, attrs=["ENT_IOB", "ENT_TYPE"]).to_disk(work / "speed" / "dev.spacy")
-    from spacy.training.batchers import minibatch_by_words
-
-    eval_every = max(1, sum(1 for _ in minibatch_by_words(train_docs, size=fixed.train.batch_words)))
+    # The batches of an epoch as toolkit train counts them: both sides validate equally often.
+    eval_every = epoch_batches(train_docs, fixed)
     cfg = spacy_config(
         lang="en",
         labels=LABELS,
@@ -246,27 +264,60 @@ def speed(args, docs, config, work: Path) -> dict:
     }
 
 
-def full_memory(docs, config, work: Path) -> dict:
+def _peak_rss_mb(pid: int) -> float:
+    """The kernel's high-water mark of the process's resident memory (VmHWM), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def full_memory(docs, config, work: Path, seconds_cap: float | None = None) -> dict:
+    """Peak RSS of `toolkit train` on all of gmb-ner (minus the validation set), one epoch,
+    in a child process. With ``seconds_cap`` the child is stopped (SIGTERM: a background
+    job ignores SIGINT) after that long: the peak is then the one reached so far (the corpus and model are loaded in
+    the first seconds; the steps after reuse that memory)."""
     export = make_export(work / "full", docs[:-VALIDATION], docs[-VALIDATION:], config)
     config_file = work / "full" / "config.yaml"
     import yaml
 
-    data = config.model_dump()
+    data = config.model_dump(mode="json")  # paths as strings, for YAML
     config_file.write_text(yaml.safe_dump(data), encoding="utf-8")
     began = time.perf_counter()
     child = [sys.executable, "-m", "toolkit", "train", str(export), "--config", str(config_file)]
     child += ["--out", str(work / "full" / "model"), "--epochs", "1"]
-    subprocess.run(child, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=work)
+    log = work / "full" / "train.log"
+    with log.open("w") as handle:
+        process = subprocess.Popen(child, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=work, stderr=handle)
+        peak, stopped = 0.0, False
+        while process.poll() is None:
+            peak = max(peak, _peak_rss_mb(process.pid))
+            if seconds_cap is not None and time.perf_counter() - began > seconds_cap and not stopped:
+                process.terminate()
+                stopped = True
+            time.sleep(0.5)
     seconds = time.perf_counter() - began
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"articles": len(docs), "peak_rss_mb": peak, "seconds": seconds}
+    peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    return {
+        "articles": len(docs) - VALIDATION,
+        "peak_rss_mb": peak,
+        "seconds": seconds,
+        "stopped_after_s": seconds_cap if stopped else None,
+        "completed": process.returncode == 0,
+        "last_progress": log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else [],
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="25,50,100,200")
     parser.add_argument("--seeds", default="0,1")
-    parser.add_argument("--starts", default="blank,plain,warm")
+    parser.add_argument("--starts", default="blank,plain,warm", help="of the default variants")
+    parser.add_argument("--variants", type=Path, help="a JSON list of variants (a sweep), replaces --starts")
+    parser.add_argument("--results", type=Path, help="append one JSON line per training here")
     parser.add_argument("--epochs", type=int, default=10, help="train.max_epochs")
     parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--test", type=int, default=100, help="held-out articles")
@@ -274,12 +325,22 @@ def main() -> None:
     parser.add_argument("--speed-epochs", type=int, default=3)
     parser.add_argument("--speed-rounds", type=int, default=2, help="0: no speed comparison")
     parser.add_argument("--full", action="store_true", help="also: peak memory of training on all of gmb-ner")
+    parser.add_argument("--full-seconds", type=float, help="with --full: stop the training (SIGTERM) after this long")
     parser.add_argument("--skip-curve", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--summary", type=Path, help="only print the table of a --results file")
     args = parser.parse_args()
+    if args.summary:
+        print_results(args.summary)
+        return
     args.sizes = [int(x) for x in args.sizes.split(",") if x]
     args.seeds = [int(x) for x in args.seeds.split(",") if x]
-    args.starts = set(args.starts.split(","))
+    starts = set(args.starts.split(","))
+    args.variants = (
+        json.loads(args.variants.read_text())
+        if args.variants
+        else [v for v in DEFAULT_VARIANTS if v["start"] in starts]
+    )
     print(f"load average before: {os.getloadavg()}", flush=True)
     docs = read_corpus("gmb-ner")
     config = news_config(max_epochs=args.epochs, patience=args.patience)
@@ -297,8 +358,14 @@ def main() -> None:
                 flush=True,
             )
         if args.full:
-            figures["full"] = full_memory(docs, config, work)
-            print(f"all of gmb-ner, one epoch: peak RSS {figures['full']['peak_rss_mb']:,.0f} MB", flush=True)
+            figures["full"] = full_memory(docs, config, work, args.full_seconds)
+            full = figures["full"]
+            ended = "completed" if full["completed"] else f"stopped after {full['stopped_after_s']} s"
+            print(
+                f"all of gmb-ner ({full['articles']:,} articles), one epoch, {ended}: peak RSS "
+                f"{full['peak_rss_mb']:,.0f} MB; last progress: {full['last_progress']}",
+                flush=True,
+            )
     figures["load_average_after"] = os.getloadavg()
     print(f"load average after: {figures['load_average_after']}")
     if "curve" in figures:
@@ -307,24 +374,53 @@ def main() -> None:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
 
 
+SHOWN_SETTINGS = ("dropout", "learning_rate", "batch_words", "batch_start", "average_weights", "patience_epochs")
+
+
+def print_results(path: Path) -> None:
+    """The table of a --results file: per size and variant, each seed's test F1, the mean and spread."""
+    runs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    print("| articles | variant | settings | seed: test F1 (best epoch/epochs, s) | mean | spread | edits/article |")
+    print("| ---: | --- | --- | --- | ---: | ---: | ---: |")
+    for size in sorted({r["size"] for r in runs}):
+        for name in dict.fromkeys(r["variant"] for r in runs if r["size"] == size):
+            mine = sorted((r for r in runs if r["size"] == size and r["variant"] == name), key=lambda r: r["seed"])
+            f1s = [r["f1"] for r in mine]
+            settings = mine[0]["settings"]
+            shown = ", ".join(f"{key} {settings[key]}" for key in SHOWN_SETTINGS if settings.get(key) is not None)
+            seeds = "; ".join(
+                f"{r['seed']}: {r['f1']:.3f} ({r['best_epoch']}/{r['epochs']}, {r['seconds']:.0f})" for r in mine
+            )
+            edits = statistics.mean(r["edits"]["edits"] for r in mine)
+            print(
+                f"| {size} | {name} | {shown} | {seeds} | {statistics.mean(f1s):.3f} | "
+                f"{max(f1s) - min(f1s):.3f} | {edits:.1f} |"
+            )
+
+
 def print_curve(curve: dict) -> None:
     runs = curve["runs"]
     sizes = sorted({r["size"] for r in runs})
-    starts = [s for s in ("blank", "plain", "warm") if any(r["start"] == s for r in runs)]
+    starts = list(dict.fromkeys(r["variant"] for r in runs))
     print(f"\nheld-out micro F1 (exact spans), mean over seeds; base alone {curve['base']['f1']:.3f}")
     print("| articles | " + " | ".join(starts) + " |")
     print("| ---: | " + " | ".join("---:" for _ in starts) + " |")
     for size in sizes:
         cells = []
         for start in starts:
-            f1s = [r["f1"] for r in runs if r["size"] == size and r["start"] == start]
+            f1s = [r["f1"] for r in runs if r["size"] == size and r["variant"] == start]
+            if not f1s:
+                cells.append("")
+                continue
             cells.append(f"{statistics.mean(f1s):.3f} ({', '.join(f'{f:.3f}' for f in f1s)})")
         print(f"| {size} | " + " | ".join(cells) + " |")
     print(f"\nedits per article: base {curve['base']['edits']['edits']:.1f}")
     for size in sizes:
         cells = []
         for start in starts:
-            edits = [r["edits"]["edits"] for r in runs if r["size"] == size and r["start"] == start]
+            edits = [r["edits"]["edits"] for r in runs if r["size"] == size and r["variant"] == start]
+            if not edits:
+                continue
             cells.append(f"{start} {statistics.mean(edits):.1f}")
         print(f"  n={size}: " + ", ".join(cells))
 

@@ -102,3 +102,53 @@ def test_train_evaluate_and_put_the_new_model_in_front_of_annotators(run_toolkit
 
     again = run_toolkit("push", "new.jsonl", *options)
     assert "0 new prediction sets on existing tasks" in again.stdout
+
+
+def test_make_loop_runs_the_walkthrough_as_written(run_toolkit, project_config, client, server, tmp_path):
+    """`make loop` itself (the README's walkthrough as a Makefile target), in a folder of its
+    own, with the toolkit of this checkout: pull, export, train, evaluate, preannotate
+    --model, push, each with the Makefile's flags and paths."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    cfg = load_config(project_config)
+    chosen = ids_in("train", 14, cfg) + ids_in("validation", 3, cfg) + ids_in("test", 3, cfg)
+    gold = {r["id"]: r for r in articles(max(chosen) + 1, seed=13) if int(r["id"].split("-")[1]) in chosen}
+    (tmp_path / "articles.jsonl").write_text(
+        "".join(json.dumps({"id": r["id"], "text": r["text"]}) + "\n" for r in gold.values())
+    )
+    options = ["--config", str(project_config)]
+    run_toolkit("preannotate", "articles.jsonl", *options, "--out", "predictions.jsonl", "--no-scores")
+    run_toolkit("push", "predictions.jsonl", *options)
+    title = __import__("yaml").safe_load(project_config.read_text())["project"]["title"]
+    project = next(p for p in client.projects.list() if p.title == title)
+    tasks = {task.data["article_id"]: task for task in client.tasks.list(project=project.id, fields="all")}
+    waiting = {f"art-{n}" for n in sorted(ids_in("train", 14, cfg))[:UNANNOTATED]}
+    for article_id, record in gold.items():
+        if article_id not in waiting:
+            spans = [Span(start=s["start"], end=s["end"], label=s["label"]) for s in record["spans"]]
+            result = result_items(spans, record["text"], id_prefix="h")
+            client.annotations.create(id=tasks[article_id].id, result=result, was_cancelled=False, lead_time=5.0)
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "LABEL_STUDIO_URL": server.url, "LABEL_STUDIO_API_KEY": server.api_key.get_secret_value()}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    # `-o .venv/.installed`: the set-up step (a venv of its own) is not redone; TOOLKIT is
+    # this interpreter's toolkit. Everything else is the Makefile's.
+    command = ["make", "-f", str(root / "Makefile"), "-o", ".venv/.installed", "loop"]
+    command += [f"TOOLKIT={sys.executable} -m toolkit", f"CONFIG={project_config}", "INPUT=articles.jsonl"]
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert server.api_key.get_secret_value() not in output
+    nlp = spacy.load(tmp_path / "models" / "news-ner")
+    version = f"en_{nlp.meta['name']}-{nlp.meta['version']}"
+    assert nlp.meta["toolkit"]["training_data"]["train_rows"] == 14 - UNANNOTATED
+    assert (tmp_path / "build" / "evaluate.html").is_file()
+    assert f"{UNANNOTATED} new prediction sets on existing tasks" in output
+    assert f"project model_version set to {version!r}" in output
+    assert client.projects.get(id=project.id).model_version == version

@@ -77,6 +77,7 @@ class TrainResult:
     copied_rows: int = 0
     seconds: float = 0.0
     replaced: bool = False  # an earlier model of ours was at the output
+    settings: dict[str, Any] = field(default_factory=dict)  # the train.* settings the model was trained with
 
     @property
     def best(self) -> EvalPoint | None:
@@ -188,13 +189,52 @@ def _write_docbin(docs: list, path: Path) -> int:
 # -- the generated spaCy config ------------------------------------------------------------
 
 
+def batch_sizes(config: Config) -> Any:
+    """The batcher's ``size``: ``train.batch_words``, or spaCy's compounding schedule from ``train.batch_start``."""
+    train = config.train
+    if train.batch_start is None:
+        return train.batch_words
+    return {"@schedules": "compounding.v1", "start": train.batch_start, "stop": train.batch_words, "compound": 1.001}
+
+
+def epoch_batches(docs: list, config: Config) -> int:
+    """The batches of the first epoch, as spaCy's batcher cuts them (the unit of validation and patience)."""
+    from spacy.training.batchers import minibatch_by_words
+    from thinc.api import compounding
+
+    train = config.train
+    size: Any = train.batch_words
+    if train.batch_start is not None:
+        size = compounding(train.batch_start, train.batch_words, 1.001)
+    return max(1, sum(1 for _ in minibatch_by_words(docs, size=size, tolerance=0.2)))
+
+
+def learn_rate(config: Config, total_steps: int) -> Any:
+    train = config.train
+    if not train.warmup_steps:
+        return train.learning_rate
+    return {
+        "@schedules": "warmup_linear.v1",
+        "initial_rate": train.learning_rate,
+        "warmup_steps": train.warmup_steps,
+        "total_steps": max(total_steps, train.warmup_steps + 1),
+    }
+
+
 def spacy_config(
     *, lang: str, labels: list[str], ner_model: dict[str, Any], config: Config, epochs: int, seed: int, eval_every: int
 ) -> Any:
-    """The ``config.cfg`` of the training: one NER, spaCy's Corpus readers, Adam, batch by words."""
+    """The ``config.cfg`` of the training: one NER, spaCy's Corpus readers, Adam, batch by words.
+
+    ``eval_every`` is the batches of one epoch (:func:`epoch_batches`): validation runs
+    ``train.evals_per_epoch`` times in that many steps, ``train.patience`` epochs are that
+    many steps times the patience, and a warmup schedule decays to 0 at ``epochs`` of them.
+    (With growing batches later epochs have fewer steps, so they are validated more often.)
+    """
     from thinc.api import Config as ThincConfig
 
     train = config.train
+    eval_frequency = max(1, round(eval_every / train.evals_per_epoch))
     return ThincConfig(
         {
             "paths": {"train": None, "dev": None, "vectors": None, "init_tok2vec": None},
@@ -241,7 +281,7 @@ def spacy_config(
                 "patience": train.patience * eval_every,
                 "max_epochs": epochs,
                 "max_steps": 0,
-                "eval_frequency": eval_every,
+                "eval_frequency": eval_frequency,
                 "frozen_components": [],
                 "annotating_components": [],
                 "before_to_disk": None,
@@ -251,7 +291,7 @@ def spacy_config(
                     "discard_oversize": False,
                     "tolerance": 0.2,
                     "get_length": None,
-                    "size": train.batch_words,
+                    "size": batch_sizes(config),
                 },
                 "logger": {"@loggers": LOGGER},
                 "optimizer": {
@@ -261,9 +301,9 @@ def spacy_config(
                     "L2_is_weight_decay": True,
                     "L2": 0.01,
                     "grad_clip": 1.0,
-                    "use_averages": False,
+                    "use_averages": train.average_weights,
                     "eps": 1e-8,
-                    "learn_rate": train.learning_rate,
+                    "learn_rate": learn_rate(config, epochs * eval_every),
                 },
                 "score_weights": {"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
             },
@@ -309,11 +349,12 @@ def _register_logger() -> None:
 class _Curve:
     """Turns spaCy's per-evaluation ``info`` into curve points and progress events."""
 
-    def __init__(self, on_progress: OnProgress | None, epochs: int) -> None:
-        self.on_progress, self.epochs = on_progress, epochs
+    def __init__(self, on_progress: OnProgress | None, epochs: int, evals_per_epoch: int = 1) -> None:
+        self.on_progress, self.epochs, self.evals_per_epoch = on_progress, epochs, evals_per_epoch
         self.points: list[EvalPoint] = []
         self.started = time.perf_counter()
         self.best_f1 = -1.0
+        self.shown = 0  # epochs counted on the progress bar (several validations may fall in one)
 
     def __call__(self, info: dict[str, Any]) -> None:
         f1 = float(info.get("other_scores", {}).get("ents_f") or 0.0)
@@ -323,16 +364,18 @@ class _Curve:
         elapsed = time.perf_counter() - self.started
         epoch = int(info["epoch"])
         self.points.append(EvalPoint(epoch, int(info["step"]), loss, f1, elapsed, best))
-        # Validation runs every `eval_frequency` batches, one epoch's worth as batched in
-        # the first epoch: about once per epoch (the batches of a shuffled epoch vary a little).
+        # Validation runs every `eval_frequency` batches, a share of the first epoch's
+        # batches: about `evals_per_epoch` times an epoch (a shuffled epoch batches a little
+        # differently). The bar counts epochs, so it advances only when one more is reached.
         done = min(epoch + 1, self.epochs)
-        left = elapsed / len(self.points) * max(self.epochs - done, 0)
+        left = elapsed / len(self.points) * self.evals_per_epoch * max(self.epochs - done, 0)
         best_point = max(self.points, key=lambda point: (point.f1, -point.step))
         note = (
             f"Training: epoch {done}/{self.epochs}, loss {loss:,.1f}, validation F1 {f1:.3f}, "
             f"best {best_point.f1:.3f} (epoch {best_point.epoch + 1}), at most {_duration(left)} left"
         )
-        emit(self.on_progress, PHASE, 1, total=self.epochs, note=note)
+        emit(self.on_progress, PHASE, done - self.shown, total=self.epochs, note=note)
+        self.shown = done
 
 
 def _duration(seconds: float) -> str:
@@ -361,7 +404,6 @@ def train(
     ModelError (the base), OutputError (``out`` holds something else) before any work.
     """
     import spacy
-    from spacy.training.batchers import minibatch_by_words
     from spacy.training.initialize import init_nlp
     from spacy.training.loop import train as spacy_train
     from spacy.vocab import Vocab
@@ -386,7 +428,7 @@ def train(
         dev_docs = version.read_docs("validation", vocab)
         words = _write_docbin(train_docs, work / "train.spacy")
         _write_docbin(dev_docs, work / "dev.spacy")
-        eval_every = max(1, sum(1 for _ in minibatch_by_words(train_docs, size=config.train.batch_words)))
+        eval_every = epoch_batches(train_docs, config)
         cfg = spacy_config(
             lang=lang,
             labels=list(config.labels),
@@ -401,7 +443,7 @@ def train(
         cfg.to_disk(work / "config.cfg")
         starts.register()
         _register_logger()
-        curve = _Curve(on_progress, epochs)
+        curve = _Curve(on_progress, epochs, config.train.evals_per_epoch)
         starts._START = starts.Start(labels=list(config.labels), base=base_nlp, base_ner=base_ner, sources=sources)
         _LOG["step"] = curve
         emit(on_progress, PHASE, 0, total=epochs, note=f"Training: preparing {train_rows:,} articles")
@@ -474,6 +516,18 @@ def _finish_model(folder: Path, result: TrainResult, *, config: Config, sources:
             "labels": {"ner": list(config.labels)},
         }
     )
+    result.settings = {
+        "max_epochs": settings["training"]["max_epochs"],
+        "patience_epochs": config.train.patience,
+        "dropout": config.train.dropout,
+        "learning_rate": config.train.learning_rate,
+        "batch_words": config.train.batch_words,
+        "batch_start": config.train.batch_start,
+        "warmup_steps": config.train.warmup_steps,
+        "average_weights": config.train.average_weights,
+        "evals_per_epoch": config.train.evals_per_epoch,
+        "warm_start": result.start == "warm start",
+    }
     best = result.best
     meta[TRAINED_KEY] = {
         "labels": list(config.labels),
@@ -490,14 +544,7 @@ def _finish_model(folder: Path, result: TrainResult, *, config: Config, sources:
             "train_words": result.words,
         },
         "seed": result.seed,
-        "settings": {
-            "max_epochs": settings["training"]["max_epochs"],
-            "patience_epochs": config.train.patience,
-            "dropout": config.train.dropout,
-            "learning_rate": config.train.learning_rate,
-            "batch_words": config.train.batch_words,
-            "warm_start": result.start == "warm start",
-        },
+        "settings": result.settings,
         "validation": result.scores,
         "best_epoch": best.epoch + 1 if best else None,
         "epochs_run": result.epochs_run,
@@ -540,8 +587,9 @@ def training_markdown(result: TrainResult) -> str:
         "## Settings",
         "",
         f"- base: {base} ({result.start}; {result.copied_rows:,} output rows taken from the base)",
-        f"- seed {result.seed}; {result.epochs_run:,} epochs run ({len(result.curve):,} validations, about one per "
-        f"epoch); best at epoch {best.epoch + 1 if best else 'n/a'}",
+        f"- seed {result.seed}; {result.epochs_run:,} epochs run ({len(result.curve):,} validations); "
+        f"best at epoch {best.epoch + 1 if best else 'n/a'}",
+        f"- {_settings_line(result.settings)}",
         f"- {result.seconds:,.1f} s of training",
         "",
         "## Curve (validation, exact entity spans)",
@@ -559,6 +607,20 @@ def training_markdown(result: TrainResult) -> str:
         lines.append(f"| {label} | {_f(row.get('p'))} | {_f(row.get('r'))} | {_f(row.get('f'))} |")
     lines.append(f"| **micro** | {_f(scores.get('precision'))} | {_f(scores.get('recall'))} | {_f(scores.get('f1'))} |")
     return "\n".join(lines) + "\n"
+
+
+def _settings_line(settings: dict[str, Any]) -> str:
+    batch = f"{settings.get('batch_words')} words"
+    if settings.get("batch_start"):
+        batch = f"{settings['batch_start']} -> {settings['batch_words']} words (compounding)"
+    rate = f"learning rate {settings.get('learning_rate')}"
+    if settings.get("warmup_steps"):
+        rate += f" (warmup {settings['warmup_steps']} steps, then linear decay)"
+    return (
+        f"dropout {settings.get('dropout')}, {rate}, batches of {batch}, "
+        f"{settings.get('evals_per_epoch', 1)} validation(s) per epoch, patience {settings.get('patience_epochs')} "
+        f"epochs, weight averaging {'on' if settings.get('average_weights') else 'off'}"
+    )
 
 
 def _f(value: float | None) -> str:

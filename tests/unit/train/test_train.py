@@ -159,3 +159,54 @@ def test_fine_tuning_the_base_begins_from_its_weights(small_export, tmp_path):
     assert meta["version"].startswith("3.8.0+")
     assert result.copied_rows > 0
     assert result.scores["f1"] > 0.5
+
+
+def _train_settings(**changes: object):
+    cfg = config()
+    return cfg.model_copy(update={"train": cfg.train.model_copy(update=changes)})
+
+
+def test_the_generated_config_carries_the_schedules_spacy_resolves():
+    """Growing batches, a warmup schedule, weight averaging and two validations an epoch
+    become spaCy's own config entries, which spaCy's registry turns into working objects."""
+    from spacy.util import registry
+
+    from toolkit.train.run import spacy_config
+    from toolkit.train.start import BLANK_NER_MODEL
+
+    cfg = _train_settings(
+        batch_start=100, batch_words=1000, warmup_steps=50, average_weights=True, evals_per_epoch=2, patience=3
+    )
+    generated = spacy_config(
+        lang="en", labels=list(cfg.labels), ner_model=BLANK_NER_MODEL, config=cfg, epochs=10, seed=0, eval_every=41
+    )
+    training = generated["training"]
+    assert training["eval_frequency"] == 20 and training["patience"] == 3 * 41  # patience still counts epochs
+    assert training["optimizer"]["use_averages"] is True
+    resolved = registry.resolve({"batcher": training["batcher"], "rate": training["optimizer"]["learn_rate"]})
+    sizes = training["batcher"]["size"]
+    assert sizes == {"@schedules": "compounding.v1", "start": 100, "stop": 1000, "compound": 1.001}
+    rates = [next(resolved["rate"]) for _ in range(410)]
+    assert rates[0] == 0 and max(rates) == pytest.approx(cfg.train.learning_rate) and rates[-1] < rates[50] / 100
+    plain = _train_settings(
+        batch_start=None, batch_words=1000, warmup_steps=0, average_weights=False, evals_per_epoch=1, learning_rate=1e-3
+    )
+    fixed = spacy_config(
+        lang="en", labels=list(cfg.labels), ner_model=BLANK_NER_MODEL, config=plain, epochs=10, seed=0, eval_every=41
+    )["training"]
+    assert fixed["batcher"]["size"] == 1000 and fixed["optimizer"]["learn_rate"] == 0.001
+    assert fixed["eval_frequency"] == 41 and fixed["optimizer"]["use_averages"] is False
+
+
+def test_growing_batches_and_two_validations_an_epoch(small_export, tmp_path):
+    """The settings end up in the model's meta and TRAINING.md; the progress bar counts
+    epochs (its advances sum to the epochs run) though validation runs twice an epoch."""
+    events = []
+    cfg = _train_settings(batch_start=50, batch_words=400, evals_per_epoch=2, average_weights=True, warmup_steps=5)
+    result = train(small_export, config=cfg, out=tmp_path / "model", base="blank", epochs=2, on_progress=events.append)
+    settings = json.loads((tmp_path / "model" / "meta.json").read_text())["toolkit"]["settings"]
+    assert settings["batch_start"] == 50 and settings["batch_words"] == 400 and settings["evals_per_epoch"] == 2
+    assert settings["average_weights"] is True and settings["warmup_steps"] == 5
+    assert len(result.curve) >= 2 * result.epochs_run - 1
+    assert sum(e.advance for e in events) == result.epochs_run == 2
+    assert "50 -> 400 words (compounding)" in (tmp_path / "model" / "TRAINING.md").read_text()
