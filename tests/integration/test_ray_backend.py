@@ -343,19 +343,29 @@ def test_a_file_url_is_read_through_rays_filesystems_and_resumes(cluster, config
     assert read_stats.skipped_examples[0] == local[2].skipped_examples[0].replace(str(folder), url)
 
 
-def test_on_error_fail_stops_at_the_first_bad_line_and_keeps_the_previous_output(cluster, config, greedy, tmp_path):
+def test_on_error_fail_stops_at_the_first_bad_line_keeping_the_records_before_it(cluster, config, greedy, tmp_path):
     from toolkit.errors import InputError
 
     inputs = [_row_inputs(tmp_path / "in")]
+    local = tmp_path / "local.jsonl"
+    _run(inputs, local, config, greedy)
+    expected = local.read_bytes().splitlines(keepends=True)
     out = tmp_path / "ray.jsonl"
-    out.write_text("")  # an earlier run's (empty) output: left as it was
-    with _ray(config, greedy, batch_size=2) as backend, pytest.raises(InputError, match=r"a\.jsonl:8: broken JSON"):
-        _run(inputs, out, config, greedy, backend=backend, on_error="fail")
-    assert out.read_bytes() == b""
-    assert sorted(os.listdir(tmp_path)) == ["in", "ray.jsonl"]  # no temporary file left
+    with _ray(config, greedy, batch_size=2) as backend:
+        with pytest.raises(InputError, match=r"a\.jsonl:8: broken JSON") as failed:
+            _run(inputs, out, config, greedy, backend=backend, on_error="fail")
+        kept = out.read_bytes().splitlines(keepends=True)
+        # Nothing was read before the workers met it: the articles before it are kept, whole,
+        # and the error says so.
+        assert 0 < len(kept) < len(expected) and kept == expected[: len(kept)]
+        assert f"the {len(kept)} articles before it are in {out}" in failed.value.hint
+        # The rerun (bad input now skipped) resumes after them, to the local backend's file.
+        _run(inputs, out, config, greedy, backend=backend)
+    assert out.read_bytes() == local.read_bytes()
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
 
 
-def test_a_cluster_that_dies_mid_run_is_one_line_exit_1_and_no_output(tmp_path):
+def test_a_cluster_that_dies_mid_run_is_one_line_exit_1_and_the_rerun_resumes(tmp_path):
     # Enough articles that the cluster dies with most of them still to run.
     lines = [
         json.dumps({"id": f"d{i}", "text": f"Angela Merkel met Siemens in Paris on day {i}."}) for i in range(3000)
@@ -366,19 +376,21 @@ def test_a_cluster_that_dies_mid_run_is_one_line_exit_1_and_no_output(tmp_path):
     # the rest; Ray gives up on its GCS after this many seconds (60 by default).
     env["TOOLKIT_TEST_RAY_STOP_CLUSTER"] = str(tmp_path / "stopped")
     env["RAY_gcs_rpc_server_reconnect_timeout_s"] = "5"
-    done = subprocess.run(
-        [sys.executable, "-m", "toolkit", "preannotate", "in.jsonl", "--out", "out.jsonl", "--no-scores"]
-        + ["--config", str(ROOT / "configs" / "news-ner.yaml"), "--backend", "ray", "--workers", "1"]
-        + ["--batch-size", "16"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    command = [sys.executable, "-m", "toolkit", "preannotate", "in.jsonl", "--out", "out.jsonl", "--no-scores"]
+    command += ["--config", str(ROOT / "configs" / "news-ner.yaml"), "--backend", "ray", "--workers", "1"]
+    command += ["--batch-size", "16"]
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert (tmp_path / "stopped").exists()
     assert done.returncode == 1, done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("Error")]
     assert len(errors) == 1 and "the Ray cluster went away mid-run" in errors[0], done.stderr
+    assert "the articles finished before are in out.jsonl" in errors[0]
     assert "Traceback" not in done.stderr
-    assert sorted(os.listdir(tmp_path)) == ["in.jsonl", "stopped"]  # no output, no temporary file
+    assert sorted(os.listdir(tmp_path)) == ["in.jsonl", "out.jsonl", "stopped"]  # no temporary file
+    # What the dead run wrote is whole records (a torn last line is cut off by the rerun),
+    # and the rerun, on a new local cluster, finishes the job: every article exactly once.
+    env.pop("TOOLKIT_TEST_RAY_STOP_CLUSTER")
+    again = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    ids = [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert sorted(ids) == sorted(f"d{i}" for i in range(3000))

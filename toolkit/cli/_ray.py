@@ -54,10 +54,10 @@ def supervised(run: Callable[[], None], *, out: Path) -> None:
 
     Ray's core worker ends the driver process on the spot, with no exception and no cleanup,
     when the node it runs on loses its raylet or object store: a cluster that dies mid-run.
-    Run in a child, that end is seen here and becomes one error line and exit 1, and the
-    child's temporary output is removed (the output itself is only ever renamed into place
-    at the end). Any other end of the child (success, its own error already printed, Ctrl-C)
-    is passed on as its exit code.
+    Run in a child, that end is seen here and becomes one error line and exit 1; the records
+    the child wrote before stay in the output, for the next run to resume after. Any other
+    end of the child (success, its own error already printed, Ctrl-C) is passed on as its
+    exit code.
     """
     import atexit
     import os
@@ -88,11 +88,9 @@ def supervised(run: Callable[[], None], *, out: Path) -> None:
         if code:
             raise typer.Exit(code)
         return
-    for leftover in out.parent.glob(f".{out.name}.{pid}.*.tmp"):
-        leftover.unlink(missing_ok=True)
     ending = f"signal {-code}" if code < 0 else f"exit status {code}"
     raise ClusterError(
         f"the Ray cluster went away mid-run: Ray ended this run ({ending}) when its node lost the cluster; "
-        f"{out} was not written",
-        hint="check the cluster (`ray status`), then run the same command again",
+        f"the articles finished before are in {out}",
+        hint="check the cluster (`ray status`), then run the same command again: it resumes after them",
     )

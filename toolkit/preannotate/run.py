@@ -195,7 +195,7 @@ def preannotate_to_file(
     (``on_error="fail"``, default ``input.on_error``) before anything is written. With a
     :class:`~.backends.RowBackend` and only JSONL and Parquet inputs (local or URLs), the
     backend's workers read them instead, and nothing is read here first (:mod:`.streamed`):
-    the output is then written under a temporary name and renamed into place at the end.
+    bad input then stops the run where it is met, the articles before it kept in ``out``.
     Records are appended and flushed batch by batch; a rerun skips the ids already in
     ``out`` (``fresh`` starts over). ``stats`` and ``read_stats``, when given, receive
     the run's counts. Returns how many articles were written.

@@ -8,19 +8,20 @@ reused for another text is bad input, an article already in the output (resume) 
 predicted. The skips the workers counted are merged into the read stats; this process
 holds only the ids and text digests seen, not the articles.
 
-With nothing read beforehand, bad input is met while records are being written. So the
-output is written under a temporary name and renamed into place at the end: a bad input
-with ``on_error="fail"``, a dead cluster or an interrupt leave the previous output (or
-none), never half of one. The progress total is estimated from the inputs' sizes and
-the bytes read so far (see :func:`_estimate`) and is exact at the end.
+The output is appended to record by record, as the local backend appends, so that a run
+of any length that is interrupted, killed or left by its cluster loses at most its last
+batch: the next run resumes after the records already written (a half-written last line
+is cut off then). With nothing read beforehand, bad input is met while records are being
+written: with ``on_error="fail"`` the run stops there, and the articles before it stay in
+the output (whole records) for the rerun to resume after. The progress total is
+estimated from the inputs' sizes and the bytes read so far (see :func:`_estimate`) and is
+exact at the end.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -77,8 +78,8 @@ class _Order:
 
 
 class _Output:
-    """The records, appended to a copy of the previous output under a temporary name, renamed
-    into place by :meth:`commit`; anything else removes the temporary file."""
+    """The records, appended to ``out`` (``fresh``: written anew) and flushed every
+    ``flush_every``; :meth:`close` syncs what was written, however the run ends."""
 
     def __init__(self, out: Path, *, fresh: bool, flush_every: int) -> None:
         self.out = out
@@ -86,16 +87,7 @@ class _Output:
         self.written = 0
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            descriptor, name = tempfile.mkstemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp", dir=out.parent)
-            self.temporary = Path(name)
-            self.handle = os.fdopen(descriptor, "a", encoding="utf-8")
-            if not fresh and out.exists():
-                with out.open("rb") as previous:
-                    shutil.copyfileobj(previous, self.handle.buffer)  # type: ignore[attr-defined]
-                self.handle.flush()
-                os.chmod(self.temporary, out.stat().st_mode & 0o777)
-            else:
-                os.chmod(self.temporary, 0o666 & ~_umask())
+            self.handle = out.open("w" if fresh or not out.exists() else "a", encoding="utf-8")
         except OSError as error:
             raise OutputError(f"{out}: cannot write ({error.strerror})") from None
 
@@ -105,21 +97,10 @@ class _Output:
         if self.written % self.flush_every == 0:
             self.handle.flush()
 
-    def commit(self) -> None:
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
-        self.handle.close()
-        os.replace(self.temporary, self.out)
-
-    def discard(self) -> None:
-        self.handle.close()
-        self.temporary.unlink(missing_ok=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    def close(self) -> None:
+        with self.handle:
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
 
 
 def preannotate_streamed(
@@ -179,10 +160,21 @@ def preannotate_streamed(
         order.finish()
         if read_stats.articles == 0 and not done:
             raise nothing_to_do(read_stats)
-    except BaseException:
-        output.discard()
+    except InputError as error:
+        if output.written:
+            error.hint = (
+                f"{error.hint}; the {output.written:,} articles before it are in {out}, "
+                "and the next run resumes after them"
+            )
         raise
-    output.commit()
+    finally:
+        output.close()
+        # A run stopped early (bad input, Ctrl-C) ends the cluster's iteration now, while the
+        # cluster is up: left to the garbage collector, Ray may clean it up against a cluster
+        # that is gone, and Ray ends the process when it finds its object store gone.
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
     emit(on_progress, PHASE, 0, total=output.written)
     return output.written
 

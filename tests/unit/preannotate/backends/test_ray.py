@@ -158,24 +158,35 @@ def test_a_row_backend_writes_what_the_local_one_writes(config, blank_pipeline, 
     }
 
 
-def test_a_row_backend_that_fails_or_dies_leaves_the_previous_output(config, blank_pipeline, tmp_path):
+def _ids(out):
+    import json
+
+    return [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()]
+
+
+def test_a_row_backend_that_fails_or_dies_keeps_what_it_wrote_and_the_rerun_resumes(config, blank_pipeline, tmp_path):
     from toolkit.errors import InputError
 
     folder = _jsonl_inputs(tmp_path / "in")
     out = tmp_path / "out.jsonl"
     preannotate_to_file([folder / "b.jsonl"], out=out, config=config, pipeline=blank_pipeline, on_error="skip")
     before = out.read_bytes()
-    with pytest.raises(InputError, match=r"a\.jsonl:4: broken JSON"):
+    (first,) = _ids(out)
+    # Nothing is read before the workers meet the bad line: the articles before it are appended.
+    with pytest.raises(InputError, match=r"a\.jsonl:4: broken JSON") as failed:
         preannotate_to_file([folder], out=out, config=config, pipeline=blank_pipeline, on_error="fail",
                             backend=_RowStandIn(blank_pipeline, config))  # fmt: skip
+    assert _ids(out) == [first, "j0", "j1", "j2"]
+    assert f"the 3 articles before it are in {out}" in failed.value.hint
     with pytest.raises(ClusterError, match="the node died"):
         preannotate_to_file([folder], out=out, config=config, pipeline=blank_pipeline, on_error="skip",
                             backend=_RowStandIn(blank_pipeline, config, die_after=6))  # fmt: skip
-    assert out.read_bytes() == before
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["in", "out.jsonl"]  # no temporary file left
-    # Resumed: b.jsonl's article is not predicted again, the rest is appended.
+    kept = _ids(out)
+    assert out.read_bytes().startswith(before) and len(kept) == len(set(kept)) > 4
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in", "out.jsonl"]  # no temporary file
+    # Resumed: what the two runs wrote is not predicted again, the rest is appended.
     stats = PreannotateStats()
     written = preannotate_to_file([folder], out=out, config=config, pipeline=blank_pipeline, on_error="skip",
                                   backend=_RowStandIn(blank_pipeline, config), stats=stats)  # fmt: skip
-    assert (written, stats.resumed) == (9, 1)
-    assert out.read_bytes().startswith(before)
+    assert (written, stats.resumed) == (10 - len(kept), len(kept))
+    assert _ids(out)[: len(kept)] == kept and len(set(_ids(out))) == len(_ids(out)) == 10
