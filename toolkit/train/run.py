@@ -200,12 +200,10 @@ def batch_sizes(config: Config) -> Any:
 def epoch_batches(docs: list, config: Config) -> int:
     """The batches of the first epoch, as spaCy's batcher cuts them (the unit of validation and patience)."""
     from spacy.training.batchers import minibatch_by_words
-    from thinc.api import compounding
+    from thinc.api import registry
 
-    train = config.train
-    size: Any = train.batch_words
-    if train.batch_start is not None:
-        size = compounding(train.batch_start, train.batch_words, 1.001)
+    # The same size schedule the generated config gives spaCy, resolved by spaCy's registry.
+    size = registry.resolve({"size": batch_sizes(config)})["size"]
     return max(1, sum(1 for _ in minibatch_by_words(docs, size=size, tolerance=0.2)))
 
 
