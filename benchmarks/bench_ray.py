@@ -2,16 +2,19 @@
 
 1. Throughput: the same Reuters-21578 bodies (JSONL), same model and config (scores off,
    batch size 64), the Ray backend with 2 workers on a local cluster against the local
-   backend with ``n_process=2``, alternating (local, ray, ray, local, ...) in child
-   processes. Each run reports its whole time and its rate "after start-up": from the
-   first article out to the last (for Ray: cluster up, actors' pipelines loaded; for the
-   local backend: worker processes forked, first batch done), plus the cluster's
-   start-up (``ray.init``) on its own. Outputs are compared byte for byte.
-2. Driver peak memory (``ru_maxrss`` of the driver process, which runs the read and
-   writes the output; the cluster's processes are not in it) of a Ray run over N and
-   10 N generated short articles.
+   backend with ``n_process=2``, alternating in child processes, each backend on the first
+   N and the first 2 N bodies. The rate "once the cluster is up" is the **marginal** rate,
+   (words of 2 N - words of N) / (time of 2 N - time of N): what a run costs beyond its
+   fixed start (for Ray: actors started, pipelines loaded, the first block; for the local
+   backend: worker processes forked, their pipelines loaded) cancels out. The cluster's
+   start-up (``ray.init``) is timed on its own, outside both, and each run's fixed start
+   is printed (its time minus its words at the marginal rate). Outputs are compared byte
+   for byte. The driver's CPU time per article (reading results, deciding duplicates,
+   writing the output) is measured for the projection.
+2. Driver peak memory (``ru_maxrss`` of the driver process, which writes the output; the
+   cluster's processes are not in it) of a Ray run over N and 10 N generated short articles.
 3. A projection for 10 million articles of 400 words on 8, 32 and 128 workers, from the
-   measured per-worker rate and the driver's measured read rate: a projection, not a
+   measured per-worker rate and the driver's measured CPU per article: a projection, not a
    measurement.
 
     python benchmarks/bench_ray.py [--articles 2000] [--rounds 2] [--rss-articles 20000]
@@ -42,29 +45,13 @@ ARTICLE_WORDS = 400
 PROJECTED_ARTICLES = 10_000_000
 
 
-def run_child(backend: str, source: Path, out: Path, workers: int, scan: bool = True) -> dict:
-    """One run in this (child) process: the timings as a dict. ``scan``: time the driver's read of
-    the input apart first (the memory runs do not: it would hold the read's index in the driver)."""
+def run_child(backend: str, source: Path, out: Path, workers: int) -> dict:
+    """One run in this (child) process: the timings as a dict."""
     from toolkit.nlp.pipeline import load_pipeline
-    from toolkit.preannotate.run import PreannotateStats, preannotate_to_file, scan_inputs
+    from toolkit.preannotate.run import PreannotateStats, preannotate_to_file
 
     config = load_config(scores=False, n_process=workers if backend == "local" else 1)
     pipeline = load_pipeline(config)
-    began = time.perf_counter()
-    if scan:
-        scan_inputs([source], config=config, on_error="fail", done={})
-    scan_s = time.perf_counter() - began
-    first: list[float] = []
-    words_at_first: list[int] = []
-    counted = {"words": 0}
-
-    def on_progress(event) -> None:
-        if event.advance:
-            counted["words"] += event.amounts.get("words", 0)
-            if not first:
-                first.append(time.perf_counter())
-                words_at_first.append(counted["words"])
-
     cluster = startup = None
     if backend == "ray":
         from toolkit.preannotate.backends.ray import RayBackend
@@ -74,34 +61,37 @@ def run_child(backend: str, source: Path, out: Path, workers: int, scan: bool = 
         cluster.start()
         startup = time.perf_counter() - began
     stats = PreannotateStats()
+    cpu_before = _cpu_s()
     began = time.perf_counter()
     try:
         preannotate_to_file(
-            [source], out=out, config=config, pipeline=pipeline, fresh=True, stats=stats,
-            backend=cluster, on_progress=on_progress,
+            [source], out=out, config=config, pipeline=pipeline, fresh=True, stats=stats, backend=cluster
         )  # fmt: skip
     finally:
         ended = time.perf_counter()
+        driver_cpu = _cpu_s() - cpu_before
         if cluster is not None:
             cluster.close()
-    after = (stats.words - words_at_first[0]) / (ended - first[0])
     return {
         "backend": backend,
         "articles": stats.articles,
         "words": stats.words,
         "total_s": ended - began,
-        "to_first_s": first[0] - began,
-        "after_startup_words_s": after,
         "cluster_startup_s": startup,
-        "scan_s": scan_s,
+        "driver_cpu_s": driver_cpu,
         "input_mb": source.stat().st_size / 1e6,
         "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
 
 
-def child(backend: str, source: Path, out: Path, workers: int, scan: bool = True) -> dict:
+def _cpu_s() -> float:
+    """This process's CPU time (its own threads; the local backend's worker processes are not in it)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def child(backend: str, source: Path, out: Path, workers: int) -> dict:
     command = [sys.executable, __file__, "--child", backend, str(source), str(out), "--workers", str(workers)]
-    command += [] if scan else ["--no-scan"]
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
     if done.returncode != 0:
@@ -110,48 +100,82 @@ def child(backend: str, source: Path, out: Path, workers: int, scan: bool = True
 
 
 def throughput(count: int, rounds: int, workers: int) -> dict:
-    rows = reuters_bodies(count)
-    results: dict[str, list[dict]] = {"local": [], "ray": []}
+    rows = reuters_bodies(2 * count)
+    runs: dict[tuple[str, int], list[dict]] = {}
+    same = True
     with tempfile.TemporaryDirectory() as tmp:
-        source = Path(tmp) / "in.jsonl"
-        source.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+        sources = {}
+        for size in (count, 2 * count):
+            sources[size] = Path(tmp) / f"in-{size}.jsonl"
+            sources[size].write_text("".join(json.dumps(row) + "\n" for row in rows[:size]), encoding="utf-8")
         order = []
         for number in range(rounds):
-            order += ["local", "ray"] if number % 2 == 0 else ["ray", "local"]
-        for backend in order:
-            out = Path(tmp) / f"{backend}.jsonl"
-            result = child(backend, source, out, workers)
-            results[backend].append(result)
+            pairs = [("local", count), ("ray", count), ("ray", 2 * count), ("local", 2 * count)]
+            order += pairs if number % 2 == 0 else pairs[::-1]
+        for backend, size in order:
+            out = Path(tmp) / f"{backend}-{size}.jsonl"
+            result = child(backend, sources[size], out, workers)
+            runs.setdefault((backend, size), []).append(result)
             print(
-                f"  {backend:5}  {result['total_s']:6.1f} s in all, first article out after "
-                f"{result['to_first_s']:4.1f} s, {result['after_startup_words_s']:8,.0f} words/s after start-up"
-                + (f", cluster up in {result['cluster_startup_s']:.1f} s" if result["cluster_startup_s"] else ""),
+                f"  {backend:5} {size:>6,} articles {result['total_s']:6.1f} s"
+                + (
+                    f" (cluster up before, in {result['cluster_startup_s']:.1f} s)"
+                    if result["cluster_startup_s"]
+                    else ""
+                ),
                 flush=True,
             )
-        same = (Path(tmp) / "local.jsonl").read_bytes() == (Path(tmp) / "ray.jsonl").read_bytes()
-    local = statistics.median(r["after_startup_words_s"] for r in results["local"])
-    ray = statistics.median(r["after_startup_words_s"] for r in results["ray"])
-    local_total = statistics.median(r["total_s"] for r in results["local"])
-    ray_total = statistics.median(r["total_s"] for r in results["ray"])
-    startup = statistics.median(r["cluster_startup_s"] for r in results["ray"])
-    first = statistics.median(r["to_first_s"] for r in results["ray"])
-    words = results["ray"][0]["words"]
-    print(f"  outputs byte-identical: {same}")
+        for size in (count, 2 * count):
+            same = (
+                same
+                and (Path(tmp) / f"local-{size}.jsonl").read_bytes() == (Path(tmp) / f"ray-{size}.jsonl").read_bytes()
+            )
+    marginal, fixed = {}, {}
+    for backend in ("local", "ray"):
+        rates, starts = [], []
+        for small, large in zip(runs[(backend, count)], runs[(backend, 2 * count)], strict=True):
+            rate = (large["words"] - small["words"]) / (large["total_s"] - small["total_s"])
+            rates.append(rate)
+            starts.append(small["total_s"] - small["words"] / rate)
+        marginal[backend], fixed[backend] = statistics.median(rates), statistics.median(starts)
+        print(
+            f"  {backend:5} marginal rate {marginal[backend]:8,.0f} words/s (rounds: "
+            + ", ".join(f"{rate:,.0f}" for rate in rates)
+            + f"); fixed start of a run {fixed[backend]:.1f} s (rounds: "
+            + ", ".join(f"{start:.1f}" for start in starts)
+            + ")"
+        )
+    words = runs[("ray", count)][0]["words"], runs[("ray", 2 * count)][0]["words"]
+    startup = statistics.median(r["cluster_startup_s"] for r in runs[("ray", count)] + runs[("ray", 2 * count)])
+    whole = {
+        backend: statistics.median(r["total_s"] for r in runs[(backend, 2 * count)]) for backend in ("local", "ray")
+    }
+    # The driver's CPU per article, marginal too: its fixed share (joining, Ray Data's planning) cancels.
+    cpu_per_article = statistics.median(
+        (large["driver_cpu_s"] - small["driver_cpu_s"]) / (large["articles"] - small["articles"])
+        for small, large in zip(runs[("ray", count)], runs[("ray", 2 * count)], strict=True)
+    )
+    print(f"  outputs byte-identical (both sizes): {same}")
     print(
-        f"  Ray {workers} workers / local n_process={workers}, words/s after start-up (medians): "
-        f"{ray / local:.2f}x  (target >= 0.9; {ray:,.0f} vs {local:,.0f} words/s, {words:,} words)"
+        f"  Ray {workers} workers / local n_process={workers}, marginal words/s (medians): "
+        f"{marginal['ray'] / marginal['local']:.2f}x  (target >= 0.9; {marginal['ray']:,.0f} vs "
+        f"{marginal['local']:,.0f} words/s; {words[0]:,} and {words[1]:,} words)"
     )
     print(
-        f"  whole runs (medians): Ray {ray_total:.1f} s, local {local_total:.1f} s; Ray's start-up: cluster "
-        f"{startup:.1f} s, then {first:.1f} s to the first article out (actors load the pipeline)"
+        f"  start-up, apart: the cluster {startup:.1f} s (ray.init), then a run's fixed start {fixed['ray']:.1f} s "
+        f"(local backend: {fixed['local']:.1f} s); whole runs of {2 * count:,} articles, cluster start-up not "
+        f"included (medians): Ray {whole['ray']:.1f} s, local {whole['local']:.1f} s"
     )
-    scan = results["ray"][0]
+    print(
+        "  the driver's CPU per article on Ray (results read, duplicates decided, output written): "
+        f"{cpu_per_article * 1e3:.2f} ms"
+    )
     return {
-        "per_worker_words_s": ray / workers,
+        "per_worker_words_s": marginal["ray"] / workers,
         "startup_s": startup,
-        "first_s": first,
-        "scan_mb_s": scan["input_mb"] / scan["scan_s"],
-        "mb_per_word": scan["input_mb"] / words,
+        "first_s": fixed["ray"],
+        "driver_cpu_per_article_s": cpu_per_article,
+        "mb_per_word": runs[("ray", count)][0]["input_mb"] / words[0],
     }
 
 
@@ -172,7 +196,7 @@ def memory(count: int, workers: int) -> None:
             source = Path(tmp) / "in.jsonl"
             generated(size, source)
             began = time.perf_counter()
-            result = child("ray", source, Path(tmp) / "out.jsonl", workers, scan=False)
+            result = child("ray", source, Path(tmp) / "out.jsonl", workers)
             peaks[size] = result["peak_rss_kib"]
             print(
                 f"  {size:>8,} articles: driver peak RSS {result['peak_rss_kib'] / 1024:,.0f} MiB "
@@ -188,19 +212,22 @@ def memory(count: int, workers: int) -> None:
 def projection(measured: dict) -> None:
     words = PROJECTED_ARTICLES * ARTICLE_WORDS
     read_mb = words * measured["mb_per_word"]
-    scan_s = read_mb / measured["scan_mb_s"]
+    driver_s = PROJECTED_ARTICLES * measured["driver_cpu_per_article_s"]
     print(
         f"  Projection, not a measurement: {PROJECTED_ARTICLES:,} articles of {ARTICLE_WORDS} words "
-        f"({words / 1e9:.0f} billion words, about {read_mb / 1e3:,.0f} GB of JSONL) at the measured "
-        f"{measured['per_worker_words_s']:,.0f} words/s per worker; the driver reads every input once "
-        f"first at the measured {measured['scan_mb_s']:,.0f} MB/s ({scan_s / 3600:.1f} h)"
+        f"({words / 1e9:.0f} billion words, about {read_mb / 1e3:,.0f} GB of JSONL, read on the workers) at the "
+        f"measured {measured['per_worker_words_s']:,.0f} words/s per worker; the driver's share is "
+        f"{measured['driver_cpu_per_article_s'] * 1e3:.2f} ms of CPU per article ({driver_s / 3600:.1f} h in all, "
+        "on one core, beside the workers)"
     )
     for workers in (8, 32, 128):
         model = words / (measured["per_worker_words_s"] * workers)
-        total = scan_s + measured["startup_s"] + measured["first_s"] + model
+        wall = max(model, driver_s)  # the driver keeps pace, or the run waits for it
+        limit = "the workers' model" if model >= driver_s else "the driver (results in, output out)"
         print(
-            f"    {workers:>3} workers: model {model / 3600:6.1f} h + driver read {scan_s / 3600:.1f} h "
-            f"+ start-up {measured['startup_s'] + measured['first_s']:.0f} s = {total / 3600:6.1f} h"
+            f"    {workers:>3} workers: model {model / 3600:6.1f} h, driver {driver_s / 3600:.1f} h, "
+            f"start-up {measured['startup_s'] + measured['first_s']:.0f} s: about {wall / 3600:6.1f} h, "
+            f"limited by {limit}"
         )
 
 
@@ -211,19 +238,21 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rss-articles", type=int, default=20000, help="and ten times as many; 0 skips")
     parser.add_argument("--only-memory", action="store_true", help="the driver-memory part alone")
-    parser.add_argument("--no-scan", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", nargs=3, metavar=("BACKEND", "SOURCE", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         backend, source, out = args.child
-        print(json.dumps(run_child(backend, Path(source), Path(out), args.workers, scan=not args.no_scan)))
+        print(json.dumps(run_child(backend, Path(source), Path(out), args.workers)))
         return
     print(
         f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other work, "
         f"Python {platform.python_version()}; load average before: {os.getloadavg()[0]:.2f}"
     )
     if not args.only_memory:
-        print(f"Throughput: {args.articles:,} Reuters-21578 bodies, scores off, {args.rounds} rounds alternating")
+        print(
+            f"Throughput: {args.articles:,} and {2 * args.articles:,} Reuters-21578 bodies, scores off, "
+            f"{args.rounds} rounds alternating"
+        )
         measured = throughput(args.articles, args.rounds, args.workers)
     if args.rss_articles:
         print(f"Driver memory: generated articles (JSONL, read by Ray Data on the workers), Ray {args.workers} workers")

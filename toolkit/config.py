@@ -250,7 +250,7 @@ class RayConfig(_Strict):
 
     address: str | None = Field(
         default=None,
-        title="Cluster to join: `auto`, `HOST:PORT` or `ray://HOST:PORT`; none starts a local cluster for the run",
+        title="Cluster to join: `auto` or its GCS `HOST:PORT` (not `ray://`); none starts a local cluster for the run",
     )
     num_workers: int = Field(default=2, ge=1, le=10_000, title="Actors, each with one loaded pipeline")
     cpus_per_worker: float = Field(default=1.0, gt=0, title="CPUs Ray reserves for each actor")

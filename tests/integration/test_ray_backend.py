@@ -394,3 +394,107 @@ def test_a_cluster_that_dies_mid_run_is_one_line_exit_1_and_the_rerun_resumes(tm
     assert again.returncode == 0, again.stderr
     ids = [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert sorted(ids) == sorted(f"d{i}" for i in range(3000))
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_running_cluster_with_token_authentication_is_joined_by_its_gcs_address(greedy, config, tmp_path):
+    import secrets
+    import signal
+    import time
+
+    samples = ROOT / "samples"
+    _run([samples], tmp_path / "local.jsonl", config, greedy)
+    env = _command_env()
+    env.update(
+        RAY_AUTH_MODE="token",
+        RAY_AUTH_TOKEN=secrets.token_hex(32),
+        RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S="0",  # SIGTERM ends the head at once
+    )
+    port = _free_port()
+    head = subprocess.Popen(
+        [str(Path(sys.executable).parent / "ray"), "start", "--head", "--port", str(port), "--num-cpus", "1"]
+        + ["--include-dashboard", "false", "--block"],
+        env=env,
+        stdout=(tmp_path / "head.log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        command = [sys.executable, "-m", "toolkit", "preannotate", str(samples), "--out", "ray.jsonl", "--no-scores"]
+        command += ["--config", str(ROOT / "configs" / "news-ner.yaml"), "--backend", "ray", "--workers", "1"]
+        command += ["--on-error", "skip", "--address", f"127.0.0.1:{port}"]
+        deadline = time.monotonic() + 120
+        while True:  # the head takes a few seconds to listen
+            done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+            if done.returncode == 0 or time.monotonic() > deadline or "cannot reach" not in done.stderr:
+                break
+            time.sleep(2)
+        assert done.returncode == 0, done.stderr + (tmp_path / "head.log").read_text()[-2000:]
+        assert f"Ray: 1 worker on a cluster at 127.0.0.1:{port} of 1 CPU," in done.stdout
+        assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+        assert env["RAY_AUTH_TOKEN"] not in done.stdout + done.stderr
+        # Without the token mode, Ray only says it cannot connect: the hint says what is missing.
+        del env["RAY_AUTH_MODE"], env["RAY_AUTH_TOKEN"]
+        command[command.index("ray.jsonl")] = "again.jsonl"  # something to run, so the cluster is joined
+        refused = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert refused.returncode == 1, refused.stderr
+        errors = [line for line in refused.stderr.splitlines() if line.startswith("Error")]
+        assert len(errors) == 1, refused.stderr
+        assert errors[0].startswith(f"Error: [ray.address] cannot reach the Ray cluster at 127.0.0.1:{port}: ")
+        assert "RAY_AUTH_MODE=token" in refused.stderr and "Traceback" not in refused.stderr
+        assert not (tmp_path / "again.jsonl").exists()
+    finally:
+        head.send_signal(signal.SIGTERM)
+        try:
+            head.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(head.pid, signal.SIGKILL)
+            head.wait()
+
+
+def test_an_s3_folder_is_read_by_the_workers_and_its_keys_are_never_shown(config, greedy, tmp_path):
+    """``s3://`` through pyarrow's S3 client against a local S3 endpoint (moto's server on 127.0.0.1):
+    the S3 protocol is spoken for real, no cloud account needed."""
+    boto3 = pytest.importorskip("boto3", reason="moto[server] (the test extra) is not installed")
+    moto_server = pytest.importorskip("moto.server", reason="moto[server] (the test extra) is not installed")
+
+    folder = _row_inputs(tmp_path / "in")
+    local_reads = _run([folder], tmp_path / "local.jsonl", config, greedy)[2]
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        secret = "s3-secret-" + os.urandom(8).hex()
+        s3 = boto3.client(
+            "s3", endpoint_url=f"http://{host}:{port}", region_name="us-east-1",
+            aws_access_key_id="toolkit-test", aws_secret_access_key=secret,
+        )  # fmt: skip
+        s3.create_bucket(Bucket="newsroom")
+        for path in sorted(folder.iterdir()):
+            s3.upload_file(str(path), "newsroom", f"2024/{path.name}")
+        # The keys before the bucket, the endpoint in the query: as pyarrow reads an S3 URL.
+        url = f"s3://toolkit-test:{secret}@newsroom/2024/?endpoint_override={host}:{port}&scheme=http&region=us-east-1"
+        command = [sys.executable, "-m", "toolkit", "preannotate", url, "--out", "s3.jsonl", "--no-scores"]
+        command += ["--config", str(ROOT / "configs" / "news-ner.yaml"), "--backend", "ray", "--workers", "1"]
+        command += ["--on-error", "skip"]
+        done = subprocess.run(command, cwd=tmp_path, env=_command_env(), capture_output=True, text=True, timeout=300)
+    finally:
+        server.stop()
+    assert done.returncode == 0, done.stderr
+    written = (tmp_path / "s3.jsonl").read_text(encoding="utf-8")
+    assert secret not in done.stdout + done.stderr + written and "endpoint_override" not in written
+    # The local backend's records, named by the URL without its query.
+    expected = [json.loads(line) for line in (tmp_path / "local.jsonl").read_text(encoding="utf-8").splitlines()]
+    for record in expected:
+        record["source"] = record["source"].replace(str(folder), "s3://newsroom/2024")
+    assert [json.loads(line) for line in written.splitlines()] == expected
+    # The same skips, counted on the workers, and their examples named by the URL.
+    assert f"Skipped {local_reads.skipped_total} bad input" in done.stdout
+    assert local_reads.skipped_examples[0].replace(str(folder), "s3://newsroom/2024") in done.stdout

@@ -57,7 +57,7 @@ def supervised(run: Callable[[], None], *, out: Path) -> None:
     Run in a child, that end is seen here and becomes one error line and exit 1; the records
     the child wrote before stay in the output, for the next run to resume after. Any other
     end of the child (success, its own error already printed, Ctrl-C) is passed on as its
-    exit code.
+    exit code. Where there is no ``fork`` (Windows), ``run`` runs in this process, unsupervised.
     """
     import atexit
     import os
@@ -66,6 +66,9 @@ def supervised(run: Callable[[], None], *, out: Path) -> None:
 
     from toolkit.errors import ClusterError
 
+    if not hasattr(os, "fork"):
+        run()
+        return
     sys.stdout.flush()
     sys.stderr.flush()
     reader, writer = os.pipe()

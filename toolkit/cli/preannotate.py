@@ -89,9 +89,7 @@ def preannotate_cli(
     ] = None,
     address: Annotated[
         str | None,
-        typer.Option(
-            "--address", help="Ray cluster to join (auto, HOST:PORT, ray://HOST:PORT); none starts a local one."
-        ),
+        typer.Option("--address", help="Ray cluster to join (auto, or its GCS HOST:PORT); none starts a local one."),
     ] = None,
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="Ray actors, one pipeline each. Default: ray.num_workers.")

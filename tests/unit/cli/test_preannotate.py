@@ -196,3 +196,14 @@ def test_hints_name_the_flags_of_the_command(tmp_path):
     assert other.exit_code == 1
     assert "hint: pass --fresh to start the output over, or choose another --out" in other.output
     assert "fresh=True" not in changed.output + other.output
+
+
+def test_without_fork_a_ray_run_goes_on_in_this_process_unsupervised(monkeypatch, tmp_path):
+    import os
+
+    from toolkit.cli._ray import supervised
+
+    monkeypatch.delattr(os, "fork")  # Windows
+    ran = []
+    supervised(lambda: ran.append(os.getpid()), out=tmp_path / "out.jsonl")
+    assert ran == [os.getpid()]

@@ -72,6 +72,13 @@ RAY_EXTRA = "pip install 'toolkit[ray]'"
 # Seconds to wait for a TCP connection to the cluster's address before calling it unreachable.
 PROBE_SECONDS = 10
 START_HINT = "start the cluster (`ray start --head`), check ray.address, or leave it unset to start a local cluster"
+# Ray 2.60 turns token authentication on for `ray start` once a token exists on the machine, but
+# a driver that joins by address sends no token unless told to: Ray then only says it cannot connect.
+AUTH_HINT = "a cluster with token authentication also needs RAY_AUTH_MODE=token here, and its token"
+CLIENT_HINT = (
+    "run the command on a node of the cluster with --address auto, "
+    "or join the cluster's GCS address, HOST:6379, from a machine on its network"
+)
 # Largest block Ray Data makes here: a few hundred news articles, so that every actor has work
 # and results stream back batch by batch.
 BLOCK_BYTES = 256 * 1024
@@ -238,6 +245,15 @@ class RayBackend:
         self.model = model
         self.scores = config.spacy.scores if scores is None else scores
         self.address = address if address is not None else config.ray.address
+        if (self.address or "").startswith("ray://"):
+            # Ray Data's streaming executor needs the driver's own core worker, which a Ray Client
+            # driver does not have: with Ray 2.60 its first dataset fails ("'Worker' object has
+            # no attribute 'core_worker'"), after the cluster was joined.
+            raise ClusterError(
+                f"[ray.address] {self.address} is a Ray Client address, and Ray Data, which runs the "
+                "pre-annotation, does not work through Ray Client",
+                hint=CLIENT_HINT,
+            )
         self.num_workers = num_workers or config.ray.num_workers
         self.batch_size = batch_size or config.ray.batch_size or config.spacy.batch_size
         self.startup_seconds: float | None = None
@@ -249,8 +265,7 @@ class RayBackend:
     def _probe(self) -> None:
         """A HOST:PORT that refuses connections is refused here, in seconds: Ray itself keeps
         retrying to reach the cluster's GCS for a long time before it gives up."""
-        address = (self.address or "").removeprefix("ray://")
-        host, _, port = address.rpartition(":")
+        host, _, port = (self.address or "").rpartition(":")
         if not host or not port.isdigit():
             return  # "auto" and the like: Ray finds the address itself, and says so at once if it cannot
         try:
@@ -289,9 +304,10 @@ class RayBackend:
                 ray.init(**options)
             except Exception as error:  # Ray raises ConnectionError, RuntimeError, ValueError, ...
                 where = f"the Ray cluster at {self.address}" if self.address else "a local Ray cluster"
-                raise ClusterError(
-                    f"[ray.address] cannot reach {where}: {_first_line(error)}", hint=START_HINT
-                ) from None
+                hint = START_HINT
+                if self.address and "RAY_AUTH_MODE" not in os.environ:
+                    hint = f"{hint}; {AUTH_HINT} (RAY_AUTH_TOKEN, or the file ~/.ray/auth_token)"
+                raise ClusterError(f"[ray.address] cannot reach {where}: {_first_line(error)}", hint=hint) from None
             self.started_local = not self.address
         self._ray = ray
         self.startup_seconds = time.perf_counter() - began
@@ -379,8 +395,14 @@ class RayBackend:
             datasets.append(self._ray.data.read_datasource(source, num_cpus=0, concurrency=2))
         rows = datasets[0].union(*datasets[1:]) if len(datasets) > 1 else datasets[0]
         done_ref = self._ray.put(dict(done))
-        predicted = rows.map_batches(
-            _RowAnnotator,
+        predicted = self._on_actors(rows, _RowAnnotator, names=[file.name for file in files], done=[done_ref])
+        return self._iterate_rows(predicted, done_ref)
+
+    def _on_actors(self, dataset: ray.data.Dataset, actor: type, **options: Any) -> ray.data.Dataset:
+        """``dataset`` mapped, ``self.batch_size`` rows at a time, by a pool of ``num_workers`` actors of
+        class ``actor``, each built with the pipeline's settings and ``options``."""
+        return dataset.map_batches(
+            actor,
             batch_size=self.batch_size,
             batch_format="pyarrow",
             fn_constructor_kwargs={
@@ -388,13 +410,11 @@ class RayBackend:
                 "model": self.model,
                 "scores": self.scores,
                 "kill_marker": faults.ray_kill_marker(),
-                "names": [file.name for file in files],
-                "done": [done_ref],
+                **options,
             },
             compute=self._ray.data.ActorPoolStrategy(size=self.num_workers),
             num_cpus=self.config.ray.cpus_per_worker,
         )
-        return self._iterate_rows(predicted, done_ref)
 
     def _iterate_rows(self, predicted: ray.data.Dataset, done_ref: Any) -> Iterator[StreamedBatch]:
         try:
@@ -427,20 +447,8 @@ class RayBackend:
     def _predict_dataset(
         self, articles: ray.data.Dataset, *, expected: int, parts: Path | None = None
     ) -> Iterator[Predicted]:
-        predicted = articles.map_batches(
-            _Annotator,
-            batch_size=self.batch_size,
-            batch_format="pyarrow",
-            fn_constructor_kwargs={
-                "config": self.config,
-                "model": self.model,
-                "scores": self.scores,
-                "kill_marker": faults.ray_kill_marker(),
-                "parts": str(parts.resolve()) if parts is not None else None,
-                "run_id": new_run_id(),
-            },
-            compute=self._ray.data.ActorPoolStrategy(size=self.num_workers),
-            num_cpus=self.config.ray.cpus_per_worker,
+        predicted = self._on_actors(
+            articles, _Annotator, parts=str(parts.resolve()) if parts is not None else None, run_id=new_run_id()
         )
         seen = 0
         try:

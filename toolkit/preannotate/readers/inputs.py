@@ -34,6 +34,15 @@ def is_url(given: Path | str) -> bool:
     return isinstance(given, str) and _URL.match(given) is not None
 
 
+def shown_url(url: str) -> str:
+    """The URL as messages and records name it: without the keys pyarrow accepts before the host
+    (``s3://KEY:SECRET@bucket/...``) and without the query it reads options from
+    (``?endpoint_override=...``)."""
+    scheme, _, rest = url.split("?", 1)[0].partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme}://{host.rpartition('@')[2]}{slash}{path}"
+
+
 def is_hf_dataset(path: Path) -> bool:
     return path.is_dir() and any((path / marker).is_file() for marker in HF_MARKERS)
 
@@ -107,7 +116,8 @@ def expand_inputs(inputs: Sequence[Path | str]) -> list[Path]:
     files: list[Path] = []
     for given in inputs:
         if is_url(given):
-            raise InputError(f"{given}: a URL input is read on a cluster, not by this process", hint=URL_NEEDS)
+            where = shown_url(given)
+            raise InputError(f"{where}: a URL input is read on a cluster, not by this process", hint=URL_NEEDS)
         path = Path(given)
         if not path.exists() and _GLOB_CHARS.search(str(given)):
             files.extend(_expand_pattern(str(given)))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import InputError
-from toolkit.preannotate.readers.inputs import expand_inputs, is_hf_dataset, is_url, odd_entry
+from toolkit.preannotate.readers.inputs import expand_inputs, is_hf_dataset, is_url, odd_entry, shown_url
 from toolkit.preannotate.readers.rows import ROW_SUFFIXES
 
 ROW_LIST = ".jsonl, .ndjson or .parquet"
@@ -59,11 +59,12 @@ def _is_row_file(path: str) -> bool:
     return os.path.splitext(path)[1].lower() in ROW_SUFFIXES
 
 
-def _url_files(url: str) -> tuple[Any, str, list[RowFile]]:
+def _url_files(given: str) -> tuple[Any, str, list[RowFile]]:
     import pyarrow.fs as pafs
 
+    url = shown_url(given)
     try:
-        filesystem, path = pafs.FileSystem.from_uri(url)
+        filesystem, path = pafs.FileSystem.from_uri(given)
         info = filesystem.get_file_info(path)
     except Exception as error:  # pyarrow raises ArrowInvalid, OSError, ... for a URL it cannot open
         raise InputError(f"{url}: cannot open ({error})") from None
@@ -103,7 +104,7 @@ def row_inputs(inputs: Sequence[Path | str], *, exclude: str | None = None) -> R
     local = pafs.LocalFileSystem()
     found = RowInputs()
     seen: set[str] = set()
-    urls = [given for given in inputs if is_url(given)]
+    urls = [shown_url(str(given)) for given in inputs if is_url(given)]
     for given in inputs:
         if is_url(given):
             filesystem, key, files = _url_files(str(given))

@@ -31,15 +31,25 @@ def test_settings_from_the_config_and_their_overrides(config):
 
     data = config.model_dump()
     data["spacy"]["backend"] = "ray"
-    data["ray"] = {"address": "ray://head:10001", "num_workers": 8, "batch_size": 16}
+    data["ray"] = {"address": "head:6379", "num_workers": 8, "batch_size": 16}
     configured = parse_config(data)
     backend = RayBackend(configured, ModelInfo(name="m", version="1"))
-    assert (backend.address, backend.num_workers, backend.batch_size) == ("ray://head:10001", 8, 16)
+    assert (backend.address, backend.num_workers, backend.batch_size) == ("head:6379", 8, 16)
     backend = RayBackend(configured, ModelInfo(name="m", version="1"), address="auto", num_workers=2, batch_size=4)
     assert (backend.address, backend.num_workers, backend.batch_size) == ("auto", 2, 4)
     data["ray"] = {"workers": 2}
     with pytest.raises(Exception, match=r"\[ray.workers\] unknown key"):
         parse_config(data)
+
+
+def test_a_ray_client_address_is_refused_before_anything_runs(config):
+    from toolkit.preannotate.backends.ray import RayBackend
+    from toolkit.records import ModelInfo
+
+    # Ray Data needs the driver's own core worker, which a Ray Client driver lacks.
+    with pytest.raises(ClusterError, match=r"^\[ray.address\] ray://head:10001 is a Ray Client address") as raised:
+        RayBackend(config, ModelInfo(name="m", version="1"), address="ray://head:10001")
+    assert "--address auto" in raised.value.hint and "HOST:6379" in raised.value.hint
 
 
 class _PlannedStandIn:

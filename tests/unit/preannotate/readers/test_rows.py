@@ -131,3 +131,15 @@ def test_inputs_the_cluster_reads_and_those_it_does_not(tmp_path):
     with pytest.raises(InputError, match="a URL input is read on a cluster") as refused:
         expand_inputs([url])
     assert "spacy.backend: ray" in refused.value.hint
+
+
+def test_a_url_is_shown_without_its_keys_and_options():
+    from toolkit.preannotate.readers.inputs import shown_url
+
+    given = "s3://KEY:SECRET@newsroom/2024/a.jsonl?endpoint_override=127.0.0.1:9000&scheme=http"
+    assert shown_url(given) == "s3://newsroom/2024/a.jsonl"
+    assert shown_url("s3://newsroom/") == "s3://newsroom/"
+    assert shown_url("file:///data/news@2024.jsonl") == "file:///data/news@2024.jsonl"
+    with pytest.raises(InputError) as refused:  # read locally: refused, and named without the keys
+        expand_inputs([given])
+    assert "SECRET" not in refused.value.message and refused.value.message.startswith("s3://newsroom/2024/a.jsonl:")
