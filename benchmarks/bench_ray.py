@@ -130,7 +130,7 @@ def throughput(count: int, rounds: int, workers: int) -> dict:
                 same
                 and (Path(tmp) / f"local-{size}.jsonl").read_bytes() == (Path(tmp) / f"ray-{size}.jsonl").read_bytes()
             )
-    marginal, fixed = {}, {}
+    marginal, fixed, per_round = {}, {}, {}
     for backend in ("local", "ray"):
         rates, starts = [], []
         for small, large in zip(runs[(backend, count)], runs[(backend, 2 * count)], strict=True):
@@ -138,6 +138,7 @@ def throughput(count: int, rounds: int, workers: int) -> dict:
             rates.append(rate)
             starts.append(small["total_s"] - small["words"] / rate)
         marginal[backend], fixed[backend] = statistics.median(rates), statistics.median(starts)
+        per_round[backend] = rates
         print(
             f"  {backend:5} marginal rate {marginal[backend]:8,.0f} words/s (rounds: "
             + ", ".join(f"{rate:,.0f}" for rate in rates)
@@ -155,7 +156,13 @@ def throughput(count: int, rounds: int, workers: int) -> dict:
         (large["driver_cpu_s"] - small["driver_cpu_s"]) / (large["articles"] - small["articles"])
         for small, large in zip(runs[("ray", count)], runs[("ray", 2 * count)], strict=True)
     )
+    ratios = [ray / local for ray, local in zip(per_round["ray"], per_round["local"], strict=True)]
     print(f"  outputs byte-identical (both sizes): {same}")
+    print(
+        "  Ray / local marginal rate, round by round (each round's four runs side by side): "
+        + ", ".join(f"{ratio:.2f}x" for ratio in ratios)
+        + f"; median {statistics.median(ratios):.2f}x"
+    )
     print(
         f"  Ray {workers} workers / local n_process={workers}, marginal words/s (medians): "
         f"{marginal['ray'] / marginal['local']:.2f}x  (target >= 0.9; {marginal['ray']:,.0f} vs "
