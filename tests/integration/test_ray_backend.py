@@ -498,3 +498,42 @@ def test_an_s3_folder_is_read_by_the_workers_and_its_keys_are_never_shown(config
     # The same skips, counted on the workers, and their examples named by the URL.
     assert f"Skipped {local_reads.skipped_total} bad input" in done.stdout
     assert local_reads.skipped_examples[0].replace(str(folder), "s3://newsroom/2024") in done.stdout
+
+
+def test_jsonl_and_parquet_read_by_the_workers_into_a_parquet_folder_they_write(
+    cluster, config, greedy, tmp_path, monkeypatch
+):
+    from toolkit.io.predictions import parts, read_predictions
+
+    inputs = [_row_inputs(tmp_path / "in")]
+    local = _run(inputs, tmp_path / "local.jsonl", config, greedy)
+    expected = [json.loads(line) for line in (tmp_path / "local.jsonl").read_text(encoding="utf-8").splitlines()]
+    _no_driver_read(monkeypatch)
+    # An actor dies at its second batch: replaced, its batch read, run and written again.
+    monkeypatch.setenv("TOOLKIT_TEST_RAY_KILL_ACTOR", str(tmp_path / "killed"))
+    folder = tmp_path / "preds"
+    with _ray(config, greedy, batch_size=4) as backend:
+        stats, read_stats = PreannotateStats(), ReadStats()
+        written = preannotate_to_file(
+            inputs, out=folder, config=config, pipeline=greedy, on_error="skip", backend=backend,
+            stats=stats, read_stats=read_stats, output_format="parquet",
+        )  # fmt: skip
+        assert (tmp_path / "killed").exists()
+        assert written == local[0] == stats.articles and stats == local[1]
+        assert read_stats.skipped == local[2].skipped and read_stats.duplicates == local[2].duplicates
+        # The local backend's records, in its order; no hidden leftover in the folder.
+        assert [record.to_json_dict() for record in read_predictions(folder)] == expected
+        assert sorted(path.name for path in folder.iterdir() if path.name.startswith(".")) == []
+        # An interrupted run's last part is missing: the rerun runs only its articles.
+        last = parts(folder)[-1]
+        import pyarrow.parquet as pq
+
+        missing = pq.ParquetFile(last).metadata.num_rows
+        last.unlink()
+        stats = PreannotateStats()
+        written = preannotate_to_file(
+            inputs, out=folder, config=config, pipeline=greedy, on_error="skip", backend=backend,
+            stats=stats, output_format="parquet",
+        )  # fmt: skip
+    assert (written, stats.resumed) == (missing, len(expected) - missing)
+    assert [record.to_json_dict() for record in read_predictions(folder)] == expected

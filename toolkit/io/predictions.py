@@ -20,6 +20,9 @@ from toolkit.errors import InputError, OutputError
 from toolkit.records import PredictedArticle
 
 PART_GLOB = "part-*.parquet"
+# Hidden files of the folder: a part being written, and a worker's part that waits for the driver.
+TEMPORARY_PREFIX = ".tmp-"
+PENDING_PREFIX = ".tmp-pending-"
 
 
 def schema() -> Any:
@@ -50,26 +53,32 @@ def is_parquet_folder(path: Path) -> bool:
 
 
 def new_run_id() -> str:
-    """A name for this run's parts that sorts after earlier runs' (time first, then chance)."""
-    import time
+    """A name for this run's parts that sorts after earlier runs' (time to the microsecond first, so
+    that a rerun a moment later still sorts after; then chance)."""
+    from datetime import datetime, timezone
 
-    return f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}{uuid.uuid4().hex[:6]}"
+    return f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%f')}{uuid.uuid4().hex[:6]}"
 
 
 def write_part(folder: Path, name: str, records: Iterable[PredictedArticle]) -> Path:
     """Write one part whole: a hidden temporary file in ``folder``, then renamed to ``name``
     (written again under the same name, as a re-run batch is, it replaces the earlier copy)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     rows = [record.to_json_dict() for record in records]
     for row in rows:
         for span in row["spans"]:
             span.setdefault("text", None)
             span.setdefault("score", None)
-    table = pa.Table.from_pylist(rows, schema=schema())
+    return write_table(folder, name, pa.Table.from_pylist(rows, schema=schema()))
+
+
+def write_table(folder: Path, name: str, table: Any) -> Path:
+    """Write an Arrow table of records as the part ``name``, whole (see :func:`write_part`)."""
+    import pyarrow.parquet as pq
+
     target = folder / name
-    temporary = folder / f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}-{name}"
+    temporary = folder / f"{TEMPORARY_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}-{name}"
     try:
         pq.write_table(table, temporary)
         with temporary.open("rb") as handle:
@@ -79,6 +88,18 @@ def write_part(folder: Path, name: str, records: Iterable[PredictedArticle]) -> 
         temporary.unlink(missing_ok=True)
         raise OutputError(f"{target}: cannot write ({error.strerror or error})") from None
     return target
+
+
+def pending_name(run_id: str, file: int, position: int) -> str:
+    """A part a worker wrote before the driver has seen its batch: hidden (readers and resume skip
+    it, the next run removes it) until the driver makes it a part. Named by the batch's first row,
+    so a batch run again writes the same name."""
+    return f"{PENDING_PREFIX}{run_id}-{file:06d}-{position:012d}.parquet"
+
+
+def part_name(run_id: str, first: int) -> str:
+    """A part's name: its run, then the position of its first record, so that parts sort in order."""
+    return f"part-{run_id}-{first:09d}.parquet"
 
 
 def parts(folder: Path) -> list[Path]:

@@ -28,7 +28,6 @@ from toolkit.errors import InputError
 from toolkit.preannotate.backends import Backend, PlannedBackend, Predicted, RowBackend
 from toolkit.preannotate.output import START_OVER, read_resume, write_records
 from toolkit.preannotate.readers import ReadStats, expand_inputs, nothing_to_do, read_articles, read_positioned
-from toolkit.preannotate.readers.inputs import is_url
 from toolkit.preannotate.readers.plan import InputPlan
 from toolkit.preannotate.readers.sources import RowInputs, row_inputs
 from toolkit.preannotate.spans import SpanCounts
@@ -41,7 +40,6 @@ if TYPE_CHECKING:  # spaCy takes a second to import: only where a pipeline is lo
 PHASE = "articles"
 # What a parquet output needs, in the hint of its refusal; the command line names its flag.
 PARQUET_NEEDS = "run on Ray (spacy.backend: ray), or write JSONL"
-PARQUET_URLS = "write JSONL, or give the inputs as local paths"
 
 
 @dataclass
@@ -147,13 +145,20 @@ def _preannotate_rows(
     read_stats: ReadStats | None,
     on_progress: OnProgress | None,
     flush_every: int,
+    parquet: bool,
 ) -> int:
     """JSONL and Parquet inputs read by the backend's workers, nothing read here first (:mod:`.streamed`)."""
     from toolkit.preannotate.streamed import preannotate_streamed
 
     if not rows.files:
-        raise InputError(f"{out}: the only input is the output file itself")
-    resume = read_resume(out, pipeline.model, digests=True) if not fresh else None
+        raise InputError(f"{out}: the only input is the output {'folder' if parquet else 'file'} itself")
+    if parquet:
+        from toolkit.preannotate.parquet_output import prepare_folder, read_resume_folder
+
+        prepare_folder(out, fresh=fresh)
+        resume = read_resume_folder(out, pipeline.model, digests=True) if not fresh else None
+    else:
+        resume = read_resume(out, pipeline.model, digests=True) if not fresh else None
     stats.truncated_tail = stats.truncated_tail or (resume is not None and resume.truncated_tail)
     return preannotate_streamed(
         rows,
@@ -167,6 +172,7 @@ def _preannotate_rows(
         read_stats=read_stats if read_stats is not None else ReadStats(),
         on_progress=on_progress,
         flush_every=flush_every,
+        parts=parquet,
     )
 
 
@@ -189,7 +195,8 @@ def preannotate_to_file(
     """Pre-annotate the inputs into ``out`` (JSONL), resuming a run that wrote part of it.
 
     ``output_format="parquet"``: ``out`` is a Parquet predictions folder whose parts the
-    backend's workers write (a :class:`~.backends.PlannedBackend` that takes ``parts``).
+    backend's workers write (a :class:`~.backends.PlannedBackend` that takes ``parts``; for
+    inputs its workers read themselves, a :class:`~.backends.RowBackend` that does).
 
     All inputs are read once before the model runs, so bad input stops the run
     (``on_error="fail"``, default ``input.on_error``) before anything is written. With a
@@ -205,19 +212,17 @@ def preannotate_to_file(
     # The output is never an input, even when it sits in a folder being read: it grows
     # while the inputs are read a second time.
     parquet = output_format == "parquet"
-    if parquet and not isinstance(backend, PlannedBackend):
-        raise InputError("Parquet predictions folders are written by a cluster's workers", hint=PARQUET_NEEDS)
     real_out = os.path.realpath(out)
-    if isinstance(backend, RowBackend) and not parquet:
+    if isinstance(backend, RowBackend):
         rows = row_inputs(inputs, exclude=real_out)
         if rows is not None:
             return _preannotate_rows(
                 rows, out=out, config=config, pipeline=pipeline, backend=backend, on_error=on_error, fresh=fresh,
                 stats=stats, read_stats=read_stats, on_progress=on_progress,
-                flush_every=batch_size or config.spacy.batch_size,
+                flush_every=batch_size or config.spacy.batch_size, parquet=parquet,
             )  # fmt: skip
-    if parquet and any(is_url(given) for given in inputs):
-        raise InputError("URL inputs are read by the workers into a JSONL output only", hint=PARQUET_URLS)
+    if parquet and not isinstance(backend, PlannedBackend):
+        raise InputError("Parquet predictions folders are written by a cluster's workers", hint=PARQUET_NEEDS)
     inputs = [
         path
         for path in expand_inputs(inputs)

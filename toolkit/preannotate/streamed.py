@@ -11,7 +11,10 @@ holds only the ids and text digests seen, not the articles.
 The output is appended to record by record, as the local backend appends, so that a run
 of any length that is interrupted, killed or left by its cluster loses at most its last
 batch: the next run resumes after the records already written (a half-written last line
-is cut off then). With nothing read beforehand, bad input is met while records are being
+is cut off then). A Parquet predictions folder (``parts``) is written by the workers
+instead: each batch's records go to a hidden pending part, which becomes a part here once
+the batch is decided (:class:`~.parquet_output.PendingParts`), so the records never come
+back to this process. With nothing read beforehand, bad input is met while records are being
 written: with ``on_error="fail"`` the run stops there, and the articles before it stay in
 the output (whole records) for the rerun to resume after. The progress total is
 estimated from the inputs' sizes and the bytes read so far (see :func:`_estimate`) and is
@@ -28,7 +31,8 @@ from typing import TYPE_CHECKING, Literal
 
 from toolkit.config import Config
 from toolkit.errors import ClusterError, InputError, OutputError
-from toolkit.preannotate.backends import RowBackend, StreamedRow
+from toolkit.io.predictions import new_run_id
+from toolkit.preannotate.backends import RowBackend, StreamedBatch, StreamedRow
 from toolkit.preannotate.output import START_OVER
 from toolkit.preannotate.readers import SKIP_SETTING, ReadStats, SeenTexts, nothing_to_do
 from toolkit.preannotate.readers.rows import row_source
@@ -91,16 +95,41 @@ class _Output:
         except OSError as error:
             raise OutputError(f"{out}: cannot write ({error.strerror})") from None
 
-    def write(self, record: PredictedArticle) -> None:
+    def write(self, record: PredictedArticle | None, index: int) -> None:
         self.handle.write(json.dumps(record.to_json_dict(), ensure_ascii=False) + "\n")
         self.written += 1
         if self.written % self.flush_every == 0:
             self.handle.flush()
 
+    def commit(self, pending: str | None, predicted: int) -> None:
+        """The end of a batch: its records are written already."""
+
     def close(self) -> None:
         with self.handle:
             self.handle.flush()
             os.fsync(self.handle.fileno())
+
+
+class _Parts:
+    """A Parquet predictions folder: the batches' pending parts made parts (:class:`PendingParts`)."""
+
+    def __init__(self, out: Path, run_id: str) -> None:
+        from toolkit.preannotate.parquet_output import PendingParts
+
+        self.parts = PendingParts(out, run_id)
+
+    @property
+    def written(self) -> int:
+        return self.parts.written
+
+    def write(self, record: PredictedArticle | None, index: int) -> None:
+        self.parts.keep(index)
+
+    def commit(self, pending: str | None, predicted: int) -> None:
+        self.parts.commit(pending, predicted)
+
+    def close(self) -> None:
+        self.parts.close()
 
 
 def preannotate_streamed(
@@ -116,10 +145,12 @@ def preannotate_streamed(
     read_stats: ReadStats,
     on_progress: OnProgress | None,
     flush_every: int,
+    parts: bool = False,
 ) -> int:
     """Pre-annotate ``inputs`` on the backend's workers into ``out``; returns how many articles were
     written. ``stats`` is the caller's ``PreannotateStats`` (it gets the articles, words, spans and
-    resumed), ``read_stats`` what reading saw, as the local reader would report it."""
+    resumed), ``read_stats`` what reading saw, as the local reader would report it. ``parts``:
+    ``out`` is a Parquet predictions folder (prepared by the caller), written by the workers."""
     read_stats.files += len(inputs.files)
     total_bytes = inputs.total_bytes
     names = [file.name for file in inputs.files]
@@ -127,35 +158,22 @@ def preannotate_streamed(
     seen = SeenTexts(where=lambda packed: row_source(names[packed >> 40], packed & POSITION))
     order = _Order(len(inputs.files))
     bytes_seen = 0
-    batches = backend.predict_rows(inputs, config.input, done=done)  # joins the cluster
-    output = _Output(out, fresh=fresh, flush_every=flush_every)
+    if parts:
+        run_id = new_run_id()
+        batches = backend.predict_rows(inputs, config.input, done=done, parts=out, run_id=run_id)  # joins
+        output: _Output | _Parts = _Parts(out, run_id)
+    else:
+        batches = backend.predict_rows(inputs, config.input, done=done)  # joins the cluster
+        output = _Output(out, fresh=fresh, flush_every=flush_every)
     try:
         for batch in batches:
             read_stats.skipped.update(batch.skipped)
-            for row in batch.rows:
-                order.check(row)
-                bytes_seen += row.nbytes
-                if row.kind == "bad":
-                    _bad(row.bad.message, read_stats, on_error)
-                elif row.kind in ("article", "resumed"):
-                    verdict = seen.check(row.id, row.digest, row.file << 40 | row.position)
-                    if isinstance(verdict, str):
-                        read_stats.duplicates.append(verdict)
-                    elif verdict is not None:  # an id reused: decided here, so counted here
-                        read_stats.skipped[verdict.reason] += 1
-                        _bad(verdict.message, read_stats, on_error)
-                    else:
-                        read_stats.articles += 1
-                        read_stats.dates_not_parsed += row.date_not_parsed
-                        if row.kind == "resumed":
-                            _resumed(row, names, out, stats)
-                        else:
-                            record, words, counts = row.predicted
-                            output.write(record)
-                            stats.articles += 1
-                            stats.words += words
-                            stats.spans.merge(counts)
-                            emit(on_progress, PHASE, 1, amounts={"words": words})
+            predicted = sum(1 for row in batch.rows if row.kind == "article")
+            try:
+                _decide(batch, output, order, seen, names, out, on_error, stats, read_stats, on_progress)
+            finally:  # a batch cut short by bad input keeps what was decided before it
+                output.commit(batch.pending, predicted)
+            bytes_seen += sum(row.nbytes for row in batch.rows)
             emit(on_progress, PHASE, 0, total=_estimate(output.written, bytes_seen, total_bytes))
         order.finish()
         if read_stats.articles == 0 and not done:
@@ -177,6 +195,47 @@ def preannotate_streamed(
             close()
     emit(on_progress, PHASE, 0, total=output.written)
     return output.written
+
+
+def _decide(
+    batch: StreamedBatch,
+    output: _Output | _Parts,
+    order: _Order,
+    seen: SeenTexts,
+    names: list[str],
+    out: Path,
+    on_error: Literal["fail", "skip"],
+    stats: PreannotateStats,
+    read_stats: ReadStats,
+    on_progress: OnProgress | None,
+) -> None:
+    """One batch's rows, in order: bad input, duplicates, ids reused and resume decided as the local
+    reader decides them, and each article kept handed to ``output``."""
+    index = -1  # the row's place among the batch's predicted records
+    for row in batch.rows:
+        order.check(row)
+        index += row.kind == "article"
+        if row.kind == "bad":
+            _bad(row.bad.message, read_stats, on_error)
+        elif row.kind in ("article", "resumed"):
+            verdict = seen.check(row.id, row.digest, row.file << 40 | row.position)
+            if isinstance(verdict, str):
+                read_stats.duplicates.append(verdict)
+            elif verdict is not None:  # an id reused: decided here, so counted here
+                read_stats.skipped[verdict.reason] += 1
+                _bad(verdict.message, read_stats, on_error)
+            else:
+                read_stats.articles += 1
+                read_stats.dates_not_parsed += row.date_not_parsed
+                if row.kind == "resumed":
+                    _resumed(row, names, out, stats)
+                else:
+                    record, words, counts = row.predicted
+                    output.write(record, index)
+                    stats.articles += 1
+                    stats.words += words
+                    stats.spans.merge(counts)
+                    emit(on_progress, PHASE, 1, amounts={"words": words})
 
 
 def _bad(message: str, read_stats: ReadStats, on_error: str) -> None:

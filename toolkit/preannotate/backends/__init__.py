@@ -75,13 +75,24 @@ class StreamedRow(NamedTuple):
 class StreamedBatch(NamedTuple):
     rows: list[StreamedRow]
     skipped: Counter[str]  # the batch's bad inputs by reason, counted on the worker
+    # With a Parquet predictions folder: the hidden part the worker wrote the batch's predicted
+    # records to, in row order (their rows then carry only the counts); None if it predicted none.
+    pending: str | None = None
 
 
 @runtime_checkable
 class RowBackend(Protocol):
     def predict_rows(
-        self, inputs: RowInputs, options: InputConfig, *, done: Mapping[str, int]
+        self,
+        inputs: RowInputs,
+        options: InputConfig,
+        *,
+        done: Mapping[str, int],
+        parts: Path | None = None,
+        run_id: str | None = None,
     ) -> Iterator[StreamedBatch]:
         """The inputs read, turned into articles and predicted on the workers, batch by batch in
-        input order; the articles in ``done`` (id -> text key) are not predicted."""
+        input order; the articles in ``done`` (id -> text key) are not predicted. With ``parts`` (a
+        Parquet predictions folder the workers can reach) each batch's records are written there as
+        a pending part of run ``run_id`` (:func:`toolkit.io.predictions.pending_name`)."""
         ...

@@ -10,9 +10,10 @@ cluster (:meth:`RayBackend.predict_rows`), with nothing read in the driver first
    pipeline loaded by ``toolkit.nlp.pipeline``: an actor turns its rows into articles with
    the toolkit's reader, counts the bad ones, leaves out those already in the output
    (their ids, put in the object store once) and runs the local backend over the rest
-   (:func:`.rows.annotate_rows`);
+   (:func:`.rows.annotate_rows`); for a Parquet predictions folder it writes the batch's
+   records as a pending part and sends back only their counts (:func:`.rows.write_pending`);
 3. the driver iterates the batches in order (``preserve_order``) and decides duplicates
-   and ids reused there (:mod:`toolkit.preannotate.streamed`).
+   and ids reused there (:mod:`toolkit.preannotate.streamed`), and makes pending parts parts.
 
 Other inputs (``.txt``, ``.json``, ``.csv``, saved datasets) go the planned way
 (:meth:`RayBackend.predict_planned`). The driver (this process) reads every input once, as
@@ -59,7 +60,7 @@ import toolkit
 from toolkit._testing import faults
 from toolkit.config import Config, InputConfig
 from toolkit.errors import ClusterError, ModelError, ToolkitError
-from toolkit.io.predictions import new_run_id, write_part
+from toolkit.io.predictions import new_run_id, part_name, write_part
 from toolkit.preannotate.backends import Predicted, StreamedBatch
 from toolkit.preannotate.readers.plan import FilePlan, InputPlan, read_planned
 from toolkit.preannotate.readers.sources import RowInputs
@@ -165,7 +166,7 @@ class _Annotator:
             return {"seq": seqs, "result": [pickle.dumps(tuple(item), protocol=5) for item in predicted]}
         # A part per batch, named by its first article: a batch run again after its actor
         # died writes the same part again, so each article is in the folder once.
-        write_part(self.parts, f"part-{self.run_id}-{seqs[0]:09d}.parquet", (item.article for item in predicted))
+        write_part(self.parts, part_name(self.run_id, seqs[0]), (item.article for item in predicted))
         return {
             "seq": seqs,
             "result": [pickle.dumps((None, item.words, item.counts), protocol=5) for item in predicted],
@@ -184,10 +185,14 @@ class _RowAnnotator:
         kill_marker: str | None,
         names: list[str],
         done: list[Any],
+        parts: str | None = None,
+        run_id: str | None = None,
     ) -> None:
         import ray
 
         self.annotator = _Annotator(config, model, scores, None)
+        self.parts = Path(parts) if parts is not None else None
+        self.run_id = run_id
         self.options = config.input
         self.kill_marker = kill_marker
         self.names = names
@@ -196,7 +201,7 @@ class _RowAnnotator:
         self.batches = 0
 
     def __call__(self, batch: Any) -> dict[str, list[Any]]:
-        from toolkit.preannotate.backends.rows import annotate_rows
+        from toolkit.preannotate.backends.rows import annotate_rows, write_pending
 
         self.batches += 1
         faults.kill_actor_once(self.kill_marker, self.batches)
@@ -208,6 +213,8 @@ class _RowAnnotator:
             done=self.done,
             backend=self.annotator.backend,
         )
+        if self.parts is not None:
+            annotated = write_pending(annotated, self.parts, self.run_id)
         # One pickle per batch: the rows and the counts travel together, in order.
         return {"batch": [pickle.dumps(annotated, protocol=5)]}
 
@@ -373,11 +380,18 @@ class RayBackend:
         return self._predict_dataset(articles, expected=plan.articles, parts=parts)
 
     def predict_rows(
-        self, inputs: RowInputs, options: InputConfig, *, done: Mapping[str, int]
+        self,
+        inputs: RowInputs,
+        options: InputConfig,
+        *,
+        done: Mapping[str, int],
+        parts: Path | None = None,
+        run_id: str | None = None,
     ) -> Iterator[StreamedBatch]:
         """JSONL and Parquet inputs read on the cluster (:mod:`._ray_read`), turned into articles and
         predicted by the actors, batch by batch in input order; ``done`` (id -> text digest, put in
-        the object store once) are not predicted. Not a generator: the cluster is joined here."""
+        the object store once) are not predicted. With ``parts`` the actors write each batch's
+        records there as a pending part of run ``run_id``. Not a generator: the cluster is joined here."""
         self.start()
         from toolkit.preannotate.backends._ray_read import ArticleRows
 
@@ -395,7 +409,14 @@ class RayBackend:
             datasets.append(self._ray.data.read_datasource(source, num_cpus=0, concurrency=2))
         rows = datasets[0].union(*datasets[1:]) if len(datasets) > 1 else datasets[0]
         done_ref = self._ray.put(dict(done))
-        predicted = self._on_actors(rows, _RowAnnotator, names=[file.name for file in files], done=[done_ref])
+        predicted = self._on_actors(
+            rows,
+            _RowAnnotator,
+            names=[file.name for file in files],
+            done=[done_ref],
+            parts=str(parts.resolve()) if parts is not None else None,
+            run_id=run_id,
+        )
         return self._iterate_rows(predicted, done_ref)
 
     def _on_actors(self, dataset: ray.data.Dataset, actor: type, **options: Any) -> ray.data.Dataset:

@@ -1,12 +1,15 @@
 """A worker's side of inputs it reads itself: raw rows (:mod:`..readers.rows`) -> articles, bad
-inputs (counted here) and articles already done -> one :class:`StreamedBatch`, in row order."""
+inputs (counted here) and articles already done -> one :class:`StreamedBatch`, in row order;
+for a Parquet predictions folder, the batch's records written as a pending part."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from toolkit.config import InputConfig
+from toolkit.io.predictions import pending_name, write_part
 from toolkit.preannotate.backends import Backend, StreamedBatch, StreamedRow
 from toolkit.preannotate.readers import text_key
 from toolkit.preannotate.readers.rows import END, Kind, row_item
@@ -56,3 +59,19 @@ def annotate_rows(
     for index, predicted in zip(waiting, backend.predict(articles), strict=True):
         out[index] = out[index]._replace(predicted=predicted)
     return StreamedBatch(out, skipped)
+
+
+def write_pending(annotated: StreamedBatch, parts: Path, run_id: str) -> StreamedBatch:
+    """The batch's predicted records written to ``parts`` as a pending part of run ``run_id``
+    (:func:`~toolkit.io.predictions.pending_name`); the batch sent back carries only their counts."""
+    predicted = [row.predicted for row in annotated.rows if row.predicted is not None]
+    if not predicted:
+        return annotated
+    first = annotated.rows[0]
+    name = pending_name(run_id, first.file, first.position)
+    write_part(parts, name, (item.article for item in predicted))
+    rows = [
+        row._replace(predicted=row.predicted._replace(article=None)) if row.predicted is not None else row
+        for row in annotated.rows
+    ]
+    return annotated._replace(rows=rows, pending=name)

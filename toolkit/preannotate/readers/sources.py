@@ -92,11 +92,16 @@ def _url_files(given: str) -> tuple[Any, str, list[RowFile]]:
     return filesystem, key, files
 
 
+def _under(real: str, exclude: str | None) -> bool:
+    return exclude is not None and (real == exclude or real.startswith(exclude.rstrip(os.sep) + os.sep))
+
+
 def row_inputs(inputs: Sequence[Path | str], *, exclude: str | None = None) -> RowInputs | None:
     """The inputs as files a cluster reads, or None when some input is of a kind only this process
     reads (``.txt``, ``.json``, ``.csv``, a saved dataset): then every input is read here.
 
-    ``exclude`` (a real path) is left out: the output is never an input. A URL beside an input
+    ``exclude`` (a real path), and anything under it, is left out: the output (a file, or a
+    Parquet predictions folder) is never an input. A URL beside an input
     read here is an :class:`InputError`: a URL can only be read on the cluster.
     """
     import pyarrow.fs as pafs
@@ -111,13 +116,13 @@ def row_inputs(inputs: Sequence[Path | str], *, exclude: str | None = None) -> R
             on_disk = isinstance(filesystem, pafs.LocalFileSystem)  # file://: the same file as its path
             for file in files:
                 name = os.path.realpath(file.path) if on_disk else file.name
-                if name not in seen and name != exclude:
+                if name not in seen and not _under(name, exclude):
                     seen.add(name)
                     found.add(filesystem, key, file)
             continue
         for path in expand_inputs([given]):
             real = os.path.realpath(path)
-            if real == exclude or real in seen:
+            if _under(real, exclude) or real in seen:
                 continue
             if is_hf_dataset(path) or not _is_row_file(str(path)) or odd_entry(path) is not None:
                 if urls:

@@ -108,8 +108,8 @@ class _RowStandIn:
     def predict(self, articles):
         raise AssertionError("a row backend reads the inputs itself")
 
-    def predict_rows(self, inputs, options, *, done):
-        from toolkit.preannotate.backends.rows import annotate_rows
+    def predict_rows(self, inputs, options, *, done, parts=None, run_id=None):
+        from toolkit.preannotate.backends.rows import annotate_rows, write_pending
         from toolkit.preannotate.readers.rows import jsonl_rows, parquet_rows
 
         names = [file.name for file in inputs.files]
@@ -124,7 +124,8 @@ class _RowStandIn:
                 if self.die_after is not None and start >= self.die_after:
                     raise ClusterError("the Ray cluster failed: the node died")
                 batch = rows[start : start + self.rows_per_batch]
-                yield annotate_rows(batch, names=names, options=options, done=done, backend=self.local)
+                annotated = annotate_rows(batch, names=names, options=options, done=done, backend=self.local)
+                yield write_pending(annotated, parts, run_id) if parts is not None else annotated
 
         return batches()
 
@@ -200,3 +201,33 @@ def test_a_row_backend_that_fails_or_dies_keeps_what_it_wrote_and_the_rerun_resu
                                   backend=_RowStandIn(blank_pipeline, config), stats=stats)  # fmt: skip
     assert (written, stats.resumed) == (10 - len(kept), len(kept))
     assert _ids(out)[: len(kept)] == kept and len(set(_ids(out))) == len(_ids(out)) == 10
+
+
+def test_a_row_backend_writes_a_parquet_folder_of_the_local_records_and_resumes(config, blank_pipeline, tmp_path):
+    import json
+
+    from toolkit.errors import InputError
+    from toolkit.io.predictions import parts, read_predictions
+
+    folder = _jsonl_inputs(tmp_path / "in")
+    preannotate_to_file([folder], out=tmp_path / "local.jsonl", config=config, pipeline=blank_pipeline,
+                        on_error="skip")  # fmt: skip
+    expected = [json.loads(line) for line in (tmp_path / "local.jsonl").read_text().splitlines()]
+    out = tmp_path / "in" / "preds"  # inside an input folder: its parts are never read as inputs
+    # Bad input stops the run where it is met: the parts decided before it stay (the batch of the
+    # bad line keeps the records before it), the pending parts of the batches after it go.
+    with pytest.raises(InputError, match=r"a\.jsonl:4: broken JSON") as failed:
+        preannotate_to_file([folder], out=out, config=config, pipeline=blank_pipeline, on_error="fail",
+                            backend=_RowStandIn(blank_pipeline, config), output_format="parquet")  # fmt: skip
+    assert [record.id for record in read_predictions(out)] == ["j0", "j1", "j2"]
+    assert f"the 3 articles before it are in {out}" in failed.value.hint
+    assert [path.name for path in out.iterdir() if path.name.startswith(".")] == []
+    stats = PreannotateStats()
+    written = preannotate_to_file([folder], out=out, config=config, pipeline=blank_pipeline, on_error="skip",
+                                  backend=_RowStandIn(blank_pipeline, config), stats=stats,
+                                  output_format="parquet")  # fmt: skip
+    assert (written, stats.resumed) == (7, 3)
+    # The duplicate and the id reused were dropped from their batches' parts, which the driver
+    # rewrote; every other batch's part was renamed into place whole.
+    assert [record.to_json_dict() for record in read_predictions(out)] == expected
+    assert len(parts(out)) >= 3 and [path.name for path in out.iterdir() if path.name.startswith(".")] == []
