@@ -283,7 +283,15 @@ def _start(*args: str, cwd: Path) -> subprocess.Popen[str]:
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_ctrl_c_reaches_it,
     )
+
+
+def _ctrl_c_reaches_it() -> None:
+    # As in a terminal. A suite started in the background by a script (`cmd &`, no job control)
+    # inherits SIGINT ignored, and Python then installs no KeyboardInterrupt for it: the
+    # command would never see the interrupt these tests send.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _interrupt_when(process: subprocess.Popen[str], ready, timeout: float = 240) -> tuple[str, str]:
