@@ -85,9 +85,11 @@ def test_two_concurrent_pushes_to_a_new_project_create_one_project(server, clien
         assert [done.returncode for done in runs] == [0, 0], [done.stdout + done.stderr for done in runs]
         projects = _all_titled(client, title_of(config))
         assert len(projects) == 1, f"{len(projects)} projects titled {title_of(config)!r}"
-        # The loser's project is renamed, empty, and named in its output.
-        (spare,) = [p for p in client.projects.list(title=title_of(config)) if p.title != title_of(config)]
-        assert spare.task_number == 0 and f"[empty copy of {projects[0].id}]" in spare.title
+        # The loser's project is renamed, empty, and named in its output. (The title filter is a
+        # substring match: a project another test left with this title in its own is not this one.)
+        copy = f"[empty copy of {projects[0].id}]"
+        (spare,) = [p for p in client.projects.list(title=title_of(config)) if copy in p.title]
+        assert spare.task_number == 0 and spare.title != title_of(config)
         assert sum(f"own project {spare.id} is empty" in done.stdout for done in runs) == 1, [d.stdout for d in runs]
         assert sorted(article_ids_of_tasks(client, projects[0].id)) == [f"race-new-{n:04d}" for n in range(12)]
         assert set(_prediction_sets(client, projects[0].id).values()) == {1}
