@@ -58,8 +58,8 @@ def read_resume_folder(out: Path, model: ModelInfo, *, digests: bool = False) ->
 class PendingParts:
     """The driver's side of parts that workers write before their batch is decided.
 
-    For each batch, in input order: :meth:`keep` the index (among the batch's predicted
-    records) of each record the output keeps, then :meth:`commit` the batch: its pending
+    For each batch, in input order: :meth:`write` each record the output keeps (by its
+    index among the batch's predicted records), then :meth:`commit` the batch: its pending
     part is renamed into place when every record is kept, rewritten with only those kept
     otherwise, removed when none is. :attr:`written` counts the records in parts.
     """
@@ -70,7 +70,8 @@ class PendingParts:
         self.written = 0
         self._kept: list[int] = []
 
-    def keep(self, index: int) -> None:
+    def write(self, record: object, index: int) -> None:
+        """Keep the batch's record ``index`` (``record`` is None: the worker wrote it)."""
         self._kept.append(index)
 
     def commit(self, pending: str | None, predicted: int) -> None:

@@ -13,10 +13,11 @@ of any length that is interrupted, killed or left by its cluster loses at most i
 batch: the next run resumes after the records already written (a half-written last line
 is cut off then). A Parquet predictions folder (``parts``) is written by the workers
 instead: each batch's records go to a hidden pending part, which becomes a part here once
-the batch is decided (:class:`~.parquet_output.PendingParts`), so the records never come
-back to this process. With nothing read beforehand, bad input is met while records are being
-written: with ``on_error="fail"`` the run stops there, and the articles before it stay in
-the output (whole records) for the rerun to resume after. The progress total is
+the batch is decided (:class:`~.parquet_output.PendingParts`, which takes the records as
+``_Output`` does), so the records never come back to this process. With nothing read
+beforehand, bad input is met while records are being written: with ``on_error="fail"``
+the run stops there, and the articles before it stay in the output (whole records) for
+the rerun to resume after. The progress total is
 estimated from the inputs' sizes and the bytes read so far (see :func:`_estimate`) and is
 exact at the end.
 """
@@ -34,6 +35,7 @@ from toolkit.errors import ClusterError, InputError, OutputError
 from toolkit.io.predictions import new_run_id
 from toolkit.preannotate.backends import RowBackend, StreamedBatch, StreamedRow
 from toolkit.preannotate.output import START_OVER
+from toolkit.preannotate.parquet_output import PendingParts
 from toolkit.preannotate.readers import SKIP_SETTING, ReadStats, SeenTexts, nothing_to_do
 from toolkit.preannotate.readers.rows import row_source
 from toolkit.preannotate.readers.sources import RowInputs
@@ -110,28 +112,6 @@ class _Output:
             os.fsync(self.handle.fileno())
 
 
-class _Parts:
-    """A Parquet predictions folder: the batches' pending parts made parts (:class:`PendingParts`)."""
-
-    def __init__(self, out: Path, run_id: str) -> None:
-        from toolkit.preannotate.parquet_output import PendingParts
-
-        self.parts = PendingParts(out, run_id)
-
-    @property
-    def written(self) -> int:
-        return self.parts.written
-
-    def write(self, record: PredictedArticle | None, index: int) -> None:
-        self.parts.keep(index)
-
-    def commit(self, pending: str | None, predicted: int) -> None:
-        self.parts.commit(pending, predicted)
-
-    def close(self) -> None:
-        self.parts.close()
-
-
 def preannotate_streamed(
     inputs: RowInputs,
     *,
@@ -161,7 +141,7 @@ def preannotate_streamed(
     if parts:
         run_id = new_run_id()
         batches = backend.predict_rows(inputs, config.input, done=done, parts=out, run_id=run_id)  # joins
-        output: _Output | _Parts = _Parts(out, run_id)
+        output: _Output | PendingParts = PendingParts(out, run_id)
     else:
         batches = backend.predict_rows(inputs, config.input, done=done)  # joins the cluster
         output = _Output(out, fresh=fresh, flush_every=flush_every)
@@ -199,7 +179,7 @@ def preannotate_streamed(
 
 def _decide(
     batch: StreamedBatch,
-    output: _Output | _Parts,
+    output: _Output | PendingParts,
     order: _Order,
     seen: SeenTexts,
     names: list[str],
