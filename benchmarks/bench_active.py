@@ -25,8 +25,8 @@ Design (one run, every strategy and seed side by side):
   beam width; a near-duplicate copy scored 1.0, so it comes after its group's first
   article, as in the stream); the first round is served by the base model (label-mapped
   en_core_web_sm), the later ones by the model of the round before, re-scoring what is
-  left of the pool. ``uncertainty-total``: the same, by ``1 / (1 + expected wrong
-  decisions)`` per article instead of per 100 tokens. ``random``: the pool shuffled with
+  left of the pool. ``uncertainty-per-token``: the same, by the former task score,
+  ``1 / (1 + expected wrong decisions per 100 tokens)``. ``random``: the pool shuffled with
   the run's seed. ``longest``: most tokens first.
 - Printed and written (``--json``, rewritten after every round, so that a crash loses
   nothing; ``--resume`` skips the runs the file already holds): F1 per strategy, seed and
@@ -35,7 +35,7 @@ Design (one run, every strategy and seed side by side):
   final tokens uncertainty needs to reach random's final F1 (linear interpolation between
   budgets, the base model's F1 at 0 tokens as the first point).
 
-    python benchmarks/bench_active.py [--strategies uncertainty,random,longest,uncertainty-total]
+    python benchmarks/bench_active.py [--strategies uncertainty,random,longest,uncertainty-per-token]
         [--seeds 0,1] [--budgets 25,50,100,200] [--pool 500] [--jobs 2] [--json F] [--plot F.png]
 """
 
@@ -59,9 +59,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_train import VALIDATION, gold_rows, make_export, news_config, read_corpus, score  # noqa: E402
 
-STRATEGIES = ("uncertainty", "random", "longest", "uncertainty-total")
+STRATEGIES = ("uncertainty", "random", "longest", "uncertainty-per-token")
 # Scored by the model: re-scored after every round.
-MODEL_ORDERED = {"uncertainty", "uncertainty-total"}
+MODEL_ORDERED = {"uncertainty", "uncertainty-per-token"}
 
 
 def split_corpus(docs: list[dict], test: int, pool: int) -> tuple[list[dict], list[dict], list[dict]]:
@@ -75,17 +75,17 @@ def pool_decisions(model_config, texts: list[str]) -> list[dict]:
     """Per text: tokens, expected wrong decisions and the task score, as preannotate computes them for push."""
     import toolkit.nlp.scoring as scoring
     from toolkit.nlp.pipeline import load_pipeline
-    from toolkit.preannotate.spans import scored_doc_spans
+    from toolkit.preannotate.spans import count_words, scored_doc_spans
 
     pipeline = load_pipeline(model_config, scores=True)
-    captured: list[tuple[int, float]] = []
+    captured: list[float] = []
     original = scoring.task_score
 
-    def recording(span_scores, rejected, n_tokens):
+    def recording(span_scores, rejected):
         # scored_doc_spans hands its decisions to the task score: keep their sum too,
-        # so that the per-article variant is computed from the very same decisions.
-        captured.append((n_tokens, scoring.expected_errors(span_scores, rejected)))
-        return original(span_scores, rejected, n_tokens)
+        # so that the per-token variant is computed from the very same decisions.
+        captured.append(scoring.expected_errors(span_scores, rejected))
+        return original(span_scores, rejected)
 
     scoring.task_score = recording
     results = []
@@ -93,18 +93,19 @@ def pool_decisions(model_config, texts: list[str]) -> list[dict]:
         for doc in pipeline.nlp.pipe(texts, batch_size=model_config.spacy.batch_size):
             captured.clear()
             _, task, _ = scored_doc_spans(doc, model_config)
-            n_tokens, errors = captured[0]
-            results.append({"tokens": n_tokens, "errors": errors, "score": task})
+            results.append({"tokens": count_words(doc), "errors": captured[0], "score": task})
     finally:
         scoring.task_score = original
     return results
 
 
 def order_keys(strategy: str, decisions: list[dict], copies: list[bool]) -> list[float]:
+    from toolkit.nlp.scoring import PER_TOKENS
+
     if strategy == "uncertainty":
         keys = [d["score"] for d in decisions]
     else:
-        keys = [round(1.0 / (1.0 + d["errors"]), 4) for d in decisions]
+        keys = [round(1.0 / (1.0 + PER_TOKENS * d["errors"] / max(d["tokens"], 1)), 4) for d in decisions]
     # As push does: a near-duplicate copy is sent with score 1.0, after every first article.
     return [1.0 if copy else key for key, copy in zip(keys, copies)]
 
@@ -309,7 +310,7 @@ def report(figures: dict) -> None:
             articles = "/".join(str(r["articles"]) for r in chosen)
             cells.append(f"{statistics.mean(r['f1'] for r in chosen):.3f} ({f1s}; {articles} art.)")
         print(f"| {budget} / {tokens:,} | " + " | ".join(cells) + " |")
-    for challenger in ("uncertainty", "uncertainty-total"):
+    for challenger in ("uncertainty", "uncertainty-per-token"):
         # The ratios at every budget (with the seeds that reached it): the issue's are at the last one.
         for count in range(len(budgets), 0, -1):
             result = ratios(runs, budgets[:count], base_f1, challenger)
@@ -362,7 +363,7 @@ def plot(figures: dict, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", default="gmb-ner")
-    parser.add_argument("--strategies", default="uncertainty,random,longest,uncertainty-total")
+    parser.add_argument("--strategies", default="uncertainty,random,longest,uncertainty-per-token")
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--budgets", default="25,50,100,200", help="token budgets, in pool articles' mean tokens")
     parser.add_argument("--pool", type=int, default=500)
@@ -427,8 +428,8 @@ def main() -> None:
     from scipy.stats import spearmanr
 
     length_rho = {
-        "uncertainty": spearmanr([d["score"] for d in base_decisions], tokens).statistic,
-        "uncertainty-total": spearmanr([round(1 / (1 + d["errors"]), 4) for d in base_decisions], tokens).statistic,
+        strategy: spearmanr(order_keys(strategy, base_decisions, [False] * len(pool)), tokens).statistic
+        for strategy in sorted(MODEL_ORDERED)
     }
     print(
         "Spearman rho of the base model's pool scores with length: "

@@ -1,11 +1,12 @@
 """The task score against article length, and near-duplicate groups in Reuters-21578.
 
 1. Task score and length. A seeded sample of BBC News and of Reuters-21578 articles is
-   run through the scored pipeline once; for each article both scores are computed from
-   the same beam decisions: the former one (the least confident decision) and the
-   current one (expected wrong decisions per 100 tokens, mapped into [0, 1]). Printed:
-   Spearman's rho of each with the article's length in tokens, side by side, and how
-   long the articles are that each score would serve first.
+   run through the scored pipeline once; for each article three scores are computed from
+   the same beam decisions: the first one (the least confident decision), the former one
+   (expected wrong decisions per 100 tokens, mapped into [0, 1]) and the current one
+   (expected wrong decisions in the article, mapped into [0, 1]). Printed: Spearman's rho
+   of each with the article's length in tokens, side by side, and how long the articles
+   are that each score would serve first.
 2. Near-duplicates. Every non-empty Reuters-21578 body, normalised as preannotate reads
    it and with exact repeats kept once (as preannotate does), grouped by
    ``toolkit.nlp.duplicates`` at several thresholds: groups, copies, the largest group,
@@ -65,40 +66,53 @@ def reuters_texts() -> list[str]:
     return texts
 
 
-def score_both(texts: list[str], config) -> list[tuple[int, float, float]]:
-    """(tokens, former score, current score) per text, from one beam run."""
+# The scores compared, each computed from the same beam decisions of an article: the
+# first task score, the former one, and the current one (what push sends).
+SCORES = {
+    "least confident (first)": lambda scoring, spans, rejected, tokens: scoring.least_confident(spans, rejected),
+    "per 100 tokens (former)": lambda scoring, spans, rejected, tokens: scoring.per_token_score(
+        spans, rejected, tokens
+    ),
+    "per article (current)": lambda scoring, spans, rejected, tokens: scoring.task_score(spans, rejected),
+}
+
+
+def score_all(texts: list[str], config) -> list[tuple[int, dict[str, float]]]:
+    """(tokens, {score name: score}) per text, from one beam run."""
     import toolkit.nlp.scoring as scoring
     from toolkit.nlp.pipeline import load_pipeline
-    from toolkit.preannotate.spans import scored_doc_spans
+    from toolkit.preannotate.spans import count_words, scored_doc_spans
 
     pipeline = load_pipeline(config, scores=True)
-    seen: list[tuple[int, float, float]] = []
+    seen: list[tuple[list[float], list[float]]] = []
     current = scoring.task_score
 
-    def recording(span_scores, rejected, n_tokens):
-        # Both scores from the decisions scored_doc_spans hands to the task score.
-        score = current(span_scores, rejected, n_tokens)
-        seen.append((n_tokens, scoring.least_confident(span_scores, rejected), score))
-        DECISIONS.append((n_tokens, list(span_scores), list(rejected)))
-        return score
+    def recording(span_scores, rejected):
+        # Every score from the decisions scored_doc_spans hands to the task score.
+        seen.append((list(span_scores), list(rejected)))
+        return current(span_scores, rejected)
 
     scoring.task_score = recording
+    rows = []
     try:
         for doc in pipeline.nlp.pipe(texts, batch_size=32):
+            seen.clear()
             scored_doc_spans(doc, config)
+            spans, rejected = seen[0]
+            tokens = count_words(doc)
+            DECISIONS.append((tokens, spans, rejected))
+            rows.append((tokens, {name: f(scoring, spans, rejected, tokens) for name, f in SCORES.items()}))
     finally:
         scoring.task_score = current
-    return seen
+    return rows
 
 
 def length_correlation(name: str, texts: list[str], config) -> dict:
     from scipy.stats import spearmanr
 
     started = time.perf_counter()
-    rows = score_both(texts, config)
+    rows = score_all(texts, config)
     tokens = [row[0] for row in rows]
-    old = [row[1] for row in rows]
-    new = [row[2] for row in rows]
     first = max(1, len(rows) // 10)
 
     def served_first(scores: list[float]) -> float:
@@ -106,26 +120,21 @@ def length_correlation(name: str, texts: list[str], config) -> dict:
         order = sorted(range(len(rows)), key=lambda i: (scores[i], i))[:first]
         return statistics.median(tokens[i] for i in order)
 
-    result = {
-        "corpus": name,
-        "articles": len(rows),
-        "tokens_median": statistics.median(tokens),
-        "rho_old_length": spearmanr(old, tokens).statistic,
-        "rho_new_length": spearmanr(new, tokens).statistic,
-        "rho_old_new": spearmanr(old, new).statistic,
-        "old_range": (min(old), max(old)),
-        "new_range": (min(new), max(new)),
-        "first_tenth_tokens_old": served_first(old),
-        "first_tenth_tokens_new": served_first(new),
-        "seconds": time.perf_counter() - started,
-    }
-    print(
-        f"{name}: {len(rows)} articles, median {result['tokens_median']:.0f} tokens; Spearman rho with length: "
-        f"former score {result['rho_old_length']:+.3f}, current score {result['rho_new_length']:+.3f} "
-        f"(former vs current {result['rho_old_new']:+.3f}); ranges {result['old_range']} / {result['new_range']}; "
-        f"median length of the first tenth served: former {result['first_tenth_tokens_old']:.0f}, "
-        f"current {result['first_tenth_tokens_new']:.0f} tokens ({result['seconds']:.0f} s)"
-    )
+    result = {"corpus": name, "articles": len(rows), "tokens_median": statistics.median(tokens), "scores": {}}
+    for score_name in SCORES:
+        scores = [row[1][score_name] for row in rows]
+        result["scores"][score_name] = {
+            "rho_length": spearmanr(scores, tokens).statistic,
+            "range": (min(scores), max(scores)),
+            "first_tenth_tokens": served_first(scores),
+        }
+    result["seconds"] = time.perf_counter() - started
+    print(f"{name}: {len(rows)} articles, median {result['tokens_median']:.0f} tokens ({result['seconds']:.0f} s)")
+    for score_name, figures in result["scores"].items():
+        print(
+            f"  {score_name:24s} Spearman rho with length {figures['rho_length']:+.3f}; range {figures['range']}; "
+            f"median length of the first tenth served {figures['first_tenth_tokens']:.0f} tokens"
+        )
     return result
 
 

@@ -75,8 +75,9 @@ class PredictedArticle(Article):
 
     model: ModelInfo
     spans: list[Span]
-    # The task-level confidence in [0, 1] (the least confident model decision), sent as
-    # the prediction score so annotators can sort by uncertainty; None when scores are off.
+    # The task score in [0, 1] (1 / (1 + the expected wrong decisions of the model's beam),
+    # toolkit.nlp.scoring), sent as the prediction score that the labeling stream follows,
+    # lowest first; None when scores are off.
     score: float | None = Field(default=None, ge=0, le=1)
 
 

@@ -15,17 +15,21 @@ The task score (the prediction ``score`` in Label Studio) says how much an artic
 worth annotating, fairly across lengths. Every decision the beam weighed is a chance of
 a wrong decision: a predicted span with probability ``p`` is wrong with ``1 - p``, a
 candidate the best parse left out would have been right with ``p``. Their sum is the
-expected number of wrong decisions in the article; divided by its tokens it is a rate,
-and the score is ``1 / (1 + wrong decisions per 100 tokens)``: 1.0 when the model is
-sure of everything, 0.5 at one expected wrong decision per 100 tokens, 0.25 at three.
-In [0, 1], lower = more useful, and a pure function of the doc's beam (same model, same
-text, same score, whichever backend ran it). It ranks articles by the corrections a
-human can expect per token read; short news items are denser in doubtful entities, so
-it leans towards them (BENCHMARKS.md has its correlation with length). Sorting tasks by
-prediction score ascending puts the articles most worth a human look first. Whether
-they also train a better model is measured in BENCHMARKS.md (``bench_active.py``): on
-gmb-ner, at equal annotated tokens, not better than random order (the per-article
-variant ``1 / (1 + expected wrong decisions)`` matched random on one seed).
+expected number of wrong decisions in the article, the corrections a human can expect
+to make in it, and the score is ``1 / (1 + expected wrong decisions)``: 1.0 when the
+model is sure of everything, 0.5 at one expected wrong decision, 0.25 at three. In
+[0, 1], lower = more useful, and a pure function of the doc's beam (same model, same
+text, same score, whichever backend ran it). Sorting tasks by prediction score ascending
+puts the articles most worth a human look first.
+
+Why per article and not per token: measured (BENCHMARKS.md, "Uncertainty first"), the
+expected wrong decisions of a news article hardly grow with its length (short items are
+denser in doubtful entities), so the per-article score is nearly independent of length
+(Spearman's rho within +-0.21 on BBC News, Reuters and gmb-ner), while a rate per 100
+tokens leaned towards short articles (rho +0.48 to +0.54) and the former least-confident
+decision fell with every added decision. At equal annotated tokens on gmb-ner, the
+per-article order trained models at least as good as random order, and better at small
+budgets; the per-token order was below random at 200 articles' tokens.
 
 What it costs: beam search is slower than greedy decoding (see BENCHMARKS.md), and
 the entities are those of the beam's best parse, which can differ from greedy
@@ -113,27 +117,33 @@ def use_scored_ner(nlp: Language, *, beam_width: int, name: str = "ner") -> None
     nlp.rename_pipe(f"{name}_scored", name)
 
 
-# The rate's unit: expected wrong decisions per this many tokens.
-PER_TOKENS = 100
-
-
 def expected_errors(span_scores: list[float], rejected: list[float]) -> float:
     """Expected wrong decisions: 1 - p for each predicted span, p for each candidate left out."""
     return sum(1.0 - p for p in span_scores) + sum(rejected)
 
 
-def task_score(span_scores: list[float], rejected: list[float], n_tokens: int) -> float:
-    """How sure the model is of the article, per token: ``1 / (1 + expected wrong decisions per 100 tokens)``.
+def task_score(span_scores: list[float], rejected: list[float]) -> float:
+    """How sure the model is of the article: ``1 / (1 + expected wrong decisions)``.
 
     ``span_scores`` are the predicted spans' probabilities, ``rejected`` those of the
-    candidates the best parse left out, ``n_tokens`` the article's tokens (whitespace
-    left out). Rounded to 4 decimals, so that it is stable across platforms.
+    candidates the best parse left out. Rounded to 4 decimals, so that it is stable
+    across platforms.
     """
+    return round(1.0 / (1.0 + expected_errors(span_scores, rejected)), 4)
+
+
+# The rate's unit of the per-token score: expected wrong decisions per this many tokens.
+PER_TOKENS = 100
+
+
+def per_token_score(span_scores: list[float], rejected: list[float], n_tokens: int) -> float:
+    """The former task score: ``1 / (1 + expected wrong decisions per 100 tokens)`` (leans to short
+    articles; kept for comparisons)."""
     rate = PER_TOKENS * expected_errors(span_scores, rejected) / max(n_tokens, 1)
     return round(1.0 / (1.0 + rate), 4)
 
 
 def least_confident(span_scores: list[float], rejected: list[float]) -> float:
-    """The former task score: the least confident decision (falls with length; kept for comparisons)."""
+    """The first task score: the least confident decision (falls with length; kept for comparisons)."""
     decisions = [*span_scores, *(1.0 - p for p in rejected)]
     return round(min(decisions), 4) if decisions else 1.0

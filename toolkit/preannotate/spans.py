@@ -117,4 +117,4 @@ def scored_doc_spans(doc: Doc, config: Config, text: str | None = None) -> tuple
     # Candidates the best parse left out (and that no kept span covers exactly): the
     # model's doubt about not predicting them.
     rejected = [prob for key, prob in summed.items() if key not in kept and key not in best]
-    return spans, task_score(span_scores, rejected, count_words(doc)), counts
+    return spans, task_score(span_scores, rejected), counts
