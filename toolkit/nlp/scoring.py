@@ -26,10 +26,11 @@ Why per article and not per token: measured (BENCHMARKS.md, "Uncertainty first")
 expected wrong decisions of a news article hardly grow with its length (short items are
 denser in doubtful entities), so the per-article score is nearly independent of length
 (Spearman's rho within +-0.21 on BBC News, Reuters and gmb-ner), while a rate per 100
-tokens leaned towards short articles (rho +0.48 to +0.54) and the former least-confident
-decision fell with every added decision. At equal annotated tokens on gmb-ner, the
-per-article order trained models at least as good as random order, and better at small
-budgets; the per-token order was below random at 200 articles' tokens.
+tokens leaned towards short articles (rho +0.16 to +0.54) and the former least-confident
+decision fell with every added decision. At equal annotated tokens on gmb-ner (3 seeds),
+the per-article order trained models level with random order (-0.2 F1 points at 200
+articles' tokens, +0.8 at 50: within the seeds' spread) and ahead of the per-token order
+from 50 articles' tokens on; the per-token order was 0.5 points below random at 200.
 
 What it costs: beam search is slower than greedy decoding (see BENCHMARKS.md), and
 the entities are those of the beam's best parse, which can differ from greedy
