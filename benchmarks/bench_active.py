@@ -72,19 +72,19 @@ def split_corpus(docs: list[dict], test: int, pool: int) -> tuple[list[dict], li
 
 
 def pool_decisions(model_config, texts: list[str]) -> list[dict]:
-    """Per text: tokens, expected wrong decisions and the task score, as preannotate computes them for push."""
+    """Per text: tokens, the task score as preannotate computes it for push, and the former per-token score."""
     import toolkit.nlp.scoring as scoring
     from toolkit.nlp.pipeline import load_pipeline
     from toolkit.preannotate.spans import count_words, scored_doc_spans
 
     pipeline = load_pipeline(model_config, scores=True)
-    captured: list[float] = []
+    captured: list[tuple[list[float], list[float]]] = []
     original = scoring.task_score
 
     def recording(span_scores, rejected):
-        # scored_doc_spans hands its decisions to the task score: keep their sum too,
-        # so that the per-token variant is computed from the very same decisions.
-        captured.append(scoring.expected_errors(span_scores, rejected))
+        # scored_doc_spans hands its decisions to the task score: keep them too, so that
+        # the per-token score is computed from the very same decisions.
+        captured.append((list(span_scores), list(rejected)))
         return original(span_scores, rejected)
 
     scoring.task_score = recording
@@ -93,19 +93,16 @@ def pool_decisions(model_config, texts: list[str]) -> list[dict]:
         for doc in pipeline.nlp.pipe(texts, batch_size=model_config.spacy.batch_size):
             captured.clear()
             _, task, _ = scored_doc_spans(doc, model_config)
-            results.append({"tokens": count_words(doc), "errors": captured[0], "score": task})
+            tokens = count_words(doc)
+            per_token = scoring.per_token_score(*captured[0], tokens)
+            results.append({"tokens": tokens, "score": task, "per_token_score": per_token})
     finally:
         scoring.task_score = original
     return results
 
 
 def order_keys(strategy: str, decisions: list[dict], copies: list[bool]) -> list[float]:
-    from toolkit.nlp.scoring import PER_TOKENS
-
-    if strategy == "uncertainty":
-        keys = [d["score"] for d in decisions]
-    else:
-        keys = [round(1.0 / (1.0 + PER_TOKENS * d["errors"] / max(d["tokens"], 1)), 4) for d in decisions]
+    keys = [d["score"] if strategy == "uncertainty" else d["per_token_score"] for d in decisions]
     # As push does: a near-duplicate copy is sent with score 1.0, after every first article.
     return [1.0 if copy else key for key, copy in zip(keys, copies)]
 
