@@ -210,7 +210,8 @@ def speed(args, docs, config, work: Path) -> dict:
     from spacy.vocab import Vocab
 
     from toolkit.io.exports import open_export
-    from toolkit.train.run import epoch_batches, spacy_config, train
+    from toolkit.train.generated_config import epoch_batches, spacy_config
+    from toolkit.train.run import train
     from toolkit.train.start import BLANK_NER_MODEL
 
     fixed = config.model_copy(update={"train": config.train.model_copy(update={"patience": 1000})})

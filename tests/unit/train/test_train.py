@@ -171,7 +171,7 @@ def test_the_generated_config_carries_the_schedules_spacy_resolves():
     become spaCy's own config entries, which spaCy's registry turns into working objects."""
     from spacy.util import registry
 
-    from toolkit.train.run import spacy_config
+    from toolkit.train.generated_config import spacy_config
     from toolkit.train.start import BLANK_NER_MODEL
 
     cfg = _train_settings(
