@@ -102,3 +102,11 @@ class LossOverLimitError(InputError):
 
 class ClusterError(ToolkitError):
     """The Ray cluster cannot be reached or started, or the `ray` extra is not installed."""
+
+
+class StoppedError(ToolkitError):
+    """The run was stopped by SIGTERM (``timeout``, ``kill``); what it wrote stays, for the rerun to resume.
+
+    Exit code 143 (128 + SIGTERM), the status a shell reports for a process SIGTERM ended."""
+
+    exit_code = 143

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
-
-import typer
 
 from toolkit.cli._app import console, plural
 
@@ -46,54 +42,4 @@ def ray_backend(
         num_workers=workers,
         batch_size=batch_size,
         on_start=describe,
-    )
-
-
-def supervised(run: Callable[[], None], *, out: Path) -> None:
-    """Run ``run`` (the whole pre-annotation on Ray, its output and summary) in a forked child.
-
-    Ray's core worker ends the driver process on the spot, with no exception and no cleanup,
-    when the node it runs on loses its raylet or object store: a cluster that dies mid-run.
-    Run in a child, that end is seen here and becomes one error line and exit 1; the records
-    the child wrote before stay in the output, for the next run to resume after. Any other
-    end of the child (success, its own error already printed, Ctrl-C) is passed on as its
-    exit code. Where there is no ``fork`` (Windows), ``run`` runs in this process, unsupervised.
-    """
-    import atexit
-    import os
-    import signal
-    import sys
-
-    from toolkit.errors import ClusterError
-
-    if not hasattr(os, "fork"):
-        run()
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: Python's own exit (whatever the outcome) says so through the pipe
-        os.close(reader)
-        atexit.register(os.write, writer, b"exited")
-        run()
-        return
-    os.close(writer)
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the child, which ends the run
-    try:
-        with os.fdopen(reader, "rb") as pipe:
-            said = pipe.read()
-        _, status = os.waitpid(pid, 0)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    code = os.waitstatus_to_exitcode(status)
-    if said:
-        if code:
-            raise typer.Exit(code)
-        return
-    ending = f"signal {-code}" if code < 0 else f"exit status {code}"
-    raise ClusterError(
-        f"the Ray cluster went away mid-run: Ray ended this run ({ending}) when its node lost the cluster; "
-        f"the articles finished before are in {out}",
-        hint="check the cluster (`ray status`), then run the same command again: it resumes after them",
     )

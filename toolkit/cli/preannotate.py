@@ -165,10 +165,12 @@ def preannotate_cli(
     if cluster is None:
         run()
     else:
-        from toolkit.cli._ray import supervised
+        from toolkit.preannotate.backends._ray_supervise import supervised
 
         # In a child process: a cluster that dies mid-run ends its driver without a word.
-        supervised(run, out=out)
+        code = supervised(run, out=out)
+        if code:
+            raise typer.Exit(code)
 
 
 def _rates(state: PhaseState) -> str:

@@ -201,9 +201,9 @@ def test_hints_name_the_flags_of_the_command(tmp_path):
 def test_without_fork_a_ray_run_goes_on_in_this_process_unsupervised(monkeypatch, tmp_path):
     import os
 
-    from toolkit.cli._ray import supervised
+    from toolkit.preannotate.backends._ray_supervise import supervised
 
     monkeypatch.delattr(os, "fork")  # Windows
     ran = []
-    supervised(lambda: ran.append(os.getpid()), out=tmp_path / "out.jsonl")
+    assert supervised(lambda: ran.append(os.getpid()), out=tmp_path / "out.jsonl") == 0
     assert ran == [os.getpid()]

@@ -49,7 +49,9 @@ import logging
 import math
 import os
 import pickle
+import signal
 import socket
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -120,6 +122,10 @@ def _unwrap(error: BaseException) -> ToolkitError | None:
         cause = getattr(current, "cause", None)
         current = cause if isinstance(cause, BaseException) else (current.__cause__ or current.__context__)
     return None
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 def _first_line(error: BaseException) -> str:
@@ -307,6 +313,10 @@ class RayBackend:
                 # "local": a new cluster for this run, never one found through RAY_ADDRESS or
                 # the last `ray start` on this machine (which no address would join).
                 options.update(address="local", num_cpus=max(1, math.ceil(cpus)))
+            # ray.init installs its own SIGTERM handlers (the core worker's prints a C++ stack dump and
+            # ends the process): the caller's is put back, so that SIGTERM does here what it does
+            # without Ray (the supervised child's stops the run; by default, a quiet end).
+            term = signal.getsignal(signal.SIGTERM) if _main_thread() else None
             try:
                 ray.init(**options)
             except Exception as error:  # Ray raises ConnectionError, RuntimeError, ValueError, ...
@@ -315,6 +325,9 @@ class RayBackend:
                 if self.address and "RAY_AUTH_MODE" not in os.environ:
                     hint = f"{hint}; {AUTH_HINT} (RAY_AUTH_TOKEN, or the file ~/.ray/auth_token)"
                 raise ClusterError(f"[ray.address] cannot reach {where}: {_first_line(error)}", hint=hint) from None
+            finally:
+                if term is not None:
+                    signal.signal(signal.SIGTERM, term)
             self.started_local = not self.address
         self._ray = ray
         self.startup_seconds = time.perf_counter() - began
