@@ -5,7 +5,9 @@
 - an answer whose every span is dropped (said as such, not as "no spans");
 - ``--from-raw`` with a corrupt gzip, without its manifest, of another project; an output
   that cannot be written (no orphan raw pull left);
-- raw pulls: mode 0600, no annotator names or emails, replayed to the same output.
+- raw pulls: mode 0600, no annotator names or emails, replayed to the same output;
+- adjudicated decisions after annotators agree, delete an answer, or a second reviewer
+  decides: they stand, are reported, replay from the raw pull and reach the export.
 """
 
 from __future__ import annotations
@@ -463,10 +465,18 @@ def test_adjudicated_decisions_stand_are_reported_and_replay(server, client, tmp
         run("report", "annotations.jsonl", "--config", str(config), "--html", "report.html", cwd=tmp_path)
         html = (tmp_path / "report.html").read_text()
         assert "2 adjudicated articles changed by an annotator" in html and "vienna" in html
+        # Every annotator span (12 in Label Studio now) is used or overruled (ledger); every
+        # decision span (7 taken, 2 in the earlier lisbon decision) is in a record or the ledger.
+        annotator_lost = summary["spans_in"] - (
+            summary["spans_used"] + sum(summary["spans_dropped"].values()) + summary["spans_not_chosen"]
+        )
+        taken = sum(s.get("origin") == "adjudication" for r in records.values() for s in r["spans"])
+        decision_lost = 9 - taken - sum(e["raw"]["spans"] for e in ledger if e["kind"] == "adjudication_not_chosen")
+        assert (summary["spans_in"], annotator_lost, decision_lost) == (12, 0, 0)
         tally.add("bad_inputs", 3)
         tally.add("bad_input_read", 3)
-        # Every annotator span and every decision span: in a record or in the ledger.
-        tally.add("spans_checked", 7 + 6 + 5 + 2)
+        tally.add("spans_checked", 12 + 9)
+        tally.add("spans_lost", annotator_lost + decision_lost)
     finally:
         delete_project(client, review_title)
         delete_project(client, title_of(config))

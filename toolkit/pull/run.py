@@ -105,8 +105,13 @@ def pull(
     if not source.decisions_kept and summary.counts.disputed:
         summary.note = (
             (summary.note + "; " if summary.note else "")
-            + f"this raw pull was kept without the review project's decisions (by an older version): "
-            f"{summary.counts.disputed:,} disputed articles take the policy's answer here, whatever was adjudicated"
+            + "this raw pull was kept without the review project's decisions (by an older version): "
+            + (
+                "1 disputed article takes"
+                if summary.counts.disputed == 1
+                else f"{summary.counts.disputed:,} disputed articles take"
+            )
+            + " the policy's answer here, whatever was adjudicated"
         )
     return summary
 
