@@ -120,8 +120,8 @@ class Decision(_Record):
     by: str | None = None  # the adjudicator's anonymous id
     review_task_id: int | None = None
     annotation_id: int | None = None  # the adjudication, in the review project
-    # An annotator changed their answer after the review task was made: the decision
-    # resolved earlier versions (``toolkit adjudicate`` reports it).
+    # An annotator changed, added or deleted an answer after the review task was made: the
+    # decision resolved earlier versions and still stands (pull and adjudicate report it).
     stale: bool = False
 
 
@@ -175,6 +175,8 @@ LedgerKind = Literal[
     "prediction_repaired",  # a model span re-anchored to the task's edited text
     "span_overruled",  # an annotator's span the adjudicated answer does not have
     "adjudication_text_changed",  # adjudicated on another text than the task's now: not used
+    "adjudication_not_chosen",  # a submitted review answer older than the review task's newest: not used
+    "adjudication_no_annotations",  # adjudicated, but the task has no submitted annotation left: no record
 ]
 
 

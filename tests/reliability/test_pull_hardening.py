@@ -5,7 +5,9 @@
 - an answer whose every span is dropped (said as such, not as "no spans");
 - ``--from-raw`` with a corrupt gzip, without its manifest, of another project; an output
   that cannot be written (no orphan raw pull left);
-- raw pulls: mode 0600, no annotator names or emails, replayed to the same output.
+- raw pulls: mode 0600, no annotator names or emails, replayed to the same output;
+- adjudicated decisions after annotators agree, delete an answer, or a second reviewer
+  decides: they stand, are reported, replay from the raw pull and reach the export.
 """
 
 from __future__ import annotations
@@ -326,4 +328,155 @@ def test_raw_pulls_are_private_hold_no_names_or_emails_and_replay_the_same(serve
         assert sum(json.loads(line)["kind"] == "annotation_draft" for line in replayed[1].splitlines()) == 2
         tally.add("spans_checked", 2)
     finally:
+        delete_project(client, title_of(config))
+
+
+# --- adjudicated decisions: they stand, whatever the annotators and reviewers do later ----------------
+
+PARIS = "Angela Merkel met Emmanuel Macron in Paris on Monday."
+VIENNA = "Olaf Scholz arrived in Vienna for talks with Siemens."
+LISBON = "Pedro Sanchez opened a Reuters office in Lisbon."
+
+
+def _result(text: str, *spans: tuple[str, str]) -> list[dict]:
+    items = []
+    for number, (needle, label) in enumerate(spans):
+        start = text.index(needle)
+        value = {"start": start, "end": start + len(needle), "text": needle, "labels": [label]}
+        items.append({"id": f"r{number}", "from_name": "label", "to_name": "text", "type": "labels", "value": value})
+    return items
+
+
+def _user(client, name: str):
+    import uuid
+
+    return client.users.create(username=f"{name}-{uuid.uuid4().hex[:8]}", email=f"{uuid.uuid4().hex[:8]}@example.com")
+
+
+def test_adjudicated_decisions_stand_are_reported_and_replay(server, client, tmp_path):
+    """Issue 27, items 1, 2, 6, 7. Three disputes are adjudicated; then on ``paris`` the second
+    annotator changes to the first's answer (both agree on GPE, the reviewer decided LOC); on
+    ``vienna`` the second annotator deletes their annotation; on ``lisbon`` a second reviewer
+    submits another decision. Every decision stands (stale where the versions changed), the
+    annotators' spans it overrules and the earlier review decision are in the ledger, pull and
+    adjudicate report the changes, a replay of the raw pull takes the same decisions, and
+    ``decision_stale`` reaches the export, its card and report.html."""
+    texts = {"paris": PARIS, "vienna": VIENNA, "lisbon": LISBON}
+    config = _push(tmp_path, server, [_article(article_id, text, []) for article_id, text in texts.items()])
+    review_title = title_of(config) + " (adjudication)"
+    try:
+        tasks = _tasks(client, config)
+        second, judge, other_judge = _user(client, "second"), _user(client, "judge"), _user(client, "judge2")
+        first_answers = {
+            "paris": _result(PARIS, ("Angela Merkel", "PERSON"), ("Paris", "GPE")),
+            "vienna": _result(VIENNA, ("Olaf Scholz", "PERSON"), ("Vienna", "GPE"), ("Siemens", "ORG")),
+            "lisbon": _result(LISBON, ("Pedro Sanchez", "PERSON"), ("Lisbon", "GPE")),
+        }
+        second_answers = {
+            "paris": _result(PARIS, ("Angela Merkel", "PERSON"), ("Paris", "LOC")),
+            "vienna": _result(VIENNA, ("Olaf Scholz", "PERSON"), ("Vienna", "GPE")),
+            "lisbon": _result(LISBON, ("Pedro Sanchez", "PERSON"), ("Reuters", "ORG"), ("Lisbon", "GPE")),
+        }
+        theirs = {}
+        for article_id, task in tasks.items():
+            client.annotations.create(id=task.id, result=first_answers[article_id], was_cancelled=False)
+            theirs[article_id] = client.annotations.create(
+                id=task.id, result=second_answers[article_id], was_cancelled=False, completed_by=second.id
+            ).id
+        run("adjudicate", "--config", str(config), cwd=tmp_path, url=server.url, key=_key(server))
+        review = project_by_title(client, review_title)
+        review_tasks = {t.data["article_id"]: t for t in client.tasks.list(project=review.id, fields="all")}
+        assert sorted(review_tasks) == ["lisbon", "paris", "vienna"]
+        decided = {
+            "paris": _result(PARIS, ("Angela Merkel", "PERSON"), ("Paris", "LOC")),
+            "vienna": _result(VIENNA, ("Olaf Scholz", "PERSON"), ("Vienna", "GPE")),
+            "lisbon": _result(LISBON, ("Pedro Sanchez", "PERSON"), ("Lisbon", "GPE")),
+        }
+        for article_id, task in review_tasks.items():
+            client.annotations.create(
+                id=task.id, result=decided[article_id], was_cancelled=False, completed_by=judge.id
+            )
+        # Later: a second reviewer decides lisbon again (Reuters kept): the newest decision wins.
+        newest = _result(LISBON, ("Pedro Sanchez", "PERSON"), ("Reuters", "ORG"), ("Lisbon", "GPE"))
+        client.annotations.create(
+            id=review_tasks["lisbon"].id, result=newest, was_cancelled=False, completed_by=other_judge.id
+        )
+        first_decision = [
+            a["id"] for a in client.tasks.get(id=review_tasks["lisbon"].id).annotations if len(a["result"]) == 2
+        ]
+        # The annotators change their minds after the decisions.
+        client.annotations.update(id=theirs["paris"], result=first_answers["paris"])
+        client.annotations.delete(id=theirs["vienna"])
+
+        done = _pull(tmp_path, server, config)
+        records = {r["id"]: r for r in read_jsonl(tmp_path / "annotations.jsonl")}
+        ledger = _ledger(tmp_path)
+        labels = {a: [(s["text"], s["label"]) for s in r["spans"]] for a, r in records.items()}
+        assert labels == {
+            "paris": [("Angela Merkel", "PERSON"), ("Paris", "LOC")],
+            "vienna": [("Olaf Scholz", "PERSON"), ("Vienna", "GPE")],
+            "lisbon": [("Pedro Sanchez", "PERSON"), ("Reuters", "ORG"), ("Lisbon", "GPE")],
+        }
+        decisions = {a: r["decision"] for a, r in records.items()}
+        assert all(d["status"] == "adjudicated" for d in decisions.values()), decisions
+        assert {a: d.get("stale", False) for a, d in decisions.items()} == {
+            "paris": True,
+            "vienna": True,
+            "lisbon": False,
+        }
+        overruled = sorted(
+            (e["article_id"], e["span"]["text"], e["span"]["label"]) for e in ledger if e["kind"] == "span_overruled"
+        )
+        assert overruled == [("paris", "Paris", "GPE"), ("paris", "Paris", "GPE"), ("vienna", "Siemens", "ORG")]
+        (not_chosen,) = [e for e in ledger if e["kind"] == "adjudication_not_chosen"]
+        assert not_chosen["article_id"] == "lisbon" and [not_chosen["annotation_id"]] == first_decision
+        assert not_chosen["annotator"].startswith("ann-") and not_chosen["annotator"] != decisions["lisbon"]["by"]
+        assert "2 adjudicated articles changed by an annotator after adjudication" in done.stdout, done.stdout
+        assert "paris" in done.stdout and "vienna" in done.stdout
+        assert "1 earlier review decision" in done.stdout
+        summary = json.loads(_pull(tmp_path, server, config, "--json").stdout)["counts"]
+        assert sorted(summary["changed_after_adjudication"]) == ["paris", "vienna"]
+        assert (summary["adjudicated"], summary["adjudications_not_chosen"]) == (3, 1)
+        later = json.loads(
+            run("adjudicate", "--config", str(config), "--json", cwd=tmp_path, url=server.url, key=_key(server)).stdout
+        )
+        assert sorted(later["changed_after_adjudication"]) == ["paris", "vienna"]
+
+        # A replay of the kept raw pull takes the same decisions: the same output and ledger.
+        raw = _raw_pulls(tmp_path)[-1]
+        replay = run("pull", "--config", str(config), "--out", "replayed.jsonl", "--from-raw", str(raw), cwd=tmp_path)
+        assert (tmp_path / "replayed.jsonl").read_text() == (tmp_path / "annotations.jsonl").read_text()
+        assert (tmp_path / "replayed.ledger.jsonl").read_text() == (tmp_path / "annotations.ledger.jsonl").read_text()
+        assert "2 adjudicated articles changed" in replay.stdout
+
+        # The stale flag reaches the export, its card and report.html.
+        run("export", "annotations.jsonl", "--config", str(config), "--out", "dataset", cwd=tmp_path)
+        import datasets
+
+        version = tmp_path / "dataset" / (tmp_path / "dataset" / "LATEST").read_text().strip()
+        rows = {row["id"]: row for split in datasets.load_from_disk(str(version)).values() for row in split}
+        assert {a: (r["decision"], r["decision_stale"]) for a, r in rows.items()} == {
+            "paris": ("adjudicated", True),
+            "vienna": ("adjudicated", True),
+            "lisbon": ("adjudicated", False),
+        }
+        card = (version / "README.md").read_text()
+        assert "`decision_stale`" in card and "2 adjudicated articles" in card
+        run("report", "annotations.jsonl", "--config", str(config), "--html", "report.html", cwd=tmp_path)
+        html = (tmp_path / "report.html").read_text()
+        assert "2 adjudicated articles changed by an annotator" in html and "vienna" in html
+        # Every annotator span (12 in Label Studio now) is used or overruled (ledger); every
+        # decision span (7 taken, 2 in the earlier lisbon decision) is in a record or the ledger.
+        annotator_lost = summary["spans_in"] - (
+            summary["spans_used"] + sum(summary["spans_dropped"].values()) + summary["spans_not_chosen"]
+        )
+        taken = sum(s.get("origin") == "adjudication" for r in records.values() for s in r["spans"])
+        decision_lost = 9 - taken - sum(e["raw"]["spans"] for e in ledger if e["kind"] == "adjudication_not_chosen")
+        assert (summary["spans_in"], annotator_lost, decision_lost) == (12, 0, 0)
+        tally.add("bad_inputs", 3)
+        tally.add("bad_input_read", 3)
+        tally.add("spans_checked", 12 + 9)
+        tally.add("spans_lost", annotator_lost + decision_lost)
+    finally:
+        delete_project(client, review_title)
         delete_project(client, title_of(config))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,6 +76,14 @@ class Article:
     text_sha256: str
     versions: list[Version]
     comparison: Comparison
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Settled:
+    """An article whose annotators agree (or only one is left): what tells whether its versions changed."""
+
+    text_sha256: str
     fingerprint: str
 
 
@@ -161,14 +169,21 @@ def adjudicate(
         )
     result.project_id = main.id
     emit(on_progress, "export", note="Exporting the project")
-    disputed = list(_read_articles(client, settings, config, main, ids, result, on_progress))
+    disputed: list[Article] = []
+    # Agreed and one-annotator articles, light: an adjudicated one an annotator changed is reported.
+    settled: dict[str, Settled] = {}
+    for article in _read_articles(client, settings, config, main, ids, result, on_progress):
+        if article.comparison.status == "disputed":
+            disputed.append(article)
+        else:
+            settled[article.article_id] = Settled(article.text_sha256, article.fingerprint)
     review = find_review_project(client, settings, config)
     existing: dict[str, ReviewTask] = {}
     if review is not None:
         check_labels(review, main)
         existing = _read_review(client, settings, review.id)
         result.review_project_id = review.id
-    _plan(result, disputed, existing)
+    _plan(result, disputed, existing, settled)
     if dry_run:
         return result
     if review is None and not result.to_send:
@@ -202,7 +217,7 @@ def _read_articles(
     result: AdjudicateResult,
     on_progress: OnProgress | None,
 ) -> Iterator[Article]:
-    """The disputed articles of the main project; the others are counted in ``result``."""
+    """The main project's articles with a submitted annotation, each counted in ``result``."""
     controls = article_controls(getattr(main, "label_config", None))
     with tempfile.TemporaryDirectory(prefix=".toolkit-adjudicate-") as folder:
         download = download_export(
@@ -229,7 +244,7 @@ def _read_articles(
                 result.disputed += 1
                 result.kinds.update(set(article.comparison.kinds))
                 result.empty_vs_spans += article.comparison.empty_vs_spans
-                yield article
+            yield article
 
 
 def _article(task: dict[str, Any], config: Config, ids: AnnotatorIds, controls: ArticleControls) -> Article | None:
@@ -284,7 +299,15 @@ def _read_review(client: LabelStudio, settings: ServerSettings, project_id: int)
     return found
 
 
-def _plan(result: AdjudicateResult, disputed: list[Article], existing: dict[str, ReviewTask]) -> None:
+def _plan(
+    result: AdjudicateResult,
+    disputed: list[Article],
+    existing: dict[str, ReviewTask],
+    settled: Mapping[str, Settled] | None = None,
+) -> None:
+    """What to send, refresh and report. An adjudicated article whose annotators agree now, or
+    that has one annotator left (``settled``), is reported as changed after adjudication when its
+    versions changed: pull keeps the decision (``stale``)."""
     disputed_ids = set()
     for article in disputed:
         disputed_ids.add(article.article_id)
@@ -302,6 +325,13 @@ def _plan(result: AdjudicateResult, disputed: list[Article], existing: dict[str,
     for article_id, review in existing.items():
         if article_id not in disputed_ids and not review.adjudicated:
             result.no_longer_disputed.append(article_id)
+        now = (settled or {}).get(article_id)
+        if now is None or article_id in disputed_ids or not review.adjudicated:
+            continue
+        if review.data.get("text_sha256") != now.text_sha256:
+            result.text_changed.append(article_id)
+        elif review.data.get("versions") != now.fingerprint:
+            result.changed_after.append(article_id)
 
 
 def _payload(config: Config, article: Article) -> dict[str, Any]:

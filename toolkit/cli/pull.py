@@ -109,6 +109,28 @@ def pull_cli(
             f"answer, whatever the policy), {counts.disputed:,} still disputed (the policy decides; "
             "`toolkit adjudicate` sends them for review)"
         )
+    if counts.changed_after_adjudication:
+        changed = counts.changed_after_adjudication
+        shown = ", ".join(changed[:SHOWN_PROBLEMS]) + (
+            f" and {len(changed) - SHOWN_PROBLEMS:,} more" if len(changed) > SHOWN_PROBLEMS else ""
+        )
+        console.print(
+            f"  {plural(len(changed), 'adjudicated article')} changed by an annotator after adjudication "
+            f"(the decision stands, decision.stale): {shown}",
+            style="yellow",
+        )
+    if counts.adjudications_not_chosen:
+        console.print(
+            f"  {plural(counts.adjudications_not_chosen, 'earlier review decision')}: a review task's newest "
+            "submitted decision is taken, the others are not (in the ledger)",
+            style="yellow",
+        )
+    if counts.adjudications_without_annotations:
+        console.print(
+            f"  {plural(counts.adjudications_without_annotations, 'adjudication')} on a task with no submitted "
+            "annotation left: no record (in the ledger)",
+            style="yellow",
+        )
     if counts.adjudications_text_changed:
         console.print(
             f"  {plural(counts.adjudications_text_changed, 'adjudication')} made on another text than the task's now: "

@@ -101,8 +101,16 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
             "(the prediction the annotators started from) and `n_corrections` (spans added plus spans deleted "
             "against that prediction, by exact offsets and label: a boundary fixed or a span relabelled counts as "
             "one of each; empty without a prediction), `decision` (with several annotators: `agreed`, "
-            "`adjudicated`, or `pending`/`disputed` when the pull policy chose) and `adjudicated_by` (the "
-            "adjudicator's anonymous id).\n\n"
+            "`adjudicated`, or `pending`/`disputed` when the pull policy chose), `adjudicated_by` (the "
+            "adjudicator's anonymous id) and `decision_stale` (an adjudicated row whose annotators changed, added "
+            "or deleted an answer after the decision, which stands; null without a decision)."
+            + (
+                f" {stats.stale_decisions:,} adjudicated article{'s' if stats.stale_decisions != 1 else ''} "
+                "changed by an annotator after the decision (`decision_stale`): worth adjudicating again."
+                if stats.stale_decisions
+                else ""
+            )
+            + "\n\n"
             "```python\nimport datasets\n"
             'dataset = datasets.load_dataset("parquet", data_files={"train": "data/train-*.parquet"})\n'
             'names = dataset["train"].features["ner_tags"].feature.names\n'

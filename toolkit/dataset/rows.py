@@ -106,6 +106,10 @@ def build_row(value: dict[str, Any], source: str, settings: RowSettings) -> Row:
     split = split_of(value.get("group") or article_id, settings.splits)
     spans = sorted((s["start"], s["end"], s["label"]) for s in value["spans"])
     counts = RowCounts(split, source, labels=[label for _, _, label in spans])
+    decision = value.get("decision") or {}
+    # Only a decision has a date to be stale against: null for every other row.
+    stale = bool(decision.get("stale")) if decision.get("status") == "adjudicated" else None
+    counts.stale_decision = bool(stale)
     if source == "human":
         annotators, model_version, n_corrections = _human_provenance(value, counts)
         task_id: int | None = value["task_id"]
@@ -144,7 +148,8 @@ def build_row(value: dict[str, Any], source: str, settings: RowSettings) -> Row:
         "annotators": annotators,
         "model_version": model_version,
         "n_corrections": n_corrections,
-        "decision": (value.get("decision") or {}).get("status"),
-        "adjudicated_by": (value.get("decision") or {}).get("by"),
+        "decision": decision.get("status"),
+        "adjudicated_by": decision.get("by"),
+        "decision_stale": stale,
     }
     return Row(split, values, tokens, aligned.kept, aligned.tags, doc, counts)

@@ -37,6 +37,9 @@ def features(labels: list[str]) -> Features:
             # anonymous id in adjudicated_by), "pending"/"disputed" (the pull policy's); else null.
             "decision": Value("string"),
             "adjudicated_by": Value("string"),
+            # An adjudicated row whose annotators changed, added or deleted an answer after the
+            # decision (it stands: pull's decision.stale); null when the row has no decision.
+            "decision_stale": Value("bool"),
         }
     )
 

@@ -31,6 +31,7 @@ class RowCounts:
     with_prediction: bool = False
     corrections: int = 0
     edits: list[str] = field(default_factory=list)
+    stale_decision: bool = False  # adjudicated, an annotator changed since (decision_stale)
 
 
 @dataclass
@@ -62,6 +63,8 @@ class ExportStats:
     corrections: int = 0
     # Those rows' spans against their prediction, in toolkit.metrics.edits.EDIT_KINDS words.
     edits: Counter[str] = field(default_factory=Counter)
+    # Adjudicated rows whose annotators changed an answer after the decision (decision_stale).
+    stale_decisions: int = 0
     # From the ledger and the records: skips and drafts never become data.
     skipped_annotations: int = 0
     only_skipped_tasks: int = 0
@@ -101,6 +104,7 @@ class ExportStats:
             self.lost.extend(row.lost)
         if row.annotators:
             self.annotations_per_annotator.update(row.annotators)
+        self.stale_decisions += row.stale_decision
         if row.with_prediction:
             self.rows_with_prediction += 1
             self.rows_unchanged += row.corrections == 0

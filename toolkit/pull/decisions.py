@@ -2,9 +2,11 @@
 
 The review project is read through its export (as pull reads the main project), not
 its task listing, which is several times slower. A review task's newest submitted
-annotation is the article's answer; its spans go through the same span hygiene as any
-annotation's, against the review task's text. A review task nobody submitted yet is a
-pending decision.
+annotation is the article's answer (a second reviewer's later answer wins); the other
+submitted answers are kept as ``not_chosen`` for the ledger. Its spans go through the
+same span hygiene as any annotation's, against the review task's text. A review task
+nobody submitted yet is a pending decision. ``as_dict``/``from_dict`` keep the decisions
+with a raw pull, so that a replay (``pull --from-raw``) takes them as the live pull did.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from __future__ import annotations
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from toolkit.annotations.identities import AnnotatorIds, strip_identities
-from toolkit.annotations.policies import choose_annotation
-from toolkit.annotations.spans import PulledSpan, article_controls, clean_spans
+from toolkit.annotations.policies import choose_annotation, newest_key, submitted
+from toolkit.annotations.spans import ArticleControls, PulledSpan, article_controls, clean_spans
 from toolkit.config import Config
 from toolkit.errors import ProjectError
 from toolkit.labelstudio.client import ServerSettings
@@ -24,6 +26,18 @@ from toolkit.labelstudio.review import export_review_tasks, find_review_project,
 
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio
+
+
+@dataclass(frozen=True)
+class OtherDecision:
+    """A submitted review answer that is not the article's: an older one, by another reviewer or the same."""
+
+    annotation_id: int | None
+    by: str
+    spans: int  # labelled spans it has
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"annotation_id": self.annotation_id, "by": self.by, "spans": self.spans}
 
 
 @dataclass(frozen=True)
@@ -39,10 +53,36 @@ class Adjudication:
     by: str | None = None
     spans: list[PulledSpan] = field(default_factory=list)
     dropped: int = 0  # the decision's spans that did not pass the span hygiene
+    not_chosen: list[OtherDecision] = field(default_factory=list)  # the other submitted answers, newest first
 
     @property
     def decided(self) -> bool:
         return self.annotation_id is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, for the manifest of a raw pull; ``from_dict`` reads it back."""
+        return {
+            "review_task_id": self.review_task_id,
+            "text_sha256": self.text_sha256,
+            "versions": self.versions,
+            "resolves": self.resolves,
+            "annotators": self.annotators,
+            "annotation_id": self.annotation_id,
+            "by": self.by,
+            "spans": [span.as_dict() for span in self.spans],
+            "dropped": self.dropped,
+            "not_chosen": [other.as_dict() for other in self.not_chosen],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Adjudication:
+        return cls(
+            **{
+                **data,
+                "spans": [PulledSpan(**span) for span in data.get("spans") or []],
+                "not_chosen": [OtherDecision(**other) for other in data.get("not_chosen") or []],
+            }
+        )
 
 
 def read_adjudications(
@@ -78,7 +118,8 @@ def read_adjudications(
                 "resolves": [i for i in data.get("resolves") or [] if isinstance(i, int)],
                 "annotators": [str(a) for a in data.get("annotators") or []],
             }
-            annotation = choose_annotation([a for a in task.get("annotations") or [] if isinstance(a, dict)])
+            answers = [a for a in task.get("annotations") or [] if isinstance(a, dict)]
+            annotation = choose_annotation(answers)
             if annotation is None:
                 found.setdefault(str(article_id), Adjudication(**base))
                 continue
@@ -94,7 +135,24 @@ def read_adjudications(
             )
             for span in clean.spans:
                 span.origin = "adjudication"
+            # The newest submitted answer wins; every other one goes to the ledger (pull).
+            others = [
+                OtherDecision(other.get("id"), ids(other.get("completed_by")), _labelled(other.get("result"), controls))
+                for other in sorted(submitted(answers), key=newest_key, reverse=True)
+                if other is not annotation
+            ]
             found[str(article_id)] = Adjudication(
-                **base, annotation_id=annotation.get("id"), by=by, spans=clean.spans, dropped=len(clean.dropped)
+                **base,
+                annotation_id=annotation.get("id"),
+                by=by,
+                spans=clean.spans,
+                dropped=len(clean.dropped),
+                not_chosen=others,
             )
     return found
+
+
+def _labelled(result: Any, controls: ArticleControls) -> int:
+    return sum(
+        1 for item in result or [] if isinstance(item, dict) and item.get("type") == "labels" and controls.owns(item)
+    )

@@ -2,7 +2,8 @@
 
 Every raw pull is written mode 0600 under ``pull.state_dir`` (see ``toolkit.pull.state``)
 as ``<stamp>.json.gz`` with ``<stamp>.manifest.json``: time, server URL (without
-credentials), project, counts and two SHA-256. The raw pull is the server's export with
+credentials), project, counts, two SHA-256 and the review project's decisions the pull
+took (``adjudications``, so that a replay takes them too). The raw pull is the server's export with
 the identities Label Studio puts in it removed (``toolkit.annotations.identities``), so it is not
 byte for byte what the server sent: ``export.sha256`` is of the export as downloaded (not
 kept), ``stored.sha256`` of the stored JSON, which a replay (``--from-raw``) checks.
@@ -15,6 +16,7 @@ import hashlib
 import json
 import os
 import zlib
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from toolkit.config import Config
 from toolkit.errors import InputError
 from toolkit.io.atomic import private_file
 from toolkit.labelstudio.export import CHUNK, Download
+from toolkit.pull.decisions import Adjudication
 from toolkit.pull.state import write_json
 from toolkit.pull.summary import PullCounts
 
@@ -99,8 +102,10 @@ def write_manifest(
     ledger_entries: int,
     watermark: str,
     out: Path,
+    adjudications: Mapping[str, Adjudication] | None = None,
 ) -> None:
-    """The manifest of one pull: what was downloaded, what is kept (``writer``, when raw pulls are kept), the counts."""
+    """The manifest of one pull: what was downloaded, what is kept (``writer``, when raw pulls are kept), the counts,
+    and the decisions read from the review project (``adjudications``; None: there is none)."""
     stored: dict[str, Any] | None = None
     if writer is not None:
         stored = {
@@ -139,8 +144,27 @@ def write_manifest(
             },
             "watermark": watermark,
             "output": str(out),
+            "adjudications": (
+                None
+                if adjudications is None
+                else {article_id: one.as_dict() for article_id, one in adjudications.items()}
+            ),
         },
     )
+
+
+def kept_adjudications(manifest: dict[str, Any], raw: Path) -> tuple[dict[str, Adjudication] | None, bool]:
+    """The decisions a raw pull's manifest keeps (None: the pull had no review project) and
+    whether it keeps them at all (False: kept by a version that did not keep decisions)."""
+    if "adjudications" not in manifest:
+        return None, False
+    kept = manifest["adjudications"]
+    if kept is None:
+        return None, True
+    try:
+        return {str(article_id): Adjudication.from_dict(one) for article_id, one in kept.items()}, True
+    except (AttributeError, TypeError) as error:
+        raise InputError(f"{manifest_path(raw)}: the manifest's adjudications cannot be read ({error})") from None
 
 
 def read_manifest(raw: Path, config: Config) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from toolkit.labelstudio.project import find_project
 from toolkit.progress import OnProgress, emit
 from toolkit.pull.decisions import Adjudication, read_adjudications
 from toolkit.pull.output import open_output
-from toolkit.pull.raw import RawWriter, read_manifest, stamp, write_manifest
+from toolkit.pull.raw import RawWriter, kept_adjudications, read_manifest, stamp, write_manifest
 from toolkit.pull.state import PullState, project_dir
 from toolkit.pull.summary import PullCounts, PullSummary
 from toolkit.pull.tasks import TaskProcessor
@@ -58,7 +58,9 @@ class _Source:
     folder: Path | None = None  # the project's folder under pull.state_dir, for a download
     note: str | None = None
     # Article id -> its review task, from the review project (``toolkit adjudicate``); None: none.
+    # A replay takes those its raw pull's manifest keeps.
     adjudications: dict[str, Adjudication] | None = None
+    decisions_kept: bool = True  # False: a replay of a raw pull kept without the decisions
 
 
 def pull(
@@ -100,6 +102,17 @@ def pull(
             source.download.path.unlink(missing_ok=True)
     if source.note:
         summary.note = source.note
+    if not source.decisions_kept and summary.counts.disputed:
+        summary.note = (
+            (summary.note + "; " if summary.note else "")
+            + "this raw pull was kept without the review project's decisions (by an older version): "
+            + (
+                "1 disputed article takes"
+                if summary.counts.disputed == 1
+                else f"{summary.counts.disputed:,} disputed articles take"
+            )
+            + " the policy's answer here, whatever was adjudicated"
+        )
     return summary
 
 
@@ -120,12 +133,15 @@ def _replay(raw: Path, config: Config) -> _Source:
     note = None
     if not project.get("title"):
         note = "the raw pull's manifest does not name its project: not checked against the config's"
+    adjudications, kept = kept_adjudications(manifest, raw)
     return _Source(
         raw_path=raw,
         project_id=project.get("id"),
         server=manifest.get("server", ""),
         controls=ArticleControls.from_dict(manifest.get("controls")),
         note=note,
+        adjudications=adjudications,
+        decisions_kept=kept,
     )
 
 
@@ -295,6 +311,7 @@ def _keep(
         ledger_entries=summary.ledger_entries,
         watermark=state.watermark,
         out=out,
+        adjudications=source.adjudications,
     )
     summary.manifest = manifest
 

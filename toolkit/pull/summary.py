@@ -45,11 +45,17 @@ class PullCounts:
     prediction_spans_repaired: Counter[str] = field(default_factory=Counter)
     prediction_spans_dropped: Counter[str] = field(default_factory=Counter)
     # Tasks with several annotators: all agreeing (auto-accepted), an adjudicator's decision
-    # taken, still disputed; decisions made on another text than the task's now (not taken).
+    # taken (also when annotators changed since), still disputed; decisions made on another
+    # text than the task's now (not taken); submitted review answers other than the newest
+    # (not taken); decisions on a task with no submitted annotation left (no record).
     agreed: int = 0
     adjudicated: int = 0
     disputed: int = 0
     adjudications_text_changed: int = 0
+    adjudications_not_chosen: int = 0
+    adjudications_without_annotations: int = 0
+    # Article ids of adjudicated articles an annotator changed since (``decision.stale``).
+    changed_after_adjudication: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     def merge(self, other: PullCounts) -> PullCounts:
@@ -60,6 +66,7 @@ class PullCounts:
             counter = getattr(other, name)
             if counter:
                 getattr(self, name).update(counter)
+        self.changed_after_adjudication.extend(other.changed_after_adjudication)
         self.problems.extend(other.problems)
         return self
 

@@ -115,6 +115,7 @@ class TaskProcessor:
                 raw={"spans": _count_labels(annotation.get("result"), self.controls)},
             )
         if not submitted:
+            self._decision_without_annotations(outcome)
             if skipped:
                 counts.only_skipped += 1
                 outcome.entry("task_only_skipped", f"every annotation was skipped ({len(skipped)})")
@@ -269,16 +270,22 @@ class TaskProcessor:
         base: dict[str, Any],
         text: str,
     ) -> dict[str, Any] | None:
-        """With several annotators: the decision's record when an adjudication was submitted, else
-        None (the policy decides), the article's ``decision`` noted in ``base`` either way.
+        """The decision's record when an adjudication was submitted, else None (the policy decides);
+        with several annotators, the article's ``decision`` noted in ``base`` either way.
 
-        The adjudicated answer is the article's whatever the policy; every annotator span it
-        does not have is in the ledger (``span_overruled``). A decision made on another text
-        than the task's now is not taken: it is in the ledger and the policy decides.
+        A submitted adjudication is the article's answer whatever the policy and however many
+        annotators are left: once an annotator changed, deleted or added an answer since the
+        review task was made, the decision still stands, marked ``stale`` and reported. Every
+        annotator span it does not have is in the ledger (``span_overruled``). A decision made
+        on another text than the task's now is not taken: it is in the ledger and the policy decides.
         """
         selection = newest_per_annotator(submitted, self.annotator)
         voters = selection.chosen
-        if len(voters) < 2:
+        adjudication = (self.adjudications or {}).get(outcome.article_id)
+        decided = adjudication is not None and adjudication.decided
+        if adjudication is not None:
+            self._other_decisions(outcome, adjudication)
+        if len(voters) < 2 and not decided:
             return None
         counts = outcome.counts
         versions = {self.annotator(a): cleaned[a["id"]].spans for a in voters}
@@ -289,33 +296,36 @@ class TaskProcessor:
             "annotators": list(versions),
         }
         base["decision"] = decision
+        if adjudication is not None and decided:
+            if adjudication.text_sha256 == text_sha256(text):
+                return self._adjudicated(outcome, adjudication, selection, cleaned, base, versions)
+            self._text_changed(outcome, adjudication)
+            if comparison.status == "single":
+                del base["decision"]  # one annotator: no decision to note
+                return None
         if comparison.status == "agreed":
             counts.agreed += 1
             return None
-        adjudication = (self.adjudications or {}).get(outcome.article_id)
+        counts.disputed += 1
         decision["status"] = "disputed" if adjudication is None else "pending"
-        if adjudication is None or not adjudication.decided:
-            counts.disputed += 1
-            if adjudication is not None:
-                decision["review_task_id"] = adjudication.review_task_id
-            return None
-        if adjudication.text_sha256 != text_sha256(text):
-            counts.disputed += 1
-            counts.adjudications_text_changed += 1
+        if adjudication is not None:
             decision["review_task_id"] = adjudication.review_task_id
-            outcome.entry(
-                "adjudication_text_changed",
-                f"adjudicated in review task {adjudication.review_task_id} on another text than the task's now: "
-                "not taken, the policy decides; adjudicate the article again",
-                annotation_id=adjudication.annotation_id,
-                annotator=adjudication.by,
-            )
-            counts.problems.append(
-                f"task {outcome.task_id}: adjudicated on another text (review task {adjudication.review_task_id}); "
-                "not taken"
-            )
-            return None
+        return None
+
+    def _adjudicated(
+        self,
+        outcome: TaskOutcome,
+        adjudication: Adjudication,
+        selection: Selection,
+        cleaned: dict[int, CleanResult],
+        base: dict[str, Any],
+        versions: dict[str, list[Any]],
+    ) -> dict[str, Any]:
+        """The record of a submitted adjudication; every annotator span it does not have in the ledger."""
+        counts = outcome.counts
+        voters = selection.chosen
         counts.adjudicated += 1
+        decision = base["decision"]
         decision.update(
             status="adjudicated",
             resolved=adjudication.resolves or decision["resolved"],
@@ -326,6 +336,11 @@ class TaskProcessor:
         )
         if adjudication.versions != versions_fingerprint(versions):
             decision["stale"] = True
+            counts.changed_after_adjudication.append(outcome.article_id)
+            counts.problems.append(
+                f"task {outcome.task_id} ({outcome.article_id}): changed by an annotator after adjudication "
+                f"(review task {adjudication.review_task_id}): the decision stands"
+            )
         for left_out in selection.not_chosen:
             self._not_chosen(outcome, left_out.annotation, len(cleaned[left_out.annotation["id"]].spans), left_out.why)
         decided = {span.key for span in adjudication.spans}
@@ -344,6 +359,59 @@ class TaskProcessor:
                 )
         spans = sorted(adjudication.spans, key=lambda s: (s.start, s.end, s.label))
         return record(base, spans, sorted(a["id"] for a in voters))
+
+    def _text_changed(self, outcome: TaskOutcome, adjudication: Adjudication) -> None:
+        outcome.counts.adjudications_text_changed += 1
+        outcome.entry(
+            "adjudication_text_changed",
+            f"adjudicated in review task {adjudication.review_task_id} on another text than the task's now: "
+            "not taken, the policy decides; adjudicate the article again",
+            annotation_id=adjudication.annotation_id,
+            annotator=adjudication.by,
+        )
+        outcome.counts.problems.append(
+            f"task {outcome.task_id}: adjudicated on another text (review task {adjudication.review_task_id}); "
+            "not taken"
+        )
+
+    def _other_decisions(self, outcome: TaskOutcome, adjudication: Adjudication) -> None:
+        """The review task's submitted answers other than the newest (which wins): each in the ledger."""
+        for other in adjudication.not_chosen:
+            outcome.counts.adjudications_not_chosen += 1
+            outcome.entry(
+                "adjudication_not_chosen",
+                f"review task {adjudication.review_task_id} has a newer submitted decision "
+                f"(annotation {adjudication.annotation_id} by {adjudication.by}): the newest decision is taken",
+                annotation_id=other.annotation_id,
+                annotator=other.by,
+                raw={"review_task_id": adjudication.review_task_id, "spans": other.spans},
+            )
+            outcome.counts.problems.append(
+                f"task {outcome.task_id} ({outcome.article_id}): review task {adjudication.review_task_id} has "
+                f"another submitted decision (annotation {other.annotation_id} by {other.by}); the newest is taken"
+            )
+
+    def _decision_without_annotations(self, outcome: TaskOutcome) -> None:
+        """A submitted adjudication on a task with no submitted annotation left: no record can hold it."""
+        adjudication = (self.adjudications or {}).get(outcome.article_id)
+        if adjudication is None:
+            return
+        self._other_decisions(outcome, adjudication)
+        if not adjudication.decided:
+            return
+        outcome.counts.adjudications_without_annotations += 1
+        outcome.entry(
+            "adjudication_no_annotations",
+            f"adjudicated in review task {adjudication.review_task_id}, but the task has no submitted annotation "
+            "left: no record; the decision stays in the review project",
+            annotation_id=adjudication.annotation_id,
+            annotator=adjudication.by,
+            raw={"review_task_id": adjudication.review_task_id, "spans": len(adjudication.spans)},
+        )
+        outcome.counts.problems.append(
+            f"task {outcome.task_id} ({outcome.article_id}): adjudicated (review task "
+            f"{adjudication.review_task_id}) but no submitted annotation is left: no record"
+        )
 
     def _not_chosen(self, outcome: TaskOutcome, annotation: dict[str, Any], spans: int, why: str) -> None:
         outcome.counts.not_chosen_annotations += 1

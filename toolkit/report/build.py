@@ -216,6 +216,7 @@ def adjudication_section(tally: AdjudicationTally, config: Config) -> Adjudicati
         pending=statuses["pending"],
         not_sent=statuses["disputed"],
         stale=tally.stale,
+        stale_articles=tally.stale_articles,
         agreement_before=tally.before.f1(),
         agreement_after=tally.after.f1(),
         sided_with=sided,

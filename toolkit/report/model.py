@@ -100,7 +100,8 @@ class SidedWith(_Model):
 
 
 class AdjudicationSection(_Model):
-    """Disputes (``toolkit adjudicate``) and their decisions; ``articles`` 0: no article had several annotators."""
+    """Disputes (``toolkit adjudicate``) and their decisions; ``articles`` 0: no article had several annotators
+    or a decision."""
 
     articles: int = 0  # with several annotators
     agreed: int = 0
@@ -108,7 +109,8 @@ class AdjudicationSection(_Model):
     resolved: int = 0  # adjudicated
     pending: int = 0  # with a review task, not adjudicated
     not_sent: int = 0  # disputed, no review task yet
-    stale: int = 0  # adjudicated, then an annotator changed their answer
+    stale: int = 0  # adjudicated, then an annotator changed, added or deleted an answer
+    stale_articles: list[str] = []  # their article ids
     # Pairwise span F1 among the annotators before; after, with each adjudicated answer
     # standing for every annotator of its article (disputes settled count as agreement).
     agreement_before: float | None = None

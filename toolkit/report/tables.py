@@ -33,6 +33,10 @@ def alignment_text(alignment: AlignmentModes) -> str:
     return f"spans aligned as the export aligns them: Doc.char_span in {alignment.mode} mode, {then}"
 
 
+# Stale decisions named in the adjudication section; the pull output has them all (decision.stale).
+STALE_SHOWN = 20
+
+
 class Data(str):
     """Text from the data: escaped by each medium."""
 
@@ -359,9 +363,16 @@ def adjudication(report: Report) -> Section:
         ),
     ]
     if a.stale:
-        lines.append(
-            Line((f"{a.stale:,} adjudicated articles changed by an annotator afterwards (the decision stands).",), True)
-        )
+        shown = a.stale_articles[:STALE_SHOWN]
+        more = f" and {a.stale - len(shown):,} more" if a.stale > len(shown) else ""
+        pieces: list[str] = [
+            f"{a.stale:,} adjudicated article{'' if a.stale == 1 else 's'} changed by an annotator after adjudication "
+            "(the decision stands, decision.stale): "
+        ]
+        for index, article_id in enumerate(shown):
+            pieces += [", "] if index else []
+            pieces.append(Data(article_id))
+        lines.append(Line((*pieces, f"{more}."), True))
     if a.sided_with:
         header = ("label", "annotator", "disputed spans", "kept by the adjudicator", "share")
         rows = tuple(

@@ -255,6 +255,7 @@ class AdjudicationTally:
 
     statuses: Counter[str] = field(default_factory=Counter)
     stale: int = 0
+    stale_articles: list[str] = field(default_factory=list)
     before: SpanAgreement = field(default_factory=SpanAgreement)
     after: SpanAgreement = field(default_factory=SpanAgreement)
     # (label, annotator) -> [their disputed spans, of those kept by the adjudicator]
@@ -262,7 +263,8 @@ class AdjudicationTally:
 
     def add(self, article: AnnotatedArticle, by_annotator: dict[str, Annotation]) -> None:
         decision = article.decision
-        if decision is None or len(by_annotator) < 2:
+        # An adjudicated article counts however many annotators are left (one deleted their answer since).
+        if decision is None or (len(by_annotator) < 2 and decision.status != "adjudicated"):
             return
         self.statuses[decision.status] += 1
         versions = {annotator: {s.key for s in a.spans} for annotator, a in by_annotator.items()}
@@ -271,6 +273,8 @@ class AdjudicationTally:
             self.after.merge(SpanAgreement.of_task(versions))
             return
         self.stale += decision.stale
+        if decision.stale:
+            self.stale_articles.append(article.id)
         final = {s.key for s in article.spans}
         self.after.merge(SpanAgreement.of_task({annotator: final for annotator in versions}))
         common = set.intersection(*versions.values())
@@ -283,6 +287,7 @@ class AdjudicationTally:
     def merge(self, other: AdjudicationTally) -> AdjudicationTally:
         self.statuses.update(other.statuses)
         self.stale += other.stale
+        self.stale_articles.extend(other.stale_articles)
         self.before.merge(other.before)
         self.after.merge(other.after)
         for key, (disputed, kept) in other.sided.items():
@@ -323,7 +328,7 @@ class ReportTally:
         by_annotator = latest_per_annotator(article)
         if len(by_annotator) >= 2:
             self.agreement.add(by_annotator, tagged)
-            self.adjudication.add(article, by_annotator)
+        self.adjudication.add(article, by_annotator)
         self.annotators.add(article)
 
     def merge(self, other: ReportTally) -> ReportTally:

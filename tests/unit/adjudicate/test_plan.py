@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from toolkit.adjudicate.run import AdjudicateResult, ReviewTask, _article, _payload, _plan
+from toolkit.adjudicate.run import AdjudicateResult, ReviewTask, Settled, _article, _payload, _plan
 from toolkit.annotations.identities import AnnotatorIds
 from toolkit.annotations.spans import ArticleControls
 from toolkit.config import parse_config
@@ -129,3 +129,24 @@ def test_a_review_project_with_other_labels_is_refused_with_the_difference():
     with pytest.raises(ProjectError, match="only the main project has LOC; only the review project has ORG"):
         check_labels(review, main)
     check_labels(SimpleNamespace(id=7, title="t", label_config=review_labeling_config(CONFIG)), main)
+
+
+def test_an_adjudicated_article_settled_since_is_reported_as_changed_after_adjudication():
+    """Issue 27: annotators who agree now, or one annotator left, after the decision: reported, not dropped."""
+    agreed_now = read(task(1, (1, [item(0, 13, "PERSON")]), (2, [item(0, 13, "PERSON")]), article_id="agreed"))
+    one_left = read(task(2, (1, [item(0, 13, "PERSON")]), article_id="single"))
+    untouched = read(task(3, (1, [item(0, 13, "PERSON")]), (2, [item(0, 13, "PERSON")]), article_id="same"))
+    moved = read(task(4, (1, [item(0, 13, "PERSON")]), article_id="moved"))
+    shown = {"text_sha256": text_sha256(TEXT), "versions": "at review time"}
+    existing = {
+        "agreed": ReviewTask(10, shown, adjudicated=True),
+        "single": ReviewTask(20, shown, adjudicated=True),
+        "same": ReviewTask(30, {**shown, "versions": untouched.fingerprint}, adjudicated=True),
+        "moved": ReviewTask(40, {**shown, "text_sha256": text_sha256("old text")}, adjudicated=True),
+    }
+    settled = {a.article_id: Settled(a.text_sha256, a.fingerprint) for a in (agreed_now, one_left, untouched, moved)}
+    result = AdjudicateResult()
+    _plan(result, [], existing, settled)
+    assert result.changed_after == ["agreed", "single"]
+    assert result.text_changed == ["moved"]
+    assert result.no_longer_disputed == [] and result.to_send == []

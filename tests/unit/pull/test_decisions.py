@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from toolkit.annotations.disagreement import versions_fingerprint
 from toolkit.annotations.spans import PulledSpan
 from toolkit.config import PullConfig
 from toolkit.labelstudio.labeling import text_sha256
-from toolkit.pull.decisions import Adjudication
+from toolkit.pull.decisions import Adjudication, OtherDecision
 from toolkit.pull.summary import PullCounts
 from toolkit.pull.tasks import TaskProcessor
 from toolkit.records import AnnotatedArticle, Span
@@ -114,3 +116,72 @@ def test_a_decision_on_another_text_is_not_taken():
     assert len(record.spans) == 2  # the policy's
     assert [entry.kind for entry in ledger if entry.kind.startswith("adjudication")] == ["adjudication_text_changed"]
     assert counts.adjudications_text_changed == 1
+
+
+# --- issue 27: a decision stands whatever the annotators do afterwards --------------------
+
+LOC_PARIS = Span(start=22, end=27, label="LOC")
+
+
+def keys(spans):
+    return [(s.start, s.end, s.label) for s in spans]
+
+
+def _decided_on_the_dispute():
+    """The adjudicator took LOC for Paris over annotator 3's GPE and annotator 4's nothing."""
+    versions = versions_fingerprint(
+        {IDS(3): [Span(start=0, end=13, label="PERSON"), Span(start=22, end=27, label="GPE")], IDS(4): []}
+    )
+    return decision([Span(start=0, end=13, label="PERSON"), LOC_PARIS], versions=versions)
+
+
+def test_a_decision_stands_when_the_annotators_agree_afterwards():
+    # Annotator 4 changed their answer to annotator 3's: both agree on GPE now.
+    agreed_now = task(
+        1,
+        [
+            annotation(10, [MERKEL, PARIS], updated_at="2025-01-02T00:00:00Z", user=3),
+            annotation(11, [MERKEL, PARIS], updated_at="2025-01-03T00:00:00Z", user=4),
+        ],
+    )
+    (record,), ledger, counts = run(agreed_now, adjudications={"art-1": _decided_on_the_dispute()})
+    assert (record.decision.status, record.decision.stale, record.decision.by) == ("adjudicated", True, IDS(7))
+    assert keys(record.spans) == [(0, 13, "PERSON"), (22, 27, "LOC")]
+    overruled = sorted((e.annotation_id, e.span.label) for e in ledger if e.kind == "span_overruled")
+    assert overruled == [(10, "GPE"), (11, "GPE")]
+    assert (counts.adjudicated, counts.agreed, counts.changed_after_adjudication) == (1, 0, ["art-1"])
+    assert any("changed by an annotator after adjudication" in line for line in counts.problems)
+
+
+def test_a_decision_stands_when_an_annotator_deletes_their_annotation():
+    one_left = task(1, [annotation(10, [MERKEL, PARIS], user=3)])
+    (record,), ledger, counts = run(one_left, adjudications={"art-1": _decided_on_the_dispute()})
+    assert (record.decision.status, record.decision.stale, record.decision.resolved) == ("adjudicated", True, [10, 11])
+    assert keys(record.spans) == [(0, 13, "PERSON"), (22, 27, "LOC")]
+    assert [(e.kind, e.span.label) for e in ledger if e.kind == "span_overruled"] == [("span_overruled", "GPE")]
+    assert counts.changed_after_adjudication == ["art-1"]
+
+
+def test_a_decision_on_a_task_with_no_annotation_left_is_in_the_ledger():
+    none_left = task(1, [annotation(10, [MERKEL], user=3, cancelled=True)])
+    records, ledger, counts = run(none_left, adjudications={"art-1": _decided_on_the_dispute()})
+    assert records == []
+    (entry,) = [e for e in ledger if e.kind == "adjudication_no_annotations"]
+    assert (entry.annotation_id, entry.annotator, entry.raw) == (500, IDS(7), {"review_task_id": 99, "spans": 2})
+    assert counts.adjudications_without_annotations == 1
+
+
+def test_every_review_decision_but_the_newest_is_in_the_ledger():
+    newest = _decided_on_the_dispute()
+    two = Adjudication(**{**newest.__dict__, "not_chosen": [OtherDecision(annotation_id=499, by=IDS(8), spans=1)]})
+    (record,), ledger, counts = run(disputed_task(), adjudications={"art-1": two})
+    assert (record.decision.annotation_id, record.decision.by) == (500, IDS(7))
+    (entry,) = [e for e in ledger if e.kind == "adjudication_not_chosen"]
+    assert (entry.annotation_id, entry.annotator, entry.raw) == (499, IDS(8), {"review_task_id": 99, "spans": 1})
+    assert counts.adjudications_not_chosen == 1
+
+
+def test_an_adjudication_round_trips_through_the_manifest():
+    newest = _decided_on_the_dispute()
+    two = Adjudication(**{**newest.__dict__, "not_chosen": [OtherDecision(annotation_id=499, by=IDS(8), spans=1)]})
+    assert Adjudication.from_dict(json.loads(json.dumps(two.as_dict()))) == two

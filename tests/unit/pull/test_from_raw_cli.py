@@ -144,3 +144,26 @@ def test_pull_from_a_broken_raw_export_is_a_clear_error(tmp_path, config_path):
     )
     assert result.exit_code == 1 and "the export is not valid JSON" in result.output
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_a_raw_pull_kept_without_decisions_says_its_disputes_take_the_policys_answer(tmp_path, config_path):
+    """Issue 27: a raw pull kept by a version that did not keep the review project's decisions."""
+    disputed = {
+        "id": 3,
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-02T00:00:00Z",
+        "data": {"text": "Angela Merkel visited Paris.", "article_id": "a3"},
+        "annotations": [
+            {"id": 30, "completed_by": 1, "updated_at": "2026-01-02T00:00:00Z", "result": [labels(22, 27, "GPE")]},
+            {"id": 31, "completed_by": 2, "updated_at": "2026-01-02T00:00:00Z", "result": [labels(22, 27, "LOC")]},
+        ],
+        "drafts": [],
+        "predictions": [],
+    }
+    raw = write_raw(tmp_path, [disputed])
+    result = CliRunner().invoke(
+        app, ["pull", "--config", str(config_path), "--out", str(tmp_path / "o.jsonl"), "--from-raw", str(raw)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "kept without the review project's decisions" in result.output
+    assert "1 disputed article takes the policy's answer here" in " ".join(result.output.split())

@@ -56,3 +56,19 @@ def test_the_section_is_rendered_only_with_decisions():
     assert "Adjudication" in render_html(build(articles(), CONFIG))
     plain = [article(1, TEXT_A, [{"annotator": "ann-a", "spans": [MERKEL]}])]
     assert "Adjudication" not in report_markdown(build(plain, CONFIG))
+
+
+def test_stale_decisions_are_named_also_with_one_annotator_left():
+    """Issue 27: an annotator changed (two left) or deleted their answer (one left) after the decision."""
+    changed = two(5, [MERKEL, PARIS], [MERKEL, PARIS], {"status": "adjudicated", "by": "ann-j", "stale": True})
+    one_left = article(6, TEXT_A, [{"annotator": "ann-a", "spans": [MERKEL, PARIS]}])
+    data = one_left.model_dump()
+    data["decision"] = {"status": "adjudicated", "by": "ann-j", "stale": True}
+    data["spans"] = [MERKEL]
+    one_left = type(one_left).model_validate(data)
+    report = build([*articles(), changed, one_left], CONFIG)
+    assert (report.adjudication.resolved, report.adjudication.stale) == (3, 2)
+    assert report.adjudication.stale_articles == [changed.id, one_left.id]
+    html = render_html(report)
+    assert "2 adjudicated articles changed by an annotator after adjudication" in html
+    assert changed.id in html and one_left.id in html
