@@ -69,13 +69,13 @@ class TaskProcessor:
         pull: PullConfig,
         ids: AnnotatorIds,
         controls: ArticleControls | None = None,
-        adjudications: Mapping[str, Adjudication] | None = None,
+        adjudications: Mapping[int, Adjudication] | None = None,
     ) -> None:
         self.labels = set(labels)
         self.pull = pull
         self.ids = ids
         self.controls = controls or ArticleControls()
-        # Article id -> its review task (``toolkit adjudicate``); None: no review project.
+        # Main task id -> its review task (``toolkit adjudicate``); None: no review project.
         self.adjudications = adjudications
 
     def annotator(self, annotation: dict[str, Any]) -> str:
@@ -292,7 +292,7 @@ class TaskProcessor:
         if comparison.status == "agreed":
             counts.agreed += 1
             return None
-        adjudication = (self.adjudications or {}).get(outcome.article_id)
+        adjudication = (self.adjudications or {}).get(outcome.task_id)
         decision["status"] = "disputed" if adjudication is None else "pending"
         if adjudication is None or not adjudication.decided:
             counts.disputed += 1
@@ -324,7 +324,7 @@ class TaskProcessor:
             review_task_id=adjudication.review_task_id,
             annotation_id=adjudication.annotation_id,
         )
-        if adjudication.versions != versions_fingerprint(versions):
+        if adjudication.versions is not None and adjudication.versions != versions_fingerprint(versions):
             decision["stale"] = True
         for left_out in selection.not_chosen:
             self._not_chosen(outcome, left_out.annotation, len(cleaned[left_out.annotation["id"]].spans), left_out.why)

@@ -70,7 +70,7 @@ def test_a_dispute_without_review_task_is_disputed_and_the_policy_decides():
 
 def test_a_review_task_not_submitted_is_pending():
     pending = Adjudication(review_task_id=99, text_sha256=text_sha256(TEXT), versions=None)
-    (record,), _, _ = run(disputed_task(), adjudications={"art-1": pending})
+    (record,), _, _ = run(disputed_task(), adjudications={1: pending})
     assert (record.decision.status, record.decision.review_task_id) == ("pending", 99)
 
 
@@ -81,7 +81,7 @@ def test_the_adjudication_is_the_answer_whatever_the_policy(policy):
         {IDS(3): [Span(start=0, end=13, label="PERSON"), Span(start=22, end=27, label="GPE")], IDS(4): spans}
     )
     (record,), ledger, counts = run(
-        disputed_task(), adjudications={"art-1": decision(spans, versions=versions)}, policy=policy
+        disputed_task(), adjudications={1: decision(spans, versions=versions)}, policy=policy
     )
     assert isinstance(record, AnnotatedArticle)
     assert [(s.start, s.end, s.label, s.annotator, s.origin) for s in record.spans] == [
@@ -103,14 +103,25 @@ def test_the_adjudication_is_the_answer_whatever_the_policy(policy):
 
 
 def test_a_decision_on_versions_since_changed_is_marked_stale():
-    (record,), _, _ = run(disputed_task(), adjudications={"art-1": decision([], versions="older")})
+    (record,), _, _ = run(disputed_task(), adjudications={1: decision([], versions="older")})
     assert record.decision.stale and record.spans == []
 
 
 def test_a_decision_on_another_text_is_not_taken():
     adjudication = decision([Span(start=0, end=6, label="PERSON")], text="Another text.")
-    (record,), ledger, counts = run(disputed_task(), adjudications={"art-1": adjudication})
+    (record,), ledger, counts = run(disputed_task(), adjudications={1: adjudication})
     assert record.decision.status == "pending"
     assert len(record.spans) == 2  # the policy's
     assert [entry.kind for entry in ledger if entry.kind.startswith("adjudication")] == ["adjudication_text_changed"]
     assert counts.adjudications_text_changed == 1
+
+
+def test_a_decision_whose_versions_another_secret_named_is_taken_never_stale():
+    """``read_adjudications`` clears the fingerprint and ids of a review task made with another
+    annotator secret: the decision is taken, not stale, with this pull's ids (issue 27, item 5)."""
+    other = Adjudication(
+        **{**decision([Span(start=0, end=13, label="PERSON")]).__dict__, "versions": None, "annotators": []}
+    )
+    (record,), _, _ = run(disputed_task(), adjudications={1: other})
+    assert record.decision.status == "adjudicated" and not record.decision.stale
+    assert sorted(record.decision.annotators) == sorted([IDS(3), IDS(4)])
