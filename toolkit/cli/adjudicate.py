@@ -67,8 +67,8 @@ def adjudicate_cli(
                 for article_id, tasks in shared[:SHOWN]
             )
             + (f" and {more:,} more" if more > 0 else "")
-            + "; each task has its own review task, but export refuses two records with one id: give each task "
-            "its own data.article_id in Label Studio",
+            + "; a dispute on each goes to its own review task, but export refuses two records with one id: "
+            "give each task its own data.article_id in Label Studio",
             style="yellow",
         )
     if as_json:
@@ -101,14 +101,14 @@ def adjudicate_cli(
             f"{result.adjudicated:,} adjudicated, {result.pending + result.sent:,} pending"
         )
         if result.copies_removed:
-            ours = (
-                f", {result.copies_of_this_run:,} of them sent by this run too (not counted as sent)"
-                if result.copies_of_this_run
-                else ""
-            )
             console.print(
                 f"  removed {plural(result.copies_removed, 'duplicate review task')} (sent twice: by an interrupted "
-                f"run, or by another at the same moment){ours}"
+                "run, or by two runs at the same moment)"
+            )
+        if result.copies_of_this_run:
+            console.print(
+                f"  {plural(result.copies_of_this_run, 'review task')} this run sent another run had sent too: "
+                "removed as copies, not counted as sent"
             )
         console.print(f"  adjudicate at {result.review_url}")
     _listed(
