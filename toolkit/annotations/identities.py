@@ -96,6 +96,18 @@ class AnnotatorIds:
         self._secret = secret
         self._cache: dict[str, str] = {}
 
+    @property
+    def key(self) -> str:
+        """Which secret makes these ids, without the secret: an HMAC of a fixed text with it.
+
+        Stored beside ids kept elsewhere (the review tasks' ``annotators``), so that ids made
+        with another secret are told from ids of other annotators. It says no more about the
+        secret than any anonymous id does (both are HMACs of known texts with it).
+        """
+        return hmac.new(self._secret, b"toolkit: which secret made these annotator ids", hashlib.sha256).hexdigest()[
+            :16
+        ]
+
     def __call__(self, user: Any) -> str:
         if isinstance(user, dict):
             user = user.get("id")

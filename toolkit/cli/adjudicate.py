@@ -47,6 +47,30 @@ def adjudicate_cli(
     show.print(f"Label Studio: {settings.public_url} ({settings.origin})")
     with progress_display(TextColumn("{task.description}"), describe=_describe, show_from_start=False) as on_progress:
         result = adjudicate(config=config, settings=settings, dry_run=dry_run, on_progress=on_progress)
+    if result.review_note:
+        err_console.print(f"Note: {result.review_note}", style="yellow")
+    if result.other_secret:
+        err_console.print(
+            f"The anonymous ids in {plural(len(result.other_secret), 'review task')} were made with another "
+            f"annotator secret (key {', '.join(result.other_ids_keys)}; this run's {result.ids_key}): not compared "
+            "with the annotators' versions now; run with the secret that made them (set TOOLKIT_ANNOTATOR_SECRET "
+            "to the team's, or use the pull.secret_file of the machine that sent them)",
+            style="yellow",
+        )
+    if result.shared_article_ids:
+        shared = list(result.shared_article_ids.items())
+        more = len(shared) - SHOWN
+        err_console.print(
+            f"{plural(len(shared), 'article id')} on several tasks: "
+            + ", ".join(
+                f"{article_id!r} on {len(tasks)} tasks ({', '.join(map(str, tasks))})"
+                for article_id, tasks in shared[:SHOWN]
+            )
+            + (f" and {more:,} more" if more > 0 else "")
+            + "; a dispute on each goes to its own review task, but export refuses two records with one id: "
+            "give each task its own data.article_id in Label Studio",
+            style="yellow",
+        )
     if as_json:
         typer.echo(json_text(result.as_dict()))
         return
@@ -77,7 +101,15 @@ def adjudicate_cli(
             f"{result.adjudicated:,} adjudicated, {result.pending + result.sent:,} pending"
         )
         if result.copies_removed:
-            console.print(f"  removed {plural(result.copies_removed, 'duplicate review task')} an earlier run left")
+            console.print(
+                f"  removed {plural(result.copies_removed, 'duplicate review task')} (sent twice: by an interrupted "
+                "run, or by two runs at the same moment)"
+            )
+        if result.copies_of_this_run:
+            console.print(
+                f"  {plural(result.copies_of_this_run, 'review task')} this run sent another run had sent too: "
+                "removed as copies, not counted as sent"
+            )
         console.print(f"  adjudicate at {result.review_url}")
     _listed(
         "changed by an annotator after adjudication (the decision stands; re-adjudicate by deleting "

@@ -173,4 +173,8 @@ def pull_cli(
         console.print(f"  raw pull kept: {summary.raw} (sha256 {sha256}..., manifest next to it)")
     if summary.note:
         console.print(f"  note: {summary.note}", style="yellow")
+    for warning in summary.warnings[:SHOWN_PROBLEMS]:
+        console.print(f"  warning: {warning}", style="yellow")
+    if len(summary.warnings) > SHOWN_PROBLEMS:
+        console.print(f"  ... and {len(summary.warnings) - SHOWN_PROBLEMS:,} more warnings (in --json)", style="yellow")
     console.print(f"Next: toolkit export {out} --config {config_path} --out exports/{config.export.name}")

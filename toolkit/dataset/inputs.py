@@ -143,6 +143,7 @@ def check_inputs(
     stats, skipped_ids = _read_ledger(annotations)
     seen: dict[str, int] = {}
     seen_records: dict[tuple[str, tuple[int, ...]], int] = {}
+    task_of: dict[str, int] = {}  # article id -> the Label Studio task of its first record
     skipped_by = 0
     emit(on_progress, "check", note=f"Checking {annotations.name}")
     for number, value in read_json_lines(annotations):
@@ -151,6 +152,16 @@ def check_inputs(
         # lines, one row each (the hash of the id keeps them in one split). Any other repeat
         # is a broken file.
         key = (article.id, tuple(article.chosen) if article.policy == "all" else ())
+        first_task = task_of.setdefault(article.id, article.task_id)
+        if first_task != article.task_id:
+            # Two Label Studio tasks carry this article id: pulling again writes the same two.
+            raise InputError(
+                f"{annotations}:{number}: article id {article.id!r} again, from Label Studio task "
+                f"{article.task_id} (first on line {seen[article.id]}, from task {first_task}): two tasks carry "
+                "this article id",
+                hint=f"in Label Studio, give task {article.task_id} its own data.article_id (or delete it if it "
+                "is a copy), then `toolkit pull` again",
+            )
         if key in seen_records or (article.policy != "all" and article.id in seen):
             first = seen_records.get(key, seen.get(article.id))
             raise InputError(

@@ -14,10 +14,13 @@ label to add stops the push unless ``push.replace_labeling_config`` is set.
 from __future__ import annotations
 
 import json
+import re
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from toolkit.config import Config
 from toolkit.errors import ProjectError, ServerError
@@ -70,6 +73,18 @@ def find_project(client: LabelStudio, settings: ServerSettings, config: Config) 
             hint="set project.id in the config to the one to use, or rename the others",
         )
     return matches[0] if matches else None
+
+
+def project_dir(state_dir: Path, url: str, project_id: int) -> Path:
+    """The folder of one server's project under ``pull.state_dir`` (pull's state, adjudicate's lock)."""
+    parts = urlsplit(url)
+    server = re.sub(r"[^A-Za-z0-9.-]+", "_", f"{parts.hostname or 'server'}_{parts.port or ''}{parts.path}").strip("_")
+    return state_dir / f"{server}-project-{project_id}"
+
+
+def list_projects(client: LabelStudio) -> list[Any]:
+    """Every project of the server (run inside ``call()``, like ``_projects_titled``)."""
+    return list(client.projects.list(page_size=100))
 
 
 def read_project(client: LabelStudio, settings: ServerSettings, project_id: int) -> Any:

@@ -1,15 +1,22 @@
 """The review project: where an adjudicator settles the articles annotators disagree on.
 
 Label Studio Community has no review workflow, so the review is a project of its own
-(``adjudicate.title``, by default ``<project title> (adjudication)``), found by exact
-title and created once, the way push creates the main project (the same race
-settling). Its labeling config is the main one's labels with a box listing the disputed
-and agreed spans under the headline; each review task carries
+(``adjudicate.title``, by default ``<project title> (adjudication)``), created once by
+title, the way push creates the main project (the same race settling). From then on it
+is found by the main project's id, which a line of its description names (``REVIEW_MARK``):
+a title changed in Label Studio or in the config no longer loses it. The mark lives in
+Label Studio, not in a local state file, so that a fresh clone or a teammate's machine
+finds the same review project; only a review project without the mark (made before the
+mark existed) is found by title, and marked then. Its labeling config is the main one's
+labels with a box listing the disputed and agreed spans under the headline; each review
+task carries
 
 - ``data``: the article as the main project has it now (``text``, ``title``, ``date``,
-  ``article_id``, ``text_sha256``), the main task's id, the annotator versions it shows
-  (``resolves``: annotation ids; ``annotators``: anonymous ids), their fingerprint
-  (``versions``) and the box's text (``disputes``);
+  ``article_id``, ``text_sha256``), the main task's id (``main_task_id``: a review task
+  is of a main task, not of an article id, which two tasks may share), the annotator
+  versions it shows (``resolves``: annotation ids; ``annotators``: anonymous ids), their
+  fingerprint (``versions``), which annotator secret made those ids (``ids_key``, a keyed
+  fingerprint, never the secret) and the box's text (``disputes``);
 - one prediction set per annotator, named by the annotator's anonymous id, and the
   starting answer, the prediction set ``PREFILL_VERSION``, which is the project's
   ``model_version`` so that the labeling stream starts the adjudicator from it.
@@ -17,6 +24,7 @@ and agreed spans under the headline; each review task carries
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +38,7 @@ from toolkit.labelstudio.labeling import config_labels, labeling_config, result_
 from toolkit.labelstudio.project import (
     create_project,
     find_project,
+    list_projects,
     read_project,
     set_model_version,
     settle_creation,
@@ -41,6 +50,9 @@ if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio
 
 PREFILL_VERSION = "adjudication-start"
+# The line of the review project's description that names its main project.
+REVIEW_MARK = "[toolkit] review project of project {id} (toolkit finds it by this line: keep it)"
+MARK_PATTERN = re.compile(r"\[toolkit\] review project of project (\d+)")
 TITLE_SUFFIX = " (adjudication)"
 MAX_TITLE = 50  # Label Studio's limit
 TASK_PAGE_SIZE = 200
@@ -91,8 +103,67 @@ def review_labeling_config(config: Config) -> str:
     return main.replace(anchor, box + anchor, 1)
 
 
-def find_review_project(client: LabelStudio, settings: ServerSettings, config: Config) -> Any | None:
-    return find_project(client, settings, review_config(config))
+def review_key(data: Mapping[str, Any]) -> str | None:
+    """A review task's key: its main task (None: not a review task of ours)."""
+    main_task_id = data.get("main_task_id")
+    return f"task-{main_task_id}" if isinstance(main_task_id, int) else None
+
+
+def marked_for(project: Any) -> int | None:
+    """The main project's id the review project's description names; None: no mark."""
+    found = MARK_PATTERN.search(getattr(project, "description", None) or "")
+    return int(found.group(1)) if found else None
+
+
+@dataclass(frozen=True)
+class FoundReview:
+    """The review project of a main project (None: none yet) and how it was found."""
+
+    project: Any | None
+    by_title: bool = False  # found by title (no mark yet): ``ensure_review_project`` marks it
+    note: str | None = None  # its title is no longer the one the config gives
+
+
+def find_review_project(client: LabelStudio, settings: ServerSettings, config: Config, main_id: int) -> FoundReview:
+    """The review project of project ``main_id``: the one whose description names it, else
+    (the first time) the one titled as the config says; ProjectError when that one is
+    another project's, or when several name it."""
+    marked = [
+        project for project in call(settings, "list projects", list_projects, client) if marked_for(project) == main_id
+    ]
+    if len(marked) > 1:
+        ids = ", ".join(str(project.id) for project in sorted(marked, key=lambda p: p.id))
+        raise ProjectError(
+            f"projects {ids} on {settings.public_url} all say they are the review project of project {main_id}",
+            hint=f"in Label Studio, remove the line {REVIEW_MARK.format(id=main_id)!r} from the description "
+            "(Settings > General) of every one but the review project",
+        )
+    try:
+        wanted: str | None = review_title(config)
+    except ProjectError:
+        wanted = None  # a default title over the limit: only a marked project can be found
+    if marked:
+        (project,) = marked
+        note = None
+        if wanted is not None and project.title != wanted:
+            note = (
+                f"review project {project.id} is titled {project.title!r}, not {wanted!r} as the config says: "
+                "found by the main project's id in its description"
+            )
+        return FoundReview(project, note=note)
+    if wanted is None:
+        return FoundReview(None)
+    project = find_project(client, settings, review_config(config))
+    if project is None:
+        return FoundReview(None)
+    other = marked_for(project)
+    if other is not None:
+        raise ProjectError(
+            f"project {project.id} titled {wanted!r} is the review project of project {other}, not of "
+            f"project {main_id}",
+            hint="set adjudicate.title in the config to a title of its own for this project's review project",
+        )
+    return FoundReview(project, by_title=True)
 
 
 def check_labels(review: Any, main: Any) -> None:
@@ -111,25 +182,39 @@ def check_labels(review: Any, main: Any) -> None:
         parts.append(f"the labels are in another order ({', '.join(theirs)} against {', '.join(ours)})")
     raise ProjectError(
         f"review project {review.id} ({review.title!r}) no longer has the main project's labels: {'; '.join(parts)}",
-        hint="give the review project the main project's labels in Label Studio (Settings > Labeling Interface), "
-        "or set adjudicate.title to start a new review project",
+        hint="give the review project the main project's labels in Label Studio (Settings > Labeling Interface)",
     )
 
 
 def ensure_review_project(
-    client: LabelStudio, settings: ServerSettings, config: Config, main: Any, *, found: Any | None = None
+    client: LabelStudio, settings: ServerSettings, config: Config, main: Any, found: FoundReview
 ) -> tuple[Any, bool]:
-    """The review project (``found``, else by title, else created); True when created here."""
-    reviewing = review_config(config)
+    """The review project (``found``, else created), marked as ``main``'s; True when created here.
+
+    Created without the mark and marked once the race with a concurrent creation is
+    settled: a loser's renamed copy never carries it.
+    """
     created = False
-    project = found if found is not None else find_project(client, settings, reviewing)
+    project = found.project
     if project is None:
+        reviewing = review_config(config)
         wanted = review_labeling_config(config)
         validate_labeling_config(client, settings, wanted)
         mine = create_project(client, settings, reviewing, wanted)
         project = settle_creation(client, settings, reviewing, mine)
         created = project.id == mine.id
     check_labels(project, main)
+    if marked_for(project) != main.id:
+        description = (getattr(project, "description", None) or "").rstrip()
+        description += ("\n\n" if description else "") + REVIEW_MARK.format(id=main.id)
+        call(
+            settings,
+            "mark the review project",
+            client.projects.update,
+            id=project.id,
+            description=description,
+            request_options=NO_RETRY,
+        )
     return project, created
 
 
@@ -177,6 +262,7 @@ def review_task_payload(
     text_sha256: str,
     versions: Sequence[Version],
     fingerprint: str,
+    ids_key: str,
     disputes: str,
     prefill: Sequence[Span],
 ) -> dict[str, Any]:
@@ -194,6 +280,7 @@ def review_task_payload(
             "resolves": [version.annotation_id for version in versions],
             "annotators": [version.annotator for version in versions],
             "versions": fingerprint,
+            "ids_key": ids_key,
             "disputes": disputes,
         },
         "predictions": review_predictions(versions, prefill, text),

@@ -31,7 +31,8 @@ TASK_PAGE_SIZE = 1000
 class ProjectState:
     """What the project holds, as far as push is concerned."""
 
-    # article id -> ids of its tasks (more than one only after an interrupted push)
+    # article id (or another key, see read_state) -> ids of its tasks (more than one only
+    # after an interrupted push)
     tasks: dict[str, list[int]] = field(default_factory=dict)
     texts: dict[int, str] = field(default_factory=dict)  # task id -> its text
     annotated: set[int] = field(default_factory=set)  # ids of tasks with annotations or drafts
@@ -42,8 +43,21 @@ class ProjectState:
     prediction_count: int = 0
 
 
-def read_state(client: LabelStudio, settings: ServerSettings, project_id: int) -> ProjectState:
-    """The project's tasks by article id, and the prediction sets of each task."""
+def article_key(data: dict[str, Any]) -> str | None:
+    """A pushed task's key: its article id (None: a task imported by other means)."""
+    article_id = data.get("article_id")
+    return None if article_id is None else str(article_id)
+
+
+def read_state(
+    client: LabelStudio,
+    settings: ServerSettings,
+    project_id: int,
+    *,
+    key: Callable[[dict[str, Any]], str | None] = article_key,
+) -> ProjectState:
+    """The project's tasks by key (``key`` of their data: the article id by default), and the
+    prediction sets of each task."""
     state = ProjectState()
     page = 1
     while True:
@@ -62,10 +76,10 @@ def read_state(client: LabelStudio, settings: ServerSettings, project_id: int) -
             state.task_count += 1
             state.prediction_count += task.get("total_predictions") or 0
             data = task.get("data") or {}
-            article_id = data.get("article_id")
-            if article_id is None:
+            task_key = key(data)
+            if task_key is None:
                 continue  # a task imported by other means: not ours to count
-            state.tasks.setdefault(str(article_id), []).append(task["id"])
+            state.tasks.setdefault(task_key, []).append(task["id"])
             state.texts[task["id"]] = data.get("text", "")
             if (task.get("total_annotations") or 0) + (task.get("cancelled_annotations") or 0) or task.get("drafts"):
                 state.annotated.add(task["id"])
@@ -193,11 +207,12 @@ def import_tasks(
     *,
     batch_size: int,
     max_bytes: int,
+    key: Callable[[dict[str, Any]], str | None] = article_key,
 ) -> Iterator[ImportedBatch]:
-    """Import (article id, encoded task) items in batches; yields each batch once it is on the server.
+    """Import (key, encoded task) items in batches; yields each batch once it is on the server.
 
-    A batch whose fate is unknown is looked up by article id: only its tasks that did
-    not land are sent again.
+    A batch whose fate is unknown is looked up by key (``key`` of a task's data, the
+    article id by default): only its tasks that did not land are sent again.
     """
     path = f"api/projects/{project_id}/import?return_task_ids=true"
     for batch in iter_batches(items, size=batch_size, max_bytes=max_bytes):
@@ -222,7 +237,7 @@ def import_tasks(
 
         def landed() -> int | None:
             nonlocal pending
-            held = read_state(client, settings, project_id).tasks
+            held = read_state(client, settings, project_id, key=key).tasks
             # The landed part's ids are not in any answer: take its tasks as found.
             task_ids.extend(min(held[article_id]) for article_id, _ in pending if article_id in held)
             pending = [(article_id, item) for article_id, item in pending if article_id not in held]

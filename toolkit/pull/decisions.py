@@ -5,8 +5,15 @@ its task listing, which is several times slower. A review task's newest submitte
 annotation is the article's answer (a second reviewer's later answer wins); the other
 submitted answers are kept as ``not_chosen`` for the ledger. Its spans go through the
 same span hygiene as any annotation's, against the review task's text. A review task
-nobody submitted yet is a pending decision. ``as_dict``/``from_dict`` keep the decisions
-with a raw pull, so that a replay (``pull --from-raw``) takes them as the live pull did.
+nobody submitted yet is a pending decision. A review task is of a main task
+(``main_task_id``), not of an article id, which two main tasks may share.
+``as_dict``/``from_dict`` keep the decisions with a raw pull, so that a replay
+(``pull --from-raw``) takes them as the live pull did.
+
+A review task whose anonymous ids another annotator secret made (its ``ids_key`` is not
+this pull's) shows versions that cannot be compared with the annotators' now: its
+decision is taken without its fingerprint and ids (never called stale for it), and the
+pull says so once.
 """
 
 from __future__ import annotations
@@ -20,9 +27,8 @@ from toolkit.annotations.identities import AnnotatorIds, strip_identities
 from toolkit.annotations.policies import choose_annotation, newest_key, submitted
 from toolkit.annotations.spans import ArticleControls, PulledSpan, article_controls, clean_spans
 from toolkit.config import Config
-from toolkit.errors import ProjectError
 from toolkit.labelstudio.client import ServerSettings
-from toolkit.labelstudio.review import export_review_tasks, find_review_project, review_title
+from toolkit.labelstudio.review import export_review_tasks, find_review_project
 
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio
@@ -46,7 +52,7 @@ class Adjudication:
 
     review_task_id: int
     text_sha256: str | None  # of the text the review task shows
-    versions: str | None  # the fingerprint of the annotator versions it shows
+    versions: str | None  # the fingerprint of the annotator versions it shows (None: not comparable)
     resolves: list[int] = field(default_factory=list)  # their annotation ids in the main project
     annotators: list[str] = field(default_factory=list)
     annotation_id: int | None = None  # None: not adjudicated yet
@@ -85,22 +91,31 @@ class Adjudication:
         )
 
 
+@dataclass
+class Adjudications:
+    """The review project's tasks by main task id, and what a pull says about them once."""
+
+    by_task: dict[int, Adjudication] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
 def read_adjudications(
-    client: LabelStudio, settings: ServerSettings, config: Config, ids: AnnotatorIds, scratch: Path
-) -> dict[str, Adjudication] | None:
-    """Article id -> its adjudication; None when the project has no review project.
+    client: LabelStudio, settings: ServerSettings, config: Config, ids: AnnotatorIds, scratch: Path, main_id: int
+) -> Adjudications | None:
+    """The adjudications of project ``main_id``; None when it has no review project.
 
     The review project's export is downloaded to ``scratch`` (a private file, removed once read).
     """
-    try:
-        review_title(config)
-    except ProjectError:
-        return None  # a title adjudicate cannot make: there is no review project to read
-    review = find_review_project(client, settings, config)
+    located = find_review_project(client, settings, config, main_id)
+    review = located.project
     if review is None:
         return None
+    adjudications = Adjudications()
+    if located.note:
+        adjudications.warnings.append(located.note)
+    other_secret = 0
     controls = article_controls(getattr(review, "label_config", None))
-    found: dict[str, Adjudication] = {}
+    found = adjudications.by_task
     tasks = export_review_tasks(
         client, settings, review.id, scratch, timeout=config.pull.timeout, retries=config.pull.retries
     )
@@ -108,8 +123,8 @@ def read_adjudications(
         for task in tasks:
             task = strip_identities(task)
             data = task.get("data") if isinstance(task.get("data"), dict) else {}
-            article_id, text = data.get("article_id"), data.get("text")
-            if article_id is None or not isinstance(text, str) or not text:
+            main_task_id, text = data.get("main_task_id"), data.get("text")
+            if not isinstance(main_task_id, int) or not isinstance(text, str) or not text:
                 continue
             base = {
                 "review_task_id": task["id"],
@@ -118,10 +133,14 @@ def read_adjudications(
                 "resolves": [i for i in data.get("resolves") or [] if isinstance(i, int)],
                 "annotators": [str(a) for a in data.get("annotators") or []],
             }
+            if data.get("ids_key") not in (None, ids.key):
+                # Versions named by another secret's ids: not comparable with this pull's.
+                other_secret += 1
+                base.update(versions=None, annotators=[])
             answers = [a for a in task.get("annotations") or [] if isinstance(a, dict)]
             annotation = choose_annotation(answers)
             if annotation is None:
-                found.setdefault(str(article_id), Adjudication(**base))
+                found.setdefault(main_task_id, Adjudication(**base))
                 continue
             by = ids(annotation.get("completed_by"))
             clean = clean_spans(
@@ -141,7 +160,7 @@ def read_adjudications(
                 for other in sorted(submitted(answers), key=newest_key, reverse=True)
                 if other is not annotation
             ]
-            found[str(article_id)] = Adjudication(
+            found[main_task_id] = Adjudication(
                 **base,
                 annotation_id=annotation.get("id"),
                 by=by,
@@ -149,7 +168,14 @@ def read_adjudications(
                 dropped=len(clean.dropped),
                 not_chosen=others,
             )
-    return found
+    if other_secret:
+        adjudications.warnings.append(
+            f"the anonymous ids in {other_secret:,} review task{'s' * (other_secret != 1)} were made with another "
+            "annotator secret: their decisions are taken, but not checked for changes since; run with the secret "
+            "that made them (set TOOLKIT_ANNOTATOR_SECRET to the team's, or use the pull.secret_file of the "
+            "machine that ran adjudicate)"
+        )
+    return adjudications
 
 
 def _labelled(result: Any, controls: ArticleControls) -> int:

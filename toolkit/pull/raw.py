@@ -28,7 +28,7 @@ from toolkit.config import Config
 from toolkit.errors import InputError
 from toolkit.io.atomic import private_file
 from toolkit.labelstudio.export import CHUNK, Download
-from toolkit.pull.decisions import Adjudication
+from toolkit.pull.decisions import Adjudication, Adjudications
 from toolkit.pull.state import write_json
 from toolkit.pull.summary import PullCounts
 
@@ -102,7 +102,7 @@ def write_manifest(
     ledger_entries: int,
     watermark: str,
     out: Path,
-    adjudications: Mapping[str, Adjudication] | None = None,
+    adjudications: Mapping[int, Adjudication] | None = None,
 ) -> None:
     """The manifest of one pull: what was downloaded, what is kept (``writer``, when raw pulls are kept), the counts,
     and the decisions read from the review project (``adjudications``; None: there is none)."""
@@ -147,14 +147,14 @@ def write_manifest(
             "adjudications": (
                 None
                 if adjudications is None
-                else {article_id: one.as_dict() for article_id, one in adjudications.items()}
+                else {str(main_task_id): one.as_dict() for main_task_id, one in adjudications.items()}
             ),
         },
     )
 
 
-def kept_adjudications(manifest: dict[str, Any], raw: Path) -> tuple[dict[str, Adjudication] | None, bool]:
-    """The decisions a raw pull's manifest keeps (None: the pull had no review project) and
+def kept_adjudications(manifest: dict[str, Any], raw: Path) -> tuple[Adjudications | None, bool]:
+    """The decisions a raw pull's manifest keeps, by main task id (None: the pull had no review project) and
     whether it keeps them at all (False: kept by a version that did not keep decisions)."""
     if "adjudications" not in manifest:
         return None, False
@@ -162,9 +162,10 @@ def kept_adjudications(manifest: dict[str, Any], raw: Path) -> tuple[dict[str, A
     if kept is None:
         return None, True
     try:
-        return {str(article_id): Adjudication.from_dict(one) for article_id, one in kept.items()}, True
-    except (AttributeError, TypeError) as error:
+        by_task = {int(main_task_id): Adjudication.from_dict(one) for main_task_id, one in kept.items()}
+    except (AttributeError, TypeError, ValueError) as error:
         raise InputError(f"{manifest_path(raw)}: the manifest's adjudications cannot be read ({error})") from None
+    return Adjudications(by_task=by_task), True
 
 
 def read_manifest(raw: Path, config: Config) -> dict[str, Any]:

@@ -32,12 +32,12 @@ from toolkit.config import Config
 from toolkit.errors import OutputError, ProjectError
 from toolkit.labelstudio.client import ServerSettings, connect, public_url
 from toolkit.labelstudio.export import Download, download_export, iter_tasks
-from toolkit.labelstudio.project import find_project
+from toolkit.labelstudio.project import find_project, project_dir
 from toolkit.progress import OnProgress, emit
-from toolkit.pull.decisions import Adjudication, read_adjudications
+from toolkit.pull.decisions import Adjudications, read_adjudications
 from toolkit.pull.output import open_output
 from toolkit.pull.raw import RawWriter, kept_adjudications, read_manifest, stamp, write_manifest
-from toolkit.pull.state import PullState, project_dir
+from toolkit.pull.state import PullState
 from toolkit.pull.summary import PullCounts, PullSummary
 from toolkit.pull.tasks import TaskProcessor
 from toolkit.records import LedgerEntry, ledger_path
@@ -57,9 +57,9 @@ class _Source:
     download: Download | None = None  # None: a replay, which touches no state
     folder: Path | None = None  # the project's folder under pull.state_dir, for a download
     note: str | None = None
-    # Article id -> its review task, from the review project (``toolkit adjudicate``); None: none.
-    # A replay takes those its raw pull's manifest keeps.
-    adjudications: dict[str, Adjudication] | None = None
+    # The review project's tasks (``toolkit adjudicate``); None: no review project. A replay
+    # takes those its raw pull's manifest keeps.
+    adjudications: Adjudications | None = None
     decisions_kept: bool = True  # False: a replay of a raw pull kept without the decisions
 
 
@@ -160,7 +160,7 @@ def _download(
     folder = project_dir(config.pull.state_dir, settings.url, project.id)
     # Read before the export: a decision submitted while the export runs is taken by the next pull.
     adjudications = read_adjudications(
-        client, settings, config, ids, folder / "raw" / f".{stamp(started)}.review-export.json.gz"
+        client, settings, config, ids, folder / "raw" / f".{stamp(started)}.review-export.json.gz", project.id
     )
     # The export as the server sent it lives only during the pull: what is kept is
     # written task by task, without names and emails.
@@ -214,7 +214,7 @@ def _derive(
         pull=config.pull,
         ids=AnnotatorIds(secret),
         controls=source.controls,
-        adjudications=source.adjudications,
+        adjudications=source.adjudications.by_task if source.adjudications is not None else None,
     )
     state_file = source.folder / "state.json" if source.folder is not None else None
     previous = None if full or state_file is None else PullState.load(state_file)
@@ -232,6 +232,9 @@ def _derive(
         summary.previous_watermark = previous.watermark
     new_state = PullState(pulled_at=started.isoformat(), settings=_settings_fingerprint(config, secret))
     replaced: set[int] = set()  # ids of deleted tasks that new ones got
+    if source.adjudications is not None:
+        summary.warnings.extend(source.adjudications.warnings)
+    tasks_of: dict[str, list[int]] = {}  # article id -> the tasks it has records of
     with open_output(out) as output:
         for task in iter_tasks(source.raw_path):
             # Stripped before use, so that a replay of the kept raw pull gives the same output.
@@ -240,6 +243,8 @@ def _derive(
                 writer.add(task)
             outcome = processor(task)
             counts.merge(outcome.counts)
+            if outcome.records:
+                tasks_of.setdefault(outcome.article_id, []).append(task["id"])
             new_state.add(task)
             if previous is not None:
                 change = previous.change(task["id"], new_state)
@@ -270,6 +275,7 @@ def _derive(
                 summary.note = (
                     "labels, pull policy or annotator secret changed since the last pull: all tasks re-derived"
                 )
+    summary.warnings.extend(_shared_ids(tasks_of))
     summary.ledger_entries = output.ledger_entries
     summary.watermark = new_state.watermark
     if previous is None and source.download is not None:
@@ -278,6 +284,17 @@ def _derive(
         _keep(config, out, source, writer, summary, new_state, started)
         new_state.save(state_file)
     return summary
+
+
+def _shared_ids(tasks_of: dict[str, list[int]]) -> list[str]:
+    """One warning per article id with records from several tasks (export refuses them)."""
+    return [
+        f"wrote {len(tasks):,} records for article id {article_id!r}, one per Label Studio task "
+        f"({', '.join(map(str, tasks))}): export refuses them until each task has its own data.article_id "
+        "(change it in Label Studio, then pull again)"
+        for article_id, tasks in tasks_of.items()
+        if len(tasks) > 1
+    ]
 
 
 def _keep(
@@ -311,7 +328,7 @@ def _keep(
         ledger_entries=summary.ledger_entries,
         watermark=state.watermark,
         out=out,
-        adjudications=source.adjudications,
+        adjudications=source.adjudications.by_task if source.adjudications is not None else None,
     )
     summary.manifest = manifest
 

@@ -16,20 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 STATE_VERSION = 1
-
-
-def project_dir(state_dir: Path, url: str, project_id: int) -> Path:
-    """The folder of one server's project under ``pull.state_dir``."""
-    parts = urlsplit(url)
-    server = re.sub(r"[^A-Za-z0-9.-]+", "_", f"{parts.hostname or 'server'}_{parts.port or ''}{parts.path}").strip("_")
-    return state_dir / f"{server}-project-{project_id}"
 
 
 def task_fingerprint(task: dict[str, Any]) -> str:

@@ -107,6 +107,7 @@ class PullSummary:
     download_attempts: int = 0
     download_seconds: float = 0.0
     note: str | None = None
+    warnings: list[str] = field(default_factory=list)  # said once each: what a user should act on
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -126,5 +127,6 @@ class PullSummary:
             "sha256": self.sha256,
             "download_attempts": self.download_attempts,
             "note": self.note,
+            "warnings": self.warnings,
             "counts": self.counts.as_dict(),
         }

@@ -69,13 +69,13 @@ class TaskProcessor:
         pull: PullConfig,
         ids: AnnotatorIds,
         controls: ArticleControls | None = None,
-        adjudications: Mapping[str, Adjudication] | None = None,
+        adjudications: Mapping[int, Adjudication] | None = None,
     ) -> None:
         self.labels = set(labels)
         self.pull = pull
         self.ids = ids
         self.controls = controls or ArticleControls()
-        # Article id -> its review task (``toolkit adjudicate``); None: no review project.
+        # Main task id -> its review task (``toolkit adjudicate``); None: no review project.
         self.adjudications = adjudications
 
     def annotator(self, annotation: dict[str, Any]) -> str:
@@ -281,7 +281,7 @@ class TaskProcessor:
         """
         selection = newest_per_annotator(submitted, self.annotator)
         voters = selection.chosen
-        adjudication = (self.adjudications or {}).get(outcome.article_id)
+        adjudication = (self.adjudications or {}).get(outcome.task_id)
         decided = adjudication is not None and adjudication.decided
         if adjudication is not None:
             self._other_decisions(outcome, adjudication)
@@ -334,7 +334,7 @@ class TaskProcessor:
             review_task_id=adjudication.review_task_id,
             annotation_id=adjudication.annotation_id,
         )
-        if adjudication.versions != versions_fingerprint(versions):
+        if adjudication.versions is not None and adjudication.versions != versions_fingerprint(versions):
             decision["stale"] = True
             counts.changed_after_adjudication.append(outcome.article_id)
             counts.problems.append(
@@ -393,7 +393,7 @@ class TaskProcessor:
 
     def _decision_without_annotations(self, outcome: TaskOutcome) -> None:
         """A submitted adjudication on a task with no submitted annotation left: no record can hold it."""
-        adjudication = (self.adjudications or {}).get(outcome.article_id)
+        adjudication = (self.adjudications or {}).get(outcome.task_id)
         if adjudication is None:
             return
         self._other_decisions(outcome, adjudication)

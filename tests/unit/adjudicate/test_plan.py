@@ -74,33 +74,66 @@ def disputed(task_id=1, article_id=None):
 
 def test_plan_new_refresh_reported():
     new, same, changed, decided_changed, moved = (disputed(n, f"a{n}") for n in range(1, 6))
-    existing = {
-        "a2": ReviewTask(20, {"text_sha256": text_sha256(TEXT), "versions": same.fingerprint}, adjudicated=False),
-        "a3": ReviewTask(30, {"text_sha256": text_sha256(TEXT), "versions": "older"}, adjudicated=False),
-        "a4": ReviewTask(40, {"text_sha256": text_sha256(TEXT), "versions": "older"}, adjudicated=True),
-        "a5": ReviewTask(50, {"text_sha256": text_sha256("old text"), "versions": "older"}, adjudicated=False),
-        "a6": ReviewTask(60, {"text_sha256": text_sha256(TEXT), "versions": "x"}, adjudicated=False),
+    existing = {  # by main task id
+        2: ReviewTask(20, {"text_sha256": text_sha256(TEXT), "versions": same.fingerprint}, adjudicated=False),
+        3: ReviewTask(30, {"text_sha256": text_sha256(TEXT), "versions": "older"}, adjudicated=False),
+        4: ReviewTask(40, {"text_sha256": text_sha256(TEXT), "versions": "older"}, adjudicated=True),
+        5: ReviewTask(50, {"text_sha256": text_sha256("old text"), "versions": "older"}, adjudicated=False),
+        6: ReviewTask(60, {"article_id": "a6", "text_sha256": text_sha256(TEXT), "versions": "x"}, adjudicated=False),
     }
     result = AdjudicateResult()
     _plan(result, [new, same, changed, decided_changed, moved], existing)
-    assert result.to_send == ["a1"]
+    assert (result.to_send, result.send_tasks) == (["a1"], [1])
     assert (result.already, result.adjudicated, result.pending) == (4, 1, 3)
-    assert result.to_refresh == ["a3"]
+    assert (result.to_refresh, result.refresh_tasks) == (["a3"], [3])
     assert result.changed_after == ["a4"]
     assert result.text_changed == ["a5"]
     assert result.no_longer_disputed == ["a6"]
 
 
+def test_two_tasks_with_one_article_id_are_two_disputes():
+    """A review task is of a main task: the second task with article id a1 is not taken for
+    the first's review task, and is sent (issue 27, item 3)."""
+    first, second = disputed(1, "a1"), disputed(2, "a1")
+    existing = {1: ReviewTask(10, {"text_sha256": text_sha256(TEXT), "versions": first.fingerprint}, False)}
+    result = AdjudicateResult()
+    _plan(result, [first, second], existing)
+    assert (result.to_send, result.send_tasks, result.already) == (["a1"], [2], 1)
+    assert result.text_changed == [] and result.no_longer_disputed == []
+
+
+def test_review_tasks_of_another_annotator_secret_are_not_compared():
+    """Ids made with another secret make every version look changed: reported, neither
+    refreshed nor called changed after adjudication (issue 27, item 5)."""
+    pending, decided = disputed(1), disputed(2)
+    data = {"text_sha256": text_sha256(TEXT), "versions": "made with other ids", "ids_key": "0123456789abcdef"}
+    existing = {1: ReviewTask(10, data, adjudicated=False), 2: ReviewTask(20, data, adjudicated=True)}
+    result = AdjudicateResult(ids_key=IDS.key)
+    _plan(result, [pending, decided], existing)
+    assert (result.to_refresh, result.changed_after) == ([], [])
+    assert (result.other_secret, result.other_ids_keys) == (["a1", "a2"], ["0123456789abcdef"])
+    # The same secret's key: compared as ever.
+    same = {1: ReviewTask(10, {**data, "ids_key": IDS.key}, adjudicated=False)}
+    result = AdjudicateResult(ids_key=IDS.key)
+    _plan(result, [pending], same)
+    assert (result.to_refresh, result.other_secret) == (["a1"], [])
+
+
+def test_the_secret_key_says_which_secret_without_saying_it():
+    assert IDS.key == AnnotatorIds(b"secret").key != AnnotatorIds(b"another").key
+    assert "secret" not in IDS.key and len(IDS.key) == 16
+
+
 def test_payload_shows_every_version_by_anonymous_id_and_starts_from_the_agreed_spans():
     article = disputed()
-    payload = _payload(CONFIG, article)
+    payload = _payload(CONFIG, article, IDS.key)
     by_version = {p["model_version"]: p["result"] for p in payload["predictions"]}
     assert set(by_version) == {PREFILL_VERSION, IDS(1), IDS(2)}
     assert [r["value"]["labels"] for r in by_version[PREFILL_VERSION]] == [["PERSON"]]
     assert len(by_version[IDS(1)]) == 2 and len(by_version[IDS(2)]) == 1
     data = payload["data"]
     assert (data["article_id"], data["main_task_id"], data["resolves"]) == ("a1", 1, [11, 10])
-    assert data["annotators"] == [IDS(2), IDS(1)]
+    assert data["annotators"] == [IDS(2), IDS(1)] and data["ids_key"] == IDS.key
     assert data["disputes"].splitlines()[:2] == [
         "Disputed (1):",
         f"  GPE 'Paris' [22-27]: {IDS(1)} (missing/extra span)",
@@ -138,13 +171,13 @@ def test_an_adjudicated_article_settled_since_is_reported_as_changed_after_adjud
     untouched = read(task(3, (1, [item(0, 13, "PERSON")]), (2, [item(0, 13, "PERSON")]), article_id="same"))
     moved = read(task(4, (1, [item(0, 13, "PERSON")]), article_id="moved"))
     shown = {"text_sha256": text_sha256(TEXT), "versions": "at review time"}
-    existing = {
-        "agreed": ReviewTask(10, shown, adjudicated=True),
-        "single": ReviewTask(20, shown, adjudicated=True),
-        "same": ReviewTask(30, {**shown, "versions": untouched.fingerprint}, adjudicated=True),
-        "moved": ReviewTask(40, {**shown, "text_sha256": text_sha256("old text")}, adjudicated=True),
+    existing = {  # by main task id, as review tasks are matched
+        1: ReviewTask(10, {**shown, "article_id": "agreed"}, adjudicated=True),
+        2: ReviewTask(20, {**shown, "article_id": "single"}, adjudicated=True),
+        3: ReviewTask(30, {**shown, "article_id": "same", "versions": untouched.fingerprint}, adjudicated=True),
+        4: ReviewTask(40, {**shown, "article_id": "moved", "text_sha256": text_sha256("old text")}, adjudicated=True),
     }
-    settled = {a.article_id: Settled(a.text_sha256, a.fingerprint) for a in (agreed_now, one_left, untouched, moved)}
+    settled = {a.task_id: Settled(a.text_sha256, a.fingerprint) for a in (agreed_now, one_left, untouched, moved)}
     result = AdjudicateResult()
     _plan(result, [], existing, settled)
     assert result.changed_after == ["agreed", "single"]

@@ -72,7 +72,7 @@ def test_a_dispute_without_review_task_is_disputed_and_the_policy_decides():
 
 def test_a_review_task_not_submitted_is_pending():
     pending = Adjudication(review_task_id=99, text_sha256=text_sha256(TEXT), versions=None)
-    (record,), _, _ = run(disputed_task(), adjudications={"art-1": pending})
+    (record,), _, _ = run(disputed_task(), adjudications={1: pending})
     assert (record.decision.status, record.decision.review_task_id) == ("pending", 99)
 
 
@@ -83,7 +83,7 @@ def test_the_adjudication_is_the_answer_whatever_the_policy(policy):
         {IDS(3): [Span(start=0, end=13, label="PERSON"), Span(start=22, end=27, label="GPE")], IDS(4): spans}
     )
     (record,), ledger, counts = run(
-        disputed_task(), adjudications={"art-1": decision(spans, versions=versions)}, policy=policy
+        disputed_task(), adjudications={1: decision(spans, versions=versions)}, policy=policy
     )
     assert isinstance(record, AnnotatedArticle)
     assert [(s.start, s.end, s.label, s.annotator, s.origin) for s in record.spans] == [
@@ -105,13 +105,13 @@ def test_the_adjudication_is_the_answer_whatever_the_policy(policy):
 
 
 def test_a_decision_on_versions_since_changed_is_marked_stale():
-    (record,), _, _ = run(disputed_task(), adjudications={"art-1": decision([], versions="older")})
+    (record,), _, _ = run(disputed_task(), adjudications={1: decision([], versions="older")})
     assert record.decision.stale and record.spans == []
 
 
 def test_a_decision_on_another_text_is_not_taken():
     adjudication = decision([Span(start=0, end=6, label="PERSON")], text="Another text.")
-    (record,), ledger, counts = run(disputed_task(), adjudications={"art-1": adjudication})
+    (record,), ledger, counts = run(disputed_task(), adjudications={1: adjudication})
     assert record.decision.status == "pending"
     assert len(record.spans) == 2  # the policy's
     assert [entry.kind for entry in ledger if entry.kind.startswith("adjudication")] == ["adjudication_text_changed"]
@@ -144,7 +144,7 @@ def test_a_decision_stands_when_the_annotators_agree_afterwards():
             annotation(11, [MERKEL, PARIS], updated_at="2025-01-03T00:00:00Z", user=4),
         ],
     )
-    (record,), ledger, counts = run(agreed_now, adjudications={"art-1": _decided_on_the_dispute()})
+    (record,), ledger, counts = run(agreed_now, adjudications={1: _decided_on_the_dispute()})
     assert (record.decision.status, record.decision.stale, record.decision.by) == ("adjudicated", True, IDS(7))
     assert keys(record.spans) == [(0, 13, "PERSON"), (22, 27, "LOC")]
     overruled = sorted((e.annotation_id, e.span.label) for e in ledger if e.kind == "span_overruled")
@@ -155,7 +155,7 @@ def test_a_decision_stands_when_the_annotators_agree_afterwards():
 
 def test_a_decision_stands_when_an_annotator_deletes_their_annotation():
     one_left = task(1, [annotation(10, [MERKEL, PARIS], user=3)])
-    (record,), ledger, counts = run(one_left, adjudications={"art-1": _decided_on_the_dispute()})
+    (record,), ledger, counts = run(one_left, adjudications={1: _decided_on_the_dispute()})
     assert (record.decision.status, record.decision.stale, record.decision.resolved) == ("adjudicated", True, [10, 11])
     assert keys(record.spans) == [(0, 13, "PERSON"), (22, 27, "LOC")]
     assert [(e.kind, e.span.label) for e in ledger if e.kind == "span_overruled"] == [("span_overruled", "GPE")]
@@ -164,7 +164,7 @@ def test_a_decision_stands_when_an_annotator_deletes_their_annotation():
 
 def test_a_decision_on_a_task_with_no_annotation_left_is_in_the_ledger():
     none_left = task(1, [annotation(10, [MERKEL], user=3, cancelled=True)])
-    records, ledger, counts = run(none_left, adjudications={"art-1": _decided_on_the_dispute()})
+    records, ledger, counts = run(none_left, adjudications={1: _decided_on_the_dispute()})
     assert records == []
     (entry,) = [e for e in ledger if e.kind == "adjudication_no_annotations"]
     assert (entry.annotation_id, entry.annotator, entry.raw) == (500, IDS(7), {"review_task_id": 99, "spans": 2})
@@ -174,7 +174,7 @@ def test_a_decision_on_a_task_with_no_annotation_left_is_in_the_ledger():
 def test_every_review_decision_but_the_newest_is_in_the_ledger():
     newest = _decided_on_the_dispute()
     two = Adjudication(**{**newest.__dict__, "not_chosen": [OtherDecision(annotation_id=499, by=IDS(8), spans=1)]})
-    (record,), ledger, counts = run(disputed_task(), adjudications={"art-1": two})
+    (record,), ledger, counts = run(disputed_task(), adjudications={1: two})
     assert (record.decision.annotation_id, record.decision.by) == (500, IDS(7))
     (entry,) = [e for e in ledger if e.kind == "adjudication_not_chosen"]
     assert (entry.annotation_id, entry.annotator, entry.raw) == (499, IDS(8), {"review_task_id": 99, "spans": 1})
@@ -185,3 +185,14 @@ def test_an_adjudication_round_trips_through_the_manifest():
     newest = _decided_on_the_dispute()
     two = Adjudication(**{**newest.__dict__, "not_chosen": [OtherDecision(annotation_id=499, by=IDS(8), spans=1)]})
     assert Adjudication.from_dict(json.loads(json.dumps(two.as_dict()))) == two
+
+
+def test_a_decision_whose_versions_another_secret_named_is_taken_never_stale():
+    """``read_adjudications`` clears the fingerprint and ids of a review task made with another
+    annotator secret: the decision is taken, not stale, with this pull's ids (issue 27, item 5)."""
+    other = Adjudication(
+        **{**decision([Span(start=0, end=13, label="PERSON")]).__dict__, "versions": None, "annotators": []}
+    )
+    (record,), _, _ = run(disputed_task(), adjudications={1: other})
+    assert record.decision.status == "adjudicated" and not record.decision.stale
+    assert sorted(record.decision.annotators) == sorted([IDS(3), IDS(4)])
