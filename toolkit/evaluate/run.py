@@ -184,7 +184,7 @@ def load_models(specs: list[str], config: Config) -> list[tuple[str, Pipeline, C
     """Each spec's pipeline (scores off: evaluation needs the spans only) and the config it runs under."""
     from toolkit.nlp.pipeline import load_pipeline, with_model
 
-    names = {BASE, config.spacy.model, *config.spacy.fallback_models}
+    names = {BASE, config.spacy.model, *config.spacy.fallback_models.get(config.spacy.model, [])}
     loaded = []
     for spec in specs:
         model_config = config if spec in names else with_model(config, spec)

@@ -1,4 +1,4 @@
-"""Loading the configured spaCy pipeline: the model (or its first installed fallback), checked
+"""Loading the configured spaCy pipeline: the model (or its first installed copy), checked
 against the config, cut down to the components that produce entities; or only its tokenizer
 (``load_tokenizer``), under the same policy.
 
@@ -10,6 +10,7 @@ an optional EntityRuler patterns file (``spacy.patterns``) adds rule-based entit
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import json
 from collections.abc import Callable
@@ -97,18 +98,30 @@ def _add_patterns(nlp: Language, config: Config) -> set[str]:
 
 
 def _chosen_model(config: Config) -> str:
-    """The configured model, else the first installed of ``spacy.fallback_models``."""
-    candidates = [config.spacy.model, *config.spacy.fallback_models]
+    """The configured model, else the first installed of its own copies in ``spacy.fallback_models``.
+
+    A fallback stands in only for the exact name it is a copy of: a misspelt model is an
+    error naming it (with the nearest known name), never another model run in its place.
+    """
+    model = config.spacy.model
+    candidates = [model, *config.spacy.fallback_models.get(model, [])]
     chosen = next((name for name in candidates if _is_installed_or_path(name)), None)
     if chosen is None:
         # Never suggest installing a name built from the config: a misspelt model name
         # turned into a `pip install` line is how typosquatted packages get installed.
+        # The suggestion comes from names known here (installed, or with configured copies).
         from spacy.util import get_installed_models
 
         installed = sorted(get_installed_models())
         found = f"installed spaCy pipelines: {', '.join(installed)}" if installed else "no spaCy pipeline is installed"
+        missing = (
+            f"none of {', '.join(candidates)} is installed" if len(candidates) > 1 else f"{model} is not installed"
+        )
+        known = sorted({*installed, *config.spacy.fallback_models} - {model})
+        close = difflib.get_close_matches(model, known, n=1)
+        guess = f"; did you mean {close[0]}?" if close else ""
         raise ModelError(
-            f"[spacy.model] none of {', '.join(candidates)} is installed ({found})",
+            f"[spacy.model] {missing} ({found}){guess}",
             hint="set spacy.model to an installed pipeline or a pipeline folder; a spaCy model is a Python "
             "package, installed as its page in spaCy's model directory says (`python -m spacy download NAME`)",
         )
@@ -155,7 +168,7 @@ def with_model(config: Config, model: str | Path) -> Config:
     if not found:
         raise ModelError(f"{name}: no such model folder or installed pipeline")
     update: dict[str, object] = {
-        "spacy": config.spacy.model_copy(update={"model": name, "fallback_models": [], "version": None})
+        "spacy": config.spacy.model_copy(update={"model": name, "fallback_models": {}, "version": None})
     }
     meta_file = path / "meta.json"
     if meta_file.is_file():
