@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -152,12 +152,22 @@ def load_model(config: Config) -> tuple[Language, ModelInfo]:
     return _load_checked(config)
 
 
-def with_model(config: Config, model: str | Path) -> Config:
+def keyword_over_path(spec: str, keywords: Mapping[str, str]) -> str | None:
+    """A note when ``spec`` is a keyword (``base``) and also names an existing path: the
+    keyword was used, and how to pick the path instead. None when there is no such clash."""
+    if spec not in keywords or not Path(spec).exists():
+        return None
+    kind = "folder" if Path(spec).is_dir() else "file"
+    return f"`{spec}` is taken as {keywords[spec]}, not the {kind} ./{spec}; to use the {kind}, give ./{spec}"
+
+
+def with_model(config: Config, model: str | Path, *, near: Mapping[str, str] | None = None) -> Config:
     """``config`` with ``model`` (a pipeline folder or package) in place of ``spacy.model``.
 
     ``spacy.version`` and the fallbacks are the configured model's, so they are dropped. A
     model ``toolkit train`` wrote predicts the project's labels themselves: ``label_map``
-    is dropped for it too, after checking that its labels are the config's.
+    is dropped for it too, after checking that its labels are the config's. ``near`` maps
+    the words a missing name may be a slip of (a command's keywords) to what to suggest.
     """
     name = str(model)
     path = Path(name)
@@ -166,7 +176,9 @@ def with_model(config: Config, model: str | Path) -> Config:
     except (ImportError, ValueError):  # not a module name either ("../x", "a..b")
         found = False
     if not found:
-        raise ModelError(f"{name}: no such model folder or installed pipeline")
+        close = difflib.get_close_matches(name, list(near or {}), n=1)
+        guess = f"; did you mean {(near or {})[close[0]]}?" if close else ""
+        raise ModelError(f"{name}: no such model folder or installed pipeline{guess}")
     update: dict[str, object] = {
         "spacy": config.spacy.model_copy(update={"model": name, "fallback_models": {}, "version": None})
     }
