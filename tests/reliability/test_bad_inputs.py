@@ -378,12 +378,12 @@ def _config_variants(folder: Path) -> dict[str, tuple[Path, list[str], str]]:
     wrong["labels"] = "PERSON"
     variant("wrong types", wrong, everything, "[push.batch_size]")
     model = json.loads(json.dumps(base))
-    model["spacy"] |= {"model": "xx_no_such_model_sm", "fallback_models": []}
+    model["spacy"] |= {"model": "xx_no_such_model_sm"}
     variant(
         "unknown spaCy model",
         model,
         ["preannotate", "export"],
-        "[spacy.model] none of xx_no_such_model_sm is installed",
+        "[spacy.model] xx_no_such_model_sm is not installed",
     )
     variant("not YAML", None, everything, "", raw=b"project: [unclosed\n  labels: {\n")
     variant("binary", None, everything, "", raw=b"\x00\x01\x02\xff")

@@ -18,7 +18,10 @@ if TYPE_CHECKING:
 def evaluate_cli(
     models: Annotated[
         list[str],
-        typer.Argument(help="Model folders (from `toolkit train`), or `base` for the configured spacy.model."),
+        typer.Argument(
+            help="Model folders (from `toolkit train`), or `base` for the configured spacy.model "
+            "(a folder named base: ./base)."
+        ),
     ],
     data: Annotated[Path, typer.Option("--data", help="An export version folder or export root (its LATEST).")],
     config_path: ConfigOpt = DEFAULT_CONFIG,
@@ -39,6 +42,8 @@ def evaluate_cli(
     columns = (TextColumn("Evaluating"), BarColumn(), MofNCompleteColumn())
     with progress_display(*columns, describe=lambda _s: "", show_from_start=False) as on_progress:
         result = evaluate(models, data=data, config=config, split=split, seed=seed, on_progress=on_progress)
+    for note in result.notes:
+        (err_console if as_json else console).print(f"Note: {note}", style="yellow")
     if html is not None:
         from toolkit.evaluate.html import write_html
 

@@ -218,7 +218,8 @@ def export_diff_cli(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole difference as JSON.")] = False,
 ) -> None:
-    """Show what changed between two export versions: articles added or removed, spans changed."""
+    """Show what changed between two export versions: the schema (labels, ner_tags ids) first,
+    then articles added or removed, spans changed."""
     from toolkit.dataset.diff import diff_as_json, diff_exports
 
     diff = diff_exports(old, new)
@@ -227,6 +228,12 @@ def export_diff_cli(
 
         console.print(json_text(diff_as_json(diff), indent=2))
         return
+    if diff.schema is not None:
+        # First: with other ner_tags ids, the same article reads differently in the two versions.
+        console.print("Schema changed:", style="bold yellow")
+        for line in diff.schema.lines():
+            console.print(f"  {line}", style="yellow")
+        console.print("  (rows below are compared by tag names, not ids)")
     console.print(f"{diff.old} -> {diff.new}")
     console.print(
         f"  articles: {len(diff.added):,} added, {len(diff.removed):,} removed, "
@@ -243,6 +250,8 @@ def export_diff_cli(
         ]
         if change.text_changed:
             parts.append("text changed")
+        if change.tags_changed:
+            parts.append("tokens or ner_tags changed")
         if change.split:
             parts.append(f"split {change.split[0]} -> {change.split[1]}")
         console.print(f"    ~ {change.article_id}: {', '.join(parts)}")

@@ -46,7 +46,7 @@ def push_cli(
     from toolkit.errors import ProjectError
     from toolkit.io.predictions import read_predictions
     from toolkit.labelstudio.client import resolve_server
-    from toolkit.push.plan import keeps_edited_config
+    from toolkit.push.plan import keeps_edited_config, version_kept_lines
     from toolkit.push.run import push
 
     config = load_config_for_cli(config_path)
@@ -121,6 +121,9 @@ def push_cli(
         )
     if result.model_version_set:
         console.print(f"  project model_version set to {plan.model_version!r}: annotators see these predictions")
+    elif plan.version_kept:
+        for line in version_kept_lines(plan):
+            console.print(f"  {line}", style="yellow")
     elif plan.model_version is None and plan.articles:
         console.print(
             "  the file holds several model versions: the project's model_version "
@@ -152,7 +155,7 @@ def _kept_edit(plan) -> str:
 
 def _print_plan(plan) -> None:
     """The dry-run plan: what a push would write, nothing written."""
-    from toolkit.push.plan import keeps_edited_config
+    from toolkit.push.plan import keeps_edited_config, version_kept_lines
 
     where = f"project {plan.project_id}" if plan.project_id is not None else "a new project (would be created)"
     console.print(f"Dry run for {plan.project_title!r}, {where}: nothing written")
@@ -189,6 +192,8 @@ def _print_plan(plan) -> None:
         console.print(f"  labeling config: would be replaced: {_label_changes(plan)}")
     if plan.model_version is not None and plan.model_version != plan.current_model_version:
         console.print(f"  project model_version: {plan.current_model_version!r} -> {plan.model_version!r}")
+    for line in version_kept_lines(plan):
+        console.print(f"  {line}", style="yellow")
 
 
 def _print_text_changed(plan) -> None:

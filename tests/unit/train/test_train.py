@@ -210,3 +210,15 @@ def test_growing_batches_and_two_validations_an_epoch(small_export, tmp_path):
     assert len(result.curve) >= 2 * result.epochs_run - 1
     assert sum(e.advance for e in events) == result.epochs_run == 2
     assert "50 -> 400 words (compounding)" in (tmp_path / "model" / "TRAINING.md").read_text()
+
+
+def test_a_near_miss_of_a_base_keyword_is_suggested(tmp_path, monkeypatch):
+    from toolkit.errors import ModelError
+    from toolkit.train.run import _resolve_base
+
+    monkeypatch.chdir(tmp_path)
+    for typed, meant in (("bse", "model"), ("modle", "model"), ("blnk", "blank")):
+        with pytest.raises(
+            ModelError, match=rf"^{typed}: no such model folder or installed pipeline; did you mean {meant}\?$"
+        ):
+            _resolve_base(typed, config())
