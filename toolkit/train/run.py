@@ -22,6 +22,7 @@ ends in a hash of the weights: two trainings that differ never share it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -198,18 +199,24 @@ def _resolve_base(spec: str, config: Config) -> tuple[Language | None, ModelInfo
 # -- the work folder ---------------------------------------------------------------------
 
 
+def remove_stale_work(parent: Path) -> None:
+    """Remove the work folders of trainings that are gone (killed) from ``parent``."""
+    for stale in parent.glob(f"{WORK_PREFIX}*"):
+        pid = stale.name[len(WORK_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            # A link (an earlier version renamed a symlinked --out away) is removed, not followed.
+            if stale.is_symlink() or not stale.is_dir():
+                with contextlib.suppress(OSError):  # best effort, as rmtree below
+                    stale.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(stale, ignore_errors=True)
+
+
 def _new_work_folder(out: Path) -> Path:
     parent = out.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        for stale in parent.glob(f"{WORK_PREFIX}*"):
-            pid = stale.name[len(WORK_PREFIX) :].split("-", 1)[0]
-            if pid.isdigit() and not pid_alive(int(pid)):  # a killed training's leftovers
-                # A link (an earlier version renamed a symlinked output away) is removed, not followed.
-                if stale.is_symlink() or not stale.is_dir():
-                    stale.unlink(missing_ok=True)
-                else:
-                    shutil.rmtree(stale, ignore_errors=True)
+        remove_stale_work(parent)
         work = parent / f"{WORK_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
         work.mkdir()
     except OSError as error:
@@ -341,6 +348,8 @@ def _train_locked(
     warm = config.train.warm_start if warm_start is None else warm_start
     train_rows, validation_rows = rows
     replaced, kept = check_output(folder)
+    if folder != out:  # a symlinked --out: an earlier version left its leftovers beside the link
+        remove_stale_work(out.parent)
     base_nlp, base_info, base_ner = _resolve_base(base, config)
     lang = base_nlp.lang if base_nlp is not None else config.export.language
     base_labels = list(base_nlp.get_pipe(base_ner).labels) if base_nlp is not None else []
