@@ -343,3 +343,193 @@ def test_ctrl_c_in_preannotate_says_so_and_leaves_whole_lines(tmp_path):
     written = read_jsonl(out)  # every line whole (a half-written last line would not parse)
     assert 0 < len(written) < 5000
     tally.add("faults")
+
+
+# --- two runs on one output (issue 27, item 10) ----------------------------------------------
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from toolkit.io.locks import output_lock
+with output_lock(Path(sys.argv[1]), what=sys.argv[2]):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+def _hold(output: Path, what: str) -> subprocess.Popen[str]:
+    """Another run holding ``output``'s lock, as the toolkit's own runs take it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(output), what], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert process.stdout.readline().strip() == "held"
+    return process
+
+
+def _assert_refused(done: subprocess.CompletedProcess[str], out: Path, what: str, pid: int) -> None:
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines[0].startswith(f"Error: {out}: another run is writing this {what} (pid {pid} on "), done.stderr
+    assert len(lines) == 2 and lines[1].strip().startswith("hint: wait for it to finish"), done.stderr
+
+
+def test_two_preannotate_runs_on_one_output_the_second_is_refused_and_the_first_ends_exact(tmp_path):
+    config = write_config(tmp_path / "config.yaml")
+    count = 6000
+    (tmp_path / "articles.jsonl").write_text(
+        _jsonl(*({"id": f"a-{n}", "text": f"Anna Smith {n} flew to Paris with Tom Ellis."} for n in range(count))),
+        encoding="utf-8",
+    )
+    out = tmp_path / "predictions.jsonl"
+    args = ("preannotate", "articles.jsonl", "--config", str(config), "--out", str(out), "--no-scores")
+    first = _start(*args, cwd=tmp_path)
+    deadline = time.monotonic() + 240
+    while not (out.is_file() and out.stat().st_size > 0):  # the first run is writing
+        assert first.poll() is None, first.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    second = run(*args, cwd=tmp_path, expect=1)
+    still_running = first.poll() is None
+    stdout, stderr = first.communicate(timeout=300)
+    assert first.returncode == 0, stderr
+    assert still_running, "the first run ended before the second was refused: the test proves nothing"
+    _assert_refused(second, out, "predictions file", first.pid)
+    assert "Wrote" not in second.stdout and "Model:" not in second.stdout  # refused before the model loaded
+    assert f"Wrote {count:,} articles" in stdout
+    ids = [record["id"] for record in read_jsonl(out)]
+    assert len(ids) == len(set(ids)) == count  # every line whole, no article twice
+    assert not (tmp_path / ".predictions.jsonl.lock").exists()
+    tally.add("faults")
+
+
+@pytest.mark.parametrize("command", ["preannotate --format parquet --backend ray", "pull", "export"])
+def test_an_output_another_run_writes_is_refused_at_once(tmp_path, command):
+    config = write_config(tmp_path / "config.yaml")
+    (tmp_path / "articles.jsonl").write_text(_jsonl({"id": "a-1", "text": "Anna Smith flew to Paris."}))
+    (tmp_path / "annotations.jsonl").write_text(_jsonl(_annotated(1), _annotated(2)), encoding="utf-8")
+    options = ("--config", str(config))
+    if command == "pull":
+        out, what = tmp_path / "annotations-new.jsonl", "annotations file"
+        args = ("pull", *options, "--out", str(out))
+    elif command == "export":
+        out, what = tmp_path / "exports" / "news", "export root"
+        args = ("export", "annotations.jsonl", *options, "--out", str(out), "--no-report")
+    else:
+        out, what = tmp_path / "predictions", "predictions folder"
+        args = ("preannotate", "articles.jsonl", *options, "--out", str(out), "--format", "parquet", "--backend", "ray")
+    holder = _hold(out, what)
+    try:
+        # A pull would ask this address first; refused before, it never does.
+        done = run(*args, cwd=tmp_path, url="http://127.0.0.1:9", key="unused", expect=1, timeout=120)
+        _assert_refused(done, out, what, holder.pid)
+        assert done.seconds < 30, done.seconds  # no cluster started, no server asked
+        assert not out.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    tally.add("faults")
+
+
+# --- two trainings on one model folder, and what train --out may touch (issue 27, 10 and 11) --
+
+
+@pytest.fixture(scope="module")
+def export_root(tmp_path_factory) -> tuple[Path, Path]:
+    """A small export made by `toolkit export`, and the config it was made with."""
+    from tests.unit.train.exports import articles
+
+    folder = tmp_path_factory.mktemp("train-export")
+    config = write_config(folder / "config.yaml", train={"patience": 1000})
+    (folder / "annotations.jsonl").write_text(_jsonl(*articles(40)), encoding="utf-8")
+    run("export", "annotations.jsonl", "--config", str(config), "--out", "dataset", "--no-report", cwd=folder)
+    return folder / "dataset", config
+
+
+def _train(export_root: tuple[Path, Path], out: Path, *more: str, expect: int | None = 0, start: bool = False):
+    dataset, config = export_root
+    args = ("train", str(dataset), "--config", str(config), "--out", str(out), "--base", "blank", *more)
+    return _start(*args, cwd=out.parent) if start else run(*args, cwd=out.parent, expect=expect)
+
+
+def _meta(folder: Path) -> dict:
+    return json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+
+
+def _leftovers(*folders: Path) -> list[str]:
+    return sorted(p.name for folder in folders for p in folder.iterdir() if p.name.startswith(".tmp-"))
+
+
+def test_a_second_training_on_one_model_folder_is_refused_and_an_interrupted_one_keeps_the_model(tmp_path, export_root):
+    out = tmp_path / "model"
+    _train(export_root, out, "--epochs", "1")
+    version = _meta(out)["version"]
+    # A long training to replace it; while it trains, a second one on the same folder.
+    first = _train(export_root, out, "--epochs", "500", start=True)
+    deadline = time.monotonic() + 240
+    while not _leftovers(tmp_path):  # its work folder: it is training
+        assert first.poll() is None, first.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    second = _train(export_root, out, "--epochs", "1", expect=1)
+    assert first.poll() is None, "the first training ended before the second was refused"
+    _assert_refused(second, out, "model folder", first.pid)
+    # The long one interrupted: the model there is still the first, nothing of either run left.
+    first.send_signal(signal.SIGINT)
+    stdout, stderr = first.communicate(timeout=120)
+    _assert_interrupted(first, stdout, stderr)
+    assert _meta(out)["version"] == version
+    assert _leftovers(tmp_path) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    tally.add("faults", 2)
+
+
+def test_train_keeps_a_users_files_beside_the_model_and_refuses_a_folder_of_other_files(tmp_path, export_root):
+    out = tmp_path / "model"
+    _train(export_root, out, "--epochs", "1", "--seed", "1")
+    (out / "NOTES.md").write_text("# why this model\n", encoding="utf-8")
+    (out / "evaluate.html").write_text("<html>scores</html>", encoding="utf-8")
+    (out / "plots").mkdir()
+    (out / "plots" / "curve.svg").write_text("<svg/>", encoding="utf-8")
+    before = _meta(out)["version"]
+    again = _train(export_root, out, "--epochs", "1", "--seed", "2")
+    assert f"Replaced {out}" in again.stdout
+    assert "kept the other files in it: NOTES.md, evaluate.html, plots" in again.stdout, again.stdout
+    assert _meta(out)["version"] != before  # the model is the new one ...
+    assert (out / "NOTES.md").read_text(encoding="utf-8") == "# why this model\n"  # ... the user's files stay
+    assert (out / "evaluate.html").read_text(encoding="utf-8") == "<html>scores</html>"
+    assert (out / "plots" / "curve.svg").read_text(encoding="utf-8") == "<svg/>"
+    assert _leftovers(tmp_path) == []
+    # A folder that is not a model of ours: refused, its files named, nothing touched.
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "todo.txt").write_text("x", encoding="utf-8")
+    refused = _train(export_root, notes, "--epochs", "1", expect=1)
+    assert f"{notes}: holds something that is not a model `toolkit train` wrote (todo.txt)" in refused.stderr
+    assert [p.name for p in notes.iterdir()] == ["todo.txt"] and _leftovers(tmp_path) == []
+    tally.add("bad_inputs", 2)
+    tally.add("bad_input_read")
+    tally.add("bad_input_errors")
+
+
+def test_a_symlinked_model_folder_stays_a_link_and_no_temp_folder_is_left(tmp_path, export_root):
+    target = tmp_path / "store" / "model-v1"
+    (tmp_path / "models").mkdir()
+    link = tmp_path / "models" / "current"
+    link.symlink_to(target, target_is_directory=True)  # dangling until the first training
+    # What an earlier version left when it replaced a link: a hidden link named like a work folder.
+    dead = 4_000_000
+    while Path(f"/proc/{dead}").exists():
+        dead += 1
+    stale = tmp_path / "models" / f".tmp-train-{dead}-old-0123abcd"
+    stale.symlink_to(target, target_is_directory=True)
+    _train(export_root, link, "--epochs", "1", "--seed", "1")
+    first = _meta(target)["version"]
+    (target / "NOTES.md").write_text("mine", encoding="utf-8")
+    again = _train(export_root, link, "--epochs", "1", "--seed", "2")
+    assert f"Replaced {link}" in again.stdout
+    assert link.is_symlink() and os.readlink(link) == str(target)  # still the link the user made
+    assert _meta(target)["version"] != first and _meta(link)["version"] == _meta(target)["version"]
+    assert (target / "NOTES.md").read_text(encoding="utf-8") == "mine"
+    assert _leftovers(tmp_path / "models", tmp_path / "store") == []
+    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == ["model-v1"]
+    tally.add("bad_inputs")
+    tally.add("bad_input_read")

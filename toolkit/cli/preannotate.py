@@ -35,6 +35,7 @@ class OutputFormat(str, Enum):
 
 @app.command("preannotate")
 def preannotate_cli(
+    ctx: typer.Context,
     inputs: Annotated[
         list[str],
         typer.Argument(
@@ -101,12 +102,16 @@ def preannotate_cli(
 ) -> None:
     """Run the spaCy pipeline over articles and write one JSON record per article."""
     from toolkit.cli._progress import progress_display
+    from toolkit.io.locks import output_lock
     from toolkit.nlp.pipeline import load_pipeline
     from toolkit.preannotate.readers import ReadStats, expand_inputs
     from toolkit.preannotate.readers.inputs import is_url
-    from toolkit.preannotate.run import PHASE, PreannotateStats, preannotate_to_file
+    from toolkit.preannotate.run import OUTPUT_WHAT, PHASE, PreannotateStats, preannotate_to_file
 
     config = load_config_for_cli(config_path)
+    # Held to the command's end; taken before the model loads or a cluster starts, so that a
+    # second run on this output is refused at once (preannotate_to_file takes it again).
+    ctx.with_resource(output_lock(out, what=OUTPUT_WHAT[output_format.value]))
     if model is not None:
         from toolkit.nlp.pipeline import with_model
 

@@ -18,7 +18,10 @@ def train_cli(
     out: Annotated[
         Path,
         typer.Option(
-            "--out", "-o", help="Model folder to write (an earlier model of ours there is replaced).", file_okay=False
+            "--out",
+            "-o",
+            help="Model folder to write (an earlier model of ours there is replaced; other files in it are kept).",
+            file_okay=False,
         ),
     ],
     config_path: ConfigOpt = DEFAULT_CONFIG,
@@ -75,6 +78,8 @@ def train_cli(
         console.print(f"    {label}: P {row['p']:.3f} R {row['r']:.3f} F1 {row['f']:.3f}")
     verb = "Replaced" if result.replaced else "Wrote"
     console.print(f"{verb} {result.out} (model version {result.model.model_version}; TRAINING.md beside it)")
+    if result.kept:
+        console.print(f"  kept the other files in it: {', '.join(result.kept)}")
     console.print(
         f"Next: toolkit evaluate base {result.out} --data {export} --config {config_path}, "
         f"then toolkit preannotate INPUT --model {result.out} --config {config_path}"

@@ -34,6 +34,7 @@ from toolkit.dataset.manifest import build_manifest, file_hashes, read_manifest,
 from toolkit.dataset.stats import ExportStats
 from toolkit.dataset.versions import check_root, latest_version, new_work_folder, publish
 from toolkit.errors import LossOverLimitError
+from toolkit.io.locks import output_lock
 from toolkit.progress import OnProgress
 from toolkit.records import AnnotatedArticle
 
@@ -88,8 +89,31 @@ def export(
     ``model`` names the tokenizer's pipeline (``{"name": ..., "version": ...}``) for the
     manifest and card. ``extra_sections`` are ``(title, markdown)`` sections, or markdown
     with its own ``##`` heading, appended to the dataset card; ``attachment``'s section
-    comes after them. Raises LossOverLimitError when more than ``max_loss`` spans are lost.
+    comes after them. Raises LossOverLimitError when more than ``max_loss`` spans are lost,
+    OutputLockedError when another export writes to ``out``.
     """
+    # Held to the end: two exports of one pull would both write a version, and the slower
+    # one's LATEST could name the older version.
+    with output_lock(out, what="export root"):
+        return _export_locked(
+            annotations, config=config, out=out, make_doc=make_doc, model=model, predictions=predictions,
+            max_loss=max_loss, extra_sections=extra_sections, attachment=attachment, on_progress=on_progress,
+        )  # fmt: skip
+
+
+def _export_locked(
+    annotations: Path,
+    *,
+    config: Config,
+    out: Path,
+    make_doc: Callable[[str], Doc],
+    model: dict[str, str] | None,
+    predictions: Path | None,
+    max_loss: int | None,
+    extra_sections: list[tuple[str, str] | str] | None,
+    attachment: Attachment | None,
+    on_progress: OnProgress | None,
+) -> ExportResult:
     check_root(out)
     # The inputs' hashes first: when they are those of the latest version, nothing needs
     # reading, checking or tokenizing (they were checked when that version was written).

@@ -10,11 +10,18 @@ holds the lock, so the holder writes its pid, host, command and start time into 
 file. filelock opens its lock file with ``O_TRUNC`` even when it then fails to take the
 lock, which would erase the holder's details before the loser reads them. ``flock`` is
 released by the kernel when the holder dies (``kill -9`` included), so a stale lock file
-never blocks a later run; the file itself stays (removing it on release would let a third
-run lock a new file while a second still waits on the old one).
+never blocks a later run. The holder removes the file when it is done (a killed holder's
+stays, empty of any lock, until the next run takes and removes it); a run that opened the
+file just before it was removed notices and opens the new one, so two runs never hold
+locks on two different files of one output.
 
 The lock file sits beside the output, hidden: ``.NAME.lock`` for ``DIR/NAME``, so that it
 is not inside a folder the run replaces whole.
+
+A process that holds a lock may take it again (nested blocks): a command takes its
+output's lock before the slow start (loading a model, starting a cluster) so that a second
+run is refused at once, and the library function it then calls takes the same lock for
+its other callers. A forked child inherits the held lock with the descriptor.
 """
 
 from __future__ import annotations
@@ -39,6 +46,10 @@ else:  # pragma: no cover - the toolkit runs on POSIX systems (Label Studio's lo
 
 class OutputLockedError(OutputError):
     """Another run holds the lock of this output."""
+
+
+# Lock files this process holds -> how many nested blocks hold each.
+_HELD: dict[Path, int] = {}
 
 
 def lock_path(output: Path) -> Path:
@@ -84,27 +95,65 @@ def output_lock(output: Path, *, what: str = "output", lock_file: Path | None = 
     if fcntl is None:  # pragma: no cover
         yield path
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    if path in _HELD:  # this process holds it already (an outer block): flock would refuse
+        _HELD[path] += 1
+        try:
+            yield path
+        finally:
+            _HELD[path] -= 1
+        return
+    descriptor = _take(path, output, what)
     try:
+        os.ftruncate(descriptor, 0)
+        os.pwrite(descriptor, _holder_text().encode(), 0)
+        _HELD[path] = 1
+        taker = os.getpid()
+        try:
+            yield path
+        finally:
+            del _HELD[path]
+            # Removed while still locked: a run that opened it meanwhile sees it gone and
+            # opens the next one (see _take), so no lock file is left beside the output.
+            # Only by the process that took it (a forked child shares the lock until its
+            # parent ends), and only while the path is still this lock's file.
+            if os.getpid() == taker and _same_file(path, descriptor):
+                path.unlink(missing_ok=True)
+    finally:
+        os.close(descriptor)  # releases the flock (once no forked child shares it)
+
+
+def _take(path: Path, output: Path, what: str) -> int:
+    """The descriptor of ``path``, exclusively locked; OutputLockedError when another run holds it."""
+    while True:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise OutputError(f"{output}: cannot write ({error.strerror})") from None
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
+            os.close(descriptor)
             if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                 raise
             raise OutputLockedError(
                 f"{output}: another run is writing this {what} ({describe_holder(path)})",
                 hint="wait for it to finish, or stop it; two runs on one output would interleave",
             ) from None
-        os.ftruncate(descriptor, 0)
-        os.pwrite(descriptor, _holder_text().encode(), 0)
-        try:
-            yield path
-        finally:
-            # Leave the file (see the module docstring), emptied: its holder is gone.
-            os.ftruncate(descriptor, 0)
-    finally:
-        os.close(descriptor)  # releases the flock
+        # The holder before may have released and removed the file between this open and
+        # this flock: the lock is then on a file nobody else finds. Take the one at the path.
+        if _same_file(path, descriptor):
+            return descriptor
+        os.close(descriptor)
+
+
+def _same_file(path: Path, descriptor: int) -> bool:
+    try:
+        current = os.stat(path)
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(descriptor)
+    return (current.st_dev, current.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 __all__ = ["OutputLockedError", "describe_holder", "lock_path", "output_lock"]

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 
 from toolkit.config import Config
 from toolkit.errors import InputError
+from toolkit.io.locks import output_lock
 from toolkit.preannotate.backends import Backend, PlannedBackend, Predicted, RowBackend
 from toolkit.preannotate.output import START_OVER, read_resume, write_records
 from toolkit.preannotate.readers import ReadStats, expand_inputs, nothing_to_do, read_articles, read_positioned
@@ -40,6 +41,8 @@ if TYPE_CHECKING:  # spaCy takes a second to import: only where a pipeline is lo
 PHASE = "articles"
 # What a parquet output needs, in the hint of its refusal; the command line names its flag.
 PARQUET_NEEDS = "run on Ray (spacy.backend: ray), or write JSONL"
+# The output as the refusal of a second run names it, by format.
+OUTPUT_WHAT = {"jsonl": "predictions file", "parquet": "predictions folder"}
 
 
 @dataclass
@@ -206,7 +209,35 @@ def preannotate_to_file(
     Records are appended and flushed batch by batch; a rerun skips the ids already in
     ``out`` (``fresh`` starts over). ``stats`` and ``read_stats``, when given, receive
     the run's counts. Returns how many articles were written.
+
+    The output's lock (:func:`output_lock`) is held for the whole run, whatever the
+    backend: a second run on the same ``out`` is refused at once (OutputLockedError)
+    instead of appending the same articles a second time.
     """
+    with output_lock(out, what=OUTPUT_WHAT[output_format]):
+        return _preannotate_locked(
+            inputs, out=out, config=config, pipeline=pipeline, on_error=on_error, fresh=fresh, n_process=n_process,
+            batch_size=batch_size, backend=backend, stats=stats, read_stats=read_stats, on_progress=on_progress,
+            output_format=output_format,
+        )  # fmt: skip
+
+
+def _preannotate_locked(
+    inputs: Sequence[Path | str],
+    *,
+    out: Path,
+    config: Config,
+    pipeline: Pipeline,
+    on_error: Literal["fail", "skip"] | None,
+    fresh: bool,
+    n_process: int | None,
+    batch_size: int | None,
+    backend: Backend | None,
+    stats: PreannotateStats | None,
+    read_stats: ReadStats | None,
+    on_progress: OnProgress | None,
+    output_format: Literal["jsonl", "parquet"],
+) -> int:
     stats = stats if stats is not None else PreannotateStats()
     on_error = on_error or config.input.on_error
     # The output is never an input, even when it sits in a folder being read: it grows

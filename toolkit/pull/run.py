@@ -30,6 +30,7 @@ from toolkit.annotations.identities import AnnotatorIds, annotator_secret, strip
 from toolkit.annotations.spans import ArticleControls, article_controls
 from toolkit.config import Config
 from toolkit.errors import OutputError, ProjectError
+from toolkit.io.locks import output_lock
 from toolkit.labelstudio.client import ServerSettings, connect, public_url
 from toolkit.labelstudio.export import Download, download_export, iter_tasks
 from toolkit.labelstudio.project import find_project, project_dir
@@ -78,6 +79,22 @@ def pull(
     contacting the server; ``full`` ignores the previous pull's state. Progress: a note
     while exporting, the bytes downloaded (phase "download"), the tasks read ("tasks").
     """
+    # Held to the end: two pulls into one file could pair one's output with the other's ledger.
+    with output_lock(out, what="annotations file"):
+        return _pull_locked(
+            config=config, settings=settings, out=out, full=full, from_raw=from_raw, on_progress=on_progress
+        )
+
+
+def _pull_locked(
+    *,
+    config: Config,
+    settings: ServerSettings | None,
+    out: Path,
+    full: bool,
+    from_raw: Path | None,
+    on_progress: OnProgress | None,
+) -> PullSummary:
     secret = annotator_secret(config.pull.secret_file)
     started = datetime.now(timezone.utc)
     _check_writable(out)

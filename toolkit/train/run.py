@@ -9,6 +9,12 @@ checkpoint as ``model-best``; that folder gets the toolkit's ``meta.json`` secti
 ``TRAINING.md`` and is renamed to the output only then, so an interrupted or killed
 training never leaves a half-written model there.
 
+The output is locked for the whole run (:func:`toolkit.io.locks.output_lock`): a second
+training on the same folder is refused at once. Only a model's own files are replaced:
+what else a user put in the folder (notes, an evaluation page) is carried into the new
+one; a folder that holds anything but a model of ours is refused. A symlinked output
+stays a link: the folder it points to is the one written.
+
 Validation is scored ``train.evals_per_epoch`` times an epoch and ``train.patience`` counts
 epochs (the generated config: :mod:`toolkit.train.generated_config`). The model version
 ends in a hash of the weights: two trainings that differ never share it.
@@ -16,6 +22,7 @@ ends in a hash of the weights: two trainings that differ never share it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -33,6 +40,7 @@ from toolkit.errors import InputError, ModelError, OutputError
 from toolkit.io.atomic import pid_alive
 from toolkit.io.exports import ExportVersion, open_export
 from toolkit.io.hashing import sha256_file
+from toolkit.io.locks import output_lock
 from toolkit.nlp.pipeline import TRAINED_KEY, load_model, with_model
 from toolkit.progress import OnProgress, emit
 from toolkit.records import ModelInfo
@@ -47,6 +55,8 @@ WORK_PREFIX = ".tmp-train-"
 TRAINING_MD = "TRAINING.md"
 # Files that describe a model rather than being it: left out of the weights' hash.
 NOT_WEIGHTS = {"meta.json", "config.cfg", TRAINING_MD}
+# What `nlp.to_disk` writes besides one entry per component, and what train adds.
+MODEL_FILES = {"meta.json", "config.cfg", "tokenizer", "vocab", TRAINING_MD}
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,7 @@ class TrainResult:
     copied_rows: int = 0
     seconds: float = 0.0
     replaced: bool = False  # an earlier model of ours was at the output
+    kept: list[str] = field(default_factory=list)  # files a user put beside that model, carried over
     settings: dict[str, Any] = field(default_factory=dict)  # the train.* settings the model was trained with
 
     @property
@@ -106,20 +117,44 @@ def is_our_model(path: Path) -> bool:
     return isinstance(meta, dict) and isinstance(meta.get(TRAINED_KEY), dict)
 
 
-def check_output(out: Path) -> bool:
-    """Whether ``out`` holds a model of ours (to be replaced); raises when it holds anything else."""
+def model_entries(folder: Path) -> set[str]:
+    """The names in a model folder that are the model (its meta.json names its components)."""
+    import json
+
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return set(MODEL_FILES)
+    names = set(MODEL_FILES)
+    for key in ("pipeline", "components", "disabled"):
+        names.update(name for name in meta.get(key) or [] if isinstance(name, str))
+    return names
+
+
+def check_output(out: Path) -> tuple[bool, list[str]]:
+    """Whether ``out`` holds a model of ours (to be replaced), and the names of the other
+    files in it (kept); raises when it holds something that is not a model of ours."""
     if not out.exists():
-        return False
+        return False, []
     if not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder", hint="choose another --out")
-    if not any(out.iterdir()):
-        return False
+    names = sorted(path.name for path in out.iterdir())
+    if not names:
+        return False, []
     if is_our_model(out):
-        return True
+        ours = model_entries(out)
+        return True, [name for name in names if name not in ours]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
     raise OutputError(
-        f"{out}: holds something that is not a model `toolkit train` wrote; not replaced",
-        hint="choose another --out, or move that folder away",
+        f"{out}: holds something that is not a model `toolkit train` wrote ({shown}); nothing there is replaced",
+        hint="choose another --out (a new or empty folder), or move those files away",
     )
+
+
+def model_folder(out: Path) -> Path:
+    """Where the model is written: ``out``, or the folder a symlinked ``out`` points to (the
+    link stays a link)."""
+    return Path(os.path.realpath(out)) if out.is_symlink() else out
 
 
 def check_export(version: ExportVersion, config: Config) -> tuple[int, int]:
@@ -166,14 +201,24 @@ def _resolve_base(spec: str, config: Config) -> tuple[Language | None, ModelInfo
 # -- the work folder ---------------------------------------------------------------------
 
 
+def remove_stale_work(parent: Path) -> None:
+    """Remove the work folders of trainings that are gone (killed) from ``parent``."""
+    for stale in parent.glob(f"{WORK_PREFIX}*"):
+        pid = stale.name[len(WORK_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            # A link (an earlier version renamed a symlinked --out away) is removed, not followed.
+            if stale.is_symlink() or not stale.is_dir():
+                with contextlib.suppress(OSError):  # best effort, as rmtree below
+                    stale.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(stale, ignore_errors=True)
+
+
 def _new_work_folder(out: Path) -> Path:
     parent = out.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        for stale in parent.glob(f"{WORK_PREFIX}*"):
-            pid = stale.name[len(WORK_PREFIX) :].split("-", 1)[0]
-            if stale.is_dir() and pid.isdigit() and not pid_alive(int(pid)):
-                shutil.rmtree(stale, ignore_errors=True)  # a killed training's leftovers
+        remove_stale_work(parent)
         work = parent / f"{WORK_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
         work.mkdir()
     except OSError as error:
@@ -267,8 +312,33 @@ def train(
 
     ``base``: ``model`` (the configured pipeline), ``blank`` or a pipeline path; the
     others default to ``train.*`` of the config. Raises InputError (the export),
-    ModelError (the base), OutputError (``out`` holds something else) before any work.
+    ModelError (the base), OutputError (``out`` holds something else, or another training
+    writes it: OutputLockedError) before any work.
     """
+    version = open_export(export)
+    rows = check_export(version, config)
+    folder = model_folder(out)
+    # Held until the model is in place: a second training on this folder is refused at once.
+    with output_lock(folder, what="model folder"):
+        return _train_locked(
+            version, rows, config=config, out=out, folder=folder, base=base, epochs=epochs, seed=seed,
+            warm_start=warm_start, on_progress=on_progress,
+        )  # fmt: skip
+
+
+def _train_locked(
+    version: ExportVersion,
+    rows: tuple[int, int],
+    *,
+    config: Config,
+    out: Path,
+    folder: Path,
+    base: str | None,
+    epochs: int | None,
+    seed: int | None,
+    warm_start: bool | None,
+    on_progress: OnProgress | None,
+) -> TrainResult:
     import spacy
     from spacy.training.initialize import init_nlp
     from spacy.training.loop import train as spacy_train
@@ -278,16 +348,17 @@ def train(
     epochs = epochs or config.train.max_epochs
     seed = config.train.seed if seed is None else seed
     warm = config.train.warm_start if warm_start is None else warm_start
-    version = open_export(export)
-    train_rows, validation_rows = check_export(version, config)
-    replaced = check_output(out)
+    train_rows, validation_rows = rows
+    replaced, kept = check_output(folder)
+    if folder != out:  # a symlinked --out: an earlier version left its leftovers beside the link
+        remove_stale_work(out.parent)
     base_nlp, base_info, base_ner = _resolve_base(base, config)
     lang = base_nlp.lang if base_nlp is not None else config.export.language
     base_labels = list(base_nlp.get_pipe(base_ner).labels) if base_nlp is not None else []
     sources = starts.label_sources(list(config.labels), base_labels, dict(config.label_map), warm=warm)
     start_name = "blank" if base_nlp is None else ("warm start" if warm else "same-name rows")
 
-    work = _new_work_folder(out)
+    work = _new_work_folder(folder)
     try:
         vocab = Vocab()
         train_docs = version.read_docs("train", vocab)
@@ -338,9 +409,10 @@ def train(
             copied_rows=copied,
             seconds=seconds,
             replaced=replaced,
+            kept=kept,
         )
         _finish_model(best_dir, result, config=config, sources=sources, settings=cfg)
-        _move_into_place(best_dir, out)
+        _move_into_place(best_dir, folder, keep=kept)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return result
@@ -493,8 +565,21 @@ def _f(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def _move_into_place(folder: Path, out: Path) -> None:
-    """Rename the finished model to ``out``; an earlier model of ours there is replaced."""
+def _move_into_place(folder: Path, out: Path, *, keep: list[str]) -> None:
+    """Rename the finished model to ``out``; an earlier model of ours there is replaced, the
+    files ``keep`` (a user's, beside that model) carried into the new folder first."""
+    clash = sorted(name for name in keep if (folder / name).exists() or (folder / name).is_symlink())
+    if clash:
+        raise OutputError(
+            f"{out}: {', '.join(clash)} beside the model would be overwritten by the new model's own files; "
+            "nothing was replaced",
+            hint="move those files out of the model folder, then train again",
+        )
+    try:
+        for name in keep:
+            _carry(out / name, folder / name)
+    except OSError as error:
+        raise OutputError(f"{out}: cannot carry {name} into the new model folder ({error.strerror})") from None
     old = None
     if out.exists():
         old = out.parent / f"{WORK_PREFIX}{os.getpid()}-old-{secrets.token_hex(4)}"
@@ -507,3 +592,21 @@ def _move_into_place(folder: Path, out: Path) -> None:
         raise OutputError(f"{out}: cannot write ({error.strerror})") from None
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _carry(source: Path, target: Path) -> None:
+    """``source`` at ``target`` too: hard links (no copy of the data; the original stays until
+    the old folder goes), a copy where the file system has none; links stay links."""
+    if source.is_symlink():
+        os.symlink(os.readlink(source), target)
+    elif source.is_dir():
+        shutil.copytree(source, target, symlinks=True, copy_function=_link_or_copy)
+    else:
+        _link_or_copy(source, target)
+
+
+def _link_or_copy(source: str | Path, target: str | Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
