@@ -58,7 +58,7 @@ class ProgressDrawer:
             state.total = event.total
         if event.amounts:
             state.amounts.update(event.amounts)
-        if not self.progress.live.is_started:
+        if not self.progress.live.is_started and self.progress.console.is_terminal:
             self.progress.start()
         if event.note is not None:
             self.progress.update(self.task, description=event.note, total=None)
@@ -79,7 +79,8 @@ def progress_display(*columns: Any, describe: Describe, show_from_start: bool = 
 
     progress = Progress(*columns, console=err_console, transient=True)
     on_progress = ProgressDrawer(progress, describe)
-    if show_from_start:
+    # Not on a terminal (piped, a log) rich draws nothing but a blank line when it stops.
+    if show_from_start and err_console.is_terminal:
         progress.start()
     try:
         yield on_progress
