@@ -144,3 +144,15 @@ def test_pull_from_a_broken_raw_export_is_a_clear_error(tmp_path, config_path):
     )
     assert result.exit_code == 1 and "the export is not valid JSON" in result.output
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_pull_prints_span_counts_that_add_up(tmp_path, config_path, monkeypatch):
+    monkeypatch.delenv("TOOLKIT_ANNOTATOR_SECRET", raising=False)
+    raw = write_raw(tmp_path, TASKS)
+    out = tmp_path / "annotations.jsonl"
+    result = CliRunner().invoke(app, ["pull", "--config", str(config_path), "--out", str(out), "--from-raw", str(raw)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 1 annotated article with 3 spans" in result.output
+    assert "  spans: 4 spans in submitted annotations = 3 used + 1 dropped + 0 in annotations not chosen; " in (
+        result.output
+    )
