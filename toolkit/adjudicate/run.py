@@ -33,6 +33,7 @@ from toolkit.annotations.policies import newest_per_annotator
 from toolkit.annotations.spans import ArticleControls, article_controls, clean_spans
 from toolkit.config import Config
 from toolkit.errors import ProjectError, ServerError
+from toolkit.io.text import plural
 from toolkit.labelstudio.client import ServerSettings, connect
 from toolkit.labelstudio.export import download_export, iter_tasks
 from toolkit.labelstudio.labeling import text_sha256
@@ -184,7 +185,7 @@ def adjudicate(
             start_from_prefill(client, settings, review.id)
     except ServerError as error:
         raise ServerError(
-            f"{error.message}; so far this run created {result.sent:,} of {len(result.to_send):,} review tasks "
+            f"{error.message}; so far this run created {result.sent:,} of {plural(len(result.to_send), 'review task')} "
             f"and refreshed {result.refreshed:,} of {len(result.to_refresh):,}",
             hint=(error.hint + "; then " if error.hint else "")
             + "run `toolkit adjudicate` again: it sends only what is missing",

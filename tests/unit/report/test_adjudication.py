@@ -56,3 +56,12 @@ def test_the_section_is_rendered_only_with_decisions():
     assert "Adjudication" in render_html(build(articles(), CONFIG))
     plain = [article(1, TEXT_A, [{"annotator": "ann-a", "spans": [MERKEL]}])]
     assert "Adjudication" not in report_markdown(build(plain, CONFIG))
+
+
+def test_one_of_each_is_singular():
+    """"1 disputes", "1 tasks": one of a thing is named in the singular."""
+    one = [two(1, [MERKEL], [ANGELA], {"status": "disputed"})]
+    text = report_markdown(build(one, CONFIG))
+    assert "1 article with several annotators" in text and "1 dispute found" in text
+    assert "1 task submitted by several annotators (2 annotators, 1 pair, " in text
+    assert "1 disputes" not in text and "1 tasks" not in text and "1 articles" not in text
