@@ -59,7 +59,7 @@ def test_the_section_is_rendered_only_with_decisions():
 
 
 def test_one_of_each_is_singular():
-    """"1 disputes", "1 tasks": one of a thing is named in the singular."""
+    """ "1 disputes", "1 tasks": one of a thing is named in the singular."""
     one = [two(1, [MERKEL], [ANGELA], {"status": "disputed"})]
     text = report_markdown(build(one, CONFIG))
     assert "1 article with several annotators" in text and "1 dispute found" in text
