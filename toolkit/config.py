@@ -6,6 +6,7 @@ user fixes the whole file in one pass (the style of weasel's ``validate``).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -345,13 +346,27 @@ def parse_config(data: Any, *, source: str = "config") -> Config:
         raise ConfigError(f"{source}: invalid config", errors=format_validation_errors(error)) from None
 
 
+def _config_hint(missing: Path) -> str:
+    """Where the bundled config is, as it must be typed from here: a relative path named in
+    the hint would fail again from another folder, as ``missing`` did."""
+    bundled = Path(__file__).resolve().parent.parent / "configs" / "news-ner.yaml"
+    if not bundled.is_file():  # installed without the repository: no bundled config to name
+        return "pass --config PATH (a YAML config; the repository's configs/news-ner.yaml documents every key)"
+    where = os.path.relpath(bundled)
+    if where.startswith(os.pardir):
+        where = str(bundled)
+    if not missing.is_absolute() and Path(where) != missing:
+        return f"{missing} is looked for in {Path.cwd()}; the bundled config is {where}: pass --config {where}"
+    return f"the bundled config is {where}: pass --config {where}"
+
+
 def load_config(path: str | Path) -> Config:
     """Read and validate a YAML config file."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found", hint="the bundled one is configs/news-ner.yaml") from None
+        raise ConfigError(f"{path}: config file not found", hint=_config_hint(path)) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read the config ({error})") from None
     try:

@@ -88,7 +88,7 @@ class LossOverLimitError(InputError):
         self.name_limit("max_loss")
 
     def name_limit(self, name: str) -> None:
-        head = f"{self.lost:,} spans lost in the alignment, more than {name} {self.limit}"
+        head = f"{self.lost:,} span{'' if self.lost == 1 else 's'} lost in the alignment, more than {name} {self.limit}"
         if self.same_as is not None:
             self.message = (
                 f"{head} (the inputs are those of {self.same_as}; its loss_report.jsonl lists them); nothing written"

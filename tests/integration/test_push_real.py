@@ -218,7 +218,7 @@ def test_copies_left_by_an_interrupted_push_are_removed(toolkit, client, title, 
         ],
     )
     dry = toolkit("push", str(source), "--config", str(config), "--dry-run")
-    assert "to remove: 2 tasks, 1 prediction sets" in dry.stdout
+    assert "to remove: 2 tasks, 1 prediction set" in dry.stdout
     done = toolkit("push", str(source), "--config", str(config))
     removed = "removed 2 duplicate tasks and 1 duplicate prediction set (copies from an interrupted or a concurrent"
     assert removed in done.stdout

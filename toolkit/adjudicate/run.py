@@ -42,6 +42,7 @@ from toolkit.annotations.spans import ArticleControls, article_controls, clean_s
 from toolkit.config import Config
 from toolkit.errors import ProjectError, ServerError
 from toolkit.io.locks import output_lock
+from toolkit.io.text import plural
 from toolkit.labelstudio.client import ServerSettings, connect
 from toolkit.labelstudio.export import download_export, iter_tasks
 from toolkit.labelstudio.labeling import text_sha256
@@ -259,7 +260,7 @@ def _adjudicate(
             start_from_prefill(client, settings, review.id)
     except ServerError as error:
         raise ServerError(
-            f"{error.message}; so far this run created {result.sent:,} of {len(result.to_send):,} review tasks "
+            f"{error.message}; so far this run created {result.sent:,} of {plural(len(result.to_send), 'review task')} "
             f"and refreshed {result.refreshed:,} of {len(result.to_refresh):,}",
             hint=(error.hint + "; then " if error.hint else "")
             + "run `toolkit adjudicate` again: it sends only what is missing",

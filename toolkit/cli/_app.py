@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 
 from toolkit.cli._terminal import SafeConsole, safe
 from toolkit.errors import ToolkitError
+from toolkit.io.text import plural  # noqa: F401  (re-exported: the commands' one plural)
 
 if TYPE_CHECKING:
     from toolkit.config import Config
@@ -155,7 +156,3 @@ def load_config_for_cli(path: Path) -> Config:
     from toolkit.config import load_config
 
     return load_config(path)
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"

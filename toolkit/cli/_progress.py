@@ -58,7 +58,7 @@ class ProgressDrawer:
             state.total = event.total
         if event.amounts:
             state.amounts.update(event.amounts)
-        if not self.progress.live.is_started:
+        if not self.progress.live.is_started and self.progress.console.is_terminal:
             self.progress.start()
         if event.note is not None:
             self.progress.update(self.task, description=event.note, total=None)
@@ -79,10 +79,50 @@ def progress_display(*columns: Any, describe: Describe, show_from_start: bool = 
 
     progress = Progress(*columns, console=err_console, transient=True)
     on_progress = ProgressDrawer(progress, describe)
-    if show_from_start:
+    # Not on a terminal (piped, a log) rich draws nothing but a blank line when it stops.
+    if show_from_start and err_console.is_terminal:
         progress.start()
     try:
         yield on_progress
     finally:
         if progress.live.is_started:
             progress.stop()
+
+
+class LineDrawer(ProgressDrawer):
+    """For stderr that is not a terminal (a log, CI), where rich draws nothing: each note
+    once as a plain line, and the counts as a line at most every ``every`` seconds."""
+
+    def __init__(self, describe: Describe, every: float) -> None:
+        self.describe = describe
+        self.every = every
+        self.phases = {}
+        self.last_note: str | None = None
+        self.shown = float("-inf")
+
+    def __call__(self, event: ProgressEvent) -> None:
+        state = self.phases.setdefault(event.phase, PhaseState(event.phase))
+        state.done += event.advance
+        if event.total is not None:
+            state.total = event.total
+        state.amounts.update(event.amounts or {})
+        if event.note is not None:
+            if event.note != self.last_note:
+                err_console.print(event.note)
+                self.last_note = event.note
+            return
+        if time.perf_counter() - self.shown >= self.every and (line := self.describe(state)):
+            err_console.print(line)
+            self.shown = time.perf_counter()
+
+
+@contextmanager
+def progress_lines(describe: Describe, every: float = 15.0) -> Iterator[ProgressDrawer]:
+    """Like ``progress_display`` on a terminal; as plain lines on stderr otherwise."""
+    if err_console.is_terminal:
+        from rich.progress import SpinnerColumn, TextColumn
+
+        with progress_display(SpinnerColumn(), TextColumn("{task.description}"), describe=describe) as drawer:
+            yield drawer
+    else:
+        yield LineDrawer(describe, every)

@@ -89,7 +89,8 @@ def adjudicate_cli(
         console.print(
             f"Dry run: would send {plural(len(result.to_send), 'new review task')} to {review}"
             + (" (to be created)" if result.review_project_id is None and result.to_send else "")
-            + f", refresh {len(result.to_refresh):,}; {result.already:,} disputes have a review task "
+            + f", refresh {len(result.to_refresh):,}; {plural(result.already, 'dispute')} "
+            f"{'has' if result.already == 1 else 'have'} a review task "
             f"({result.adjudicated:,} adjudicated, {result.pending:,} pending); nothing written"
         )
     elif result.review_project_id is None:

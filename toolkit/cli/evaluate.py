@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, err_console, load_config_for_cli
+from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, err_console, load_config_for_cli, plural
 from toolkit.cli._terminal import json_text
 
 if TYPE_CHECKING:
@@ -67,11 +67,15 @@ def print_result(result: EvaluateResult) -> None:
     from toolkit.metrics.spans import OVERALL
 
     console.print(
-        f"{result.split} split of {result.export}: {result.articles:,} human-annotated articles, "
-        f"{result.gold_spans:,} spans; tokens: {result.tokenizer}"
+        f"{result.split} split of {result.export}: {plural(result.articles, 'human-annotated article')}, "
+        f"{plural(result.gold_spans, 'span')}; tokens: {result.tokenizer}"
     )
+    if note := result.small_note:
+        console.print(f"Note: {note}.", style="yellow")
     for model in result.models:
-        table = Table(title=f"{model.spec} ({model.model.model_version})", title_justify="left")
+        # The name on a line of its own: a table title is cut to the table's width.
+        console.print(f"{model.spec} ({model.model.model_version})")
+        table = Table()
         table.add_column("label")
         for name in ("P", "R", "F1", "strict P", "strict R", "strict F1", "gold"):
             table.add_column(name, justify="right")
@@ -90,7 +94,7 @@ def print_result(result: EvaluateResult) -> None:
         console.print(table)
     console.print("P/R/F1: exact character spans; strict: seqeval strict IOB2 entities on the export's tokens.")
     edits = Table(title="Edits an annotator would need, per article", title_justify="left")
-    edits.add_column("model")
+    edits.add_column("model", overflow="fold")  # wrapped, never cut to `models/ne…`
     for kind in (*EDIT_KINDS, "edits"):
         edits.add_column(kind, justify="right")
     for model in result.models:

@@ -187,6 +187,10 @@ def _print_result(result: ExportResult, *, config: Config, with_report: bool, wi
             f"Nothing annotated yet: wrote an empty dataset (every column, no rows) to {result.path}",
         )
         console.print(f"  {result.root / 'LATEST'} -> {result.version}; card {result.path / 'README.md'}")
+        console.print(
+            f"  datasets.load_from_disk({str(result.path)!r}) reads it; datasets.load_dataset cannot yet "
+            "(a version without rows has no parquet files)"
+        )
         console.print("Next: annotate in Label Studio, then pull and export again (`make run` does both)")
         return
     splits = ", ".join(f"{name} {stats.rows_per_split.get(name, 0):,}" for name in config.export.splits)

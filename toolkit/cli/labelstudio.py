@@ -5,10 +5,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import SpinnerColumn, TextColumn
 
 from toolkit.cli._app import console
-from toolkit.cli._progress import progress_display
+from toolkit.cli._progress import PhaseState, progress_lines
+from toolkit.io.text import plural
 from toolkit.labelstudio.localserver import DEFAULT_HOME
 
 labelstudio_app = typer.Typer(
@@ -20,17 +20,32 @@ labelstudio_app = typer.Typer(
 HomeOpt = Annotated[Path, typer.Option("--home", help="Folder for the server's data and credentials.", file_okay=False)]
 
 
+def _describe_install(state: PhaseState) -> str:
+    if state.phase != "install":
+        return ""
+    minutes, seconds = divmod(int(state.elapsed), 60)
+    return f"Installing Label Studio: {plural(state.done, 'package')} collected ({minutes}:{seconds:02d})"
+
+
 @labelstudio_app.command("up")
 def up_cli(
     home: HomeOpt = DEFAULT_HOME,
     port: Annotated[
-        int | None, typer.Option("--port", min=1, max=65535, help="Port (default: the last one, else 8080).")
+        int | None,
+        typer.Option(
+            "--port",
+            min=1,
+            max=65535,
+            help="Port, remembered for the next `up` "
+            "(default: the last one, else TOOLKIT_LABEL_STUDIO_PORT, else 8080).",
+        ),
     ] = None,
 ) -> None:
     """Start the local server, installing Label Studio first if needed."""
     from toolkit.labelstudio.localserver import up
 
-    with progress_display(SpinnerColumn(), TextColumn("{task.description}"), describe=lambda state: "") as on_progress:
+    # Not a terminal (a log, CI): plain lines, so the minutes of a first install are not silent.
+    with progress_lines(describe=_describe_install) as on_progress:
         credentials = up(home=home, port=port, on_progress=on_progress)
     console.print(f"Label Studio is up at {credentials.url}")
     console.print(f"  log in as {credentials.username}; the password is in {home / 'credentials.json'}")

@@ -48,6 +48,7 @@ def pull_cli(
 ) -> None:
     """Export the project and write one record per human-annotated article, plus a ledger of everything left out."""
     from toolkit.pull.run import pull
+    from toolkit.pull.summary import since_line, span_line
 
     config = load_config_for_cli(config_path)
     settings = None
@@ -70,11 +71,7 @@ def pull_cli(
         f"to {out} (policy {summary.policy})"
     )
     if summary.mode == "incremental":
-        console.print(
-            f"  since the last pull ({summary.previous_watermark or 'no watermark'}): {counts.tasks:,} tasks, "
-            f"{summary.new:,} new, {summary.changed:,} changed, {summary.unchanged:,} unchanged, "
-            f"{summary.deleted:,} deleted in Label Studio (dropped)"
-        )
+        console.print(f"  {since_line(summary)}")
     all_dropped = (
         f"; {counts.all_spans_dropped:,} whose every span was dropped, in the ledger"
         if counts.all_spans_dropped
@@ -90,11 +87,7 @@ def pull_cli(
         f"{counts.skipped_annotations:,} skipped, {plural(counts.drafts, 'draft')} (not used), "
         f"{counts.not_chosen_annotations:,} not chosen by the policy"
     )
-    console.print(
-        f"  spans: {counts.spans_in:,} in submitted annotations: {counts.spans_used:,} used, "
-        f"{sum(counts.spans_dropped.values()):,} dropped, {counts.spans_not_chosen:,} in annotations not chosen; "
-        f"{sum(counts.spans_repaired.values()):,} repaired, {counts.overlapping_spans:,} overlapping"
-    )
+    console.print(f"  {span_line(counts)}")
     for title, counter, style in (
         ("dropped", counts.spans_dropped, "yellow"),
         ("repaired", counts.spans_repaired, None),

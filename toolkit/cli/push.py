@@ -176,8 +176,9 @@ def _print_plan(plan) -> None:
     _print_text_changed(plan)
     if plan.duplicate_tasks or plan.duplicate_predictions:
         console.print(
-            f"  copies left by an interrupted or a concurrent push, to remove: {len(plan.duplicate_tasks):,} tasks, "
-            f"{len(plan.duplicate_predictions):,} prediction sets"
+            "  copies left by an interrupted or a concurrent push, to remove: "
+            f"{plural(len(plan.duplicate_tasks), 'task')}, "
+            f"{plural(len(plan.duplicate_predictions), 'prediction set')}"
         )
     if keeps_edited_config(plan):
         console.print(f"  labeling config: {_kept_edit(plan)}", style="yellow")

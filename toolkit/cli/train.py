@@ -50,7 +50,7 @@ def train_cli(
     from rich.progress import TextColumn, TimeElapsedColumn
 
     from toolkit.cli._progress import progress_display
-    from toolkit.train.run import train
+    from toolkit.train.run import START_MEANING, train
 
     config = load_config_for_cli(config_path)
     with progress_display(TextColumn("{task.description}"), TimeElapsedColumn(), describe=lambda _s: "") as on_progress:
@@ -67,15 +67,19 @@ def train_cli(
     best = result.best
     base_text = f"{result.base.name} {result.base.version}" if result.base else "blank"
     console.print(
-        f"Trained on {plural(result.train_rows, 'article')} of {result.export.path} "
-        f"(validation {result.validation_rows:,}), from {base_text} ({result.start}), seed {result.seed}"
+        f"Trained on {plural(result.train_rows, 'article')} of {result.export.path}, "
+        f"from {base_text}, seed {result.seed}"
     )
+    console.print(f"  start: {result.start} ({START_MEANING[result.start]})")
     console.print(
         f"  {plural(result.epochs_run, 'epoch')} in {result.seconds:,.1f} s ({result.words_per_second:,.0f} words/s); "
-        f"best validation F1 {result.scores.get('f1') or 0:.3f} at epoch {best.epoch + 1 if best else 'n/a'}"
+        f"best validation F1 {result.scores.get('f1') or 0:.3f} at epoch {best.epoch + 1 if best else 'n/a'}, "
+        f"on {plural(result.validation_rows, 'article')} ({plural(result.validation_spans, 'span')})"
     )
     for label, row in sorted((result.scores.get("per_label") or {}).items()):
         console.print(f"    {label}: P {row['p']:.3f} R {row['r']:.3f} F1 {row['f']:.3f}")
+    if note := result.small_validation_note:
+        console.print(f"  Note: {note}.")
     verb = "Replaced" if result.replaced else "Wrote"
     console.print(f"{verb} {result.out} (model version {result.model.model_version}; TRAINING.md beside it)")
     if result.kept:

@@ -80,7 +80,9 @@ def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list
             (
                 "Nothing is annotated yet",
                 "This version has every column and split but no rows: no article in the pull it was "
-                "exported from had a submitted annotation. Annotate in Label Studio, then pull and export again.",
+                "exported from had a submitted annotation. `datasets.load_from_disk` reads it; `datasets.load_dataset` "
+                "cannot yet (a version without rows has no parquet files). Annotate in Label Studio, then pull "
+                "and export again.",
             )
         )
     sections.append(

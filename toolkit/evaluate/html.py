@@ -8,6 +8,7 @@ from pathlib import Path
 from toolkit.evaluate.run import EvaluateResult
 from toolkit.io.atomic import atomic_output
 from toolkit.io.plots import STYLE, bars, image
+from toolkit.io.text import plural
 from toolkit.metrics.edits import EDIT_KINDS
 from toolkit.metrics.spans import OVERALL
 
@@ -19,16 +20,30 @@ def _f(value: float | None) -> str:
 def render_html(result: EvaluateResult) -> str:
     labels = [*result.labels, OVERALL]
     names = [model.spec for model in result.models]
-    f1 = {model.spec: [model.exact.prf(label).f1 or 0.0 for label in labels] for model in result.models}
+    # A label whose F1 is n/a for every model (no span of it anywhere) is left out of the
+    # plot, and said so; an n/a bar among others is drawn empty, and said so.
+    everywhere, some = result.f1_not_plotted()
+    plotted = [label for label in labels if label not in everywhere]
+    f1 = {model.spec: [model.exact.prf(label).f1 or 0.0 for label in plotted] for model in result.models}
+    shown = ["micro" if label == OVERALL else label for label in plotted]
+    not_plotted = []
+    if everywhere:
+        not_plotted.append(f"Not plotted, F1 n/a (no gold and no predicted span): {escape(', '.join(everywhere))}.")
+    if some:
+        pairs = ", ".join(f"{spec} on {label}" for spec, label in some)
+        not_plotted.append(f"Drawn as an empty bar, F1 n/a (no gold and no predicted span): {escape(pairs)}.")
     kinds = [*EDIT_KINDS]
     edits = {model.spec: [model.edits_per_article()[kind] for kind in kinds] for model in result.models}
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>Model evaluation</title>",
         f"<style>{STYLE}</style></head><body>",
         "<h1>Model evaluation</h1>",
-        f"<p>{escape(result.split)} split of <code>{escape(result.export)}</code>: {result.articles:,} "
-        f"human-annotated articles, {result.gold_spans:,} spans; tokens: {escape(result.tokenizer)}.</p>",
-        image("F1 per label", bars("F1 per label (exact spans)", [*result.labels, "micro"], f1, "F1", counts=False)),
+        f"<p>{escape(result.split)} split of <code>{escape(result.export)}</code>: {result.articles:,} human-annotated "
+        f"{'article' if result.articles == 1 else 'articles'}, {plural(result.gold_spans, 'span')}; "
+        f"tokens: {escape(result.tokenizer)}.</p>",
+        *([f"<p class='note'>Note: {escape(note)}.</p>"] if (note := result.small_note) else []),
+        image("F1 per label", bars("F1 per label (exact spans)", shown, f1, "F1", counts=False)),
+        *(f"<p>{line}</p>" for line in not_plotted),
         image("edits per article", bars("Edits an annotator would need, per article", kinds, edits, "per article")),
     ]
     for model in result.models:

@@ -26,7 +26,7 @@ from toolkit.config import Config
 from toolkit.errors import InputError
 from toolkit.io.exports import GoldRow, open_export
 from toolkit.metrics.edits import EDIT_KINDS, classify_edits
-from toolkit.metrics.spans import OVERALL, MatchCounts, exact_items, strict_entities
+from toolkit.metrics.spans import OVERALL, MatchCounts, exact_items, few_articles_note, strict_entities
 from toolkit.progress import OnProgress, emit
 from toolkit.records import ModelInfo, Span
 
@@ -126,6 +126,20 @@ class EvaluateResult:
     comparisons: list[Comparison]
     # Which of two meanings a model argument was taken in (the keyword `base` or a folder base).
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def small_note(self) -> str | None:
+        """A warning when the scores rest on few articles."""
+        return few_articles_note(self.articles, self.gold_spans, f"every score of the {self.split} split")
+
+    def f1_not_plotted(self) -> tuple[list[str], list[tuple[str, str]]]:
+        """Where F1 is n/a (no gold and no predicted span of the label): the labels n/a for
+        every model, and the (model, label) pairs n/a for some models only."""
+        labels = [*self.labels, OVERALL]
+        none = {(m.spec, label) for m in self.models for label in labels if m.exact.prf(label).f1 is None}
+        everywhere = [label for label in labels if all((m.spec, label) in none for m in self.models)]
+        some = [(m.spec, label) for m in self.models for label in labels if (m.spec, label) in none]
+        return everywhere, [(spec, label) for spec, label in some if label not in everywhere]
 
     def to_json(self) -> dict[str, Any]:
         return {

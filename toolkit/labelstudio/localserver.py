@@ -34,6 +34,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from toolkit.errors import LocalServerError
+from toolkit.io.text import plural
 from toolkit.progress import OnProgress, emit
 
 LABEL_STUDIO_VERSION = "1.23.2"
@@ -225,24 +226,64 @@ def _log_tail(home: Path, credentials: Credentials, lines: int = 20) -> str:
     return _scrub("\n".join(tail), credentials)
 
 
+def _run_step(step: list[str], on_progress: OnProgress | None) -> subprocess.CompletedProcess[str]:
+    """Run one install step; pip's lines become progress (a package collected, then unpacking)."""
+    try:
+        process = subprocess.Popen(step, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    except OSError as error:  # bin/python missing: a venv step that never finished
+        return subprocess.CompletedProcess(step, 127, f"{step[0]}: {error.strerror}", "")
+    lines = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line.rstrip())
+        if line.startswith("Collecting "):
+            emit(on_progress, "install", 1)
+        elif line.startswith("Installing collected packages:"):
+            count = len(line.split(":", 1)[1].split(","))
+            emit(
+                on_progress,
+                "install",
+                note=f"Installing Label Studio: unpacking {plural(count, 'package')} (the longest part)",
+            )
+    return subprocess.CompletedProcess(step, process.wait(), "\n".join(lines), "")
+
+
 def install(venv: Path, on_progress: OnProgress | None = None) -> None:
-    """Create ``venv`` and install Label Studio into it, unless it is already there."""
-    if (venv / "bin" / "label-studio").exists():
+    """Create ``venv`` and install Label Studio into it, unless it is already there.
+
+    A venv without ``bin/label-studio`` is an interrupted install: it is completed. pip
+    may then call the package "already satisfied" and not write the entry point again,
+    so a reinstall of the package alone (``--force-reinstall --no-deps``) restores it.
+    """
+    executable = venv / "bin" / "label-studio"
+    if executable.exists():
         return
-    emit(
-        on_progress,
-        "install",
-        note=f"Installing Label Studio {LABEL_STUDIO_VERSION} into {venv} (a minute or two, once)",
-    )
+    if venv.exists():
+        note = f"{venv} has no bin/label-studio (an interrupted install?): installing Label Studio again"
+    else:
+        note = f"Installing Label Studio {LABEL_STUDIO_VERSION} into {venv} (a few minutes, once)"
+    emit(on_progress, "install", note=note)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--progress-bar", "off"]
     steps = [
         [sys.executable, "-m", "venv", str(venv)],
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"label-studio=={LABEL_STUDIO_VERSION}"],
+        [*pip, f"label-studio=={LABEL_STUDIO_VERSION}"],
+        [*pip, "--force-reinstall", "--no-deps", f"label-studio=={LABEL_STUDIO_VERSION}"],
     ]
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True)
+    for number, step in enumerate(steps):
+        if number == 2 and executable.exists():
+            break
+        done = _run_step(step, on_progress)
         if done.returncode != 0:
-            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-            raise LocalServerError(f"installing Label Studio into {venv} failed:\n{tail}")
+            tail = "\n".join(done.stdout.strip().splitlines()[-15:])
+            raise LocalServerError(
+                f"installing Label Studio into {venv} failed:\n{tail}",
+                hint=f"fix the cause above, or remove {venv}, and run `toolkit labelstudio up` again",
+            )
+    if not executable.exists():
+        raise LocalServerError(
+            f"{venv} has no bin/label-studio after installing Label Studio {LABEL_STUDIO_VERSION}",
+            hint=f"remove {venv} and run `toolkit labelstudio up` again (it installs afresh)",
+        )
 
 
 def _new_credentials(port: int) -> Credentials:
@@ -343,15 +384,21 @@ def up(
         "WARNING",
     ]
     with paths["log"].open("ab") as log:
-        process = subprocess.Popen(
-            command,
-            env=server_environment(dict(os.environ), home=home, credentials=credentials),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            cwd=home,
-        )
+        try:
+            process = subprocess.Popen(
+                command,
+                env=server_environment(dict(os.environ), home=home, credentials=credentials),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=home,
+            )
+        except OSError as error:  # e.g. its #! names a Python that is gone (a moved venv)
+            raise LocalServerError(
+                f"cannot run {command[0]}: {error.strerror}",
+                hint=f"remove {environment} and run `toolkit labelstudio up` again (it installs afresh)",
+            ) from None
     paths["pid"].write_text(str(process.pid))
 
     deadline = time.monotonic() + timeout

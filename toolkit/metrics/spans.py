@@ -12,9 +12,25 @@ from collections import Counter
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
+from toolkit.io.text import plural
 from toolkit.nlp.alignment import Key
 
 OVERALL = "overall"
+
+# Scores from fewer articles than this come with a warning: on so few, one article more or
+# less moves F1 by several points (train's validation, evaluate's split).
+FEW_ARTICLES = 20
+
+
+def few_articles_note(articles: int, spans: int, what: str) -> str | None:
+    """A warning when ``what`` (e.g. "the validation F1") rests on fewer than ``FEW_ARTICLES`` articles."""
+    if articles >= FEW_ARTICLES:
+        return None
+    return (
+        f"{what} rests on only {plural(articles, 'article')} ({plural(spans, 'span')}): below "
+        f"{FEW_ARTICLES} articles it is a rough figure, not a measurement to compare models by"
+    )
+
 
 # What is compared, and its label.
 Item = tuple[Hashable, str]

@@ -247,6 +247,7 @@ def _derive(
     )
     if previous:
         summary.previous_watermark = previous.watermark
+        summary.previous_pulled_at = previous.pulled_at
     new_state = PullState(pulled_at=started.isoformat(), settings=_settings_fingerprint(config, secret))
     replaced: set[int] = set()  # ids of deleted tasks that new ones got
     if source.adjudications is not None:

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from toolkit.io.text import plural
+
 
 @dataclass
 class PullCounts:
@@ -100,6 +102,7 @@ class PullSummary:
     deleted_tasks: list[int] = field(default_factory=list)
     watermark: str = ""
     previous_watermark: str = ""
+    previous_pulled_at: str | None = None  # when the last pull ran (ISO 8601, UTC)
     ledger_entries: int = 0
     raw: Path | None = None
     manifest: Path | None = None
@@ -121,6 +124,7 @@ class PullSummary:
             "deleted_tasks": self.deleted_tasks,
             "watermark": self.watermark,
             "previous_watermark": self.previous_watermark,
+            "previous_pulled_at": self.previous_pulled_at,
             "ledger_entries": self.ledger_entries,
             "raw": str(self.raw) if self.raw else None,
             "manifest": str(self.manifest) if self.manifest else None,
@@ -130,3 +134,39 @@ class PullSummary:
             "warnings": self.warnings,
             "counts": self.counts.as_dict(),
         }
+
+
+def _when(iso: str | None) -> str:
+    """``2026-03-01T09:14:03.123456+00:00`` -> ``2026-03-01 09:14:03 UTC``."""
+    if not iso:
+        return "unknown"
+    return iso[:19].replace("T", " ") + (" UTC" if iso.endswith(("+00:00", "Z")) else "")
+
+
+def since_line(summary: PullSummary) -> str:
+    """What changed since the last pull: when it ran, and the newest change it had seen
+    (the data watermark: the latest ``updated_at`` of its tasks, not a time of the pull)."""
+    return (
+        f"since the last pull (run {_when(summary.previous_pulled_at)}; newest change it saw "
+        f"{_when(summary.previous_watermark)}): {plural(summary.counts.tasks, 'task')}, {summary.new:,} new, "
+        f"{summary.changed:,} changed, {summary.unchanged:,} unchanged, "
+        f"{summary.deleted:,} deleted in Label Studio (dropped)"
+    )
+
+
+def span_line(counts: PullCounts) -> str:
+    """The spans of submitted annotations, as a sum that visibly adds up, and what the used
+    ones became in the output (one written span stands for agreeing annotators' spans, or
+    for an adjudicator's decision)."""
+    dropped = sum(counts.spans_dropped.values())
+    line = (
+        f"spans: {plural(counts.spans_in, 'span')} in submitted annotations = {counts.spans_used:,} used "
+        f"+ {dropped:,} dropped + {counts.spans_not_chosen:,} in annotations not chosen"
+    )
+    if counts.spans_out != counts.spans_used:
+        line += (
+            f"; the {counts.spans_used:,} used are {plural(counts.spans_out, 'span')} written "
+            "(one for the same span of several annotators, or an adjudicator's decision)"
+        )
+    repaired = sum(counts.spans_repaired.values())
+    return line + f"; {repaired:,} repaired, {counts.overlapping_spans:,} overlapping"

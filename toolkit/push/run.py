@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.config import Config
 from toolkit.errors import InputError, ServerError
+from toolkit.io.text import plural
 from toolkit.labelstudio.client import ServerSettings, connect
 from toolkit.labelstudio.labeling import prediction_payload, task_payload
 from toolkit.labelstudio.project import ensure_project, find_project, read_project, set_model_version
@@ -182,8 +183,9 @@ def push(
         result.tab_added = ensure_uncertainty_tab(client, settings, project_id)
     except ServerError as error:
         raise ServerError(
-            f"{error.message}; so far this push imported {result.tasks_created:,} of {len(plan.new_tasks):,} new tasks "
-            f"and {result.predictions_created:,} of {len(plan.new_predictions):,} prediction sets for existing tasks",
+            f"{error.message}; so far this push imported {result.tasks_created:,} of "
+            f"{plural(len(plan.new_tasks), 'new task')} and {result.predictions_created:,} of "
+            f"{plural(len(plan.new_predictions), 'prediction set')} for existing tasks",
             hint=(error.hint + "; then " if error.hint else "")
             + "run the same push again: it sends only what is missing",
             status=error.status,

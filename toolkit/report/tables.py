@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from toolkit.io.text import plural
 from toolkit.report.model import NOT_ENOUGH_DATA, OVERALL, AlignmentModes, Report, Scores
 
 
@@ -151,7 +152,7 @@ def progress(report: Report) -> Section:
         blocks.append(
             Line(
                 (
-                    f"Pull left out {sum(p.spans_dropped.values()):,} human spans",
+                    f"Pull left out {plural(sum(p.spans_dropped.values()), 'human span')}",
                     *((" (", Data(dropped), ")") if dropped else ()),
                     f" and kept {p.spans_repaired:,} after a fix (see ",
                     Code(p.ledger or ""),
@@ -173,8 +174,8 @@ def model(report: Report) -> Section:
             (
                 "Pre-annotations of ",
                 Data(", ".join(m.model_versions)),
-                f" against the final human spans of {m.tasks:,} tasks "
-                f"({m.tasks_without_predictions:,} annotated tasks without predictions left out).",
+                f" against the final human spans of {plural(m.tasks, 'task')} "
+                f"({plural(m.tasks_without_predictions, 'annotated task')} without predictions left out).",
             ),
             brief=True,
         ),
@@ -182,7 +183,13 @@ def model(report: Report) -> Section:
     ]
     if m.tokens_lost:
         blocks.append(
-            Line((f"{m.tokens_lost:,} spans overlap another or are not alignable: not in the token tags.",), note=True)
+            Line(
+                (
+                    f"{plural(m.tokens_lost, 'span')} {'overlaps' if m.tokens_lost == 1 else 'overlap'} another or "
+                    "are not alignable: not in the token tags.",
+                ),
+                note=True,
+            )
         )
     blocks += [
         _scores_table("exact", "exact span match (same start, end and label)", m.exact_span),
@@ -271,8 +278,8 @@ def agreement(report: Report) -> Section:
         (
             Line(
                 (
-                    f"{a.tasks:,} tasks submitted by several annotators ({a.annotators:,} annotators, "
-                    f"{a.pairs:,} pairs, {a.tokens:,} tokens).",
+                    f"{plural(a.tasks, 'task')} submitted by several annotators ({plural(a.annotators, 'annotator')}, "
+                    f"{plural(a.pairs, 'pair')}, {plural(a.tokens, 'token')}).",
                 ),
                 brief=True,
             ),
@@ -346,8 +353,9 @@ def adjudication(report: Report) -> Section:
     lines: list[Block] = [
         Line(
             (
-                f"{a.articles:,} articles with several annotators: {a.agreed:,} agreed (auto-accepted), "
-                f"{a.found:,} disputes found: {a.resolved:,} resolved, {a.pending:,} pending in the review project, "
+                f"{plural(a.articles, 'article')} with several annotators: {a.agreed:,} agreed (auto-accepted), "
+                f"{plural(a.found, 'dispute')} found: {a.resolved:,} resolved, "
+                f"{a.pending:,} pending in the review project, "
                 f"{a.not_sent:,} not sent yet (",
                 Code("toolkit adjudicate"),
                 ").",
@@ -366,7 +374,7 @@ def adjudication(report: Report) -> Section:
         shown = a.stale_articles[:STALE_SHOWN]
         more = f" and {a.stale - len(shown):,} more" if a.stale > len(shown) else ""
         pieces: list[str] = [
-            f"{a.stale:,} adjudicated article{'' if a.stale == 1 else 's'} changed by an annotator after adjudication "
+            f"{plural(a.stale, 'adjudicated article')} changed by an annotator after adjudication "
             "(the decision stands, decision.stale): "
         ]
         for index, article_id in enumerate(shown):

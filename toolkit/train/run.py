@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import math
 import os
 import re
 import secrets
@@ -41,6 +42,8 @@ from toolkit.io.atomic import pid_alive
 from toolkit.io.exports import ExportVersion, open_export
 from toolkit.io.hashing import sha256_file
 from toolkit.io.locks import output_lock
+from toolkit.io.text import plural
+from toolkit.metrics.spans import few_articles_note
 from toolkit.nlp.pipeline import TRAINED_KEY, load_model, with_model
 from toolkit.progress import OnProgress, emit
 from toolkit.records import ModelInfo
@@ -57,6 +60,16 @@ TRAINING_MD = "TRAINING.md"
 NOT_WEIGHTS = {"meta.json", "config.cfg", TRAINING_MD}
 # What `nlp.to_disk` writes besides one entry per component, and what train adds.
 MODEL_FILES = {"meta.json", "config.cfg", "tokenizer", "vocab", TRAINING_MD}
+# Fewer human-annotated articles than these and train refuses: a model from a handful of
+# articles, validated on one, says nothing (the README states them).
+MIN_TRAIN_ROWS = 10
+MIN_VALIDATION_ROWS = 2
+# What each start means, where it is printed.
+START_MEANING = {
+    "same-name rows": "labels the base predicts under the same name begin from its weights",
+    "warm start": "labels begin from the base's weights of the same name and of the labels label_map maps to them",
+    "blank": "every weight begins at random",
+}
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,12 @@ class TrainResult:
     replaced: bool = False  # an earlier model of ours was at the output
     kept: list[str] = field(default_factory=list)  # files a user put beside that model, carried over
     settings: dict[str, Any] = field(default_factory=dict)  # the train.* settings the model was trained with
+    validation_spans: int = 0  # the human spans the validation F1 is computed on
+
+    @property
+    def small_validation_note(self) -> str | None:
+        """A warning when the validation F1 rests on few articles."""
+        return few_articles_note(self.validation_rows, self.validation_spans, "the validation F1")
 
     @property
     def best(self) -> EvalPoint | None:
@@ -181,6 +200,20 @@ def check_export(version: ExportVersion, config: Config) -> tuple[int, int]:
             hint=f"articles go to validation by a hash of their id (export.splits validation: {share:g}): annotate "
             "more articles, or raise that share, then pull and export again",
         )
+    for split, rows, least in (
+        ("train", train_rows, MIN_TRAIN_ROWS),
+        ("validation", validation_rows, MIN_VALIDATION_ROWS),
+    ):
+        if rows < least:
+            share = config.export.splits.get(split, 0)
+            about = (
+                f" (about {math.ceil(least / share)} annotated articles in all at its share {share:g})" if share else ""
+            )
+            raise InputError(
+                f"{version.path}: the {split} split has only {plural(rows, 'human-annotated article')}; "
+                f"training needs at least {least}",
+                hint=f"annotate more articles{about}, then `toolkit pull` and `toolkit export` again",
+            )
     return train_rows, validation_rows
 
 
@@ -365,6 +398,7 @@ def _train_locked(
         dev_docs = version.read_docs("validation", vocab)
         words = _write_docbin(train_docs, work / "train.spacy")
         _write_docbin(dev_docs, work / "dev.spacy")
+        validation_spans = sum(len(doc.ents) for doc in dev_docs)
         eval_every = epoch_batches(train_docs, config)
         cfg = spacy_config(
             lang=lang,
@@ -410,6 +444,7 @@ def _train_locked(
             seconds=seconds,
             replaced=replaced,
             kept=kept,
+            validation_spans=validation_spans,
         )
         _finish_model(best_dir, result, config=config, sources=sources, settings=cfg)
         _move_into_place(best_dir, folder, keep=kept)

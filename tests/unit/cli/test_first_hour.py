@@ -115,3 +115,15 @@ def test_the_project_instructions_say_how_to_add_delete_and_relabel_a_span_and_w
         {**config.model_dump(), "project": {**config.project.model_dump(), "instructions": "<b>x</b> & y"}}
     )
     assert instructions(own).startswith("<p>&lt;b&gt;x&lt;/b&gt; &amp; y</p>")
+
+
+def test_run_from_another_folder_the_hint_names_the_config_as_it_must_be_typed_there(tmp_path, monkeypatch):
+    """The hint used to name `configs/news-ner.yaml`, the relative path that had just failed."""
+    monkeypatch.chdir(tmp_path)
+    result = invoke("report", "annotations.jsonl")
+    assert result.exit_code == 1
+    assert "Error: configs/news-ner.yaml: config file not found\n" in result.output
+    assert f"hint: configs/news-ner.yaml is looked for in {tmp_path}; the bundled config is {CONFIG_PATH}: " in (
+        result.output
+    )
+    assert f"pass --config {CONFIG_PATH}" in result.output

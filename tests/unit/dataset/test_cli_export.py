@@ -17,12 +17,12 @@ def test_cli_export_writes_a_version_and_reports_losses(tmp_path, source):
     failed = run_cli("export", str(source), "--config", CONFIG, "--out", str(tmp_path / "out"), "--max-loss", "0")
     assert failed.returncode == 1
     # The same inputs as v1: no new version to refuse, but the limit is still checked.
-    assert "Error: 1 spans lost in the alignment, more than --max-loss 0 (the inputs are those of v1" in failed.stderr
+    assert "Error: 1 span lost in the alignment, more than --max-loss 0 (the inputs are those of v1" in failed.stderr
     assert "hint: fix the spans in Label Studio, or allow more with --max-loss" in failed.stderr
     add_article(source)
     failed = run_cli("export", str(source), "--config", CONFIG, "--out", str(tmp_path / "out"), "--max-loss", "0")
     assert failed.returncode == 1
-    assert "Error: 1 spans lost in the alignment, more than --max-loss 0; nothing written" in failed.stderr
+    assert "Error: 1 span lost in the alignment, more than --max-loss 0; nothing written" in failed.stderr
     assert "Traceback" not in failed.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["LATEST", "v1"]
     again = run_cli("export", str(source), "--config", CONFIG, "--out", str(tmp_path / "out"), "--max-loss", "1")
@@ -62,3 +62,21 @@ def test_cli_argument_checks_fail_before_any_work(tmp_path, source, args, messag
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"Error: {message}" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_an_empty_export_says_load_dataset_cannot_read_it_yet(tmp_path):
+    """The first export of `make run` has no rows: `load_dataset` on it failed with "no data files"."""
+    import json
+
+    source = tmp_path / "a.jsonl"
+    source.write_text("")
+    entry = {"kind": "task_not_annotated", "task_id": 1, "article_id": "x", "reason": "no submitted annotation"}
+    (tmp_path / "a.ledger.jsonl").write_text(json.dumps(entry) + "\n")
+    done = run_cli("export", str(source), "--config", CONFIG, "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    version = tmp_path / "out" / "v1"
+    assert f"Nothing annotated yet: wrote an empty dataset (every column, no rows) to {version}" in done.stdout
+    assert f"datasets.load_from_disk({str(version)!r}) reads it; datasets.load_dataset cannot yet " in done.stdout
+    assert "`datasets.load_dataset` cannot yet (a version without rows has no parquet files)" in (
+        (version / "README.md").read_text()
+    )

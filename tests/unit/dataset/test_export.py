@@ -110,7 +110,7 @@ def test_splits_are_disjoint_and_stable_when_articles_are_added(tmp_path, config
 def test_max_loss_fails_the_export_and_writes_nothing(tmp_path, config, make_doc):
     planted = annotated("planted", [{"start": 9, "end": 12, "label": "ORG"}])
     source = write_jsonl(tmp_path / "a.jsonl", [annotated("fine", [PERSON], task_id=2), planted])
-    with pytest.raises(LossOverLimitError, match="1 spans lost in the alignment, more than max_loss 0") as raised:
+    with pytest.raises(LossOverLimitError, match="1 span lost in the alignment, more than max_loss 0") as raised:
         export(source, config=config, out=tmp_path / "out", make_doc=make_doc, max_loss=0)
     assert "inside the token 'Merkel'" in str(raised.value)
     assert (raised.value.lost, raised.value.limit, raised.value.exit_code) == (1, 0, 1)

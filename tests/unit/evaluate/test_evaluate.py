@@ -190,3 +190,29 @@ def test_a_near_miss_of_base_suggests_base(setup, tmp_path, monkeypatch):
     shown = CliRunner().invoke(app, ["evaluate", "bse", "--data", str(root), "--config", str(CONFIG)])
     assert shown.exit_code == 1
     assert "bse: no such model folder or installed pipeline; did you mean base?" in " ".join(shown.output.split())
+
+
+def test_tiny_data_is_said_names_are_whole_and_na_bars_are_explained(setup, tmp_path):
+    """One test article: its F1 was printed like any other, as "1 human-annotated articles",
+    under a table title cut to `models/ne…`, after a blank line; the page drew n/a labels as
+    empty bars without a word."""
+    from typer.testing import CliRunner
+
+    from tests.unit.train.exports import CONFIG
+    from toolkit.cli import app
+
+    _, model = setup
+    tiny = write_export(tmp_path, articles(12, seed=5))  # one article lands in test
+    page = tmp_path / "eval.html"
+    args = ["evaluate", "base", str(model), "--data", str(tiny), "--config", str(CONFIG), "--html", str(page)]
+    shown = CliRunner().invoke(app, args, env={"COLUMNS": "80"})
+    assert shown.exit_code == 0, shown.output
+    output = shown.output
+    assert f"test split of {tiny / 'v1'}: 1 human-annotated article, " in output
+    assert "Note: every score of the test split rests on only 1 article (" in output
+    assert "below 20 articles it is a rough figure" in output
+    assert f"\n{model} (en_news_ner-" in output and "…" not in output
+    assert not output.startswith("\n") and "\n\n" not in output
+    html = page.read_text()
+    assert "Note: every score of the test split rests on only 1 article" in html
+    assert "Not plotted, F1 n/a (no gold and no predicted span): " in html and "NORP" in html.split("Not plotted")[1]

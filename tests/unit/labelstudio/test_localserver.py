@@ -97,3 +97,74 @@ def test_proc_parsing_handles_ipv6():
         server.bind(("::1", 0))
         server.listen()
         assert localserver.listening_addresses(server.getsockname()[1]) == {"::1"}
+
+
+def _fake_venv(tmp_path, *, restores_on_force=False):
+    """A Label Studio virtualenv an interrupted install left: a ``bin/python`` (a symlink, so
+    that ``python -m venv`` over it keeps it) that installs nothing, and no ``bin/label-studio``.
+    Its calls are logged; with ``restores_on_force`` a ``--force-reinstall`` writes the executable."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    log = tmp_path / "calls.log"
+    fake = tmp_path / "fake-python"
+    restore = (
+        f'printf "#!/bin/sh\\nexit 0\\n" > {venv}/bin/label-studio; chmod +x {venv}/bin/label-studio'
+        if restores_on_force
+        else ":"
+    )
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {log}\n'
+        'case "$*" in\n'
+        f"  *--force-reinstall*) {restore};;\n"
+        '  *"pip install"*) echo "Collecting label-studio==1.23.2"; echo "Collecting django"; '
+        'echo "Installing collected packages: django, label-studio";;\n'
+        "esac\n"
+        "exit 0\n"
+    )
+    fake.chmod(0o755)
+    (venv / "bin" / "python").symlink_to(fake)
+    return venv, log
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_up_over_an_interrupted_install_is_one_line_naming_the_folder_not_a_traceback(tmp_path):
+    from typer.testing import CliRunner
+
+    from toolkit.cli import app
+
+    venv, log = _fake_venv(tmp_path)
+    home = tmp_path / "home"
+    result = CliRunner().invoke(
+        app,
+        ["labelstudio", "up", "--home", str(home), "--port", str(_free_port())],
+        env={"TOOLKIT_LABEL_STUDIO_VENV": str(venv), "TOOLKIT_DEBUG": ""},
+    )
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output and "FileNotFoundError" not in result.output
+    assert f"{venv} has no bin/label-studio after installing Label Studio" in result.output
+    assert f"hint: remove {venv} and run `toolkit labelstudio up" in result.output
+    # It tried to install again (the missing executable is an interrupted install), and said so
+    # on piped output, where no progress bar is drawn.
+    assert "pip install" in log.read_text()
+    assert "has no bin/label-studio (an interrupted install?): installing Label Studio" in result.output
+    assert "Installing Label Studio: 1 package collected (0:" in result.output  # then progress, as lines
+    assert "Installing Label Studio: unpacking 2 packages" in result.output
+    assert not (home / "server.pid").exists()
+
+
+def test_an_interrupted_install_is_completed_and_its_progress_reported(tmp_path):
+    venv, log = _fake_venv(tmp_path, restores_on_force=True)
+    events = []
+    localserver.install(venv, on_progress=events.append)
+    assert (venv / "bin" / "label-studio").exists()
+    calls = log.read_text()
+    assert "--force-reinstall --no-deps label-studio==" in calls  # the entry point pip skipped as "satisfied"
+    assert sum(event.advance for event in events if event.phase == "install") == 2  # two packages collected
+    assert any(event.note and "unpacking 2 packages" in event.note for event in events)

@@ -167,3 +167,15 @@ def test_a_raw_pull_kept_without_decisions_says_its_disputes_take_the_policys_an
     assert result.exit_code == 0, result.output
     assert "kept without the review project's decisions" in result.output
     assert "1 disputed article takes the policy's answer here" in " ".join(result.output.split())
+
+
+def test_pull_prints_span_counts_that_add_up(tmp_path, config_path, monkeypatch):
+    monkeypatch.delenv("TOOLKIT_ANNOTATOR_SECRET", raising=False)
+    raw = write_raw(tmp_path, TASKS)
+    out = tmp_path / "annotations.jsonl"
+    result = CliRunner().invoke(app, ["pull", "--config", str(config_path), "--out", str(out), "--from-raw", str(raw)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 1 annotated article with 3 spans" in result.output
+    assert "  spans: 4 spans in submitted annotations = 3 used + 1 dropped + 0 in annotations not chosen; " in (
+        result.output
+    )

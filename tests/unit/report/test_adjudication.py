@@ -72,3 +72,12 @@ def test_stale_decisions_are_named_also_with_one_annotator_left():
     html = render_html(report)
     assert "2 adjudicated articles changed by an annotator after adjudication" in html
     assert changed.id in html and one_left.id in html
+
+
+def test_one_of_each_is_singular():
+    """ "1 disputes", "1 tasks": one of a thing is named in the singular."""
+    one = [two(1, [MERKEL], [ANGELA], {"status": "disputed"})]
+    text = report_markdown(build(one, CONFIG))
+    assert "1 article with several annotators" in text and "1 dispute found" in text
+    assert "1 task submitted by several annotators (2 annotators, 1 pair, " in text
+    assert "1 disputes" not in text and "1 tasks" not in text and "1 articles" not in text

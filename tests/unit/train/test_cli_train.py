@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from tests.unit.train.exports import CONFIG, articles, write_export
+from tests.unit.train.exports import CONFIG, articles, config, ids_in, write_export
 from toolkit.cli import app
+from toolkit.dataset.schema import split_of
+from toolkit.io.text import plural
 
 
 @pytest.fixture(scope="module")
 def export_root(tmp_path_factory):
-    return write_export(tmp_path_factory.mktemp("cli-export"), articles(30, seed=2))
+    return write_export(tmp_path_factory.mktemp("cli-export"), articles(40, seed=2))
 
 
 def test_train_prints_the_model_version_and_what_to_do_next(export_root, tmp_path):
@@ -20,7 +22,17 @@ def test_train_prints_the_model_version_and_what_to_do_next(export_root, tmp_pat
     done = CliRunner().invoke(app, args)
     assert done.exit_code == 0, done.output
     assert f"Wrote {out} (model version en_news_ner-0.0.0+" in done.output
-    assert "from blank (blank), seed 0" in done.output and "best validation F1" in done.output
+    assert "from blank, seed 0" in done.output and "best validation F1" in done.output
+    # What the start means, and how little the validation F1 rests on.
+    assert "  start: blank (every weight begins at random)" in done.output
+    validation = [r for r in articles(40, seed=2) if split_of(r["id"], dict(config().export.splits)) == "validation"]
+    spans = sum(len(r["spans"]) for r in validation)
+    assert f", on {plural(len(validation), 'article')} ({spans:,} spans)" in done.output
+    assert (
+        f"Note: the validation F1 rests on only {plural(len(validation), 'article')} ({spans:,} spans): " in done.output
+    )
+    assert "below 20 articles it is a rough figure" in done.output
+    assert not done.output.startswith("\n") and "\n\n" not in done.output  # piped: no blank line of a progress bar
     assert f"toolkit preannotate INPUT --model {out}" in done.output
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 0 and f"Replaced {out}" in again.output
@@ -39,3 +51,25 @@ def test_errors_are_one_line_with_a_hint_and_nothing_is_written(export_root, tmp
     missing = CliRunner().invoke(app, nowhere)
     assert missing.exit_code == 1 and "no such export" in missing.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes"]
+
+
+@pytest.mark.parametrize(
+    ("train", "validation", "message", "about"),
+    [
+        (5, 3, "the train split has only 5 human-annotated articles; training needs at least 10", "13"),
+        (12, 1, "the validation split has only 1 human-annotated article; training needs at least 2", "20"),
+    ],
+)
+def test_too_few_articles_are_refused_with_the_minimum_and_how_many_to_annotate(
+    tmp_path, train, validation, message, about
+):
+    """With 5 articles train ran and evaluate failed; with 6 a validation F1 of 1.000 came from one article."""
+    cfg = config()
+    numbers = set(ids_in("train", train, cfg) + ids_in("validation", validation, cfg) + ids_in("test", 1, cfg))
+    root = write_export(tmp_path, [r for r in articles(max(numbers) + 1) if int(r["id"].split("-")[1]) in numbers])
+    out = tmp_path / "model"
+    done = CliRunner().invoke(app, ["train", str(root), "--out", str(out), "-c", str(CONFIG), "--base", "blank"])
+    assert done.exit_code == 1, done.output
+    assert f"Error: {root / 'v1'}: {message}\n" in done.output
+    assert f"hint: annotate more articles (about {about} annotated articles in all at its share" in done.output
+    assert "Traceback" not in done.output and not out.exists()
