@@ -38,6 +38,14 @@ from toolkit.io.text import plural
 from toolkit.progress import OnProgress, emit
 
 LABEL_STUDIO_VERSION = "1.23.2"
+# Installed beside Label Studio, exactly. Label Studio 1.23.2 asks for Django >=5.2.16,<5.3, but
+# under Django 5.2.20 a task's annotation counters stay 0 when an annotation is created
+# (total_annotations, is_labeled): push then takes annotated tasks for unannotated ones and adds
+# predictions to them, and the labeling stream serves them again. 5.2.16 counts them.
+SERVER_PINS = ("Django==5.2.16",)
+INSTALL_SPEC = " ".join((f"label-studio=={LABEL_STUDIO_VERSION}", *SERVER_PINS))
+# In the venv: the INSTALL_SPEC it was installed with, so that a change of pins reinstalls.
+INSTALL_MARKER = ".toolkit-install"
 DEFAULT_HOME = Path(".labelstudio")
 DEFAULT_PORT = 8080
 HOST = "127.0.0.1"
@@ -249,16 +257,21 @@ def _run_step(step: list[str], on_progress: OnProgress | None) -> subprocess.Com
 
 
 def install(venv: Path, on_progress: OnProgress | None = None) -> None:
-    """Create ``venv`` and install Label Studio into it, unless it is already there.
+    """Create ``venv`` and install Label Studio into it (with ``SERVER_PINS``), unless that is there.
 
     A venv without ``bin/label-studio`` is an interrupted install: it is completed. pip
     may then call the package "already satisfied" and not write the entry point again,
-    so a reinstall of the package alone (``--force-reinstall --no-deps``) restores it.
+    so a reinstall of the package alone (``--force-reinstall --no-deps``) restores it. A
+    complete install made with other pins (an earlier toolkit's) is brought to these.
     """
     executable = venv / "bin" / "label-studio"
-    if executable.exists():
+    marker = venv / INSTALL_MARKER
+    installed = marker.read_text(encoding="utf-8").strip() if marker.is_file() else None
+    if executable.exists() and installed == INSTALL_SPEC:
         return
-    if venv.exists():
+    if executable.exists():
+        note = f"{venv}: installing {INSTALL_SPEC} over the Label Studio install there"
+    elif venv.exists():
         note = f"{venv} has no bin/label-studio (an interrupted install?): installing Label Studio again"
     else:
         note = f"Installing Label Studio {LABEL_STUDIO_VERSION} into {venv} (a few minutes, once)"
@@ -266,7 +279,7 @@ def install(venv: Path, on_progress: OnProgress | None = None) -> None:
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--progress-bar", "off"]
     steps = [
         [sys.executable, "-m", "venv", str(venv)],
-        [*pip, f"label-studio=={LABEL_STUDIO_VERSION}"],
+        [*pip, *INSTALL_SPEC.split()],
         [*pip, "--force-reinstall", "--no-deps", f"label-studio=={LABEL_STUDIO_VERSION}"],
     ]
     for number, step in enumerate(steps):
@@ -284,6 +297,7 @@ def install(venv: Path, on_progress: OnProgress | None = None) -> None:
             f"{venv} has no bin/label-studio after installing Label Studio {LABEL_STUDIO_VERSION}",
             hint=f"remove {venv} and run `toolkit labelstudio up` again (it installs afresh)",
         )
+    marker.write_text(INSTALL_SPEC + "\n", encoding="utf-8")
 
 
 def _new_credentials(port: int) -> Credentials:

@@ -168,3 +168,20 @@ def test_an_interrupted_install_is_completed_and_its_progress_reported(tmp_path)
     assert "--force-reinstall --no-deps label-studio==" in calls  # the entry point pip skipped as "satisfied"
     assert sum(event.advance for event in events if event.phase == "install") == 2  # two packages collected
     assert any(event.note and "unpacking 2 packages" in event.note for event in events)
+
+
+def test_an_install_made_with_other_pins_is_brought_to_the_toolkits_and_then_left_alone(tmp_path):
+    """A complete install from before the Django pin (Django 5.2.20 leaves annotation counters at 0)
+    gets the pinned packages once; the marker then says it is done."""
+    venv, log = _fake_venv(tmp_path)
+    (venv / "bin" / "label-studio").write_text("#!/bin/sh\nexit 0\n")
+    events = []
+    localserver.install(venv, on_progress=events.append)
+    calls = log.read_text()
+    assert f"pip install --progress-bar off label-studio=={localserver.LABEL_STUDIO_VERSION} Django==" in calls
+    assert "--force-reinstall" not in calls  # the executable is there: nothing to restore
+    assert (venv / localserver.INSTALL_MARKER).read_text().strip() == localserver.INSTALL_SPEC
+    assert any(event.note and "over the Label Studio install there" in event.note for event in events)
+    log.write_text("")
+    localserver.install(venv)
+    assert log.read_text() == ""
