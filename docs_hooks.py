@@ -158,12 +158,13 @@ def _section(model: type, prefix: str, level: int, out: list[str]) -> None:
         _section(annotation, f"{key}.", level + 1, out)
 
 
-def config_reference() -> str:
-    """The reference of every config key, as Markdown, from `toolkit.config.Config`."""
-    from toolkit.config import Config
+def config_reference(model: type | None = None) -> str:
+    """The reference of every key of `model` (default: `toolkit.config.Config`), as Markdown."""
+    if model is None:
+        from toolkit.config import Config as model
 
     out: list[str] = ["## Top level", ""]
-    _section(Config, "", 2, out)
+    _section(model, "", 2, out)
     return "\n".join(out).rstrip() + "\n"
 
 
