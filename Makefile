@@ -18,14 +18,14 @@ TEST_LS_PORT ?= 8081
 TEST_LS_SPARE_PORT ?= 8118
 export TOOLKIT_TEST_LABEL_STUDIO_SPARE_PORT ?= $(TEST_LS_SPARE_PORT)
 
-.PHONY: run test lint test-reliability setup labelstudio-up labelstudio-down clean bench-preannotate bench-pull bench-export loop bench-train
+.PHONY: run test lint docs test-reliability setup labelstudio-up labelstudio-down clean bench-preannotate bench-pull bench-export loop bench-train
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[model,ray,test]'
+	$(BIN)/python -m pip install --quiet -e '.[model,ray,test,docs]'
 	touch $@
 
 run: setup
@@ -54,6 +54,12 @@ LINTED := toolkit tests benchmarks .ci
 lint: setup
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
+
+# The documentation site (docs/, with the README as its home page and the config reference
+# generated from toolkit/config.py by docs_hooks.py) into build/site. Strict: a broken link or
+# anchor, or a page left out of mkdocs.yml's nav, fails it. CI runs it after `make lint`.
+docs: setup
+	$(BIN)/mkdocs build --strict --site-dir $(BUILD)/site
 
 # Only the reliability suite (faults, bad inputs, secrets); `make test` runs it too.
 test-reliability: setup

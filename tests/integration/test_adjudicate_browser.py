@@ -4,7 +4,7 @@ Two annotators disagree on one article (a boundary and a missing span); ``adjudi
 makes its review task. Headless Chromium logs in to the local test server, opens the
 review task and finds the agreed span pre-filled and the box naming both annotators'
 anonymous ids. The screenshot (``build/artifacts/browser/review-task.png``) is the one
-in the README.
+in docs/adjudicate.md.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
     cli  ->  stages  ->  shared layers  ->  errors / config / records / progress
 
 A stage never imports another stage, nothing imports a layer above its own, and the
-packages import each other without cycles. See the README's Architecture section.
+packages import each other without cycles. See docs/architecture.md.
 """
 
 from __future__ import annotations
