@@ -50,7 +50,7 @@ test: setup
 
 # Style: ruff's checks (pyflakes, pycodestyle errors, line length, import order) and its
 # formatter, at the line length in pyproject.toml. CI runs it before the tests.
-LINTED := toolkit tests benchmarks .ci
+LINTED := toolkit tests benchmarks .ci docs_hooks.py
 lint: setup
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)

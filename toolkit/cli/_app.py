@@ -130,7 +130,7 @@ class _ToolkitGroup(TyperGroup):
             raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt:
             # Ctrl-C: one line instead of click's silent exit. What a command writes is
-            # whole or resumable (see the README), so running it again finishes the work.
+            # whole or resumable (docs/reliability.md), so running it again finishes the work.
             message = "interrupted (Ctrl-C); run the same command again to finish"
             err_console.print(Text.assemble(("Error: ", "bold red"), message))
             raise typer.Exit(130) from None

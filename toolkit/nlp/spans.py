@@ -5,7 +5,7 @@ through ``label_map`` (labels that are not the project's are left out) and white
 and punctuation tokens at either end are trimmed. Evaluation scores a model on these
 spans: what it would have put in front of an annotator (without the beam's confidence
 scores, which do not change the spans of the best parse on most articles; see the
-README's *Scores*).
+*Scores* in docs/preannotate.md).
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ NOT_WEIGHTS = {"meta.json", "config.cfg", TRAINING_MD}
 # What `nlp.to_disk` writes besides one entry per component, and what train adds.
 MODEL_FILES = {"meta.json", "config.cfg", "tokenizer", "vocab", TRAINING_MD}
 # Fewer human-annotated articles than these and train refuses: a model from a handful of
-# articles, validated on one, says nothing (the README states them).
+# articles, validated on one, says nothing (the README and docs/train.md state them).
 MIN_TRAIN_ROWS = 10
 MIN_VALIDATION_ROWS = 2
 # What each start means, where it is printed.
