@@ -3,8 +3,8 @@
 ``report``/``build_report`` build it (a ``Report``); ``report_builder`` builds it while
 a caller reads the articles anyway (the export); ``report_document`` is its view
 (``toolkit.render`` draws it), ``report_markdown`` its brief markdown for the dataset
-card, ``write_html`` its page. Importing this package loads no spaCy, numpy or matplotlib: they are loaded
-when a report needs them.
+card, ``write_html`` its page. Importing this package loads no spaCy, numpy or
+matplotlib: they are loaded when a report needs them.
 """
 
 from toolkit.report.build import ReportBuilder, build_report, report, report_builder
