@@ -42,7 +42,6 @@ from toolkit.annotations.spans import ArticleControls, article_controls, clean_s
 from toolkit.config import Config
 from toolkit.errors import ProjectError, ServerError
 from toolkit.io.locks import output_lock
-from toolkit.io.text import plural
 from toolkit.labelstudio.client import ServerSettings, connect
 from toolkit.labelstudio.export import download_export, iter_tasks
 from toolkit.labelstudio.labeling import text_sha256
@@ -72,6 +71,7 @@ from toolkit.labelstudio.tasks import (
 )
 from toolkit.progress import OnProgress, emit
 from toolkit.records import Span
+from toolkit.render.format import plural
 
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio

@@ -17,9 +17,9 @@ from rich.console import Console
 from rich.text import Text
 from typer.core import TyperGroup
 
-from toolkit.cli._terminal import SafeConsole, safe
 from toolkit.errors import ToolkitError
-from toolkit.io.text import plural  # noqa: F401  (re-exported: the commands' one plural)
+from toolkit.render.format import plural  # noqa: F401  (re-exported: the commands' one plural)
+from toolkit.render.terminal import SafeConsole, safe
 
 if TYPE_CHECKING:
     from toolkit.config import Config

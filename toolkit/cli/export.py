@@ -228,7 +228,7 @@ def export_diff_cli(
 
     diff = diff_exports(old, new)
     if as_json:
-        from toolkit.cli._terminal import json_text
+        from toolkit.render.terminal import json_text
 
         console.print(json_text(diff_as_json(diff), indent=2))
         return

@@ -8,8 +8,8 @@ import typer
 
 from toolkit.cli._app import console
 from toolkit.cli._progress import PhaseState, progress_lines
-from toolkit.io.text import plural
 from toolkit.labelstudio.localserver import DEFAULT_HOME
+from toolkit.render.format import plural
 
 labelstudio_app = typer.Typer(
     name="labelstudio",

@@ -8,7 +8,7 @@ from rich.progress import TextColumn
 
 from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, err_console, load_config_for_cli, plural
 from toolkit.cli._progress import PhaseState, progress_display
-from toolkit.cli._terminal import json_text
+from toolkit.render.terminal import json_text
 
 SHOWN_PROBLEMS = 20
 

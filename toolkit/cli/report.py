@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, err_console, load_config_for_cli
-from toolkit.cli._terminal import json_text
+from toolkit.render.terminal import json_text
 
 
 @app.command("report")
@@ -27,8 +27,8 @@ def report_cli(
 ) -> None:
     """What the humans corrected, and how much they agree: progress, model against human, agreement, annotators."""
     from toolkit.errors import InputError
-    from toolkit.report import report, write_html
-    from toolkit.report.render.console import print_report
+    from toolkit.render.console import print_document
+    from toolkit.report import report, report_document, write_html
 
     config = load_config_for_cli(config_path)
     if not annotations.is_file():
@@ -41,6 +41,6 @@ def report_cli(
         # Plain stdout, no rich wrapping: scripts parse it.
         typer.echo(json_text(result.model_dump(mode="json"), indent=2))
     else:
-        print_report(result, console)
+        print_document(console, report_document(result))
     if html is not None:
         (err_console if as_json else console).print(f"Wrote the HTML report to {html}")

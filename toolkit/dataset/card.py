@@ -3,7 +3,8 @@
 The YAML is built with huggingface_hub's ``DatasetCardData`` and datasets'
 ``DatasetInfosDict`` (features with the ClassLabel names, split sizes) plus a
 ``configs`` entry that points the Hub and ``load_dataset`` at ``data/*.parquet``. The
-prose is built from the export's counts; the caller adds sections through
+prose is built from the export's counts as render sections (``card_sections``) and
+written by the shared markdown renderer; the caller adds sections through
 ``extra_sections`` (the CLI: the annotation report's figures).
 """
 
@@ -13,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.config import Config
 from toolkit.dataset.schema import features
-from toolkit.io.markdown import markdown_code, markdown_text
 from toolkit.metrics.edits import EDIT_KINDS
+from toolkit.render import Block, Bullets, Data, Line, Listing, Row, Section, Table, count, plural
+from toolkit.render.markdown import markdown_code, markdown_sections
 
 if TYPE_CHECKING:
     from toolkit.dataset.stats import ExportStats
@@ -65,159 +67,184 @@ def card_data(config: Config, stats: ExportStats) -> Any:
     return data
 
 
-def _table(header: list[str], rows: list[list[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
-    lines += ["| " + " | ".join(markdown_text(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
+COLUMNS = (
+    "Columns: `id`, `text`, `title`, `date`; `tokens` (the tokenizer of the pre-annotation pipeline, "
+    "whitespace tokens left out); `ner_tags` (IOB2 `ClassLabel`, `O` at index 0); `spans` "
+    "(`{start, end, label}` character offsets into `text`, end exclusive); provenance: `source` "
+    "(`human` or `model`), `n_annotators`, `annotators` (anonymous ids), `model_version` "
+    "(the prediction the annotators started from) and `n_corrections` (spans added plus spans deleted "
+    "against that prediction, by exact offsets and label: a boundary fixed or a span relabelled counts as "
+    "one of each; empty without a prediction), `decision` (with several annotators: `agreed`, "
+    "`adjudicated`, or `pending`/`disputed` when the pull policy chose), `adjudicated_by` (the "
+    "adjudicator's anonymous id) and `decision_stale` (an adjudicated row whose annotators changed, added "
+    "or deleted an answer after the decision, which stands; null without a decision)."
+)
 
 
-def _prose(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> list[tuple[str, str]]:
-    splits = list(config.export.splits)
-    name = config.export.name
-    sections = []
-    if stats.articles == 0:
-        sections.append(
-            (
-                "Nothing is annotated yet",
-                "This version has every column and split but no rows: no article in the pull it was "
-                "exported from had a submitted annotation. `datasets.load_from_disk` reads it; `datasets.load_dataset` "
-                "cannot yet (a version without rows has no parquet files). Annotate in Label Studio, then pull "
-                "and export again.",
-            )
-        )
-    sections.append(
-        (
-            "Dataset",
-            f"Named entities in news articles: {stats.articles:,} articles "
-            f"({stats.human_rows:,} corrected by humans in Label Studio"
-            + (
-                f", {stats.model_rows:,} with the model's predictions only, marked `source=model`"
-                if stats.model_rows
-                else ""
-            )
-            + "), pre-annotated by a spaCy pipeline and exported by the toolkit.\n\n"
-            "Columns: `id`, `text`, `title`, `date`; `tokens` (the tokenizer of the pre-annotation pipeline, "
-            "whitespace tokens left out); `ner_tags` (IOB2 `ClassLabel`, `O` at index 0); `spans` "
-            "(`{start, end, label}` character offsets into `text`, end exclusive); provenance: `source` "
-            "(`human` or `model`), `n_annotators`, `annotators` (anonymous ids), `model_version` "
-            "(the prediction the annotators started from) and `n_corrections` (spans added plus spans deleted "
-            "against that prediction, by exact offsets and label: a boundary fixed or a span relabelled counts as "
-            "one of each; empty without a prediction), `decision` (with several annotators: `agreed`, "
-            "`adjudicated`, or `pending`/`disputed` when the pull policy chose), `adjudicated_by` (the "
-            "adjudicator's anonymous id) and `decision_stale` (an adjudicated row whose annotators changed, added "
-            "or deleted an answer after the decision, which stands; null without a decision)."
-            + (
-                f" {stats.stale_decisions:,} adjudicated article{'s' if stats.stale_decisions != 1 else ''} "
-                "changed by an annotator after the decision (`decision_stale`): worth adjudicating again."
-                if stats.stale_decisions
-                else ""
-            )
-            + "\n\n"
-            "```python\nimport datasets\n"
-            'dataset = datasets.load_dataset("parquet", data_files={"train": "data/train-*.parquet"})\n'
-            'names = dataset["train"].features["ner_tags"].feature.names\n'
-            '# or, from the export folder: datasets.load_from_disk("exports/' + name + '/vN")\n```\n\n'
-            "Needs `datasets>=4` (the features are written as `List`).",
-        )
+def _nothing_yet() -> Section:
+    said = (
+        "This version has every column and split but no rows: no article in the pull it was "
+        "exported from had a submitted annotation. `datasets.load_from_disk` reads it; `datasets.load_dataset` "
+        "cannot yet (a version without rows has no parquet files). Annotate in Label Studio, then pull "
+        "and export again."
     )
+    return Section("empty", "Nothing is annotated yet", (Line((said,)),))
+
+
+def _dataset(config: Config, stats: ExportStats) -> Section:
+    model = (
+        f", {stats.model_rows:,} with the model's predictions only, marked `source=model`" if stats.model_rows else ""
+    )
+    stale = (
+        f" {plural(stats.stale_decisions, 'adjudicated article')} changed by an annotator after the decision "
+        "(`decision_stale`): worth adjudicating again."
+        if stats.stale_decisions
+        else ""
+    )
+    load = (
+        "import datasets\n"
+        'dataset = datasets.load_dataset("parquet", data_files={"train": "data/train-*.parquet"})\n'
+        'names = dataset["train"].features["ner_tags"].feature.names\n'
+        f'# or, from the export folder: datasets.load_from_disk("exports/{config.export.name}/vN")'
+    )
+    return Section(
+        "dataset",
+        "Dataset",
+        (
+            Line(
+                (
+                    f"Named entities in news articles: {plural(stats.articles, 'article')} "
+                    f"({stats.human_rows:,} corrected by humans in Label Studio{model}), "
+                    "pre-annotated by a spaCy pipeline and exported by the toolkit.",
+                )
+            ),
+            Line((COLUMNS + stale,)),
+            Listing(load, "python"),
+            Line(("Needs `datasets>=4` (the features are written as `List`).",)),
+        ),
+    )
+
+
+def _splits(config: Config, stats: ExportStats) -> Section:
     shares = ", ".join(f"{split} {share:g}" for split, share in config.export.splits.items())
-    sections.append(
-        (
-            "Splits",
-            "Each article goes to a split by the SHA-256 of its id (the first 8 bytes as a fraction of 2^64, "
-            f"cut at the cumulative shares: {shares}). An article never sits in two splits, and the split of "
-            "an article does not change when articles are added.\n\n"
-            + _table(
-                ["split", "articles", "human", "model"],
-                [
-                    [
-                        s,
-                        f"{stats.rows_per_split.get(s, 0):,}",
-                        f"{stats.source_per_split[s]['human']:,}",
-                        f"{stats.source_per_split[s]['model']:,}",
-                    ]
-                    for s in splits
-                ],
-            ),
-        )
-    )
-    labels_rows = [[label, *(f"{stats.labels_per_split[s][label]:,}" for s in splits)] for label in config.labels]
-    labels_rows.append(["total", *(f"{sum(stats.labels_per_split[s].values()):,}" for s in splits)])
-    sections.append(
-        (
-            "Labels",
-            f"Tags: {', '.join(markdown_code(t) for t in manifest['tags'])}.\n\nEntities per split:\n\n"
-            + _table(["label", *splits], labels_rows),
-        )
-    )
-    annotators = stats.annotations_per_annotator
-    sections.append(
-        (
-            "Annotators and skips",
-            f"{len(annotators):,} annotators (anonymous ids) submitted {sum(annotators.values()):,} annotations. "
-            + (
-                "Annotations per annotator: "
-                + ", ".join(f"{markdown_text(a)} {n:,}" for a, n in annotators.most_common(20))
-                + ".\n\n"
-                if annotators
-                else "\n\n"
+    rows = tuple(
+        Row(
+            (
+                Data(split),
+                count(stats.rows_per_split.get(split, 0)),
+                count(stats.source_per_split[split]["human"]),
+                count(stats.source_per_split[split]["model"]),
             )
-            + f"Skips are not data: {stats.skipped_annotations:,} skipped annotations, "
-            f"{stats.only_skipped_tasks:,} tasks every annotator skipped (left out"
-            + (", also from the model-only rows" if stats.model_rows else "")
-            + f"), {stats.drafts:,} drafts never submitted."
-            + (
-                ""
-                if stats.ledger_found
-                else " (No pull ledger was found next to the input: skip counts come from the records.)"
-            ),
+        )
+        for split in config.export.splits
+    )
+    said = (
+        "Each article goes to a split by the SHA-256 of its id (the first 8 bytes as a fraction of 2^64, "
+        f"cut at the cumulative shares: {shares}). An article never sits in two splits, and the split of "
+        "an article does not change when articles are added."
+    )
+    table = Table("splits", None, ("split", "articles", "human", "model"), rows, frozenset({"split"}))
+    return Section("splits", "Splits", (Line((said,)), table))
+
+
+def _labels(config: Config, stats: ExportStats, tags: list[str]) -> Section:
+    splits = list(config.export.splits)
+    rows = [Row((Data(label), *(count(stats.labels_per_split[s][label]) for s in splits))) for label in config.labels]
+    rows.append(Row(("total", *(count(sum(stats.labels_per_split[s].values())) for s in splits)), "overall"))
+    table = Table("labels", None, ("label", *splits), tuple(rows), frozenset({"label"}))
+    # The tags as code spans: a label cannot hold <>& (the config's check), so they show as they are.
+    tagged = Line((f"Tags: {', '.join(markdown_code(tag) for tag in tags)}.",))
+    return Section("labels", "Labels", (tagged, Line(("Entities per split:",)), table))
+
+
+def _annotators(stats: ExportStats) -> Section:
+    annotators = stats.annotations_per_annotator
+    who: list[str] = [
+        f"{plural(len(annotators), 'annotator')} (anonymous ids) submitted "
+        f"{plural(sum(annotators.values()), 'annotation')}."
+    ]
+    if annotators:
+        who.append(" Annotations per annotator: ")
+        for index, (annotator, n) in enumerate(annotators.most_common(20)):
+            who += [", " if index else "", Data(annotator), f" {n:,}"]
+        who.append(".")
+    skips = (
+        f"Skips are not data: {plural(stats.skipped_annotations, 'skipped annotation')}, "
+        f"{plural(stats.only_skipped_tasks, 'task')} every annotator skipped (left out"
+        + (", also from the model-only rows" if stats.model_rows else "")
+        + f"), {plural(stats.drafts, 'draft')} never submitted."
+        + (
+            ""
+            if stats.ledger_found
+            else " (No pull ledger was found next to the input: skip counts come from the records.)"
         )
     )
+    return Section("annotators", "Annotators and skips", (Line(tuple(who)), Line((skips,))))
+
+
+def _model(stats: ExportStats) -> Section:
     edits = ", ".join(f"{kind} {stats.edits[kind]:,}" for kind in EDIT_KINDS)
-    sections.append(
-        (
-            "Model versus human",
-            f"{stats.rows_with_prediction:,} human rows started from a model prediction; {stats.rows_unchanged:,} of "
-            f"them were accepted unchanged. Their spans against the prediction, each predicted span paired with at "
-            f"most one human span: {edits}. The `n_corrections` column counts spans added plus spans deleted by "
-            "exact offsets and label, so a boundary fixed or a span relabelled counts as one of each: "
-            f"{stats.corrections:,} in all.",
-        )
+    said = (
+        f"{plural(stats.rows_with_prediction, 'human row')} started from a model prediction; "
+        f"{stats.rows_unchanged:,} of them were accepted unchanged. Their spans against the prediction, each "
+        f"predicted span paired with at most one human span: {edits}. The `n_corrections` column counts spans added "
+        "plus spans deleted by exact offsets and label, so a boundary fixed or a span relabelled counts as one of "
+        f"each: {stats.corrections:,} in all."
     )
+    return Section("model", "Model versus human", (Line((said,)),))
+
+
+def _alignment(config: Config, stats: ExportStats) -> Section:
     lost = stats.lost
-    loss_lines = "\n".join(f"- {markdown_text(item.line())}" for item in lost[:CARD_LOSSES])
-    more = f"\n- ... and {len(lost) - CARD_LOSSES:,} more (see `loss_report.jsonl`)" if len(lost) > CARD_LOSSES else ""
-    sections.append(
-        (
-            "Alignment and loss report",
-            f"Spans are aligned to tokens with spaCy's `Doc.char_span`, in `{config.export.alignment}` mode, "
-            f"falling back to `{config.export.alignment_fallback}`. Of {stats.spans:,} spans, "
-            f"{stats.aligned_strict:,} lie on token boundaries and {stats.aligned_non_strict:,} were snapped to "
-            "other boundaries. A round trip turns the tags back into spans and compares them with the pulled spans: "
-            f"**{len(lost):,} spans are lost** (not given back exactly by the tags; the `spans` column keeps them "
-            "as annotated)." + (f"\n\n{loss_lines}{more}" if lost else ""),
-        )
+    are = "span is" if len(lost) == 1 else "spans are"
+    said = (
+        f"Spans are aligned to tokens with spaCy's `Doc.char_span`, in `{config.export.alignment}` mode, "
+        f"falling back to `{config.export.alignment_fallback}`. Of {plural(stats.spans, 'span')}, "
+        f"{stats.aligned_strict:,} {'lies' if stats.aligned_strict == 1 else 'lie'} on token boundaries and "
+        f"{stats.aligned_non_strict:,} {'was' if stats.aligned_non_strict == 1 else 'were'} snapped to "
+        "other boundaries. A round trip turns the tags back into spans and compares them with the pulled spans: "
+        f"**{len(lost):,} {are} lost** (not given back exactly by the tags; the `spans` column keeps them "
+        "as annotated)."
     )
+    blocks: list[Block] = [Line((said,))]
+    if lost:
+        items = [Line((Data(item.line()),)) for item in lost[:CARD_LOSSES]]
+        if len(lost) > CARD_LOSSES:
+            items.append(Line((f"... and {len(lost) - CARD_LOSSES:,} more (see `loss_report.jsonl`)",)))
+        blocks.append(Bullets(tuple(items)))
+    return Section("alignment", "Alignment and loss report", tuple(blocks))
+
+
+def _versions(manifest: dict[str, Any]) -> Section:
     versions = manifest["versions"]
     model = versions.get("model") or {}
-    sections.append(
-        (
-            "Versions",
-            _table(
-                ["component", "version"],
-                [
-                    ["toolkit", versions["toolkit"]],
-                    ["tokenizer pipeline", f"{model.get('name', '?')} {model.get('version', '?')}"],
-                    ["spaCy", versions["spacy"]],
-                    ["datasets", versions["datasets"]],
-                    ["pyarrow", versions["pyarrow"]],
-                ],
-            )
-            + f"\n\nInput {markdown_text(manifest['input']['file'])} sha256 `{manifest['input']['sha256']}`; "
-            f"created {manifest['created_at']}.",
-        )
+    rows = (
+        ("toolkit", versions["toolkit"]),
+        ("tokenizer pipeline", f"{model.get('name', '?')} {model.get('version', '?')}"),
+        ("spaCy", versions["spacy"]),
+        ("datasets", versions["datasets"]),
+        ("pyarrow", versions["pyarrow"]),
     )
-    return sections
+    table = Table(
+        "versions", None, ("component", "version"), tuple(Row(row) for row in rows), frozenset({"component", "version"})
+    )
+    source = manifest["input"]
+    said = ("Input ", Data(source["file"]), f" sha256 `{source['sha256']}`; created {manifest['created_at']}.")
+    return Section("versions", "Versions", (table, Line(said)))
+
+
+def card_sections(config: Config, stats: ExportStats, manifest: dict[str, Any]) -> tuple[Section, ...]:
+    """The card's prose: what the dataset holds, built from the export's counts."""
+    return (
+        *((_nothing_yet(),) if stats.articles == 0 else ()),
+        _dataset(config, stats),
+        _splits(config, stats),
+        _labels(config, stats, manifest["tags"]),
+        _annotators(stats),
+        _model(stats),
+        _alignment(config, stats),
+        _versions(manifest),
+    )
 
 
 def dataset_card(
@@ -235,7 +262,7 @@ def dataset_card(
     from huggingface_hub import DatasetCard
 
     data = card_data(config, stats)
-    parts = [f"## {title}\n\n{text.strip()}" for title, text in _prose(config, stats, manifest)]
+    parts = [markdown_sections(card_sections(config, stats, manifest), level=2)]
     parts += [
         item.strip() if isinstance(item, str) else f"## {item[0]}\n\n{item[1].strip()}" for item in extra_sections
     ]

@@ -34,8 +34,8 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from toolkit.errors import LocalServerError
-from toolkit.io.text import plural
 from toolkit.progress import OnProgress, emit
+from toolkit.render.format import plural
 
 LABEL_STUDIO_VERSION = "1.23.2"
 # Installed beside Label Studio, exactly. Label Studio 1.23.2 asks for Django >=5.2.16,<5.3, but

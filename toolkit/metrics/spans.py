@@ -12,8 +12,8 @@ from collections import Counter
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
-from toolkit.io.text import plural
 from toolkit.nlp.alignment import Key
+from toolkit.render.format import plural
 
 OVERALL = "overall"
 

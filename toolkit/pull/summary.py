@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from toolkit.io.text import plural
+from toolkit.render.format import plural
 
 
 @dataclass

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.config import Config
 from toolkit.errors import InputError, ServerError
-from toolkit.io.text import plural
 from toolkit.labelstudio.client import ServerSettings, connect
 from toolkit.labelstudio.labeling import prediction_payload, task_payload
 from toolkit.labelstudio.project import ensure_project, find_project, read_project, set_model_version
@@ -45,6 +44,7 @@ from toolkit.nlp.duplicates import Groups, near_duplicate_groups
 from toolkit.progress import OnProgress, emit
 from toolkit.push.plan import PushPlan, check_articles, new_plan, plan_push
 from toolkit.records import PredictedArticle
+from toolkit.render.format import plural
 
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio

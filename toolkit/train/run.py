@@ -42,11 +42,11 @@ from toolkit.io.atomic import pid_alive
 from toolkit.io.exports import ExportVersion, open_export
 from toolkit.io.hashing import sha256_file
 from toolkit.io.locks import output_lock
-from toolkit.io.text import plural
 from toolkit.metrics.spans import few_articles_note
 from toolkit.nlp.pipeline import TRAINED_KEY, load_model, with_model
 from toolkit.progress import OnProgress, emit
 from toolkit.records import ModelInfo
+from toolkit.render import Bullets, Data, Document, Line, Row, Section, Table, number, plural
 from toolkit.train import start as starts
 from toolkit.train.generated_config import LOGGER, epoch_batches, spacy_config
 
@@ -542,44 +542,61 @@ def _finish_model(folder: Path, result: TrainResult, *, config: Config, sources:
 
 
 def training_markdown(result: TrainResult) -> str:
-    scores, best = result.scores, result.best
-    export = result.export
+    """TRAINING.md: where the model came from and how it scores, through the render layer."""
+    from toolkit.render.markdown import markdown_document
+
+    scores, best, export = result.scores, result.best, result.export
     base = f"{result.base.name} {result.base.version}" if result.base else "blank"
-    lines = [
-        f"# {result.model.model_version}",
-        "",
-        'A spaCy NER trained by `toolkit train`. Load it with `spacy.load("<this folder>")`; '
-        "pre-annotate with it by `toolkit preannotate INPUT --model <this folder>`.",
-        "",
-        "## Data",
-        "",
-        f"- export: `{export.path}` ({export.name} {export.version}), manifest sha256 `{export.manifest_sha256}`",
-        f"- train: {result.train_rows:,} human-annotated articles ({result.words:,} tokens); "
-        f"validation: {result.validation_rows:,}",
-        "",
-        "## Settings",
-        "",
-        f"- base: {base} ({result.start}; {result.copied_rows:,} output rows taken from the base)",
-        f"- seed {result.seed}; {result.epochs_run:,} epochs run ({len(result.curve):,} validations); "
-        f"best at epoch {best.epoch + 1 if best else 'n/a'}",
-        f"- {_settings_line(result.settings)}",
-        f"- {result.seconds:,.1f} s of training",
-        "",
-        "## Curve (validation, exact entity spans)",
-        "",
-        "| epoch | loss | F1 |",
-        "| ---: | ---: | ---: |",
-        *[f"| {p.epoch + 1} | {p.loss:,.2f} | {p.f1:.3f}{' (best)' if p.best else ''} |" for p in result.curve],
-        "",
-        "## Validation scores of this checkpoint",
-        "",
-        "| label | precision | recall | F1 |",
-        "| --- | ---: | ---: | ---: |",
+    curve = Table(
+        "curve",
+        None,
+        ("epoch", "loss", "F1"),
+        tuple(
+            Row((str(p.epoch + 1), number(p.loss, 2), number(p.f1) + (" (best)" if p.best else "")))
+            for p in result.curve
+        ),
+    )
+    rows = [
+        Row((Data(label), number(row.get("p")), number(row.get("r")), number(row.get("f"))))
+        for label, row in sorted((scores.get("per_label") or {}).items())
     ]
-    for label, row in sorted((scores.get("per_label") or {}).items()):
-        lines.append(f"| {label} | {_f(row.get('p'))} | {_f(row.get('r'))} | {_f(row.get('f'))} |")
-    lines.append(f"| **micro** | {_f(scores.get('precision'))} | {_f(scores.get('recall'))} | {_f(scores.get('f1'))} |")
-    return "\n".join(lines) + "\n"
+    micro = (number(scores.get("precision")), number(scores.get("recall")), number(scores.get("f1")))
+    rows.append(Row(("micro", *micro), "overall"))
+    labels = Table("scores", None, ("label", "precision", "recall", "F1"), tuple(rows), frozenset({"label"}))
+    data = (
+        Line(
+            (f"export: `{export.path}` ({export.name} {export.version}), manifest sha256 `{export.manifest_sha256}`",)
+        ),
+        Line(
+            (
+                f"train: {plural(result.train_rows, 'human-annotated article')} ({plural(result.words, 'token')}); "
+                f"validation: {result.validation_rows:,}",
+            )
+        ),
+    )
+    settings = (
+        Line((f"base: {base} ({result.start}; {plural(result.copied_rows, 'output row')} taken from the base)",)),
+        Line(
+            (
+                f"seed {result.seed}; {plural(result.epochs_run, 'epoch')} run "
+                f"({plural(len(result.curve), 'validation')}); best at epoch {best.epoch + 1 if best else 'n/a'}",
+            )
+        ),
+        Line((_settings_line(result.settings),)),
+        Line((f"{number(result.seconds, 1)} s of training",)),
+    )
+    use = (
+        'A spaCy NER trained by `toolkit train`. Load it with `spacy.load("<this folder>")`; '
+        "pre-annotate with it by `toolkit preannotate INPUT --model <this folder>`."
+    )
+    sections = (
+        Section("use", None, (Line((use,)),)),
+        Section("data", "Data", (Bullets(data),)),
+        Section("settings", "Settings", (Bullets(settings),)),
+        Section("curve", "Curve (validation, exact entity spans)", (curve,)),
+        Section("scores", "Validation scores of this checkpoint", (labels,)),
+    )
+    return markdown_document(Document(result.model.model_version, sections))
 
 
 def _settings_line(settings: dict[str, Any]) -> str:
@@ -594,10 +611,6 @@ def _settings_line(settings: dict[str, Any]) -> str:
         f"{settings.get('evals_per_epoch', 1)} validation(s) per epoch, patience {settings.get('patience_epochs')} "
         f"epochs, weight averaging {'on' if settings.get('average_weights') else 'off'}"
     )
-
-
-def _f(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
 
 
 def _move_into_place(folder: Path, out: Path, *, keep: list[str]) -> None:

@@ -43,7 +43,10 @@ def test_card_yaml_parses_and_has_the_hub_metadata(tmp_path, source, config, mak
         "## Versions",
     ):
         assert heading in card.text
-    assert "**1 spans are lost**" in card.text and "inside the token 'Merkel'" in card.text
+    assert "**1 span is lost**" in card.text and "inside the token 'Merkel'" in card.text
+    # Counts in the card's prose take the number they need.
+    assert "1 annotator (anonymous ids) submitted 13 annotations." in card.text
+    assert "24 lie on token boundaries and 1 was snapped" in card.text
     assert "| en_core_web_sm 3.8.0 |" in card.text.replace("tokenizer pipeline ", "")
     assert card.text.rstrip().endswith(
         "## Model versus human: details\n\nFrom the report module.\n\n## Annotation report\n\n- Tasks: 13"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.unit.report.articles import TEXT_A, article, build, span
 from toolkit.config import parse_config
 from toolkit.report import report_markdown
-from toolkit.report.render.html import render_html
+from toolkit.report.page import render_html
 
 CONFIG = parse_config({"project": {"title": "t"}, "labels": ["PERSON", "GPE"]})
 MERKEL, PARIS = span(TEXT_A, "Angela Merkel", "PERSON"), span(TEXT_A, "Paris", "GPE")

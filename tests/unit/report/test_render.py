@@ -24,7 +24,7 @@ def test_cli_prints_every_section(pulled):
     for heading in ("Progress", "Model against human", "Agreement", "Per annotator"):
         assert heading in result.output
     assert "seqeval strict mode, IOB2 scheme" in result.output
-    assert "exact span match" in result.output
+    assert "Exact span match" in result.output  # a table title, capitalized as on the page
     assert "boundary fixed" in result.output and "33-39 LOC 'Berlin' -> 33-39 GPE 'Berlin'" in result.output
 
 
@@ -110,12 +110,12 @@ def test_markdown_carries_the_figures(corrected, overlapping, config):
     text = report_markdown(build(corrected + overlapping, config))
     assert "seqeval, mode=strict, scheme=IOB2" in text
     assert "accepted unchanged 1, boundary fixed 3, relabelled 1, deleted 1, added 1" in text
-    assert "| overall | 2 | 0.571 |" in text  # agreement: 2 tasks, span F1 4/7
+    assert "| **overall** | 2 | 0.571 |" in text  # agreement: 2 tasks, span F1 4/7
 
 
 def test_every_medium_names_the_configured_alignment(corrected, overlapping, config):
     from toolkit.config import parse_config
-    from toolkit.report.render.html import render_html
+    from toolkit.report.page import render_html
 
     data = config.model_dump(mode="json")
     data["export"] = {**data["export"], "alignment": "contract", "alignment_fallback": "none"}
@@ -127,8 +127,9 @@ def test_every_medium_names_the_configured_alignment(corrected, overlapping, con
 
     from rich.console import Console
 
-    from toolkit.report.render.console import print_report
+    from toolkit.render.console import print_document
+    from toolkit.report import report_document
 
     console = Console(record=True, width=200, markup=False)
-    print_report(result, console)
+    print_document(console, report_document(result))
     assert said in console.export_text()

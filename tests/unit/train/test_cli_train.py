@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from tests.unit.train.exports import CONFIG, articles, config, ids_in, write_export
 from toolkit.cli import app
 from toolkit.dataset.schema import split_of
-from toolkit.io.text import plural
+from toolkit.render.format import plural
 
 
 @pytest.fixture(scope="module")

@@ -1,31 +1,15 @@
-"""The report as tables: each section a heading and blocks (lines of prose, tables of
-already formatted cells), built once from the report; the renderers only draw them.
-
-Every number is formatted here, the same way for every medium. Text from the data
-(labels, annotator ids, model versions, file names) is marked (``Data``, ``Code``) so
-that each medium escapes it its own way. A block is in the ``full`` view (console, HTML
-page) and/or the ``brief`` one (the markdown section of the dataset card); a table's
-brief view may show fewer columns.
+"""The report's view: its sections (progress, model against human, agreement, annotators,
+adjudication) as render blocks, built once from the ``Report``; ``toolkit.render`` draws
+them on a terminal, as the markdown section of the dataset card (the ``brief`` view) and
+on the report's page (``toolkit.report.page``, with plots).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-
-from toolkit.io.text import plural
+from toolkit.render import Block, Code, Data, Document, Line, Row, Section, Table, count, number, percent, plural
 from toolkit.report.model import NOT_ENOUGH_DATA, OVERALL, AlignmentModes, Report, Scores
 
-
-def number(value: float | None, digits: int = 3) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
-
-
-def percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0%}"
-
-
-def count(value: int | None) -> str:
-    return "unknown" if value is None else f"{value:,}"
+TITLE = "Annotation report"
 
 
 def alignment_text(alignment: AlignmentModes) -> str:
@@ -36,70 +20,6 @@ def alignment_text(alignment: AlignmentModes) -> str:
 
 # Stale decisions named in the adjudication section; the pull output has them all (decision.stale).
 STALE_SHOWN = 20
-
-
-class Data(str):
-    """Text from the data: escaped by each medium."""
-
-
-class Code(str):
-    """A name shown as code (a file, a config key)."""
-
-
-@dataclass(frozen=True)
-class Line:
-    """A sentence of prose; a ``note`` is a warning (or a figure that cannot be computed)."""
-
-    pieces: tuple[str, ...]
-    note: bool = False
-    full: bool = True
-    brief: bool = False
-
-    @property
-    def text(self) -> str:
-        return "".join(self.pieces)
-
-
-@dataclass(frozen=True)
-class Row:
-    cells: tuple[str, ...]
-    emphasis: str = ""  # "overall" or "flagged"
-
-
-@dataclass(frozen=True)
-class Table:
-    key: str
-    title: str | None  # in lower case, as a caption; a medium may capitalize it as a heading
-    header: tuple[str, ...]
-    rows: tuple[Row, ...]
-    words: frozenset[str] = frozenset()  # columns of words (the others hold numbers)
-    full: bool = True
-    brief: tuple[tuple[str, str], ...] = ()  # (column, its header) in the brief view; () leaves it out
-
-    def brief_view(self) -> Table:
-        """The table with only the brief view's columns, under their brief headers."""
-        index = [self.header.index(column) for column, _ in self.brief]
-        rows = tuple(Row(tuple(row.cells[i] for i in index), row.emphasis) for row in self.rows)
-        shown = tuple(header for _, header in self.brief)
-        words = frozenset(header for column, header in self.brief if column in self.words)
-        return replace(self, header=shown, rows=rows, words=words)
-
-
-Block = Line | Table
-
-
-@dataclass(frozen=True)
-class Section:
-    key: str
-    heading: str
-    blocks: tuple[Block, ...] = field(default_factory=tuple)
-
-
-@dataclass(frozen=True)
-class ReportTables:
-    source: str
-    intro: tuple[Line, ...]
-    sections: tuple[Section, ...]
 
 
 def _all(header: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -393,13 +313,26 @@ def adjudication(report: Report) -> Section:
     return Section("adjudication", "Adjudication", tuple(lines))
 
 
-def report_tables(report: Report) -> ReportTables:
-    intro = [Line(("Source: ", Code(report.source)))]
+def intro(report: Report) -> Section:
+    lines = [Line(("Source: ", Code(report.source)))]
     if report.tokenizer:
-        intro.append(Line(("Tokens: ", Data(report.tokenizer), f"; {alignment_text(report.alignment)}.")))
-    return ReportTables(
-        source=report.source,
-        intro=tuple(intro),
-        sections=(progress(report), model(report), agreement(report), annotators(report))
-        + ((adjudication(report),) if report.adjudication.articles else ()),
+        lines.append(Line(("Tokens: ", Data(report.tokenizer), f"; {alignment_text(report.alignment)}.")))
+    return Section("intro", None, tuple(lines))
+
+
+def report_sections(report: Report) -> tuple[Section, ...]:
+    return (progress(report), model(report), agreement(report), annotators(report)) + (
+        (adjudication(report),) if report.adjudication.articles else ()
     )
+
+
+def report_document(report: Report) -> Document:
+    """The whole report (console, page)."""
+    return Document(TITLE, (intro(report), *report_sections(report)))
+
+
+def report_markdown(report: Report) -> str:
+    """A compact markdown of the report's figures (the brief view), with its own ``##`` heading."""
+    from toolkit.render.markdown import markdown_document
+
+    return markdown_document(Document(TITLE, report_sections(report)), level=2, brief=True)

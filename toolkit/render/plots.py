@@ -1,4 +1,4 @@
-"""Pages with plots in one style: the report's page and evaluate's page draw with these.
+"""Plots for the HTML pages (a ``Plot`` block draws with these): bar charts as PNG data URIs.
 
 matplotlib renders through its Agg canvas without pyplot, so no display and no global
 state are involved; each plot is a PNG data URI, so a page is one self-contained file.
@@ -8,24 +8,10 @@ from __future__ import annotations
 
 import base64
 import io
-from html import escape
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
-table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
-th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-th { text-align: left; }
-tr.overall td { font-weight: bold; }
-tr.flagged td { background: #fff3cd; }
-td.text { text-align: left; }
-.note { color: #8a6d3b; }
-img { max-width: 100%; }
-"""
 
 
 def png(figure: Figure) -> str:
@@ -56,7 +42,3 @@ def bars(title: str, categories: list[str], series: dict[str, list[float]], ylab
     if len(series) > 1:
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return png(figure)
-
-
-def image(alt: str, uri: str) -> str:
-    return f'<img alt="{escape(alt)}" src="{uri}">'
