@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.dataset.versions import resolve_version
-
-Key = tuple[int, int, str]
+from toolkit.records import Key
 
 
 @dataclass

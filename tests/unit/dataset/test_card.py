@@ -6,7 +6,7 @@ import yaml
 
 from toolkit.cli.export import ReportAttachment
 from toolkit.dataset.export import export
-from toolkit.nlp.alignment import tag_names
+from toolkit.records import tag_names
 
 
 def test_card_yaml_parses_and_has_the_hub_metadata(tmp_path, source, config, make_doc):
