@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from toolkit.config import Config
 from toolkit.records import Span
 
 # Reasons, as written to the ledger and counted in the summary.
@@ -268,6 +269,28 @@ def clean_spans(
     out.spans, dropped, out.overlapping = resolve_overlaps(out.spans, overlaps)
     out.dropped.extend(dropped)
     return out
+
+
+def clean_annotation(
+    labelled: Iterable[tuple[Any, Any, list[Any], str | None, str | None]],
+    text: str,
+    config: Config,
+    *,
+    on_unknown_label: Callable[[str], None] | None = None,
+    provenance: dict[str, Any] | None = None,
+) -> CleanResult:
+    """One annotation's labelled spans cleaned as the config says (its ``labels``,
+    ``pull.overlaps``, ``pull.reanchor_window``): the one way pull, the adjudicators'
+    decisions and adjudicate read a human answer, so they never disagree about a span."""
+    return clean_spans(
+        labelled,
+        text,
+        labels=config.labels,
+        overlaps=config.pull.overlaps,
+        window=config.pull.reanchor_window,
+        on_unknown_label=on_unknown_label,
+        provenance=provenance,
+    )
 
 
 def resolve_overlaps(spans: list[PulledSpan], policy: str) -> tuple[list[PulledSpan], list[Dropped], int]:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.annotations.identities import AnnotatorIds, strip_identities
 from toolkit.annotations.policies import choose_annotation, newest_key, submitted
-from toolkit.annotations.spans import PulledSpan, clean_spans
+from toolkit.annotations.spans import PulledSpan, clean_annotation
 from toolkit.config import Config
 from toolkit.labelstudio.client import ServerSettings
 from toolkit.labelstudio.results import article_controls, count_labelled, read_result
@@ -144,12 +144,10 @@ def read_adjudications(
                 found.setdefault(main_task_id, Adjudication(**base))
                 continue
             by = ids(annotation.get("completed_by"))
-            clean = clean_spans(
+            clean = clean_annotation(
                 read_result(annotation.get("result"), controls).labelled,
                 text,
-                labels=config.labels,
-                overlaps=config.pull.overlaps,
-                window=config.pull.reanchor_window,
+                config,
                 provenance={"annotation_id": annotation.get("id"), "annotator": by},
             )
             for span in clean.spans:

@@ -227,8 +227,7 @@ def _derive(
 ) -> PullSummary:
     """Read the tasks of ``source`` into the output and its ledger (and the kept raw pull into ``writer``)."""
     processor = TaskProcessor(
-        labels=config.labels,
-        pull=config.pull,
+        config=config,
         ids=AnnotatorIds(secret),
         controls=source.controls,
         adjudications=source.adjudications.by_task if source.adjudications is not None else None,

@@ -21,10 +21,10 @@ from toolkit.annotations.spans import (
     CleanResult,
     Dropped,
     check_offsets,
-    clean_spans,
+    clean_annotation,
     resolve_overlaps,
 )
-from toolkit.config import PullConfig
+from toolkit.config import Config
 from toolkit.errors import InputError
 from toolkit.labelstudio.labeling import text_sha256
 from toolkit.labelstudio.results import ArticleControls, count_labelled, read_result
@@ -65,14 +65,13 @@ class TaskProcessor:
     def __init__(
         self,
         *,
-        labels: list[str],
-        pull: PullConfig,
+        config: Config,
         ids: AnnotatorIds,
         controls: ArticleControls | None = None,
         adjudications: Mapping[int, Adjudication] | None = None,
     ) -> None:
-        self.labels = set(labels)
-        self.pull = pull
+        self.config = config
+        self.pull = config.pull
         self.ids = ids
         self.controls = controls or ArticleControls()
         # Main task id -> its review task (``toolkit adjudicate``); None: no review project.
@@ -189,12 +188,10 @@ class TaskProcessor:
         annotator = self.annotator(annotation)
         where = f"task {outcome.task_id} annotation {annotation_id}"
         read = read_result(annotation.get("result"), self.controls)
-        clean = clean_spans(
+        clean = clean_annotation(
             read.labelled,
             text,
-            labels=self.labels,
-            overlaps=self.pull.overlaps,
-            window=self.pull.reanchor_window,
+            self.config,
             on_unknown_label=self._unknown_label(where),
             provenance={"annotation_id": annotation_id, "annotator": annotator},
         )
