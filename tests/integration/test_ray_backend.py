@@ -20,7 +20,8 @@ from toolkit.config import load_config
 from toolkit.nlp.pipeline import load_pipeline
 from toolkit.preannotate.backends.ray import RayBackend
 from toolkit.preannotate.readers import ReadStats
-from toolkit.preannotate.run import PreannotateStats, preannotate_to_file
+from toolkit.preannotate.run import preannotate_to_file
+from toolkit.preannotate.stats import PreannotateStats
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 

@@ -15,7 +15,7 @@ from toolkit.errors import ToolkitError
 if TYPE_CHECKING:
     from toolkit.cli._progress import PhaseState
     from toolkit.preannotate.readers import ReadStats
-    from toolkit.preannotate.run import PreannotateStats
+    from toolkit.preannotate.stats import PreannotateStats
 
 
 class OnError(str, Enum):
@@ -106,7 +106,8 @@ def preannotate_cli(
     from toolkit.nlp.pipeline import load_pipeline
     from toolkit.preannotate.readers import ReadStats, expand_inputs
     from toolkit.preannotate.readers.inputs import is_url
-    from toolkit.preannotate.run import OUTPUT_WHAT, PHASE, PreannotateStats, preannotate_to_file
+    from toolkit.preannotate.run import OUTPUT_WHAT, PHASE, preannotate_to_file
+    from toolkit.preannotate.stats import PreannotateStats
 
     config = load_config_for_cli(config_path)
     # Held to the command's end; taken before the model loads or a cluster starts, so that a

@@ -9,7 +9,8 @@ import pytest
 from toolkit.config import Config
 from toolkit.errors import ModelError
 from toolkit.nlp.pipeline import load_pipeline
-from toolkit.preannotate.run import PreannotateStats, preannotate
+from toolkit.preannotate.run import preannotate
+from toolkit.preannotate.stats import PreannotateStats
 from toolkit.records import Article
 
 

@@ -12,8 +12,9 @@ import pytest
 
 from toolkit.errors import InputError, OutputError
 from toolkit.preannotate.readers import ReadStats
-from toolkit.preannotate.run import PreannotateStats, preannotate, preannotate_to_file
+from toolkit.preannotate.run import preannotate, preannotate_to_file
 from toolkit.preannotate.spans import SpanCounts
+from toolkit.preannotate.stats import PreannotateStats
 from toolkit.progress import ProgressEvent
 from toolkit.records import Article, ModelInfo
 

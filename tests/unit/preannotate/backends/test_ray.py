@@ -13,7 +13,8 @@ from toolkit.preannotate.backends import PlannedBackend
 from toolkit.preannotate.backends.local import LocalBackend
 from toolkit.preannotate.readers import ReadStats
 from toolkit.preannotate.readers.plan import read_planned
-from toolkit.preannotate.run import PreannotateStats, preannotate_to_file
+from toolkit.preannotate.run import preannotate_to_file
+from toolkit.preannotate.stats import PreannotateStats
 
 
 def test_missing_ray_names_the_extra(monkeypatch):
