@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.dataset.versions import resolve_version
+from toolkit.io.exports import resolve_version
 from toolkit.records import Key
 
 

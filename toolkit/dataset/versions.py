@@ -19,14 +19,12 @@ import secrets
 import shutil
 from pathlib import Path
 
-from toolkit.dataset.manifest import read_manifest, write_manifest
+from toolkit.dataset.manifest import write_manifest
 from toolkit.errors import OutputError
 from toolkit.io.atomic import atomic_output, pid_alive
 
-# Reading a version (LATEST, the version names) is shared with train and evaluate.
-from toolkit.io.exports import LATEST, MANIFEST, VERSION_PATTERN, latest_version, resolve_version, versions
-
-__all__ = ["LATEST", "MANIFEST", "VERSION_PATTERN", "latest_version", "resolve_version", "versions"]
+# Reading a version (LATEST, the version names, its manifest) is shared with train and evaluate.
+from toolkit.io.exports import LATEST, VERSION_PATTERN, read_manifest, versions
 
 TEMP_PREFIX = ".tmp-"
 
