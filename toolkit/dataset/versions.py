@@ -4,7 +4,7 @@
 
     exports/news-ner/
       LATEST                 the name of the newest complete version ("v3")
-      v1/ v2/ v3/            one folder per export, never changed once written
+      v1/ v2/ v3/            one folder per export, never changed once written (its files: see ``export``)
       .tmp-<pid>-<random>/   a version being built (removed when its process is gone)
 
 A version is built in a ``.tmp-*`` folder and renamed into place only when every file
