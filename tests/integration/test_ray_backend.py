@@ -19,8 +19,8 @@ import pytest
 from toolkit.config import load_config
 from toolkit.nlp.pipeline import load_pipeline
 from toolkit.preannotate.backends.ray import RayBackend
+from toolkit.preannotate.preannotation import preannotate_to_file
 from toolkit.preannotate.readers import ReadStats
-from toolkit.preannotate.run import preannotate_to_file
 from toolkit.preannotate.stats import PreannotateStats
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
@@ -284,13 +284,13 @@ def _row_inputs(folder: Path) -> Path:
 
 
 def _no_driver_read(monkeypatch) -> None:
-    import toolkit.preannotate.run as run
+    import toolkit.preannotate.preannotation as preannotation
 
     def refuse(*args, **kwargs):
         raise AssertionError("the driver read the inputs")
 
-    monkeypatch.setattr(run, "scan_inputs", refuse)
-    monkeypatch.setattr(run, "read_articles", refuse)
+    monkeypatch.setattr(preannotation, "scan_inputs", refuse)
+    monkeypatch.setattr(preannotation, "read_articles", refuse)
 
 
 def test_jsonl_and_parquet_read_by_the_workers_give_the_local_records_and_skips(

@@ -2,5 +2,5 @@
 
 ``readers`` (inputs -> articles), ``backends`` (where the model runs), ``spans`` (a doc
 -> project spans and the task score), ``output`` (the resumable predictions file) and
-``run`` (``preannotate_to_file``, which puts them together).
+``preannotation`` (``preannotate_to_file``, which puts them together; ``stats``: what a run did).
 """

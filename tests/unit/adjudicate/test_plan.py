@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from toolkit.adjudicate.run import AdjudicateResult, ReviewTask, Settled, _article, _payload, _plan
+from toolkit.adjudicate.adjudication import AdjudicateResult, ReviewTask, Settled, _article, _payload, _plan
 from toolkit.annotations.identities import AnnotatorIds
 from toolkit.config import parse_config
 from toolkit.errors import ProjectError

@@ -9,7 +9,7 @@ import pytest
 from toolkit.config import Config
 from toolkit.errors import ModelError
 from toolkit.nlp.pipeline import load_pipeline
-from toolkit.preannotate.run import preannotate
+from toolkit.preannotate.preannotation import preannotate
 from toolkit.preannotate.stats import PreannotateStats
 from toolkit.records import Article
 
