@@ -111,7 +111,7 @@ def run_strategy(job: dict) -> list[dict]:
     """Every round of one strategy and seed; each round is also written to job['part']."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from toolkit.nlp.pipeline import load_tokenizer, with_model
-    from toolkit.train.training import train
+    from toolkit.train import train
 
     strategy, seed = job["strategy"], job["seed"]
     config = news_config(max_epochs=job["epochs"], patience=job["patience"])

@@ -143,7 +143,7 @@ def score(spec: str, config, rows, token_docs):
 
 def learning_curve(args, docs, config, work: Path) -> dict:
     from toolkit.nlp.pipeline import load_tokenizer
-    from toolkit.train.training import train
+    from toolkit.train import train
 
     rng = random.Random(0)
     order = list(range(len(docs)))
@@ -210,9 +210,9 @@ def speed(args, docs, config, work: Path) -> dict:
     from spacy.vocab import Vocab
 
     from toolkit.io.exports import open_export
+    from toolkit.train import train
     from toolkit.train.generated_config import epoch_batches, spacy_config
     from toolkit.train.start import BLANK_NER_MODEL
-    from toolkit.train.training import train
 
     fixed = config.model_copy(update={"train": config.train.model_copy(update={"patience": 1000})})
     export = make_export(work / "speed", docs[: args.speed_articles], docs[-VALIDATION:], fixed)

@@ -18,10 +18,8 @@ import pytest
 
 from toolkit.config import load_config
 from toolkit.nlp.pipeline import load_pipeline
+from toolkit.preannotate import PreannotateStats, ReadStats, preannotate_to_file
 from toolkit.preannotate.backends.ray import RayBackend
-from toolkit.preannotate.preannotation import preannotate_to_file
-from toolkit.preannotate.readers import ReadStats
-from toolkit.preannotate.stats import PreannotateStats
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 

@@ -19,7 +19,7 @@ import toolkit
 PACKAGE = Path(toolkit.__file__).parent
 
 # The first part of a module's name under toolkit/ -> its layer (a higher number sits above).
-BASE = {"__init__", "errors", "config", "records", "progress", "_testing"}
+BASE = {"__init__", "errors", "config", "records", "progress", "_testing", "_lazy"}
 SHARED = {"io", "nlp", "metrics", "labelstudio", "annotations", "render"}
 STAGES = {"preannotate", "push", "pull", "dataset", "report", "train", "evaluate", "adjudicate"}
 TOP = {"cli", "__main__"}

@@ -9,7 +9,7 @@ import pytest
 from tests.unit.train.exports import articles, config, write_export
 from toolkit.errors import InputError
 from toolkit.evaluate.evaluation import evaluate, paired_bootstrap
-from toolkit.train.training import train
+from toolkit.train import train
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,7 @@ import pytest
 from toolkit.config import Config
 from toolkit.errors import ModelError
 from toolkit.nlp.pipeline import load_pipeline
-from toolkit.preannotate.preannotation import preannotate
-from toolkit.preannotate.stats import PreannotateStats
+from toolkit.preannotate import PreannotateStats, preannotate
 from toolkit.records import Article
 
 

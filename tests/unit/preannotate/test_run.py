@@ -11,10 +11,8 @@ from collections import Counter
 import pytest
 
 from toolkit.errors import InputError, OutputError
-from toolkit.preannotate.preannotation import preannotate, preannotate_to_file
-from toolkit.preannotate.readers import ReadStats
+from toolkit.preannotate import PreannotateStats, ReadStats, preannotate, preannotate_to_file
 from toolkit.preannotate.spans import SpanCounts
-from toolkit.preannotate.stats import PreannotateStats
 from toolkit.progress import ProgressEvent
 from toolkit.records import Article, ModelInfo
 

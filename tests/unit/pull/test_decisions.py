@@ -9,8 +9,8 @@ import pytest
 from toolkit.annotations.disagreement import versions_fingerprint
 from toolkit.annotations.spans import PulledSpan
 from toolkit.labelstudio.labeling import text_sha256
+from toolkit.pull import PullCounts
 from toolkit.pull.decisions import Adjudication, OtherDecision
-from toolkit.pull.summary import PullCounts
 from toolkit.pull.tasks import TaskProcessor
 from toolkit.records import AnnotatedArticle, Span
 

@@ -10,7 +10,7 @@ from toolkit.annotations.identities import AnnotatorIds
 from toolkit.annotations.spans import MISMATCH, OUTSIDE, TRIMMED
 from toolkit.config import parse_config
 from toolkit.errors import InputError
-from toolkit.pull.summary import PullCounts
+from toolkit.pull import PullCounts
 from toolkit.pull.tasks import TaskProcessor
 from toolkit.records import AnnotatedArticle, LedgerEntry
 

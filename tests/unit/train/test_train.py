@@ -9,8 +9,8 @@ import pytest
 
 from tests.unit.train.exports import articles, config, ids_in, write_export
 from toolkit.errors import InputError, ModelError, OutputError
+from toolkit.train import train
 from toolkit.train.start import label_sources
-from toolkit.train.training import train
 
 
 @pytest.fixture(scope="module")
