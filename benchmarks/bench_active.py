@@ -16,7 +16,7 @@ Design (one run, every strategy and seed side by side):
   the budget is met (the article that crosses it is kept whole), so every strategy has
   annotated about the same number of tokens, not of articles.
 - After each round a model is trained from the base model (``base=model``, no warm
-  start) on everything annotated so far, through ``toolkit.train.run.train`` on a real
+  start) on everything annotated so far, through ``toolkit.train.training.train`` on a real
   export, with ``--epochs`` (5) and patience ``--patience`` (2), the training seed being
   the run's seed; it is scored on the test set by ``toolkit evaluate``'s code (micro F1,
   exact spans).
@@ -111,7 +111,7 @@ def run_strategy(job: dict) -> list[dict]:
     """Every round of one strategy and seed; each round is also written to job['part']."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from toolkit.nlp.pipeline import load_tokenizer, with_model
-    from toolkit.train.run import train
+    from toolkit.train import train
 
     strategy, seed = job["strategy"], job["seed"]
     config = news_config(max_epochs=job["epochs"], patience=job["patience"])

@@ -116,7 +116,7 @@ def time_raw(nlp, texts: list[str], *, n_process: int, batch_size: int, scores: 
 
 def time_toolkit(source: Path, out: Path, *, scores: bool, n_process: int, batch_size: int, pipeline=None):
     from toolkit.nlp.pipeline import load_pipeline
-    from toolkit.preannotate.run import PreannotateStats, preannotate_to_file
+    from toolkit.preannotate import PreannotateStats, preannotate_to_file
 
     config = load_config(scores, n_process, batch_size)
     pipeline = pipeline or load_pipeline(config)

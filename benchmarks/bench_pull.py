@@ -168,7 +168,7 @@ def main() -> int:
             flush=True,
         )
 
-        from toolkit.pull.run import pull
+        from toolkit.pull import pull
 
         def raw() -> float:
             t = time.perf_counter()

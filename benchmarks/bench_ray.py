@@ -48,7 +48,7 @@ PROJECTED_ARTICLES = 10_000_000
 def run_child(backend: str, source: Path, out: Path, workers: int) -> dict:
     """One run in this (child) process: the timings as a dict."""
     from toolkit.nlp.pipeline import load_pipeline
-    from toolkit.preannotate.run import PreannotateStats, preannotate_to_file
+    from toolkit.preannotate import PreannotateStats, preannotate_to_file
 
     config = load_config(scores=False, n_process=workers if backend == "local" else 1)
     pipeline = load_pipeline(config)

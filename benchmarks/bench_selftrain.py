@@ -45,7 +45,7 @@ def silver(model_dir: Path, docs: list[dict]) -> list[dict]:
 
 def main() -> None:
     from toolkit.nlp.pipeline import load_tokenizer
-    from toolkit.train.run import train
+    from toolkit.train import train
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--gold", type=int, default=200)

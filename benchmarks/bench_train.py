@@ -7,7 +7,7 @@ GMB tags nationalities such as "Iraqi" gpe; art, eve, nat -> MISC; tim dropped).
 base model's labels are mapped the same way (PERSON -> PER, GPE/LOC/FAC -> LOC, NORP,
 EVENT, PRODUCT, WORK_OF_ART, LAW, LANGUAGE -> MISC).
 
-In one run (each training through ``toolkit.train.run.train`` on a real export):
+In one run (each training through ``toolkit.train.training.train`` on a real export):
 
 - learning curve: micro F1 (exact spans) on held-out articles after training on N
   articles (N train rows plus a fixed validation set for early stopping), for each
@@ -135,7 +135,7 @@ def gold_rows(docs: list[dict]):
 
 
 def score(spec: str, config, rows, token_docs):
-    from toolkit.evaluate.run import load_models, score_model
+    from toolkit.evaluate.evaluation import load_models, score_model
 
     ((name, pipeline, model_config),) = load_models([spec], config)
     return score_model(name, pipeline, model_config, rows, token_docs, config=config)
@@ -143,7 +143,7 @@ def score(spec: str, config, rows, token_docs):
 
 def learning_curve(args, docs, config, work: Path) -> dict:
     from toolkit.nlp.pipeline import load_tokenizer
-    from toolkit.train.run import train
+    from toolkit.train import train
 
     rng = random.Random(0)
     order = list(range(len(docs)))
@@ -210,8 +210,8 @@ def speed(args, docs, config, work: Path) -> dict:
     from spacy.vocab import Vocab
 
     from toolkit.io.exports import open_export
+    from toolkit.train import train
     from toolkit.train.generated_config import epoch_batches, spacy_config
-    from toolkit.train.run import train
     from toolkit.train.start import BLANK_NER_MODEL
 
     fixed = config.model_copy(update={"train": config.train.model_copy(update={"patience": 1000})})

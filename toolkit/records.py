@@ -14,6 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+# A span as (start, end, label): what the metrics, the aligner and the diffs compare.
+Key = tuple[int, int, str]
+
 
 class _Record(BaseModel):
     # Later versions may add fields; older readers ignore what they do not know.
@@ -44,8 +47,17 @@ class Span(_Record):
         return self
 
     @property
-    def key(self) -> tuple[int, int, str]:
+    def key(self) -> Key:
         return (self.start, self.end, self.label)
+
+
+def span_keys(spans: list[Span] | list[Key]) -> list[Key]:
+    return [span.key if isinstance(span, Span) else span for span in spans]
+
+
+def tag_names(labels: list[str]) -> list[str]:
+    """IOB2 tag names (a dataset row's ``ner_tags``): ``O`` first, then ``B-``/``I-`` per label in config order."""
+    return ["O"] + [f"{prefix}-{label}" for label in labels for prefix in ("B", "I")]
 
 
 class Article(_Record):

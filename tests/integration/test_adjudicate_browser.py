@@ -17,11 +17,11 @@ import yaml
 from tests.integration.conftest import TEST_HOME
 from tests.integration.test_browser import ARTIFACTS, CHROMIUM_ARGS, ROOT, chromium_path, open_task
 from tests.integration.test_pull_real import span
-from toolkit.adjudicate.run import adjudicate
+from toolkit.adjudicate import adjudicate
 from toolkit.config import parse_config
 from toolkit.labelstudio import localserver
 from toolkit.labelstudio.review import review_title
-from toolkit.push.run import push
+from toolkit.push import push
 from toolkit.records import ModelInfo, PredictedArticle
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]

@@ -20,7 +20,7 @@ import yaml
 from tests.integration.conftest import TEST_HOME
 from toolkit.config import parse_config
 from toolkit.labelstudio import localserver
-from toolkit.push.run import push
+from toolkit.push import push
 from toolkit.records import ModelInfo, PredictedArticle, Span
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]

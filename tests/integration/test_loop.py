@@ -14,8 +14,7 @@ import datasets
 import pytest
 
 from toolkit.labelstudio.labeling import result_items
-from toolkit.nlp.alignment import tag_names
-from toolkit.records import Span
+from toolkit.records import Span, tag_names
 
 pytestmark = pytest.mark.integration
 

@@ -335,7 +335,7 @@ def test_a_lost_answer_is_checked_before_sending_again(server, client, title, mo
 
     from toolkit.config import parse_config
     from toolkit.labelstudio import tasks as tasks_module
-    from toolkit.push import run as push_module
+    from toolkit.push import pushing as push_module
 
     monkeypatch.setattr(tasks_module, "RETRY_WAIT_MIN", 0.1)
     monkeypatch.setattr(tasks_module, "RETRY_WAIT_MAX", 0.1)
@@ -363,7 +363,7 @@ def test_a_refused_batch_is_reported_with_what_was_imported_before_it(server, cl
     from toolkit.config import parse_config
     from toolkit.errors import ServerError
     from toolkit.labelstudio import tasks as tasks_module
-    from toolkit.push import run as push_module
+    from toolkit.push import pushing as push_module
 
     real_post = tasks_module.post_json
     calls = []

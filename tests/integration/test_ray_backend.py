@@ -18,9 +18,8 @@ import pytest
 
 from toolkit.config import load_config
 from toolkit.nlp.pipeline import load_pipeline
+from toolkit.preannotate import PreannotateStats, ReadStats, preannotate_to_file
 from toolkit.preannotate.backends.ray import RayBackend
-from toolkit.preannotate.readers import ReadStats
-from toolkit.preannotate.run import PreannotateStats, preannotate_to_file
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 
@@ -283,13 +282,13 @@ def _row_inputs(folder: Path) -> Path:
 
 
 def _no_driver_read(monkeypatch) -> None:
-    import toolkit.preannotate.run as run
+    import toolkit.preannotate.preannotation as preannotation
 
     def refuse(*args, **kwargs):
         raise AssertionError("the driver read the inputs")
 
-    monkeypatch.setattr(run, "scan_inputs", refuse)
-    monkeypatch.setattr(run, "read_articles", refuse)
+    monkeypatch.setattr(preannotation, "scan_inputs", refuse)
+    monkeypatch.setattr(preannotation, "read_articles", refuse)
 
 
 def test_jsonl_and_parquet_read_by_the_workers_give_the_local_records_and_skips(

@@ -249,7 +249,7 @@ def test_another_annotator_secret_is_said_once_and_marks_nothing_stale(server, c
 
 def test_a_second_adjudicate_run_is_refused_naming_the_first(server, client, tmp_path, loop):
     """While a run holds the review project's lock, another is refused with one line naming it."""
-    from toolkit.adjudicate.run import review_lock_file
+    from toolkit.adjudicate.adjudication import review_lock_file
     from toolkit.config import load_config
 
     config, titles = loop

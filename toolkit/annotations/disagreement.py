@@ -27,13 +27,11 @@ from itertools import combinations
 
 from toolkit.annotations.policies import majority_vote
 from toolkit.metrics.edits import classify_edits
-from toolkit.records import Span
+from toolkit.records import Key, Span
 
 BOUNDARY, LABEL, MISSING = "boundary", "label", "missing/extra span"
 KINDS = (BOUNDARY, LABEL, MISSING)
 _EDIT_KIND = {"boundary fixed": BOUNDARY, "relabelled": LABEL, "deleted": MISSING, "added": MISSING}
-
-Key = tuple[int, int, str]
 
 
 @dataclass(frozen=True)

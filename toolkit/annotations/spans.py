@@ -1,4 +1,7 @@
-"""Span hygiene for pulled annotations: every result item is kept, repaired or dropped, with a reason.
+"""Span hygiene for pulled annotations: every labelled span is kept, repaired or dropped, with a reason.
+
+The spans come read from a Label Studio result (``toolkit.labelstudio.results.read_result``:
+``(start, end, labels, value.text, origin)``, unchecked); here they are checked.
 
 Label Studio stores offsets as Python ``str`` indices (code points), the unit of the
 task text. Offsets from elsewhere are not always in that unit: a browser counts UTF-16
@@ -10,12 +13,11 @@ re-anchored only when exactly one reading fits, else it is dropped with its reas
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from toolkit.labelstudio.labeling import FROM_NAME, TO_NAME
+from toolkit.config import Config
 from toolkit.records import Span
 
 # Reasons, as written to the ledger and counted in the summary.
@@ -33,48 +35,6 @@ OVERLAP_DROP = "overlaps another span (pull.overlaps: drop)"
 UTF16 = "offsets were UTF-16 code units"
 CRLF = "offsets counted CRLF as one character"
 TRIMMED = "whitespace trimmed"
-
-
-@dataclass(frozen=True)
-class ArticleControls:
-    """The labeling-config controls whose spans are on the article text.
-
-    A project's labeling config may be extended by hand with more ``Labels`` controls on
-    other fields (the source, the title): their offsets are into those fields, so their
-    spans must never be read against the article text.
-    """
-
-    labels: frozenset[str] = frozenset({FROM_NAME})
-    texts: frozenset[str] = frozenset({TO_NAME})
-
-    def owns(self, item: dict[str, Any]) -> bool:
-        # Result items written without control names (hand-made files) are taken as ours.
-        from_name, to_name = item.get("from_name"), item.get("to_name")
-        return (from_name is None or from_name in self.labels) and (to_name is None or to_name in self.texts)
-
-    def as_dict(self) -> dict[str, list[str]]:
-        return {"labels": sorted(self.labels), "texts": sorted(self.texts)}
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ArticleControls:
-        if isinstance(data, dict) and data.get("labels") and data.get("texts"):
-            return cls(frozenset(map(str, data["labels"])), frozenset(map(str, data["texts"])))
-        return cls()
-
-
-def article_controls(label_config: str | None) -> ArticleControls:
-    """The ``Labels`` controls bound to the ``Text`` control showing ``$text``; ours when none is found."""
-    try:
-        root = ET.fromstring(label_config or "")
-    except ET.ParseError:
-        return ArticleControls()
-    texts = {tag.get("name") for tag in root.iter() if tag.tag in ("Text", "HyperText") and tag.get("value") == "$text"}
-    texts.discard(None)
-    labels = {tag.get("name") for tag in root.iter("Labels") if tag.get("toName") in texts}
-    labels.discard(None)
-    if not texts or not labels:
-        return ArticleControls()
-    return ArticleControls(frozenset(labels), frozenset(texts))  # type: ignore[arg-type]
 
 
 def reanchored(shift: int) -> str:
@@ -128,23 +88,12 @@ class Repaired:
     span: PulledSpan
 
 
-@dataclass(frozen=True)
-class OtherControl:
-    """A labelled span of another control than the article text's: never an article span."""
-
-    control: str
-    target: str
-    raw: dict[str, Any]
-
-
 @dataclass
 class CleanResult:
     spans: list[PulledSpan]
     dropped: list[Dropped]
     repaired: list[Repaired]
-    other_controls: list[OtherControl] = field(default_factory=list)
     overlapping: int = 0  # spans that overlap another one (whatever the policy did)
-    other_results: int = 0  # result items that are not labelled spans (relations, ...)
     candidates: int = 0  # labelled spans in the result (a span with two labels counts twice)
 
 
@@ -244,7 +193,7 @@ def trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def clean_spans(
-    result: list[Any] | None,
+    labelled: Iterable[tuple[Any, Any, list[Any], str | None, str | None]],
     text: str,
     *,
     labels: set[str] | list[str],
@@ -252,34 +201,20 @@ def clean_spans(
     window: int = 40,
     on_unknown_label: Callable[[str], None] | None = None,
     provenance: dict[str, Any] | None = None,
-    controls: ArticleControls | None = None,
 ) -> CleanResult:
-    """The spans of one annotation's ``result``, checked against ``text`` and the labels.
+    """The labelled spans of one annotation (``(start, end, labels, value.text, origin)``,
+    as ``read_result`` reads them), checked against ``text`` and the labels.
 
-    Every labelled item ends up exactly once in ``spans`` (possibly repaired, listed in
-    ``repaired`` too) or in ``dropped``; labelled items of other controls than the
-    article text's are in ``other_controls``. ``on_unknown_label`` may raise to stop the pull.
+    Every labelled span ends up exactly once in ``spans`` (possibly repaired, listed in
+    ``repaired`` too) or in ``dropped``. ``on_unknown_label`` may raise to stop the pull.
     """
     provenance = provenance or {}
-    controls = controls or ArticleControls()
     annotation_id, annotator = provenance.get("annotation_id"), provenance.get("annotator")
     labels = labels if isinstance(labels, (set, frozenset)) else set(labels)
     size = len(text)
     out = CleanResult(spans=[], dropped=[], repaired=[])
     seen: set[tuple[int, int, str]] = set()
-    for item in result or []:
-        if not isinstance(item, dict) or item.get("type") != "labels":
-            out.other_results += 1
-            continue
-        if not controls.owns(item):
-            out.other_controls.append(
-                OtherControl(str(item.get("from_name")), str(item.get("to_name")), _raw_item(item))
-            )
-            continue
-        value = item.get("value") if isinstance(item.get("value"), dict) else {}
-        start, end = value.get("start"), value.get("end")
-        item_labels = value.get("labels") if isinstance(value.get("labels"), list) else []
-        expected = value.get("text") if isinstance(value.get("text"), str) else None
+    for start, end, item_labels, expected, origin in labelled:
         # The common case, checked cheaply: one known label, offsets in the text that cover
         # value.text exactly, no whitespace at the ends, not seen before.
         if type(start) is int and type(end) is int and len(item_labels) == 1 and 0 <= start < end <= size:
@@ -291,19 +226,8 @@ def clean_spans(
                 and not covered[-1].isspace()
                 and (start, end, label) not in seen
             ):
-                origin = item.get("origin")
                 seen.add((start, end, label))
-                out.spans.append(
-                    PulledSpan(
-                        start,
-                        end,
-                        label,
-                        covered,
-                        origin if isinstance(origin, str) else None,
-                        annotation_id,
-                        annotator,
-                    )
-                )
+                out.spans.append(PulledSpan(start, end, label, covered, origin, annotation_id, annotator))
                 out.candidates += 1
                 continue
         raw = {"start": start, "end": end, "labels": item_labels}
@@ -326,13 +250,12 @@ def clean_spans(
                     on_unknown_label(str(label))
                 out.dropped.append(Dropped(UNKNOWN_LABEL, one))
                 continue
-            origin = item.get("origin")
             span = PulledSpan(
                 start=new_start,
                 end=new_end,
                 label=label,
                 text=text[new_start:new_end],
-                origin=origin if isinstance(origin, str) else None,
+                origin=origin,
                 **provenance,
             )
             if span.key in seen:
@@ -346,6 +269,28 @@ def clean_spans(
     out.spans, dropped, out.overlapping = resolve_overlaps(out.spans, overlaps)
     out.dropped.extend(dropped)
     return out
+
+
+def clean_annotation(
+    labelled: Iterable[tuple[Any, Any, list[Any], str | None, str | None]],
+    text: str,
+    config: Config,
+    *,
+    on_unknown_label: Callable[[str], None] | None = None,
+    provenance: dict[str, Any] | None = None,
+) -> CleanResult:
+    """One annotation's labelled spans cleaned as the config says (its ``labels``,
+    ``pull.overlaps``, ``pull.reanchor_window``): the one way pull, the adjudicators'
+    decisions and adjudicate read a human answer, so they never disagree about a span."""
+    return clean_spans(
+        labelled,
+        text,
+        labels=config.labels,
+        overlaps=config.pull.overlaps,
+        window=config.pull.reanchor_window,
+        on_unknown_label=on_unknown_label,
+        provenance=provenance,
+    )
 
 
 def resolve_overlaps(spans: list[PulledSpan], policy: str) -> tuple[list[PulledSpan], list[Dropped], int]:
@@ -385,17 +330,3 @@ def resolve_overlaps(spans: list[PulledSpan], policy: str) -> tuple[list[PulledS
 
 def _raw(span: PulledSpan) -> dict[str, Any]:
     return {"start": span.start, "end": span.end, "labels": [span.label], "text": span.text}
-
-
-def _raw_item(item: dict[str, Any]) -> dict[str, Any]:
-    value = item.get("value") if isinstance(item.get("value"), dict) else {}
-    raw = {
-        "from_name": item.get("from_name"),
-        "to_name": item.get("to_name"),
-        "start": value.get("start"),
-        "end": value.get("end"),
-        "labels": value.get("labels"),
-    }
-    if isinstance(value.get("text"), str):
-        raw["text"] = value["text"]
-    return raw

@@ -37,7 +37,7 @@ def adjudicate_cli(
     left out. Safe to run again: only new disputes are sent, and review tasks whose
     versions changed before they were adjudicated are refreshed.
     """
-    from toolkit.adjudicate.run import adjudicate
+    from toolkit.adjudicate import adjudicate
     from toolkit.annotations.disagreement import KINDS
     from toolkit.labelstudio.client import resolve_server
 

@@ -33,8 +33,7 @@ def evaluate_cli(
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 
     from toolkit.cli._progress import progress_display
-    from toolkit.evaluate import view
-    from toolkit.evaluate.run import evaluate
+    from toolkit.evaluate import evaluate, view
     from toolkit.render.console import print_document, print_sections
     from toolkit.render.html import html_document, write_page
 

@@ -10,7 +10,7 @@ from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, load_confi
 
 if TYPE_CHECKING:
     from toolkit.config import Config
-    from toolkit.dataset.export import ExportResult
+    from toolkit.dataset import ExportResult
     from toolkit.records import AnnotatedArticle
 
 SHOWN_LOSSES = 20
@@ -81,7 +81,7 @@ def export_cli(
         )
     if public and push_to_hub is None:
         raise OutputError("--public goes with --push-to-hub")
-    from toolkit.dataset.hub import check_hub_repo
+    from toolkit.dataset import check_hub_repo
 
     if push_to_hub is not None:
         check_hub_repo(push_to_hub, name="--push-to-hub")
@@ -101,7 +101,7 @@ def export_cli(
     )
     _print_result(result, config=config, with_report=with_report, with_predictions=include_predictions is not None)
     if push_to_hub is not None and (result.unchanged or result.stats.articles):  # an empty version stays local
-        from toolkit.dataset.hub import push_to_hub as push
+        from toolkit.dataset import push_to_hub as push
 
         url = push(result.path, push_to_hub, private=not public, name="--push-to-hub")
         console.print(f"Pushed {result.version} to {url}")
@@ -224,7 +224,7 @@ def export_diff_cli(
 ) -> None:
     """Show what changed between two export versions: the schema (labels, ner_tags ids) first,
     then articles added or removed, spans changed."""
-    from toolkit.dataset.diff import diff_as_json, diff_exports
+    from toolkit.dataset import diff_as_json, diff_exports
 
     diff = diff_exports(old, new)
     if as_json:

@@ -14,8 +14,7 @@ from toolkit.errors import ToolkitError
 
 if TYPE_CHECKING:
     from toolkit.cli._progress import PhaseState
-    from toolkit.preannotate.readers import ReadStats
-    from toolkit.preannotate.run import PreannotateStats
+    from toolkit.preannotate import PreannotateStats, ReadStats
 
 
 class OnError(str, Enum):
@@ -104,9 +103,10 @@ def preannotate_cli(
     from toolkit.cli._progress import progress_display
     from toolkit.io.locks import output_lock
     from toolkit.nlp.pipeline import load_pipeline
-    from toolkit.preannotate.readers import ReadStats, expand_inputs
+    from toolkit.preannotate import PreannotateStats, ReadStats, preannotate_to_file
+    from toolkit.preannotate.preannotation import OUTPUT_WHAT, PHASE
+    from toolkit.preannotate.readers import expand_inputs
     from toolkit.preannotate.readers.inputs import is_url
-    from toolkit.preannotate.run import OUTPUT_WHAT, PHASE, PreannotateStats, preannotate_to_file
 
     config = load_config_for_cli(config_path)
     # Held to the command's end; taken before the model loads or a cluster starts, so that a
@@ -188,9 +188,9 @@ def _name_the_flags(error: ToolkitError) -> None:
     """The library's hints name settings and parameters; here they name this command's flags."""
     from toolkit.cli._ray import ADDRESS_HINT
     from toolkit.preannotate.output import ANOTHER_OUTPUT, START_OVER
+    from toolkit.preannotate.preannotation import PARQUET_NEEDS
     from toolkit.preannotate.readers import SKIP_SETTING
     from toolkit.preannotate.readers.inputs import URL_NEEDS
-    from toolkit.preannotate.run import PARQUET_NEEDS
 
     if not error.hint:
         return

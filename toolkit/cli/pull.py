@@ -47,7 +47,7 @@ def pull_cli(
     ] = None,
 ) -> None:
     """Export the project and write one record per human-annotated article, plus a ledger of everything left out."""
-    from toolkit.pull.run import pull
+    from toolkit.pull import pull
     from toolkit.pull.summary import since_line, span_line
 
     config = load_config_for_cli(config_path)

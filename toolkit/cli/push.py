@@ -46,8 +46,8 @@ def push_cli(
     from toolkit.errors import ProjectError
     from toolkit.io.predictions import read_predictions
     from toolkit.labelstudio.client import resolve_server
+    from toolkit.push import push
     from toolkit.push.plan import keeps_edited_config, version_kept_lines
-    from toolkit.push.run import push
 
     config = load_config_for_cli(config_path)
     if batch_size is not None:

@@ -50,7 +50,8 @@ def train_cli(
     from rich.progress import TextColumn, TimeElapsedColumn
 
     from toolkit.cli._progress import progress_display
-    from toolkit.train.run import START_MEANING, train
+    from toolkit.train import train
+    from toolkit.train.training import START_MEANING
 
     config = load_config_for_cli(config_path)
     with progress_display(TextColumn("{task.description}"), TimeElapsedColumn(), describe=lambda _s: "") as on_progress:

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.dataset.versions import resolve_version
-
-Key = tuple[int, int, str]
+from toolkit.io.exports import resolve_version
+from toolkit.records import Key
 
 
 @dataclass

@@ -30,10 +30,11 @@ from toolkit.config import Config
 from toolkit.dataset.build import write_rows
 from toolkit.dataset.formats.parquet import arrow_to_parquet, parquet_name
 from toolkit.dataset.inputs import check_inputs, hash_inputs, inputs_fingerprint
-from toolkit.dataset.manifest import build_manifest, file_hashes, read_manifest, write_manifest
+from toolkit.dataset.manifest import build_manifest, file_hashes, write_manifest
 from toolkit.dataset.stats import ExportStats
-from toolkit.dataset.versions import check_root, latest_version, new_work_folder, publish
+from toolkit.dataset.versions import check_root, new_work_folder, publish
 from toolkit.errors import LossOverLimitError
+from toolkit.io.exports import latest_version, read_manifest
 from toolkit.io.locks import output_lock
 from toolkit.progress import OnProgress
 from toolkit.records import AnnotatedArticle

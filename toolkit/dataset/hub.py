@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.dataset.manifest import read_manifest
 from toolkit.errors import OutputError
+from toolkit.io.exports import read_manifest
 
 
 def check_hub_repo(repo_id: str, *, name: str = "repo_id") -> str:

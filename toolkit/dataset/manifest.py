@@ -16,10 +16,9 @@ from toolkit.config import Config
 from toolkit.dataset.inputs import InputHashes
 from toolkit.dataset.schema import SPLIT_METHOD
 from toolkit.dataset.stats import ExportStats
-from toolkit.io.exports import MANIFEST, read_manifest  # noqa: F401  (read_manifest: its old home, still imported from here)
+from toolkit.io.exports import MANIFEST
 from toolkit.io.hashing import sha256_file
-from toolkit.nlp.alignment import tag_names
-from toolkit.records import ledger_path
+from toolkit.records import ledger_path, tag_names
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:

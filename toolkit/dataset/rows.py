@@ -14,7 +14,8 @@ from toolkit.config import Config
 from toolkit.dataset.schema import split_of
 from toolkit.dataset.stats import ExportStats, RowCounts
 from toolkit.metrics.edits import classify_edits, corrections
-from toolkit.nlp.alignment import Tokens, align, tag_names
+from toolkit.nlp.alignment import Tokens, align
+from toolkit.records import tag_names
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc

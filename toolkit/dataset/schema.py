@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from toolkit.nlp.alignment import tag_names
+from toolkit.records import tag_names
 
 if TYPE_CHECKING:
     from datasets import Features

@@ -4,7 +4,7 @@
 
     exports/news-ner/
       LATEST                 the name of the newest complete version ("v3")
-      v1/ v2/ v3/            one folder per export, never changed once written
+      v1/ v2/ v3/            one folder per export, never changed once written (its files: see ``export``)
       .tmp-<pid>-<random>/   a version being built (removed when its process is gone)
 
 A version is built in a ``.tmp-*`` folder and renamed into place only when every file
@@ -19,14 +19,12 @@ import secrets
 import shutil
 from pathlib import Path
 
-from toolkit.dataset.manifest import read_manifest, write_manifest
+from toolkit.dataset.manifest import write_manifest
 from toolkit.errors import OutputError
 from toolkit.io.atomic import atomic_output, pid_alive
 
-# Reading a version (LATEST, the version names) is shared with train and evaluate.
-from toolkit.io.exports import LATEST, MANIFEST, VERSION_PATTERN, latest_version, resolve_version, versions
-
-__all__ = ["LATEST", "MANIFEST", "VERSION_PATTERN", "latest_version", "resolve_version", "versions"]
+# Reading a version (LATEST, the version names, its manifest) is shared with train and evaluate.
+from toolkit.io.exports import LATEST, VERSION_PATTERN, read_manifest, versions
 
 TEMP_PREFIX = ".tmp-"
 

@@ -15,7 +15,7 @@ from toolkit.metrics.spans import OVERALL
 from toolkit.render import Code, Data, Document, Line, Plot, Row, Section, Table, count, number, plural, signed
 
 if TYPE_CHECKING:
-    from toolkit.evaluate.run import EvaluateResult, ModelScores
+    from toolkit.evaluate.evaluation import EvaluateResult, ModelScores
 
 TITLE = "Model evaluation"
 NOT_PLOTTED = "F1 n/a (no gold and no predicted span)"

@@ -1,16 +1,10 @@
 """Reading an export: a version folder (or an export root's latest), its manifest, its splits.
 
 The ``dataset`` stage writes exports; training and evaluation read them. What both sides
-need to agree on (the layout names, which version ``LATEST`` means) lives here, below the
-stages, so that a reader never imports the writer.
-
-::
-
-    exports/news-ner/
-      LATEST                 the name of the newest complete version ("v3")
-      v3/manifest.json       written last: a folder with a manifest is complete
-      v3/spacy/{split}-NNNNN.spacy   DocBin shards, the n-th doc is the split's n-th row
-      v3/{split}/            the save_to_disk dataset (id, text, spans, source, ...)
+need to agree on (the layout's names, which version ``LATEST`` means) lives here, below
+the stages, so that a reader never imports the writer. The layout itself is described
+where it is written: the files of a version in ``toolkit.dataset.export``, the export root
+around them (``LATEST``, ``vN/``, the temp folders) in ``toolkit.dataset.versions``.
 """
 
 from __future__ import annotations

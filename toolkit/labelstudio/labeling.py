@@ -1,7 +1,7 @@
 """How articles and spans look inside Label Studio.
 
 Builds the labeling config from the project labels, turns predicted articles into
-task payloads, and turns Label Studio result items back into spans. Offsets in
+task payloads, and spans into Label Studio result items (``results.py`` reads them back). Offsets in
 Label Studio are Python ``str`` indices, the same unit spaCy uses, so they are passed
 through unchanged; only the text they cover is checked.
 """

@@ -21,7 +21,7 @@ from itertools import combinations
 from typing import Any
 
 from toolkit.metrics.spans import OVERALL
-from toolkit.nlp.alignment import Key, tag_names
+from toolkit.records import Key, tag_names
 
 
 @dataclass

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from toolkit.nlp.alignment import Key, span_keys
-from toolkit.records import Span
+from toolkit.records import Key, Span, span_keys
 
 
 def corrections(human: list[Span] | list[Key], predicted: list[Span] | list[Key]) -> tuple[int, int, int]:

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
-from toolkit.nlp.alignment import Key
+from toolkit.records import Key
 from toolkit.render.format import plural
 
 OVERALL = "overall"

@@ -15,14 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from toolkit.records import Span
+from toolkit.records import Key, Span, span_keys
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
     from spacy.tokens import Span as SpacySpan
-
-# A span as (start, end, label).
-Key = tuple[int, int, str]
 
 
 @dataclass(frozen=True)
@@ -48,15 +45,6 @@ class LostSpan:
         if self.carried is not None:
             data["carried"] = list(self.carried)
         return data
-
-
-def tag_names(labels: list[str]) -> list[str]:
-    """IOB2 tag names: ``O`` first, then ``B-``/``I-`` per label in config order."""
-    return ["O"] + [f"{prefix}-{label}" for label in labels for prefix in ("B", "I")]
-
-
-def span_keys(spans: list[Span] | list[Key]) -> list[Key]:
-    return [span.key if isinstance(span, Span) else span for span in spans]
 
 
 @dataclass(frozen=True)

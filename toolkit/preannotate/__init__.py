@@ -2,5 +2,19 @@
 
 ``readers`` (inputs -> articles), ``backends`` (where the model runs), ``spans`` (a doc
 -> project spans and the task score), ``output`` (the resumable predictions file) and
-``run`` (``preannotate_to_file``, which puts them together).
+``preannotation`` (``preannotate_to_file``, which puts them together; ``preannotate``, the
+same over articles in memory). ``PreannotateStats`` (``stats``) and ``ReadStats`` are what
+a run did.
 """
+
+from toolkit._lazy import lazy_exports
+
+# Loaded on first use: importing the package (as each of its modules' imports does) loads nothing.
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "preannotation": ["preannotate", "preannotate_to_file"],
+        "readers": ["ReadStats"],
+        "stats": ["PreannotateStats"],
+    },
+)

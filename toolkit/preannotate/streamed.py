@@ -28,7 +28,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from toolkit.config import Config
 from toolkit.errors import ClusterError, InputError, OutputError
@@ -39,11 +39,9 @@ from toolkit.preannotate.parquet_output import PendingParts
 from toolkit.preannotate.readers import SKIP_SETTING, ReadStats, SeenTexts, nothing_to_do
 from toolkit.preannotate.readers.rows import row_source
 from toolkit.preannotate.readers.sources import RowInputs
+from toolkit.preannotate.stats import PreannotateStats
 from toolkit.progress import OnProgress, emit
 from toolkit.records import PredictedArticle
-
-if TYPE_CHECKING:
-    from toolkit.preannotate.run import PreannotateStats
 
 PHASE = "articles"
 POSITION = (1 << 40) - 1

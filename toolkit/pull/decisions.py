@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.annotations.identities import AnnotatorIds, strip_identities
 from toolkit.annotations.policies import choose_annotation, newest_key, submitted
-from toolkit.annotations.spans import ArticleControls, PulledSpan, article_controls, clean_spans
+from toolkit.annotations.spans import PulledSpan, clean_annotation
 from toolkit.config import Config
 from toolkit.labelstudio.client import ServerSettings
+from toolkit.labelstudio.results import article_controls, count_labelled, read_result
 from toolkit.labelstudio.review import export_review_tasks, find_review_project
 
 if TYPE_CHECKING:
@@ -143,20 +144,19 @@ def read_adjudications(
                 found.setdefault(main_task_id, Adjudication(**base))
                 continue
             by = ids(annotation.get("completed_by"))
-            clean = clean_spans(
-                annotation.get("result"),
+            clean = clean_annotation(
+                read_result(annotation.get("result"), controls).labelled,
                 text,
-                labels=config.labels,
-                overlaps=config.pull.overlaps,
-                window=config.pull.reanchor_window,
+                config,
                 provenance={"annotation_id": annotation.get("id"), "annotator": by},
-                controls=controls,
             )
             for span in clean.spans:
                 span.origin = "adjudication"
             # The newest submitted answer wins; every other one goes to the ledger (pull).
             others = [
-                OtherDecision(other.get("id"), ids(other.get("completed_by")), _labelled(other.get("result"), controls))
+                OtherDecision(
+                    other.get("id"), ids(other.get("completed_by")), count_labelled(other.get("result"), controls)
+                )
                 for other in sorted(submitted(answers), key=newest_key, reverse=True)
                 if other is not annotation
             ]
@@ -176,9 +176,3 @@ def read_adjudications(
             "machine that ran adjudicate)"
         )
     return adjudications
-
-
-def _labelled(result: Any, controls: ArticleControls) -> int:
-    return sum(
-        1 for item in result or [] if isinstance(item, dict) and item.get("type") == "labels" and controls.owns(item)
-    )

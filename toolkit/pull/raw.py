@@ -23,11 +23,11 @@ from typing import Any
 
 from toolkit import __version__
 from toolkit.annotations.identities import IDENTITIES_REMOVED
-from toolkit.annotations.spans import ArticleControls
 from toolkit.config import Config
 from toolkit.errors import InputError
 from toolkit.io.atomic import private_file
 from toolkit.labelstudio.export import CHUNK, Download
+from toolkit.labelstudio.results import ArticleControls
 from toolkit.pull.decisions import Adjudication, Adjudications
 from toolkit.pull.state import write_json
 from toolkit.pull.summary import PullCounts

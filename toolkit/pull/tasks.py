@@ -18,16 +18,16 @@ from toolkit.annotations.identities import AnnotatorIds
 from toolkit.annotations.policies import Selection, majority_vote, newest_per_annotator, select
 from toolkit.annotations.spans import (
     NOT_INTEGERS,
-    ArticleControls,
     CleanResult,
     Dropped,
     check_offsets,
-    clean_spans,
+    clean_annotation,
     resolve_overlaps,
 )
-from toolkit.config import PullConfig
+from toolkit.config import Config
 from toolkit.errors import InputError
 from toolkit.labelstudio.labeling import text_sha256
+from toolkit.labelstudio.results import ArticleControls, count_labelled, read_result
 from toolkit.pull.decisions import Adjudication
 from toolkit.pull.output import record, record_annotation, text_or_none
 from toolkit.pull.summary import PullCounts
@@ -65,14 +65,13 @@ class TaskProcessor:
     def __init__(
         self,
         *,
-        labels: list[str],
-        pull: PullConfig,
+        config: Config,
         ids: AnnotatorIds,
         controls: ArticleControls | None = None,
         adjudications: Mapping[int, Adjudication] | None = None,
     ) -> None:
-        self.labels = set(labels)
-        self.pull = pull
+        self.config = config
+        self.pull = config.pull
         self.ids = ids
         self.controls = controls or ArticleControls()
         # Main task id -> its review task (``toolkit adjudicate``); None: no review project.
@@ -96,7 +95,7 @@ class TaskProcessor:
                 "annotation_draft",
                 "a draft, never submitted: not used",
                 annotator=self.ids.of_draft(draft),
-                raw={"draft_id": draft.get("id"), "spans": _count_labels(draft.get("result"), self.controls)},
+                raw={"draft_id": draft.get("id"), "spans": count_labelled(draft.get("result"), self.controls)},
             )
         annotations = [a for a in task.get("annotations") or [] if isinstance(a, dict)]
         skipped = [a for a in annotations if a.get("was_cancelled")]
@@ -112,7 +111,7 @@ class TaskProcessor:
                 "the annotator skipped the task",
                 annotation_id=annotation.get("id"),
                 annotator=annotator,
-                raw={"spans": _count_labels(annotation.get("result"), self.controls)},
+                raw={"spans": count_labelled(annotation.get("result"), self.controls)},
             )
         if not submitted:
             self._decision_without_annotations(outcome)
@@ -188,22 +187,20 @@ class TaskProcessor:
         annotation_id = annotation["id"]
         annotator = self.annotator(annotation)
         where = f"task {outcome.task_id} annotation {annotation_id}"
-        clean = clean_spans(
-            annotation.get("result"),
+        read = read_result(annotation.get("result"), self.controls)
+        clean = clean_annotation(
+            read.labelled,
             text,
-            labels=self.labels,
-            overlaps=self.pull.overlaps,
-            window=self.pull.reanchor_window,
+            self.config,
             on_unknown_label=self._unknown_label(where),
             provenance={"annotation_id": annotation_id, "annotator": annotator},
-            controls=self.controls,
         )
         counts.spans_in += clean.candidates
         counts.overlapping_spans += clean.overlapping
-        counts.other_results += clean.other_results
+        counts.other_results += read.other_results
         if clean.overlapping:
             counts.problems.append(f"{where}: {clean.overlapping} overlapping spans ({self.pull.overlaps})")
-        for other in clean.other_controls:
+        for other in read.other_controls:
             counts.other_control_spans[other.control] += 1
             outcome.entry(
                 "span_other_control",
@@ -518,12 +515,6 @@ def _drop(outcome: TaskOutcome, dropped: Dropped, annotation_id: Any, annotator:
     raw = dropped.raw
     outcome.counts.problems.append(
         f"{where} span {raw.get('start')}-{raw.get('end')} {raw.get('labels')}: {dropped.reason}"
-    )
-
-
-def _count_labels(result: Any, controls: ArticleControls) -> int:
-    return sum(
-        1 for item in result or [] if isinstance(item, dict) and item.get("type") == "labels" and controls.owns(item)
     )
 
 

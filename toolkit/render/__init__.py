@@ -12,7 +12,7 @@ A shared layer: every stage and the CLI may import it; it imports no stage.
 
 The pattern, for every command (``toolkit evaluate`` is the model):
 
-1. The stage returns a typed result (``evaluate.run.evaluate`` -> ``EvaluateResult``),
+1. The stage returns a typed result (``evaluate.evaluation.evaluate`` -> ``EvaluateResult``),
    with a ``to_json()`` for scripts. It prints nothing.
 2. The stage has a view module (``toolkit/evaluate/view.py``) of pure functions from that
    result to a ``Document`` (or ``Section``s): which sections, which tables, every number

@@ -7,18 +7,15 @@ card, ``write_html`` its page. Importing this package loads no spaCy, numpy or
 matplotlib: they are loaded when a report needs them.
 """
 
-from toolkit.report.build import ReportBuilder, build_report, report, report_builder
-from toolkit.report.model import Report
-from toolkit.report.page import write_html
-from toolkit.report.view import report_document, report_markdown
+from toolkit._lazy import lazy_exports
 
-__all__ = [
-    "Report",
-    "ReportBuilder",
-    "build_report",
-    "report",
-    "report_builder",
-    "report_document",
-    "report_markdown",
-    "write_html",
-]
+# Loaded on first use: importing the package (as each of its modules' imports does) loads nothing.
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "build": ["ReportBuilder", "build_report", "report", "report_builder"],
+        "model": ["Report"],
+        "page": ["write_html"],
+        "view": ["report_document", "report_markdown"],
+    },
+)

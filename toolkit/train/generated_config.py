@@ -13,7 +13,7 @@ from typing import Any
 from toolkit.config import Config
 from toolkit.train import start as starts
 
-# The training's logger slot in the config: ``toolkit.train.run`` registers it.
+# The training's logger slot in the config: ``toolkit.train.training`` registers it.
 LOGGER = "toolkit.train_progress.v1"
 
 

@@ -12,7 +12,7 @@ spaCy's ``[initialize]`` callbacks do the work, so the training itself stays spa
   from the labels ``label_map`` maps to it (``PERSON -> PER``), the mean of their rows
   when several map to it. Every other row starts from spaCy's initialisation (zeros).
 
-The callbacks read the start from :data:`_START`, set by ``toolkit.train.run`` around the
+The callbacks read the start from :data:`_START`, set by ``toolkit.train.training`` around the
 call to spaCy's ``init_nlp`` (a ``Language`` cannot travel through a config file).
 """
 

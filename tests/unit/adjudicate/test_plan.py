@@ -6,12 +6,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from toolkit.adjudicate.run import AdjudicateResult, ReviewTask, Settled, _article, _payload, _plan
+from toolkit.adjudicate.adjudication import AdjudicateResult, ReviewTask, Settled, _article, _payload, _plan
 from toolkit.annotations.identities import AnnotatorIds
-from toolkit.annotations.spans import ArticleControls
 from toolkit.config import parse_config
 from toolkit.errors import ProjectError
 from toolkit.labelstudio.labeling import config_labels, labeling_config, text_sha256
+from toolkit.labelstudio.results import ArticleControls
 from toolkit.labelstudio.review import PREFILL_VERSION, check_labels, review_labeling_config, review_title
 
 TEXT = "Angela Merkel visited Paris."

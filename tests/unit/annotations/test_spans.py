@@ -7,23 +7,24 @@ from toolkit.annotations.spans import (
     CRLF,
     MISMATCH,
     NOT_INTEGERS,
+    OVERLAP_LONGER,
     TRIMMED,
     UTF16,
     WHITESPACE,
     check_offsets,
+    clean_annotation,
     clean_spans,
     lf_to_crlf_index,
     utf16_to_code_points,
 )
+from toolkit.config import parse_config
 
 LABELS = ["PERSON", "ORG", "GPE"]
 
 
-def item(start, end, label, text=None, **extra):
-    value = {"start": start, "end": end, "labels": [label] if isinstance(label, str) else label}
-    if text is not None:
-        value["text"] = text
-    return {"type": "labels", "from_name": "label", "to_name": "text", "value": value, **extra}
+def item(start, end, label, text=None):
+    """A labelled span as ``toolkit.labelstudio.results.read_result`` reads it from a result item."""
+    return (start, end, [label] if isinstance(label, str) else label, text, None)
 
 
 def keys(spans):
@@ -88,3 +89,19 @@ def test_one_offset_check_for_human_and_model_spans():
         and check_offsets(text, "0", 13, None, 40) == NOT_INTEGERS
     )
     assert check_offsets(text, 0, 6, "Rome", 40) == MISMATCH
+
+
+def test_an_annotation_is_cleaned_as_the_config_says():
+    # The one call pull, the adjudicators' decisions and adjudicate make: the config's
+    # labels, pull.overlaps and pull.reanchor_window.
+    text = "Paris and Lyon, later Nice."
+    narrow = parse_config(
+        {"project": {"title": "T"}, "labels": LABELS, "pull": {"overlaps": "longest", "reanchor_window": 0}}
+    )
+    overlapping = [item(0, 5, "GPE", "Paris"), item(0, 14, "ORG", "Paris and Lyon"), item(0, 5, "LOC", "Paris")]
+    clean = clean_annotation(overlapping, text, narrow, provenance={"annotation_id": 7, "annotator": "a1"})
+    assert keys(clean.spans) == [(0, 14, "ORG")] and clean.spans[0].annotation_id == 7
+    assert sorted(d.reason for d in clean.dropped) == ["label not in the config", OVERLAP_LONGER]
+    assert clean_annotation([item(12, 16, "GPE", "Lyon")], text, narrow).dropped[0].reason == MISMATCH
+    wide = parse_config({"project": {"title": "T"}, "labels": LABELS})
+    assert keys(clean_annotation([item(12, 16, "GPE", "Lyon")], text, wide).spans) == [(10, 14, "GPE")]

@@ -30,7 +30,7 @@ def test_config_goes_after_the_command_as_the_readme_says():
 
 def test_the_minimums_and_the_warning_size_in_the_readme_are_the_codes():
     from toolkit.metrics.spans import FEW_ARTICLES
-    from toolkit.train.run import MIN_TRAIN_ROWS, MIN_VALIDATION_ROWS
+    from toolkit.train.training import MIN_TRAIN_ROWS, MIN_VALIDATION_ROWS
 
     assert (
         f"train refuses fewer than {MIN_TRAIN_ROWS} human-annotated articles in the export's train split or "

@@ -6,7 +6,7 @@ import yaml
 
 from toolkit.cli.export import ReportAttachment
 from toolkit.dataset.export import export
-from toolkit.nlp.alignment import tag_names
+from toolkit.records import tag_names
 
 
 def test_card_yaml_parses_and_has_the_hub_metadata(tmp_path, source, config, make_doc):
@@ -63,7 +63,7 @@ def test_the_card_speaks_of_edits_in_the_reports_words(tmp_path, source, config,
 
 
 def test_the_report_of_the_same_pull_goes_into_the_card_and_the_version_folder(tmp_path, source, config, make_doc):
-    from toolkit.report.build import report
+    from toolkit.report import report
 
     attachment = ReportAttachment(source, config=config, make_doc=make_doc)
     result = export(source, config=config, out=tmp_path / "out", make_doc=make_doc, attachment=attachment)

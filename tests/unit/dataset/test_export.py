@@ -8,12 +8,13 @@ import datasets
 import pytest
 
 from tests.unit.dataset.builders import GPE, PERSON, TEXT, annotated, rows_of, write_jsonl
+from toolkit.dataset import ExportStats
 from toolkit.dataset.export import export
 from toolkit.dataset.inputs import check_inputs
 from toolkit.dataset.rows import RowSettings, build_row
-from toolkit.dataset.stats import ExportStats
 from toolkit.errors import InputError, LossOverLimitError
-from toolkit.nlp.alignment import tag_names, tags_to_spans
+from toolkit.nlp.alignment import tags_to_spans
+from toolkit.records import tag_names
 
 
 class Appendix:

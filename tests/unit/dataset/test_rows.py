@@ -5,8 +5,7 @@ from collections import Counter
 from tests.unit.dataset.builders import GPE, PERSON, TEXT, annotated
 from toolkit.dataset.rows import RowSettings, build_row
 from toolkit.metrics.edits import corrections
-from toolkit.nlp.alignment import tag_names
-from toolkit.records import Span
+from toolkit.records import Span, tag_names
 
 
 def test_corrections_count_spans_changed_against_the_prediction():

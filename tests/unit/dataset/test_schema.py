@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from toolkit.dataset.schema import features, split_of
-from toolkit.nlp.alignment import tag_names
+from toolkit.records import tag_names
 
 
 def test_split_is_a_function_of_the_id_only():

@@ -11,8 +11,8 @@ from tests.unit.dataset.builders import CONFIG, add_article, rows_of, run_cli
 from toolkit._testing.faults import EXPORT_KILL_AT
 from toolkit.cli.export import ReportAttachment
 from toolkit.dataset.export import export
-from toolkit.dataset.versions import latest_version
 from toolkit.errors import OutputError
+from toolkit.io.exports import latest_version
 
 
 def test_each_export_is_a_new_version_and_latest_points_at_it(tmp_path, source, config, make_doc):

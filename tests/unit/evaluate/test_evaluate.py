@@ -8,8 +8,8 @@ import pytest
 
 from tests.unit.train.exports import articles, config, write_export
 from toolkit.errors import InputError
-from toolkit.evaluate.run import evaluate, paired_bootstrap
-from toolkit.train.run import train
+from toolkit.evaluate.evaluation import evaluate, paired_bootstrap
+from toolkit.train import train
 
 
 @pytest.fixture(scope="module")

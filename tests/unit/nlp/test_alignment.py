@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import spacy
 
-from toolkit.nlp.alignment import align, tag_names, tags_to_spans
+from toolkit.nlp.alignment import align, tags_to_spans
 from toolkit.records import Span
 
 TEXT = "Angela Merkel visited Paris."
@@ -17,10 +17,6 @@ TEXT = "Angela Merkel visited Paris."
 @pytest.fixture(scope="module")
 def make_doc():
     return spacy.blank("en").make_doc
-
-
-def test_tag_names_follow_config_order():
-    assert tag_names(["PERSON", "ORG"]) == ["O", "B-PERSON", "I-PERSON", "B-ORG", "I-ORG"]
 
 
 def test_strict_alignment_and_iob2(make_doc):

@@ -9,7 +9,7 @@ import pytest
 from toolkit.config import Config
 from toolkit.errors import ModelError
 from toolkit.nlp.pipeline import load_pipeline
-from toolkit.preannotate.run import PreannotateStats, preannotate
+from toolkit.preannotate import PreannotateStats, preannotate
 from toolkit.records import Article
 
 

@@ -11,8 +11,7 @@ from collections import Counter
 import pytest
 
 from toolkit.errors import InputError, OutputError
-from toolkit.preannotate.readers import ReadStats
-from toolkit.preannotate.run import PreannotateStats, preannotate, preannotate_to_file
+from toolkit.preannotate import PreannotateStats, ReadStats, preannotate, preannotate_to_file
 from toolkit.preannotate.spans import SpanCounts
 from toolkit.progress import ProgressEvent
 from toolkit.records import Article, ModelInfo

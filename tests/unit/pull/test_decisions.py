@@ -8,20 +8,19 @@ import pytest
 
 from toolkit.annotations.disagreement import versions_fingerprint
 from toolkit.annotations.spans import PulledSpan
-from toolkit.config import PullConfig
 from toolkit.labelstudio.labeling import text_sha256
+from toolkit.pull import PullCounts
 from toolkit.pull.decisions import Adjudication, OtherDecision
-from toolkit.pull.summary import PullCounts
 from toolkit.pull.tasks import TaskProcessor
 from toolkit.records import AnnotatedArticle, Span
 
-from .test_tasks import IDS, LABELS, TEXT, annotation, item, task
+from .test_tasks import IDS, TEXT, annotation, config, item, task
 
 MERKEL, PARIS = item(0, 13, "PERSON", "Angela Merkel"), item(22, 27, "GPE", "Paris")
 
 
 def run(one, adjudications=None, **pull):
-    processor = TaskProcessor(labels=LABELS, pull=PullConfig(**pull), ids=IDS, adjudications=adjudications)
+    processor = TaskProcessor(config=config(**pull), ids=IDS, adjudications=adjudications)
     outcome = processor(one)
     counts = PullCounts().merge(outcome.counts)
     assert counts.spans_in == counts.spans_used + sum(counts.spans_dropped.values()) + counts.spans_not_chosen

@@ -8,15 +8,20 @@ import pytest
 
 from toolkit.annotations.identities import AnnotatorIds
 from toolkit.annotations.spans import MISMATCH, OUTSIDE, TRIMMED
-from toolkit.config import PullConfig, parse_config
+from toolkit.config import parse_config
 from toolkit.errors import InputError
-from toolkit.pull.summary import PullCounts
+from toolkit.pull import PullCounts
 from toolkit.pull.tasks import TaskProcessor
 from toolkit.records import AnnotatedArticle, LedgerEntry
 
 TEXT = "Angela Merkel visited Paris."
 LABELS = ["PERSON", "ORG", "GPE"]
 IDS = AnnotatorIds(b"test-secret")
+
+
+def config(**pull):
+    """A config with these labels and pull settings."""
+    return parse_config({"project": {"title": "News"}, "labels": LABELS, "pull": pull})
 
 
 def item(start, end, label, text=None, **extra):
@@ -49,7 +54,7 @@ def task(id_, annotations, text=TEXT, drafts=()):
 
 def run(tasks, **pull):
     counts = PullCounts()
-    processor = TaskProcessor(labels=LABELS, pull=PullConfig(**pull), ids=IDS)
+    processor = TaskProcessor(config=config(**pull), ids=IDS)
     records: list[AnnotatedArticle] = []
     ledger: list[LedgerEntry] = []
     for one in tasks:
@@ -220,18 +225,16 @@ def test_odd_export_data_is_an_input_error_or_coerced():
 
 
 def test_spans_of_other_controls_are_counted_apart_and_never_anchored():
-    from toolkit.annotations.spans import article_controls
+    from toolkit.labelstudio.results import article_controls
 
-    config = (
+    label_config = (
         '<View><Labels name="ner" toName="body"><Label value="ORG"/></Labels><Text name="body" value="$text"/>'
         '<Labels name="meta" toName="src"><Label value="ORG"/></Labels><Text name="src" value="$source"/></View>'
     )
-    controls = article_controls(config)
-    assert (controls.labels, controls.texts) == ({"ner"}, {"body"})
-    assert article_controls("<View") == article_controls(None) and article_controls(None).labels == {"label"}
+    controls = article_controls(label_config)
     ours = dict(item(0, 13, "PERSON", "Angela Merkel"), from_name="ner", to_name="body")
     other = dict(item(0, 6, "ORG", "Angela"), from_name="meta", to_name="src")
-    processor = TaskProcessor(labels=LABELS, pull=PullConfig(), ids=IDS, controls=controls)
+    processor = TaskProcessor(config=config(), ids=IDS, controls=controls)
     outcome = processor(task(1, [annotation(1, [ours, other])]))
     counts = outcome.counts
     (record,) = outcome.articles

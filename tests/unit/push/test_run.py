@@ -6,7 +6,7 @@ import json
 
 from toolkit.labelstudio.tasks import ProjectState
 from toolkit.push.plan import PushPlan, check_articles, plan_push
-from toolkit.push.run import _near_duplicates, _prediction_items, _task_items
+from toolkit.push.pushing import _near_duplicates, _prediction_items, _task_items
 from toolkit.records import ModelInfo, PredictedArticle
 
 STORY = (

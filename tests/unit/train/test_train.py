@@ -9,7 +9,7 @@ import pytest
 
 from tests.unit.train.exports import articles, config, ids_in, write_export
 from toolkit.errors import InputError, ModelError, OutputError
-from toolkit.train.run import train
+from toolkit.train import train
 from toolkit.train.start import label_sources
 
 
@@ -214,7 +214,7 @@ def test_growing_batches_and_two_validations_an_epoch(small_export, tmp_path):
 
 def test_a_near_miss_of_a_base_keyword_is_suggested(tmp_path, monkeypatch):
     from toolkit.errors import ModelError
-    from toolkit.train.run import _resolve_base
+    from toolkit.train.training import _resolve_base
 
     monkeypatch.chdir(tmp_path)
     for typed, meant in (("bse", "model"), ("modle", "model"), ("blnk", "blank")):

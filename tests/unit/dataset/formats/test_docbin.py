@@ -4,7 +4,7 @@ import datasets
 
 from tests.unit.dataset.builders import rows_of
 from toolkit.dataset.export import export
-from toolkit.nlp.alignment import tag_names
+from toolkit.records import tag_names
 
 
 def test_docbin_and_conll_come_from_the_same_alignment(tmp_path, source, config, make_doc):

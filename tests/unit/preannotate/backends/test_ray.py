@@ -9,11 +9,10 @@ import pytest
 
 from toolkit.config import parse_config
 from toolkit.errors import ClusterError
+from toolkit.preannotate import PreannotateStats, ReadStats, preannotate_to_file
 from toolkit.preannotate.backends import PlannedBackend
 from toolkit.preannotate.backends.local import LocalBackend
-from toolkit.preannotate.readers import ReadStats
 from toolkit.preannotate.readers.plan import read_planned
-from toolkit.preannotate.run import PreannotateStats, preannotate_to_file
 
 
 def test_missing_ray_names_the_extra(monkeypatch):

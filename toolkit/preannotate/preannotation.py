@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -31,7 +30,7 @@ from toolkit.preannotate.output import START_OVER, read_resume, write_records
 from toolkit.preannotate.readers import ReadStats, expand_inputs, nothing_to_do, read_articles, read_positioned
 from toolkit.preannotate.readers.plan import InputPlan
 from toolkit.preannotate.readers.sources import RowInputs, row_inputs
-from toolkit.preannotate.spans import SpanCounts
+from toolkit.preannotate.stats import PreannotateStats
 from toolkit.progress import OnProgress, emit
 from toolkit.records import Article, PredictedArticle
 
@@ -43,26 +42,6 @@ PHASE = "articles"
 PARQUET_NEEDS = "run on Ray (spacy.backend: ray), or write JSONL"
 # The output as the refusal of a second run names it, by format.
 OUTPUT_WHAT = {"jsonl": "predictions file", "parquet": "predictions folder"}
-
-
-@dataclass
-class PreannotateStats:
-    """What a run did; the stats of two runs (or of two workers) merge."""
-
-    articles: int = 0
-    words: int = 0
-    spans: SpanCounts = field(default_factory=SpanCounts)
-    resumed: int = 0  # articles already in the output, not run again
-    truncated_tail: bool = False  # a half-written last line of an interrupted run was dropped
-
-    def merge(self, other: PreannotateStats) -> PreannotateStats:
-        """Add ``other``'s counts to these (in place) and return them."""
-        self.articles += other.articles
-        self.words += other.words
-        self.spans.merge(other.spans)
-        self.resumed += other.resumed
-        self.truncated_tail = self.truncated_tail or other.truncated_tail
-        return self
 
 
 def preannotate(

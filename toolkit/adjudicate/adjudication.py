@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from toolkit.annotations.disagreement import KINDS, Comparison, compare, prefill, versions_fingerprint
 from toolkit.annotations.identities import AnnotatorIds, annotator_secret, strip_identities
 from toolkit.annotations.policies import newest_per_annotator
-from toolkit.annotations.spans import ArticleControls, article_controls, clean_spans
+from toolkit.annotations.spans import clean_annotation
 from toolkit.config import Config
 from toolkit.errors import ProjectError, ServerError
 from toolkit.io.locks import output_lock
@@ -46,6 +46,7 @@ from toolkit.labelstudio.client import ServerSettings, connect
 from toolkit.labelstudio.export import download_export, iter_tasks
 from toolkit.labelstudio.labeling import text_sha256
 from toolkit.labelstudio.project import find_project, project_dir
+from toolkit.labelstudio.results import ArticleControls, article_controls, read_result
 from toolkit.labelstudio.review import (
     Version,
     check_labels,
@@ -326,14 +327,7 @@ def _article(task: dict[str, Any], config: Config, ids: AnnotatorIds, controls: 
     versions: list[Version] = []
     for annotation in voters:
         annotator = ids(annotation.get("completed_by"))
-        clean = clean_spans(
-            annotation.get("result"),
-            text,
-            labels=config.labels,
-            overlaps=config.pull.overlaps,
-            window=config.pull.reanchor_window,
-            controls=controls,
-        )
+        clean = clean_annotation(read_result(annotation.get("result"), controls).labelled, text, config)
         spans = [Span(start=s.start, end=s.end, label=s.label, text=s.text) for s in clean.spans]
         versions.append(Version(annotator, annotation["id"], spans))
     by_annotator = {version.annotator: version.spans for version in versions}

@@ -27,13 +27,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from toolkit.annotations.identities import AnnotatorIds, annotator_secret, strip_identities
-from toolkit.annotations.spans import ArticleControls, article_controls
 from toolkit.config import Config
 from toolkit.errors import OutputError, ProjectError
 from toolkit.io.locks import output_lock
 from toolkit.labelstudio.client import ServerSettings, connect, public_url
 from toolkit.labelstudio.export import Download, download_export, iter_tasks
 from toolkit.labelstudio.project import find_project, project_dir
+from toolkit.labelstudio.results import ArticleControls, article_controls
 from toolkit.progress import OnProgress, emit
 from toolkit.pull.decisions import Adjudications, read_adjudications
 from toolkit.pull.output import open_output
@@ -227,8 +227,7 @@ def _derive(
 ) -> PullSummary:
     """Read the tasks of ``source`` into the output and its ledger (and the kept raw pull into ``writer``)."""
     processor = TaskProcessor(
-        labels=config.labels,
-        pull=config.pull,
+        config=config,
         ids=AnnotatorIds(secret),
         controls=source.controls,
         adjudications=source.adjudications.by_task if source.adjudications is not None else None,
