@@ -17,6 +17,7 @@ import uuid
 import pytest
 import yaml
 
+from tests import faults
 from toolkit.labelstudio.review import PREFILL_VERSION
 
 from .test_pull_real import read_jsonl, runner, span  # noqa: F401  (the runner fixture, with env)
@@ -113,7 +114,7 @@ def test_adjudication_loop(runner, project_config, client, tmp_path, review_clea
     assert "20 agree (auto-accepted), 10 disagree" in shown and "would send 10 new review tasks" in shown
 
     # Killed right after the server answered the second batch: the rerun sends the rest, no task twice.
-    runner("adjudicate", *config, expect=-9, env={"TOOLKIT_TEST_KILL_AT": "after:4"})
+    runner("adjudicate", *config, expect=-9, env={faults.KILL_AT_WRITE: "after:4"})
     review = next(p for p in client.projects.list(title=main.title + " (adjudication)"))
     assert 0 < len(list(client.tasks.list(project=review.id))) < 10
     runner("adjudicate", *config)

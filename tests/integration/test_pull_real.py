@@ -12,13 +12,13 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests import faults
 from toolkit.config import load_config
 from toolkit.labelstudio.labeling import labeling_config
 
@@ -69,10 +69,11 @@ def runner(server, tmp_path):
     base_env.pop("TOOLKIT_ANNOTATOR_SECRET", None)
 
     def run(*args: str, expect: int = 0, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        toolkit, environment = faults.command({**base_env, **(env or {})})  # the fault launcher when env asks
         done = subprocess.run(
-            [sys.executable, "-m", "toolkit", *args],
+            [*toolkit, *args],
             cwd=tmp_path,
-            env={**base_env, **(env or {})},
+            env=environment,
             capture_output=True,
             text=True,
             timeout=600,
@@ -340,13 +341,13 @@ def test_download_is_retried_and_fails_clearly(runner, client, project, project_
     client.annotations.create(id=project["tasks"]["empty"], result=[], was_cancelled=False)
     config = with_pull(project_config, tmp_path, "retry", retries=2)
     summary = json.loads(
-        runner(
-            "pull", "--config", config, "--out", "a.jsonl", "--json", env={"TOOLKIT_TEST_FAIL_DOWNLOADS": "2"}
-        ).stdout
+        runner("pull", "--config", config, "--out", "a.jsonl", "--json", env={faults.FAIL_DOWNLOADS: "2"}).stdout
     )
     assert summary["download_attempts"] == 3 and summary["counts"]["records"] == 1
-    failed = runner("pull", "--config", config, "--out", "b.jsonl", expect=1, env={"TOOLKIT_TEST_FAIL_DOWNLOADS": "3"})
-    assert "Error: the export download broke off 3 times" in failed.stderr and "Traceback" not in failed.stderr
+    failed = runner("pull", "--config", config, "--out", "b.jsonl", expect=1, env={faults.FAIL_DOWNLOADS: "3"})
+    # Each download broke off as a dropped connection does: three attempts, then one clear error.
+    assert f"to export project {project['id']} (after 3 attempts)" in failed.stderr, failed.stderr
+    assert failed.stderr.startswith("Error: ") and "Traceback" not in failed.stderr
     assert not (tmp_path / "b.jsonl").exists()
     # No snapshot is left behind on the server.
     assert list(client.projects.exports.list(id=project["id"])) == []

@@ -1,10 +1,11 @@
 """Push against a real Label Studio server: idempotent, resumable, clear errors.
 
-The push runs as a real ``toolkit`` subprocess. ``TOOLKIT_TEST_KILL_AT`` makes it
-SIGKILL itself before or after a given write request, so the tests stop it at exact
-points (project created, a batch sent but its answer lost, tasks in but the model
-version not set, ...) and then check that running it again ends with exactly one
-task per article and one prediction set per model version.
+The push runs as a real ``toolkit`` subprocess. ``TOOLKIT_TEST_KILL_AT`` (a fault hook of
+``tests/faults.py``, installed by the fault launcher) makes it SIGKILL itself before or
+after a given write request, so the tests stop it at exact points (project created, a
+batch sent but its answer lost, tasks in but the model version not set, ...) and then
+check that running it again ends with exactly one task per article and one prediction
+set per model version.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests import faults
 from toolkit.labelstudio.labeling import result_items, task_payload
 from toolkit.records import ModelInfo, PredictedArticle, Span
 
@@ -74,14 +75,15 @@ def push_env(server):
 
 @pytest.fixture
 def toolkit(push_env, server, tmp_path):
-    """Run ``toolkit ARGS`` as a subprocess; ``kill_at`` sets the SIGKILL test hook."""
+    """Run ``toolkit ARGS`` as a subprocess; ``kill_at`` installs the SIGKILL test hook."""
 
     def run(*args: str, expect: int = 0, kill_at: str | None = None, env: dict[str, str] | None = None):
         environment = {**push_env, **(env or {})}
         if kill_at:
-            environment["TOOLKIT_TEST_KILL_AT"] = kill_at
+            environment[faults.KILL_AT_WRITE] = kill_at
+        toolkit, environment = faults.command(environment)
         done = subprocess.run(
-            [sys.executable, "-m", "toolkit", *args],
+            [*toolkit, *args],
             cwd=tmp_path,
             env=environment,
             capture_output=True,

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from tests import faults
 from toolkit.config import load_config
+from toolkit.hooks import Hooks, installed
 from toolkit.nlp.pipeline import load_pipeline
 from toolkit.preannotate import PreannotateStats, ReadStats, preannotate_to_file
 from toolkit.preannotate.backends.ray import RayBackend
@@ -135,12 +137,11 @@ def test_resume_sends_only_what_the_output_lacks(cluster, config, greedy, tmp_pa
     assert part.read_bytes() == full.read_bytes()
 
 
-def test_an_actor_killed_mid_run_is_replaced_and_its_batch_run_again(cluster, config, greedy, tmp_path, monkeypatch):
+def test_an_actor_killed_mid_run_is_replaced_and_its_batch_run_again(cluster, config, greedy, tmp_path):
     inputs = [_generated(tmp_path / "in")]
     _run(inputs, tmp_path / "local.jsonl", config, greedy)
     marker = tmp_path / "killed"
-    monkeypatch.setenv("TOOLKIT_TEST_RAY_KILL_ACTOR", str(marker))
-    with _ray(config, greedy, batch_size=2) as backend:
+    with installed(Hooks(actor_batch=faults.KillActorOnce(str(marker)))), _ray(config, greedy, batch_size=2) as backend:
         written, stats, _, _ = _run(inputs, tmp_path / "ray.jsonl", config, greedy, backend=backend)
     assert marker.exists()  # an actor did die
     ids = [json.loads(line)["id"] for line in (tmp_path / "ray.jsonl").read_text().splitlines()]
@@ -298,8 +299,8 @@ def test_jsonl_and_parquet_read_by_the_workers_give_the_local_records_and_skips(
     local = _run(inputs, tmp_path / "local.jsonl", config, pipeline)
     _no_driver_read(monkeypatch)
     # An actor dies at its second batch: it is replaced and the batch read and run again.
-    monkeypatch.setenv("TOOLKIT_TEST_RAY_KILL_ACTOR", str(tmp_path / "killed"))
-    with _ray(config, pipeline, batch_size=4) as backend:
+    kill = Hooks(actor_batch=faults.KillActorOnce(str(tmp_path / "killed")))
+    with installed(kill), _ray(config, pipeline, batch_size=4) as backend:
         remote = _run(inputs, tmp_path / "ray.jsonl", config, pipeline, backend=backend)
     assert (tmp_path / "killed").exists()
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
@@ -371,14 +372,15 @@ def test_a_cluster_that_dies_mid_run_is_one_line_exit_1_and_the_rerun_resumes(tm
     ]
     (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     env = _command_env()
-    # Once the driver has its first results, the hook SIGKILLs the local cluster's raylet, GCS and
-    # the rest; Ray gives up on its GCS after this many seconds (60 by default).
-    env["TOOLKIT_TEST_RAY_STOP_CLUSTER"] = str(tmp_path / "stopped")
+    # Ray gives up on its GCS after this many seconds (60 by default).
     env["RAY_gcs_rpc_server_reconnect_timeout_s"] = "5"
-    command = [sys.executable, "-m", "toolkit", "preannotate", "in.jsonl", "--out", "out.jsonl", "--no-scores"]
-    command += ["--config", str(ROOT / "configs" / "news-ner.yaml"), "--backend", "ray", "--workers", "1"]
-    command += ["--batch-size", "16"]
-    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    args = ["preannotate", "in.jsonl", "--out", "out.jsonl", "--no-scores"]
+    args += ["--config", str(ROOT / "configs" / "news-ner.yaml"), "--backend", "ray", "--workers", "1"]
+    args += ["--batch-size", "16"]
+    # Once the driver has its first results, the hook SIGKILLs the local cluster's raylet, GCS and
+    # the rest (the fault launcher installs it).
+    faulty, faulty_env = faults.command({**env, faults.RAY_STOP_CLUSTER: str(tmp_path / "stopped")})
+    done = subprocess.run([*faulty, *args], cwd=tmp_path, env=faulty_env, capture_output=True, text=True, timeout=300)
     assert (tmp_path / "stopped").exists()
     assert done.returncode == 1, done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("Error")]
@@ -388,7 +390,7 @@ def test_a_cluster_that_dies_mid_run_is_one_line_exit_1_and_the_rerun_resumes(tm
     assert sorted(os.listdir(tmp_path)) == ["in.jsonl", "out.jsonl", "stopped"]  # no temporary file
     # What the dead run wrote is whole records (a torn last line is cut off by the rerun),
     # and the rerun, on a new local cluster, finishes the job: every article exactly once.
-    env.pop("TOOLKIT_TEST_RAY_STOP_CLUSTER")
+    command = [sys.executable, "-m", "toolkit", *args]
     again = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     ids = [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -509,14 +511,15 @@ def test_jsonl_and_parquet_read_by_the_workers_into_a_parquet_folder_they_write(
     expected = [json.loads(line) for line in (tmp_path / "local.jsonl").read_text(encoding="utf-8").splitlines()]
     _no_driver_read(monkeypatch)
     # An actor dies at its second batch: replaced, its batch read, run and written again.
-    monkeypatch.setenv("TOOLKIT_TEST_RAY_KILL_ACTOR", str(tmp_path / "killed"))
+    kill = Hooks(actor_batch=faults.KillActorOnce(str(tmp_path / "killed")))
     folder = tmp_path / "preds"
     with _ray(config, greedy, batch_size=4) as backend:
         stats, read_stats = PreannotateStats(), ReadStats()
-        written = preannotate_to_file(
-            inputs, out=folder, config=config, pipeline=greedy, on_error="skip", backend=backend,
-            stats=stats, read_stats=read_stats, output_format="parquet",
-        )  # fmt: skip
+        with installed(kill):
+            written = preannotate_to_file(
+                inputs, out=folder, config=config, pipeline=greedy, on_error="skip", backend=backend,
+                stats=stats, read_stats=read_stats, output_format="parquet",
+            )  # fmt: skip
         assert (tmp_path / "killed").exists()
         assert written == local[0] == stats.articles and stats == local[1]
         assert read_stats.skipped == local[2].skipped and read_stats.duplicates == local[2].duplicates

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from toolkit._testing.faults import kill_at
+from toolkit import hooks
 from toolkit.config import Config
 from toolkit.dataset.build import write_rows
 from toolkit.dataset.formats.parquet import arrow_to_parquet, parquet_name
@@ -142,6 +142,7 @@ def _export_locked(
         on_article=attachment.add if attachment is not None else None,
         on_progress=on_progress,
     )
+    step = hooks.current().export_step  # called at each named step below (toolkit.hooks.ExportStep)
     work = new_work_folder(out)
     try:
         stats = input_counts + write_rows(
@@ -156,7 +157,7 @@ def _export_locked(
         )
         if max_loss is not None and len(stats.lost) > max_loss:
             raise LossOverLimitError(len(stats.lost), max_loss, lines=[lost.line() for lost in stats.lost])
-        kill_at("after-save")
+        step("after-save")
         _write_parquet(work, stats, list(config.export.splits))
         _write_loss_report(work, stats)
         manifest = build_manifest(
@@ -166,10 +167,10 @@ def _export_locked(
         if attachment is not None:
             sections.append(attachment.finish(work))
         _write_card(work, config=config, stats=stats, manifest=manifest, sections=sections)
-        kill_at("before-manifest")
+        step("before-manifest")
         manifest["files"] = file_hashes(work)
         write_manifest(work, manifest)  # last: a folder with a manifest is complete
-        kill_at("before-rename")
+        step("before-rename")
         target = publish(work, out)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

@@ -5,7 +5,7 @@ environment first, then a ``.env`` file in the working directory); when neither 
 set and the local server (``toolkit labelstudio up``) is running, from the local one.
 The API key is held as a ``SecretStr`` so it never shows in a repr, a log or a message.
 
-Every client comes from ``connect`` (which wires in the test fault hooks); requests the
+Every client comes from ``connect`` (which wires in the installed HTTP hooks); requests the
 SDK cannot make go through ``post_json``/``get_json``, the only users of its internals;
 ``transient`` is the one answer to "may this failure be retried?" for push and pull.
 """
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
-from toolkit._testing.faults import InjectedFailure, write_kill_hooks
+from toolkit import hooks
 from toolkit.errors import ServerError
 from toolkit.labelstudio import localserver
 
@@ -162,7 +162,7 @@ TRANSIENT_STATUSES = frozenset({408, 409, 429})
 
 
 def connect(settings: ServerSettings, *, timeout: float = 60, check: bool = True) -> LabelStudio:
-    """A client for the server, with the test fault hooks (``toolkit._testing.faults``) wired in.
+    """A client for the server, with the installed HTTP hooks (``toolkit.hooks``) wired in.
 
     With ``check`` the client is tried with one cheap authenticated request, so a wrong
     URL or key fails here; without it the caller's first request does that (and fails
@@ -174,7 +174,7 @@ def connect(settings: ServerSettings, *, timeout: float = 60, check: bool = True
     from label_studio_sdk.core.api_error import ApiError
 
     try:
-        http = httpx.Client(timeout=timeout, follow_redirects=True, event_hooks=write_kill_hooks())
+        http = httpx.Client(timeout=timeout, follow_redirects=True, event_hooks=hooks.current().http_event_hooks())
         client = LabelStudio(
             base_url=settings.url, api_key=settings.api_key.get_secret_value(), timeout=timeout, httpx_client=http
         )
@@ -244,13 +244,11 @@ def transient(error: BaseException) -> bool:
     server did: a write may still have been carried out (so push looks before sending
     it again), a read (the export download) may work the next time. Any other 4xx is a
     definite refusal. Takes a ServerError (from ``call``) as well as the SDK's and
-    httpx's own errors, and the test hook's broken download.
+    httpx's own errors.
     """
     if isinstance(error, ServerError):
         # No status: no answer came (a timeout, a dropped connection).
         return error.status is None or error.status >= 500 or error.status in TRANSIENT_STATUSES
-    if isinstance(error, InjectedFailure):
-        return True
     import httpx
     from label_studio_sdk.core.api_error import ApiError
 

@@ -11,13 +11,13 @@ import hashlib
 import os
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolkit._testing.faults import DownloadFailures, InjectedFailure
+from toolkit import hooks
 from toolkit.errors import InputError, ServerError
 from toolkit.io.atomic import private_file
 from toolkit.labelstudio.client import ServerSettings, describe_api_error, transient
@@ -63,7 +63,7 @@ def download_export(
     import tenacity
 
     started = datetime.now(timezone.utc)
-    failures = DownloadFailures()
+    on_chunk = hooks.current().download_chunk
     attempts = 0
     options = {"timeout": timeout, "max_retries": 0, "chunk_size": CHUNK}
 
@@ -71,7 +71,7 @@ def download_export(
         chunks = client.projects.exports.download_sync(
             id=project_id, export_type="JSON", download_all_tasks=True, request_options=options
         )
-        return _stream_to(chunks, dest, failures, on_progress)
+        return _stream_to(chunks, dest, on_chunk, on_progress)
 
     def snapshot() -> tuple[str, int]:
         created = client.projects.exports.create(
@@ -89,7 +89,7 @@ def download_export(
             chunks = client.projects.exports.download(
                 id=project_id, export_pk=created.id, export_type="JSON", request_options=options
             )
-            return _stream_to(chunks, dest, failures, on_progress)
+            return _stream_to(chunks, dest, on_chunk, on_progress)
         finally:
             try:  # the snapshot file is ours: do not leave one per pull on the server
                 client.projects.exports.delete(id=project_id, export_pk=created.id, request_options={"max_retries": 0})
@@ -110,8 +110,6 @@ def download_export(
     )
     try:
         sha256, size = retrying(attempt)
-    except InjectedFailure:
-        raise ServerError(f"the export download broke off {attempts} times (test hook)") from None
     except ServerError:
         raise
     except Exception as error:
@@ -142,7 +140,9 @@ def _wait_for_snapshot(client: LabelStudio, project_id: int, created: Any, timeo
         raise ServerError(f"Label Studio could not export project {project_id} (status {status})")
 
 
-def _stream_to(chunks: Any, dest: Path, failures: DownloadFailures, on_progress: OnProgress | None) -> tuple[str, int]:
+def _stream_to(
+    chunks: Any, dest: Path, on_chunk: Callable[[], None], on_progress: OnProgress | None
+) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     temporary = dest.with_name(f".{dest.name}.part")
@@ -154,7 +154,7 @@ def _stream_to(chunks: Any, dest: Path, failures: DownloadFailures, on_progress:
                 digest.update(chunk)
                 handle.write(chunk)
                 size += len(chunk)
-                failures.check()
+                on_chunk()
                 emit(on_progress, "download", len(chunk))
         os.replace(temporary, dest)
     except BaseException:

@@ -19,7 +19,7 @@ import toolkit
 PACKAGE = Path(toolkit.__file__).parent
 
 # The first part of a module's name under toolkit/ -> its layer (a higher number sits above).
-BASE = {"__init__", "errors", "config", "records", "progress", "_testing", "_lazy"}
+BASE = {"__init__", "errors", "config", "records", "progress", "hooks", "_lazy"}
 SHARED = {"io", "nlp", "metrics", "labelstudio", "annotations", "render"}
 STAGES = {"preannotate", "push", "pull", "dataset", "report", "train", "evaluate", "adjudicate"}
 TOP = {"cli", "__main__"}
@@ -157,3 +157,27 @@ def test_the_checker_sees_function_level_imports():
     assert ("toolkit/pull/output.py", "toolkit.annotations.spans") in {(file, name) for file, _, name in imports()}
     assert any(file == "toolkit/cli/__init__.py" and name == "toolkit.cli.adjudicate" for file, _, name in imports())
     assert len(imports()) > 100
+
+
+def test_the_library_holds_no_test_code_and_reads_no_test_setting():
+    # The fault hooks live in tests/faults.py and are handed in through toolkit.hooks; the
+    # package neither imports them (nor pytest, nor a _testing module) nor reads a
+    # TOOLKIT_TEST_* variable, so no test fault can ever fire in a user's run.
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        where = path.relative_to(PACKAGE.parent)
+        for node in ast.walk(ast.parse(text, filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [f"{node.module or ''}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            for name in names:
+                parts = name.split(".")
+                if parts[0] in {"tests", "pytest"} or "_testing" in parts:
+                    found.append(f"{where}:{node.lineno}: imports {name}")
+        if "TOOLKIT_TEST_" in text:
+            found.append(f"{where}: reads a TOOLKIT_TEST_* setting")
+    assert found == []

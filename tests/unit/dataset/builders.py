@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import datasets
+
+from tests import faults
 
 ROOT = Path(__file__).resolve().parents[3]
 CONFIG = str(ROOT / "configs" / "news-ner.yaml")
@@ -60,6 +61,5 @@ def add_article(source: Path, article_id: str = "new") -> None:
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, **(env or {})}
     environment.pop("TOOLKIT_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "toolkit", *args], capture_output=True, text=True, env=environment, cwd=cwd, timeout=300
-    )
+    toolkit, environment = faults.command(environment)  # the fault launcher when env asks for a fault
+    return subprocess.run([*toolkit, *args], capture_output=True, text=True, env=environment, cwd=cwd, timeout=300)

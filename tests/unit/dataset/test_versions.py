@@ -7,11 +7,12 @@ import json
 
 import pytest
 
+from tests.faults import EXPORT_KILL_AT
 from tests.unit.dataset.builders import CONFIG, add_article, rows_of, run_cli
-from toolkit._testing.faults import EXPORT_KILL_AT
 from toolkit.cli.export import ReportAttachment
 from toolkit.dataset.export import export
 from toolkit.errors import OutputError
+from toolkit.hooks import Hooks, installed
 from toolkit.io.exports import latest_version
 
 
@@ -68,6 +69,16 @@ def test_files_next_to_the_versions_are_left_alone(tmp_path, source, config, mak
     add_article(source)
     assert export(source, config=config, out=out, make_doc=make_doc).version == "v2"
     assert (out / "report.html").read_text() == "<html></html>"
+
+
+def test_the_export_calls_its_named_steps_in_order_before_it_publishes(tmp_path, source, config, make_doc):
+    # The hook points the kill test below stops at, handed in and seen in-process.
+    out = tmp_path / "out"
+    seen = []
+    with installed(Hooks(export_step=lambda step: seen.append((step, (out / "LATEST").exists())))):
+        export(source, config=config, out=out, make_doc=make_doc)
+    assert seen == [("after-save", False), ("before-manifest", False), ("before-rename", False)]
+    assert (out / "LATEST").read_text() == "v1\n"
 
 
 @pytest.mark.parametrize("point", ["after-save", "before-manifest", "before-rename"])

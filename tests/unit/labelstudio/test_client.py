@@ -7,7 +7,6 @@ import pytest
 from label_studio_sdk.core.api_error import ApiError
 from pydantic import SecretStr
 
-from toolkit._testing.faults import InjectedFailure
 from toolkit.errors import ServerError
 from toolkit.labelstudio.client import ServerSettings, connect, describe_api_error, public_url, transient
 
@@ -48,7 +47,6 @@ def test_public_url_drops_credentials_and_query():
         (ApiError(status_code=401, headers={}, body=""), False),
         (httpx.ReadTimeout("slow"), True),
         (httpx.RemoteProtocolError("cut"), True),
-        (InjectedFailure(), True),
         (ValueError("a bug"), False),
     ],
 )

@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import toolkit
-from toolkit._testing import faults
+from toolkit import hooks
 from toolkit.config import Config, InputConfig
 from toolkit.errors import ClusterError, ModelError, ToolkitError
 from toolkit.io.predictions import new_run_id, part_name, write_part
@@ -141,7 +141,7 @@ class _Annotator:
         config: Config,
         model: ModelInfo,
         scores: bool,
-        kill_marker: str | None,
+        on_batch: Callable[[int], None] = hooks.nothing,
         parts: str | None = None,
         run_id: str | None = None,
     ) -> None:
@@ -157,14 +157,15 @@ class _Annotator:
             )
         # One zone per batch: the batch is what the actor holds, and what re-runs if it dies.
         self.backend = LocalBackend(pipeline, config, n_process=1, zone_size=10**9)
-        self.kill_marker = kill_marker
+        # The driver's ``Hooks.actor_batch``, handed over as an argument: this is another process.
+        self.on_batch = on_batch
         self.parts = Path(parts) if parts is not None else None
         self.run_id = run_id
         self.batches = 0
 
     def __call__(self, batch: Any) -> dict[str, list[Any]]:
         self.batches += 1
-        faults.kill_actor_once(self.kill_marker, self.batches)
+        self.on_batch(self.batches)
         seqs = batch.column("seq").to_pylist()
         articles = [pickle.loads(raw) for raw in batch.column("article").to_pylist()]
         predicted = list(self.backend.predict(articles))
@@ -188,7 +189,7 @@ class _RowAnnotator:
         config: Config,
         model: ModelInfo,
         scores: bool,
-        kill_marker: str | None,
+        on_batch: Callable[[int], None],
         names: list[str],
         done: list[Any],
         parts: str | None = None,
@@ -196,11 +197,11 @@ class _RowAnnotator:
     ) -> None:
         import ray
 
-        self.annotator = _Annotator(config, model, scores, None)
+        self.annotator = _Annotator(config, model, scores)  # its batches are counted here
         self.parts = Path(parts) if parts is not None else None
         self.run_id = run_id
         self.options = config.input
-        self.kill_marker = kill_marker
+        self.on_batch = on_batch
         self.names = names
         # In a list, so that Ray hands over the reference and the set is fetched once, here.
         self.done: dict[str, int] = ray.get(done[0])
@@ -210,7 +211,7 @@ class _RowAnnotator:
         from toolkit.preannotate.backends.rows import annotate_rows, write_pending
 
         self.batches += 1
-        faults.kill_actor_once(self.kill_marker, self.batches)
+        self.on_batch(self.batches)
         columns = [batch.column(name).to_pylist() for name in ("file", "position", "nbytes", "kind", "raw")]
         annotated = annotate_rows(
             list(zip(*columns, strict=True)),
@@ -443,7 +444,8 @@ class RayBackend:
                 "config": self.config,
                 "model": self.model,
                 "scores": self.scores,
-                "kill_marker": faults.ray_kill_marker(),
+                # Read here, in the driver, where the caller installed it; the actors are other processes.
+                "on_batch": hooks.current().actor_batch,
                 **options,
             },
             compute=self._ray.data.ActorPoolStrategy(size=self.num_workers),
@@ -451,11 +453,12 @@ class RayBackend:
         )
 
     def _iterate_rows(self, predicted: ray.data.Dataset, done_ref: Any) -> Iterator[StreamedBatch]:
+        arrived = hooks.current().cluster_results
         try:
             for batch in predicted.iter_batches(batch_size=None, batch_format="pyarrow"):
                 for raw in batch.column("batch").to_pylist():
                     yield pickle.loads(raw)
-                faults.stop_cluster_once(faults.ray_stop_marker())
+                arrived()
         except ToolkitError:
             raise
         except Exception as error:
@@ -485,6 +488,7 @@ class RayBackend:
             articles, _Annotator, parts=str(parts.resolve()) if parts is not None else None, run_id=new_run_id()
         )
         seen = 0
+        arrived = hooks.current().cluster_results
         try:
             for batch in predicted.iter_batches(batch_size=None, batch_format="pyarrow"):
                 for seq, raw in zip(batch.column("seq").to_pylist(), batch.column("result").to_pylist(), strict=True):
@@ -494,6 +498,7 @@ class RayBackend:
                         raise ClusterError(f"the cluster returned article {seq} where article {seen} was due")
                     seen += 1
                     yield Predicted(*pickle.loads(raw))
+                arrived()
         except ToolkitError:
             raise
         except Exception as error:
