@@ -164,7 +164,7 @@ def child(annotated: Path, out: Path, *, with_report: bool = True) -> None:
     """One export in this process; prints seconds and peak RSS as JSON."""
     from toolkit.cli.export import ReportAttachment
     from toolkit.config import load_config
-    from toolkit.dataset.export import export
+    from toolkit.dataset import export
     from toolkit.nlp.pipeline import load_pipeline
 
     config = load_config(CONFIG)

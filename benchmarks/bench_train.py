@@ -113,7 +113,7 @@ def pulled(doc: dict, article_id: str, task: int) -> dict:
 
 
 def make_export(folder: Path, train_docs: list[dict], validation_docs: list[dict], config) -> Path:
-    from toolkit.dataset.export import export
+    from toolkit.dataset import export
     from toolkit.nlp.pipeline import load_tokenizer
 
     splits = dict(config.export.splits)

@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
-# The steps of ``toolkit.dataset.export.export`` at which ``export_step`` is called, in order.
+# The steps of ``toolkit.dataset.exporting.export`` at which ``export_step`` is called, in order.
 ExportStep = Literal["after-save", "before-manifest", "before-rename"]
 HttpEventHooks = dict[str, list[Callable[[Any], None]]]
 

@@ -143,11 +143,11 @@ class ReportAttachment:
 def _run_export(
     annotations: Path, *, config: Config, make_doc: Callable[[str], Any], with_report: bool, **options: Any
 ) -> ExportResult:
-    """``toolkit.dataset.export.export`` with the progress drawn on stderr and the errors in the CLI's words."""
+    """``toolkit.dataset.exporting.export`` with the progress drawn on stderr and the errors in the CLI's words."""
     from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from toolkit.cli._progress import PhaseState, progress_display
-    from toolkit.dataset.export import export
+    from toolkit.dataset import export
     from toolkit.errors import LossOverLimitError, OutputError
 
     def describe(state: PhaseState) -> str:

@@ -1,9 +1,8 @@
 """Stage 4, export: annotated articles -> a versioned Hugging Face dataset (+ DocBin, CoNLL, card).
 
-The stage is ``export.export`` (it returns an ``ExportResult`` with its ``ExportStats``);
-``diff_exports`` compares two versions (an ``ExportDiff``), ``push_to_hub`` uploads one.
-The module ``export`` holds the name ``export`` of this package, so the function is
-imported from it: ``from toolkit.dataset.export import export``.
+The stage is ``export`` (``from toolkit.dataset import export``; it returns an
+``ExportResult`` with its ``ExportStats``); ``diff_exports`` compares two versions (an
+``ExportDiff``), ``push_to_hub`` uploads one.
 """
 
 from toolkit._lazy import lazy_exports
@@ -13,7 +12,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
         "diff": ["ExportDiff", "diff_as_json", "diff_exports"],
-        "export": ["ExportResult"],
+        "exporting": ["ExportResult", "export"],
         "hub": ["check_hub_repo", "push_to_hub"],
         "stats": ["ExportStats"],
     },

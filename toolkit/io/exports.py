@@ -3,7 +3,7 @@
 The ``dataset`` stage writes exports; training and evaluation read them. What both sides
 need to agree on (the layout's names, which version ``LATEST`` means) lives here, below
 the stages, so that a reader never imports the writer. The layout itself is described
-where it is written: the files of a version in ``toolkit.dataset.export``, the export root
+where it is written: the files of a version in ``toolkit.dataset.exporting``, the export root
 around them (``LATEST``, ``vN/``, the temp folders) in ``toolkit.dataset.versions``.
 """
 

@@ -14,7 +14,7 @@ import pytest
 
 ENTRY_POINTS = {
     "adjudicate": ["adjudicate", "AdjudicateResult"],
-    "dataset": ["ExportResult", "diff_exports", "push_to_hub"],
+    "dataset": ["export", "ExportResult", "diff_exports", "push_to_hub"],
     "evaluate": ["evaluate", "EvaluateResult"],
     "preannotate": ["preannotate", "preannotate_to_file", "PreannotateStats"],
     "pull": ["pull", "PullSummary"],

@@ -5,7 +5,7 @@ import json
 import yaml
 
 from toolkit.cli.export import ReportAttachment
-from toolkit.dataset.export import export
+from toolkit.dataset import export
 from toolkit.records import tag_names
 
 

@@ -6,8 +6,8 @@ from typer.testing import CliRunner
 
 from tests.unit.dataset.builders import GPE, PERSON, add_article, annotated, rows_of, write_jsonl
 from toolkit.cli import app
+from toolkit.dataset import export
 from toolkit.dataset.diff import diff_exports
-from toolkit.dataset.export import export
 
 
 def test_diff_lists_articles_added_removed_and_spans_changed(tmp_path, config, make_doc):

@@ -8,8 +8,7 @@ import datasets
 import pytest
 
 from tests.unit.dataset.builders import GPE, PERSON, TEXT, annotated, rows_of, write_jsonl
-from toolkit.dataset import ExportStats
-from toolkit.dataset.export import export
+from toolkit.dataset import ExportStats, export
 from toolkit.dataset.inputs import check_inputs
 from toolkit.dataset.rows import RowSettings, build_row
 from toolkit.errors import InputError, LossOverLimitError

@@ -40,7 +40,7 @@ def test_the_settings_cover_every_value_the_config_accepts():
 def test_report_tags_are_the_exports_ner_tags(config, tmp_path, mode, fallback):
     from datasets import load_from_disk
 
-    from toolkit.dataset.export import export
+    from toolkit.dataset import export
 
     data = config.model_dump(mode="json")
     data["export"] = {**data["export"], "alignment": mode, "alignment_fallback": fallback}

@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 
 from toolkit.config import Config, load_config
-from toolkit.dataset.export import export
+from toolkit.dataset import export
 from toolkit.dataset.schema import split_of
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -7,7 +7,7 @@ import json
 import datasets
 
 from tests.unit.dataset.builders import rows_of
-from toolkit.dataset.export import export
+from toolkit.dataset import export
 from toolkit.dataset.formats.arrow import ARROW_FILE
 from toolkit.dataset.schema import features
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datasets
 
 from tests.unit.dataset.builders import rows_of
-from toolkit.dataset.export import export
+from toolkit.dataset import export
 from toolkit.records import tag_names
 
 
