@@ -18,7 +18,7 @@ TEST_LS_PORT ?= 8081
 TEST_LS_SPARE_PORT ?= 8118
 export TOOLKIT_TEST_LABEL_STUDIO_SPARE_PORT ?= $(TEST_LS_SPARE_PORT)
 
-.PHONY: run test lint docs test-reliability setup labelstudio-up labelstudio-down clean bench-preannotate bench-pull bench-export loop bench-train
+.PHONY: run test test-unit lint docs test-reliability setup labelstudio-up labelstudio-down clean bench-preannotate bench-pull bench-export loop bench-train
 
 setup: $(VENV)/.installed
 
@@ -40,10 +40,14 @@ run: setup
 
 # The test server has its own data folder and port, so tests never touch the
 # projects of the server `make run` uses. Pytest's exit code (5 when no test ran
-# included) is the target's exit code.
+# included) is the target's exit code. The suite runs on TEST_WORKERS processes
+# (pytest-xdist): most of a test's time is spent waiting on a server or a subprocess, so
+# three share two cores well; tests/conftest.py keeps the Ray tests, and those that stop
+# the spare server, each on one worker. The slowest tests are listed at the end.
+TEST_WORKERS ?= 3
 test: setup
 	$(TOOLKIT) labelstudio up --home $(TEST_LS_HOME) --port $(TEST_LS_PORT)
-	TOOLKIT_TEST_LABEL_STUDIO_HOME=$(TEST_LS_HOME) $(BIN)/python -m pytest; \
+	TOOLKIT_TEST_LABEL_STUDIO_HOME=$(TEST_LS_HOME) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15; \
 	status=$$?; \
 	$(TOOLKIT) labelstudio down --home $(TEST_LS_HOME); \
 	exit $$status
@@ -60,6 +64,10 @@ lint: setup
 # anchor, or a page left out of mkdocs.yml's nav, fails it. CI runs it after `make lint`.
 docs: setup
 	$(BIN)/mkdocs build --strict --site-dir $(BUILD)/site
+
+# The unit tests alone, for the edit-test loop: no server, about a minute.
+test-unit: setup
+	$(BIN)/python -m pytest tests/unit -n 2 -q
 
 # Only the reliability suite (faults, bad inputs, secrets); `make test` runs it too.
 test-reliability: setup

@@ -33,3 +33,54 @@ def blank_pipeline():
     from toolkit.records import ModelInfo
 
     return Pipeline(nlp=spacy.blank("en"), model=ModelInfo(name="blank_en", version="0.0.0"), entity_labels=())
+
+
+# --- Running the suite on several workers (pytest-xdist, `make test`) ---------------------
+#
+# Tests that share something only one of them can hold at a time run on one worker, in
+# order (`--dist loadgroup`): the Ray tests (each starts or joins a local cluster, and two
+# clusters on two cores starve each other) and the tests that stop and restart the spare
+# Label Studio server (one server, one port). Everything else spreads over the workers.
+
+SERIAL_GROUPS = {
+    "ray": ("tests/integration/test_ray_backend.py", "tests/reliability/test_ray_stops.py"),
+}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        group = next((name for name, files in SERIAL_GROUPS.items() if path in files), None)
+        if group is None and "spare" in getattr(item, "fixturenames", ()):
+            group = "spare"
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+# The reliability suite's totals (tests/reliability/tally.py) are counted where the tests
+# run: each worker hands its totals back when it ends, and they are added up here.
+def pytest_sessionfinish(session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is None:
+        return
+    from tests.reliability import tally
+
+    if tally.touched():
+        workeroutput["reliability_tally"] = dict(tally.totals)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    counted = getattr(node, "workeroutput", {}).get("reliability_tally")
+    if counted:
+        from tests.reliability import tally
+
+        for name, count in counted.items():
+            tally.add(name, count)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    from tests.reliability import tally
+
+    if tally.touched() and getattr(config, "workerinput", None) is None:
+        terminalreporter.write_line(tally.summary_line())

@@ -31,18 +31,12 @@ import yaml
 from pydantic import SecretStr
 
 from tests.integration.conftest import client, server  # noqa: F401  (the test server fixtures)
-from tests.reliability import tally
 from toolkit.labelstudio import localserver
 
 ROOT = Path(__file__).resolve().parents[2]
 SPARE_PORT = int(os.environ.get("TOOLKIT_TEST_LABEL_STUDIO_SPARE_PORT", "8118"))
 # Recognisable in any output, and a valid legacy token (at most 40 characters).
 CANARY = "CANARY" + secrets.token_hex(17)
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    if tally.touched():
-        terminalreporter.write_line(tally.summary_line())
 
 
 @dataclass
@@ -81,51 +75,78 @@ class Spare:
         return connect(ServerSettings(url=self.url, api_key=SecretStr(self.key), origin="spare test server"))
 
 
+class _SpareStarter:
+    """Starts the spare server once, in the background, and hands it over when it is up."""
+
+    def __init__(self, tmp_path_factory) -> None:
+        self.tmp_path_factory = tmp_path_factory
+        self.spare: Spare | None = None
+        self.thread: threading.Thread | None = None
+        self.failure: list[BaseException] = []
+
+    def begin(self) -> None:
+        if self.thread is not None:
+            return
+        home = self.tmp_path_factory.mktemp("spare-server")
+        # The admin's token is the canary: credentials written before the first start are
+        # the ones the server creates its user with.
+        credentials = {
+            "url": f"http://{localserver.HOST}:{SPARE_PORT}",
+            "username": localserver.USERNAME,
+            "password": secrets.token_urlsafe(18),
+            "api_key": CANARY,
+        }
+        descriptor = os.open(home / "credentials.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(credentials, handle)
+        self.spare = Spare(home=home, port=SPARE_PORT)
+
+        def start() -> None:
+            try:
+                self.spare.start()
+            except BaseException as error:  # noqa: BLE001 - handed to the tests that need the server
+                self.failure.append(error)
+
+        self.thread = threading.Thread(target=start, daemon=True)
+        self.thread.start()
+
+    def ready(self) -> Spare:
+        self.begin()
+        self.thread.join()
+        if self.failure:
+            raise self.failure[0]
+        return self.spare
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+            self.spare.stop()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _spare_starting(request, tmp_path_factory):
     """Start the spare server in the background as soon as the suite starts: its first
-    start migrates a fresh database (tens of seconds), which overlaps the first tests."""
-    wanted = any("spare" in getattr(item, "fixturenames", ()) for item in request.session.items)
-    if os.environ.get("LABEL_STUDIO_URL") or not wanted:
+    start migrates a fresh database (tens of seconds), which overlaps the first tests.
+
+    Under pytest-xdist every worker collects every test, but only the worker running the
+    "spare" group (tests/conftest.py) runs those: there the server starts when a test
+    first asks for it, so that one server, on one port, is ever started."""
+    if os.environ.get("LABEL_STUDIO_URL"):
         yield None
         return
-    home = tmp_path_factory.mktemp("spare-server")
-    # The admin's token is the canary: credentials written before the first start are
-    # the ones the server creates its user with.
-    credentials = {
-        "url": f"http://{localserver.HOST}:{SPARE_PORT}",
-        "username": localserver.USERNAME,
-        "password": secrets.token_urlsafe(18),
-        "api_key": CANARY,
-    }
-    descriptor = os.open(home / "credentials.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        json.dump(credentials, handle)
-    spare = Spare(home=home, port=SPARE_PORT)
-    failure: list[BaseException] = []
-
-    def start() -> None:
-        try:
-            spare.start()
-        except BaseException as error:  # noqa: BLE001 - handed to the tests that need the server
-            failure.append(error)
-
-    thread = threading.Thread(target=start, daemon=True)
-    thread.start()
-    yield spare, thread, failure
-    thread.join()
-    spare.stop()
+    starter = _SpareStarter(tmp_path_factory)
+    wanted = any("spare" in getattr(item, "fixturenames", ()) for item in request.session.items)
+    if wanted and not os.environ.get("PYTEST_XDIST_WORKER"):
+        starter.begin()
+    yield starter
+    starter.close()
 
 
 @pytest.fixture(scope="session")
 def spare(_spare_starting) -> Spare:
     if _spare_starting is None:
         pytest.skip("the tests run against a server named by LABEL_STUDIO_URL; no local spare server to stop")
-    spare, thread, failure = _spare_starting
-    thread.join()
-    if failure:
-        raise failure[0]
-    return spare
+    return _spare_starting.ready()
 
 
 def write_config(path: Path, *, title: str | None = None, **sections: dict) -> Path:

@@ -283,6 +283,8 @@ def install(venv: Path, on_progress: OnProgress | None = None) -> None:
         [*pip, "--force-reinstall", "--no-deps", f"label-studio=={LABEL_STUDIO_VERSION}"],
     ]
     for number, step in enumerate(steps):
+        if number == 0 and (venv / "bin" / "python").exists():
+            continue  # the venv is there (an earlier install's): no new one, no pip bootstrap again
         if number == 2 and executable.exists():
             break
         done = _run_step(step, on_progress)
