@@ -162,7 +162,7 @@ def label_studio_export(annotated: Path, target: Path) -> None:
 
 def child(annotated: Path, out: Path, *, with_report: bool = True) -> None:
     """One export in this process; prints seconds and peak RSS as JSON."""
-    from toolkit.cli.export import ReportAttachment
+    from toolkit.compose import ReportAttachment
     from toolkit.config import load_config
     from toolkit.dataset import export
     from toolkit.nlp.pipeline import load_pipeline

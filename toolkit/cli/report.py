@@ -26,21 +26,18 @@ def report_cli(
     ] = None,
 ) -> None:
     """What the humans corrected, and how much they agree: progress, model against human, agreement, annotators."""
-    from toolkit.errors import InputError
-    from toolkit.render.console import print_document
-    from toolkit.report import report, report_document, write_html
+    from toolkit.render.console import print_document, print_sections
+    from toolkit.report import report, view, write_html
 
     config = load_config_for_cli(config_path)
-    if not annotations.is_file():
-        raise InputError(f"{annotations}: file not found", hint="write it with `toolkit pull --out FILE.jsonl`")
     result = report(annotations, config=config)
     if html is not None:
         # Before printing: a page that cannot be written fails the command with nothing on stdout.
         write_html(result, html)
     if as_json:
         # Plain stdout, no rich wrapping: scripts parse it.
-        typer.echo(json_text(result.model_dump(mode="json"), indent=2))
+        typer.echo(json_text(result.to_json(), indent=2))
     else:
-        print_document(console, report_document(result))
+        print_document(console, view.report_document(result))
     if html is not None:
-        (err_console if as_json else console).print(f"Wrote the HTML report to {html}")
+        print_sections(err_console if as_json else console, [view.page_written(html)], rules=False)

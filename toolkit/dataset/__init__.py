@@ -12,7 +12,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
         "diff": ["ExportDiff", "diff_as_json", "diff_exports"],
-        "exporting": ["ExportResult", "export"],
+        "exporting": ["Attachment", "ExportResult", "export"],
+        "inputs": ["check_input_files"],
         "hub": ["check_hub_repo", "push_to_hub"],
         "stats": ["ExportStats"],
     },

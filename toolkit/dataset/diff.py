@@ -110,6 +110,9 @@ class ExportDiff:
     def spans_removed(self) -> int:
         return sum(len(change.removed) for change in self.changed)
 
+    def to_json(self) -> dict[str, Any]:
+        return diff_as_json(self)
+
 
 Row = tuple[str, int, frozenset[Key], int]
 

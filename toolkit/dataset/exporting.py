@@ -9,7 +9,7 @@ Inside a version (see ``versions`` for the export root around it)::
     loss_report.jsonl                every span the tags could not carry
     spacy/{split}-NNNNN.spacy        DocBin shards (``spacy train`` takes the folder)
     conll/{split}.conll              CoNLL-2003 style text
-    report.html                      what an attachment adds (the CLI's: the annotation report)
+    report.html                      what an attachment adds (``toolkit.compose``'s: the annotation report)
 
 The steps, in order: the inputs' hashes (an unchanged pull writes nothing), the check of
 every record, the one pass that writes the rows (``build``), the loss limit, parquet,
@@ -29,7 +29,7 @@ from toolkit import hooks
 from toolkit.config import Config
 from toolkit.dataset.build import write_rows
 from toolkit.dataset.formats.parquet import arrow_to_parquet, parquet_name
-from toolkit.dataset.inputs import check_inputs, hash_inputs, inputs_fingerprint
+from toolkit.dataset.inputs import check_input_files, check_inputs, hash_inputs, inputs_fingerprint
 from toolkit.dataset.manifest import build_manifest, file_hashes, write_manifest
 from toolkit.dataset.stats import ExportStats
 from toolkit.dataset.versions import check_root, new_work_folder, publish
@@ -52,8 +52,11 @@ class Attachment(Protocol):
     once); ``finish`` is called when the version's files are written, writes its own
     files into the version folder and returns a markdown section (with its ``##``
     heading) for the dataset card. The card, the files and the dataset are published,
-    or lost, together.
+    or lost, together. ``files`` names what it writes: ``(what, file name)`` pairs, said
+    in the result (``ExportResult.attached``).
     """
+
+    files: tuple[tuple[str, str], ...]
 
     def add(self, article: AnnotatedArticle) -> None: ...
 
@@ -70,6 +73,18 @@ class ExportResult:
     # True when the inputs are those of the latest version: no new version was written
     # and ``version``/``path`` name that one.
     unchanged: bool = False
+    # How it was made, for whoever shows the result (``dataset.view``).
+    splits: tuple[str, ...] = ()
+    alignment_fallback: str = ""
+    with_predictions: bool = False
+    # ``(what, path)`` of each file an attachment wrote into the version folder.
+    attached: tuple[tuple[str, Path], ...] = ()
+
+    @property
+    def pushable(self) -> bool:
+        """Whether ``push_to_hub`` should upload it: a new version without rows stays local
+        (the Hub's parquet loader cannot read a dataset without data files)."""
+        return self.unchanged or self.stats.articles > 0
 
 
 def export(
@@ -91,8 +106,10 @@ def export(
     manifest and card. ``extra_sections`` are ``(title, markdown)`` sections, or markdown
     with its own ``##`` heading, appended to the dataset card; ``attachment``'s section
     comes after them. Raises LossOverLimitError when more than ``max_loss`` spans are lost,
-    OutputLockedError when another export writes to ``out``.
+    OutputLockedError when another export writes to ``out``, InputError when an input file
+    is not there.
     """
+    check_input_files(annotations, predictions)
     # Held to the end: two exports of one pull would both write a version, and the slower
     # one's LATEST could name the older version.
     with output_lock(out, what="export root"):
@@ -122,6 +139,11 @@ def _export_locked(
     fingerprint = inputs_fingerprint(
         hashes, config=config, model=model, with_report=attachment is not None, extra_sections=extra_sections
     )
+    made: dict[str, Any] = {
+        "splits": tuple(config.export.splits),
+        "alignment_fallback": config.export.alignment_fallback,
+        "with_predictions": predictions is not None,
+    }
     latest = latest_version(out)
     if latest is not None:
         previous = read_manifest(latest)
@@ -132,7 +154,13 @@ def _export_locked(
             if max_loss is not None and lost > max_loss:
                 raise LossOverLimitError(lost, max_loss, same_as=latest.name)
             return ExportResult(
-                version=latest.name, path=latest, root=out, stats=ExportStats(), manifest=previous, unchanged=True
+                version=latest.name,
+                path=latest,
+                root=out,
+                stats=ExportStats(),
+                manifest=previous,
+                unchanged=True,
+                **made,
             )
     # The input is checked before the export root is created: bad input leaves no folder.
     plan, input_counts = check_inputs(
@@ -176,7 +204,10 @@ def _export_locked(
         shutil.rmtree(work, ignore_errors=True)
         raise
     manifest["version"] = target.name
-    return ExportResult(version=target.name, path=target, root=out, stats=stats, manifest=manifest)
+    attached = tuple((what, target / name) for what, name in attachment.files) if attachment is not None else ()
+    return ExportResult(
+        version=target.name, path=target, root=out, stats=stats, manifest=manifest, attached=attached, **made
+    )
 
 
 def _write_parquet(work: Path, stats: ExportStats, splits: list[str]) -> None:

@@ -39,6 +39,14 @@ class InputHashes:
     predictions: str | None = None
 
 
+def check_input_files(annotations: Path, predictions: Path | None) -> None:
+    """InputError, naming the command that writes it, for an input file that is not there."""
+    if not annotations.is_file():
+        raise InputError(f"{annotations}: file not found", hint="write it with `toolkit pull --out FILE.jsonl`")
+    if predictions is not None and not predictions.is_file():
+        raise InputError(f"{predictions}: file not found", hint="write it with `toolkit preannotate --out FILE.jsonl`")
+
+
 def hash_inputs(annotations: Path, predictions: Path | None) -> InputHashes:
     ledger = ledger_path(annotations)
     return InputHashes(

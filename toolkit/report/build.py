@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from toolkit.config import Config
+from toolkit.errors import InputError
 from toolkit.io.jsonl import read_records
 from toolkit.metrics.agreement import TokenAgreement
 from toolkit.metrics.spans import OVERALL, MatchCounts
@@ -361,7 +362,12 @@ def report_builder(
 def report(
     annotations: Path, *, config: Config, make_doc: Callable[[str], Doc] | None = None, tokenizer: str | None = None
 ) -> Report:
-    """Read a pull's output (and its ledger, when there is one) and build the report."""
+    """Read a pull's output (and its ledger, when there is one) and build the report.
+
+    InputError, naming the command that writes it, when ``annotations`` is not there.
+    """
+    if not annotations.is_file():
+        raise InputError(f"{annotations}: file not found", hint="write it with `toolkit pull --out FILE.jsonl`")
     builder = report_builder(annotations, config=config, make_doc=make_doc, tokenizer=tokenizer)
     for article in read_records(annotations, AnnotatedArticle):  # streamed: the articles are not held in memory
         builder.add(article)

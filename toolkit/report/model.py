@@ -6,6 +6,8 @@ but ``O`` tokens) is None with a reason, never a division by zero.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
 from toolkit.metrics.spans import OVERALL as OVERALL
@@ -168,3 +170,7 @@ class Report(_Model):
     annotators: list[AnnotatorRow]
     label_counts: dict[str, dict[str, int]]  # label -> {"human": n, "predicted": n}
     adjudication: AdjudicationSection = AdjudicationSection()
+
+    def to_json(self) -> dict[str, Any]:
+        """The whole report as plain JSON values (``toolkit report --json``)."""
+        return self.model_dump(mode="json")

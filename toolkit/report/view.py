@@ -6,6 +6,8 @@ on the report's page (``toolkit.report.page``, with plots).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from toolkit.render import Block, Code, Data, Document, Line, Row, Section, Table, count, number, percent, plural
 from toolkit.report.model import NOT_ENOUGH_DATA, OVERALL, AlignmentModes, Report, Scores
 
@@ -336,3 +338,8 @@ def report_markdown(report: Report) -> str:
     from toolkit.render.markdown import markdown_document
 
     return markdown_document(Document(TITLE, report_sections(report)), level=2, brief=True)
+
+
+def page_written(path: Path) -> Section:
+    """What ``toolkit report --html`` says once the page is written."""
+    return Section("written", None, (Line(("Wrote the HTML report to ", Code(str(path)))),))

@@ -1,8 +1,9 @@
 """The layering rule, read from the imports (module level and inside functions alike):
 
-    cli  ->  stages  ->  shared layers  ->  errors / config / records / progress
+    cli  ->  compose  ->  stages  ->  shared layers  ->  errors / config / records / progress
 
-A stage never imports another stage, nothing imports a layer above its own, and neither
+A stage never imports another stage (stages meet in ``compose.py``, the one module that
+joins them), nothing imports a layer above its own, and neither
 the packages nor the modules import each other in a circle (``TYPE_CHECKING`` imports
 included). See docs/architecture.md.
 """
@@ -22,11 +23,13 @@ PACKAGE = Path(toolkit.__file__).parent
 BASE = {"__init__", "errors", "config", "records", "progress", "hooks", "_lazy"}
 SHARED = {"io", "nlp", "metrics", "labelstudio", "annotations", "render"}
 STAGES = {"preannotate", "push", "pull", "dataset", "report", "train", "evaluate", "adjudicate"}
+# The one module above the stages: where a command needs two stages, they are joined here.
+COMPOSE = {"compose"}
 TOP = {"cli", "__main__"}
 
 
 def layer(unit: str) -> int:
-    for number, units in enumerate((BASE, SHARED, STAGES, TOP)):
+    for number, units in enumerate((BASE, SHARED, STAGES, COMPOSE, TOP)):
         if unit in units:
             return number
     raise AssertionError(f"toolkit/{unit}: not in any layer; add it to tests/unit/architecture/test_layers.py")
@@ -112,6 +115,18 @@ def test_nothing_imports_upward_and_no_stage_imports_another():
         elif source in STAGES and target in STAGES:
             violations.append(f"{file}:{line}: imports {name} (a stage imports another stage)")
     assert violations == []
+
+
+def test_stages_are_joined_in_compose_only():
+    # compose is one small module, not a package that grows a layer of its own; a CLI
+    # module calls one stage (or compose), so no command composes stages itself.
+    assert PACKAGE.joinpath("compose.py").is_file() and not PACKAGE.joinpath("compose").exists()
+    stages: dict[str, set[str]] = defaultdict(set)
+    for file, _, name in imports():
+        if unit_of(name) in STAGES:
+            stages[file].add(unit_of(name))
+    joined = {file: sorted(units) for file, units in stages.items() if len(units) > 1}
+    assert joined == {"toolkit/compose.py": ["dataset", "report"]}
 
 
 def test_packages_import_each_other_without_cycles():

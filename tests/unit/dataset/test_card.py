@@ -4,7 +4,7 @@ import json
 
 import yaml
 
-from toolkit.cli.export import ReportAttachment
+from toolkit.compose import ReportAttachment
 from toolkit.dataset import export
 from toolkit.records import tag_names
 

@@ -19,6 +19,8 @@ from toolkit.records import tag_names
 class Appendix:
     """An attachment that counts the articles it sees and writes one file into the version."""
 
+    files = (("appendix", "appendix.txt"),)
+
     def __init__(self) -> None:
         self.seen: list[str] = []
 
@@ -232,7 +234,7 @@ def test_the_same_inputs_write_no_new_version_and_a_change_does(tmp_path, config
     fourth = export(source, config=config, out=out, make_doc=make_doc)
     assert (fourth.version, fourth.unchanged) == ("v3", False)
     assert (out / "LATEST").read_text().strip() == "v3"
-    # Another option (here: an attachment, the CLI's report) is another dataset card.
+    # Another option (here: an attachment, as toolkit.compose's report) is another dataset card.
     fifth = export(source, config=config, out=out, make_doc=make_doc, attachment=Appendix())
     assert (fifth.version, fifth.unchanged) == ("v4", False)
     assert export(source, config=config, out=out, make_doc=make_doc, attachment=Appendix()).unchanged
@@ -244,6 +246,7 @@ def test_an_attachment_sees_every_checked_article_and_is_published_with_the_vers
     assert appendix.seen == [f"a{i}" for i in range(12)] + ["planted"]
     assert (result.path / "appendix.txt").read_text() == "13 articles\n"
     assert "appendix.txt" in result.manifest["files"]
+    assert result.attached == (("appendix", result.path / "appendix.txt"),)
     assert (result.path / "README.md").read_text().rstrip().endswith("## Appendix\n\n13 articles seen.")
 
 
@@ -328,3 +331,19 @@ def test_a_near_duplicate_group_is_exported_into_one_split(tmp_path, config, mak
     # The card's and manifest's counts per split are of the same assignment as the rows.
     counted = {name: sum(1 for row in rows.values() if row["split"] == name) for name in config.export.splits}
     assert {name: result.stats.rows_per_split.get(name, 0) for name in counted} == counted
+
+
+@pytest.mark.parametrize("missing", ["annotations", "predictions"])
+def test_the_export_names_a_missing_input_and_the_command_that_writes_it(tmp_path, source, config, make_doc, missing):
+    files = {"annotations": source, "predictions": None, missing: tmp_path / "none.jsonl"}
+    with pytest.raises(InputError, match="none.jsonl: file not found") as raised:
+        export(
+            files["annotations"],
+            config=config,
+            out=tmp_path / "out",
+            make_doc=make_doc,
+            predictions=files["predictions"],
+        )
+    writer = "pull" if missing == "annotations" else "preannotate"
+    assert raised.value.hint == f"write it with `toolkit {writer} --out FILE.jsonl`"
+    assert not (tmp_path / "out").exists()

@@ -9,7 +9,7 @@ import pytest
 
 from tests.faults import EXPORT_KILL_AT
 from tests.unit.dataset.builders import CONFIG, add_article, rows_of, run_cli
-from toolkit.cli.export import ReportAttachment
+from toolkit.compose import ReportAttachment
 from toolkit.dataset import export
 from toolkit.errors import OutputError
 from toolkit.hooks import Hooks, installed

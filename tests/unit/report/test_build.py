@@ -350,3 +350,12 @@ def test_partial_tallies_merge_into_the_report_of_all_articles(corrected, overla
         (first if number < 2 else second).add(item)
     first.tally.merge(second.tally)
     assert first.finish().model_dump() == whole.model_dump()
+
+
+def test_a_missing_pull_output_names_the_command_that_writes_it(config, tmp_path):
+    from toolkit.errors import InputError
+    from toolkit.report import report
+
+    with pytest.raises(InputError, match="none.jsonl: file not found") as raised:
+        report(tmp_path / "none.jsonl", config=config)
+    assert raised.value.hint == "write it with `toolkit pull --out FILE.jsonl`"
