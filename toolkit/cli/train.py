@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, load_config_for_cli, plural
+from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, load_config_for_cli
 
 
 @app.command("train")
@@ -50,42 +50,14 @@ def train_cli(
     from rich.progress import TextColumn, TimeElapsedColumn
 
     from toolkit.cli._progress import progress_display
-    from toolkit.train import train
-    from toolkit.train.training import START_MEANING
+    from toolkit.render.console import print_document, print_sections
+    from toolkit.train import train, view
 
     config = load_config_for_cli(config_path)
     with progress_display(TextColumn("{task.description}"), TimeElapsedColumn(), describe=lambda _s: "") as on_progress:
         result = train(
-            export,
-            config=config,
-            out=out,
-            base=base,
-            epochs=epochs,
-            seed=seed,
-            warm_start=warm_start,
+            export, config=config, out=out, base=base, epochs=epochs, seed=seed, warm_start=warm_start,
             on_progress=on_progress,
-        )
-    best = result.best
-    base_text = f"{result.base.name} {result.base.version}" if result.base else "blank"
-    console.print(
-        f"Trained on {plural(result.train_rows, 'article')} of {result.export.path}, "
-        f"from {base_text}, seed {result.seed}"
-    )
-    console.print(f"  start: {result.start} ({START_MEANING[result.start]})")
-    console.print(
-        f"  {plural(result.epochs_run, 'epoch')} in {result.seconds:,.1f} s ({result.words_per_second:,.0f} words/s); "
-        f"best validation F1 {result.scores.get('f1') or 0:.3f} at epoch {best.epoch + 1 if best else 'n/a'}, "
-        f"on {plural(result.validation_rows, 'article')} ({plural(result.validation_spans, 'span')})"
-    )
-    for label, row in sorted((result.scores.get("per_label") or {}).items()):
-        console.print(f"    {label}: P {row['p']:.3f} R {row['r']:.3f} F1 {row['f']:.3f}")
-    if note := result.small_validation_note:
-        console.print(f"  Note: {note}.")
-    verb = "Replaced" if result.replaced else "Wrote"
-    console.print(f"{verb} {result.out} (model version {result.model.model_version}; TRAINING.md beside it)")
-    if result.kept:
-        console.print(f"  kept the other files in it: {', '.join(result.kept)}")
-    console.print(
-        f"Next: toolkit evaluate base {result.out} --data {export} --config {config_path}, "
-        f"then toolkit preannotate INPUT --model {result.out} --config {config_path}"
-    )
+        )  # fmt: skip
+    print_document(console, view.summary(result))
+    print_sections(console, [view.written(result, export=export, config=config_path)], rules=False)

@@ -1,6 +1,7 @@
 """``toolkit train``: a spaCy NER trained on an export's corrections, through spaCy's own training loop.
 
-``train`` (``training``) is the stage; it returns a ``TrainResult``.
+``train`` (``training``) is the stage; it returns a ``TrainResult`` (``result``), which
+``view`` turns into what ``toolkit train`` prints and the TRAINING.md beside the model.
 """
 
 from toolkit._lazy import lazy_exports
@@ -9,6 +10,7 @@ from toolkit._lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
-        "training": ["TrainResult", "train"],
+        "result": ["TrainResult"],
+        "training": ["train"],
     },
 )

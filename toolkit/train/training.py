@@ -31,7 +31,6 @@ import re
 import secrets
 import shutil
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,13 +41,15 @@ from toolkit.io.atomic import pid_alive
 from toolkit.io.exports import ExportVersion, open_export
 from toolkit.io.hashing import sha256_file
 from toolkit.io.locks import output_lock
-from toolkit.metrics.spans import few_articles_note
 from toolkit.nlp.pipeline import TRAINED_KEY, load_model, with_model
 from toolkit.progress import OnProgress, emit
 from toolkit.records import ModelInfo
-from toolkit.render import Bullets, Data, Document, Line, Row, Section, Table, number, plural
+from toolkit.render import count, number, plural
+from toolkit.render.markdown import markdown_document
 from toolkit.train import start as starts
+from toolkit.train import view
 from toolkit.train.generated_config import LOGGER, epoch_batches, spacy_config
+from toolkit.train.result import EvalPoint, TrainResult
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -64,63 +65,6 @@ MODEL_FILES = {"meta.json", "config.cfg", "tokenizer", "vocab", TRAINING_MD}
 # articles, validated on one, says nothing (the README and docs/train.md state them).
 MIN_TRAIN_ROWS = 10
 MIN_VALIDATION_ROWS = 2
-# What each start means, where it is printed.
-START_MEANING = {
-    "same-name rows": "labels the base predicts under the same name begin from its weights",
-    "warm start": "labels begin from the base's weights of the same name and of the labels label_map maps to them",
-    "blank": "every weight begins at random",
-}
-
-
-@dataclass(frozen=True)
-class EvalPoint:
-    """One validation of the training curve."""
-
-    epoch: int
-    step: int
-    loss: float
-    f1: float
-    seconds: float
-    best: bool
-
-
-@dataclass
-class TrainResult:
-    out: Path
-    model: ModelInfo  # the trained model's name and version (the prediction set's name)
-    base: ModelInfo | None  # None: from blank
-    start: str  # "warm start" | "same-name rows" | "blank"
-    export: ExportVersion
-    train_rows: int
-    validation_rows: int
-    words: int
-    seed: int
-    curve: list[EvalPoint] = field(default_factory=list)
-    scores: dict[str, Any] = field(default_factory=dict)  # validation scores of the best checkpoint
-    copied_rows: int = 0
-    seconds: float = 0.0
-    replaced: bool = False  # an earlier model of ours was at the output
-    kept: list[str] = field(default_factory=list)  # files a user put beside that model, carried over
-    settings: dict[str, Any] = field(default_factory=dict)  # the train.* settings the model was trained with
-    validation_spans: int = 0  # the human spans the validation F1 is computed on
-
-    @property
-    def small_validation_note(self) -> str | None:
-        """A warning when the validation F1 rests on few articles."""
-        return few_articles_note(self.validation_rows, self.validation_spans, "the validation F1")
-
-    @property
-    def best(self) -> EvalPoint | None:
-        best = [point for point in self.curve if point.best]
-        return best[-1] if best else None
-
-    @property
-    def epochs_run(self) -> int:
-        return max((point.epoch for point in self.curve), default=0) + 1
-
-    @property
-    def words_per_second(self) -> float:
-        return self.words * self.epochs_run / self.seconds if self.seconds else 0.0
 
 
 # -- the checks done before any work ------------------------------------------------------
@@ -163,7 +107,7 @@ def check_output(out: Path) -> tuple[bool, list[str]]:
     if is_our_model(out):
         ours = model_entries(out)
         return True, [name for name in names if name not in ours]
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
+    shown = ", ".join(names[:5]) + (f" and {count(len(names) - 5)} more" if len(names) > 5 else "")
     raise OutputError(
         f"{out}: holds something that is not a model `toolkit train` wrote ({shown}); nothing there is replaced",
         hint="choose another --out (a new or empty folder), or move those files away",
@@ -315,8 +259,8 @@ class _Curve:
         left = elapsed / len(self.points) * self.evals_per_epoch * max(self.epochs - done, 0)
         best_point = max(self.points, key=lambda point: (point.f1, -point.step))
         note = (
-            f"Training: epoch {done}/{self.epochs}, loss {loss:,.1f}, validation F1 {f1:.3f}, "
-            f"best {best_point.f1:.3f} (epoch {best_point.epoch + 1}), at most {_duration(left)} left"
+            f"Training: epoch {done}/{self.epochs}, loss {number(loss, 1)}, validation F1 {number(f1)}, "
+            f"best {number(best_point.f1)} (epoch {best_point.epoch + 1}), at most {_duration(left)} left"
         )
         emit(self.on_progress, PHASE, done - self.shown, total=self.epochs, note=note)
         self.shown = done
@@ -417,7 +361,7 @@ def _train_locked(
         curve = _Curve(on_progress, epochs, config.train.evals_per_epoch)
         starts._START = starts.Start(labels=list(config.labels), base=base_nlp, base_ner=base_ner, sources=sources)
         _LOG["step"] = curve
-        emit(on_progress, PHASE, 0, total=epochs, note=f"Training: preparing {train_rows:,} articles")
+        emit(on_progress, PHASE, 0, total=epochs, note=f"Training: preparing {plural(train_rows, 'article')}")
         began = time.perf_counter()
         try:
             nlp = init_nlp(spacy.util.load_config(work / "config.cfg", interpolate=False))
@@ -538,79 +482,7 @@ def _finish_model(folder: Path, result: TrainResult, *, config: Config, sources:
     saved["training"]["logger"] = {"@loggers": "spacy.ConsoleLogger.v1", "progress_bar": False}
     saved.to_disk(folder / "config.cfg")
     result.model = ModelInfo(name=f"{meta['lang']}_{meta['name']}", version=version)
-    (folder / TRAINING_MD).write_text(training_markdown(result), encoding="utf-8")
-
-
-def training_markdown(result: TrainResult) -> str:
-    """TRAINING.md: where the model came from and how it scores, through the render layer."""
-    from toolkit.render.markdown import markdown_document
-
-    scores, best, export = result.scores, result.best, result.export
-    base = f"{result.base.name} {result.base.version}" if result.base else "blank"
-    curve = Table(
-        "curve",
-        None,
-        ("epoch", "loss", "F1"),
-        tuple(
-            Row((str(p.epoch + 1), number(p.loss, 2), number(p.f1) + (" (best)" if p.best else "")))
-            for p in result.curve
-        ),
-    )
-    rows = [
-        Row((Data(label), number(row.get("p")), number(row.get("r")), number(row.get("f"))))
-        for label, row in sorted((scores.get("per_label") or {}).items())
-    ]
-    micro = (number(scores.get("precision")), number(scores.get("recall")), number(scores.get("f1")))
-    rows.append(Row(("micro", *micro), "overall"))
-    labels = Table("scores", None, ("label", "precision", "recall", "F1"), tuple(rows), frozenset({"label"}))
-    data = (
-        Line(
-            (f"export: `{export.path}` ({export.name} {export.version}), manifest sha256 `{export.manifest_sha256}`",)
-        ),
-        Line(
-            (
-                f"train: {plural(result.train_rows, 'human-annotated article')} ({plural(result.words, 'token')}); "
-                f"validation: {result.validation_rows:,}",
-            )
-        ),
-    )
-    settings = (
-        Line((f"base: {base} ({result.start}; {plural(result.copied_rows, 'output row')} taken from the base)",)),
-        Line(
-            (
-                f"seed {result.seed}; {plural(result.epochs_run, 'epoch')} run "
-                f"({plural(len(result.curve), 'validation')}); best at epoch {best.epoch + 1 if best else 'n/a'}",
-            )
-        ),
-        Line((_settings_line(result.settings),)),
-        Line((f"{number(result.seconds, 1)} s of training",)),
-    )
-    use = (
-        'A spaCy NER trained by `toolkit train`. Load it with `spacy.load("<this folder>")`; '
-        "pre-annotate with it by `toolkit preannotate INPUT --model <this folder>`."
-    )
-    sections = (
-        Section("use", None, (Line((use,)),)),
-        Section("data", "Data", (Bullets(data),)),
-        Section("settings", "Settings", (Bullets(settings),)),
-        Section("curve", "Curve (validation, exact entity spans)", (curve,)),
-        Section("scores", "Validation scores of this checkpoint", (labels,)),
-    )
-    return markdown_document(Document(result.model.model_version, sections))
-
-
-def _settings_line(settings: dict[str, Any]) -> str:
-    batch = f"{settings.get('batch_words')} words"
-    if settings.get("batch_start"):
-        batch = f"{settings['batch_start']} -> {settings['batch_words']} words (compounding)"
-    rate = f"learning rate {settings.get('learning_rate')}"
-    if settings.get("warmup_steps"):
-        rate += f" (warmup {settings['warmup_steps']} steps, then linear decay)"
-    return (
-        f"dropout {settings.get('dropout')}, {rate}, batches of {batch}, "
-        f"{settings.get('evals_per_epoch', 1)} validation(s) per epoch, patience {settings.get('patience_epochs')} "
-        f"epochs, weight averaging {'on' if settings.get('average_weights') else 'off'}"
-    )
+    (folder / TRAINING_MD).write_text(markdown_document(view.training_file(result)), encoding="utf-8")
 
 
 def _move_into_place(folder: Path, out: Path, *, keep: list[str]) -> None:

@@ -209,7 +209,8 @@ def test_growing_batches_and_two_validations_an_epoch(small_export, tmp_path):
     assert settings["average_weights"] is True and settings["warmup_steps"] == 5
     assert len(result.curve) >= 2 * result.epochs_run - 1
     assert sum(e.advance for e in events) == result.epochs_run == 2
-    assert "50 -> 400 words (compounding)" in (tmp_path / "model" / "TRAINING.md").read_text()
+    training_md = (tmp_path / "model" / "TRAINING.md").read_text()
+    assert "50 -> 400 words (compounding)" in training_md and "2 validations per epoch" in training_md
 
 
 def test_a_near_miss_of_a_base_keyword_is_suggested(tmp_path, monkeypatch):
