@@ -150,7 +150,7 @@ class AdjudicateResult:
     send_tasks: list[int] = field(default_factory=list, repr=False)
     refresh_tasks: list[int] = field(default_factory=list, repr=False)
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "dry_run": self.dry_run,
             "project_id": self.project_id,

@@ -1,4 +1,4 @@
-"""What a pull did: the counts of its tasks (summed task by task) and the summary ``toolkit pull`` prints."""
+"""What a pull did: the counts of its tasks (summed task by task) and its summary (``view`` draws it)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from toolkit.render.format import plural
-
 
 @dataclass
 class PullCounts:
-    """Totals of one task or of a whole pull (tasks' counts ``merge``); ``as_dict`` is what
-    ``toolkit pull --json`` prints.
+    """Totals of one task or of a whole pull (tasks' counts ``merge``); ``to_json`` is what
+    ``toolkit pull --json`` prints (in ``counts``).
 
     Every labelled span of every submitted annotation is used, dropped or in an annotation
     not chosen: ``spans_in == spans_used + sum(spans_dropped.values()) + spans_not_chosen``.
@@ -72,7 +70,7 @@ class PullCounts:
         self.problems.extend(other.problems)
         return self
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         for name in _COUNTERS:
             data[name] = dict(getattr(self, name).most_common())
@@ -86,7 +84,7 @@ _NUMBERS = tuple(f.name for f in fields(PullCounts) if f.type == "int")
 
 @dataclass
 class PullSummary:
-    """What one pull did; ``as_dict`` is what ``toolkit pull --json`` prints."""
+    """What one pull did; ``to_json`` is what ``toolkit pull --json`` prints."""
 
     project_id: int | None
     server: str
@@ -112,7 +110,7 @@ class PullSummary:
     note: str | None = None
     warnings: list[str] = field(default_factory=list)  # said once each: what a user should act on
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "project_id": self.project_id,
             "server": self.server,
@@ -132,41 +130,5 @@ class PullSummary:
             "download_attempts": self.download_attempts,
             "note": self.note,
             "warnings": self.warnings,
-            "counts": self.counts.as_dict(),
+            "counts": self.counts.to_json(),
         }
-
-
-def _when(iso: str | None) -> str:
-    """``2026-03-01T09:14:03.123456+00:00`` -> ``2026-03-01 09:14:03 UTC``."""
-    if not iso:
-        return "unknown"
-    return iso[:19].replace("T", " ") + (" UTC" if iso.endswith(("+00:00", "Z")) else "")
-
-
-def since_line(summary: PullSummary) -> str:
-    """What changed since the last pull: when it ran, and the newest change it had seen
-    (the data watermark: the latest ``updated_at`` of its tasks, not a time of the pull)."""
-    return (
-        f"since the last pull (run {_when(summary.previous_pulled_at)}; newest change it saw "
-        f"{_when(summary.previous_watermark)}): {plural(summary.counts.tasks, 'task')}, {summary.new:,} new, "
-        f"{summary.changed:,} changed, {summary.unchanged:,} unchanged, "
-        f"{summary.deleted:,} deleted in Label Studio (dropped)"
-    )
-
-
-def span_line(counts: PullCounts) -> str:
-    """The spans of submitted annotations, as a sum that visibly adds up, and what the used
-    ones became in the output (one written span stands for agreeing annotators' spans, or
-    for an adjudicator's decision)."""
-    dropped = sum(counts.spans_dropped.values())
-    line = (
-        f"spans: {plural(counts.spans_in, 'span')} in submitted annotations = {counts.spans_used:,} used "
-        f"+ {dropped:,} dropped + {counts.spans_not_chosen:,} in annotations not chosen"
-    )
-    if counts.spans_out != counts.spans_used:
-        line += (
-            f"; the {counts.spans_used:,} used are {plural(counts.spans_out, 'span')} written "
-            "(one for the same span of several annotators, or an adjudicator's decision)"
-        )
-    repaired = sum(counts.spans_repaired.values())
-    return line + f"; {repaired:,} repaired, {counts.overlapping_spans:,} overlapping"
