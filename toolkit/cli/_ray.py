@@ -1,5 +1,19 @@
-"""``toolkit preannotate --backend ray``: its flag, as the hints name it (the backend is
-``toolkit.preannotate.backends.ray``, the job that builds it ``toolkit.preannotate.job``)."""
+"""``toolkit preannotate --backend ray``: its flags, and the hint that names them (the backend is
+``toolkit.preannotate.backends.ray``; the job that builds and supervises it, ``toolkit.preannotate.job``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+AddressOpt = Annotated[
+    str | None,
+    typer.Option("--address", help="Ray cluster to join (auto, or its GCS HOST:PORT); none starts a local one."),
+]
+WorkersOpt = Annotated[
+    int | None, typer.Option("--workers", min=1, help="Ray actors, one pipeline each. Default: ray.num_workers.")
+]
 
 # The library's hint about the address names the setting; here it names the flag too.
 ADDRESS_HINT = ("check ray.address", "check --address (ray.address)")

@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, load_config_for_cli
+from toolkit.cli._ray import AddressOpt, WorkersOpt
 from toolkit.errors import ToolkitError
 from toolkit.render import number
 
@@ -33,72 +34,76 @@ class OutputFormat(str, Enum):
     parquet = "parquet"
 
 
+InputsArg = Annotated[
+    list[str],
+    typer.Argument(
+        help="Article files (.txt, .jsonl, .json, .csv, .parquet), saved Hugging Face datasets, "
+        "folders (read recursively) or quoted glob patterns; with --backend ray also URLs "
+        "(s3://..., file://...) of JSONL and Parquet files or folders.",
+    ),
+]
+OutOpt = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Where to write the predictions: a JSONL file, or a folder with --format parquet. "
+        "A rerun skips the articles already in it.",
+    ),
+]
+OnErrorOpt = Annotated[
+    OnError | None,
+    typer.Option(
+        "--on-error",
+        help="Bad input: fail (stop before writing anything) or skip (go on, count what was skipped). "
+        "Default: input.on_error.",
+    ),
+]
+NProcessOpt = Annotated[
+    int | None, typer.Option("--n-process", min=1, help="Worker processes for nlp.pipe. Default: spacy.n_process.")
+]
+BatchSizeOpt = Annotated[
+    int | None, typer.Option("--batch-size", min=1, help="Texts per nlp.pipe batch. Default: spacy.batch_size.")
+]
+ScoresOpt = Annotated[
+    bool | None,
+    typer.Option("--scores/--no-scores", help="Confidence scores from beam search (slower). Default: spacy.scores."),
+]
+FreshOpt = Annotated[bool, typer.Option("--fresh", help="Start the output over instead of resuming it.")]
+ModelOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--model",
+        help="A model folder (from `toolkit train`) to pre-annotate with, in place of spacy.model.",
+        file_okay=False,
+    ),
+]
+BackendOpt = Annotated[
+    BackendName | None,
+    typer.Option("--backend", help="local (this machine) or ray (a Ray cluster). Default: spacy.backend."),
+]
+FormatOpt = Annotated[
+    OutputFormat,
+    typer.Option("--format", help="jsonl (one file) or parquet (a folder of parts written by Ray's workers)."),
+]
+
+
 @app.command("preannotate")
 def preannotate_cli(
     ctx: typer.Context,
-    inputs: Annotated[
-        list[str],
-        typer.Argument(
-            help="Article files (.txt, .jsonl, .json, .csv, .parquet), saved Hugging Face datasets, "
-            "folders (read recursively) or quoted glob patterns; with --backend ray also URLs "
-            "(s3://..., file://...) of JSONL and Parquet files or folders.",
-        ),
-    ],
-    out: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Where to write the predictions: a JSONL file, or a folder with --format parquet. "
-            "A rerun skips the articles already in it.",
-        ),
-    ],
+    inputs: InputsArg,
+    out: OutOpt,
     config_path: ConfigOpt = DEFAULT_CONFIG,
-    on_error: Annotated[
-        OnError | None,
-        typer.Option(
-            "--on-error",
-            help="Bad input: fail (stop before writing anything) or skip (go on, count what was skipped). "
-            "Default: input.on_error.",
-        ),
-    ] = None,
-    n_process: Annotated[
-        int | None,
-        typer.Option("--n-process", min=1, help="Worker processes for nlp.pipe. Default: spacy.n_process."),
-    ] = None,
-    batch_size: Annotated[
-        int | None, typer.Option("--batch-size", min=1, help="Texts per nlp.pipe batch. Default: spacy.batch_size.")
-    ] = None,
-    scores: Annotated[
-        bool | None,
-        typer.Option(
-            "--scores/--no-scores", help="Confidence scores from beam search (slower). Default: spacy.scores."
-        ),
-    ] = None,
-    fresh: Annotated[bool, typer.Option("--fresh", help="Start the output over instead of resuming it.")] = False,
-    model: Annotated[
-        Path | None,
-        typer.Option(
-            "--model",
-            help="A model folder (from `toolkit train`) to pre-annotate with, in place of spacy.model.",
-            file_okay=False,
-        ),
-    ] = None,
-    backend: Annotated[
-        BackendName | None,
-        typer.Option("--backend", help="local (this machine) or ray (a Ray cluster). Default: spacy.backend."),
-    ] = None,
-    address: Annotated[
-        str | None,
-        typer.Option("--address", help="Ray cluster to join (auto, or its GCS HOST:PORT); none starts a local one."),
-    ] = None,
-    workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Ray actors, one pipeline each. Default: ray.num_workers.")
-    ] = None,
-    output_format: Annotated[
-        OutputFormat,
-        typer.Option("--format", help="jsonl (one file) or parquet (a folder of parts written by Ray's workers)."),
-    ] = OutputFormat.jsonl,
+    on_error: OnErrorOpt = None,
+    n_process: NProcessOpt = None,
+    batch_size: BatchSizeOpt = None,
+    scores: ScoresOpt = None,
+    fresh: FreshOpt = False,
+    model: ModelOpt = None,
+    backend: BackendOpt = None,
+    address: AddressOpt = None,
+    workers: WorkersOpt = None,
+    output_format: FormatOpt = OutputFormat.jsonl,
 ) -> None:
     """Run the spaCy pipeline over articles and write one JSON record per article."""
     from toolkit.cli._progress import progress_display
