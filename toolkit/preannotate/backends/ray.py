@@ -55,6 +55,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +89,16 @@ BLOCK_BYTES = 256 * 1024
 # Articles handed to Ray Data at once by ``predict`` (articles given as values rather than
 # as a plan): each window is one Ray Data run, whose actors load the pipeline again.
 WINDOW = 20_000
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """The cluster a run is on, once it is up: what the command says of it."""
+
+    workers: int
+    cpus: float
+    address: str | None  # None: a local cluster started for the run
+    startup_seconds: float
 
 
 def import_ray() -> Any:
@@ -353,6 +364,13 @@ class RayBackend:
     def cluster_cpus(self) -> float:
         self.start()
         return float(self._ray.cluster_resources().get("CPU", 0))
+
+    def cluster(self) -> Cluster:
+        """The cluster (joined or started here if it is not yet)."""
+        cpus = self.cluster_cpus()
+        return Cluster(
+            self.num_workers, cpus, None if self.started_local else self.address, self.startup_seconds or 0.0
+        )
 
     def _quiet_ray_data(self) -> None:
         # The command draws one progress bar on stderr; Ray Data's own bars and logs would
