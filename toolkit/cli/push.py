@@ -9,34 +9,38 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, load_config_for_cli
 from toolkit.cli._progress import progress_display
 
+PredictionsArg = Annotated[
+    Path, typer.Argument(help="Predictions written by `toolkit preannotate` (JSONL, or a Parquet folder).")
+]
+DryRunOpt = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run", help="Print what a push would do (new tasks, new prediction sets, unchanged) and write nothing."
+    ),
+]
+BatchSizeOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--batch-size", min=1, max=10_000, help="Tasks per import request (default: push.batch_size in the config)."
+    ),
+]
+ReplaceConfigOpt = Annotated[
+    bool,
+    typer.Option(
+        "--replace-labeling-config",
+        help="Replace the project's labeling config even when it has controls push did not create "
+        "(edited in Label Studio); they are dropped. Default: push.replace_labeling_config.",
+    ),
+]
+
 
 @app.command("push")
 def push_cli(
-    predictions: Annotated[
-        Path, typer.Argument(help="Predictions written by `toolkit preannotate` (JSONL, or a Parquet folder).")
-    ],
+    predictions: PredictionsArg,
     config_path: ConfigOpt = DEFAULT_CONFIG,
-    dry_run: Annotated[
-        bool,
-        typer.Option(
-            "--dry-run",
-            help="Print what a push would do (new tasks, new prediction sets, unchanged) and write nothing.",
-        ),
-    ] = False,
-    batch_size: Annotated[
-        int | None,
-        typer.Option(
-            "--batch-size", min=1, max=10_000, help="Tasks per import request (default: push.batch_size in the config)."
-        ),
-    ] = None,
-    replace_labeling_config: Annotated[
-        bool,
-        typer.Option(
-            "--replace-labeling-config",
-            help="Replace the project's labeling config even when it has controls push did not create "
-            "(edited in Label Studio); they are dropped. Default: push.replace_labeling_config.",
-        ),
-    ] = False,
+    dry_run: DryRunOpt = False,
+    batch_size: BatchSizeOpt = None,
+    replace_labeling_config: ReplaceConfigOpt = False,
 ) -> None:
     """Import new articles as tasks with predictions, and new model versions as prediction sets.
 
@@ -54,16 +58,9 @@ def push_cli(
     settings = resolve_server()
     print_sections(console, [view.server(settings)], rules=False)
     options = {"batch_size": batch_size, "replace_labeling_config": replace_labeling_config, "source": str(predictions)}
-    # Drawn from the first batch on (a dry run has none).
-    progress = progress_display(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        describe=view.progress,
-        show_from_start=False,
-    )
-    try:
-        with progress as on_progress:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    try:  # the bar is drawn from the first batch on (a dry run has none)
+        with progress_display(*columns, describe=view.progress, show_from_start=False) as on_progress:
             result = push(
                 articles, config=config, settings=settings, dry_run=dry_run, on_progress=on_progress, **options
             )
