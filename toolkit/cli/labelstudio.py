@@ -1,15 +1,13 @@
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from toolkit.cli._app import console
-from toolkit.cli._progress import PhaseState, progress_lines
+from toolkit.cli._progress import progress_lines
 from toolkit.labelstudio.localserver import DEFAULT_HOME
-from toolkit.render.format import plural
 
 labelstudio_app = typer.Typer(
     name="labelstudio",
@@ -18,13 +16,6 @@ labelstudio_app = typer.Typer(
 )
 
 HomeOpt = Annotated[Path, typer.Option("--home", help="Folder for the server's data and credentials.", file_okay=False)]
-
-
-def _describe_install(state: PhaseState) -> str:
-    if state.phase != "install":
-        return ""
-    minutes, seconds = divmod(int(state.elapsed), 60)
-    return f"Installing Label Studio: {plural(state.done, 'package')} collected ({minutes}:{seconds:02d})"
 
 
 @labelstudio_app.command("up")
@@ -42,21 +33,24 @@ def up_cli(
     ] = None,
 ) -> None:
     """Start the local server, installing Label Studio first if needed."""
-    from toolkit.labelstudio.localserver import up
+    from toolkit.labelstudio import view
+    from toolkit.labelstudio.localserver import credentials_file, up
+    from toolkit.render.console import print_document
 
     # Not a terminal (a log, CI): plain lines, so the minutes of a first install are not silent.
-    with progress_lines(describe=_describe_install) as on_progress:
+    with progress_lines(describe=view.install_progress) as on_progress:
         credentials = up(home=home, port=port, on_progress=on_progress)
-    console.print(f"Label Studio is up at {credentials.url}")
-    console.print(f"  log in as {credentials.username}; the password is in {home / 'credentials.json'}")
+    print_document(console, view.started(credentials, credentials_file(home)))
 
 
 @labelstudio_app.command("down")
 def down_cli(home: HomeOpt = DEFAULT_HOME) -> None:
     """Stop the local server."""
+    from toolkit.labelstudio import view
     from toolkit.labelstudio.localserver import down
+    from toolkit.render.console import print_sections
 
-    console.print("Label Studio stopped" if down(home=home) else "Label Studio was not running")
+    print_sections(console, [view.stopped(down(home=home))], rules=False)
 
 
 @labelstudio_app.command("status")
@@ -65,25 +59,15 @@ def status_cli(
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
 ) -> None:
     """Say whether the local server runs, where, and how to log in. Exit code 3 when it does not run."""
-    from toolkit.labelstudio.localserver import read_credentials, status
+    from toolkit.labelstudio import view
+    from toolkit.labelstudio.localserver import status
+    from toolkit.render.console import print_sections
+    from toolkit.render.terminal import json_text
 
     state = status(home=home)
-    credentials = read_credentials(home)
     if as_json:
-        data = {
-            "running": state.running,
-            "url": state.url,
-            "pid": state.pid,
-            "version": state.version,
-            "home": str(home),
-        }
-        data["username"] = credentials.username if credentials else None
-        console.print_json(json.dumps(data))
-    elif state.running and credentials:
-        console.print(f"Label Studio {state.version or ''} is running at {state.url} (pid {state.pid})")
-        console.print(f"  annotators log in at {state.url}/user/login/ as {credentials.username}")
-        console.print(f"  the password is in {home / 'credentials.json'}")
+        typer.echo(json_text(state.to_json(), indent=2))
     else:
-        console.print(f"Label Studio is not running (home {home}); start it with `toolkit labelstudio up`")
+        print_sections(console, [view.server_status(state)], rules=False)
     if not state.running:
         raise typer.Exit(3)

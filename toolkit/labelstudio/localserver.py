@@ -75,11 +75,32 @@ class ServerStatus:
     pid: int | None
     version: str | None
     home: Path
+    username: str | None = None  # who logs in (the password stays in the credentials file)
+
+    @property
+    def credentials_file(self) -> Path:
+        return credentials_file(self.home)
+
+    def to_json(self) -> dict[str, object]:
+        """For scripts (``toolkit labelstudio status --json``): no secret."""
+        return {
+            "running": self.running,
+            "url": self.url,
+            "pid": self.pid,
+            "version": self.version,
+            "home": str(self.home),
+            "username": self.username,
+        }
+
+
+def credentials_file(home: Path) -> Path:
+    """Where the server's url, username, password and API key are kept (mode 0600)."""
+    return home / "credentials.json"
 
 
 def _paths(home: Path) -> dict[str, Path]:
     return {
-        "credentials": home / "credentials.json",
+        "credentials": credentials_file(home),
         "log": home / "server.log",
         "pid": home / "server.pid",
         "data": home / "data",
@@ -492,4 +513,5 @@ def status(*, home: Path = DEFAULT_HOME) -> ServerStatus:
         pid=pid if running else None,
         version=_version(credentials.url) if running and credentials else None,
         home=home,
+        username=credentials.username if credentials else None,
     )

@@ -1,6 +1,7 @@
 """Stage 2, push: predicted articles -> Label Studio tasks with predictions.
 
-``push`` (``pushing``) is the stage; it returns a ``PushResult``. ``plan`` decides what is new, changed or kept.
+``push`` (``pushing``) is the stage; it returns a ``PushResult``. ``plan`` decides what is new, changed or kept;
+``view`` draws the result.
 """
 
 from toolkit._lazy import lazy_exports

@@ -5,11 +5,12 @@ the project holds (``toolkit.labelstudio.tasks.ProjectState``): new tasks, impor
 their predictions inline; new prediction sets for existing tasks nobody annotated yet
 (an annotated task keeps what its annotator saw); articles whose task holds every
 version already; copies an interrupted or a concurrent push left, to remove.
-``toolkit push --dry-run`` prints it.
+``toolkit push --dry-run`` shows it (``toolkit.push.view``).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,14 @@ class PushPlan:
     def new_prediction_sets(self) -> int:
         """Prediction sets this push adds: inline with new tasks plus on existing tasks."""
         return sum(len(versions) for versions in self.new_tasks) + len(self.new_predictions)
+
+    def new_sets_by_version(self) -> dict[str, int]:
+        """The prediction sets this push adds, per model version (sorted by version)."""
+        counts: Counter[str] = Counter()
+        for versions in self.new_tasks:
+            counts.update(version.model.model_version for version in versions)
+        counts.update(version.model.model_version for _, version in self.new_predictions)
+        return dict(sorted(counts.items()))
 
 
 def new_plan(config: Config, groups: dict[str, list[PredictedArticle]], found: Any | None) -> PushPlan:
@@ -195,30 +204,3 @@ def decide_model_version(plan: PushPlan, state: ProjectState) -> None:
     plan.version_kept = True
     plan.lacking_pushed = lacking
     plan.lacking_kept = sorted({article_id for article_id, held in held_after if current not in held})
-
-
-def _articles(article_ids: list[str], shown: int = 5) -> str:
-    names = ", ".join(article_ids[:shown]) + (", ..." if len(article_ids) > shown else "")
-    count = f"{len(article_ids):,} {'article' if len(article_ids) == 1 else 'articles'}"
-    return f"{count} ({names})" if article_ids else count
-
-
-def version_kept_lines(plan: PushPlan) -> list[str]:
-    """Why the project keeps its model_version, and which tasks show which suggestions."""
-    if not plan.version_kept:
-        return []
-    pushed, kept = plan.pushed_version, plan.current_model_version
-    lines = [
-        f"project model_version stays {kept!r}, not {pushed!r}: {pushed!r} would not be on every task nobody "
-        f"annotated yet, and Label All Tasks shows only the project's version",
-        f"  suggestions of {kept!r} only (no {pushed!r}): {_articles(plan.lacking_pushed)}",
-    ]
-    if plan.lacking_kept:
-        lines.append(
-            f"  no {kept!r} prediction, so no suggestions in Label All Tasks (the Data Manager shows "
-            f"those of {pushed!r}): {_articles(plan.lacking_kept)}"
-        )
-    lines.append(
-        f"  to move the project to {pushed!r}: pre-annotate the articles without it with that model and push them too"
-    )
-    return lines

@@ -29,7 +29,7 @@ from toolkit.config import Config
 from toolkit.errors import InputError, ServerError
 from toolkit.labelstudio.client import ServerSettings, connect
 from toolkit.labelstudio.labeling import prediction_payload, task_payload
-from toolkit.labelstudio.project import ensure_project, find_project, read_project, set_model_version
+from toolkit.labelstudio.project import ensure_project, find_project, read_project, set_model_version, spare_title
 from toolkit.labelstudio.stream import ensure_uncertainty_tab, set_stream_order
 from toolkit.labelstudio.tasks import (
     ProjectState,
@@ -74,10 +74,19 @@ class PushResult:
     near_duplicate_copies: int = 0
     stream_order_set: bool = False  # the project's sampling was changed to push.order
     tab_added: bool = False  # the data manager's "Most uncertain first" tab was added
+    dry_run: bool = False  # nothing was written: the plan says what a push would do
+    order: str = "uncertainty"  # push.order: how Label All Tasks serves the tasks
+    # The title this push's own empty project was renamed to (with ``spare_project_id``).
+    spare_project_title: str | None = None
 
     @property
     def duplicates_removed(self) -> int:
         return self.duplicate_tasks_removed + self.duplicate_predictions_removed
+
+    @property
+    def articles_in_project(self) -> int:
+        """The file's articles the project held already (with or without a new prediction set)."""
+        return self.plan.articles - self.tasks_created - len(self.plan.text_changed)
 
     def add_removed(self, removed: Removed) -> None:
         self.duplicate_tasks_removed += removed.tasks
@@ -101,13 +110,17 @@ def push(
     dry_run: bool = False,
     on_progress: OnProgress | None = None,
     source: str | None = None,
+    batch_size: int | None = None,
+    replace_labeling_config: bool = False,
 ) -> PushResult:
     """Bring the project up to date with the articles: new tasks, new prediction sets.
 
     Progress: one event per batch (phase "tasks" or "predictions", with the total
     first). With ``dry_run`` nothing is written: the result's plan says what a push
     would do. ``source`` (the predictions file's name) starts the messages about a bad record.
+    ``batch_size`` and ``replace_labeling_config`` (true) override the config's ``push`` settings.
     """
+    config = _with_options(config, batch_size=batch_size, replace_labeling_config=replace_labeling_config)
     groups, _ = check_articles(articles, labels=config.labels, source=source)
     if not groups:
         # Checked before connecting: an empty push would otherwise create an empty project.
@@ -133,6 +146,8 @@ def push(
             project_id=plan.project_id or 0,
             near_duplicate_groups=duplicates.count,
             near_duplicate_copies=duplicates.copies,
+            dry_run=True,
+            order=config.push.order,
         )
 
     setup = ensure_project(client, settings, config, project=found)
@@ -144,8 +159,10 @@ def push(
         project_created=setup.created,
         labeling_config_updated=setup.labeling_config_updated,
         spare_project_id=setup.spare_id,
+        spare_project_title=spare_title(config.project.title, project_id) if setup.spare_id is not None else None,
         near_duplicate_groups=duplicates.count,
         near_duplicate_copies=duplicates.copies,
+        order=config.push.order,
     )
     # Read even when just created: a concurrent push may be importing into it already.
     state = read_state(client, settings, project_id)
@@ -191,6 +208,16 @@ def push(
             status=error.status,
         ) from None
     return result
+
+
+def _with_options(config: Config, *, batch_size: int | None, replace_labeling_config: bool) -> Config:
+    """``config`` with the command's options in ``push`` (an option left out keeps the config's value)."""
+    update: dict[str, Any] = {}
+    if batch_size is not None:
+        update["batch_size"] = batch_size
+    if replace_labeling_config:
+        update["replace_labeling_config"] = True
+    return config.model_copy(update={"push": config.push.model_copy(update=update)}) if update else config
 
 
 def _max_bytes(config: Config) -> int:
