@@ -50,13 +50,14 @@ def push_cli(
     from toolkit.errors import ProjectError
     from toolkit.io.predictions import read_predictions
     from toolkit.labelstudio.client import resolve_server
+    from toolkit.labelstudio.view import server
     from toolkit.push import push, view
     from toolkit.render.console import print_document, print_sections
 
     config = load_config_for_cli(config_path)
     articles = list(read_predictions(predictions))  # fail on a bad record before any import
     settings = resolve_server()
-    print_sections(console, [view.server(settings)], rules=False)
+    print_sections(console, [server(settings)], rules=False)
     options = {"batch_size": batch_size, "replace_labeling_config": replace_labeling_config, "source": str(predictions)}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     try:  # the bar is drawn from the first batch on (a dry run has none)

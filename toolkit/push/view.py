@@ -14,7 +14,6 @@ from toolkit.push.plan import keeps_edited_config
 from toolkit.render import Code, Data, Document, Line, Section, count, plural
 
 if TYPE_CHECKING:
-    from toolkit.labelstudio.client import ServerSettings
     from toolkit.push.plan import PushPlan
     from toolkit.push.pushing import PushResult
 
@@ -49,11 +48,6 @@ def _articles(article_ids: list[str], shown: int = 5) -> tuple[str, ...]:
         return (plural(0, "article"),)
     more = ", ..." if len(article_ids) > shown else ""
     return (plural(len(article_ids), "article"), " (", _names(article_ids[:shown]), f"{more})")
-
-
-def server(settings: ServerSettings) -> Section:
-    """The server push talks to (said before it connects), never with its credentials."""
-    return Section("server", None, (Line(("Label Studio: ", Code(settings.public_url), f" ({settings.origin})")),))
 
 
 def label_changes(plan: PushPlan) -> tuple[str, ...]:
