@@ -90,7 +90,7 @@ def _run_export(annotations: Path, *, config: Config, **options: Any) -> ExportR
 
     from toolkit.cli._progress import PhaseState, progress_display
     from toolkit.compose import export_with_report
-    from toolkit.errors import LossOverLimitError, OutputError
+    from toolkit.errors import LossOverLimitError
 
     def describe(state: PhaseState) -> str:
         if state.phase == "check":
@@ -104,10 +104,6 @@ def _run_export(annotations: Path, *, config: Config, **options: Any) -> ExportR
             return export_with_report(annotations, config=config, on_progress=on_progress, **options)
     except LossOverLimitError as error:
         error.name_limit("--max-loss")
-        raise
-    except OutputError as error:
-        if error.hint and "another export root" in error.hint:
-            error.hint += " (--out)"
         raise
 
 
