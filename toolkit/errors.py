@@ -3,11 +3,48 @@
 Each error carries a one-line message and, where there is one, a hint naming what to
 do next. The CLI formats them once, at the top (``toolkit.cli._app``); the library
 never prints or exits.
+
+A fix that is a setting is a ``Remedy`` in the hint: the library names the setting
+(``start the output over (fresh=True)``), and the CLI, which knows its flags, names the
+flag of the command that failed instead (``start the output over (--fresh)``), from one
+map (``toolkit.cli._app.FLAGS``). No hint is patched by matching its words.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """A fix that is a setting: ``text`` says what it does, ``setting`` names it as the config or the
+    library's parameters write it (``spacy.backend: ray``, ``fresh=True``); ``in_words`` replaces the
+    library's ``text (setting)`` where the setting need not be named there. A ``config`` setting is
+    a key of the config file: the command line names it beside its flag (either sets it)."""
+
+    text: str
+    setting: str
+    in_words: str | None = None
+    config: bool = False
+
+    def said(self, flag: str | None = None) -> str:
+        """In the library's words, or with the command-line flag that sets it."""
+        if flag is not None:
+            return f"{self.text} ({self.setting}, or {flag})" if self.config else f"{self.text} ({flag})"
+        return self.in_words or f"{self.text} ({self.setting})"
+
+
+# A hint: words, a remedy, or both in order (joined as they are: the pieces carry their
+# own ", or " and "; then ").
+Hint = str | Remedy | tuple["str | Remedy", ...] | None
+
+
+def _pieces(hint: Hint) -> tuple[str | Remedy, ...]:
+    if hint is None:
+        return ()
+    return hint if isinstance(hint, tuple) else (hint,)
 
 
 class ToolkitError(Exception):
@@ -15,10 +52,25 @@ class ToolkitError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: Hint = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+    @property
+    def hint(self) -> str | None:
+        """The hint in the library's words (settings named as the config names them)."""
+        return self.hint_with(lambda _remedy: None)
+
+    @hint.setter
+    def hint(self, value: Hint) -> None:
+        self.hint_pieces = tuple(piece for piece in _pieces(value) if piece != "")
+
+    def hint_with(self, flag: Callable[[Remedy], str | None]) -> str | None:
+        """The hint with each remedy said by ``flag`` (a command-line flag, or None for the setting)."""
+        if not self.hint_pieces:
+            return None
+        return "".join(piece.said(flag(piece)) if isinstance(piece, Remedy) else piece for piece in self.hint_pieces)
 
     def __str__(self) -> str:
         return self.message
@@ -27,7 +79,7 @@ class ToolkitError(Exception):
 class ConfigError(ToolkitError):
     """The config file is missing, unreadable or invalid."""
 
-    def __init__(self, message: str, *, errors: list[str] | None = None, hint: str | None = None):
+    def __init__(self, message: str, *, errors: list[str] | None = None, hint: Hint = None):
         super().__init__(message, hint=hint)
         self.errors = errors or []
 
@@ -46,7 +98,7 @@ class ModelError(ToolkitError):
 class ServerError(ToolkitError):
     """The Label Studio server cannot be reached, refuses the credentials, or answers an error."""
 
-    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None) -> None:
+    def __init__(self, message: str, *, hint: Hint = None, status: int | None = None) -> None:
         super().__init__(message, hint=hint)
         self.status = status  # the HTTP status the server answered, if it answered
 

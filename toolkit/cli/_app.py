@@ -7,6 +7,7 @@ as ``Error: ...`` plus a hint. A traceback is shown only with ``--debug`` or
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,9 +16,9 @@ import typer
 import typer.main
 from rich.console import Console
 from rich.text import Text
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
-from toolkit.errors import ToolkitError
+from toolkit.errors import Remedy, ToolkitError
 from toolkit.render.format import plural  # noqa: F401  (re-exported: the commands' one plural)
 from toolkit.render.terminal import SafeConsole, safe
 
@@ -41,10 +42,39 @@ def debug_enabled() -> bool:
     return os.environ.get("TOOLKIT_DEBUG", "").lower() in {"1", "true", "yes"}
 
 
-def print_error(error: ToolkitError) -> None:
+# Where a library hint names a setting (``toolkit.errors.Remedy``), the command line names the
+# flag that sets it, when the command that failed has that flag: the one map of settings to flags.
+FLAGS = {
+    "fresh=True": "--fresh",
+    "out": "--out",
+    "split": "--split",
+    "spacy.backend: ray": "--backend ray",
+    "format: jsonl": "--format jsonl",
+    "ray.address": "--address",
+    "input.on_error: skip": "--on-error skip",
+    "push.replace_labeling_config: true": "--replace-labeling-config",
+}
+
+
+def print_error(error: ToolkitError, options: frozenset[str] = frozenset()) -> None:
+    """``Error: ...`` and its hint on stderr; a remedy is said with its flag where ``options`` (the
+    failed command's option names) has it, else with the setting the config names."""
+
+    def flag(remedy: Remedy) -> str | None:
+        named = FLAGS.get(remedy.setting)
+        return named if named is not None and named.split()[0] in options else None
+
     err_console.print(Text.assemble(("Error: ", "bold red"), safe(str(error))), soft_wrap=True)
-    if error.hint:
-        err_console.print(Text.assemble(("  hint: ", "dim"), safe(error.hint)), soft_wrap=True)
+    hint = error.hint_with(flag)
+    if hint:
+        err_console.print(Text.assemble(("  hint: ", "dim"), safe(hint)), soft_wrap=True)
+
+
+def interrupted() -> None:
+    # Ctrl-C: one line instead of click's silent exit. What a command writes is whole or
+    # resumable (docs/reliability.md), so running it again finishes the work.
+    message = "interrupted (Ctrl-C); run the same command again to finish"
+    err_console.print(Text.assemble(("Error: ", "bold red"), message))
 
 
 def _enable_debug(_ctx: Any, _param: Any, value: bool) -> None:
@@ -58,6 +88,7 @@ DebugOpt = Annotated[
 ]
 
 
+@functools.cache
 def _debug_option() -> Any:
     """The ``--debug`` option as Typer builds it (taken from a one-option command, so no
     private Typer or click class is constructed here)."""
@@ -72,25 +103,6 @@ def _debug_option() -> Any:
     return option
 
 
-# Typer ships its own copy of click: the commands here are of its classes, so they are
-# recognised by what they are, not by click's types.
-def _finish_command(command: Any) -> Any:
-    """What every command shares, added in one place: a ``--debug`` option (so that
-    ``toolkit export --debug`` works as well as ``toolkit --debug export``) and a usage
-    line with the arguments' names in upper case."""
-    if getattr(command, "_toolkit_finished", False):
-        return command
-    command._toolkit_finished = True  # type: ignore[attr-defined]
-    if isinstance(getattr(command, "commands", None), dict):  # a group: its commands
-        for sub in command.commands.values():
-            _finish_command(sub)
-        return command
-    command.collect_usage_pieces = lambda _ctx: _usage_pieces(command)
-    if not any("--debug" in param.opts for param in command.params):
-        command.params.append(_debug_option())
-    return command
-
-
 def _usage_pieces(command: Any) -> list[str]:
     """``[OPTIONS] ANNOTATIONS``, ``[OPTIONS] INPUTS...``: the usual way, not Typer's ``{annotations}``."""
     pieces = [command.options_metavar] if command.options_metavar else []
@@ -101,12 +113,44 @@ def _usage_pieces(command: Any) -> list[str]:
     return pieces
 
 
+class ToolkitCommand(TyperCommand):
+    """Every command: a ``--debug`` option (``toolkit export --debug`` as well as ``toolkit
+    --debug export``), a usage line with the arguments' names in upper case, and the library's
+    errors turned into one message (with this command's flags in its hint) and an exit code.
+    Given to Typer as each command's class (``Typer.command(cls=...)``), overriding click's own
+    extension points only."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        if not any("--debug" in param.opts for param in params):
+            params.insert(len(params) - 1 if params and "--help" in params[-1].opts else len(params), _debug_option())
+        return params
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return _usage_pieces(self)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ToolkitError as error:
+            if debug_enabled():
+                raise
+            print_error(error, frozenset(opt for param in self.params for opt in param.opts))
+            raise typer.Exit(error.exit_code) from None
+        except KeyboardInterrupt:
+            interrupted()
+            raise typer.Exit(130) from None
+
+
+class ToolkitTyper(typer.Typer):
+    """A Typer app whose commands are ``ToolkitCommand``s unless told otherwise."""
+
+    def command(self, name: str | None = None, *, cls: Any = None, **kwargs: Any) -> Any:
+        return super().command(name, cls=cls or ToolkitCommand, **kwargs)
+
+
 class _ToolkitGroup(TyperGroup):
     """Turns library errors into a message and an exit code, for every command."""
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        command = super().get_command(ctx, cmd_name)
-        return _finish_command(command) if command is not None else None
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         # click cuts each description at about 45 characters ("Build a Hugging Face
@@ -123,20 +167,17 @@ class _ToolkitGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except ToolkitError as error:
+        except ToolkitError as error:  # raised outside a command (its own are handled there)
             if debug_enabled():
                 raise
             print_error(error)
             raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt:
-            # Ctrl-C: one line instead of click's silent exit. What a command writes is
-            # whole or resumable (docs/reliability.md), so running it again finishes the work.
-            message = "interrupted (Ctrl-C); run the same command again to finish"
-            err_console.print(Text.assemble(("Error: ", "bold red"), message))
+            interrupted()
             raise typer.Exit(130) from None
 
 
-app = typer.Typer(
+app = ToolkitTyper(
     name="toolkit",
     cls=_ToolkitGroup,
     help="Pre-annotate news with spaCy, correct in Label Studio, export a Hugging Face dataset.",

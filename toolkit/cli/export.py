@@ -13,54 +13,61 @@ if TYPE_CHECKING:
     from toolkit.dataset import ExportResult
 
 
+AnnotationsArg = Annotated[
+    Path, typer.Argument(help="Annotated articles written by `toolkit pull` (JSONL).", dir_okay=False)
+]
+OutOpt = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Export root: each export adds a version folder OUT/vN and points OUT/LATEST at it.",
+        file_okay=False,
+    ),
+]
+IncludePredictionsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--include-predictions",
+        help="Predicted articles (from `toolkit preannotate`): add model-only rows (source=model) "
+        "for articles no human annotated.",
+        dir_okay=False,
+    ),
+]
+MaxLossOpt = Annotated[
+    int | None,
+    typer.Option("--max-loss", min=0, help="Fail, writing nothing, when more than N spans are lost in the alignment."),
+]
+PushToHubOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--push-to-hub",
+        metavar="OWNER/NAME",
+        help="Also upload the new version to this Hugging Face dataset repo (needs HF_TOKEN or `hf auth login`).",
+    ),
+]
+PublicOpt = Annotated[
+    bool, typer.Option("--public", help="With --push-to-hub: create the repo public (default: private).")
+]
+ReportOpt = Annotated[
+    bool,
+    typer.Option(
+        "--report/--no-report",
+        help="Put the annotation report (toolkit report) into the card and as report.html into the version folder.",
+    ),
+]
+
+
 @app.command("export")
 def export_cli(
-    annotations: Annotated[
-        Path, typer.Argument(help="Annotated articles written by `toolkit pull` (JSONL).", dir_okay=False)
-    ],
-    out: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Export root: each export adds a version folder OUT/vN and points OUT/LATEST at it.",
-            file_okay=False,
-        ),
-    ],
+    annotations: AnnotationsArg,
+    out: OutOpt,
     config_path: ConfigOpt = DEFAULT_CONFIG,
-    include_predictions: Annotated[
-        Path | None,
-        typer.Option(
-            "--include-predictions",
-            help="Predicted articles (from `toolkit preannotate`): add model-only rows (source=model) "
-            "for articles no human annotated.",
-            dir_okay=False,
-        ),
-    ] = None,
-    max_loss: Annotated[
-        int | None,
-        typer.Option(
-            "--max-loss", min=0, help="Fail, writing nothing, when more than N spans are lost in the alignment."
-        ),
-    ] = None,
-    push_to_hub: Annotated[
-        str | None,
-        typer.Option(
-            "--push-to-hub",
-            metavar="OWNER/NAME",
-            help="Also upload the new version to this Hugging Face dataset repo (needs HF_TOKEN or `hf auth login`).",
-        ),
-    ] = None,
-    public: Annotated[
-        bool, typer.Option("--public", help="With --push-to-hub: create the repo public (default: private).")
-    ] = False,
-    with_report: Annotated[
-        bool,
-        typer.Option(
-            "--report/--no-report",
-            help="Put the annotation report (toolkit report) into the card and as report.html into the version folder.",
-        ),
-    ] = True,
+    include_predictions: IncludePredictionsOpt = None,
+    max_loss: MaxLossOpt = None,
+    push_to_hub: PushToHubOpt = None,
+    public: PublicOpt = False,
+    with_report: ReportOpt = True,
 ) -> None:
     """Build a Hugging Face dataset (tokens, IOB2 ner_tags, spans), parquet, DocBin and CoNLL
     from annotated articles."""
@@ -90,7 +97,7 @@ def _run_export(annotations: Path, *, config: Config, **options: Any) -> ExportR
 
     from toolkit.cli._progress import PhaseState, progress_display
     from toolkit.compose import export_with_report
-    from toolkit.errors import LossOverLimitError, OutputError
+    from toolkit.errors import LossOverLimitError
 
     def describe(state: PhaseState) -> str:
         if state.phase == "check":
@@ -104,10 +111,6 @@ def _run_export(annotations: Path, *, config: Config, **options: Any) -> ExportR
             return export_with_report(annotations, config=config, on_progress=on_progress, **options)
     except LossOverLimitError as error:
         error.name_limit("--max-loss")
-        raise
-    except OutputError as error:
-        if error.hint and "another export root" in error.hint:
-            error.hint += " (--out)"
         raise
 
 

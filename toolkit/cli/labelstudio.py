@@ -5,11 +5,11 @@ from typing import Annotated
 
 import typer
 
-from toolkit.cli._app import console
+from toolkit.cli._app import ToolkitTyper, console
 from toolkit.cli._progress import progress_lines
 from toolkit.labelstudio.localserver import DEFAULT_HOME
 
-labelstudio_app = typer.Typer(
+labelstudio_app = ToolkitTyper(
     name="labelstudio",
     help="Manage the local Label Studio server (installed on first use, bound to 127.0.0.1).",
     no_args_is_help=True,

@@ -11,7 +11,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 
 from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, load_config_for_cli
 from toolkit.cli._ray import AddressOpt, WorkersOpt
-from toolkit.errors import ToolkitError
 from toolkit.render import number
 
 if TYPE_CHECKING:
@@ -119,11 +118,7 @@ def preannotate_cli(
         )
     )  # fmt: skip
     _say(view.model(job))
-    try:
-        outcome = job.run(display=lambda: progress_display(*_COLUMNS, describe=_rates))
-    except ToolkitError as error:
-        _name_the_flags(error)
-        raise
+    outcome = job.run(display=lambda: progress_display(*_COLUMNS, describe=_rates))
     if outcome.result is not None:  # run here (or in the child that ran it on Ray)
         _say(view.summary(outcome.result, config_path=config_path))
     if outcome.code:
@@ -152,23 +147,3 @@ def _rates(state: PhaseState) -> str:
     if not state.done:  # the first event only says how many articles there are
         return ""
     return f"{number(state.rate(), 1)} articles/s, {number(state.rate('words'), 0)} words/s"
-
-
-def _name_the_flags(error: ToolkitError) -> None:
-    """The library's hints name settings and parameters; here they name this command's flags."""
-    from toolkit.cli._ray import ADDRESS_HINT
-    from toolkit.preannotate.output import ANOTHER_OUTPUT, START_OVER
-    from toolkit.preannotate.preannotation import PARQUET_NEEDS
-    from toolkit.preannotate.readers import SKIP_SETTING
-    from toolkit.preannotate.readers.inputs import URL_NEEDS
-
-    if not error.hint:
-        return
-    hint = error.hint.replace(START_OVER, "pass --fresh to start the output over")
-    hint = hint.replace(ANOTHER_OUTPUT, "choose another --out")
-    hint = hint.replace(PARQUET_NEEDS, "pass --backend ray, or --format jsonl")
-    hint = hint.replace(*ADDRESS_HINT)
-    hint = hint.replace(URL_NEEDS, "pass --backend ray, whose workers read JSONL and Parquet from URLs")
-    if SKIP_SETTING in hint:
-        hint += " (or pass --on-error skip)"
-    error.hint = hint

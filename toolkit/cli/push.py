@@ -47,7 +47,6 @@ def push_cli(
     Safe to run again, also after an interrupted push: only what the project does not
     hold yet is sent.
     """
-    from toolkit.errors import ProjectError
     from toolkit.io.predictions import read_predictions
     from toolkit.labelstudio.client import resolve_server
     from toolkit.labelstudio.view import server
@@ -60,13 +59,7 @@ def push_cli(
     print_sections(console, [server(settings)], rules=False)
     options = {"batch_size": batch_size, "replace_labeling_config": replace_labeling_config, "source": str(predictions)}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    try:  # the bar is drawn from the first batch on (a dry run has none)
-        with progress_display(*columns, describe=view.progress, show_from_start=False) as on_progress:
-            result = push(
-                articles, config=config, settings=settings, dry_run=dry_run, on_progress=on_progress, **options
-            )
-    except ProjectError as error:
-        if error.hint and "push.replace_labeling_config" in error.hint:
-            error.hint += " (or pass --replace-labeling-config once)"
-        raise
+    # The bar is drawn from the first batch on (a dry run has none).
+    with progress_display(*columns, describe=view.progress, show_from_start=False) as on_progress:
+        result = push(articles, config=config, settings=settings, dry_run=dry_run, on_progress=on_progress, **options)
     print_document(console, view.push_document(result, config_path))

@@ -9,42 +9,49 @@ import typer
 
 from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, load_config_for_cli
 
+ExportArg = Annotated[
+    Path, typer.Argument(help="An export version folder (exports/news-ner/v3) or an export root (its LATEST).")
+]
+ModelOutOpt = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Model folder to write (an earlier model of ours there is replaced; other files in it are kept).",
+        file_okay=False,
+    ),
+]
+BaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--base",
+        metavar="MODEL|blank",
+        help="Start from `model` (the configured spacy.model), `blank`, or a pipeline folder. Default: train.base.",
+    ),
+]
+EpochsOpt = Annotated[
+    int | None,
+    typer.Option("--epochs", min=1, help="Most epochs (early stopping may end sooner). Default: train.max_epochs."),
+]
+SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, help="Random seed. Default: train.seed.")]
+WarmStartOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--warm-start/--no-warm-start",
+        help="Also begin mapped labels from the base labels' weights (label_map). Default: train.warm_start.",
+    ),
+]
+
 
 @app.command("train")
 def train_cli(
-    export: Annotated[
-        Path, typer.Argument(help="An export version folder (exports/news-ner/v3) or an export root (its LATEST).")
-    ],
-    out: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Model folder to write (an earlier model of ours there is replaced; other files in it are kept).",
-            file_okay=False,
-        ),
-    ],
+    export: ExportArg,
+    out: ModelOutOpt,
     config_path: ConfigOpt = DEFAULT_CONFIG,
-    base: Annotated[
-        str | None,
-        typer.Option(
-            "--base",
-            metavar="MODEL|blank",
-            help="Start from `model` (the configured spacy.model), `blank`, or a pipeline folder. Default: train.base.",
-        ),
-    ] = None,
-    epochs: Annotated[
-        int | None,
-        typer.Option("--epochs", min=1, help="Most epochs (early stopping may end sooner). Default: train.max_epochs."),
-    ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Random seed. Default: train.seed.")] = None,
-    warm_start: Annotated[
-        bool | None,
-        typer.Option(
-            "--warm-start/--no-warm-start",
-            help="Also begin mapped labels from the base labels' weights (label_map). Default: train.warm_start.",
-        ),
-    ] = None,
+    base: BaseOpt = None,
+    epochs: EpochsOpt = None,
+    seed: SeedOpt = None,
+    warm_start: WarmStartOpt = None,
 ) -> None:
     """Train spaCy NER on an export's train split, with early stopping on its validation split."""
     from rich.progress import TextColumn, TimeElapsedColumn

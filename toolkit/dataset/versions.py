@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 
 from toolkit.dataset.manifest import write_manifest
-from toolkit.errors import OutputError
+from toolkit.errors import OutputError, Remedy
 from toolkit.io.atomic import atomic_output, pid_alive
 
 # Reading a version (LATEST, the version names, its manifest) is shared with train and evaluate.
@@ -46,7 +46,13 @@ def check_root(root: Path) -> None:
         if foreign:
             raise OutputError(
                 f"{root}: exists and is not an export folder (it holds {', '.join(sorted(foreign)[:3])})",
-                hint="choose another export root, or an empty folder",
+                hint=(
+                    Remedy(
+                        "choose another export root, or an empty folder",
+                        "out",
+                        in_words="choose another export root, or an empty folder",
+                    ),
+                ),
             )
 
 
@@ -80,7 +86,10 @@ def new_work_folder(root: Path) -> Path:
         # The root exists but refuses new entries (read-only mount, permissions, immutable).
         raise OutputError(
             f"{root}: cannot write into the export root ({error.strerror})",
-            hint="make the folder writable, or choose another export root",
+            hint=(
+                "make the folder writable, or ",
+                Remedy("choose another export root", "out", in_words="choose another export root"),
+            ),
         ) from None
     return work
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.config import Config
-from toolkit.errors import InputError
+from toolkit.errors import InputError, Remedy
 from toolkit.io.exports import GoldRow, open_export
 from toolkit.metrics.edits import EDIT_KINDS, classify_edits
 from toolkit.metrics.spans import OVERALL, MatchCounts, exact_items, few_articles_note, strict_entities
@@ -286,7 +286,7 @@ def evaluate(
     if not rows:
         raise InputError(
             f"{version.path}: the {split} split has no human-annotated rows; nothing to evaluate on",
-            hint="choose another --split, or annotate more articles and export again",
+            hint=(Remedy("choose another split", "split"), ", or annotate more articles and export again"),
         )
     notes: list[str] = []
     models = load_models(specs, config, notes)

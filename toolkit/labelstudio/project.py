@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from toolkit.config import Config
-from toolkit.errors import ProjectError, ServerError
+from toolkit.errors import ProjectError, Remedy, ServerError
 from toolkit.labelstudio.client import NO_RETRY, ServerSettings, call, describe_api_error, post_json
 from toolkit.labelstudio.labeling import config_labels, instructions, labeling_config
 from toolkit.labelstudio.tasks import write_once_then_check
@@ -223,8 +223,10 @@ def ensure_project(
             f"`labels` adds {', '.join(change.labels_added)}, but project {project.id}'s labeling config has "
             f"{', '.join(change.foreign_controls)}, which push did not create (edited in Label Studio?); replacing "
             "the config would remove it",
-            hint="add the labels in Label Studio's labeling config yourself, or set push.replace_labeling_config: "
-            "true in the config to replace the labeling config and drop it",
+            hint=(
+                "add the labels in Label Studio's labeling config yourself, or ",
+                Remedy("replace the labeling config and drop it", "push.replace_labeling_config: true", config=True),
+            ),
         )
     try:
         validate_labeling_config(client, settings, wanted, project_id=project.id)

@@ -12,13 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.errors import OutputError
+from toolkit.errors import OutputError, Remedy
 from toolkit.preannotate.readers import text_key
 from toolkit.records import ModelInfo, PredictedArticle
 
 # What the hints of a refused resume suggest, by parameter; the command line names its flags instead.
-START_OVER = "start the output over (fresh=True)"
-ANOTHER_OUTPUT = "write to another output file"
+START_OVER = Remedy("start the output over", "fresh=True")
+ANOTHER_OUTPUT = Remedy("write to another output file", "out", in_words="write to another output file")
 
 
 @dataclass
@@ -47,7 +47,7 @@ def _check_record(out: Path, number: int, raw: bytes, model: ModelInfo) -> dict:
         raise OutputError(
             f"{out}:{number}: written by model {written_by.get('name')} {written_by.get('version')}, "
             f"this run uses {model.name} {model.version}",
-            hint=f"{START_OVER}, or {ANOTHER_OUTPUT}",
+            hint=(START_OVER, ", or ", ANOTHER_OUTPUT),
         )
     return record
 

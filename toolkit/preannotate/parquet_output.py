@@ -49,7 +49,7 @@ def read_resume_folder(out: Path, model: ModelInfo, *, digests: bool = False) ->
             raise OutputError(
                 f"{part} row {row}: written by model {written_by.get('name')} {written_by.get('version')}, "
                 f"this run uses {model.name} {model.version}",
-                hint=f"{START_OVER}, or {ANOTHER_OUTPUT}",
+                hint=(START_OVER, ", or ", ANOTHER_OUTPUT),
             )
         resume.done[values["id"]] = text_key(values["text"]) if digests else hash(values["text"])
     return resume

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from toolkit.config import Config
-from toolkit.errors import InputError
+from toolkit.errors import InputError, Remedy
 from toolkit.io.locks import output_lock
 from toolkit.preannotate.backends import Backend, PlannedBackend, Predicted, RowBackend
 from toolkit.preannotate.output import START_OVER, read_resume, write_records
@@ -39,7 +39,11 @@ if TYPE_CHECKING:  # spaCy takes a second to import: only where a pipeline is lo
 
 PHASE = "articles"
 # What a parquet output needs, in the hint of its refusal; the command line names its flag.
-PARQUET_NEEDS = "run on Ray (spacy.backend: ray), or write JSONL"
+PARQUET_NEEDS = (
+    Remedy("run on Ray", "spacy.backend: ray", config=True),
+    ", or ",
+    Remedy("write JSONL", "format: jsonl", in_words="write JSONL"),
+)
 # The output as the refusal of a second run names it, by format.
 OUTPUT_WHAT = {"jsonl": "predictions file", "parquet": "predictions folder"}
 
@@ -109,7 +113,7 @@ def scan_inputs(
             raise InputError(
                 f"{article.source}: article {article.id!r} has another text than in {out or 'the output'}, "
                 "where it was pre-annotated before",
-                hint=f"{START_OVER}, or give the changed article a new id",
+                hint=(START_OVER, ", or give the changed article a new id"),
             )
     return todo, stats
 

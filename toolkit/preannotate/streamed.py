@@ -159,8 +159,8 @@ def preannotate_streamed(
     except InputError as error:
         if output.written:
             error.hint = (
-                f"{error.hint}; the {output.written:,} articles before it are in {out}, "
-                "and the next run resumes after them"
+                *error.hint_pieces,
+                f"; the {output.written:,} articles before it are in {out}, and the next run resumes after them",
             )
         raise
     finally:
@@ -219,7 +219,7 @@ def _decide(
 def _bad(message: str, read_stats: ReadStats, on_error: str) -> None:
     """A bad input (its count is already in ``read_stats``): the end of the run with ``fail``."""
     if on_error == "fail":
-        raise InputError(message, hint=f"fix or remove it, or set {SKIP_SETTING} to skip bad input")
+        raise InputError(message, hint=("fix or remove it, or ", SKIP_SETTING))
     read_stats.example(message)
 
 
@@ -228,6 +228,6 @@ def _resumed(row: StreamedRow, names: list[str], out: Path, stats: PreannotateSt
         raise InputError(
             f"{row_source(names[row.file], row.position)}: article {row.id!r} has another text than in {out}, "
             "where it was pre-annotated before",
-            hint=f"{START_OVER}, or give the changed article a new id",
+            hint=(START_OVER, ", or give the changed article a new id"),
         )
     stats.resumed += 1

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit import __version__
 from toolkit.config import Config
-from toolkit.errors import InputError, ModelError, OutputError
+from toolkit.errors import InputError, ModelError, OutputError, Remedy
 from toolkit.io.atomic import pid_alive
 from toolkit.io.exports import ExportVersion, open_export
 from toolkit.io.hashing import sha256_file
@@ -100,7 +100,7 @@ def check_output(out: Path) -> tuple[bool, list[str]]:
     if not out.exists():
         return False, []
     if not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a folder", hint="choose another --out")
+        raise OutputError(f"{out}: exists and is not a folder", hint=Remedy("choose another model folder", "out"))
     names = sorted(path.name for path in out.iterdir())
     if not names:
         return False, []
@@ -110,7 +110,7 @@ def check_output(out: Path) -> tuple[bool, list[str]]:
     shown = ", ".join(names[:5]) + (f" and {count(len(names) - 5)} more" if len(names) > 5 else "")
     raise OutputError(
         f"{out}: holds something that is not a model `toolkit train` wrote ({shown}); nothing there is replaced",
-        hint="choose another --out (a new or empty folder), or move those files away",
+        hint=(Remedy("choose another model folder, a new or empty one", "out"), ", or move those files away"),
     )
 
 

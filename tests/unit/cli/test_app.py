@@ -120,3 +120,41 @@ def _no_debug(monkeypatch):
 
 def _bundled_config():
     return CONFIG_PATH
+
+
+def test_a_hint_names_the_flag_of_the_command_that_has_it_else_the_setting(capsys):
+    """One map of settings to flags (``_app.FLAGS``): a remedy is said with the flag only where
+    the failed command has that flag; no hint is patched by matching its words."""
+    from toolkit.cli._app import print_error
+    from toolkit.errors import OutputError, Remedy
+
+    error = OutputError(
+        "out.jsonl: made by another model",
+        hint=(Remedy("start the output over", "fresh=True"), ", or ", Remedy("skip bad input", "input.on_error: skip")),
+    )
+    assert error.hint == "start the output over (fresh=True), or skip bad input (input.on_error: skip)"
+    print_error(error, frozenset({"--fresh", "--out"}))
+    said = capsys.readouterr().err
+    assert "hint: start the output over (--fresh), or skip bad input (input.on_error: skip)" in said
+    print_error(error)
+    assert (
+        "hint: start the output over (fresh=True), or skip bad input (input.on_error: skip)" in capsys.readouterr().err
+    )
+
+
+def test_the_cli_uses_typers_public_api_only():
+    """Commands get --debug and their usage line from a TyperCommand subclass given as ``cls``,
+    not from patching the command objects Typer built; no private Typer module is imported."""
+    import ast
+    from pathlib import Path
+
+    import toolkit.cli
+
+    for path in Path(toolkit.cli.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                assert not (node.module or "").startswith("typer._"), f"{path.name}: imports {node.module}"
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    assert not (isinstance(target, ast.Attribute) and target.attr == "collect_usage_pieces"), path.name

@@ -182,19 +182,17 @@ def test_hints_name_the_flags_of_the_command(tmp_path):
     out = tmp_path / "out.jsonl"
     failed = invoke("preannotate", str(source), "--out", str(out), "--no-scores")
     assert failed.exit_code == 1
-    assert "hint: fix or remove it, or set input.on_error: skip to skip bad input (or pass --on-error skip)" in (
-        failed.output
-    )
+    assert "hint: fix or remove it, or skip bad input (input.on_error: skip, or --on-error skip)" in (failed.output)
     source.write_text('{"id": "a", "text": "Angela Merkel visited Paris."}\n')
     assert invoke("preannotate", str(source), "--out", str(out), "--no-scores").exit_code == 0
     source.write_text('{"id": "a", "text": "Angela Merkel visited Berlin."}\n')
     changed = invoke("preannotate", str(source), "--out", str(out), "--no-scores", "--on-error", "skip")
     assert changed.exit_code == 1
-    assert "hint: pass --fresh to start the output over, or give the changed article a new id" in changed.output
+    assert "hint: start the output over (--fresh), or give the changed article a new id" in changed.output
     out.write_text(out.read_text().replace("3.8.0", "0.1"))
     other = invoke("preannotate", str(source), "--out", str(out), "--no-scores")
     assert other.exit_code == 1
-    assert "hint: pass --fresh to start the output over, or choose another --out" in other.output
+    assert "hint: start the output over (--fresh), or write to another output file (--out)" in other.output
     assert "fresh=True" not in changed.output + other.output
 
 

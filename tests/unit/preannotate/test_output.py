@@ -49,5 +49,5 @@ def test_refused_outputs_name_the_line_and_the_parameter(tmp_path, line, message
     out.write_text(_line("a", "One.") + line)
     with pytest.raises(OutputError, match=message) as raised:
         read_resume(out, MODEL)
-    assert raised.value.hint == (hint or f"{START_OVER}, or {ANOTHER_OUTPUT}")
+    assert raised.value.hint == (hint.said() if hint else f"{START_OVER.said()}, or {ANOTHER_OUTPUT.said()}")
     assert "--" not in raised.value.hint  # flags are the command line's to add

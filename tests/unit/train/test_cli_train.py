@@ -46,7 +46,8 @@ def test_errors_are_one_line_with_a_hint_and_nothing_is_written(export_root, tmp
     done = CliRunner().invoke(app, args)
     assert done.exit_code == 1
     assert "Error: " in done.output and "not a model `toolkit train` wrote" in done.output
-    assert "hint: choose another --out" in done.output and "Traceback" not in done.output
+    assert "hint: choose another model folder, a new or empty one (--out), or move those" in done.output
+    assert "Traceback" not in done.output
     nowhere = ["train", str(tmp_path / "nope"), "--out", str(tmp_path / "m"), "-c", str(CONFIG)]
     missing = CliRunner().invoke(app, nowhere)
     assert missing.exit_code == 1 and "no such export" in missing.output

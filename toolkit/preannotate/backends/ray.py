@@ -62,7 +62,7 @@ from typing import TYPE_CHECKING, Any
 import toolkit
 from toolkit import hooks
 from toolkit.config import Config, InputConfig
-from toolkit.errors import ClusterError, ModelError, ToolkitError
+from toolkit.errors import ClusterError, ModelError, Remedy, ToolkitError
 from toolkit.io.predictions import new_run_id, part_name, write_part
 from toolkit.preannotate.backends import Predicted, StreamedBatch
 from toolkit.preannotate.readers.plan import FilePlan, InputPlan, read_planned
@@ -75,7 +75,11 @@ if TYPE_CHECKING:
 RAY_EXTRA = "pip install 'toolkit[ray]'"
 # Seconds to wait for a TCP connection to the cluster's address before calling it unreachable.
 PROBE_SECONDS = 10
-START_HINT = "start the cluster (`ray start --head`), check ray.address, or leave it unset to start a local cluster"
+START_HINT = (
+    "start the cluster (`ray start --head`), ",
+    Remedy("check its address", "ray.address", config=True),
+    ", or leave it unset to start a local cluster",
+)
 # Ray 2.60 turns token authentication on for `ray start` once a token exists on the machine, but
 # a driver that joins by address sends no token unless told to: Ray then only says it cannot connect.
 AUTH_HINT = "a cluster with token authentication also needs RAY_AUTH_MODE=token here, and its token"
@@ -335,7 +339,7 @@ class RayBackend:
                 where = f"the Ray cluster at {self.address}" if self.address else "a local Ray cluster"
                 hint = START_HINT
                 if self.address and "RAY_AUTH_MODE" not in os.environ:
-                    hint = f"{hint}; {AUTH_HINT} (RAY_AUTH_TOKEN, or the file ~/.ray/auth_token)"
+                    hint = (*hint, f"; {AUTH_HINT} (RAY_AUTH_TOKEN, or the file ~/.ray/auth_token)")
                 raise ClusterError(f"[ray.address] cannot reach {where}: {_first_line(error)}", hint=hint) from None
             finally:
                 if term is not None:

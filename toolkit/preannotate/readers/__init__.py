@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from toolkit.config import InputConfig
-from toolkit.errors import InputError
+from toolkit.errors import InputError, Remedy
 from toolkit.preannotate.readers import records, text
 from toolkit.preannotate.readers.inputs import (
     CSV_SUFFIXES,
@@ -78,8 +78,8 @@ READERS: dict[str, Reader] = {
     **dict.fromkeys(PARQUET_SUFFIXES, records.read_parquet),
 }
 
-# Named in the hint of a bad input that stops the read; the command line adds its flag.
-SKIP_SETTING = "input.on_error: skip"
+# Named in the hint of a bad input that stops the read; the command line names its flag instead.
+SKIP_SETTING = Remedy("skip bad input", "input.on_error: skip", config=True)
 
 
 def read_file(path: Path, options: InputConfig) -> Iterator[Article | BadInput]:
@@ -152,7 +152,7 @@ def read_positioned(
                     continue
                 item = verdict
             if on_error == "fail":
-                raise InputError(item.message, hint=f"fix or remove it, or set {SKIP_SETTING} to skip bad input")
+                raise InputError(item.message, hint=("fix or remove it, or ", SKIP_SETTING))
             stats.skip(item)
 
 

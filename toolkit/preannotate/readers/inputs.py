@@ -10,7 +10,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
-from toolkit.errors import InputError
+from toolkit.errors import InputError, Remedy
 
 TEXT_SUFFIXES = {".txt"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
@@ -25,7 +25,10 @@ HF_MARKERS = ("dataset_info.json", "dataset_dict.json")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _URL = re.compile(r"\A[A-Za-z][A-Za-z0-9+.-]*://")
 # What a URL input needs, in the hint of its refusal; the command line names its flag.
-URL_NEEDS = "run on Ray (spacy.backend: ray), whose workers read JSONL and Parquet from URLs"
+URL_NEEDS = (
+    Remedy("run on Ray", "spacy.backend: ray", config=True),
+    ", whose workers read JSONL and Parquet from URLs",
+)
 
 
 def is_url(given: Path | str) -> bool:

@@ -50,7 +50,7 @@ def test_fail_is_the_default_and_names_the_first_bad_input(tmp_path):
         list(read_articles([path]))
     assert str(raised.value) == f"{path}:2: missing field 'text' (input.fields.text)"
     # The library names the setting; the command line adds its flag (tests/unit/cli/test_preannotate.py).
-    assert "set input.on_error: skip" in raised.value.hint
+    assert "skip bad input (input.on_error: skip)" in raised.value.hint
 
 
 def test_exact_duplicates_are_kept_once_and_reported(tmp_path):
