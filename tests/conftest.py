@@ -47,6 +47,8 @@ SERIAL_GROUPS = {
 }
 
 
+# Before xdist's own hook reads the groups (it runs first otherwise).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         path = item.nodeid.split("::", 1)[0]

@@ -3,11 +3,19 @@
 ``LABEL_STUDIO_URL`` and ``LABEL_STUDIO_API_KEY``, when both are set, name the server.
 Otherwise the test server in ``TOOLKIT_TEST_LABEL_STUDIO_HOME`` (``make test`` starts
 it) is used, and started here when it is not running (and then stopped at the end).
+
+Under pytest-xdist (``make test``), the first worker uses that server and every other
+worker a server of its own (``SERVER_HOME``, on port ``TEST_PORT + 100 + N``), started
+from a copy of the test server's database: Label Studio 1.23.2 keeps its data in SQLite,
+and under requests from several test processes at once it loses writes ("database is
+locked"; a task's annotation counters left at 0), which one process's tests never cause.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -22,6 +30,25 @@ from toolkit.labelstudio.client import ServerSettings, connect
 ROOT = Path(__file__).resolve().parents[2]
 TEST_HOME = Path(os.environ.get("TOOLKIT_TEST_LABEL_STUDIO_HOME", ROOT / ".labelstudio" / "test-server"))
 TEST_PORT = int(os.environ.get("TOOLKIT_TEST_LABEL_STUDIO_PORT", "8081"))
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+OWN_SERVER = WORKER not in ("", "gw0")
+# The data folder of the server this process's tests use.
+SERVER_HOME = TEST_HOME.with_name(f"{TEST_HOME.name}-{WORKER}") if OWN_SERVER else TEST_HOME
+
+
+def _copy_test_server(home: Path) -> None:
+    """A fresh data folder at ``home`` holding a copy of the test server's database (its admin
+    and API key included), so that the server started there needs no migrations."""
+    localserver.down(home=home)
+    shutil.rmtree(home, ignore_errors=True)
+    (home / "data").mkdir(parents=True)
+    shutil.copy2(TEST_HOME / "credentials.json", home / "credentials.json")
+    source = sqlite3.connect(TEST_HOME / "data" / "label_studio.sqlite3")
+    target = sqlite3.connect(home / "data" / "label_studio.sqlite3")
+    with target:
+        source.backup(target)  # consistent while the test server runs
+    source.close()
+    target.close()
 
 
 @pytest.fixture(scope="session")
@@ -34,11 +61,17 @@ def server() -> ServerSettings:
         return
     credentials = localserver.read_credentials(TEST_HOME)
     started = credentials is None or not localserver.is_up(credentials)
-    if started:
+    if started and not OWN_SERVER:
         credentials = localserver.up(home=TEST_HOME, port=TEST_PORT)
+    if OWN_SERVER:
+        if started:
+            pytest.fail(f"the test server in {TEST_HOME} is not running (`make test` starts it)")
+        _copy_test_server(SERVER_HOME)
+        credentials = localserver.up(home=SERVER_HOME, port=TEST_PORT + 100 + int(WORKER.removeprefix("gw")))
+        started = True
     yield ServerSettings(url=credentials.url, api_key=credentials.api_key, origin="test server")
     if started:
-        localserver.down(home=TEST_HOME)
+        localserver.down(home=SERVER_HOME)
 
 
 @pytest.fixture(scope="session")

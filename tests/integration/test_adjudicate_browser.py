@@ -14,7 +14,7 @@ import uuid
 import pytest
 import yaml
 
-from tests.integration.conftest import TEST_HOME
+from tests.integration.conftest import SERVER_HOME
 from tests.integration.test_browser import ARTIFACTS, CHROMIUM_ARGS, ROOT, chromium_path, open_task
 from tests.integration.test_pull_real import span
 from toolkit.adjudicate import adjudicate
@@ -31,7 +31,7 @@ TEXT = "Angela Merkel met Kofi Annan in Geneva.\n\nThe United Nations said talks
 
 @pytest.fixture
 def review_task(server, client, monkeypatch):
-    credentials = localserver.read_credentials(TEST_HOME)
+    credentials = localserver.read_credentials(SERVER_HOME)
     if credentials is None or credentials.url != server.url:
         pytest.skip("the browser check logs in to the local test server; LABEL_STUDIO_URL names another one")
     monkeypatch.setenv("TOOLKIT_ANNOTATOR_SECRET", "browser-check")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.conftest import TEST_HOME
+from tests.integration.conftest import SERVER_HOME
 from toolkit.config import parse_config
 from toolkit.labelstudio import localserver
 from toolkit.push import push
@@ -60,7 +60,7 @@ def open_task(page, credentials, project_id: int, task_id: int) -> None:
 @pytest.fixture
 def browser_project(server, client):
     """A project with one pushed article whose predicted spans are known."""
-    credentials = localserver.read_credentials(TEST_HOME)
+    credentials = localserver.read_credentials(SERVER_HOME)
     if credentials is None or credentials.url != server.url:
         pytest.skip("the browser check logs in to the local test server; LABEL_STUDIO_URL names another one")
     data = yaml.safe_load((ROOT / "configs" / "news-ner.yaml").read_text())

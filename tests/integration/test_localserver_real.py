@@ -11,28 +11,28 @@ import pytest
 
 from toolkit.labelstudio import localserver
 
-from .conftest import TEST_HOME
+from .conftest import SERVER_HOME
 
 pytestmark = pytest.mark.integration
 
 
 def test_server_listens_on_loopback_only_and_credentials_are_private(server):
-    credentials = localserver.read_credentials(TEST_HOME)
+    credentials = localserver.read_credentials(SERVER_HOME)
     if credentials is None or credentials.url != server.url:
         pytest.skip("the tests run against a server named by LABEL_STUDIO_URL, not the local one")
     assert localserver.listening_addresses(credentials.port) == {"127.0.0.1"}
-    assert stat.S_IMODE((TEST_HOME / "credentials.json").stat().st_mode) == 0o600
-    log = (TEST_HOME / "server.log").read_text(errors="replace")
+    assert stat.S_IMODE((SERVER_HOME / "credentials.json").stat().st_mode) == 0o600
+    log = (SERVER_HOME / "server.log").read_text(errors="replace")
     assert credentials.api_key.get_secret_value() not in log
     assert credentials.password.get_secret_value() not in log
 
 
 def test_status_command_reports_the_server_without_secrets(server):
-    credentials = localserver.read_credentials(TEST_HOME)
+    credentials = localserver.read_credentials(SERVER_HOME)
     if credentials is None or credentials.url != server.url:
         pytest.skip("the tests run against a server named by LABEL_STUDIO_URL, not the local one")
     done = subprocess.run(
-        [sys.executable, "-m", "toolkit", "labelstudio", "status", "--home", str(TEST_HOME)],
+        [sys.executable, "-m", "toolkit", "labelstudio", "status", "--home", str(SERVER_HOME)],
         capture_output=True,
         text=True,
         env={**os.environ},
