@@ -34,7 +34,12 @@ from tests.integration.conftest import client, server  # noqa: F401  (the test s
 from toolkit.labelstudio import localserver
 
 ROOT = Path(__file__).resolve().parents[2]
-SPARE_PORT = int(os.environ.get("TOOLKIT_TEST_LABEL_STUDIO_SPARE_PORT", "8118"))
+# One spare server per pytest-xdist worker, each on its own port (gw0: the port set, gw1: the
+# next...): the tests that use it are grouped on one worker, and should a test ever land on
+# another, its server does not collide with the first.
+SPARE_PORT = int(os.environ.get("TOOLKIT_TEST_LABEL_STUDIO_SPARE_PORT", "8118")) + int(
+    os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0
+)
 # Recognisable in any output, and a valid legacy token (at most 40 characters).
 CANARY = "CANARY" + secrets.token_hex(17)
 
