@@ -38,9 +38,10 @@ def blank_pipeline():
 # --- Running the suite on several workers (pytest-xdist, `make test`) ---------------------
 #
 # Tests that share something only one of them can hold at a time, or an expensive module
-# fixture, run on one worker, in order (`--dist loadgroup`): the Ray tests (each starts or joins a local cluster, and two
-# clusters on two cores starve each other) and the tests that stop and restart the spare
-# Label Studio server (one server, one port). Everything else spreads over the workers.
+# fixture, run on one worker, in order (`--dist loadgroup`): the Ray tests (each starts or
+# joins a local cluster, and two clusters on two cores starve each other), the tests that
+# stop and restart the spare Label Studio server (one server, one port) and the bad-input
+# cases. Everything else spreads over the workers.
 
 SERIAL_GROUPS = {
     "ray": ("tests/integration/test_ray_backend.py", "tests/reliability/test_ray_stops.py"),
