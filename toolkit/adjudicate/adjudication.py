@@ -40,12 +40,12 @@ from toolkit.annotations.identities import AnnotatorIds, annotator_secret, strip
 from toolkit.annotations.policies import newest_per_annotator
 from toolkit.annotations.spans import clean_annotation
 from toolkit.config import Config
-from toolkit.errors import ProjectError, ServerError
+from toolkit.errors import ServerError
 from toolkit.io.locks import output_lock
 from toolkit.labelstudio.client import ServerSettings, connect
 from toolkit.labelstudio.export import download_export, iter_tasks
 from toolkit.labelstudio.labeling import text_sha256
-from toolkit.labelstudio.project import find_project, project_dir
+from toolkit.labelstudio.project import project_dir, require_project
 from toolkit.labelstudio.results import ArticleControls, article_controls, read_result
 from toolkit.labelstudio.review import (
     Version,
@@ -194,12 +194,7 @@ def adjudicate(
     ids = AnnotatorIds(annotator_secret(config.pull.secret_file))
     result.ids_key = ids.key
     client = connect(settings, timeout=config.pull.timeout, check=False)
-    main = find_project(client, settings, config)
-    if main is None:
-        raise ProjectError(
-            f"no project titled {config.project.title!r} on {settings.public_url}",
-            hint="push articles first: `toolkit push FILE.jsonl --config CONFIG`",
-        )
+    main = require_project(client, settings, config)
     result.project_id = main.id
     if dry_run:  # writes nothing: no lock
         _adjudicate(client, settings, config, main, ids, result, on_progress)

@@ -44,6 +44,17 @@ def _projects_titled(client: LabelStudio, title: str) -> list[Any]:
     return [project for project in client.projects.list(title=title, page_size=100) if project.title == title]
 
 
+def require_project(client: LabelStudio, settings: ServerSettings, config: Config) -> Any:
+    """``find_project``, or a ProjectError saying to push first (pull and adjudicate read a project push made)."""
+    project = find_project(client, settings, config)
+    if project is None:
+        raise ProjectError(
+            f"no project titled {config.project.title!r} on {settings.public_url}",
+            hint="push articles first: `toolkit push FILE.jsonl --config CONFIG`",
+        )
+    return project
+
+
 def find_project(client: LabelStudio, settings: ServerSettings, config: Config) -> Any | None:
     """The project by id (when configured) or by exact title; None when there is none.
 

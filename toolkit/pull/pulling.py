@@ -28,11 +28,11 @@ from pathlib import Path
 
 from toolkit.annotations.identities import AnnotatorIds, annotator_secret, strip_identities
 from toolkit.config import Config
-from toolkit.errors import OutputError, ProjectError
+from toolkit.errors import OutputError
 from toolkit.io.locks import output_lock
 from toolkit.labelstudio.client import ServerSettings, connect, public_url
 from toolkit.labelstudio.export import Download, download_export, iter_tasks
-from toolkit.labelstudio.project import find_project, project_dir
+from toolkit.labelstudio.project import project_dir, require_project
 from toolkit.labelstudio.results import ArticleControls, article_controls
 from toolkit.progress import OnProgress, emit
 from toolkit.pull.decisions import Adjudications, read_adjudications
@@ -168,12 +168,7 @@ def _download(
     emit(on_progress, "export", note="Exporting the project")
     # No whoami check: finding the project is the first request and fails the same way.
     client = connect(settings, timeout=config.pull.timeout, check=False)
-    project = find_project(client, settings, config)
-    if project is None:
-        raise ProjectError(
-            f"no project titled {config.project.title!r} on {settings.public_url}",
-            hint="push articles first: `toolkit push FILE.jsonl --config CONFIG`",
-        )
+    project = require_project(client, settings, config)
     folder = project_dir(config.pull.state_dir, settings.url, project.id)
     # Read before the export: a decision submitted while the export runs is taken by the next pull.
     adjudications = read_adjudications(
