@@ -42,11 +42,9 @@ run: setup
 # projects of the server `make run` uses. Pytest's exit code (5 when no test ran
 # included) is the target's exit code. The suite runs on TEST_WORKERS processes
 # (pytest-xdist; tests/conftest.py keeps the Ray tests, the spare-server tests and the
-# bad-input cases each on one worker). The default is one: with 3 the suite took 13 min
-# instead of about 26 on two cores, but the race test of two pushes creating one project
-# failed once in two such clean-clone runs, so 3 is not yet the default. The slowest
-# tests are listed at the end.
-TEST_WORKERS ?= 1
+# bad-input cases each on one worker). Three workers on two cores: the tests wait on Label
+# Studio and on subprocesses much of the time. The slowest tests are listed at the end.
+TEST_WORKERS ?= 3
 test: setup
 	$(TOOLKIT) labelstudio up --home $(TEST_LS_HOME) --port $(TEST_LS_PORT)
 	TOOLKIT_TEST_LABEL_STUDIO_HOME=$(TEST_LS_HOME) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15; \

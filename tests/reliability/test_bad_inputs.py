@@ -290,7 +290,9 @@ def _folder(root: Path, case: Case) -> Path:
     return root / case.name.replace(" ", "_").replace(":", "").replace("/", "")
 
 
-@pytest.fixture(scope="module")
+# Session scope, not module: under xdist the worker that holds these cases may run other
+# modules' tests between them, and a module fixture would run every case again each time.
+@pytest.fixture(scope="session")
 def outcomes(tmp_path_factory, server) -> dict[str, tuple[Path, object]]:
     """Every case run once by the real command, a few at a time (each loads the model)."""
     from concurrent.futures import ThreadPoolExecutor
