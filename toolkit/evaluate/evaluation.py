@@ -10,6 +10,10 @@ with the row's spans:
   ``toolkit.metrics.spans``, the report's code;
 - the edits an annotator would have needed had the model pre-annotated the article,
   in the report's vocabulary (``toolkit.metrics.edits.classify_edits``);
+- never on an article a model saw: a model ``toolkit train`` wrote records the articles it
+  trained and validated on (``toolkit.nlp.seen``: ids and text hashes); the split's rows any
+  of the models saw are left out for all of them (a paired comparison needs the same
+  articles) and counted (``LeftOut``); when nothing is left, evaluation is refused;
 - with two or more models, each one's micro F1 (exact spans) minus the first model's,
   with a paired bootstrap 95% interval over articles (``scipy.stats.bootstrap``, paired,
   seeded, percentile method): the same resampled articles for both models.
@@ -26,9 +30,18 @@ from toolkit.config import Config
 from toolkit.errors import InputError, Remedy
 from toolkit.io.exports import GoldRow, open_export
 from toolkit.metrics.edits import EDIT_KINDS, classify_edits
-from toolkit.metrics.spans import OVERALL, MatchCounts, exact_items, few_articles_note, strict_entities
+from toolkit.metrics.spans import (
+    FEW_ARTICLES,
+    FEW_SPANS,
+    OVERALL,
+    MatchCounts,
+    exact_items,
+    few_articles_note,
+    strict_entities,
+)
 from toolkit.progress import OnProgress, emit
 from toolkit.records import ModelInfo, Span
+from toolkit.render.format import plural
 
 if TYPE_CHECKING:
     from toolkit.nlp.pipeline import Pipeline
@@ -114,6 +127,74 @@ class Comparison:
         }
 
 
+@dataclass(frozen=True)
+class LeftOut:
+    """The split's human-annotated articles left out because a model saw them in training.
+
+    ``by_model``: how many of the split's articles each model saw (0 for a model the toolkit
+    did not train, such as an installed pipeline; None for ``unchecked``: the models of an
+    older toolkit, trained by it but without a record, so whether they saw any cannot be told).
+    """
+
+    articles: int = 0  # left out for every model: the union of what they saw
+    split_articles: int = 0  # the split's human-annotated articles before
+    by_model: dict[str, int | None] = field(default_factory=dict)
+    checked: tuple[str, ...] = ()  # the models with a record
+    unchecked: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "articles": self.articles,
+            "of": self.split_articles,
+            "by_model": dict(self.by_model),
+            "checked": list(self.checked),
+            "unchecked": list(self.unchecked),
+        }
+
+
+def leave_out_seen(
+    models: list[tuple[str, Pipeline, Config]], rows: list[GoldRow], *, where: str, split: str
+) -> tuple[list[GoldRow], LeftOut]:
+    """``rows`` without those any of ``models`` saw in training, and what was left out.
+
+    Raises InputError when every row was seen: there is nothing to score the models on.
+    """
+    from toolkit.nlp.seen import is_trained, training_articles
+
+    seen: set[int] = set()
+    by_model: dict[str, int | None] = {}
+    checked, unchecked = [], []
+    for spec, pipeline, _ in models:
+        meta = pipeline.nlp.meta
+        record = training_articles(pipeline.nlp.path, meta)
+        if record is None:
+            by_model[spec] = None if is_trained(meta) else 0
+            if is_trained(meta):
+                unchecked.append(spec)
+            continue
+        saw = {i for i, row in enumerate(rows) if record.saw(row.id, row.text)}
+        by_model[spec], seen = len(saw), seen | saw
+        checked.append(spec)
+    if rows and len(seen) == len(rows):
+        who = [spec for spec in checked if by_model[spec]]
+        said = (
+            f"{who[0]}: saw all {plural(len(rows), 'human-annotated article')}"
+            if len(who) == 1
+            else f"{', '.join(who)}: between them saw all {plural(len(rows), 'human-annotated article')}"
+        )
+        raise InputError(
+            f"{said} of the {split} split of {where} in training (its train or validation split, by id or text); "
+            "no article is left to score on",
+            hint=(
+                Remedy("choose another split", "split"),
+                ", or evaluate on an export whose split holds articles the model was not trained on",
+            ),
+        )
+    kept = [row for i, row in enumerate(rows) if i not in seen]
+    left_out = LeftOut(len(seen), len(rows), by_model, tuple(checked), tuple(unchecked))
+    return kept, left_out
+
+
 @dataclass
 class EvaluateResult:
     export: str
@@ -126,10 +207,12 @@ class EvaluateResult:
     comparisons: list[Comparison]
     # Which of two meanings a model argument was taken in (the keyword `base` or a folder base).
     notes: list[str] = field(default_factory=list)
+    # The split's articles a model saw in training, left out of every score.
+    left_out: LeftOut = field(default_factory=LeftOut)
 
     @property
     def small_note(self) -> str | None:
-        """A warning when the scores rest on few articles."""
+        """A warning when the scores rest on few articles or spans."""
         return few_articles_note(self.articles, self.gold_spans, f"every score of the {self.split} split")
 
     def f1_not_plotted(self) -> tuple[list[str], list[tuple[str, str]]]:
@@ -148,6 +231,11 @@ class EvaluateResult:
             "split": self.split,
             "articles": self.articles,
             "gold_spans": self.gold_spans,
+            "left_out": self.left_out.to_json(),
+            "small_sample": {
+                "note": self.small_note,
+                "below": {"articles": FEW_ARTICLES, "spans": FEW_SPANS},
+            },
             "labels": self.labels,
             "tokens": self.tokenizer,
             "models": [model.to_json() for model in self.models],
@@ -290,6 +378,7 @@ def evaluate(
         )
     notes: list[str] = []
     models = load_models(specs, config, notes)
+    rows, left_out = leave_out_seen(models, rows, where=str(version.path), split=split)
     tokenizer = load_tokenizer(config)
     token_docs = [tokenizer.make_doc(row.text) for row in rows]
     emit(on_progress, PHASE, 0, total=len(rows) * len(models))
@@ -313,4 +402,5 @@ def evaluate(
         models=scored,
         comparisons=comparisons,
         notes=notes,
+        left_out=left_out,
     )

@@ -75,9 +75,35 @@ def summary(result: EvaluateResult) -> Section:
         ".",
     )
     blocks = [Line((f"{result.split} split of ", Code(result.export), *said))]
+    blocks.extend(left_out(result))
     if note := result.small_note:
         blocks.append(Line((f"Note: {note}.",), note=True))
     return Section("summary", None, (*blocks, _f1_plot(result), _edits_plot(result)))
+
+
+def left_out(result: EvaluateResult) -> list[Line]:
+    """One line on the articles left out because a model saw them in training (none when no
+    model has a record), and a note per model whose record is missing (an older toolkit's)."""
+    out = result.left_out
+    lines = []
+    if out.checked:
+        counts = ", ".join(f"{spec} saw {count(out.by_model[spec] or 0)}" for spec in out.checked)
+        if out.articles:
+            said = (
+                f"Left out: {count(out.articles)} of the split's {plural(out.split_articles, 'article')}, "
+                f"seen in training, train or validation split ({counts}); "
+                f"scored on the other {count(out.split_articles - out.articles)}."
+            )
+        else:
+            said = f"Left out: none; no article of the split was seen in training ({counts})."
+        lines.append(Line((said,)))
+    for spec in out.unchecked:
+        note = (
+            f"Note: {spec} was trained by an older toolkit that did not record its articles: whether it saw "
+            "any of these in training cannot be checked; train it again to record them."
+        )
+        lines.append(Line((note,), note=True))
+    return lines
 
 
 def model_section(model: ModelScores) -> Section:

@@ -42,6 +42,7 @@ from toolkit.io.exports import ExportVersion, open_export
 from toolkit.io.hashing import sha256_file
 from toolkit.io.locks import output_lock
 from toolkit.nlp.pipeline import TRAINED_KEY, load_model, with_model
+from toolkit.nlp.seen import ARTICLES_FILE, META_KEY, SPLITS, write_training_articles
 from toolkit.progress import OnProgress, emit
 from toolkit.records import ModelInfo
 from toolkit.render import count, number, plural
@@ -58,9 +59,10 @@ PHASE = "training"
 WORK_PREFIX = ".tmp-train-"
 TRAINING_MD = "TRAINING.md"
 # Files that describe a model rather than being it: left out of the weights' hash.
-NOT_WEIGHTS = {"meta.json", "config.cfg", TRAINING_MD}
-# What `nlp.to_disk` writes besides one entry per component, and what train adds.
-MODEL_FILES = {"meta.json", "config.cfg", "tokenizer", "vocab", TRAINING_MD}
+NOT_WEIGHTS = {"meta.json", "config.cfg", TRAINING_MD, ARTICLES_FILE}
+# What `nlp.to_disk` writes besides one entry per component, and what train adds (the
+# articles it saw: replaced with the model, never carried over as a user's file).
+MODEL_FILES = {"meta.json", "config.cfg", "tokenizer", "vocab", TRAINING_MD, ARTICLES_FILE}
 # Fewer human-annotated articles than these and train refuses: a model from a handful of
 # articles, validated on one, says nothing (the README and docs/train.md state them).
 MIN_TRAIN_ROWS = 10
@@ -390,7 +392,10 @@ def _train_locked(
             kept=kept,
             validation_spans=validation_spans,
         )
-        _finish_model(best_dir, result, config=config, sources=sources, settings=cfg)
+        # Ids and texts of what it trained and validated on: evaluate leaves those out.
+        seen = {split: [(row.id, row.text) for row in version.gold_rows(split)] for split in SPLITS}
+        record = write_training_articles(best_dir, seen)
+        _finish_model(best_dir, result, config=config, sources=sources, settings=cfg, articles=record)
         _move_into_place(best_dir, folder, keep=kept)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -410,8 +415,11 @@ def model_name(config: Config) -> str:
     return re.sub(r"[^0-9A-Za-z]+", "_", config.export.name).strip("_").lower() or "ner"
 
 
-def _finish_model(folder: Path, result: TrainResult, *, config: Config, sources: dict, settings: Any) -> None:
-    """The toolkit's meta section, the model version, a clean config.cfg and TRAINING.md."""
+def _finish_model(
+    folder: Path, result: TrainResult, *, config: Config, sources: dict, settings: Any, articles: dict[str, Any]
+) -> None:
+    """The toolkit's meta section (``articles``: the pointer to the record of the articles it
+    saw, ``toolkit.nlp.seen``), the model version, a clean config.cfg and TRAINING.md."""
     import json
 
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
@@ -460,6 +468,7 @@ def _finish_model(folder: Path, result: TrainResult, *, config: Config, sources:
             "validation_rows": result.validation_rows,
             "train_words": result.words,
         },
+        META_KEY: articles,
         "seed": result.seed,
         "settings": result.settings,
         "validation": result.scores,

@@ -29,14 +29,13 @@ def test_config_goes_after_the_command_as_the_readme_says():
 
 
 def test_the_minimums_and_the_warning_size_in_the_readme_are_the_codes():
-    from toolkit.metrics.spans import FEW_ARTICLES
+    from toolkit.metrics.spans import FEW_ARTICLES, FEW_SPANS
     from toolkit.train.training import MIN_TRAIN_ROWS, MIN_VALIDATION_ROWS
 
     assert (
         f"train refuses fewer than {MIN_TRAIN_ROWS} human-annotated articles in the export's train split or "
         f"{MIN_VALIDATION_ROWS} in its validation split" in README
     )
-    assert f"Below {FEW_ARTICLES} articles, train's validation F1 and evaluate's scores are printed with a warning" in (
-        README
-    )
+    warning = f"Below {FEW_ARTICLES} articles or {FEW_SPANS} spans, train's validation F1 and evaluate's scores are"
+    assert warning in README
     assert "stops at train until about 30 articles" not in README

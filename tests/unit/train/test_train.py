@@ -50,6 +50,28 @@ def test_the_model_loads_and_its_meta_says_what_it_is(trained, small_export):
     assert [p.name for p in trained.out.parent.iterdir()] == ["model"]
 
 
+def test_the_model_records_the_articles_it_trained_and_validated_on(trained, small_export):
+    """By id and by text hash, in a file of its own that meta.json points to: evaluate leaves them out."""
+    import datasets
+
+    from toolkit.nlp.seen import seen_articles, text_hash
+
+    human = {
+        split: [row for row in datasets.load_from_disk(str(small_export / "v1" / split)) if row["source"] == "human"]
+        for split in ("train", "validation", "test")
+    }
+    pointer = json.loads((trained.out / "meta.json").read_text())["toolkit"]["training_articles"]
+    assert pointer["file"] == "training_articles.json" and len(pointer["sha256"]) == 64
+    assert pointer["articles"] == trained.train_rows + trained.validation_rows
+    record = json.loads((trained.out / "training_articles.json").read_text())
+    for split in ("train", "validation"):
+        assert record["splits"][split]["ids"] == sorted(row["id"] for row in human[split])
+        assert record["splits"][split]["texts"] == sorted({text_hash(row["text"]) for row in human[split]})
+    seen = seen_articles(trained.out)
+    assert all(seen.saw(row["id"], row["text"]) for row in human["train"] + human["validation"])
+    assert not any(seen.saw(row["id"], row["text"]) for row in human["test"])
+
+
 def test_the_saved_config_runs_without_the_toolkit(trained):
     from spacy.util import load_config
 

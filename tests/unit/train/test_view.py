@@ -70,6 +70,9 @@ def test_the_console_says_every_fact_with_plurals_and_the_next_commands():
         "  2 epochs in 4.0 s (1,000 words/s); best validation F1 0.500 at epoch 1, on 30 articles (1 span)",
         "    GPE: P 1.000 R 0.000 F1 0.000",
         "    PERSON: P 0.600 R 0.429 F1 0.500",
+        # 30 articles but 1 span: too few spans to go on.
+        "  Note: the validation F1 rests on only 30 articles (1 span): below 20 articles or 200 spans it is a "
+        "rough figure, not a measurement to compare models by.",
         "Wrote models/news (model version en_news-3.8.0+0123456789ab; TRAINING.md beside it)",
         "Next: toolkit evaluate base models/news --data exports/news --config c.yaml, "
         "then toolkit preannotate INPUT --model models/news --config c.yaml",
