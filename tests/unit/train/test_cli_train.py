@@ -11,6 +11,12 @@ from toolkit.dataset.schema import split_of
 from toolkit.render.format import plural
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    # `toolkit train` registers its model in train.models_dir (models/, from the working folder).
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="module")
 def export_root(tmp_path_factory):
     return write_export(tmp_path_factory.mktemp("cli-export"), articles(40, seed=2))
