@@ -189,7 +189,7 @@ def _promotion_check(data: Path, model: Path, version: str, *, config: Config, f
     elif comparison.low is None:
         reason = f"not shown better: {comparison.note}"
     else:
-        reason = "not shown better on the test split: the 95% interval of the F1 difference reaches 0 or below"
+        reason = "not shown better on the test split: the 95% interval of the F1 difference does not lie above 0"
     promoted = better or force
     how = "evaluated" if better else ("forced" if force else "evaluated")
     return Promotion(version, promoted, how, reason, reference, **figures)

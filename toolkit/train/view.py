@@ -124,30 +124,29 @@ def _trained_on(entry: ModelEntry) -> str:
 
 
 def models(project: ProjectModels, *, base: str) -> Document:
-    """``toolkit models list``: the project's models, newest first, the current one marked."""
-    rows = [
-        Row(
-            (
-                "*" if entry.version == project.current else "",
-                Data(entry.version),
-                Data(_trained_on(entry)),
-                _f1(entry.validation_f1),
-                _f1(entry.test_f1),
-                (entry.promoted_at or "")[:19].replace("T", " "),
+    """``toolkit models list``: the project's models, newest first, the current one marked ``*``
+    (one line each: versions are long, a table would wrap them)."""
+    lines = []
+    for entry in reversed(project.models):
+        promoted = f"; last made current {entry.promoted_at[:16].replace('T', ' ')}" if entry.promoted_at else ""
+        lines.append(
+            Line(
+                (
+                    "* " if entry.version == project.current else "  ",
+                    Data(entry.version),
+                    ": trained on ",
+                    Data(_trained_on(entry)),
+                    f" from {entry.base or '?'}; validation F1 {_f1(entry.validation_f1)}, "
+                    f"test F1 {_f1(entry.test_f1)}{promoted}",
+                )
             )
         )
-        for entry in reversed(project.models)
-    ]
-    rows.append(Row(("*" if project.current is None else "", Data(base), "(configured spacy.model)", "", "", "")))
-    table = Table(
-        "models",
-        None,
-        ("current", "version", "trained on", "validation F1", "test F1", "last promoted"),
-        tuple(rows),
-        frozenset({"version", "trained on"}),
+    lines.append(Line(("* " if project.current is None else "  ", Data(base), " (configured spacy.model)")))
+    title = (
+        f"Models of project {project.title!r}: {plural(len(project.models), 'trained model')} "
+        "(* current: what toolkit preannotate runs without --model)"
     )
-    title = f"Models of project {project.title!r}: {plural(len(project.models), 'trained model')}"
-    return Document(title, (Section("models", None, (table,)),))
+    return Document(title, (Section("models", None, tuple(lines)),))
 
 
 def model_chosen(project: ProjectModels, before: str | None, *, base: str) -> Section:
