@@ -160,7 +160,7 @@ def _reference_name(config: Config) -> str:
 
 def _promotion_check(data: Path, model: Path, version: str, *, config: Config, force: bool) -> Promotion:
     """The new model against the current one on the test split (see ``train_and_promote``)."""
-    from toolkit.errors import InputError
+    from toolkit.errors import InputError, ModelError
     from toolkit.evaluate import evaluate
     from toolkit.io import models_registry
     from toolkit.io.models_registry import Promotion
@@ -170,7 +170,9 @@ def _promotion_check(data: Path, model: Path, version: str, *, config: Config, f
     reference = current.version if current is not None else f"{config.spacy.model} (spacy.model)"
     try:
         evaluation = evaluate([current.path if current else "base", str(model)], data=data, config=config)
-    except InputError as error:  # no test split, or no human rows in it: nothing shows it better
+    # No test split, no human rows in it, or the current model cannot load: nothing shows the
+    # new one better. The model is written and registered all the same (said in the output).
+    except (InputError, ModelError) as error:
         how = "forced" if force else "not evaluated"
         return Promotion(version, force, how, f"not compared: {error}", reference)
     old, new = evaluation.models

@@ -118,3 +118,18 @@ def test_promotion_is_decided_on_the_test_split_or_forced_and_models_lists_and_g
     assert f"is now en_core_web_sm (configured spacy.model) (was en_news_ner-{version})" in back.output
     unknown = CliRunner().invoke(app, ["models", "use", "nope", "--config", str(CONFIG)])
     assert unknown.exit_code == 1 and "has no model 'nope'" in unknown.output and "Traceback" not in unknown.output
+
+
+def test_without_test_articles_nothing_is_compared_and_nothing_promoted_unless_forced(tmp_path):
+    cfg = config()
+    chosen = set(ids_in("train", 12, cfg) + ids_in("validation", 2, cfg))
+    records = [r for r in articles(max(chosen) + 1, seed=4) if int(r["id"].split("-")[1]) in chosen]
+    root = write_export(tmp_path, records)
+    args = ["train", str(root), "--config", str(CONFIG), "--base", "blank", "--epochs", "1"]
+    done = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "a")])
+    assert done.exit_code == 0, done.output
+    assert "Not promoted (not compared: " in done.output and "test" in done.output
+    assert "Test split (" not in done.output
+    forced = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "b"), "--seed", "3", "--promote"])
+    assert forced.exit_code == 0, forced.output
+    assert "Promoted (forced by --promote; not compared: " in forced.output
