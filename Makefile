@@ -30,7 +30,7 @@ $(VENV)/.installed: pyproject.toml
 
 run: setup
 	$(TOOLKIT) labelstudio up
-	$(TOOLKIT) preannotate samples --config $(CONFIG) --out $(BUILD)/predictions.jsonl
+	$(TOOLKIT) preannotate samples --config $(CONFIG) --out $(BUILD)/predictions.jsonl --fresh
 	$(TOOLKIT) push $(BUILD)/predictions.jsonl --config $(CONFIG)
 	$(TOOLKIT) pull --config $(CONFIG) --out $(BUILD)/annotations.jsonl
 	$(TOOLKIT) export $(BUILD)/annotations.jsonl --config $(CONFIG) --out exports/news-ner
@@ -113,17 +113,22 @@ bench-export: setup
 	$(BIN)/python benchmarks/bench_export.py
 
 # The loop closed once annotators have corrected tasks: pull, export, train a model on the
-# corrections, evaluate it against the configured one, pre-annotate INPUT with it and
-# push (tasks nobody annotated get its suggestions). README: "Closing the loop".
+# corrections (it becomes the project's current model when it beats the current one on the
+# test split: models/registry.json), evaluate it against the configured one, pre-annotate
+# INPUT with the current model and push (tasks nobody annotated get its suggestions).
+# `make run` goes on with the current model. README: "Closing the loop".
 INPUT ?= samples
 MODEL_DIR ?= models/news-ner
+PROMOTE ?=
 loop: setup
 	$(TOOLKIT) pull --config $(CONFIG) --out $(BUILD)/annotations.jsonl
 	$(TOOLKIT) export $(BUILD)/annotations.jsonl --config $(CONFIG) --out exports/news-ner
-	$(TOOLKIT) train exports/news-ner --config $(CONFIG) --out $(MODEL_DIR)
+	$(TOOLKIT) train exports/news-ner --config $(CONFIG) --out $(MODEL_DIR) $(PROMOTE)
 	$(TOOLKIT) evaluate base $(MODEL_DIR) --data exports/news-ner --config $(CONFIG) --html $(BUILD)/evaluate.html
-	$(TOOLKIT) preannotate $(INPUT) --config $(CONFIG) --model $(MODEL_DIR) --out $(BUILD)/predictions-next.jsonl --fresh
+	$(TOOLKIT) preannotate $(INPUT) --config $(CONFIG) --out $(BUILD)/predictions-next.jsonl --fresh
 	$(TOOLKIT) push $(BUILD)/predictions-next.jsonl --config $(CONFIG)
+	$(TOOLKIT) models list --config $(CONFIG)
+	@echo "Next: \`make run\` goes on with the project's current model (marked * above)."
 
 # Training on corrections (gmb-ner under TOOLKIT_CORPUS, default ../shared/corpus): the
 # learning curve per start, edits saved, words/s against `spacy train`. BENCHMARKS.md.

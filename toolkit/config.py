@@ -249,6 +249,14 @@ class TrainConfig(_Strict):
     # below it on a seed; the best checkpoint is picked from twice the validations.
     evals_per_epoch: int = Field(default=2, ge=1, le=20, title="Validations per epoch (patience still counts epochs)")
     seed: int = Field(default=0, ge=0, title="Random seed: the same export, base and seed give the same model")
+    # The project's models (toolkit.io.models_registry): registry.json and a copy of each trained
+    # model under versions/, so that a model stays usable after its --out folder is trained over.
+    models_dir: str = Field(
+        default="models",
+        min_length=1,
+        title="Folder of the model registry (registry.json: each trained model, its scores, the project's current "
+        "one) and of the registered models' copies",
+    )
 
 
 class AdjudicateConfig(_Strict):

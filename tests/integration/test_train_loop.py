@@ -106,8 +106,10 @@ def test_train_evaluate_and_put_the_new_model_in_front_of_annotators(run_toolkit
 
 def test_make_loop_runs_the_walkthrough_as_written(run_toolkit, project_config, client, server, tmp_path):
     """`make loop` itself (the README's walkthrough as a Makefile target), in a folder of its
-    own, with the toolkit of this checkout: pull, export, train, evaluate, preannotate
-    --model, push, each with the Makefile's flags and paths."""
+    own, with the toolkit of this checkout: pull, export, train (promoted: PROMOTE=--promote),
+    evaluate, preannotate with the project's current model, push, each with the Makefile's flags
+    and paths. Then `make run`'s preannotate and push lines, as `make -n run` prints them
+    (issue 28: they put the annotators back on the base model): the trained model stays."""
     import os
     import shutil
     import subprocess
@@ -140,7 +142,8 @@ def test_make_loop_runs_the_walkthrough_as_written(run_toolkit, project_config, 
     # `-o .venv/.installed`: the set-up step (a venv of its own) is not redone; TOOLKIT is
     # this interpreter's toolkit. Everything else is the Makefile's.
     command = ["make", "-f", str(root / "Makefile"), "-o", ".venv/.installed", "loop"]
-    command += [f"TOOLKIT={sys.executable} -m toolkit", f"CONFIG={project_config}", "INPUT=articles.jsonl"]
+    toolkit = [f"TOOLKIT={sys.executable} -m toolkit", f"CONFIG={project_config}"]
+    command += [*toolkit, "INPUT=articles.jsonl", "PROMOTE=--promote"]
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
@@ -152,3 +155,34 @@ def test_make_loop_runs_the_walkthrough_as_written(run_toolkit, project_config, 
     assert f"{UNANNOTATED} new prediction sets on existing tasks" in output
     assert f"project model_version set to {version!r}" in output
     assert client.projects.get(id=project.id).model_version == version
+    assert "Promoted (forced by --promote" in output or "Promoted: " in output
+    assert f"* {version}: trained on" in output  # `toolkit models list`, the current model marked
+
+    # `make run` again, as its last line advises: its preannotate and push lines, run as written
+    # (`labelstudio up` and the rest are left out: the test server is up already).
+    (tmp_path / "samples").mkdir()
+    (tmp_path / "samples" / "articles.jsonl").write_text((tmp_path / "articles.jsonl").read_text())
+    planned = subprocess.run(
+        ["make", "-n", "-f", str(root / "Makefile"), "-o", ".venv/.installed", "run", *toolkit],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    lines = [line for line in planned if " -m toolkit preannotate " in line or " -m toolkit push " in line]
+    assert len(lines) == 2, planned
+    for line in lines:
+        done = subprocess.run(line, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout + done.stderr
+        if " preannotate " in line:
+            assert "the current model of project" in done.stdout
+    records = read_jsonl(tmp_path / "build" / "predictions.jsonl")
+    assert {r["model"]["name"] + "-" + r["model"]["version"] for r in records} == {version}
+    assert "project model_version set to" not in done.stdout
+    assert client.projects.get(id=project.id).model_version == version
+
+    # The first (base model's) predictions pushed again: refused, the project untouched,
+    # unless told; then it says so.
+    refused = run_toolkit("push", "predictions.jsonl", *options, expect=1)
+    assert f"shows its current model {version!r}" in refused.stderr and "--allow-model-rollback" in refused.stderr
+    assert client.projects.get(id=project.id).model_version == version
+    told = run_toolkit("push", "predictions.jsonl", *options, "--allow-model-rollback")
+    assert f"moved off the project's current model {version!r} as told" in told.stdout
+    assert client.projects.get(id=project.id).model_version != version

@@ -478,7 +478,10 @@ def test_a_second_training_on_one_model_folder_is_refused_and_an_interrupted_one
     stdout, stderr = first.communicate(timeout=120)
     _assert_interrupted(first, stdout, stderr)
     assert _meta(out)["version"] == version
-    assert _leftovers(tmp_path) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    # Beside it, the model registry (train.models_dir, from the working folder): the first model only.
+    assert _leftovers(tmp_path) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["model", "models"]
+    registry = json.loads((tmp_path / "models" / "registry.json").read_text(encoding="utf-8"))
+    assert [m["version"] for p in registry["projects"].values() for m in p["models"]] == [f"en_news_ner-{version}"]
     tally.add("faults", 2)
 
 

@@ -53,6 +53,7 @@ FLAGS = {
     "ray.address": "--address",
     "input.on_error: skip": "--on-error skip",
     "push.replace_labeling_config: true": "--replace-labeling-config",
+    "allow_model_rollback=True": "--allow-model-rollback",
 }
 
 

@@ -32,6 +32,14 @@ ReplaceConfigOpt = Annotated[
         "(edited in Label Studio); they are dropped. Default: push.replace_labeling_config.",
     ),
 ]
+RollbackOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-model-rollback",
+        help="Let this push move the project off its current model (`toolkit models list`) to the file's "
+        "model; without it such a push is refused.",
+    ),
+]
 
 
 @app.command("push")
@@ -41,6 +49,7 @@ def push_cli(
     dry_run: DryRunOpt = False,
     batch_size: BatchSizeOpt = None,
     replace_labeling_config: ReplaceConfigOpt = False,
+    allow_model_rollback: RollbackOpt = False,
 ) -> None:
     """Import new articles as tasks with predictions, and new model versions as prediction sets.
 
@@ -57,7 +66,12 @@ def push_cli(
     articles = list(read_predictions(predictions))  # fail on a bad record before any import
     settings = resolve_server()
     print_sections(console, [server(settings)], rules=False)
-    options = {"batch_size": batch_size, "replace_labeling_config": replace_labeling_config, "source": str(predictions)}
+    options = {
+        "batch_size": batch_size,
+        "replace_labeling_config": replace_labeling_config,
+        "allow_model_rollback": allow_model_rollback,
+        "source": str(predictions),
+    }
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     # The bar is drawn from the first batch on (a dry run has none).
     with progress_display(*columns, describe=view.progress, show_from_start=False) as on_progress:

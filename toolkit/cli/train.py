@@ -41,6 +41,14 @@ WarmStartOpt = Annotated[
         help="Also begin mapped labels from the base labels' weights (label_map). Default: train.warm_start.",
     ),
 ]
+PromoteOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--promote/--no-promote",
+        help="Make the new model the project's current one without the test-split comparison (--promote, said "
+        "so), or leave the current one (--no-promote). Default: promote only when the comparison shows it better.",
+    ),
+]
 
 
 @app.command("train")
@@ -52,19 +60,26 @@ def train_cli(
     epochs: EpochsOpt = None,
     seed: SeedOpt = None,
     warm_start: WarmStartOpt = None,
+    promote: PromoteOpt = None,
 ) -> None:
-    """Train spaCy NER on an export's train split, with early stopping on its validation split."""
+    """Train spaCy NER on an export's train split, with early stopping on its validation split; the model
+    becomes the project's current one when it beats that one on the test split."""
     from rich.progress import TextColumn, TimeElapsedColumn
 
     from toolkit.cli._progress import progress_display
+    from toolkit.compose import train_and_promote
     from toolkit.render.console import print_document, print_sections
-    from toolkit.train import train, view
+    from toolkit.train import view
 
     config = load_config_for_cli(config_path)
     with progress_display(TextColumn("{task.description}"), TimeElapsedColumn(), describe=lambda _s: "") as on_progress:
-        result = train(
+        done = train_and_promote(
             export, config=config, out=out, base=base, epochs=epochs, seed=seed, warm_start=warm_start,
-            on_progress=on_progress,
+            promote=promote, on_progress=on_progress,
         )  # fmt: skip
-    print_document(console, view.summary(result))
-    print_sections(console, [view.written(result, export=export, config=config_path)], rules=False)
+    print_document(console, view.summary(done.train))
+    sections = [
+        view.promotion(done.promotion),
+        view.written(done.train, export=export, config=config_path, promoted=done.promotion.promoted),
+    ]
+    print_sections(console, sections, rules=False)

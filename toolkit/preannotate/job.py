@@ -4,6 +4,7 @@ built, the run (supervised in a child process on Ray) and what it did (``Preanno
 ``preannotation_job`` takes the output's lock first, so that a second run on the same output
 is refused before a model loads or a cluster starts; checks that the local inputs exist
 (before the model loads); loads the pipeline (``model``: a trained model folder in place of
+``spacy.model``; without it, the project's current model from the model registry, else
 ``spacy.model``) and builds the backend: in this process, or a Ray cluster
 (:mod:`.backends.ray`), joined or started only when there is something to run.
 
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Literal
 
 from toolkit.config import Config
 from toolkit.io.locks import output_lock
+from toolkit.io.models_registry import ModelEntry, current_model
 from toolkit.preannotate.preannotation import OUTPUT_WHAT, PHASE, preannotate_to_file
 from toolkit.preannotate.readers import ReadStats
 from toolkit.preannotate.stats import PreannotateStats
@@ -93,6 +95,8 @@ class PreannotateJob:
     on_error: Literal["fail", "skip"] | None
     fresh: bool
     output_format: Literal["jsonl", "parquet"]
+    # The project's current model from the registry, when it was run for want of --model.
+    current: ModelEntry | None = None
 
     def run(self, display: Display | None = None) -> Outcome:
         """Run the job; ``display`` opens the progress display in the process that runs it."""
@@ -154,6 +158,13 @@ def preannotation_job(
     from toolkit.preannotate.readers.inputs import is_url
 
     with output_lock(out, what=OUTPUT_WHAT[output_format]):
+        chosen = None
+        if model is None:
+            # The project's current model (promoted by `toolkit train`, or chosen by `toolkit
+            # models use`) stays in front of annotators: `make run` pre-annotates with it.
+            chosen = current_model(config)
+            if chosen is not None:
+                model = Path(chosen.path)
         if model is not None:
             config = with_model(config, model)
         expand_inputs([given for given in inputs if not is_url(given)])  # a missing input fails before the model loads
@@ -169,5 +180,5 @@ def preannotation_job(
         yield PreannotateJob(
             inputs, out=out, config=config, pipeline=pipeline, backend=cluster,
             n_process=n_process or config.spacy.n_process, batch_size=batch_size, on_error=on_error, fresh=fresh,
-            output_format=output_format,
+            output_format=output_format, current=chosen,
         )  # fmt: skip

@@ -27,7 +27,19 @@ def model(job: PreannotateJob) -> Section:
         Data(", ".join(pipeline.nlp.pipe_names)),
         f"; scores {'on' if pipeline.scores else 'off'}; {where})",
     )
-    return Section("model", None, (Line(said),))
+    lines = [Line(said)]
+    if job.current is not None:
+        promoted = (job.current.promoted_at or "?")[:10]
+        lines.append(
+            Line(
+                (
+                    "  the current model of project ",
+                    Data(repr(job.config.project.title)),
+                    f", made current {promoted} (`toolkit models list`; --model to run another)",
+                )
+            )
+        )
+    return Section("model", None, tuple(lines))
 
 
 def cluster(cluster: Cluster) -> Section:

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from toolkit.config import Config
-from toolkit.errors import InputError, ServerError
+from toolkit.errors import InputError, Remedy, ServerError
+from toolkit.io.models_registry import project_models
 from toolkit.labelstudio.client import ServerSettings, connect
 from toolkit.labelstudio.labeling import prediction_payload, task_payload
 from toolkit.labelstudio.project import ensure_project, find_project, read_project, set_model_version, spare_title
@@ -67,6 +68,8 @@ class PushResult:
     duplicate_tasks_removed: int = 0
     duplicate_predictions_removed: int = 0
     model_version_set: bool = False
+    # The project's current model (toolkit.io.models_registry) this push moved it off (--allow-model-rollback).
+    model_rolled_back_from: str | None = None
     task_ids: list[int] = field(default_factory=list)  # the tasks this push imported
     # Near-duplicates among the articles: groups of two or more, and the articles in them
     # that are not their group's first.
@@ -112,6 +115,7 @@ def push(
     source: str | None = None,
     batch_size: int | None = None,
     replace_labeling_config: bool = False,
+    allow_model_rollback: bool = False,
 ) -> PushResult:
     """Bring the project up to date with the articles: new tasks, new prediction sets.
 
@@ -119,6 +123,8 @@ def push(
     first). With ``dry_run`` nothing is written: the result's plan says what a push
     would do. ``source`` (the predictions file's name) starts the messages about a bad record.
     ``batch_size`` and ``replace_labeling_config`` (true) override the config's ``push`` settings.
+    A push that would move the project off its current model (``toolkit.io.models_registry``)
+    is refused unless ``allow_model_rollback`` (``check_model_rollback``).
     """
     config = _with_options(config, batch_size=batch_size, replace_labeling_config=replace_labeling_config)
     groups, _ = check_articles(articles, labels=config.labels, source=source)
@@ -139,6 +145,7 @@ def push(
     client = connect(settings)
     found = find_project(client, settings, config)
     plan = new_plan(config, groups, found)
+    rolled_back_from = check_model_rollback(plan, config, allow=allow_model_rollback, source=source)
     if dry_run:
         state = read_state(client, settings, found.id) if found is not None else ProjectState()
         return PushResult(
@@ -194,6 +201,8 @@ def push(
         if plan.model_version is not None and not plan.version_kept and current != plan.model_version:
             set_model_version(client, settings, project_id, plan.model_version)
         result.model_version_set = plan.model_version is not None and plan.current_model_version != plan.model_version
+        if result.model_version_set and rolled_back_from is not None:
+            result.model_rolled_back_from = rolled_back_from
         # Set at every push, so a project created by hand or changed in its settings
         # follows push.order again; the annotator configures nothing.
         result.stream_order_set = set_stream_order(client, settings, now, config.push.order)
@@ -208,6 +217,32 @@ def push(
             status=error.status,
         ) from None
     return result
+
+
+def check_model_rollback(plan: PushPlan, config: Config, *, allow: bool, source: str | None) -> str | None:
+    """The project's current model when this push would move the project off it (to an older
+    model, or to any other than the one the registry names current); raises unless ``allow``.
+
+    Only a model the project shows now and the registry names current is guarded: a project
+    on the configured model, or one sent back to it by `toolkit models use base`, moves freely.
+    Predictions of another model for new tasks are refused too: the project's labeling stream
+    shows one model version, so they would either hide or be hidden.
+    """
+    current = project_models(config).current
+    pushed = plan.pushed_version
+    if current is None or plan.current_model_version != current or pushed is None or pushed == current:
+        return None
+    if allow:
+        return current
+    raise InputError(
+        f"{source or 'the predictions'}: made by {pushed!r}, but project {plan.project_title!r} shows its current "
+        f"model {current!r}; this push would put annotators back on another model's suggestions; nothing was pushed",
+        hint=(
+            "run `toolkit preannotate` without --model (it runs the current model; --fresh to redo the file), "
+            "or `toolkit models use VERSION` to change the current model, or ",
+            Remedy("move the project to this file's model anyway", "allow_model_rollback=True"),
+        ),
+    )
 
 
 def _with_options(config: Config, *, batch_size: int | None, replace_labeling_config: bool) -> Config:

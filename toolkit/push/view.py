@@ -126,6 +126,13 @@ def _model_version(result: PushResult) -> list[Line]:
     plan = result.plan
     if result.model_version_set:
         said = ("project model_version set to ", Data(repr(plan.model_version)), ": annotators see these predictions")
+        if result.model_rolled_back_from is not None:
+            moved = (
+                "  moved off the project's current model ",
+                Data(repr(result.model_rolled_back_from)),
+                " as told (--allow-model-rollback); `toolkit models use` records which model is current",
+            )
+            return [_line(*said), _line(*moved, note=True)]
         return [_line(*said)]
     if plan.version_kept:
         return version_kept(plan)

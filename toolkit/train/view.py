@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from toolkit.io.models_registry import ModelEntry, ProjectModels, Promotion
 from toolkit.render import Bullets, Code, Data, Document, Line, Row, Section, Table, number, plural
 from toolkit.train.result import TrainResult
 
@@ -57,8 +58,9 @@ def summary(result: TrainResult) -> Document:
     return Document(title, (Section("training", None, tuple(blocks)),))
 
 
-def written(result: TrainResult, *, export: Path, config: Path) -> Section:
-    """Where the model went and the next commands (``export``, ``config``: as the user gave them)."""
+def written(result: TrainResult, *, export: Path, config: Path, promoted: bool = False) -> Section:
+    """Where the model went and the next commands (``export``, ``config``: as the user gave them;
+    ``promoted``: the model is the project's current one, which preannotate runs without --model)."""
     verb = "Replaced" if result.replaced else "Wrote"
     model = (" (model version ", Data(result.model.model_version), "; TRAINING.md beside it)")
     blocks = [Line((f"{verb} ", Code(str(result.out)), *model))]
@@ -67,12 +69,98 @@ def written(result: TrainResult, *, export: Path, config: Path) -> Section:
     blocks.append(
         Line(
             (
-                f"Next: toolkit evaluate base {result.out} --data {export} --config {config}, "
-                f"then toolkit preannotate INPUT --model {result.out} --config {config}",
+                f"Next: toolkit evaluate base {result.out} --data {export} --config {config}, then "
+                + (
+                    f"toolkit preannotate INPUT --config {config} (it runs the project's current model, this one)"
+                    if promoted
+                    else f"toolkit preannotate INPUT --model {result.out} --config {config}"
+                ),
             )
         )
     )
     return Section("written", None, tuple(blocks))
+
+
+def _f1(value: float | None) -> str:
+    return number(value) if value is not None else "n/a"
+
+
+def promotion(promotion: Promotion) -> Section:
+    """The promotion check: the new model against the current one, and what was decided."""
+    version, reference = Data(promotion.version), Data(promotion.reference)
+    blocks: list[Line] = []
+    if promotion.difference is not None:
+        interval = (
+            f", 95% interval [{number(promotion.low)}, {number(promotion.high)}]" if promotion.low is not None else ""
+        )
+        blocks.append(
+            Line(
+                (
+                    f"Test split ({plural(promotion.test_articles, 'article')}): F1 {_f1(promotion.new_f1)} against ",
+                    reference,
+                    f" {_f1(promotion.reference_f1)}; difference {number(promotion.difference)}{interval} "
+                    "(paired bootstrap over articles)",
+                )
+            )
+        )
+    if promotion.how == "forced":
+        said = ("Promoted (forced by --promote; ", promotion.reason, "): ", version, " is the project's current model")
+    elif promotion.promoted:
+        said = ("Promoted: ", version, " is the project's current model (", promotion.reason, ")")
+    elif promotion.how == "skipped":
+        said = ("Not promoted (--no-promote): ", reference, " stays the project's current model")
+    else:
+        said = ("Not promoted (", promotion.reason, "): ", reference, " stays the project's current model")
+    blocks.append(Line(said))
+    if not promotion.promoted:
+        use = ("  registered all the same: `toolkit models use ", Data(promotion.version), "` makes it current")
+        blocks.append(Line(use))
+    return Section("promotion", None, tuple(blocks))
+
+
+def _trained_on(entry: ModelEntry) -> str:
+    on = entry.trained_on
+    return f"{on.get('name') or '?'} {on.get('version') or '?'}"
+
+
+def models(project: ProjectModels, *, base: str) -> Document:
+    """``toolkit models list``: the project's models, newest first, the current one marked ``*``
+    (one line each: versions are long, a table would wrap them)."""
+    lines = []
+    for entry in reversed(project.models):
+        promoted = f"; last made current {entry.promoted_at[:16].replace('T', ' ')}" if entry.promoted_at else ""
+        lines.append(
+            Line(
+                (
+                    "* " if entry.version == project.current else "  ",
+                    Data(entry.version),
+                    ": trained on ",
+                    Data(_trained_on(entry)),
+                    f" from {entry.base or '?'}; validation F1 {_f1(entry.validation_f1)}, "
+                    f"test F1 {_f1(entry.test_f1)}{promoted}",
+                )
+            )
+        )
+    lines.append(Line(("* " if project.current is None else "  ", Data(base), " (configured spacy.model)")))
+    title = (
+        f"Models of project {project.title!r}: {plural(len(project.models), 'trained model')} "
+        "(* current: what toolkit preannotate runs without --model)"
+    )
+    return Document(title, (Section("models", None, tuple(lines)),))
+
+
+def model_chosen(project: ProjectModels, before: str | None, *, base: str) -> Section:
+    """``toolkit models use``: what is current now, and what was."""
+    now = Data(project.current or f"{base} (configured spacy.model)")
+    was = Data(before or f"{base} (configured spacy.model)")
+    return Section(
+        "chosen",
+        None,
+        (
+            Line(("Current model of project ", Data(repr(project.title)), " is now ", now, " (was ", was, ")")),
+            Line(("Next: toolkit preannotate INPUT --fresh, then toolkit push (annotators then see its suggestions)",)),
+        ),
+    )
 
 
 def training_file(result: TrainResult) -> Document:

@@ -11,6 +11,12 @@ from toolkit.dataset.schema import split_of
 from toolkit.render.format import plural
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    # `toolkit train` registers its model in train.models_dir (models/, from the working folder).
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="module")
 def export_root(tmp_path_factory):
     return write_export(tmp_path_factory.mktemp("cli-export"), articles(40, seed=2))
@@ -74,3 +80,56 @@ def test_too_few_articles_are_refused_with_the_minimum_and_how_many_to_annotate(
     assert f"Error: {root / 'v1'}: {message}\n" in done.output
     assert f"hint: annotate more articles (about {about} annotated articles in all at its share" in done.output
     assert "Traceback" not in done.output and not out.exists()
+
+
+def test_promotion_is_decided_on_the_test_split_or_forced_and_models_lists_and_goes_back(export_root, tmp_path):
+    """Issue 28: a trained model becomes the project's current one (the one preannotate runs)
+    only when the test split shows it better, or when --promote forces it (said so)."""
+    import json
+
+    def train(out, *more):
+        args = ["train", str(export_root), "--out", str(out), "--config", str(CONFIG), "--base", "blank"]
+        done = CliRunner().invoke(app, [*args, "--epochs", "1", *more])
+        assert done.exit_code == 0, done.output
+        return done.output
+
+    skipped = train(tmp_path / "a", "--no-promote")
+    assert "Not promoted (--no-promote): en_core_web_sm (spacy.model) stays the project's current model" in skipped
+    assert "`toolkit models use en_news_ner-0.0.0+" in skipped
+    evaluated = train(tmp_path / "b", "--seed", "1")
+    assert "Test split (" in evaluated and "(paired bootstrap over articles)" in evaluated
+    registry = json.loads((tmp_path / "models" / "registry.json").read_text())["projects"]["News NER"]
+    figures = [line for line in evaluated.splitlines() if line.startswith("Test split")][0]
+    low = float(figures.split("95% interval [")[1].split(",")[0]) if "95% interval" in figures else None
+    assert (registry["current"] is not None) == (low is not None and low > 0)
+    forced = train(tmp_path / "c", "--seed", "2", "--promote")
+    version = json.loads((tmp_path / "c" / "meta.json").read_text())["version"]
+    if registry["current"] is None:
+        assert "Promoted (forced by --promote; not shown better" in forced
+    assert "is the project's current model" in forced and "toolkit preannotate INPUT --config" in forced
+
+    listed = CliRunner().invoke(app, ["models", "list", "--config", str(CONFIG)])
+    assert listed.exit_code == 0, listed.output
+    assert "3 trained models" in listed.output
+    current = [line for line in listed.output.splitlines() if line.lstrip().startswith("*")]
+    assert len(current) == 1 and f"en_news_ner-{version}" in current[0]
+    back = CliRunner().invoke(app, ["models", "use", "base", "--config", str(CONFIG)])
+    assert back.exit_code == 0, back.output
+    assert f"is now en_core_web_sm (configured spacy.model) (was en_news_ner-{version})" in back.output
+    unknown = CliRunner().invoke(app, ["models", "use", "nope", "--config", str(CONFIG)])
+    assert unknown.exit_code == 1 and "has no model 'nope'" in unknown.output and "Traceback" not in unknown.output
+
+
+def test_without_test_articles_nothing_is_compared_and_nothing_promoted_unless_forced(tmp_path):
+    cfg = config()
+    chosen = set(ids_in("train", 12, cfg) + ids_in("validation", 2, cfg))
+    records = [r for r in articles(max(chosen) + 1, seed=4) if int(r["id"].split("-")[1]) in chosen]
+    root = write_export(tmp_path, records)
+    args = ["train", str(root), "--config", str(CONFIG), "--base", "blank", "--epochs", "1"]
+    done = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "a")])
+    assert done.exit_code == 0, done.output
+    assert "Not promoted (not compared: " in done.output and "test" in done.output
+    assert "Test split (" not in done.output
+    forced = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "b"), "--seed", "3", "--promote"])
+    assert forced.exit_code == 0, forced.output
+    assert "Promoted (forced by --promote; not compared: " in forced.output
