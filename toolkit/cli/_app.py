@@ -53,6 +53,8 @@ FLAGS = {
     "ray.address": "--address",
     "input.on_error: skip": "--on-error skip",
     "push.replace_labeling_config: true": "--replace-labeling-config",
+    "spacy.scores: true": "--scores",
+    "spacy.scores: false": "--no-scores",
 }
 
 
@@ -135,7 +137,7 @@ class ToolkitCommand(TyperCommand):
         except ToolkitError as error:
             if debug_enabled():
                 raise
-            print_error(error, frozenset(opt for param in self.params for opt in param.opts))
+            print_error(error, frozenset(opt for param in self.params for opt in (*param.opts, *param.secondary_opts)))
             raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt:
             interrupted()

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.config import Config
-from toolkit.errors import InputError
+from toolkit.errors import InputError, ProjectError, Remedy
 from toolkit.labelstudio.project import labeling_config_change
 from toolkit.labelstudio.tasks import ProjectState, find_copies
-from toolkit.records import PredictedArticle
+from toolkit.records import UNSCORED, PredictedArticle, is_scored, scoring_of
 
 
 @dataclass
@@ -80,6 +80,7 @@ def new_plan(config: Config, groups: dict[str, list[PredictedArticle]], found: A
         return plan
     plan.project_id = found.id
     plan.current_model_version = found.model_version or None
+    check_stream(plan, groups)
     change = labeling_config_change(found.label_config, config)
     if change.differs:
         plan.labeling_config_changes = True
@@ -88,6 +89,44 @@ def new_plan(config: Config, groups: dict[str, list[PredictedArticle]], found: A
         plan.controls_removed = change.foreign_controls
         plan.replace_labeling_config = config.push.replace_labeling_config
     return plan
+
+
+def _kind(article: PredictedArticle) -> str:
+    """The kind of score a record carries, as messages name it: its fingerprint, or for a record
+    written before fingerprints, whether it has a score at all."""
+    if article.model.scoring is not None:
+        return article.model.scoring
+    return f"{'scored' if article.score is not None else UNSCORED} (scoring not recorded)"
+
+
+def check_stream(plan: PushPlan, groups: dict[str, list[PredictedArticle]]) -> None:
+    """Refuse unscored predictions for a project whose stream serves scored ones, and scored for an
+    unscored stream.
+
+    The stream (uncertainty sampling) orders the tasks that hold a prediction of the project's
+    model_version by its score; an unscored prediction there would be served first on some
+    databases and last on others, and a scored one among unscored ones means nothing. The project's
+    kind is its model_version's scoring (``scoring_of``); a version that names none (pushed before
+    versions did) is of its own kind and not refused.
+    """
+    stream = is_scored(scoring_of(plan.current_model_version))
+    first = next(iter(groups.values()), [None])[0]
+    if stream is None or first is None or (first.score is not None) == stream:
+        return
+    kinds = ("scored", "unscored") if stream else ("unscored", "scored")
+    raise ProjectError(
+        f"[push] project {plan.project_title!r} serves {kinds[0]} predictions (model_version "
+        f"{plan.current_model_version!r}), the file's are {_kind(first)}: one stream orders one kind of score",
+        hint=(
+            Remedy(
+                f"pre-annotate with scores {'on' if stream else 'off'} as the project's were and push that",
+                f"spacy.scores: {'true' if stream else 'false'}",
+                config=True,
+            ),
+            ", or ",
+            Remedy("push to another project", "project.title", config=True),
+        ),
+    )
 
 
 def keeps_edited_config(plan: PushPlan) -> bool:
@@ -110,7 +149,16 @@ def check_articles(
     where = f"{source} record" if source else "record"
     groups: dict[str, list[PredictedArticle]] = {}
     count = 0
+    first: tuple[int, str] | None = None  # the first record's number and kind of score
     for count, article in enumerate(articles, start=1):
+        first = first or (count, _kind(article))
+        if _kind(article) != first[1]:
+            # One project's stream orders one kind of score (see check_stream).
+            raise InputError(
+                f"{where} {count} (article {article.id!r}): scoring {_kind(article)}, record {first[0]}'s "
+                f"{first[1]}: a push sends one kind of score",
+                hint="run `toolkit preannotate` again into a new output (or with --fresh) with one scoring setting",
+            )
         for span in article.spans:
             if span.end > len(article.text):
                 raise InputError(
