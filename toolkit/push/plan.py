@@ -20,6 +20,7 @@ from toolkit.errors import InputError, ProjectError, Remedy
 from toolkit.labelstudio.project import labeling_config_change
 from toolkit.labelstudio.tasks import ProjectState, find_copies
 from toolkit.records import UNSCORED, PredictedArticle, is_scored, scoring_of
+from toolkit.render.format import plural
 
 
 @dataclass
@@ -80,7 +81,6 @@ def new_plan(config: Config, groups: dict[str, list[PredictedArticle]], found: A
         return plan
     plan.project_id = found.id
     plan.current_model_version = found.model_version or None
-    check_stream(plan, groups)
     change = labeling_config_change(found.label_config, config)
     if change.differs:
         plan.labeling_config_changes = True
@@ -99,31 +99,44 @@ def _kind(article: PredictedArticle) -> str:
     return f"{'scored' if article.score is not None else UNSCORED} (scoring not recorded)"
 
 
-def check_stream(plan: PushPlan, groups: dict[str, list[PredictedArticle]]) -> None:
-    """Refuse unscored predictions for a project whose stream serves scored ones, and scored for an
-    unscored stream.
+def kinds_differ(plan: PushPlan, groups: dict[str, list[PredictedArticle]]) -> bool:
+    """Whether the file's predictions are scored and the project's stream unscored, or the reverse.
 
-    The stream (uncertainty sampling) orders the tasks that hold a prediction of the project's
-    model_version by its score; an unscored prediction there would be served first on some
-    databases and last on others, and a scored one among unscored ones means nothing. The project's
-    kind is its model_version's scoring (``scoring_of``); a version that names none (pushed before
-    versions did) is of its own kind and not refused.
-    """
+    The project's kind is its model_version's scoring (``scoring_of``); a version that names none
+    (pushed before versions did) is of its own kind, and differs from nothing."""
     stream = is_scored(scoring_of(plan.current_model_version))
     first = next(iter(groups.values()), [None])[0]
-    if stream is None or first is None or (first.score is not None) == stream:
+    return stream is not None and first is not None and (first.score is not None) != stream
+
+
+def check_stream(plan: PushPlan, groups: dict[str, list[PredictedArticle]]) -> None:
+    """After :func:`plan_push`: refuse predictions of the other kind (scored for an unscored stream,
+    unscored for a scored one) unless the project moves to them whole.
+
+    The stream (uncertainty sampling) orders the tasks that hold a prediction of the project's
+    model_version by its score, and serves the others after them. A push whose version reaches
+    every task nobody annotated yet moves the project to it: one kind again. One that reaches some
+    only leaves the project's version as it is, and the stream would hold both kinds: the tasks of
+    the new kind served last, without suggestions, or an unscored prediction among scored ones
+    (served first on some databases, last on others).
+    """
+    if not kinds_differ(plan, groups) or (plan.model_version == plan.pushed_version and not plan.version_kept):
         return
-    kinds = ("scored", "unscored") if stream else ("unscored", "scored")
+    first = next(iter(groups.values()))[0]
+    stream = "unscored" if first.score is not None else "scored"
+    waiting = len(plan.lacking_pushed)
+    reach = f"; {plural(waiting, 'unannotated task')} would lack them" if waiting else ""
     raise ProjectError(
-        f"[push] project {plan.project_title!r} serves {kinds[0]} predictions (model_version "
-        f"{plan.current_model_version!r}), the file's are {_kind(first)}: one stream orders one kind of score",
+        f"[push] project {plan.project_title!r} serves {stream} predictions (model_version "
+        f"{plan.current_model_version!r}), the file's are {_kind(first)}{reach}: one stream orders one kind of score",
         hint=(
             Remedy(
-                f"pre-annotate with scores {'on' if stream else 'off'} as the project's were and push that",
-                f"spacy.scores: {'true' if stream else 'false'}",
+                f"pre-annotate with scores {'off' if first.score is not None else 'on'} as the project's were "
+                "and push that",
+                f"spacy.scores: {'false' if first.score is not None else 'true'}",
                 config=True,
             ),
-            ", or ",
+            ", or pre-annotate every article the project holds unannotated with these settings, or ",
             Remedy("push to another project", "project.title", config=True),
         ),
     )

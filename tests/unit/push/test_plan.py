@@ -184,20 +184,26 @@ def test_a_file_of_one_scoring_passes():
 
 
 @pytest.mark.parametrize(
-    ("current", "record", "refused"),
+    ("current", "records", "refused"),
     [
-        ("m-1 beam8", scored("a", "unscored", None), "serves scored predictions"),
-        ("m-1 unscored", scored("a", "beam8"), "serves unscored predictions"),
-        ("m-1 beam8", scored("a", "beam2"), None),  # another set of scores: the stream moves to it whole, or stays
-        ("m-1", scored("a", "unscored", None), None),  # a version pushed before fingerprints: its own kind
-        (None, scored("a", "unscored", None), None),
+        # Task 10 ("a") waits in the stream with the project's version; "b" is new.
+        ("m-1 beam8", [scored("b", "unscored", None)], "serves scored predictions .* 1 unannotated task would lack"),
+        ("m-1 unscored", [scored("b", "beam8")], "serves unscored predictions"),
+        # Every waiting task gets the other kind: the project moves to it whole, one kind again.
+        ("m-1 beam8", [scored("a", "unscored", None), scored("b", "unscored", None)], None),
+        ("m-1 beam8", [scored("b", "beam2")], None),  # another set of scores: the stream moves whole or stays
+        ("m-1", [scored("b", "unscored", None)], None),  # a version pushed before fingerprints: its own kind
     ],
 )
-def test_a_stream_of_one_kind_refuses_the_other(current, record, refused):
+def test_a_stream_of_one_kind_refuses_the_other_unless_it_moves_whole(current, records, refused):
+    state = ProjectState(tasks={"a": [10]}, texts={10: records[0].text}, predictions={10: {current: [1]}})
     plan = PushPlan(project_title="t", project_id=1, current_model_version=current)
+    groups, _ = check_articles(records)
+    plan.pushed_version = plan.model_version = records[0].model.model_version
+    plan_push(groups, state, plan)
     if refused is None:
-        check_stream(plan, {"a": [record]})
+        check_stream(plan, groups)
         return
     with pytest.raises(ProjectError, match=refused) as raised:
-        check_stream(plan, {"a": [record]})
+        check_stream(plan, groups)
     assert "push to another project (project.title)" in str(raised.value.hint)
