@@ -287,6 +287,9 @@ def test_scored_predictions_for_an_unscored_stream_are_refused(run_toolkit, clie
     run_toolkit("push", str(write_jsonl(tmp_path / "plain.jsonl", plain)), *config)
     assert project_of(client, project_config).model_version == "spacy-stream-test-1 unscored"
     scored = [predicted("e2", article_text(302), 0.4, {**unscored, "scoring": "beam8"})]
-    refused = run_toolkit("push", str(write_jsonl(tmp_path / "scored.jsonl", scored)), *config, expect=1)
-    assert "serves unscored predictions (model_version 'spacy-stream-test-1 unscored')" in refused.stderr
+    for dry_run in (("--dry-run",), ()):
+        refused = run_toolkit("push", str(write_jsonl(tmp_path / "scored.jsonl", scored)), *config, *dry_run, expect=1)
+        flat = " ".join(refused.stderr.split())
+        assert "serves unscored predictions (model_version 'spacy-stream-test-1 unscored')" in flat
+        assert "2 unannotated tasks would lack them: one stream orders one kind of score" in flat
     assert project_of(client, project_config).task_number == 2
