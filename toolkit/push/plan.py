@@ -4,7 +4,10 @@ A plan is made from the articles (grouped by id: one article's model versions) a
 the project holds (``toolkit.labelstudio.tasks.ProjectState``): new tasks, imported with
 their predictions inline; new prediction sets for existing tasks nobody annotated yet
 (an annotated task keeps what its annotator saw); articles whose task holds every
-version already; copies an interrupted or a concurrent push left, to remove.
+version already; copies an interrupted or a concurrent push left, to remove. A model version
+names its scoring (``ModelInfo.model_version``): the same model scored otherwise is a new
+version, and a file or a project stream holds one kind of score (``check_articles``,
+``check_stream``).
 ``toolkit push --dry-run`` shows it (``toolkit.push.view``).
 """
 
