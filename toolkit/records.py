@@ -88,8 +88,9 @@ class Scoring(_Record):
     fingerprint is its own prediction set in Label Studio (``ModelInfo.model_version``).
     """
 
-    beam_width: int | None = None
-    calibration: str | None = None
+    beam_width: int | None = Field(default=None, ge=1)
+    # One word of these characters, so that ``scoring_of`` reads it back from a model_version.
+    calibration: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]+$")
 
     def describe(self) -> str:
         """``unscored``, ``beam8``, or ``beam8+cal-<id>``: the fingerprint as records and versions write it."""
@@ -123,10 +124,6 @@ class ModelInfo(_Record):
         beam8``), so that predictions scored otherwise are another set and the stream compares one kind."""
         base = f"{self.name}-{self.version}"
         return f"{base} {self.scoring}" if self.scoring else base
-
-    def describe(self) -> str:
-        """The model and its scoring, as messages name them (``en_core_web_md 3.8.0, scoring beam8``)."""
-        return f"{self.name} {self.version}, scoring {self.scoring or 'not recorded'}"
 
 
 class PredictedArticle(Article):

@@ -39,3 +39,8 @@ def test_a_version_without_scoring_is_of_its_own_kind():
     assert scoring_of("m-1") is None and is_scored(None) is None
     assert scoring_of("my model 2") is None  # a last word that is no fingerprint
     assert scoring_of(None) is None
+
+
+def test_a_calibration_id_is_one_word_the_version_reads_back():
+    with pytest.raises(ValueError):
+        Scoring(beam_width=8, calibration="two words")
