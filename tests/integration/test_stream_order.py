@@ -1,6 +1,8 @@
 """The labeling stream against the real server: after `toolkit push`, "Label All Tasks" serves
 the lowest task score first, to several annotators, one of a near-duplicate group before its
-copies, and a new model version's scores as soon as it is pushed.
+copies, and a new model version's scores as soon as it is pushed. Scores never mix: the same
+model re-scored is a new set the stream follows, the other kind of score is refused, and a task
+without a prediction of the project's version comes after the scored ones.
 
 Annotators are real users who joined through the organisation's invite link and act with
 their own API tokens; each asks for the next task as the labeling view does (the data
@@ -293,3 +295,26 @@ def test_scored_predictions_for_an_unscored_stream_are_refused(run_toolkit, clie
         assert "serves unscored predictions (model_version 'spacy-stream-test-1 unscored')" in flat
         assert "2 unannotated tasks would lack them: one stream orders one kind of score" in flat
     assert project_of(client, project_config).task_number == 2
+
+
+def test_a_task_without_a_prediction_of_the_projects_version_is_served_after_the_scored_ones(
+    run_toolkit, client, project_config, annotators, tmp_path
+):
+    """What docs/labeling-stream.md says of Label Studio: uncertainty sampling orders only the tasks
+    holding a prediction of the project's model_version; a task without one comes after them all,
+    however low its other prediction's score."""
+    config = ("--config", str(project_config))
+    beam8 = {"name": "spacy-stream-test", "version": "1", "scoring": "beam8"}
+    first = [predicted(f"f{i}", article_text(400 + i), score, beam8) for i, score in enumerate([0.5, 0.8])]
+    run_toolkit("push", str(write_jsonl(tmp_path / "beam8.jsonl", first)), *config)
+    # Another beam width for a new article only: the project keeps its version (f0, f1 lack beam2).
+    other = [predicted("f2", article_text(402), 0.1, {**beam8, "scoring": "beam2"})]
+    done = run_toolkit("push", str(write_jsonl(tmp_path / "beam2.jsonl", other)), *config)
+    assert "project model_version stays 'spacy-stream-test-1 beam8'" in " ".join(done.stdout.split())
+    project = project_of(client, project_config)
+    annotator = annotators[2]
+    order = []
+    while (task := annotator.next_task(project.id)) is not None:
+        order.append(task["data"]["article_id"])
+        annotator.submit(task["id"])
+    assert order == ["f0", "f1", "f2"]
