@@ -9,6 +9,7 @@ indices (Unicode code points), end exclusive: the unit spaCy and Label Studio us
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -72,14 +73,57 @@ class Article(_Record):
     date_original: str | None = None
 
 
+# The scoring part of a record written with scores off.
+UNSCORED = "unscored"
+# What a scoring fingerprint looks like (Scoring.describe): the model_version's last word names it.
+_SCORING = re.compile(r"unscored|beam\d+(\+cal-[A-Za-z0-9._-]+)?")
+
+
+class Scoring(_Record):
+    """How a run scored its predictions: the settings whose scores are comparable with each other.
+
+    ``beam_width`` None: scores off (``spacy.scores: false``). ``calibration``: the id of the
+    calibration applied to the beam's probabilities (None: the raw beam). Scores written with
+    another fingerprint are other numbers: they are not resumed into one output, and each
+    fingerprint is its own prediction set in Label Studio (``ModelInfo.model_version``).
+    """
+
+    beam_width: int | None = Field(default=None, ge=1)
+    # One word of these characters, so that ``scoring_of`` reads it back from a model_version.
+    calibration: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]+$")
+
+    def describe(self) -> str:
+        """``unscored``, ``beam8``, or ``beam8+cal-<id>``: the fingerprint as records and versions write it."""
+        if self.beam_width is None:
+            return UNSCORED
+        return f"beam{self.beam_width}" + (f"+cal-{self.calibration}" if self.calibration else "")
+
+
+def is_scored(scoring: str | None) -> bool | None:
+    """Whether a fingerprint is of scored predictions; None: unknown (written before fingerprints)."""
+    return None if scoring is None else scoring != UNSCORED
+
+
+def scoring_of(model_version: str | None) -> str | None:
+    """The scoring fingerprint a Label Studio model_version names (its last word), or None: a
+    version pushed before versions named their scoring, or not the toolkit's."""
+    last = (model_version or "").rpartition(" ")[2]
+    return last if " " in (model_version or "") and _SCORING.fullmatch(last) else None
+
+
 class ModelInfo(_Record):
     name: str
     version: str
+    # How the predictions were scored (``Scoring.describe()``); None on the records of a run
+    # before fingerprints were written, and where no prediction is made (a tokenizer, training).
+    scoring: str | None = None
 
     @property
     def model_version(self) -> str:
-        """The prediction set's name in Label Studio."""
-        return f"{self.name}-{self.version}"
+        """The prediction set's name in Label Studio: the model, then its scoring (``en_core_web_md-3.8.0
+        beam8``), so that predictions scored otherwise are another set and the stream compares one kind."""
+        base = f"{self.name}-{self.version}"
+        return f"{base} {self.scoring}" if self.scoring else base
 
 
 class PredictedArticle(Article):

@@ -67,10 +67,9 @@ def test_whole_loop(run_toolkit, project_config, client, tmp_path, pipeline):
     project = next(p for p in client.projects.list() if p.title == title)
     tasks = task_by_source(client, project.id)
     assert len(tasks) == 7
-    assert (
-        client.projects.get(id=project.id).model_version
-        == predictions[ACCEPTED]["model"]["name"] + "-" + predictions[ACCEPTED]["model"]["version"]
-    )
+    # The prediction set's name: the model, then how it was scored.
+    model = predictions[ACCEPTED]["model"]
+    assert client.projects.get(id=project.id).model_version == f"{model['name']}-{model['version']} {model['scoring']}"
 
     # Accept the pre-annotations of one task unchanged.
     accepted = tasks[ACCEPTED]

@@ -1,6 +1,8 @@
 """The labeling stream against the real server: after `toolkit push`, "Label All Tasks" serves
 the lowest task score first, to several annotators, one of a near-duplicate group before its
-copies, and a new model version's scores as soon as it is pushed.
+copies, and a new model version's scores as soon as it is pushed. Scores never mix: the same
+model re-scored is a new set the stream follows, the other kind of score is refused, and a task
+without a prediction of the project's version comes after the scored ones.
 
 Annotators are real users who joined through the organisation's invite link and act with
 their own API tokens; each asks for the next task as the labeling view does (the data
@@ -238,3 +240,81 @@ def test_regions_carry_the_models_scores_and_the_tab_shows_the_score(
     done = run_toolkit("push", str(tmp_path / "p.jsonl"), "--config", str(project_config))
     assert "data manager tab" not in done.stdout
     assert [view.data.get("title") for view in client.views.list(project=project.id)].count(TAB_TITLE) == 1
+
+
+def test_rescored_predictions_of_one_model_reach_the_stream_and_scores_never_mix(
+    run_toolkit, client, project_config, annotators, tmp_path
+):
+    """Scores of another beam width or calibration are other numbers: the same model re-scored is a
+    new prediction set (its model_version names the scoring), the project and the stream follow it;
+    unscored predictions for this scored stream, and a file of two kinds, are refused."""
+    config = ("--config", str(project_config))
+    beam8 = {"name": "spacy-stream-test", "version": "1", "scoring": "beam8"}
+    first = [predicted(f"c{i}", article_text(200 + i), score, beam8) for i, score in enumerate([0.2, 0.5, 0.8])]
+    run_toolkit("push", str(write_jsonl(tmp_path / "beam8.jsonl", first)), *config)
+    project = project_of(client, project_config)
+    assert project.model_version == "spacy-stream-test-1 beam8"
+
+    # The corrections refit the calibration: the same model's scores change, the push carries them.
+    calibrated = {**beam8, "scoring": "beam8+cal-ab12"}
+    second = [predicted(r["id"], r["text"], round(1.0 - r["score"], 4), calibrated) for r in first]
+    done = run_toolkit("push", str(write_jsonl(tmp_path / "cal.jsonl", second)), *config)
+    assert "model_version set to 'spacy-stream-test-1 beam8+cal-ab12'" in done.stdout
+    assert project_of(client, project_config).model_version == "spacy-stream-test-1 beam8+cal-ab12"
+    sets = {(p.task, p.model_version): p.score for p in client.predictions.list(project=project.id)}
+    assert sorted(sets.values()) == [0.2, 0.2, 0.5, 0.5, 0.8, 0.8] and len({task for task, _ in sets}) == 3
+
+    unscored = {**beam8, "scoring": "unscored"}
+    plain = [{**predicted("d0", article_text(210), 0.0, unscored), "score": None}]
+    refused = run_toolkit("push", str(write_jsonl(tmp_path / "plain.jsonl", plain)), *config, expect=1)
+    flat = " ".join(refused.stderr.split())
+    assert "serves scored predictions (model_version 'spacy-stream-test-1 beam8+cal-ab12'), the file's are" in flat
+    assert "hint: pre-annotate with scores on as the project's were and push that (spacy.scores: true)" in flat
+    mixed = run_toolkit("push", str(write_jsonl(tmp_path / "mixed.jsonl", second + plain)), *config, expect=1)
+    assert "record 4 (article 'd0'): scoring unscored, record 1's beam8+cal-ab12" in " ".join(mixed.stderr.split())
+    assert project_of(client, project_config).task_number == 3  # neither reached the project
+
+    annotator = annotators[1]
+    order = []
+    while (task := annotator.next_task(project.id)) is not None:
+        order.append((task["data"]["article_id"], served_score(task)))
+        annotator.submit(task["id"])
+    assert order == [("c2", 0.2), ("c1", 0.5), ("c0", 0.8)]  # the calibrated scores, lowest first
+
+
+def test_scored_predictions_for_an_unscored_stream_are_refused(run_toolkit, client, project_config, tmp_path):
+    config = ("--config", str(project_config))
+    unscored = {"name": "spacy-stream-test", "version": "1", "scoring": "unscored"}
+    plain = [{**predicted(f"e{i}", article_text(300 + i), 0.0, unscored), "score": None} for i in range(2)]
+    run_toolkit("push", str(write_jsonl(tmp_path / "plain.jsonl", plain)), *config)
+    assert project_of(client, project_config).model_version == "spacy-stream-test-1 unscored"
+    scored = [predicted("e2", article_text(302), 0.4, {**unscored, "scoring": "beam8"})]
+    for dry_run in (("--dry-run",), ()):
+        refused = run_toolkit("push", str(write_jsonl(tmp_path / "scored.jsonl", scored)), *config, *dry_run, expect=1)
+        flat = " ".join(refused.stderr.split())
+        assert "serves unscored predictions (model_version 'spacy-stream-test-1 unscored')" in flat
+        assert "2 unannotated tasks would lack them: one stream orders one kind of score" in flat
+    assert project_of(client, project_config).task_number == 2
+
+
+def test_a_task_without_a_prediction_of_the_projects_version_is_served_after_the_scored_ones(
+    run_toolkit, client, project_config, annotators, tmp_path
+):
+    """What docs/labeling-stream.md says of Label Studio: uncertainty sampling orders only the tasks
+    holding a prediction of the project's model_version; a task without one comes after them all,
+    however low its other prediction's score."""
+    config = ("--config", str(project_config))
+    beam8 = {"name": "spacy-stream-test", "version": "1", "scoring": "beam8"}
+    first = [predicted(f"f{i}", article_text(400 + i), score, beam8) for i, score in enumerate([0.5, 0.8])]
+    run_toolkit("push", str(write_jsonl(tmp_path / "beam8.jsonl", first)), *config)
+    # Another beam width for a new article only: the project keeps its version (f0, f1 lack beam2).
+    other = [predicted("f2", article_text(402), 0.1, {**beam8, "scoring": "beam2"})]
+    done = run_toolkit("push", str(write_jsonl(tmp_path / "beam2.jsonl", other)), *config)
+    assert "project model_version stays 'spacy-stream-test-1 beam8'" in " ".join(done.stdout.split())
+    project = project_of(client, project_config)
+    annotator = annotators[2]
+    order = []
+    while (task := annotator.next_task(project.id)) is not None:
+        order.append(task["data"]["article_id"])
+        annotator.submit(task["id"])
+    assert order == ["f0", "f1", "f2"]

@@ -86,6 +86,7 @@ def test_train_evaluate_and_put_the_new_model_in_front_of_annotators(run_toolkit
     pushed = run_toolkit("push", "new.jsonl", *options)
     assert f"{UNANNOTATED} new prediction sets on existing tasks" in pushed.stdout
     assert f"{len(gold) - UNANNOTATED} annotated tasks kept as they are" in pushed.stdout
+    version += " unscored"  # the prediction set's name says how it was scored
     assert f"project model_version set to {version!r}" in pushed.stdout
 
     assert client.projects.get(id=project.id).model_version == version
@@ -149,7 +150,8 @@ def test_make_loop_runs_the_walkthrough_as_written(run_toolkit, project_config, 
     assert done.returncode == 0, output
     assert server.api_key.get_secret_value() not in output
     nlp = spacy.load(tmp_path / "models" / "news-ner")
-    version = f"en_{nlp.meta['name']}-{nlp.meta['version']}"
+    # The loop pre-annotates with scores on: the unscored stream moves to them whole (every waiting task).
+    version = f"en_{nlp.meta['name']}-{nlp.meta['version']} beam{cfg.spacy.beam_width}"
     assert nlp.meta["toolkit"]["training_data"]["train_rows"] == 14 - UNANNOTATED
     assert (tmp_path / "build" / "evaluate.html").is_file()
     assert f"{UNANNOTATED} new prediction sets on existing tasks" in output

@@ -54,6 +54,8 @@ FLAGS = {
     "input.on_error: skip": "--on-error skip",
     "push.replace_labeling_config: true": "--replace-labeling-config",
     "allow_model_rollback=True": "--allow-model-rollback",
+    "spacy.scores: true": "--scores",
+    "spacy.scores: false": "--no-scores",
 }
 
 
@@ -136,7 +138,7 @@ class ToolkitCommand(TyperCommand):
         except ToolkitError as error:
             if debug_enabled():
                 raise
-            print_error(error, frozenset(opt for param in self.params for opt in param.opts))
+            print_error(error, frozenset(opt for param in self.params for opt in (*param.opts, *param.secondary_opts)))
             raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt:
             interrupted()

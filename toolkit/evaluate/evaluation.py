@@ -320,7 +320,8 @@ def score_model(
     from toolkit.nlp.alignment import align, word_indices
     from toolkit.nlp.spans import entity_spans
 
-    scores = ModelScores(spec=spec, model=pipeline.model, labels=list(config.labels))
+    model = pipeline.model.model_copy(update={"scoring": None})  # the model evaluated; it scores nothing here
+    scores = ModelScores(spec=spec, model=model, labels=list(config.labels))
     mode, fallback = config.export.alignment, config.export.alignment_fallback
     began = time.perf_counter()
     texts = (row.text for row in rows)

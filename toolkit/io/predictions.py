@@ -41,7 +41,7 @@ def schema() -> Any:
             ("date", pa.string()),
             ("date_original", pa.string()),
             ("source", pa.string()),
-            ("model", pa.struct([("name", pa.string()), ("version", pa.string())])),
+            ("model", pa.struct([("name", pa.string()), ("version", pa.string()), ("scoring", pa.string())])),
             ("score", pa.float64()),
             ("spans", pa.list_(span)),
         ]

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from toolkit.config import Config
 from toolkit.errors import ModelError
-from toolkit.records import ModelInfo
+from toolkit.records import ModelInfo, Scoring
 
 if TYPE_CHECKING:  # spaCy takes a second to import: only where a pipeline is loaded
     from spacy.language import Language
@@ -255,4 +255,12 @@ def load_pipeline(config: Config, *, scores: bool | None = None) -> Pipeline:
         labels |= _add_patterns(nlp, config)
     if not any(config.project_label(label) for label in labels):
         raise ModelError(f"[labels] none of the labels {chosen} predicts is in labels or label_map")
+    # The records carry how they were scored: resume and push keep scores of one kind apart.
+    model = model.model_copy(update={"scoring": scoring_fingerprint(config, scores=scores).describe()})
     return Pipeline(nlp=nlp, model=model, entity_labels=tuple(sorted(labels)), scores=scores)
+
+
+def scoring_fingerprint(config: Config, *, scores: bool, calibration: str | None = None) -> Scoring:
+    """The fingerprint of the scores a pipeline loaded with ``config`` writes: off, or the beam width and
+    the calibration applied to its probabilities (``calibration``: its id; None: the raw beam)."""
+    return Scoring(beam_width=config.spacy.beam_width if scores else None, calibration=calibration if scores else None)

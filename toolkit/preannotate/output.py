@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.errors import OutputError, Remedy
 from toolkit.preannotate.readers import text_key
-from toolkit.records import ModelInfo, PredictedArticle
+from toolkit.records import UNSCORED, ModelInfo, PredictedArticle
 
 # What the hints of a refused resume suggest, by parameter; the command line names its flags instead.
 START_OVER = Remedy("start the output over", "fresh=True")
@@ -42,14 +43,41 @@ def _check_record(out: Path, number: int, raw: bytes, model: ModelInfo) -> dict:
         raise OutputError(
             f"{out}:{number}: not a prediction record, so the run cannot resume from this file", hint=START_OVER
         ) from None
-    written_by = record.get("model") or {}
-    if (written_by.get("name"), written_by.get("version")) != (model.name, model.version):
+    check_written_by(f"{out}:{number}", record.get("model"), model)
+    return record
+
+
+def check_written_by(where: str, written_by: object, model: ModelInfo) -> None:
+    """Refuse to resume an output record (its ``model`` field, ``written_by``) of another model or
+    scored otherwise: scores of two beam widths, calibrations or none at all are not one kind of
+    number, and an output holds one (a record without a fingerprint is of its own, unknown, kind)."""
+    written = written_by if isinstance(written_by, dict) else {}
+    if (written.get("name"), written.get("version")) != (model.name, model.version):
         raise OutputError(
-            f"{out}:{number}: written by model {written_by.get('name')} {written_by.get('version')}, "
+            f"{where}: written by model {written.get('name')} {written.get('version')}, "
             f"this run uses {model.name} {model.version}",
             hint=(START_OVER, ", or ", ANOTHER_OUTPUT),
         )
-    return record
+    scoring = written.get("scoring")
+    if scoring != model.scoring:
+        said = scoring or "not recorded (written by an earlier toolkit)"
+        raise OutputError(
+            f"{where}: scored {said}, this run scores {model.scoring}: an output holds one kind of score",
+            hint=(*_same_scoring(scoring, model.scoring), START_OVER, ", or ", ANOTHER_OUTPUT),
+        )
+
+
+def _same_scoring(written: str | None, this: str | None) -> tuple[str | Remedy, ...]:
+    """The settings that run as the output was written, where they can: scores off, or the beam width."""
+    if written == UNSCORED:
+        return (Remedy("run with scores off as it was written", "spacy.scores: false", config=True), ", or ")
+    beam = re.match(r"beam(\d+)", written or "")
+    if beam is None or (this or "").startswith(f"{beam[0]}+") or this == beam[0]:
+        return ()  # another calibration (or none recorded): a new output only
+    width = Remedy("run with the beam width it was written with", f"spacy.beam_width: {beam[1]}", config=True)
+    if this == UNSCORED:
+        return (Remedy("run with scores on", "spacy.scores: true", config=True), " and ", width, ", or ")
+    return (width, ", or ")
 
 
 def read_resume(out: Path, model: ModelInfo, *, digests: bool = False) -> Resume:

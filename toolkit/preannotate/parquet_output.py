@@ -17,7 +17,7 @@ from pathlib import Path
 
 from toolkit.errors import OutputError
 from toolkit.io.predictions import PENDING_PREFIX, TEMPORARY_PREFIX, part_name, parts, read_part_columns, write_table
-from toolkit.preannotate.output import ANOTHER_OUTPUT, START_OVER, Resume
+from toolkit.preannotate.output import ANOTHER_OUTPUT, Resume, check_written_by
 from toolkit.preannotate.readers import text_key
 from toolkit.records import ModelInfo
 
@@ -44,13 +44,7 @@ def read_resume_folder(out: Path, model: ModelInfo, *, digests: bool = False) ->
     if not out.is_dir():
         return resume
     for part, row, values in read_part_columns(out, ["id", "text", "model"]):
-        written_by = values.get("model") or {}
-        if (written_by.get("name"), written_by.get("version")) != (model.name, model.version):
-            raise OutputError(
-                f"{part} row {row}: written by model {written_by.get('name')} {written_by.get('version')}, "
-                f"this run uses {model.name} {model.version}",
-                hint=(START_OVER, ", or ", ANOTHER_OUTPUT),
-            )
+        check_written_by(f"{part} row {row}", values.get("model"), model)
         resume.done[values["id"]] = text_key(values["text"]) if digests else hash(values["text"])
     return resume
 

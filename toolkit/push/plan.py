@@ -4,7 +4,10 @@ A plan is made from the articles (grouped by id: one article's model versions) a
 the project holds (``toolkit.labelstudio.tasks.ProjectState``): new tasks, imported with
 their predictions inline; new prediction sets for existing tasks nobody annotated yet
 (an annotated task keeps what its annotator saw); articles whose task holds every
-version already; copies an interrupted or a concurrent push left, to remove.
+version already; copies an interrupted or a concurrent push left, to remove. A model version
+names its scoring (``ModelInfo.model_version``): the same model scored otherwise is a new
+version, and a file or a project stream holds one kind of score (``check_articles``,
+``check_stream``).
 ``toolkit push --dry-run`` shows it (``toolkit.push.view``).
 """
 
@@ -16,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.config import Config
-from toolkit.errors import InputError
+from toolkit.errors import InputError, ProjectError, Remedy
 from toolkit.labelstudio.project import labeling_config_change
 from toolkit.labelstudio.tasks import ProjectState, find_copies
-from toolkit.records import PredictedArticle
+from toolkit.records import UNSCORED, PredictedArticle, is_scored, scoring_of
+from toolkit.render.format import plural
 
 
 @dataclass
@@ -90,6 +94,57 @@ def new_plan(config: Config, groups: dict[str, list[PredictedArticle]], found: A
     return plan
 
 
+def _kind(article: PredictedArticle) -> str:
+    """The kind of score a record carries, as messages name it: its fingerprint, or for a record
+    written before fingerprints, whether it has a score at all."""
+    if article.model.scoring is not None:
+        return article.model.scoring
+    return f"{'scored' if article.score is not None else UNSCORED} (scoring not recorded)"
+
+
+def kinds_differ(plan: PushPlan, groups: dict[str, list[PredictedArticle]]) -> bool:
+    """Whether the file's predictions are scored and the project's stream unscored, or the reverse.
+
+    The project's kind is its model_version's scoring (``scoring_of``); a version that names none
+    (pushed before versions did) is of its own kind, and differs from nothing."""
+    stream = is_scored(scoring_of(plan.current_model_version))
+    first = next(iter(groups.values()), [None])[0]
+    return stream is not None and first is not None and (first.score is not None) != stream
+
+
+def check_stream(plan: PushPlan, groups: dict[str, list[PredictedArticle]]) -> None:
+    """After :func:`plan_push`: refuse predictions of the other kind (scored for an unscored stream,
+    unscored for a scored one) unless the project moves to them whole.
+
+    The stream (uncertainty sampling) orders the tasks that hold a prediction of the project's
+    model_version by its score, and serves the others after them. A push whose version reaches
+    every task nobody annotated yet moves the project to it: one kind again. One that reaches some
+    only leaves the project's version as it is, and the stream would hold both kinds: the tasks of
+    the new kind served last, without suggestions, or an unscored prediction among scored ones
+    (served first on some databases, last on others).
+    """
+    if not kinds_differ(plan, groups) or (plan.model_version == plan.pushed_version and not plan.version_kept):
+        return
+    first = next(iter(groups.values()))[0]
+    stream = "unscored" if first.score is not None else "scored"
+    waiting = len(plan.lacking_pushed)
+    reach = f"; {plural(waiting, 'unannotated task')} would lack them" if waiting else ""
+    raise ProjectError(
+        f"[push] project {plan.project_title!r} serves {stream} predictions (model_version "
+        f"{plan.current_model_version!r}), the file's are {_kind(first)}{reach}: one stream orders one kind of score",
+        hint=(
+            Remedy(
+                f"pre-annotate with scores {'off' if first.score is not None else 'on'} as the project's were "
+                "and push that",
+                f"spacy.scores: {'false' if first.score is not None else 'true'}",
+                config=True,
+            ),
+            ", or pre-annotate every article the project holds unannotated with these settings, or ",
+            Remedy("push to another project", "project.title", config=True),
+        ),
+    )
+
+
 def keeps_edited_config(plan: PushPlan) -> bool:
     """Whether push leaves a labeling config edited in Label Studio as it is: it has controls
     push did not create, was not told to replace it, and already has every label."""
@@ -110,7 +165,16 @@ def check_articles(
     where = f"{source} record" if source else "record"
     groups: dict[str, list[PredictedArticle]] = {}
     count = 0
+    first: tuple[int, str] | None = None  # the first record's number and kind of score
     for count, article in enumerate(articles, start=1):
+        first = first or (count, _kind(article))
+        if _kind(article) != first[1]:
+            # One project's stream orders one kind of score (see check_stream).
+            raise InputError(
+                f"{where} {count} (article {article.id!r}): scoring {_kind(article)}, record {first[0]}'s "
+                f"{first[1]}: a push sends one kind of score",
+                hint="run `toolkit preannotate` again into a new output (or with --fresh) with one scoring setting",
+            )
         for span in article.spans:
             if span.end > len(article.text):
                 raise InputError(

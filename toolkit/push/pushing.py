@@ -43,7 +43,7 @@ from toolkit.labelstudio.tasks import (
 )
 from toolkit.nlp.duplicates import Groups, near_duplicate_groups
 from toolkit.progress import OnProgress, emit
-from toolkit.push.plan import PushPlan, check_articles, new_plan, plan_push
+from toolkit.push.plan import PushPlan, check_articles, check_stream, kinds_differ, new_plan, plan_push
 from toolkit.records import PredictedArticle
 from toolkit.render.format import plural
 
@@ -148,8 +148,9 @@ def push(
     rolled_back_from = check_model_rollback(plan, config, allow=allow_model_rollback, source=source)
     if dry_run:
         state = read_state(client, settings, found.id) if found is not None else ProjectState()
+        check_stream(plan_push(groups, state, plan), groups)
         return PushResult(
-            plan=plan_push(groups, state, plan),
+            plan=plan,
             project_id=plan.project_id or 0,
             near_duplicate_groups=duplicates.count,
             near_duplicate_copies=duplicates.copies,
@@ -157,6 +158,10 @@ def push(
             order=config.push.order,
         )
 
+    if found is not None and kinds_differ(plan, groups):
+        # Predictions of the other kind of score: refused before anything is written unless the
+        # project moves to them whole (a plan of the project as it is now says).
+        check_stream(plan_push(groups, read_state(client, settings, found.id), new_plan(config, groups, found)), groups)
     setup = ensure_project(client, settings, config, project=found)
     project_id = plan.project_id = setup.project.id
     result = PushResult(

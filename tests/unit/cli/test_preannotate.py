@@ -137,6 +137,25 @@ def test_rerun_resumes_and_fresh_starts_over(tmp_path):
     assert len(records(out)) == 1
 
 
+def test_an_output_scored_otherwise_is_not_resumed(tmp_path):
+    """The red-team case: a --no-scores output resumed with scores on appended scored records
+    beside unscored ones. Now refused like an output of another model, naming the flag."""
+    source = tmp_path / "a.jsonl"
+    source.write_text('{"id": "a", "text": "Angela Merkel visited Paris."}\n')
+    out = tmp_path / "out.jsonl"
+    assert invoke("preannotate", str(source), "--out", str(out), "--no-scores").exit_code == 0
+    assert records(out)[0]["model"]["scoring"] == "unscored"
+    source.write_text(source.read_text() + '{"id": "b", "text": "Kofi Annan left Geneva."}\n')
+    mixed = invoke("preannotate", str(source), "--out", str(out))
+    assert mixed.exit_code == 1
+    flat = " ".join(mixed.output.split())
+    assert f"{out}:1: scored unscored, this run scores beam8: an output holds one kind of score" in flat
+    assert "hint: run with scores off as it was written (spacy.scores: false, or --no-scores), or start" in flat
+    assert len(records(out)) == 1  # nothing appended
+    assert invoke("preannotate", str(source), "--out", str(out), "--no-scores").exit_code == 0
+    assert [record["model"]["scoring"] for record in records(out)] == ["unscored", "unscored"]
+
+
 def test_json_array_with_the_reuters_mapping(tmp_path, reuters_config):
     source = tmp_path / "reut2-000.json"
     source.write_text(

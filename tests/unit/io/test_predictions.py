@@ -69,3 +69,14 @@ def test_resume_from_the_parts_and_refusals(tmp_path):
     afile.write_text("x")
     with pytest.raises(OutputError, match="is a file, not a Parquet predictions folder"):
         prepare_folder(afile, fresh=False)
+
+
+def test_parts_keep_the_scoring_and_a_folder_scored_otherwise_is_not_resumed(tmp_path):
+    folder = tmp_path / "preds"
+    prepare_folder(folder, fresh=False)
+    beam8 = MODEL.model_copy(update={"scoring": "beam8"})
+    write_part(folder, "part-run1-000000000.parquet", [r.model_copy(update={"model": beam8}) for r in _records(0, 2)])
+    assert {record.model.model_version for record in read_predictions(folder)} == {"en_core_web_sm-3.8.0 beam8"}
+    assert len(read_resume_folder(folder, beam8).done) == 2
+    with pytest.raises(OutputError, match=r"part-run1-000000000.parquet row 1: scored beam8, this run scores beam2"):
+        read_resume_folder(folder, MODEL.model_copy(update={"scoring": "beam2"}))

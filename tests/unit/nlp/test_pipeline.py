@@ -17,7 +17,7 @@ def with_spacy(config, **spacy_settings):
 
 def test_the_tokenizer_is_the_pipelines(config, pipeline):
     tokenizer = load_tokenizer(config)
-    assert tokenizer.model == pipeline.model
+    assert tokenizer.model == pipeline.model.model_copy(update={"scoring": None})  # a tokenizer scores nothing
     assert tokenizer.description == f"{pipeline.model.name} {pipeline.model.version} tokenizer"
     text = "U.S. officials don't meet in New York.\n\nThey left."
     assert [t.text for t in tokenizer.make_doc(text)] == [t.text for t in pipeline.nlp.make_doc(text)]

@@ -48,7 +48,9 @@ def test_spans_are_mapped_trimmed_and_match_the_text(config, pipeline, greedy, s
     assert by_text["the Great Hall of the People, Beijing"] == "LOC"  # FAC mapped to LOC
     assert stats.spans.dropped_by_label["DATE"] == 1  # "Friday": DATE is not a project label
     assert (stats.articles, stats.spans.kept) == (1, len(predicted.spans))
-    assert predicted.model.model_version == f"{chosen.model.name}-3.8.0"
+    # The prediction set's name says how it was scored: sets scored otherwise never share a name.
+    scoring = f"beam{config.spacy.beam_width}" if scored else "unscored"
+    assert predicted.model.model_version == f"{chosen.model.name}-3.8.0 {scoring}"
     assert (predicted.score is not None) == scored
 
 

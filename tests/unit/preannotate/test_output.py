@@ -51,3 +51,49 @@ def test_refused_outputs_name_the_line_and_the_parameter(tmp_path, line, message
         read_resume(out, MODEL)
     assert raised.value.hint == (hint.said() if hint else f"{START_OVER.said()}, or {ANOTHER_OUTPUT.said()}")
     assert "--" not in raised.value.hint  # flags are the command line's to add
+
+
+SCORED = ModelInfo(name="m", version="1", scoring="beam8")
+
+
+@pytest.mark.parametrize(
+    ("written", "message", "hint"),
+    [
+        # The red-team case: a --no-scores output resumed with scores on.
+        (
+            ModelInfo(name="m", version="1", scoring="unscored"),
+            r"out.jsonl:1: scored unscored, this run scores beam8",
+            "run with scores off as it was written (spacy.scores: false), or ",
+        ),
+        (
+            ModelInfo(name="m", version="1", scoring="beam2"),
+            r"scored beam2, this run scores beam8",
+            "run with the beam width it was written with (spacy.beam_width: 2), or ",
+        ),
+        (ModelInfo(name="m", version="1", scoring="beam8+cal-ab12"), r"scored beam8\+cal-ab12, this run", ""),
+        (MODEL, r"scored not recorded \(written by an earlier toolkit\), this run scores beam8", ""),
+    ],
+)
+def test_an_output_scored_otherwise_is_not_resumed(tmp_path, written, message, hint):
+    out = tmp_path / "out.jsonl"
+    out.write_text(_line("a", "One.", written))
+    with pytest.raises(OutputError, match=message) as raised:
+        read_resume(out, SCORED)
+    assert raised.value.hint == f"{hint}{START_OVER.said()}, or {ANOTHER_OUTPUT.said()}"
+
+
+def test_an_unscored_run_names_both_settings_of_a_scored_output(tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text(_line("a", "One.", SCORED))
+    with pytest.raises(OutputError) as raised:
+        read_resume(out, ModelInfo(name="m", version="1", scoring="unscored"))
+    assert raised.value.hint_with(lambda remedy: {"spacy.scores: true": "--scores"}.get(remedy.setting)) == (
+        "run with scores on (spacy.scores: true, or --scores) and run with the beam width it was written with "
+        f"(spacy.beam_width: 8), or {START_OVER.said()}, or {ANOTHER_OUTPUT.said()}"
+    )
+
+
+def test_an_output_of_the_same_scoring_is_resumed(tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text(_line("a", "One.", SCORED))
+    assert read_resume(out, SCORED).done == {"a": hash("One.")}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from toolkit.config import PushConfig
-from toolkit.errors import InputError
+from toolkit.errors import InputError, ProjectError
 from toolkit.labelstudio.tasks import ProjectState
-from toolkit.push.plan import PushPlan, check_articles, keeps_edited_config, plan_push
+from toolkit.push.plan import PushPlan, check_articles, check_stream, keeps_edited_config, plan_push
 from toolkit.records import ModelInfo, PredictedArticle, Span
 
 
@@ -155,3 +155,55 @@ def test_a_version_for_some_unannotated_tasks_keeps_the_projects_version():
     # Every unannotated task gets m-2 (the annotated one does not count): the project moves.
     every = plan([article("a", "2"), article("b", "2"), article("c", "2")])
     assert (every.model_version, every.version_kept) == ("m-2", False)
+
+
+def scored(article_id: str, scoring: str | None, score: float | None = 0.5) -> PredictedArticle:
+    record = article(article_id)
+    model = record.model.model_copy(update={"scoring": scoring})
+    return record.model_copy(update={"model": model, "score": score})
+
+
+@pytest.mark.parametrize(
+    ("records", "message"),
+    [
+        # The red-team file: a --no-scores output resumed with scores on (before fingerprints).
+        ([scored("a", None, None), scored("b", None)], r"record 2 \(article 'b'\): scoring scored \(scoring not"),
+        ([scored("a", "beam8"), scored("b", "unscored", None)], r"record 2 .*scoring unscored, record 1's beam8"),
+        ([scored("a", "beam8"), scored("b", "beam2")], r"scoring beam2, record 1's beam8: a push sends one kind"),
+        ([scored("a", "beam8"), scored("a", "beam8+cal-x")], r"scoring beam8\+cal-x, record 1's beam8"),
+    ],
+)
+def test_a_file_mixing_kinds_of_score_is_refused(records, message):
+    with pytest.raises(InputError, match=message):
+        check_articles(records)
+
+
+def test_a_file_of_one_scoring_passes():
+    groups, count = check_articles([scored("a", "beam8"), scored("b", "beam8", 0.9)])
+    assert (count, list(groups)) == (2, ["a", "b"])
+
+
+@pytest.mark.parametrize(
+    ("current", "records", "refused"),
+    [
+        # Task 10 ("a") waits in the stream with the project's version; "b" is new.
+        ("m-1 beam8", [scored("b", "unscored", None)], "serves scored predictions .* 1 unannotated task would lack"),
+        ("m-1 unscored", [scored("b", "beam8")], "serves unscored predictions"),
+        # Every waiting task gets the other kind: the project moves to it whole, one kind again.
+        ("m-1 beam8", [scored("a", "unscored", None), scored("b", "unscored", None)], None),
+        ("m-1 beam8", [scored("b", "beam2")], None),  # another set of scores: the stream moves whole or stays
+        ("m-1", [scored("b", "unscored", None)], None),  # a version pushed before fingerprints: its own kind
+    ],
+)
+def test_a_stream_of_one_kind_refuses_the_other_unless_it_moves_whole(current, records, refused):
+    state = ProjectState(tasks={"a": [10]}, texts={10: records[0].text}, predictions={10: {current: [1]}})
+    plan = PushPlan(project_title="t", project_id=1, current_model_version=current)
+    groups, _ = check_articles(records)
+    plan.pushed_version = plan.model_version = records[0].model.model_version
+    plan_push(groups, state, plan)
+    if refused is None:
+        check_stream(plan, groups)
+        return
+    with pytest.raises(ProjectError, match=refused) as raised:
+        check_stream(plan, groups)
+    assert "push to another project (project.title)" in str(raised.value.hint)
