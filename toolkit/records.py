@@ -111,6 +111,15 @@ def scoring_of(model_version: str | None) -> str | None:
     return last if " " in (model_version or "") and _SCORING.fullmatch(last) else None
 
 
+def model_of(model_version: str | None) -> str | None:
+    """A Label Studio model_version without its scoring word: the model that made the
+    predictions, whichever way they were scored (``en_core_web_md-3.8.0 beam8`` ->
+    ``en_core_web_md-3.8.0``)."""
+    if model_version is None or scoring_of(model_version) is None:
+        return model_version
+    return model_version.rpartition(" ")[0]
+
+
 class ModelInfo(_Record):
     name: str
     version: str

@@ -151,14 +151,15 @@ def test_make_loop_runs_the_walkthrough_as_written(run_toolkit, project_config, 
     assert server.api_key.get_secret_value() not in output
     nlp = spacy.load(tmp_path / "models" / "news-ner")
     # The loop pre-annotates with scores on: the unscored stream moves to them whole (every waiting task).
-    version = f"en_{nlp.meta['name']}-{nlp.meta['version']} beam{cfg.spacy.beam_width}"
+    model = f"en_{nlp.meta['name']}-{nlp.meta['version']}"  # what the registry names
+    version = f"{model} beam{cfg.spacy.beam_width}"  # the prediction set: the model and its scoring
     assert nlp.meta["toolkit"]["training_data"]["train_rows"] == 14 - UNANNOTATED
     assert (tmp_path / "build" / "evaluate.html").is_file()
     assert f"{UNANNOTATED} new prediction sets on existing tasks" in output
     assert f"project model_version set to {version!r}" in output
     assert client.projects.get(id=project.id).model_version == version
     assert "Promoted (forced by --promote" in output or "Promoted: " in output
-    assert f"* {version}: trained on" in output  # `toolkit models list`, the current model marked
+    assert f"* {model}: trained on" in output  # `toolkit models list`, the current model marked
 
     # `make run` again, as its last line advises: its preannotate and push lines, run as written
     # (`labelstudio up` and the rest are left out: the test server is up already).
@@ -176,15 +177,15 @@ def test_make_loop_runs_the_walkthrough_as_written(run_toolkit, project_config, 
         if " preannotate " in line:
             assert "the current model of project" in done.stdout
     records = read_jsonl(tmp_path / "build" / "predictions.jsonl")
-    assert {r["model"]["name"] + "-" + r["model"]["version"] for r in records} == {version}
+    assert {r["model"]["name"] + "-" + r["model"]["version"] for r in records} == {model}
     assert "project model_version set to" not in done.stdout
     assert client.projects.get(id=project.id).model_version == version
 
     # The first (base model's) predictions pushed again: refused, the project untouched,
     # unless told; then it says so.
     refused = run_toolkit("push", "predictions.jsonl", *options, expect=1)
-    assert f"shows its current model {version!r}" in refused.stderr and "--allow-model-rollback" in refused.stderr
+    assert f"shows its current model {model!r}" in refused.stderr and "--allow-model-rollback" in refused.stderr
     assert client.projects.get(id=project.id).model_version == version
     told = run_toolkit("push", "predictions.jsonl", *options, "--allow-model-rollback")
-    assert f"moved off the project's current model {version!r} as told" in told.stdout
+    assert f"moved off the project's current model {model!r} as told" in told.stdout
     assert client.projects.get(id=project.id).model_version != version

@@ -44,7 +44,7 @@ from toolkit.labelstudio.tasks import (
 from toolkit.nlp.duplicates import Groups, near_duplicate_groups
 from toolkit.progress import OnProgress, emit
 from toolkit.push.plan import PushPlan, check_articles, check_stream, kinds_differ, new_plan, plan_push
-from toolkit.records import PredictedArticle
+from toolkit.records import PredictedArticle, model_of
 from toolkit.render.format import plural
 
 if TYPE_CHECKING:
@@ -233,9 +233,10 @@ def check_model_rollback(plan: PushPlan, config: Config, *, allow: bool, source:
     Predictions of another model for new tasks are refused too: the project's labeling stream
     shows one model version, so they would either hide or be hidden.
     """
+    # The registry names models; the project's and the file's versions also name their scoring.
     current = project_models(config).current
-    pushed = plan.pushed_version
-    if current is None or plan.current_model_version != current or pushed is None or pushed == current:
+    pushed = model_of(plan.pushed_version)
+    if current is None or model_of(plan.current_model_version) != current or pushed is None or pushed == current:
         return None
     if allow:
         return current
