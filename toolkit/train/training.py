@@ -57,10 +57,11 @@ if TYPE_CHECKING:
 PHASE = "training"
 WORK_PREFIX = ".tmp-train-"
 TRAINING_MD = "TRAINING.md"
+CALIBRATION_FILE = "calibration.json"  # toolkit.nlp.calibration.FILE_NAME (not imported: it loads sklearn)
 # Files that describe a model rather than being it: left out of the weights' hash.
-NOT_WEIGHTS = {"meta.json", "config.cfg", TRAINING_MD}
+NOT_WEIGHTS = {"meta.json", "config.cfg", TRAINING_MD, CALIBRATION_FILE}
 # What `nlp.to_disk` writes besides one entry per component, and what train adds.
-MODEL_FILES = {"meta.json", "config.cfg", "tokenizer", "vocab", TRAINING_MD}
+MODEL_FILES = {"meta.json", "config.cfg", "tokenizer", "vocab", TRAINING_MD, CALIBRATION_FILE}
 # Fewer human-annotated articles than these and train refuses: a model from a handful of
 # articles, validated on one, says nothing (the README and docs/train.md state them).
 MIN_TRAIN_ROWS = 10
@@ -391,10 +392,40 @@ def _train_locked(
             validation_spans=validation_spans,
         )
         _finish_model(best_dir, result, config=config, sources=sources, settings=cfg)
+        result.calibration_id = _calibrate(best_dir, config, train_docs, dev_docs)
         _move_into_place(best_dir, folder, keep=kept)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+def _calibrate(folder: Path, config: Config, train_docs: list, dev_docs: list) -> str | None:
+    """Fit the span-score calibration on the validation split (human decisions the model did not
+    train on) and save it beside the model; its id, or None when the split cannot teach one
+    (scores off, or every predicted span right or every one wrong: the raw beam scores stay)."""
+    if not config.spacy.scores:
+        return None
+    from toolkit.nlp import calibration
+    from toolkit.nlp.pipeline import load_pipeline
+
+    model_config = with_model(config, folder)
+    pipeline = load_pipeline(model_config, scores=True)
+    lexicon = calibration.Lexicon.from_articles(
+        (doc.text, [(e.start_char, e.end_char, e.label_) for e in doc.ents]) for doc in train_docs
+    )
+    spans: list = []
+    candidates: list = []
+    texts = [doc.text for doc in dev_docs]
+    for doc, gold_doc in zip(pipeline.nlp.pipe(texts, batch_size=config.spacy.batch_size), dev_docs):
+        gold = {(e.start_char, e.end_char, e.label_) for e in gold_doc.ents}
+        found, left_out = calibration.doc_decisions(doc, model_config, gold)
+        spans += found
+        candidates += left_out
+    fitted = calibration.fit(list(config.labels), lexicon, spans, candidates)
+    if fitted is None:
+        return None
+    calibration.save(fitted, folder)
+    return fitted.calibration_id
 
 
 def weights_hash(folder: Path) -> str:
