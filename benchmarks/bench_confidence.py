@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import random
 import shutil
 import statistics
@@ -150,9 +151,6 @@ def reliability(probs: list[float], right: list[bool]) -> list[tuple[float, floa
 
 
 def one_seed(seed: int, args, docs: list[dict], test: list[dict], pool: list[dict], work: Path) -> list[dict]:
-    from sklearn.isotonic import IsotonicRegression
-
-    from toolkit.nlp import calibration
     from toolkit.nlp.pipeline import load_pipeline, with_model
     from toolkit.train import train
 
@@ -168,9 +166,7 @@ def one_seed(seed: int, args, docs: list[dict], test: list[dict], pool: list[dic
     trained = with_model(config, out)
     scored = load_pipeline(trained, scores=True)
     val = decisions(scored, trained, validation)
-    began = time.perf_counter()
     tst = decisions(scored, trained, test)
-    beam_seconds = time.perf_counter() - began
     base_greedy = load_pipeline(config, scores=False)
     base_sets = greedy_spans(base_greedy, config, validation + test)
     for article, base in zip(val + tst, base_sets):
@@ -178,11 +174,39 @@ def one_seed(seed: int, args, docs: list[dict], test: list[dict], pool: list[dic
     base_scored = load_pipeline(config, scores=True)
     base_on_corrected = decisions(base_scored, config, corrected)
 
+    cost = {"greedy_wps": words_per_second(load_pipeline(trained, scores=False), [d["text"] for d in test])}
+    cost["beam_wps"] = words_per_second(scored, [d["text"] for d in test])
+    if args.dump:
+        with open(f"{args.dump}-s{seed}.pkl", "wb") as handle:
+            pickle.dump(
+                {"val": val, "tst": tst, "train_docs": train_docs, "base": base_on_corrected, "cost": cost}, handle
+            )
+    shutil.rmtree(work / f"s{seed}", ignore_errors=True)
+    return methods(seed, val, tst, train_docs, base_on_corrected, cost)
+
+
+def add_context(article: dict) -> None:
+    """Each decision's context (as pre-annotation computes it), for decisions saved without one."""
+    from toolkit.nlp.calibration import context_of
+
+    decisions = [d for _, _, d in article["predicted"]] + article["candidates"]
+    others = [(*d.chars, d.label, d.prob) for d in decisions]
+    for d in decisions:
+        d.context = context_of(article["text"], *d.chars, d.label, others)
+
+
+def methods(seed: int, val, tst, train_docs, base_on_corrected, cost) -> list[dict]:
+    from sklearn.isotonic import IsotonicRegression
+
+    from toolkit.nlp import calibration
+
+    for article in val + tst:
+        add_context(article)
     lexicon = calibration.Lexicon.from_articles((d["text"], d["spans"]) for d in train_docs)
     labels = list(LABELS)
 
     def feats(d, a, b, article, with_base: bool) -> list[float]:
-        f = calibration.span_features(d.prob, d.text, d.label, d.tokens, lexicon, labels)
+        f = calibration.span_features(d.prob, d.text, d.label, d.tokens, lexicon, labels, d.context)
         return [*f, float((a, b, d.label) in article["base"])] if with_base else f
 
     val_spans = [(d, a, b, art) for art in val for a, b, d in art["predicted"]]
@@ -228,8 +252,24 @@ def one_seed(seed: int, args, docs: list[dict], test: list[dict], pool: list[dic
         evaluate(
             "logistic (shipped)",
             tst,
-            lambda d, a, b, art: shipped.span_probability(d.prob, d.text, d.label, d.tokens),
-            lambda d, art: shipped.candidate_probability(d.prob, d.text, d.label, d.tokens),
+            lambda d, a, b, art: shipped.span_probability(d.prob, d.text, d.label, d.tokens, d.context),
+            lambda d, art: shipped.candidate_probability(d.prob, d.text, d.label, d.tokens, d.context),
+            seed,
+        )
+    )
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    def features(d):
+        return calibration.span_features(d.prob, d.text, d.label, d.tokens, lexicon, labels, d.context)
+
+    boosted = HistGradientBoostingClassifier(max_depth=2, max_iter=60, random_state=0)
+    boosted.fit([features(d) for d, *_ in val_spans], y_spans)
+    results.append(
+        evaluate(
+            "gradient boosting (same features)",
+            tst,
+            lambda d, a, b, art: float(boosted.predict_proba([features(d)])[0, 1]),
+            lambda d, art: shipped.candidate_probability(d.prob, d.text, d.label, d.tokens, d.context),
             seed,
         )
     )
@@ -244,26 +284,19 @@ def one_seed(seed: int, args, docs: list[dict], test: list[dict], pool: list[dic
             seed,
         )
     )
-    texts = [d["text"] for d in test]
-    greedy = load_pipeline(trained, scores=False)
-    cost = {
-        "greedy_wps": words_per_second(greedy, texts),
-        "beam_wps": words_per_second(scored, texts),
-    }
     began = time.perf_counter()
-    for art in tst:
-        [shipped.span_probability(d.prob, d.text, d.label, d.tokens) for _, _, d in art["predicted"]]
-        [shipped.candidate_probability(d.prob, d.text, d.label, d.tokens) for d in art["candidates"]]
+    for art in tst:  # what pre-annotation adds per article: the contexts and both models
+        add_context(art)
+        [shipped.span_probability(d.prob, d.text, d.label, d.tokens, d.context) for _, _, d in art["predicted"]]
+        [shipped.candidate_probability(d.prob, d.text, d.label, d.tokens, d.context) for d in art["candidates"]]
     calibration_seconds = time.perf_counter() - began
     words = sum(a["words"] for a in tst)
     cost["beam_plus_calibration_wps"] = words / (words / cost["beam_wps"] + calibration_seconds)
-    cost["beam_decisions_s"] = beam_seconds
     print(f"seed {seed} cost: {json.dumps({k: round(v) for k, v in cost.items()})}", flush=True)
     for r in results:
         r["cost"] = cost
         r["fitted_on"] = shipped.fitted_on
-        r["validation_articles"] = len(validation)
-    shutil.rmtree(work / f"s{seed}", ignore_errors=True)
+        r["validation_articles"] = len(val)
     return results
 
 
@@ -303,7 +336,17 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=231)
     parser.add_argument("--corrected", type=int, default=120)
     parser.add_argument("--out", default=str(RESULTS / "confidence.json"))
+    parser.add_argument("--dump", help="save each seed's decisions to DUMP-s<seed>.pkl (no model, no text of ours)")
+    parser.add_argument("--from-dumps", help="re-run the methods on saved decisions DUMP-s<seed>.pkl, no training")
     args = parser.parse_args()
+    if args.from_dumps:
+        results = []
+        for seed in [int(s) for s in args.seeds.split(",")]:
+            with open(f"{args.from_dumps}-s{seed}.pkl", "rb") as handle:
+                saved = pickle.load(handle)
+            results += methods(seed, saved["val"], saved["tst"], saved["train_docs"], saved["base"], saved["cost"])
+        finish(results, Path(args.out), args)
+        return
     docs = read_corpus("gmb-ner")
     order = list(range(len(docs)))
     random.Random(0).shuffle(order)
@@ -319,6 +362,12 @@ def main() -> None:
             plot(results, out.with_suffix(".png"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    finish(results, out, args)
+
+
+def finish(results: list[dict], out: Path, args) -> None:
+    out.write_text(json.dumps({"args": vars(args), "results": results}, indent=1) + "\n")
+    plot(results, out.with_suffix(".png"))
     for method in dict.fromkeys(r["method"] for r in results):
         rows = [r for r in results if r["method"] == method]
         print(

@@ -26,7 +26,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from toolkit.config import Config
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # spaCy takes a second to import: only where a pipeline is lo
     from spacy.tokens import Doc
 
 FILE_NAME = "calibration.json"
-FORMAT = 1
+FORMAT = 2  # 2: context features
 # Beam probabilities are clipped away from 0 and 1 before the logit: the beam reports 1.0
 # for most spans, and an infinite feature would break the fit.
 EPS = 1e-4
@@ -51,6 +51,17 @@ class Lexicon:
 
     labels: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     occurrences: Counter[str] = field(default_factory=Counter)
+    _words: dict[str, Counter[str]] | None = field(default=None, repr=False, compare=False)
+
+    def word_labels(self) -> dict[str, Counter[str]]:
+        """Per word of the entity texts, the labels of the entities it was in (derived once)."""
+        if self._words is None:
+            words: dict[str, Counter[str]] = defaultdict(Counter)
+            for key, counts in self.labels.items():
+                for word in key.split():
+                    words[word].update(counts)
+            self._words = dict(words)
+        return self._words
 
     @classmethod
     def from_articles(cls, articles: Iterable[tuple[str, Sequence[tuple[int, int, str]]]]) -> Lexicon:
@@ -83,8 +94,36 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
+class Context(NamedTuple):
+    """Around a span: the text just before and after it, and the beam's most probable rival
+    (another candidate overlapping it, or the same tokens with another label)."""
+
+    before: str = ""
+    after: str = ""
+    rival: float = 0.0
+
+
+NO_CONTEXT = Context()
+# Characters of text kept either side of a span for its context features.
+WINDOW = 30
+
+
+def context_of(text: str, start: int, end: int, label: str, others: Iterable[tuple[int, int, str, float]]) -> Context:
+    """A span's context in ``text``; ``others``: every beam candidate (character start, end, label, probability)."""
+    rival = max(
+        (p for a, b, other, p in others if a < end and start < b and (a, b, other) != (start, end, label)), default=0.0
+    )
+    return Context(text[max(0, start - WINDOW) : start], text[end : end + WINDOW], min(rival, 1.0))
+
+
 def span_features(
-    prob: float, text: str, label: str, tokens: int, lexicon: Lexicon, labels: Sequence[str]
+    prob: float,
+    text: str,
+    label: str,
+    tokens: int,
+    lexicon: Lexicon,
+    labels: Sequence[str],
+    context: Context = NO_CONTEXT,
 ) -> list[float]:
     """The features of one span (or candidate): all known at prediction time, no second model."""
     key = normal_text(text)
@@ -107,6 +146,27 @@ def span_features(
         float(any(c.isdigit() for c in text)),
         float(any(w[:1].islower() for w in words)),
         *(float(label == name) for name in labels),
+        *_context_features(key, label, lexicon, context),
+    ]
+
+
+def _context_features(key: str, label: str, lexicon: Lexicon, context: Context) -> list[float]:
+    before, after = context.before.split(), context.after.split()
+    previous, following = (before[-1] if before else ""), (after[0] if after else "")
+    # A capital at the start of a sentence says nothing about a name.
+    sentence_start = not context.before.strip() or context.before.rstrip()[-1] in ".!?\n"
+    words = key.split() or [""]
+    seen = lexicon.word_labels()
+    return [
+        float(sentence_start),
+        float(previous[:1].isupper()),
+        float(following[:1].isupper()),
+        float(previous.casefold() == "the"),
+        float(following.startswith("'")),
+        sum(1 for w in words if seen.get(w, {}).get(label)) / len(words),
+        sum(1 for w in words if w in seen) / len(words),
+        _logit(context.rival),
+        float(context.rival > 0.01),
     ]
 
 
@@ -131,15 +191,18 @@ class Calibrator:
             z += w * (x - m) / s
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
-    def span_probability(self, prob: float, text: str, label: str, tokens: int) -> float:
+    def span_probability(self, prob: float, text: str, label: str, tokens: int, context: Context = NO_CONTEXT) -> float:
         """P(a human keeps this predicted span exactly)."""
-        return self._apply(self.spans, span_features(prob, text, label, tokens, self.lexicon, self.labels))
+        return self._apply(self.spans, span_features(prob, text, label, tokens, self.lexicon, self.labels, context))
 
-    def candidate_probability(self, prob: float, text: str, label: str, tokens: int) -> float:
+    def candidate_probability(
+        self, prob: float, text: str, label: str, tokens: int, context: Context = NO_CONTEXT
+    ) -> float:
         """P(this left-out candidate is a human span); the beam's probability without a candidate model."""
         if self.candidates is None:
             return prob
-        return self._apply(self.candidates, span_features(prob, text, label, tokens, self.lexicon, self.labels))
+        features = span_features(prob, text, label, tokens, self.lexicon, self.labels, context)
+        return self._apply(self.candidates, features)
 
     def task_score(self, span_probs: Sequence[float], candidate_probs: Sequence[float]) -> float:
         return task_score(span_probs, candidate_probs)
@@ -196,6 +259,7 @@ class Decision:
     tokens: int
     right: bool  # a predicted span kept exactly; a candidate that is a human span
     chars: tuple[int, int] = (0, 0)  # character start and end in the article
+    context: Context = NO_CONTEXT
 
 
 def fit(
@@ -203,12 +267,13 @@ def fit(
 ) -> Calibrator | None:
     """A calibrator fitted on decisions; None when the predicted spans' outcomes are all alike."""
     span_model = fit_logistic(
-        [span_features(d.prob, d.text, d.label, d.tokens, lexicon, labels) for d in spans], [d.right for d in spans]
+        [span_features(d.prob, d.text, d.label, d.tokens, lexicon, labels, d.context) for d in spans],
+        [d.right for d in spans],
     )
     if span_model is None:
         return None
     candidate_model = fit_logistic(
-        [span_features(d.prob, d.text, d.label, d.tokens, lexicon, labels) for d in candidates],
+        [span_features(d.prob, d.text, d.label, d.tokens, lexicon, labels, d.context) for d in candidates],
         [d.right for d in candidates],
     )
     fitted_on = {
@@ -268,10 +333,7 @@ def doc_decisions(doc: Doc, config: Config, gold: set[tuple[int, int, str]]) -> 
     from toolkit.nlp.spans import trim_tokens
 
     summed, best = candidate_scores(doc, config, doc.user_data.get(SCORES_KEY) or [])
-
-    def chars(start: int, end: int) -> tuple[int, int]:
-        return doc[start].idx, doc[end - 1].idx + len(doc[end - 1])
-
+    others = char_candidates(doc, summed)
     spans, kept = [], set()
     for ent in doc.ents:
         label = config.project_label(ent.label_)
@@ -280,17 +342,28 @@ def doc_decisions(doc: Doc, config: Config, gold: set[tuple[int, int, str]]) -> 
         if label is None or start == end or key not in summed:
             continue
         kept.add(key)
-        a, b = chars(start, end)
-        spans.append(Decision(min(summed[key], 1.0), doc.text[a:b], label, end - start, (a, b, label) in gold, (a, b)))
-    candidates = []
-    for key, prob in summed.items():
-        if key in kept or key in best:
-            continue
-        a, b = chars(key[0], key[1])
-        candidates.append(
-            Decision(min(prob, 1.0), doc.text[a:b], key[2], key[1] - key[0], (a, b, key[2]) in gold, (a, b))
-        )
+        a, b = char_bounds(doc, start, end)
+        spans.append(decision(doc.text, a, b, label, end - start, min(summed[key], 1.0), gold, others))
+    candidates = [
+        decision(doc.text, *char_bounds(doc, key[0], key[1]), key[2], key[1] - key[0], min(prob, 1.0), gold, others)
+        for key, prob in summed.items()
+        if key not in kept and key not in best
+    ]
     return spans, candidates
+
+
+def char_bounds(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    return doc[start].idx, doc[end - 1].idx + len(doc[end - 1])
+
+
+def char_candidates(doc: Doc, summed: dict[tuple[int, int, str], float]) -> list[tuple[int, int, str, float]]:
+    """The beam's candidates (token start, end, label -> probability) in characters: the rivals of a span."""
+    return [(*char_bounds(doc, start, end), label, prob) for (start, end, label), prob in summed.items()]
+
+
+def decision(text: str, a: int, b: int, label: str, tokens: int, prob: float, gold: set, others: list) -> Decision:
+    context = context_of(text, a, b, label, others)
+    return Decision(prob, text[a:b], label, tokens, (a, b, label) in gold, (a, b), context)
 
 
 def task_score(span_probs: Sequence[float], candidate_probs: Sequence[float]) -> float:

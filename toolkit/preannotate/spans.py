@@ -61,7 +61,7 @@ def scored_doc_spans(doc: Doc, config: Config, text: str | None = None) -> tuple
     so an abbreviation such as ``U.S.`` keeps its final period. ``text`` is the doc's
     text when the caller has it: ``Doc.text`` joins every token again on each call.
     """
-    from toolkit.nlp.calibration import for_config
+    from toolkit.nlp.calibration import char_candidates, context_of, for_config
     from toolkit.nlp.scoring import SCORES_KEY, candidate_scores, task_score
 
     text = doc.text if text is None else text
@@ -70,6 +70,8 @@ def scored_doc_spans(doc: Doc, config: Config, text: str | None = None) -> tuple
     scored = candidates is not None
     summed, best = candidate_scores(doc, config, candidates) if scored else ({}, set())
     calibrator = for_config(config) if scored else None
+    # Every candidate in characters: a span's rivals, read by the calibration's features.
+    others = char_candidates(doc, summed) if calibrator is not None else []
     spans = []
     kept: set[Key] = set()
     span_scores: list[float] = []
@@ -91,7 +93,8 @@ def scored_doc_spans(doc: Doc, config: Config, text: str | None = None) -> tuple
         if scored and key in summed:
             score = min(summed[key], 1.0)
             if calibrator is not None:
-                score = calibrator.span_probability(score, text[start_char:end_char], label, end - start)
+                context = context_of(text, start_char, end_char, label, others)
+                score = calibrator.span_probability(score, text[start_char:end_char], label, end - start, context)
             score = round(score, 4)
             span_scores.append(score)
             kept.add(key)
@@ -106,8 +109,9 @@ def scored_doc_spans(doc: Doc, config: Config, text: str | None = None) -> tuple
     rejected = [(key, prob) for key, prob in summed.items() if key not in kept and key not in best]
     if calibrator is None:
         return spans, task_score(span_scores, [prob for _, prob in rejected]), counts
-    missed = [
-        calibrator.candidate_probability(prob, text[doc[s].idx : doc[e - 1].idx + len(doc[e - 1])], label, e - s)
-        for (s, e, label), prob in rejected
-    ]
+    missed = []
+    for (s, e, label), prob in rejected:
+        a, b = doc[s].idx, doc[e - 1].idx + len(doc[e - 1])
+        context = context_of(text, a, b, label, others)
+        missed.append(calibrator.candidate_probability(prob, text[a:b], label, e - s, context))
     return spans, calibrator.task_score(span_scores, missed), counts

@@ -89,14 +89,30 @@ def test_preannotation_applies_the_model_folders_calibration(config, fitted, tmp
     doc.ents = [SpacySpan(doc, 0, 1, label="PERSON"), SpacySpan(doc, 2, 3, label="PERSON")]
     doc.user_data[SCORES_KEY] = [[0, 1, "PERSON", 1.0, True], [2, 3, "PERSON", 1.0, True], [4, 5, "GPE", 0.2, False]]
     spans, score, _ = scored_doc_spans(doc, model_config)
-    expected = [round(fitted.span_probability(1.0, text, "PERSON", 1), 4) for text in ("Acme", "Smith")]
+    # Each span read with its context: the text around it and its rivals in the beam.
+    text, others = doc.text, [(0, 4, "PERSON", 1.0), (9, 14, "PERSON", 1.0), (18, 23, "GPE", 0.2)]
+    expected = [
+        round(
+            fitted.span_probability(1.0, text[a:b], "PERSON", 1, calibration.context_of(text, a, b, "PERSON", others)),
+            4,
+        )
+        for a, b in ((0, 4), (9, 14))
+    ]
     assert [s.score for s in spans] == expected
-    missed = fitted.candidate_probability(0.2, "Paris", "GPE", 1)
+    paris = calibration.context_of(text, 18, 23, "GPE", others)
+    assert paris == calibration.Context("Acme met Smith in ", " .", 0.0)
+    missed = fitted.candidate_probability(0.2, "Paris", "GPE", 1, paris)
     assert score == calibration.task_score(expected, [missed])
     # Without the calibration the same doc keeps the beam's scores.
     raw_spans, raw_score, _ = scored_doc_spans(doc, config)
     assert [s.score for s in raw_spans] == [1.0, 1.0]
     assert raw_score == round(1 / 1.2, 4)
+
+
+def test_a_spans_rival_is_the_likeliest_other_candidate_over_its_characters():
+    others = [(0, 4, "ORG", 0.7), (0, 4, "PERSON", 0.2), (0, 9, "ORG", 0.1), (10, 15, "GPE", 0.9)]
+    assert calibration.context_of("Acme Corp, Paris", 0, 4, "ORG", others).rival == 0.2
+    assert calibration.context_of("Acme Corp, Paris", 10, 15, "GPE", others).rival == 0.0
 
 
 def test_decisions_of_a_scored_doc_are_judged_against_the_gold(config):
