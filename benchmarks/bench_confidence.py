@@ -187,10 +187,10 @@ def one_seed(seed: int, args, docs: list[dict], test: list[dict], pool: list[dic
 
 def add_context(article: dict) -> None:
     """Each decision's context (as pre-annotation computes it), for decisions saved without one."""
-    from toolkit.nlp.calibration import context_of
+    from toolkit.nlp.calibration import Rivals, context_of
 
     decisions = [d for _, _, d in article["predicted"]] + article["candidates"]
-    others = [(*d.chars, d.label, d.prob) for d in decisions]
+    others = Rivals((*d.chars, d.label, d.prob) for d in decisions)
     for d in decisions:
         d.context = context_of(article["text"], *d.chars, d.label, others)
 

@@ -18,6 +18,7 @@ expected misses as well as expected wrong spans.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import json
@@ -108,12 +109,32 @@ NO_CONTEXT = Context()
 WINDOW = 30
 
 
-def context_of(text: str, start: int, end: int, label: str, others: Iterable[tuple[int, int, str, float]]) -> Context:
+class Rivals:
+    """Every beam candidate of an article (character start, end, label, probability), sorted by
+    start, so that a span's overlapping candidates are found without a pass over all of them
+    (a long article has thousands)."""
+
+    def __init__(self, candidates: Iterable[tuple[int, int, str, float]]):
+        self.items = sorted(candidates)
+        self.starts = [item[0] for item in self.items]
+        self.longest = max((b - a for a, b, _, _ in self.items), default=0)
+
+    def best(self, start: int, end: int, label: str) -> float:
+        """The likeliest candidate over any of these characters other than (start, end, label) itself."""
+        low = bisect.bisect_left(self.starts, start - self.longest)
+        high = bisect.bisect_left(self.starts, end)
+        return max(
+            (p for a, b, other, p in self.items[low:high] if start < b and (a, b, other) != (start, end, label)),
+            default=0.0,
+        )
+
+
+def context_of(text: str, start: int, end: int, label: str, others: Rivals | Iterable) -> Context:
     """A span's context in ``text``; ``others``: every beam candidate (character start, end, label, probability)."""
-    rival = max(
-        (p for a, b, other, p in others if a < end and start < b and (a, b, other) != (start, end, label)), default=0.0
+    rivals = others if isinstance(others, Rivals) else Rivals(others)
+    return Context(
+        text[max(0, start - WINDOW) : start], text[end : end + WINDOW], min(rivals.best(start, end, label), 1.0)
     )
-    return Context(text[max(0, start - WINDOW) : start], text[end : end + WINDOW], min(rival, 1.0))
 
 
 def span_features(
@@ -356,12 +377,12 @@ def char_bounds(doc: Doc, start: int, end: int) -> tuple[int, int]:
     return doc[start].idx, doc[end - 1].idx + len(doc[end - 1])
 
 
-def char_candidates(doc: Doc, summed: dict[tuple[int, int, str], float]) -> list[tuple[int, int, str, float]]:
+def char_candidates(doc: Doc, summed: dict[tuple[int, int, str], float]) -> Rivals:
     """The beam's candidates (token start, end, label -> probability) in characters: the rivals of a span."""
-    return [(*char_bounds(doc, start, end), label, prob) for (start, end, label), prob in summed.items()]
+    return Rivals((*char_bounds(doc, start, end), label, prob) for (start, end, label), prob in summed.items())
 
 
-def decision(text: str, a: int, b: int, label: str, tokens: int, prob: float, gold: set, others: list) -> Decision:
+def decision(text: str, a: int, b: int, label: str, tokens: int, prob: float, gold: set, others: Rivals) -> Decision:
     context = context_of(text, a, b, label, others)
     return Decision(prob, text[a:b], label, tokens, (a, b, label) in gold, (a, b), context)
 

@@ -123,3 +123,15 @@ def test_decisions_of_a_scored_doc_are_judged_against_the_gold(config):
     spans, candidates = calibration.doc_decisions(doc, config, {(0, 4, "ORG"), (9, 14, "PERSON"), (18, 23, "GPE")})
     assert [(d.text, d.prob, d.right) for d in spans] == [("Acme", 0.9, False), ("Smith", 1.0, True)]
     assert [(d.text, d.right, d.chars) for d in candidates] == [("Paris", True, (18, 23))]
+
+
+def test_rivals_are_found_by_position_as_a_full_pass_finds_them():
+    rng = random.Random(5)
+    candidates = []
+    for _ in range(300):
+        a = rng.randrange(0, 2000)
+        candidates.append((a, a + rng.randrange(1, 40), rng.choice(["ORG", "GPE"]), rng.random()))
+    rivals = calibration.Rivals(candidates)
+    for a, b, label, _ in candidates[:60]:
+        full = max((p for x, y, o, p in candidates if x < b and a < y and (x, y, o) != (a, b, label)), default=0.0)
+        assert rivals.best(a, b, label) == full
