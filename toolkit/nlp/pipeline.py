@@ -256,8 +256,19 @@ def load_pipeline(config: Config, *, scores: bool | None = None) -> Pipeline:
     if not any(config.project_label(label) for label in labels):
         raise ModelError(f"[labels] none of the labels {chosen} predicts is in labels or label_map")
     # The records carry how they were scored: resume and push keep scores of one kind apart.
-    model = model.model_copy(update={"scoring": scoring_fingerprint(config, scores=scores).describe()})
+    calibration = _calibration_id(config) if scores else None
+    fingerprint = scoring_fingerprint(config, scores=scores, calibration=calibration)
+    model = model.model_copy(update={"scoring": fingerprint.describe()})
     return Pipeline(nlp=nlp, model=model, entity_labels=tuple(sorted(labels)), scores=scores)
+
+
+def _calibration_id(config: Config) -> str | None:
+    """The id of the calibration beside the configured model folder (its hex digits: the
+    fingerprint writes ``+cal-<id>``), or None: raw beam scores."""
+    from toolkit.nlp.calibration import calibration_id
+
+    found = calibration_id(config)
+    return found.removeprefix("cal-") if found else None
 
 
 def scoring_fingerprint(config: Config, *, scores: bool, calibration: str | None = None) -> Scoring:

@@ -32,6 +32,13 @@ the per-article order trained models level with random order (-0.2 F1 points at 
 articles' tokens, +0.8 at 50: within the seeds' spread) and ahead of the per-token order
 from 50 articles' tokens on; the per-token order was 0.5 points below random at 200.
 
+Calibration: these are the raw beam scores, overconfident (on held-out news nine in ten
+spans >= 0.99, a fifth or more of them wrong). A model ``toolkit train`` wrote carries a
+calibration fitted on human decisions (``toolkit.nlp.calibration``); with it, pre-annotation
+turns each span's probability into the calibrated probability that a human keeps it, and
+the task score into the expected share of the article's entities that are right
+(``toolkit.nlp.calibration.task_score``). The score below is the one of uncalibrated models.
+
 What it costs: beam search is slower than greedy decoding (see BENCHMARKS.md), and
 the entities are those of the beam's best parse, which can differ from greedy
 decoding's on a few spans.
@@ -46,6 +53,8 @@ from spacy.language import Language
 from spacy.pipeline._parser_internals import _beam_utils
 from spacy.pipeline.ner import EntityRecognizer
 from spacy.tokens import Doc
+
+from toolkit.config import Config
 
 # Where the scored component leaves its candidates on each doc: a list of
 # [start_token, end_token, spacy_label, probability, in_best_parse]. Plain lists, so
@@ -116,6 +125,29 @@ def use_scored_ner(nlp: Language, *, beam_width: int, name: str = "ner") -> None
     nlp.add_pipe(FACTORY, name=f"{name}_scored", after=name, config={"source": name, "beam_width": beam_width})
     nlp.remove_pipe(name)
     nlp.rename_pipe(f"{name}_scored", name)
+
+
+Key = tuple[int, int, str]  # token start, token end, project label
+
+
+def candidate_scores(doc: Doc, config: Config, scored: list) -> tuple[dict[Key, float], set[Key]]:
+    """Beam candidates by trimmed token span and project label: summed probability, and the best parse's keys."""
+    from toolkit.nlp.spans import trim_tokens
+
+    summed: dict[Key, float] = {}
+    best: set[Key] = set()
+    for start, end, label, prob, in_best in scored:
+        project = config.project_label(label)
+        if project is None:
+            continue
+        start, end = trim_tokens(doc, start, end)
+        if start == end:
+            continue
+        key = (start, end, project)
+        summed[key] = summed.get(key, 0.0) + prob
+        if in_best:
+            best.add(key)
+    return summed, best
 
 
 def expected_errors(span_scores: list[float], rejected: list[float]) -> float:

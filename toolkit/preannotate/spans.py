@@ -54,24 +54,6 @@ def count_words(doc: Doc) -> int:
     return len(doc) - int(doc.to_array(IS_SPACE).sum()) if len(doc) else 0
 
 
-def _candidate_scores(doc: Doc, config: Config, scored: list) -> tuple[dict[Key, float], set[Key]]:
-    """Beam candidates by trimmed token span and project label: summed probability, and the best parse's keys."""
-    summed: dict[Key, float] = {}
-    best: set[Key] = set()
-    for start, end, label, prob, in_best in scored:
-        project = config.project_label(label)
-        if project is None:
-            continue
-        start, end = trim_tokens(doc, start, end)
-        if start == end:
-            continue
-        key = (start, end, project)
-        summed[key] = summed.get(key, 0.0) + prob
-        if in_best:
-            best.add(key)
-    return summed, best
-
-
 def scored_doc_spans(doc: Doc, config: Config, text: str | None = None) -> tuple[list[Span], float | None, SpanCounts]:
     """The project spans of a parsed doc, the doc's task score (None without scores) and the counts.
 
@@ -79,13 +61,17 @@ def scored_doc_spans(doc: Doc, config: Config, text: str | None = None) -> tuple
     so an abbreviation such as ``U.S.`` keeps its final period. ``text`` is the doc's
     text when the caller has it: ``Doc.text`` joins every token again on each call.
     """
-    from toolkit.nlp.scoring import SCORES_KEY, task_score
+    from toolkit.nlp.calibration import char_candidates, context_of, for_config
+    from toolkit.nlp.scoring import SCORES_KEY, candidate_scores, task_score
 
     text = doc.text if text is None else text
     counts = SpanCounts()
     candidates = doc.user_data.get(SCORES_KEY)
     scored = candidates is not None
-    summed, best = _candidate_scores(doc, config, candidates) if scored else ({}, set())
+    summed, best = candidate_scores(doc, config, candidates) if scored else ({}, set())
+    calibrator = for_config(config) if scored else None
+    # Every candidate in characters: a span's rivals, read by the calibration's features.
+    others = char_candidates(doc, summed) if calibrator is not None else []
     spans = []
     kept: set[Key] = set()
     span_scores: list[float] = []
@@ -105,7 +91,11 @@ def scored_doc_spans(doc: Doc, config: Config, text: str | None = None) -> tuple
         key = (start, end, label)
         score = None
         if scored and key in summed:
-            score = round(min(summed[key], 1.0), 4)
+            score = min(summed[key], 1.0)
+            if calibrator is not None:
+                context = context_of(text, start_char, end_char, label, others)
+                score = calibrator.span_probability(score, text[start_char:end_char], label, end - start, context)
+            score = round(score, 4)
             span_scores.append(score)
             kept.add(key)
         elif scored:
@@ -116,5 +106,12 @@ def scored_doc_spans(doc: Doc, config: Config, text: str | None = None) -> tuple
         return spans, None, counts
     # Candidates the best parse left out (and that no kept span covers exactly): the
     # model's doubt about not predicting them.
-    rejected = [prob for key, prob in summed.items() if key not in kept and key not in best]
-    return spans, task_score(span_scores, rejected), counts
+    rejected = [(key, prob) for key, prob in summed.items() if key not in kept and key not in best]
+    if calibrator is None:
+        return spans, task_score(span_scores, [prob for _, prob in rejected]), counts
+    missed = []
+    for (s, e, label), prob in rejected:
+        a, b = doc[s].idx, doc[e - 1].idx + len(doc[e - 1])
+        context = context_of(text, a, b, label, others)
+        missed.append(calibrator.candidate_probability(prob, text[a:b], label, e - s, context))
+    return spans, calibrator.task_score(span_scores, missed), counts

@@ -46,6 +46,7 @@ class TrainResult:
     kept: list[str] = field(default_factory=list)  # files a user put beside that model, carried over
     settings: dict[str, Any] = field(default_factory=dict)  # the train.* settings the model was trained with
     validation_spans: int = 0  # the human spans the validation F1 is computed on
+    calibration_id: str | None = None  # the span-score calibration saved beside the model (None: raw beam scores)
 
     @property
     def small_validation_note(self) -> str | None:

@@ -41,6 +41,7 @@ from toolkit.io.atomic import pid_alive
 from toolkit.io.exports import ExportVersion, open_export
 from toolkit.io.hashing import sha256_file
 from toolkit.io.locks import output_lock
+from toolkit.nlp.calibration import FILE_NAME as CALIBRATION_FILE
 from toolkit.nlp.pipeline import TRAINED_KEY, load_model, with_model
 from toolkit.nlp.seen import ARTICLES_FILE, META_KEY, SPLITS, write_training_articles
 from toolkit.progress import OnProgress, emit
@@ -59,10 +60,10 @@ PHASE = "training"
 WORK_PREFIX = ".tmp-train-"
 TRAINING_MD = "TRAINING.md"
 # Files that describe a model rather than being it: left out of the weights' hash.
-NOT_WEIGHTS = {"meta.json", "config.cfg", TRAINING_MD, ARTICLES_FILE}
+NOT_WEIGHTS = {"meta.json", "config.cfg", TRAINING_MD, ARTICLES_FILE, CALIBRATION_FILE}
 # What `nlp.to_disk` writes besides one entry per component, and what train adds (the
-# articles it saw: replaced with the model, never carried over as a user's file).
-MODEL_FILES = {"meta.json", "config.cfg", "tokenizer", "vocab", TRAINING_MD, ARTICLES_FILE}
+# articles it saw, the calibration: replaced with the model, never carried over as a user's file).
+MODEL_FILES = {"meta.json", "config.cfg", "tokenizer", "vocab", TRAINING_MD, ARTICLES_FILE, CALIBRATION_FILE}
 # Fewer human-annotated articles than these and train refuses: a model from a handful of
 # articles, validated on one, says nothing (the README and docs/train.md state them).
 MIN_TRAIN_ROWS = 10
@@ -396,10 +397,40 @@ def _train_locked(
         seen = {split: [(row.id, row.text) for row in version.gold_rows(split)] for split in SPLITS}
         record = write_training_articles(best_dir, seen)
         _finish_model(best_dir, result, config=config, sources=sources, settings=cfg, articles=record)
+        result.calibration_id = _calibrate(best_dir, config, train_docs, dev_docs)
         _move_into_place(best_dir, folder, keep=kept)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+def _calibrate(folder: Path, config: Config, train_docs: list, dev_docs: list) -> str | None:
+    """Fit the span-score calibration on the validation split (human decisions the model did not
+    train on) and save it beside the model; its id, or None when the split cannot teach one
+    (scores off, or every predicted span right or every one wrong: the raw beam scores stay)."""
+    if not config.spacy.scores:
+        return None
+    from toolkit.nlp import calibration
+    from toolkit.nlp.pipeline import load_pipeline
+
+    model_config = with_model(config, folder)
+    pipeline = load_pipeline(model_config, scores=True)
+    lexicon = calibration.Lexicon.from_articles(
+        (doc.text, [(e.start_char, e.end_char, e.label_) for e in doc.ents]) for doc in train_docs
+    )
+    spans: list = []
+    candidates: list = []
+    texts = [doc.text for doc in dev_docs]
+    for doc, gold_doc in zip(pipeline.nlp.pipe(texts, batch_size=config.spacy.batch_size), dev_docs):
+        gold = {(e.start_char, e.end_char, e.label_) for e in gold_doc.ents}
+        found, left_out = calibration.doc_decisions(doc, model_config, gold)
+        spans += found
+        candidates += left_out
+    fitted = calibration.fit(list(config.labels), lexicon, spans, candidates)
+    if fitted is None:
+        return None
+    calibration.save(fitted, folder)
+    return fitted.calibration_id
 
 
 def weights_hash(folder: Path) -> str:

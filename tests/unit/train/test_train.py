@@ -245,3 +245,16 @@ def test_a_near_miss_of_a_base_keyword_is_suggested(tmp_path, monkeypatch):
             ModelError, match=rf"^{typed}: no such model folder or installed pipeline; did you mean {meant}\?$"
         ):
             _resolve_base(typed, config())
+
+
+def test_the_model_carries_the_calibration_fitted_on_its_validation_split(trained):
+    """With scores on, train fits the span-score calibration on the validation split's decisions
+    and saves it beside the model (out of the weights' hash: the determinism test still holds)."""
+    from toolkit.nlp import calibration
+
+    saved = calibration.load(trained.out)
+    if saved is None:  # every validation span kept, or none: nothing to learn, raw scores
+        assert trained.calibration_id is None
+    else:
+        assert saved.calibration_id == trained.calibration_id
+        assert saved.fitted_on["spans"] > 0

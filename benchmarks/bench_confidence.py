@@ -1,0 +1,383 @@
+"""Span confidence after one round: does a span's score say whether the annotator keeps it?
+
+One simulated round on gmb-ner (mapped to PER/ORG/LOC/MISC as ``bench_train.py`` does,
+whose corpus, export and training helpers this script reuses): the corpus shuffled with
+seed 0, the first ``--test`` (231) articles held out; per seed, ``--corrected`` (120)
+articles drawn from the rest stand in for the corrected articles of a round (their gold
+spans are the annotator's answer), exported with 85% train / 15% validation, and a model
+trained from the base model through ``toolkit.train.training.train`` (the config's
+``train.*`` defaults, ``--epochs`` at most). Then, with the trained model's scored beam
+pipeline (the configured beam width):
+
+- the validation articles (human decisions the model did not train on, available in
+  practice after every pull) are the calibration set;
+- the held-out articles are the test set: a predicted span is right when the gold has
+  exactly that span and label.
+
+Methods (each fitted on the validation articles only, applied to the test articles):
+``raw beam``; ``beam + isotonic`` (sklearn IsotonicRegression on the beam probability);
+``logistic`` (``toolkit.nlp.calibration``: beam probability, span length, label, shape,
+and the corrected articles' lexicon: seen as this label / another label / not at all);
+``logistic + base agrees`` (adds whether the base model, greedy, predicts the same span
+and label: a second model run at prediction time); ``isotonic on base decisions``
+(isotonic on the beam probability fitted on the base model's predictions on the 120
+corrected articles against their corrections).
+
+Figures per method and seed: AUROC (sklearn roc_auc_score) of the span's score for "right",
+ECE over 15 equal-mass bins, share of spans scored >= 0.99; and the task score's Spearman
+rho with the article's error rate (wrong and missed spans per gold span) and with its
+length. Cost: words/s of greedy decoding, of the beam, and of the beam plus calibration on
+the test texts. Results JSON and a reliability diagram (PNG) under benchmarks/results/.
+
+    python benchmarks/bench_confidence.py [--seeds 0,1,2] [--epochs 15] [--test 231]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_train import LABELS, make_export, news_config, read_corpus  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+BINS = 15
+
+
+def ece(probs: list[float], right: list[bool], bins: int = BINS) -> float:
+    """Expected calibration error over ``bins`` equal-mass bins (sorted by score)."""
+    order = sorted(range(len(probs)), key=lambda i: probs[i])
+    total = 0.0
+    for b in range(bins):
+        chunk = order[b * len(order) // bins : (b + 1) * len(order) // bins]
+        if chunk:
+            confidence = sum(probs[i] for i in chunk) / len(chunk)
+            accuracy = sum(right[i] for i in chunk) / len(chunk)
+            total += len(chunk) * abs(confidence - accuracy)
+    return total / max(len(order), 1)
+
+
+def decisions(pipeline, config, docs: list[dict]) -> list[dict]:
+    """Per article: predicted spans (with char offsets) and left-out candidates, raw beam probabilities, gold."""
+    from toolkit.nlp.calibration import doc_decisions
+
+    out = []
+    for doc, source in zip(pipeline.nlp.pipe([d["text"] for d in docs], batch_size=32), docs):
+        gold = {tuple(s) for s in source["spans"]}
+        spans, candidates = doc_decisions(doc, config, gold)
+        predicted = [(d.chars[0], d.chars[1], d) for d in spans]
+        out.append(
+            {"text": source["text"], "gold": gold, "predicted": predicted, "candidates": candidates, "words": len(doc)}
+        )
+    return out
+
+
+def greedy_spans(pipeline, config, docs: list[dict]) -> list[set]:
+    from toolkit.nlp.spans import entity_spans
+
+    return [
+        {(s.start, s.end, s.label) for s in entity_spans(doc, config, d["text"])}
+        for doc, d in zip(pipeline.nlp.pipe([d["text"] for d in docs], batch_size=32), docs)
+    ]
+
+
+def words_per_second(pipeline, texts: list[str]) -> float:
+    list(pipeline.nlp.pipe(texts[:8]))  # warm up: first calls allocate
+    began = time.perf_counter()
+    words = sum(len(doc) for doc in pipeline.nlp.pipe(texts, batch_size=64))
+    return words / (time.perf_counter() - began)
+
+
+def evaluate(name: str, articles: list[dict], span_p, cand_p, seed: int) -> dict:
+    from scipy.stats import spearmanr
+    from sklearn.metrics import roc_auc_score
+
+    from toolkit.nlp.calibration import task_score
+
+    probs, right, scores, rates, lengths = [], [], [], [], []
+    for article in articles:
+        ps = [span_p(d, a, b, article) for a, b, d in article["predicted"]]
+        qs = [cand_p(d, article) for d in article["candidates"]]
+        probs += ps
+        right += [d.right for _, _, d in article["predicted"]]
+        wrong = sum(not d.right for _, _, d in article["predicted"])
+        found = {(a, b, d.label) for a, b, d in article["predicted"] if d.right}
+        missed = len(article["gold"] - found)
+        rates.append((wrong + missed) / max(len(article["gold"]), 1))
+        scores.append(task_score(ps, qs))
+        lengths.append(article["words"])
+    result = {
+        "method": name,
+        "seed": seed,
+        "spans": len(probs),
+        "right": sum(right) / len(right),
+        "auroc": roc_auc_score(right, probs),
+        "ece": ece(probs, right),
+        "share_ge_099": sum(p >= 0.99 for p in probs) / len(probs),
+        "rho_error_rate": spearmanr(scores, rates).statistic,
+        "rho_length": spearmanr(scores, lengths).statistic,
+        "curve": reliability(probs, right),
+    }
+    print(
+        f"seed {seed} {name:28s} AUROC {result['auroc']:.3f} ECE {result['ece']:.3f} "
+        f">=0.99 {result['share_ge_099']:.0%} task rho(error) {result['rho_error_rate']:+.3f} "
+        f"rho(length) {result['rho_length']:+.3f}",
+        flush=True,
+    )
+    return result
+
+
+def reliability(probs: list[float], right: list[bool]) -> list[tuple[float, float, int]]:
+    order = sorted(range(len(probs)), key=lambda i: probs[i])
+    points = []
+    for b in range(BINS):
+        chunk = order[b * len(order) // BINS : (b + 1) * len(order) // BINS]
+        if chunk:
+            points.append(
+                (sum(probs[i] for i in chunk) / len(chunk), sum(right[i] for i in chunk) / len(chunk), len(chunk))
+            )
+    return points
+
+
+def one_seed(seed: int, args, docs: list[dict], test: list[dict], pool: list[dict], work: Path) -> list[dict]:
+    from toolkit.nlp.pipeline import load_pipeline, with_model
+    from toolkit.train import train
+
+    config = news_config(max_epochs=args.epochs)
+    corrected = random.Random(seed).sample(pool, args.corrected)
+    n_val = round(0.15 * len(corrected))
+    train_docs, validation = corrected[n_val:], corrected[:n_val]
+    export = make_export(work / f"s{seed}", train_docs, validation, config)
+    out = work / f"s{seed}" / "model"
+    began = time.perf_counter()
+    result = train(export, config=config, out=out, base="model", seed=seed)
+    print(f"seed {seed}: trained in {time.perf_counter() - began:.0f} s, {len(result.curve)} validations", flush=True)
+    trained = with_model(config, out)
+    scored = load_pipeline(trained, scores=True)
+    val = decisions(scored, trained, validation)
+    tst = decisions(scored, trained, test)
+    base_greedy = load_pipeline(config, scores=False)
+    base_sets = greedy_spans(base_greedy, config, validation + test)
+    for article, base in zip(val + tst, base_sets):
+        article["base"] = base
+    base_scored = load_pipeline(config, scores=True)
+    base_on_corrected = decisions(base_scored, config, corrected)
+
+    cost = {"greedy_wps": words_per_second(load_pipeline(trained, scores=False), [d["text"] for d in test])}
+    cost["beam_wps"] = words_per_second(scored, [d["text"] for d in test])
+    if args.dump:
+        with open(f"{args.dump}-s{seed}.pkl", "wb") as handle:
+            pickle.dump(
+                {"val": val, "tst": tst, "train_docs": train_docs, "base": base_on_corrected, "cost": cost}, handle
+            )
+    shutil.rmtree(work / f"s{seed}", ignore_errors=True)
+    return methods(seed, val, tst, train_docs, base_on_corrected, cost)
+
+
+def add_context(article: dict) -> None:
+    """Each decision's context (as pre-annotation computes it), for decisions saved without one."""
+    from toolkit.nlp.calibration import Rivals, context_of
+
+    decisions = [d for _, _, d in article["predicted"]] + article["candidates"]
+    others = Rivals((*d.chars, d.label, d.prob) for d in decisions)
+    for d in decisions:
+        d.context = context_of(article["text"], *d.chars, d.label, others)
+
+
+def methods(seed: int, val, tst, train_docs, base_on_corrected, cost) -> list[dict]:
+    from sklearn.isotonic import IsotonicRegression
+
+    from toolkit.nlp import calibration
+
+    for article in val + tst:
+        add_context(article)
+    lexicon = calibration.Lexicon.from_articles((d["text"], d["spans"]) for d in train_docs)
+    labels = list(LABELS)
+
+    def feats(d, a, b, article, with_base: bool) -> list[float]:
+        f = calibration.span_features(d.prob, d.text, d.label, d.tokens, lexicon, labels, d.context)
+        return [*f, float((a, b, d.label) in article["base"])] if with_base else f
+
+    val_spans = [(d, a, b, art) for art in val for a, b, d in art["predicted"]]
+    val_cands = [(d, art) for art in val for d in art["candidates"]]
+    y_spans = [d.right for d, *_ in val_spans]
+    y_cands = [d.right for d, _ in val_cands]
+    results = []
+    raw_span = lambda d, a, b, art: d.prob  # noqa: E731
+    raw_cand = lambda d, art: d.prob  # noqa: E731
+    results.append(evaluate("raw beam", tst, raw_span, raw_cand, seed))
+
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit([d.prob for d, *_ in val_spans], y_spans)
+    iso_c = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit([d.prob for d, _ in val_cands], y_cands)
+    results.append(
+        evaluate(
+            "beam + isotonic",
+            tst,
+            lambda d, a, b, art: float(iso.predict([d.prob])[0]),
+            lambda d, art: float(iso_c.predict([d.prob])[0]),
+            seed,
+        )
+    )
+    base_spans = [d for art in base_on_corrected for _, _, d in art["predicted"]]
+    base_cands = [d for art in base_on_corrected for d in art["candidates"]]
+    iso_b = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(
+        [d.prob for d in base_spans], [d.right for d in base_spans]
+    )
+    iso_bc = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(
+        [d.prob for d in base_cands], [d.right for d in base_cands]
+    )
+    results.append(
+        evaluate(
+            "isotonic on base decisions",
+            tst,
+            lambda d, a, b, art: float(iso_b.predict([d.prob])[0]),
+            lambda d, art: float(iso_bc.predict([d.prob])[0]),
+            seed,
+        )
+    )
+    # The shipped method: toolkit.nlp.calibration fitted on the validation decisions.
+    shipped = calibration.fit(labels, lexicon, [d for d, *_ in val_spans], [d for d, _ in val_cands])
+    results.append(
+        evaluate(
+            "logistic (shipped)",
+            tst,
+            lambda d, a, b, art: shipped.span_probability(d.prob, d.text, d.label, d.tokens, d.context),
+            lambda d, art: shipped.candidate_probability(d.prob, d.text, d.label, d.tokens, d.context),
+            seed,
+        )
+    )
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    def features(d):
+        return calibration.span_features(d.prob, d.text, d.label, d.tokens, lexicon, labels, d.context)
+
+    boosted = HistGradientBoostingClassifier(max_depth=2, max_iter=60, random_state=0)
+    boosted.fit([features(d) for d, *_ in val_spans], y_spans)
+    results.append(
+        evaluate(
+            "gradient boosting (same features)",
+            tst,
+            lambda d, a, b, art: float(boosted.predict_proba([features(d)])[0, 1]),
+            lambda d, art: shipped.candidate_probability(d.prob, d.text, d.label, d.tokens, d.context),
+            seed,
+        )
+    )
+    with_base = calibration.fit_logistic([feats(d, a, b, art, True) for d, a, b, art in val_spans], y_spans)
+    model = calibration.Calibrator(labels, lexicon, with_base, shipped.candidates, {})
+    results.append(
+        evaluate(
+            "logistic + base agrees",
+            tst,
+            lambda d, a, b, art: model._apply(with_base, feats(d, a, b, art, True)),
+            lambda d, art: shipped.candidate_probability(d.prob, d.text, d.label, d.tokens),
+            seed,
+        )
+    )
+    began = time.perf_counter()
+    for art in tst:  # what pre-annotation adds per article: the contexts and both models
+        add_context(art)
+        [shipped.span_probability(d.prob, d.text, d.label, d.tokens, d.context) for _, _, d in art["predicted"]]
+        [shipped.candidate_probability(d.prob, d.text, d.label, d.tokens, d.context) for d in art["candidates"]]
+    calibration_seconds = time.perf_counter() - began
+    words = sum(a["words"] for a in tst)
+    cost["beam_plus_calibration_wps"] = words / (words / cost["beam_wps"] + calibration_seconds)
+    print(f"seed {seed} cost: {json.dumps({k: round(v) for k, v in cost.items()})}", flush=True)
+    for r in results:
+        r["cost"] = cost
+        r["fitted_on"] = shipped.fitted_on
+        r["validation_articles"] = len(val)
+    return results
+
+
+def plot(results: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 6))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect")
+    methods = list(dict.fromkeys(r["method"] for r in results))
+    for method in methods:
+        points = [p for r in results if r["method"] == method for p in r["curve"]]
+        points.sort()
+        mean_auroc = statistics.mean(r["auroc"] for r in results if r["method"] == method)
+        mean_ece = statistics.mean(r["ece"] for r in results if r["method"] == method)
+        ax.plot(
+            [p[0] for p in points],
+            [p[1] for p in points],
+            marker="o",
+            markersize=3,
+            label=f"{method} (AUROC {mean_auroc:.2f}, ECE {mean_ece:.2f})",
+        )
+    ax.set_xlabel("span score (mean in bin; 15 equal-mass bins per seed)")
+    ax.set_ylabel("share of spans kept exactly")
+    ax.set_title("Span confidence after one round (gmb-ner, 120 corrected)")
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--test", type=int, default=231)
+    parser.add_argument("--corrected", type=int, default=120)
+    parser.add_argument("--out", default=str(RESULTS / "confidence.json"))
+    parser.add_argument("--dump", help="save each seed's decisions to DUMP-s<seed>.pkl (no model, no text of ours)")
+    parser.add_argument("--from-dumps", help="re-run the methods on saved decisions DUMP-s<seed>.pkl, no training")
+    args = parser.parse_args()
+    if args.from_dumps:
+        results = []
+        for seed in [int(s) for s in args.seeds.split(",")]:
+            with open(f"{args.from_dumps}-s{seed}.pkl", "rb") as handle:
+                saved = pickle.load(handle)
+            results += methods(seed, saved["val"], saved["tst"], saved["train_docs"], saved["base"], saved["cost"])
+        finish(results, Path(args.out), args)
+        return
+    docs = read_corpus("gmb-ner")
+    order = list(range(len(docs)))
+    random.Random(0).shuffle(order)
+    test = [docs[i] for i in order[: args.test]]
+    pool = [docs[i] for i in order[args.test :]]
+    work = Path(tempfile.mkdtemp(prefix="bench-confidence-"))
+    results: list[dict] = []
+    out = Path(args.out)
+    try:
+        for seed in [int(s) for s in args.seeds.split(",")]:
+            results += one_seed(seed, args, docs, test, pool, work)
+            out.write_text(json.dumps({"args": vars(args), "results": results}, indent=1) + "\n")
+            plot(results, out.with_suffix(".png"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    finish(results, out, args)
+
+
+def finish(results: list[dict], out: Path, args) -> None:
+    out.write_text(json.dumps({"args": vars(args), "results": results}, indent=1) + "\n")
+    plot(results, out.with_suffix(".png"))
+    for method in dict.fromkeys(r["method"] for r in results):
+        rows = [r for r in results if r["method"] == method]
+        print(
+            f"{method:28s} "
+            + "  ".join(
+                f"{key} {statistics.mean(r[key] for r in rows):+.3f}"
+                for key in ("auroc", "ece", "share_ge_099", "rho_error_rate", "rho_length")
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
