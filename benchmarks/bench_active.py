@@ -23,8 +23,8 @@ Design (one run, every strategy and seed side by side):
 - Strategies: ``uncertainty``: ascending task score of the current model, computed as
   push sends it (``scored_doc_spans`` on the scored beam pipeline with the configured
   beam width; a near-duplicate copy scored 1.0, so it comes after its group's first
-  article, as in the stream); the first round is served by the base model (label-mapped
-  en_core_web_sm), the later ones by the model of the round before, re-scoring what is
+  article, as in the stream); the first round is served by the base model (the configured
+  spacy.model, label-mapped), the later ones by the model of the round before, re-scoring what is
   left of the pool. ``uncertainty-per-token``: the same, by the former task score,
   ``1 / (1 + expected wrong decisions per 100 tokens)``. ``random``: the pool shuffled with
   the run's seed. ``longest``: most tokens first.

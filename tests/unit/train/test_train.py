@@ -171,8 +171,11 @@ def test_label_sources_warm_start_follows_the_label_map():
 
 
 def test_fine_tuning_the_base_begins_from_its_weights(small_export, tmp_path):
-    """One epoch from en_core_web_sm: its NER's rows for PERSON, ORG, GPE are taken over, so
-    the first validation is already far above a blank start's."""
+    """One epoch from the bundled config's en_core_web_md: its NER's rows for PERSON, ORG, GPE
+    are taken over, so the first validation is already far above a blank start's; its word
+    vectors, which that NER reads, are in the trained model, which loads and predicts."""
+    import spacy
+
     result = train(
         small_export, config=config(), out=tmp_path / "model", base="model", epochs=1, seed=0, warm_start=True
     )
@@ -181,6 +184,11 @@ def test_fine_tuning_the_base_begins_from_its_weights(small_export, tmp_path):
     assert meta["version"].startswith("3.8.0+")
     assert result.copied_rows > 0
     assert result.scores["f1"] > 0.5
+    assert meta["toolkit"]["base"]["name"] == "en_core_web_md"
+    nlp = spacy.load(tmp_path / "model")
+    assert nlp.vocab.vectors.shape == (20000, 300)
+    doc = nlp("Angela Merkel met Apple executives in Paris.")
+    assert ("Angela Merkel", "PERSON") in {(e.text, e.label_) for e in doc.ents}
 
 
 def _train_settings(**changes: object):
