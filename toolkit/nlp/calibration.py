@@ -463,7 +463,8 @@ def refit(folder: Path, labels: Sequence[str], pulled: dict[str, tuple[list[Deci
             history.parent.mkdir(exist_ok=True)
             with atomic_output(history) as handle:
                 handle.write(json.dumps(previous.to_json(), ensure_ascii=False, sort_keys=True))
-        # The decisions first: a calibration.json never names decisions that were not kept.
+        # Replaced (a new file renamed over), never written in place: the registry's copy of a
+        # model shares its files with the trained folder by hard links. The decisions first.
         save_decisions(candidate, folder)
         save(fitted, folder)
         outcome.calibration_id = fitted.calibration_id

@@ -253,6 +253,9 @@ def test_the_model_carries_the_calibration_fitted_on_its_validation_split(traine
     from toolkit.nlp import calibration
 
     saved = calibration.load(trained.out)
+    # The decisions it was fitted on stay beside it, for each pull's refit.
+    kept = calibration.load_decisions(trained.out)
+    assert kept is not None and kept.validation[0] and not kept.pulled
     if saved is None:  # every validation span kept, or none: nothing to learn, raw scores
         assert trained.calibration_id is None
     else:
