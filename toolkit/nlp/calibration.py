@@ -36,6 +36,15 @@ if TYPE_CHECKING:  # spaCy takes a second to import: only where a pipeline is lo
 
 FILE_NAME = "calibration.json"
 FORMAT = 2  # 2: context features
+# Beside calibration.json: the decisions it was fitted on, so that a refit adds the pulled
+# corrections to them (features are a function of the model and the text: kept, not recomputed).
+DECISIONS_FILE = "calibration_decisions.json"
+DECISIONS_FORMAT = 1
+# Earlier calibrations of the model folder, by id: what scored the predictions pushed before a refit.
+HISTORY_DIR = "calibrations"
+# A refit needs this many predicted spans decided since the last fit: a handful more moves
+# the coefficients by noise and renames every prediction set (a new push of every task).
+MIN_NEW_DECISIONS = 20
 # Beam probabilities are clipped away from 0 and 1 before the logit: the beam reports 1.0
 # for most spans, and an infinite feature would break the fit.
 EPS = 1e-4
@@ -282,6 +291,14 @@ class Decision:
     chars: tuple[int, int] = (0, 0)  # character start and end in the article
     context: Context = NO_CONTEXT
 
+    def to_json(self) -> list:
+        return [self.prob, self.text, self.label, self.tokens, self.right, *self.chars, *self.context]
+
+    @classmethod
+    def from_json(cls, row: list) -> Decision:
+        prob, text, label, tokens, right, a, b, before, after, rival = row
+        return cls(prob, text, label, tokens, bool(right), (a, b), Context(before, after, rival))
+
 
 def fit(
     labels: Sequence[str], lexicon: Lexicon, spans: list[Decision], candidates: list[Decision]
@@ -323,8 +340,143 @@ def load(folder: Path) -> Calibrator | None:
     return Calibrator.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
+@dataclass
+class Decisions:
+    """The decisions a model folder's calibration is fitted on: the validation split's (at train
+    time) and, per pulled article (``article_key``), the pulled ones; and the lexicon read."""
+
+    lexicon: Lexicon
+    validation: tuple[list[Decision], list[Decision]] = field(default_factory=lambda: ([], []))
+    pulled: dict[str, tuple[list[Decision], list[Decision]]] = field(default_factory=dict)
+
+    def all(self) -> tuple[list[Decision], list[Decision]]:
+        spans, candidates = list(self.validation[0]), list(self.validation[1])
+        for found, left_out in self.pulled.values():
+            spans += found
+            candidates += left_out
+        return spans, candidates
+
+    def to_json(self) -> dict:
+        def pair(p: tuple[list[Decision], list[Decision]]) -> dict:
+            return {"spans": [d.to_json() for d in p[0]], "candidates": [d.to_json() for d in p[1]]}
+
+        return {
+            "format": DECISIONS_FORMAT,
+            "lexicon": self.lexicon.to_json(),
+            "validation": pair(self.validation),
+            "pulled": {key: pair(value) for key, value in sorted(self.pulled.items())},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Decisions:
+        def pair(p: dict) -> tuple[list[Decision], list[Decision]]:
+            return [Decision.from_json(r) for r in p["spans"]], [Decision.from_json(r) for r in p["candidates"]]
+
+        return cls(
+            Lexicon.from_json(data["lexicon"]),
+            pair(data["validation"]),
+            {key: pair(value) for key, value in data.get("pulled", {}).items()},
+        )
+
+
+def article_key(text: str, gold: Iterable[tuple[int, int, str]]) -> str:
+    """Which pulled decisions an article gives: its text and the human's final spans (the model is the folder's)."""
+    return hashlib.sha256(json.dumps([text, sorted(gold)], ensure_ascii=False).encode()).hexdigest()[:24]
+
+
+def save_decisions(decisions: Decisions, folder: Path) -> Path:
+    from toolkit.io.atomic import atomic_output
+
+    path = folder / DECISIONS_FILE
+    with atomic_output(path) as handle:
+        handle.write(json.dumps(decisions.to_json(), ensure_ascii=False, separators=(",", ":")))
+    return path
+
+
+def load_decisions(folder: Path) -> Decisions | None:
+    """The decisions saved with a model folder's calibration; None for a model trained before they were kept."""
+    path = Path(folder) / DECISIONS_FILE
+    if not path.is_file():
+        return None
+    return Decisions.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+@dataclass
+class Refit:
+    """What a refit did: ``calibration_id`` the new one (None: not refitted, ``reason`` says why)."""
+
+    calibration_id: str | None
+    previous_id: str | None
+    spans: int = 0  # predicted spans fitted on (validation and pulled)
+    pulled_spans: int = 0
+    pulled_articles: int = 0
+    new_spans: int = 0  # pulled predicted spans not in the last fit
+    reason: str | None = None
+
+
+def refit(folder: Path, labels: Sequence[str], pulled: dict[str, tuple[list[Decision], list[Decision]]]) -> Refit:
+    """Refit the calibration of the model ``folder`` on its validation decisions and ``pulled``
+    (per ``article_key``: every pulled article the model did not train on, as of this pull: an
+    article gone or re-decided since the last fit is replaced), under the folder's calibration lock.
+
+    The lexicon stays the training split's: a pulled article's own spans in it would tell the
+    fit the answer. The new calibration.json replaces the old one atomically; the old one stays
+    as ``calibrations/<id>.json`` (what scored the predictions pushed before). Not refitted
+    (``reason``) when fewer than ``MIN_NEW_DECISIONS`` predicted spans are new since the last fit,
+    or when the decisions are all alike.
+    """
+    from toolkit.io.atomic import atomic_output
+    from toolkit.io.locks import output_lock
+
+    folder = Path(folder)
+    with output_lock(folder / FILE_NAME, what="model calibration"):
+        previous = load(folder)
+        previous_id = previous.calibration_id if previous is not None else None
+        stored = load_decisions(folder)
+        if stored is None:  # a model trained before decisions were kept: its lexicon, no validation
+            stored = Decisions(previous.lexicon if previous is not None else Lexicon())
+        new = sum(len(found) for key, (found, _) in pulled.items() if key not in stored.pulled)
+        outcome = Refit(
+            None,
+            previous_id,
+            pulled_spans=sum(len(found) for found, _ in pulled.values()),
+            pulled_articles=len(pulled),
+            new_spans=new,
+        )
+        if new < MIN_NEW_DECISIONS:
+            outcome.reason = f"{plural_decisions(new)} new since the last fit, fewer than {MIN_NEW_DECISIONS}"
+            return outcome
+        candidate = Decisions(stored.lexicon, stored.validation, dict(pulled))
+        spans, candidates = candidate.all()
+        fitted = fit(list(labels), stored.lexicon, spans, candidates)
+        outcome.spans = len(spans)
+        if fitted is None:
+            outcome.reason = "every predicted span was decided alike (all kept, or none): nothing to rank them by"
+            return outcome
+        fitted.fitted_on.update(
+            validation_spans=len(stored.validation[0]),
+            pulled_spans=outcome.pulled_spans,
+            pulled_articles=outcome.pulled_articles,
+        )
+        if previous is not None:
+            history = folder / HISTORY_DIR / f"{previous_id}.json"
+            history.parent.mkdir(exist_ok=True)
+            with atomic_output(history) as handle:
+                handle.write(json.dumps(previous.to_json(), ensure_ascii=False, sort_keys=True))
+        # Replaced (a new file renamed over), never written in place: the registry's copy of a
+        # model shares its files with the trained folder by hard links. The decisions first.
+        save_decisions(candidate, folder)
+        save(fitted, folder)
+        outcome.calibration_id = fitted.calibration_id
+        return outcome
+
+
+def plural_decisions(n: int) -> str:
+    return f"{n:,} decision" if n == 1 else f"{n:,} decisions"
+
+
 @functools.lru_cache(maxsize=8)
-def _load_cached(path: str, mtime_ns: int) -> Calibrator | None:
+def _load_cached(path: str, version: tuple[int, int, int]) -> Calibrator | None:
     return load(Path(path))
 
 
@@ -335,10 +487,11 @@ def for_config(config: Config) -> Calibrator | None:
     """
     path = Path(config.spacy.model) / FILE_NAME
     try:
-        mtime = path.stat().st_mtime_ns
+        stat = path.stat()
     except OSError:
         return None
-    return _load_cached(str(path.parent), mtime)
+    # A refit replaces the file (a new inode) maybe within the clock's resolution: all three tell it.
+    return _load_cached(str(path.parent), (stat.st_mtime_ns, stat.st_ino, stat.st_size))
 
 
 def calibration_id(config: Config) -> str | None:

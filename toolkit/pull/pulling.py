@@ -81,9 +81,15 @@ def pull(
     """
     # Held to the end: two pulls into one file could pair one's output with the other's ledger.
     with output_lock(out, what="annotations file"):
-        return _pull_locked(
+        summary = _pull_locked(
             config=config, settings=settings, out=out, full=full, from_raw=from_raw, on_progress=on_progress
         )
+        # The pulled decisions on the current model's predictions: its calibration refitted
+        # (imported here: it reads the model registry and may load the model).
+        from toolkit.pull.refit import refit_calibration
+
+        summary.calibration = refit_calibration(config, out, on_progress=on_progress)
+        return summary
 
 
 def _pull_locked(

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from toolkit.pull.refit import CalibrationRefit
 
 
 @dataclass
@@ -109,6 +112,7 @@ class PullSummary:
     download_seconds: float = 0.0
     note: str | None = None
     warnings: list[str] = field(default_factory=list)  # said once each: what a user should act on
+    calibration: CalibrationRefit | None = None  # the current model's calibration refitted, or why not
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -131,4 +135,5 @@ class PullSummary:
             "note": self.note,
             "warnings": self.warnings,
             "counts": self.counts.to_json(),
+            "calibration": self.calibration.to_json() if self.calibration is not None else None,
         }

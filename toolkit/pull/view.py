@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from toolkit.render import Block, Bullets, Code, Data, Document, Line, Section, count, plural
 
 if TYPE_CHECKING:
+    from toolkit.pull.refit import CalibrationRefit
     from toolkit.pull.summary import PullCounts, PullSummary
 
 SHOWN = 20
@@ -183,12 +184,27 @@ def _repairs(counts: PullCounts) -> list[Block]:
     return blocks
 
 
+def calibration_line(refit: CalibrationRefit) -> str:
+    """One line: the current model's calibration refitted on the pulled decisions, or why not."""
+    if refit.calibration_id is not None:
+        return (
+            f"calibration of {refit.model} refitted on {plural(refit.decisions, 'decision')} "
+            f"({plural(refit.articles, 'article')}): id {refit.calibration_id}"
+            + (f" (was {refit.previous_id})" if refit.previous_id else "")
+        )
+    kept = f"; kept {refit.previous_id}" if refit.previous_id else ""
+    of = f" of {refit.model}" if refit.model else ""
+    return f"calibration{of} not refitted: {refit.reason}{kept}"
+
+
 def _files(summary: PullSummary) -> list[Line]:
     """The ledger, the kept raw pull, and what a user should act on."""
     lines = [Line(("ledger: ", plural(summary.ledger_entries, "entry", "entries"), " in ", Code(str(summary.ledger))))]
     if summary.raw is not None:
         sha256 = summary.sha256[:12] if summary.sha256 else "?"
         lines.append(Line(("raw pull kept: ", Code(str(summary.raw)), f" (sha256 {sha256}..., manifest next to it)")))
+    if summary.calibration is not None:
+        lines.append(Line((calibration_line(summary.calibration),)))
     if summary.note:
         lines.append(Line((f"note: {summary.note}",), note=True))
     for warning in summary.warnings[:SHOWN]:

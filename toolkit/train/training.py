@@ -41,6 +41,7 @@ from toolkit.io.atomic import pid_alive
 from toolkit.io.exports import ExportVersion, open_export
 from toolkit.io.hashing import sha256_file
 from toolkit.io.locks import output_lock
+from toolkit.nlp.calibration import DECISIONS_FILE, HISTORY_DIR
 from toolkit.nlp.calibration import FILE_NAME as CALIBRATION_FILE
 from toolkit.nlp.pipeline import TRAINED_KEY, load_model, with_model
 from toolkit.nlp.seen import ARTICLES_FILE, META_KEY, SPLITS, write_training_articles
@@ -60,10 +61,12 @@ PHASE = "training"
 WORK_PREFIX = ".tmp-train-"
 TRAINING_MD = "TRAINING.md"
 # Files that describe a model rather than being it: left out of the weights' hash.
-NOT_WEIGHTS = {"meta.json", "config.cfg", TRAINING_MD, ARTICLES_FILE, CALIBRATION_FILE}
+# The calibration files change after training (each pull refits them): never a part of the version.
+CALIBRATION_FILES = {CALIBRATION_FILE, DECISIONS_FILE, HISTORY_DIR}
+NOT_WEIGHTS = {"meta.json", "config.cfg", TRAINING_MD, ARTICLES_FILE, *CALIBRATION_FILES}
 # What `nlp.to_disk` writes besides one entry per component, and what train adds (the
 # articles it saw, the calibration: replaced with the model, never carried over as a user's file).
-MODEL_FILES = {"meta.json", "config.cfg", "tokenizer", "vocab", TRAINING_MD, ARTICLES_FILE, CALIBRATION_FILE}
+MODEL_FILES = {"meta.json", "config.cfg", "tokenizer", "vocab", TRAINING_MD, ARTICLES_FILE, *CALIBRATION_FILES}
 # Fewer human-annotated articles than these and train refuses: a model from a handful of
 # articles, validated on one, says nothing (the README and docs/train.md state them).
 MIN_TRAIN_ROWS = 10
@@ -407,7 +410,8 @@ def _train_locked(
 def _calibrate(folder: Path, config: Config, train_docs: list, dev_docs: list) -> str | None:
     """Fit the span-score calibration on the validation split (human decisions the model did not
     train on) and save it beside the model; its id, or None when the split cannot teach one
-    (scores off, or every predicted span right or every one wrong: the raw beam scores stay)."""
+    (scores off, or every predicted span right or every one wrong: the raw beam scores stay).
+    The decisions and the lexicon are kept beside it: each pull refits on them and the pulled ones."""
     if not config.spacy.scores:
         return None
     from toolkit.nlp import calibration
@@ -426,6 +430,7 @@ def _calibrate(folder: Path, config: Config, train_docs: list, dev_docs: list) -
         found, left_out = calibration.doc_decisions(doc, model_config, gold)
         spans += found
         candidates += left_out
+    calibration.save_decisions(calibration.Decisions(lexicon, (spans, candidates)), folder)
     fitted = calibration.fit(list(config.labels), lexicon, spans, candidates)
     if fitted is None:
         return None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import pytest
 import spacy
@@ -12,6 +14,7 @@ from toolkit.nlp import calibration
 from toolkit.nlp.calibration import Decision, Lexicon
 from toolkit.nlp.scoring import SCORES_KEY
 
+CONFIG = Path(__file__).resolve().parents[3] / "configs" / "news-ner.yaml"
 LABELS = ["PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT"]
 
 
@@ -149,3 +152,82 @@ def test_the_scoring_fingerprint_names_the_calibration(config, fitted, tmp_path)
     width = config.spacy.beam_width
     assert scoring_fingerprint(model_config, scores=True, calibration=found).describe() == f"beam{width}+cal-{found}"
     assert _calibration_id(config) is None  # an installed pipeline: raw beam scores, `beam8`
+
+
+def pulled_decisions(rng: random.Random, articles: int, per_article: int) -> dict:
+    """Pulled articles' decisions (per article key): the corrections say "Acme" as PERSON is wrong."""
+    return {
+        calibration.article_key(f"article {n}", {(0, 4, "ORG")}): (decisions(rng, per_article), [])
+        for n in range(articles)
+    }
+
+
+def test_a_refit_adds_the_pulled_decisions_to_the_validation_ones_and_keeps_the_old_calibration(tmp_path):
+    """Each pull's decisions refit the model folder's calibration: a new id, calibration.json
+    replaced whole, the previous one kept by its id, the decisions kept for the next refit."""
+    rng = random.Random(1)
+    lexicon = Lexicon.from_articles([("Acme hired Smith.", [(0, 4, "ORG"), (11, 16, "PERSON")])])
+    validation = decisions(rng, 40)
+    calibration.save_decisions(calibration.Decisions(lexicon, (validation, [])), tmp_path)
+    first = calibration.fit(LABELS, lexicon, validation, [])
+    calibration.save(first, tmp_path)
+
+    pulled = pulled_decisions(rng, 10, 30)
+    done = calibration.refit(tmp_path, LABELS, pulled)
+    assert done.reason is None and done.previous_id == first.calibration_id
+    assert done.calibration_id is not None and done.calibration_id != first.calibration_id
+    assert (done.spans, done.pulled_spans, done.pulled_articles, done.new_spans) == (340, 300, 10, 300)
+    now = calibration.load(tmp_path)
+    assert now.calibration_id == done.calibration_id
+    assert now.fitted_on["validation_spans"] == 40 and now.fitted_on["pulled_spans"] == 300
+    assert now.lexicon.labels == lexicon.labels  # the training split's: a pulled span never tells its own answer
+    history = tmp_path / calibration.HISTORY_DIR / f"{first.calibration_id}.json"
+    assert calibration.Calibrator.from_json(json.loads(history.read_text())).calibration_id == first.calibration_id
+    kept = calibration.load_decisions(tmp_path)
+    assert len(kept.validation[0]) == 40 and set(kept.pulled) == set(pulled)
+    assert kept.pulled == pulled  # the decisions round-trip exactly (context included)
+    # Atomic writes: nothing but the files themselves (and the lock's) is left in the folder.
+    names = {p.name for p in tmp_path.iterdir()}
+    assert names <= {
+        calibration.FILE_NAME,
+        calibration.DECISIONS_FILE,
+        calibration.HISTORY_DIR,
+        ".calibration.json.lock",
+    }
+
+
+def test_a_refit_waits_for_enough_new_decisions_and_says_why(tmp_path):
+    rng = random.Random(2)
+    lexicon = Lexicon.from_articles([("Acme hired Smith.", [(0, 4, "ORG"), (11, 16, "PERSON")])])
+    calibration.save_decisions(calibration.Decisions(lexicon, (decisions(rng, 40), [])), tmp_path)
+    pulled = pulled_decisions(rng, 4, 30)
+    first = calibration.refit(tmp_path, LABELS, pulled)
+    assert first.calibration_id is not None and first.previous_id is None  # none fitted at train time
+    # The same articles decided the same way, and one more with few spans: too little is new.
+    more = {**pulled, **{calibration.article_key("another", set()): (decisions(rng, 5), [])}}
+    again = calibration.refit(tmp_path, LABELS, more)
+    assert again.calibration_id is None and again.previous_id == first.calibration_id
+    assert again.reason == f"5 decisions new since the last fit, fewer than {calibration.MIN_NEW_DECISIONS}"
+    assert calibration.load(tmp_path).calibration_id == first.calibration_id
+    # All alike: nothing to rank by, the calibration stays.
+    alike = {f"k{n}": ([Decision(0.99, "Smith", "PERSON", 1, True) for _ in range(30)], []) for n in range(2)}
+    calibration.save_decisions(calibration.Decisions(lexicon), tmp_path)
+    still = calibration.refit(tmp_path, LABELS, alike)
+    assert still.calibration_id is None and still.reason.startswith("every predicted span was decided alike")
+    assert calibration.load(tmp_path).calibration_id == first.calibration_id
+
+
+def test_a_refitted_calibration_renames_the_scoring_preannotate_writes(tmp_path):
+    """A new calibration.json is a new id for the configured model folder: a new prediction set."""
+    from toolkit.config import load_config
+    from toolkit.nlp.pipeline import _calibration_id
+
+    rng = random.Random(3)
+    lexicon = Lexicon()
+    calibration.save_decisions(calibration.Decisions(lexicon, (decisions(rng, 40), [])), tmp_path)
+    calibration.save(calibration.fit(LABELS, lexicon, decisions(rng, 40), []), tmp_path)
+    config = load_config(CONFIG)
+    config = config.model_copy(update={"spacy": config.spacy.model_copy(update={"model": str(tmp_path)})})
+    before = _calibration_id(config)
+    done = calibration.refit(tmp_path, LABELS, pulled_decisions(rng, 3, 30))
+    assert before and _calibration_id(config) == done.calibration_id.removeprefix("cal-") != before

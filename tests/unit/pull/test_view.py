@@ -122,3 +122,13 @@ def test_since_the_last_pull_names_when_it_ran_and_calls_the_watermark_what_it_i
     )
     assert ": 1 task, 1 new, 0 changed" in line
     assert summary.to_json()["previous_pulled_at"] == "2026-03-01T09:14:03.123456+00:00"
+
+
+def test_the_calibration_refit_is_one_line_of_the_output_and_in_the_json():
+    from toolkit.pull.refit import CalibrationRefit
+
+    refit = CalibrationRefit("m-1", "cal-bbb", "cal-aaa", decisions=1, articles=1, new=1, spans=41)
+    text = shown(view.pulled(summary(calibration=refit)))
+    assert "  calibration of m-1 refitted on 1 decision (1 article): id cal-bbb (was cal-aaa)\n" in text
+    assert summary(calibration=refit).to_json()["calibration"]["calibration_id"] == "cal-bbb"
+    assert summary().to_json()["calibration"] is None

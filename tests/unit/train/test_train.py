@@ -261,8 +261,74 @@ def test_the_model_carries_the_calibration_fitted_on_its_validation_split(traine
     from toolkit.nlp import calibration
 
     saved = calibration.load(trained.out)
+    # The decisions it was fitted on stay beside it, for each pull's refit.
+    kept = calibration.load_decisions(trained.out)
+    assert kept is not None and kept.validation[0] and not kept.pulled
     if saved is None:  # every validation span kept, or none: nothing to learn, raw scores
         assert trained.calibration_id is None
     else:
         assert saved.calibration_id == trained.calibration_id
         assert saved.fitted_on["spans"] > 0
+
+
+def test_a_pull_refits_the_current_models_calibration_on_decisions_it_did_not_train_on(trained, tmp_path):
+    """After a pull, the decisions on the current model's predictions (any scoring of it) of
+    articles it did not train on refit its calibration beside the registry's copy; the next
+    pre-annotation scores through the new id. Articles it trained on, or predicted by another
+    model, are left out; a pull with nothing new decided refits nothing (and runs no beam)."""
+    from toolkit.io import models_registry
+    from toolkit.nlp import calibration
+    from toolkit.nlp.pipeline import _calibration_id, with_model
+    from toolkit.pull.refit import refit_calibration
+    from toolkit.pull.view import calibration_line
+
+    base = config()
+    cfg = base.model_copy(update={"train": base.train.model_copy(update={"models_dir": str(tmp_path / "models")})})
+    version = trained.model.model_version
+    models_registry.register(
+        cfg, trained.out, version=version, trained_on={}, base="blank", validation_f1=None, promote="forced"
+    )
+    folder = Path(models_registry.current_model(cfg).path)
+    before = calibration.load(folder)
+    records = articles(12, seed=7, prefix="new")
+    for number, record in enumerate(records):  # the annotator corrected some: a span gone, another relabelled
+        spans = [dict(span) for span in record["spans"] if number % 3 or span["label"] != "ORG"]
+        if number % 4 == 0:
+            spans[0]["label"] = "ORG" if spans[0]["label"] != "ORG" else "GPE"
+        record["spans"] = record["annotations"][0]["spans"] = spans
+        record["predictions"] = [{"model_version": f"{version} beam8+cal-0123abcd", "spans": []}]
+    seen = {**articles(1)[0], "predictions": [{"model_version": f"{version} beam8", "spans": []}]}
+    other = {**articles(1, seed=9, prefix="other")[0], "predictions": [{"model_version": "base-1 beam8", "spans": []}]}
+    pulled = tmp_path / "annotations.jsonl"
+    pulled.write_text("".join(json.dumps(r) + "\n" for r in [*records, seen, other]), encoding="utf-8")
+
+    done = refit_calibration(cfg, pulled)
+    assert done.reason is None, done.reason
+    assert (done.model, done.articles) == (version, 12) and done.decisions == done.new >= 20
+    assert done.calibration_id != (before.calibration_id if before else None)
+    assert _calibration_id(with_model(cfg, folder)) == done.calibration_id.removeprefix("cal-")
+    line = calibration_line(done)
+    assert line.startswith(f"calibration of {version} refitted on {done.decisions} decisions (12 articles): id cal-")
+    assert calibration.load(trained.out) == before  # the registry's copy is the one refitted
+
+    again = refit_calibration(cfg, pulled)
+    assert again.calibration_id is None and again.previous_id == done.calibration_id
+    assert calibration_line(again) == (
+        f"calibration of {version} not refitted: 0 decisions new since the last fit, fewer than "
+        f"{calibration.MIN_NEW_DECISIONS}; kept {done.calibration_id}"
+    )
+
+
+def test_a_refit_says_why_not_without_a_current_model_or_scores(tmp_path):
+    from toolkit.pull.refit import refit_calibration
+    from toolkit.pull.view import calibration_line
+
+    base = config()
+    cfg = base.model_copy(update={"train": base.train.model_copy(update={"models_dir": str(tmp_path)})})
+    pulled = tmp_path / "annotations.jsonl"
+    pulled.write_text("", encoding="utf-8")
+    assert calibration_line(refit_calibration(cfg, pulled)) == (
+        "calibration not refitted: no current trained model (`toolkit train` registers one)"
+    )
+    off = cfg.model_copy(update={"spacy": cfg.spacy.model_copy(update={"scores": False})})
+    assert refit_calibration(off, pulled).reason == "span scores are off (spacy.scores: false)"
