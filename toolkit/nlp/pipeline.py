@@ -138,13 +138,31 @@ def _chosen_model(config: Config) -> tuple[str, str]:
     return chosen, chosen
 
 
-def _load_checked(config: Config) -> tuple[Language, ModelInfo]:
-    """The chosen model loaded, its version checked against ``spacy.version``."""
+def _tokenizer_only(target: str) -> list[str]:
+    """What ``spacy.load`` can leave out of a pipeline folder when only its tokenizer is wanted:
+    every component, and the vocab (the word vectors: most of en_core_web_md's 2 s of loading).
+    The tokenizer's rules are a file of their own, so the tokens are the same (checked by the
+    tests). Nothing for an installed package name: it is loaded whole."""
+    from spacy.util import load_config
+
+    config_file = Path(target) / "config.cfg"
+    if not config_file.is_file():
+        return []
+    try:
+        pipeline = list(load_config(config_file, interpolate=False)["nlp"]["pipeline"])
+    except Exception:  # noqa: BLE001 - an unreadable config is reported by the full load
+        return []
+    return [*pipeline, "vocab"]
+
+
+def _load_checked(config: Config, *, tokenizer_only: bool = False) -> tuple[Language, ModelInfo]:
+    """The chosen model loaded (only what its tokenizer needs, with ``tokenizer_only``), its
+    version checked against ``spacy.version``."""
     import spacy
 
     target, name = _chosen_model(config)
     try:
-        nlp = spacy.load(target)
+        nlp = spacy.load(target, exclude=_tokenizer_only(target) if tokenizer_only else [])
     except Exception as error:  # spaCy raises OSError, ValueError, ...: all mean "not loadable"
         raise ModelError(f"[spacy.model] cannot load {target!r}: {error}") from None
     version = str(nlp.meta.get("version", "0.0.0"))
@@ -228,7 +246,7 @@ def load_tokenizer(config: Config) -> Tokenizer:
     Raises ModelError when neither can be loaded, as ``load_pipeline`` does: there is no
     blank fallback, whose tokens would not be the export's.
     """
-    nlp, model = _load_checked(config)
+    nlp, model = _load_checked(config, tokenizer_only=True)
     return Tokenizer(make_doc=nlp.make_doc, model=model)
 
 

@@ -19,8 +19,19 @@ def test_the_tokenizer_is_the_pipelines(config, pipeline):
     tokenizer = load_tokenizer(config)
     assert tokenizer.model == pipeline.model.model_copy(update={"scoring": None})  # a tokenizer scores nothing
     assert tokenizer.description == f"{pipeline.model.name} {pipeline.model.version} tokenizer"
-    text = "U.S. officials don't meet in New York.\n\nThey left."
-    assert [t.text for t in tokenizer.make_doc(text)] == [t.text for t in pipeline.nlp.make_doc(text)]
+    # Loaded without the components and the vocab (the word vectors): the same tokens and
+    # offsets as the whole pipeline's tokenizer, on odd cases and on every bundled sample.
+    from tests.conftest import SAMPLES
+
+    texts = [
+        "U.S. officials don't meet in New York.\n\nThey left.",
+        "Mr. O'Neil's co-op (e.g. Acme Inc.) paid $4.5bn -- 12% more -- on 3/4/2024; see https://x.org/a?b=1 :-)",
+        *(path.read_text(encoding="utf-8") for path in sorted(SAMPLES.glob("*.txt"))),
+    ]
+    for text in texts:
+        ours, whole = tokenizer.make_doc(text), pipeline.nlp.make_doc(text)
+        assert [(t.text, t.idx) for t in ours] == [(t.text, t.idx) for t in whole]
+    assert len(tokenizer.make_doc(texts[0]).vocab.vectors) == 0  # the vectors were not loaded
 
 
 def test_no_installed_model_is_the_same_model_error_as_load_pipelines(config):
