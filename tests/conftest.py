@@ -51,16 +51,22 @@ SERIAL_GROUPS = {
 }
 
 
-# Before xdist's own hook reads the groups (it runs first otherwise).
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items) -> None:
-    for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        group = next((name for name, files in SERIAL_GROUPS.items() if path in files), None)
-        if group is None and "spare" in getattr(item, "fixturenames", ()):
-            group = "spare"
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+# As each test is collected, so before xdist's worker reads the groups (in its own
+# pytest_collection_modifyitems), whatever the order of the hooks. The groups hold only with
+# pytest below 9.2 (pyproject.toml says why); tests/unit/test_serial_groups.py checks that.
+def pytest_itemcollected(item) -> None:
+    group = serial_group(item)
+    if group is not None:
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+def serial_group(item) -> str | None:
+    """The serial group a test belongs to (SERIAL_GROUPS, or "spare"), or None."""
+    path = item.nodeid.split("::", 1)[0]
+    group = next((name for name, files in SERIAL_GROUPS.items() if path in files), None)
+    if group is None and "spare" in getattr(item, "fixturenames", ()):
+        group = "spare"
+    return group
 
 
 # The reliability suite's totals (tests/reliability/tally.py) are counted where the tests
