@@ -22,6 +22,14 @@ In one run (each training through ``toolkit.train.training.train`` on a real exp
     python benchmarks/bench_train.py [--sizes 25,50,100,200] [--seeds 0,1] [--epochs 8] [--test 100] [--full]
     python benchmarks/bench_train.py --sizes 200 --variants benchmarks/sweeps/train-200.json --results R.jsonl
     python benchmarks/bench_train.py --summary R.jsonl
+
+A variant may name its base (``"model"``: ``sm``, ``md`` = the en_core_web_md re-upload's
+folder, a package name or a folder; ``--base`` sets the config's) and ``"init_tok2vec"``, a
+``.bin`` written by ``--pretrain-out DIR`` (`spacy pretrain`, characters objective, of the
+base NER's own Tok2Vec, on raw text of pool articles past the largest size). ``--corpus
+wikigold`` reads wikigold's own PER/ORG/LOC/MISC (use ``--test 45 --validation 15``: 145
+articles). Runs go seed by seed, each variant within, and a rerun with the same ``--results``
+skips the runs already there.
 """
 
 from __future__ import annotations
