@@ -358,15 +358,19 @@ def main() -> None:
     try:
         for seed in [int(s) for s in args.seeds.split(",")]:
             results += one_seed(seed, args, docs, test, pool, work)
-            out.write_text(json.dumps({"args": vars(args), "results": results}, indent=1) + "\n")
-            plot(results, out.with_suffix(".png"))
+            finish(results, out, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     finish(results, out, args)
 
 
 def finish(results: list[dict], out: Path, args) -> None:
-    out.write_text(json.dumps({"args": vars(args), "results": results}, indent=1) + "\n")
+    """Write the results so far (after every seed: a crash loses nothing) and the plot.
+
+    The output path is recorded relative to the repository: the file names no machine's folders."""
+    where = Path(args.out).resolve()
+    shown = str(where.relative_to(ROOT)) if where.is_relative_to(ROOT) else where.name
+    out.write_text(json.dumps({"args": {**vars(args), "out": shown}, "results": results}, indent=1) + "\n")
     plot(results, out.with_suffix(".png"))
     for method in dict.fromkeys(r["method"] for r in results):
         rows = [r for r in results if r["method"] == method]
