@@ -9,27 +9,21 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import typer.main
-from rich.console import Console
 from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 
 from toolkit.errors import Remedy, ToolkitError
 from toolkit.render.format import plural  # noqa: F401  (re-exported: the commands' one plural)
-from toolkit.render.terminal import SafeConsole, safe
+from toolkit.render.terminal import console, err_console, safe  # noqa: F401  (the commands' consoles)
 
 if TYPE_CHECKING:
     from toolkit.config import Config
-
-# Markup off: messages carry paths, labels and "[where] what" lines that rich would
-# otherwise take for style tags. SafeConsole: what they print from the data (ids, text)
-# cannot drive the terminal.
-console: Console = SafeConsole(highlight=False, markup=False, soft_wrap=True)
-err_console: Console = SafeConsole(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 DEFAULT_CONFIG = Path("configs/news-ner.yaml")
 
@@ -78,6 +72,20 @@ def interrupted() -> None:
     # resumable (docs/reliability.md), so running it again finishes the work.
     message = "interrupted (Ctrl-C); run the same command again to finish"
     err_console.print(Text.assemble(("Error: ", "bold red"), message))
+
+
+def _reporting_errors(invoke: Callable[[], Any], options: frozenset[str] = frozenset()) -> Any:
+    """``invoke()``, with a library error or Ctrl-C turned into one message and an exit code."""
+    try:
+        return invoke()
+    except ToolkitError as error:
+        if debug_enabled():
+            raise
+        print_error(error, options)
+        raise typer.Exit(error.exit_code) from None
+    except KeyboardInterrupt:
+        interrupted()
+        raise typer.Exit(130) from None
 
 
 def _enable_debug(_ctx: Any, _param: Any, value: bool) -> None:
@@ -133,16 +141,8 @@ class ToolkitCommand(TyperCommand):
         return _usage_pieces(self)
 
     def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ToolkitError as error:
-            if debug_enabled():
-                raise
-            print_error(error, frozenset(opt for param in self.params for opt in (*param.opts, *param.secondary_opts)))
-            raise typer.Exit(error.exit_code) from None
-        except KeyboardInterrupt:
-            interrupted()
-            raise typer.Exit(130) from None
+        options = frozenset(opt for param in self.params for opt in (*param.opts, *param.secondary_opts))
+        return _reporting_errors(lambda: super(ToolkitCommand, self).invoke(ctx), options)
 
 
 class ToolkitTyper(typer.Typer):
@@ -168,16 +168,8 @@ class _ToolkitGroup(TyperGroup):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ToolkitError as error:  # raised outside a command (its own are handled there)
-            if debug_enabled():
-                raise
-            print_error(error)
-            raise typer.Exit(error.exit_code) from None
-        except KeyboardInterrupt:
-            interrupted()
-            raise typer.Exit(130) from None
+        # For errors raised outside a command (a command's own are handled by ToolkitCommand).
+        return _reporting_errors(lambda: super(_ToolkitGroup, self).invoke(ctx))
 
 
 app = ToolkitTyper(

@@ -1,4 +1,4 @@
-"""``toolkit preannotate --backend ray``: its flags, and the hint that names them (the backend is
+"""``toolkit preannotate --backend ray``: its flags (the backend is
 ``toolkit.preannotate.backends.ray``; the job that builds and supervises it, ``toolkit.preannotate.job``)."""
 
 from __future__ import annotations
@@ -14,6 +14,3 @@ AddressOpt = Annotated[
 WorkersOpt = Annotated[
     int | None, typer.Option("--workers", min=1, help="Ray actors, one pipeline each. Default: ray.num_workers.")
 ]
-
-# The library's hint about the address names the setting; here it names the flag too.
-ADDRESS_HINT = ("check ray.address", "check --address (ray.address)")

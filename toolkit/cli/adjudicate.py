@@ -6,7 +6,7 @@ import typer
 from rich.progress import TextColumn
 
 from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, err_console, load_config_for_cli
-from toolkit.cli._progress import PhaseState, progress_display
+from toolkit.render.progress import PhaseState, progress_display
 from toolkit.render.terminal import json_text
 
 

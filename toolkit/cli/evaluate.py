@@ -32,10 +32,10 @@ def evaluate_cli(
     """Score models on an export split: P/R/F1, the edits an annotator would need, paired bootstrap differences."""
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 
-    from toolkit.cli._progress import progress_display
     from toolkit.evaluate import evaluate, view
     from toolkit.render.console import print_document, print_sections
     from toolkit.render.html import html_document, write_page
+    from toolkit.render.progress import progress_display
 
     config = load_config_for_cli(config_path)
     columns = (TextColumn("Evaluating"), BarColumn(), MofNCompleteColumn())

@@ -95,9 +95,9 @@ def _run_export(annotations: Path, *, config: Config, **options: Any) -> ExportR
     """``toolkit.compose.export_with_report`` with the progress drawn on stderr and the errors in the CLI's words."""
     from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from toolkit.cli._progress import PhaseState, progress_display
     from toolkit.compose import export_with_report
     from toolkit.errors import LossOverLimitError
+    from toolkit.render.progress import PhaseState, progress_display
 
     def describe(state: PhaseState) -> str:
         if state.phase == "check":

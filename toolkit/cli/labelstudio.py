@@ -6,8 +6,8 @@ from typing import Annotated
 import typer
 
 from toolkit.cli._app import ToolkitTyper, console
-from toolkit.cli._progress import progress_lines
 from toolkit.labelstudio.localserver import DEFAULT_HOME
+from toolkit.render.progress import progress_lines
 
 labelstudio_app = ToolkitTyper(
     name="labelstudio",

@@ -14,8 +14,8 @@ from toolkit.cli._ray import AddressOpt, WorkersOpt
 from toolkit.render import number
 
 if TYPE_CHECKING:
-    from toolkit.cli._progress import PhaseState
     from toolkit.render import Section
+    from toolkit.render.progress import PhaseState
 
 
 class OnError(str, Enum):
@@ -105,9 +105,9 @@ def preannotate_cli(
     output_format: FormatOpt = OutputFormat.jsonl,
 ) -> None:
     """Run the spaCy pipeline over articles and write one JSON record per article."""
-    from toolkit.cli._progress import progress_display
     from toolkit.preannotate import view
     from toolkit.preannotate.job import preannotation_job
+    from toolkit.render.progress import progress_display
 
     job = ctx.with_resource(
         preannotation_job(

@@ -7,7 +7,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 
 from toolkit.cli._app import DEFAULT_CONFIG, ConfigOpt, app, console, load_config_for_cli
-from toolkit.cli._progress import progress_display
+from toolkit.render.progress import progress_display
 
 PredictionsArg = Annotated[
     Path, typer.Argument(help="Predictions written by `toolkit preannotate` (JSONL, or a Parquet folder).")

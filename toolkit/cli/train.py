@@ -66,9 +66,9 @@ def train_cli(
     becomes the project's current one when it beats that one on the test split."""
     from rich.progress import TextColumn, TimeElapsedColumn
 
-    from toolkit.cli._progress import progress_display
     from toolkit.compose import train_and_promote
     from toolkit.render.console import print_document, print_sections
+    from toolkit.render.progress import progress_display
     from toolkit.train import view
 
     config = load_config_for_cli(config_path)

@@ -63,3 +63,10 @@ class SafeConsole(Console):
                 yield Segment(safe(segment.text), segment.style)
             else:
                 yield segment
+
+
+# The commands' two consoles. Markup off: messages carry paths, labels and "[where] what"
+# lines that rich would otherwise take for style tags. stdout is for results (and
+# ``--json``); errors and progress go to stderr.
+console: Console = SafeConsole(highlight=False, markup=False, soft_wrap=True)
+err_console: Console = SafeConsole(stderr=True, highlight=False, markup=False, soft_wrap=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.progress import TextColumn
 
-from toolkit.cli._progress import progress_display
 from toolkit.progress import emit
+from toolkit.render.progress import progress_display
 
 
 def test_events_add_up_per_phase_and_the_states_outlive_the_display():

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from toolkit.cli._app import err_console
 from toolkit.progress import ProgressEvent
+from toolkit.render.terminal import err_console
 
 
 class PhaseState:
