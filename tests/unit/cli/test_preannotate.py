@@ -7,13 +7,16 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import light_config_path
 from toolkit.cli import app
 
 runner = CliRunner()
+LIGHT_CONFIG = light_config_path()  # the tests are about the command, not the model
 
 
 def invoke(*args: str):
-    return runner.invoke(app, list(args), env={"TOOLKIT_DEBUG": ""})
+    config = [] if "--config" in args or "-c" in args or "--help" in args else ["--config", str(LIGHT_CONFIG)]
+    return runner.invoke(app, [*args, *config], env={"TOOLKIT_DEBUG": ""})
 
 
 def records(path):
@@ -25,9 +28,7 @@ def reuters_config(tmp_path):
     """The bundled config with the Reuters-21578 field mapping added."""
     import yaml
 
-    from tests.conftest import CONFIG_PATH
-
-    data = yaml.safe_load(CONFIG_PATH.read_text())
+    data = yaml.safe_load(LIGHT_CONFIG.read_text())
     data["input"] = {"fields": {"text": "body", "id": "attrs.newid", "title": "title", "date": "date"}}
     path = tmp_path / "reuters.yaml"
     path.write_text(yaml.safe_dump(data))

@@ -59,7 +59,24 @@ def add_article(source: Path, article_id: str = "new") -> None:
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``toolkit ARGS`` in a process of its own: for a fault that kills it (``tests.faults``)."""
     environment = {**os.environ, **(env or {})}
     environment.pop("TOOLKIT_DEBUG", None)
     toolkit, environment = faults.command(environment)  # the fault launcher when env asks for a fault
     return subprocess.run([*toolkit, *args], capture_output=True, text=True, env=environment, cwd=cwd, timeout=300)
+
+
+def invoke_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``toolkit ARGS`` run in this process (``typer.testing``), answered as ``run_cli`` answers:
+    the same exit code, stdout and stderr, without a new interpreter's two seconds of imports."""
+    from contextlib import chdir, nullcontext
+
+    from typer.testing import CliRunner
+
+    from toolkit.cli import app
+
+    with chdir(cwd) if cwd is not None else nullcontext():
+        done = CliRunner().invoke(app, list(args), env={"TOOLKIT_DEBUG": None, **(env or {})})
+    return subprocess.CompletedProcess(list(args), done.exit_code, done.stdout, done.stderr)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.dataset.builders import CONFIG, add_article, run_cli
+from tests.unit.dataset.builders import CONFIG, add_article
+from tests.unit.dataset.builders import invoke_cli as run_cli
 
 
 def test_cli_export_writes_a_version_and_reports_losses(tmp_path, source):
@@ -54,8 +55,10 @@ def test_cli_export_names_the_out_option_for_a_folder_that_is_not_an_export_root
         (["--include-predictions", "missing.jsonl"], "missing.jsonl: file not found"),
     ],
 )
-def test_cli_argument_checks_fail_before_any_work(tmp_path, source, args, message):
-    env = {"HF_HOME": str(tmp_path / "hf"), "HF_TOKEN": "", "HF_HUB_OFFLINE": "1"}
+def test_cli_argument_checks_fail_before_any_work(tmp_path, source, args, message, monkeypatch):
+    # No token: none in the environment, and none saved by a login on this machine.
+    env = {"HF_TOKEN": "", "HF_HUB_OFFLINE": "1"}
+    monkeypatch.setattr("huggingface_hub.constants.HF_TOKEN_PATH", str(tmp_path / "hf" / "token"))
     done = run_cli(
         "export", str(source), "--config", CONFIG, "--out", str(tmp_path / "out"), *args, env=env, cwd=tmp_path
     )

