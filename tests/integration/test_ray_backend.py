@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests import faults
+from tests.conftest import light_config_path
 from toolkit.config import load_config
 from toolkit.hooks import Hooks, installed
 from toolkit.nlp.pipeline import load_pipeline
@@ -43,6 +44,20 @@ def cluster():
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
+
+
+# The backend's behaviour, not the model's: the light model (each Ray actor loads it again).
+LIGHT_CONFIG = light_config_path()
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config(LIGHT_CONFIG)
+
+
+@pytest.fixture(scope="module")
+def pipeline(config):
+    return load_pipeline(config)
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +196,7 @@ def test_a_refused_address_is_one_line_and_exit_1(tmp_path):
     env = _command_env()
     done = subprocess.run(
         [sys.executable, "-m", "toolkit", "preannotate", "a.txt", "--out", "out.jsonl", "--no-scores"]
-        + ["--config", str(ROOT / "configs" / "news-ner.yaml"), "--backend", "ray", "--address", "127.0.0.1:9"],
+        + ["--config", str(LIGHT_CONFIG), "--backend", "ray", "--address", "127.0.0.1:9"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -232,7 +247,7 @@ def test_the_command_starts_a_local_cluster_and_writes_what_the_local_backend_wr
     env = _command_env()
     done = subprocess.run(
         [sys.executable, "-m", "toolkit", "preannotate", str(samples), "--out", "ray.jsonl", "--no-scores"]
-        + ["--config", str(ROOT / "configs" / "news-ner.yaml"), "--backend", "ray", "--workers", "1"]
+        + ["--config", str(LIGHT_CONFIG), "--backend", "ray", "--workers", "1"]
         + ["--on-error", "skip"],
         cwd=tmp_path,
         env=env,
@@ -375,7 +390,7 @@ def test_a_cluster_that_dies_mid_run_is_one_line_exit_1_and_the_rerun_resumes(tm
     # Ray gives up on its GCS after this many seconds (60 by default).
     env["RAY_gcs_rpc_server_reconnect_timeout_s"] = "5"
     args = ["preannotate", "in.jsonl", "--out", "out.jsonl", "--no-scores"]
-    args += ["--config", str(ROOT / "configs" / "news-ner.yaml"), "--backend", "ray", "--workers", "1"]
+    args += ["--config", str(LIGHT_CONFIG), "--backend", "ray", "--workers", "1"]
     args += ["--batch-size", "16"]
     # Once the driver has its first results, the hook SIGKILLs the local cluster's raylet, GCS and
     # the rest (the fault launcher installs it).
@@ -429,7 +444,7 @@ def test_a_running_cluster_with_token_authentication_is_joined_by_its_gcs_addres
     )
     try:
         command = [sys.executable, "-m", "toolkit", "preannotate", str(samples), "--out", "ray.jsonl", "--no-scores"]
-        command += ["--config", str(ROOT / "configs" / "news-ner.yaml"), "--backend", "ray", "--workers", "1"]
+        command += ["--config", str(LIGHT_CONFIG), "--backend", "ray", "--workers", "1"]
         command += ["--on-error", "skip", "--address", f"127.0.0.1:{port}"]
         deadline = time.monotonic() + 120
         while True:  # the head takes a few seconds to listen
@@ -483,7 +498,7 @@ def test_an_s3_folder_is_read_by_the_workers_and_its_keys_are_never_shown(config
         # The keys before the bucket, the endpoint in the query: as pyarrow reads an S3 URL.
         url = f"s3://toolkit-test:{secret}@newsroom/2024/?endpoint_override={host}:{port}&scheme=http&region=us-east-1"
         command = [sys.executable, "-m", "toolkit", "preannotate", url, "--out", "s3.jsonl", "--no-scores"]
-        command += ["--config", str(ROOT / "configs" / "news-ner.yaml"), "--backend", "ray", "--workers", "1"]
+        command += ["--config", str(LIGHT_CONFIG), "--backend", "ray", "--workers", "1"]
         command += ["--on-error", "skip"]
         done = subprocess.run(command, cwd=tmp_path, env=_command_env(), capture_output=True, text=True, timeout=300)
     finally:
