@@ -30,6 +30,7 @@ import pytest
 import yaml
 from pydantic import SecretStr
 
+from tests.conftest import LIGHT_MODEL
 from tests.integration.conftest import client, server  # noqa: F401  (the test server fixtures)
 from toolkit.labelstudio import localserver
 
@@ -163,7 +164,7 @@ def write_config(path: Path, *, title: str | None = None, **sections: dict) -> P
     by the unit tests of toolkit.nlp.models, the integration loop tests and `make run`."""
     data = yaml.safe_load((ROOT / "configs" / "news-ner.yaml").read_text())
     data["project"]["title"] = title or f"reliability {uuid.uuid4().hex[:10]}"
-    data["spacy"]["model"] = "en_core_web_sm"
+    data["spacy"]["model"] = LIGHT_MODEL
     for name, values in sections.items():
         data.setdefault(name, {}).update(values)
     path.write_text(yaml.safe_dump(data))
