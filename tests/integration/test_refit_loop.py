@@ -52,9 +52,13 @@ def test_corrections_refit_the_calibration_and_the_next_push_carries_the_new_sco
     options = ["--config", str(project_config)]
 
     # The project's current model: trained here and promoted; train fits its first calibration
-    # on the validation split (or none, when every validation span was kept alike).
-    chosen = set(ids_in("train", 16, cfg) + ids_in("validation", 4, cfg) + ids_in("test", 2, cfg))
+    # on the validation split's decisions.
+    validation = ids_in("validation", 4, cfg)
+    chosen = set(ids_in("train", 16, cfg) + validation + ids_in("test", 2, cfg))
     training = [r for r in articles(max(chosen) + 1, seed=3) if int(r["id"].split("-")[1]) in chosen]
+    for record in training:  # the validation split's annotators left out the ORGs: a calibration to fit
+        if int(record["id"].split("-")[1]) in validation:
+            record["spans"] = record["annotations"][0]["spans"] = [s for s in record["spans"] if s["label"] != "ORG"]
     write_export(tmp_path, training, cfg, name="dataset")
     args = ("--base", "model", "--out", "models/news", "--epochs", "1", "--seed", "0", "--promote")
     trained = run_toolkit("train", "dataset", *options, *args)
@@ -69,6 +73,8 @@ def test_corrections_refit_the_calibration_and_the_next_push_carries_the_new_sco
     first = {r["id"]: r for r in read_jsonl(tmp_path / "first.jsonl")}
     (model,) = {f"{r['model']['name']}-{r['model']['version']}" for r in first.values()}
     (old_scoring,) = {r["model"]["scoring"] for r in first.values()}
+    assert old_scoring.startswith(f"beam{cfg.spacy.beam_width}+cal-")  # train's calibration
+    old_id = old_scoring.split("+", 1)[1]
     old_version = f"{model} {old_scoring}"
     run_toolkit("push", "first.jsonl", *options)
     project = project_of(client, project_config)
@@ -89,10 +95,13 @@ def test_corrections_refit_the_calibration_and_the_next_push_carries_the_new_sco
     flat = " ".join(pulled.stdout.split())
     assert f"calibration of {model} refitted on " in flat, pulled.stdout
     new_id = flat.split(f"calibration of {model} refitted on ", 1)[1].split(": id ", 1)[1].split()[0]
-    assert new_id.startswith("cal-") and f"+{new_id}" != old_scoring.removeprefix("beam8")
+    assert new_id.startswith("cal-") and new_id != old_id and f"(was {old_id})" in flat
     registry = json.loads((tmp_path / "models" / "registry.json").read_text())
     (entry,) = [m for m in registry["projects"][cfg.project.title]["models"] if m["version"] == model]
     assert calibration.load(Path(entry["path"])).calibration_id == new_id
+    # The calibration that scored the pushed predictions stays beside it.
+    history = Path(entry["path"]) / calibration.HISTORY_DIR / f"{old_id}.json"
+    assert history.is_file()
 
     # The next pre-annotation scores through it: its fingerprint names the new calibration.
     run_toolkit("preannotate", "articles.jsonl", *options, "--out", "second.jsonl")
