@@ -44,7 +44,7 @@ def corrected(record: dict, number: int) -> list[Span]:
 def test_corrections_refit_the_calibration_and_the_next_push_carries_the_new_scores(
     run_toolkit, project_config, client, server, tmp_path
 ):
-    """About 45 s on 2 cores: one epoch of en_core_web_sm on 22 short articles, five commands."""
+    """About 45 s on 2 cores: one epoch of en_core_web_sm on 22 short articles, six commands."""
     data = yaml.safe_load(project_config.read_text())
     data["spacy"]["model"] = LIGHT_MODEL
     project_config.write_text(yaml.safe_dump(data))
