@@ -133,6 +133,65 @@ def test_same_file_counts_and_progress_as_the_local_backend(cluster, config, pip
     assert [event.amounts for event in events] == [event.amounts for event in local[3]]
 
 
+@pytest.fixture(scope="module")
+def calibrated(config, greedy, tmp_path_factory):
+    """The light model saved as a folder with a calibration.json beside it, fitted on the model's own
+    decisions on short news texts whose annotators rejected every ORG: calibrated scores differ
+    from the beam's, by span text, label, context and rivals."""
+    from toolkit.nlp import calibration
+    from toolkit.nlp.pipeline import with_model
+
+    folder = tmp_path_factory.mktemp("calibrated") / "model"
+    greedy.nlp.to_disk(folder)  # its entity components, greedy: what a pipeline folder holds
+    model_config = with_model(config, folder)
+    scored = load_pipeline(model_config, scores=True)
+    texts = [
+        f"{person} of Siemens met {other} in {place} on day {i}; Reuters and Toyota said nothing."
+        for i, (person, other, place) in enumerate(
+            zip(["Joe Biden", "Ada Okafor", "Li Wei", "Mary Smith"] * 5, ["Olaf Scholz", "John Baker"] * 10,
+                ["Paris", "Lagos", "Madrid", "Tokyo", "Kenya"] * 4)
+        )
+    ]  # fmt: skip
+    pairs, spans, candidates = [], [], []
+    for doc in scored.nlp.pipe(texts):
+        gold = {
+            (ent.start_char, ent.end_char, label)
+            for ent in doc.ents
+            if (label := model_config.project_label(ent.label_)) not in (None, "ORG")
+        }
+        pairs.append((doc.text, sorted(gold)))
+        found, missed = calibration.doc_decisions(doc, model_config, gold)
+        spans += found
+        candidates += missed
+    fitted = calibration.fit(list(config.labels), calibration.Lexicon.from_articles(pairs), spans, candidates)
+    assert fitted is not None, "the decisions are not all alike"
+    calibration.save(fitted, folder)
+    return model_config, fitted.calibration_id
+
+
+def test_a_calibrated_model_gives_the_local_records_to_the_float(cluster, config, pipeline, calibrated, tmp_path):
+    """Issue 29: the Ray backend's scores are the local backend's when the model folder carries a
+    calibration: every span and task score the same, and the same scoring fingerprint."""
+    model_config, calibration_id = calibrated
+    scored = load_pipeline(model_config, scores=True)
+    assert scored.model.scoring == f"beam{config.spacy.beam_width}+{calibration_id}"
+    inputs = [_generated(tmp_path / "in")]
+    _run(inputs, tmp_path / "local.jsonl", model_config, scored)
+    with _ray(model_config, scored, batch_size=4) as backend:
+        _run(inputs, tmp_path / "ray.jsonl", model_config, scored, backend=backend)
+    local = [json.loads(line) for line in (tmp_path / "local.jsonl").read_text().splitlines()]
+    remote = [json.loads(line) for line in (tmp_path / "ray.jsonl").read_text().splitlines()]
+    assert [(r["id"], r["model"], r["score"], r["spans"]) for r in remote] == [
+        (r["id"], r["model"], r["score"], r["spans"]) for r in local
+    ]
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+    # The calibration did apply: the raw beam scores the same articles otherwise.
+    _run(inputs, tmp_path / "raw.jsonl", config, pipeline)
+    raw = [json.loads(line) for line in (tmp_path / "raw.jsonl").read_text().splitlines()]
+    assert [r["score"] for r in raw] != [r["score"] for r in local]
+    assert {r["model"]["scoring"] for r in local} == {scored.model.scoring}
+
+
 def test_resume_sends_only_what_the_output_lacks(cluster, config, greedy, tmp_path):
     inputs = [_generated(tmp_path / "in")]
     full = tmp_path / "full.jsonl"

@@ -148,6 +148,28 @@ def _first_line(error: BaseException) -> str:
     return lines[-1] if lines else type(error).__name__
 
 
+def _check_same_model(worker: ModelInfo, driver: ModelInfo) -> None:
+    """A worker's pipeline must be the driver's, scoring included: scores through another
+    calibration are other numbers, which one output (and one prediction set) never mixes."""
+    if worker == driver:
+        return
+    if (worker.name, worker.version) != (driver.name, driver.version):
+        raise ModelError(
+            f"[spacy.model] a Ray worker loaded {worker.name} {worker.version}, "
+            f"the driver {driver.name} {driver.version}",
+            hint="install the same model version on every node of the cluster",
+        )
+    # The same weights scored otherwise: the folder's calibration.json is read by each worker
+    # when it starts, and a pull may have refitted it since the driver read it.
+    raise ModelError(
+        f"[spacy.model] a Ray worker scores {worker.name} {worker.version} with {worker.scoring}, the driver with "
+        f"{driver.scoring}: the model folder's calibration changed since the run began (a `toolkit pull` refits it) "
+        "or differs between nodes",
+        hint="once the pull is done, run `toolkit preannotate` again; on a cluster of several nodes, give every "
+        "node the same copy of the model folder",
+    )
+
+
 class _Annotator:
     """One Ray actor: one pipeline, loaded once, run over the batches Ray Data sends it."""
 
@@ -164,12 +186,7 @@ class _Annotator:
         from toolkit.preannotate.backends.local import LocalBackend
 
         pipeline = load_pipeline(config, scores=scores)
-        if pipeline.model != model:
-            raise ModelError(
-                f"[spacy.model] a Ray worker loaded {pipeline.model.name} {pipeline.model.version}, "
-                f"the driver {model.name} {model.version}",
-                hint="install the same model version on every node of the cluster",
-            )
+        _check_same_model(pipeline.model, model)
         # One zone per batch: the batch is what the actor holds, and what re-runs if it dies.
         self.backend = LocalBackend(pipeline, config, n_process=1, zone_size=10**9)
         # The driver's ``Hooks.actor_batch``, handed over as an argument: this is another process.

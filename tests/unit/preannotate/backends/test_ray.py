@@ -51,6 +51,34 @@ def test_a_ray_client_address_is_refused_before_anything_runs(config):
     assert "--address auto" in raised.value.hint and "HOST:6379" in raised.value.hint
 
 
+def test_a_worker_scoring_otherwise_than_the_driver_is_told_apart_from_another_model(
+    config, blank_pipeline, monkeypatch
+):
+    """A pull refits the model folder's calibration while a Ray run starts (or a node holds
+    another calibration.json): the worker's scores would be another kind of number than the
+    driver's. The error names both scorings, not the same model version twice."""
+    import toolkit.nlp.pipeline
+    from toolkit.errors import ModelError
+    from toolkit.preannotate.backends.ray import _Annotator
+
+    worker = blank_pipeline.model.model_copy(update={"scoring": "beam8+cal-0123456789ab"})
+    driver = blank_pipeline.model.model_copy(update={"scoring": "beam8+cal-ba9876543210"})
+    loaded = blank_pipeline.__class__(**{**blank_pipeline.__dict__, "model": worker, "scores": True})
+    monkeypatch.setattr(toolkit.nlp.pipeline, "load_pipeline", lambda *args, **kwargs: loaded)
+    with pytest.raises(ModelError) as raised:
+        _Annotator(config, driver, scores=True)
+    assert raised.value.message == (
+        "[spacy.model] a Ray worker scores blank_en 0.0.0 with beam8+cal-0123456789ab, the driver with "
+        "beam8+cal-ba9876543210: the model folder's calibration changed since the run began (a `toolkit pull` "
+        "refits it) or differs between nodes"
+    )
+    assert "toolkit preannotate" in raised.value.hint
+    # Another model version altogether is still said as before.
+    other = driver.model_copy(update={"version": "9.9.9"})
+    with pytest.raises(ModelError, match=r"a Ray worker loaded blank_en 0.0.0, the driver blank_en 9.9.9$"):
+        _Annotator(config, other, scores=True)
+
+
 class _PlannedStandIn:
     """Reads each planned file again, as a worker does, and runs the local backend over it."""
 
