@@ -27,7 +27,15 @@ Design (one run, every strategy and seed side by side):
   spacy.model, label-mapped), the later ones by the model of the round before, re-scoring what is
   left of the pool. ``uncertainty-per-token``: the same, by the former task score,
   ``1 / (1 + expected wrong decisions per 100 tokens)``. ``random``: the pool shuffled with
-  the run's seed. ``longest``: most tokens first.
+  the run's seed. ``longest``: most tokens first. By paragraph (the unit served is a paragraph:
+  split on blank lines where an article has them, else ``PARAGRAPH_SENTENCES`` lines each, as
+  gmb-ner's one-sentence-a-line pseudo-articles; only served paragraphs are training data, an
+  export row each, the article's other paragraphs are not): ``uncertainty-paragraph`` (the task
+  score per paragraph, as above), ``random-paragraph``, and ``uncertainty-paragraph-diverse``
+  (skips, for the round, a paragraph whose MinHash similarity to one served in the same round is
+  >= ``DIVERSITY``). The first round's scores are the base model's raw beam scores (it has no
+  calibration); later rounds' are the trained model's, with its ``calibration.json`` applied
+  by ``load_pipeline(scores=True)`` as push does.
 - Printed and written (``--json``, rewritten after every round, so that a crash loses
   nothing; ``--resume`` skips the runs the file already holds): F1 per strategy, seed and
   budget, a plot (``--plot``, PNG), and the issue's two ratios from the mean over seeds:
@@ -35,7 +43,7 @@ Design (one run, every strategy and seed side by side):
   final tokens uncertainty needs to reach random's final F1 (linear interpolation between
   budgets, the base model's F1 at 0 tokens as the first point).
 
-    python benchmarks/bench_active.py [--strategies uncertainty,random,longest,uncertainty-per-token]
+    python benchmarks/bench_active.py [--strategies uncertainty,random,longest,uncertainty-per-token,...]
         [--seeds 0,1] [--budgets 25,50,100,200] [--pool 500] [--jobs 2] [--json F] [--plot F.png]
 """
 
@@ -521,7 +529,7 @@ def main() -> None:
 
     length_rho = {
         strategy: spearmanr(order_keys(strategy, base_decisions, [False] * len(pool)), tokens).statistic
-        for strategy in sorted(MODEL_ORDERED)
+        for strategy in sorted(MODEL_ORDERED - PARAGRAPH)
     }
     print(
         "Spearman rho of the base model's pool scores with length: "
