@@ -275,7 +275,7 @@ def run_strategy(job: dict) -> list[dict]:
             Path(job["part"]).write_text(json.dumps(rounds, indent=1) + "\n")
             print(
                 f"{strategy:17s} seed {seed} budget {budget_articles:3d} ({budget:,} tokens): "
-                f"{len(annotated)} articles, {done:,} tokens, F1 {record['f1']:.3f} "
+                f"{len(annotated)} units, {record['articles']} articles, {done:,} tokens, F1 {record['f1']:.3f} "
                 f"(best epoch {record['best_epoch']}/{record['epochs']}), "
                 f"train {train_seconds:.0f} s, re-score {rescore_seconds:.0f} s",
                 flush=True,
