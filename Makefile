@@ -143,4 +143,4 @@ bench-train: setup
 # retraining every round. BENCHMARKS.md, "Uncertainty first".
 .PHONY: bench-active
 bench-active: setup
-	$(BIN)/python benchmarks/bench_active.py --plot docs/active-learning-gmb.png $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench_active.py --plot docs/active-learning-md.png $(BENCH_ARGS)
