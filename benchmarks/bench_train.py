@@ -178,6 +178,8 @@ def with_model(config, model: str | None):
         return config
     data = config.model_dump()
     data["spacy"]["model"] = model
+    if Path(model).is_dir():
+        data["spacy"]["version"] = None  # a folder's meta is its own (a --vectors-out base says 0.0.0)
     return type(config).model_validate(data)
 
 
