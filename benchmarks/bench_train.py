@@ -26,9 +26,14 @@ In one run (each training through ``toolkit.train.training.train`` on a real exp
 A variant may name its base (``"model"``: ``sm``, ``md`` = the en_core_web_md re-upload's
 folder, a package name or a folder; ``--base`` sets the config's) and ``"init_tok2vec"``, a
 ``.bin`` written by ``--pretrain-out DIR`` (`spacy pretrain`, characters objective, of the
-base NER's own Tok2Vec, on raw text of pool articles past the largest size). ``--corpus
+base NER's own Tok2Vec, on raw text of pool articles past the largest size), or a folder
+written by ``--vectors-out DIR`` (``DIR/base``: in-domain floret vectors and an NER that reads
+them; floret is a benchmark-only dependency, ``pip install floret``). ``--corpus
 wikigold`` reads wikigold's own PER/ORG/LOC/MISC (use ``--test 45 --validation 15``: 145
-articles). Runs go seed by seed, each variant within, and a rerun with the same ``--results``
+articles). A variant with ``"first_round": N`` trains in two rounds: from its start on the
+pool's first N articles, then on all of the size's articles from that round-1 model (what
+``toolkit train --base <round-1 folder>`` does; the record's ``first_round`` holds round one's
+figures). Runs go seed by seed, each variant within, and a rerun with the same ``--results``
 skips the runs already there.
 """
 
@@ -173,6 +178,8 @@ def with_model(config, model: str | None):
         return config
     data = config.model_dump()
     data["spacy"]["model"] = model
+    if Path(model).is_dir():
+        data["spacy"]["version"] = None  # a folder's meta is its own (a --vectors-out base says 0.0.0)
     return type(config).model_validate(data)
 
 
@@ -200,6 +207,26 @@ def with_tok2vec(model: str, weights: Path, work: Path) -> str:
         nlp.get_pipe("ner").model.get_ref("tok2vec").layers[0].from_bytes(weights.read_bytes())
         nlp.to_disk(folder)
     return str(folder)
+
+
+def rounds_first(variant: dict, seed: int, settings, pool, validation, work: Path, base_spec: str, warm: bool) -> dict:
+    """Round one of a two-round variant: trained on the pool's first ``first_round`` articles."""
+    from toolkit.train import train
+
+    size = variant["first_round"]
+    export = work / f"n{size}" / "export"
+    if not export.is_dir():
+        make_export(work / f"n{size}", pool[:size], validation, settings)
+    out = work / f"n{size}" / f"{variant['name']}-round1-{seed}"
+    result = train(export, config=settings, out=out, base=base_spec, seed=seed, warm_start=warm)
+    best = result.best
+    return {
+        "out": out,
+        "size": size,
+        "validation_f1": result.scores.get("f1"),
+        "epochs": result.epochs_run,
+        "best_epoch": best.epoch + 1 if best else None,
+    }
 
 
 def done_runs(path: Path | None, corpus: str) -> set[tuple]:
@@ -243,6 +270,13 @@ def learning_curve(args, docs, config, work: Path) -> dict:
                 settings = type(config).model_validate(settings.model_dump())  # the overrides checked like a config
                 out = work / f"n{size}" / f"{variant['name']}-{seed}"
                 began = time.perf_counter()
+                first = None
+                if variant.get("first_round"):
+                    # Two rounds: the first on the pool's first `first_round` articles; the second on all
+                    # `size` from that model, as `toolkit train --base <round-1 folder>` does.
+                    first = rounds_first(variant, seed, settings, pool, validation, work, base_spec, warm)
+                    first["f1"] = score(str(first["out"]), settings, rows, token_docs).exact.prf().f1
+                    base_spec, warm = str(first["out"]), False
                 result = train(export, config=settings, out=out, base=base_spec, seed=seed, warm_start=warm)
                 seconds = time.perf_counter() - began
                 scored = score(str(out), settings, rows, token_docs)
@@ -268,6 +302,9 @@ def learning_curve(args, docs, config, work: Path) -> dict:
                     "seconds": seconds,
                     "load_average": os.getloadavg(),
                 }
+                if first:
+                    run["first_round"] = {k: v for k, v in first.items() if k != "out"}
+                    shutil.rmtree(first["out"], ignore_errors=True)
                 results["runs"].append(run)
                 if args.results:
                     with args.results.open("a", encoding="utf-8") as handle:
@@ -334,6 +371,80 @@ def pretrain(args, docs, config) -> None:
     print(
         f"pretrain: {len(raw)} articles, {words:,} words x {args.pretrain_epochs} epochs, "
         f"{time.perf_counter() - began:.0f} s -> {out / 'model-last.bin'}",
+        flush=True,
+    )
+
+
+def raw_news(args, docs) -> list[str]:
+    """In-domain raw text that holds no test or validation article: Reuters-21578 bodies, BBC News
+    articles and the gmb-ner pool (its train articles included: their text is what training reads)."""
+    _, _, pool = split_docs(args, docs)
+    texts = []
+    for path in sorted((CORPUS / "reuters-21578").glob("reut2-*.json")):
+        texts += [item["body"] for item in json.loads(path.read_text(encoding="utf-8")) if item.get("body")]
+    bbc = sorted((CORPUS / "bbc-news").glob("*/*.txt"))
+    texts += [path.read_text(encoding="utf-8", errors="replace") for path in bbc]
+    return texts + [d["text"] for d in pool]
+
+
+def vectors(args, docs) -> None:
+    """In-domain static vectors with spaCy's machinery: floret (Explosion's fastText fork, a benchmark-only
+    dependency: ``pip install floret``, not in the toolkit's requirements) on :func:`raw_news` tokenized by
+    spaCy's English tokenizer, then ``spacy init vectors --mode floret`` into ``pipeline/``, then ``base/``:
+    that pipeline with an NER that reads them (the blank start's architecture with
+    ``include_static_vectors = true``, initialized with seed 0), a variant's ``model`` for a plain start."""
+    import copy
+
+    import floret
+    import spacy
+    from spacy.util import fix_random_seed
+
+    from toolkit.train.start import BLANK_NER_MODEL
+
+    out = args.vectors_out
+    out.mkdir(parents=True, exist_ok=True)
+    began = time.perf_counter()
+    texts = raw_news(args, docs)
+    tokenizer = spacy.blank("en").tokenizer
+    words = 0
+    with (out / "raw.txt").open("w", encoding="utf-8") as handle:
+        for doc in tokenizer.pipe(texts, batch_size=1000):
+            line = [t.text for t in doc if not t.is_space]
+            words += len(line)
+            handle.write(" ".join(line) + "\n")
+    # floret's README example for English (4-5 character n-grams, 2 hashes per entry, 50k rows), on less text.
+    model = floret.train_unsupervised(
+        str(out / "raw.txt"),
+        model="cbow",
+        mode="floret",
+        hashCount=2,
+        bucket=args.vectors_bucket,
+        minn=4,
+        maxn=5,
+        minCount=3,
+        dim=args.vectors_dim,
+        epoch=args.vectors_epochs,
+        thread=1,  # one thread: fastText's training is then the same run to run (the machine has two cores)
+    )
+    model.save_floret_vectors(str(out / "vectors.floret"))
+    subprocess.run(
+        [sys.executable, "-m", "spacy", "init", "vectors", "en", str(out / "vectors.floret"), str(out / "pipeline")]
+        + ["--mode", "floret"],
+        check=True,
+    )
+    nlp = spacy.load(out / "pipeline")
+    ner_model = copy.deepcopy(BLANK_NER_MODEL)
+    ner_model["tok2vec"]["embed"]["include_static_vectors"] = True
+    ner = nlp.add_pipe("ner", config={"model": ner_model})
+    # The base model's labels, so that the config's label_map applies; its weights are fresh (a blank start).
+    for label in sorted({*BASE_MAP, *LABELS} - {"PER", "LOC", "MISC"}):
+        ner.add_label(label)
+    fix_random_seed(0)
+    nlp.initialize()
+    nlp.to_disk(out / "base")
+    print(
+        f"vectors: {len(texts):,} texts, {words:,} words x {args.vectors_epochs} epochs, dim {args.vectors_dim}, "
+        f"{time.perf_counter() - began:.0f} s -> {out / 'base'}",
         flush=True,
     )
 
@@ -464,6 +575,10 @@ def main() -> None:
     parser.add_argument("--pretrain-model", default="md", help="with --pretrain-out: whose NER tok2vec")
     parser.add_argument("--pretrain-articles", type=int, default=2000)
     parser.add_argument("--pretrain-epochs", type=int, default=3)
+    parser.add_argument("--vectors-out", type=Path, help="only train in-domain floret vectors into this folder")
+    parser.add_argument("--vectors-dim", type=int, default=300)
+    parser.add_argument("--vectors-bucket", type=int, default=50000, help="floret's hash table rows")
+    parser.add_argument("--vectors-epochs", type=int, default=5)
     parser.add_argument("--speed-articles", type=int, default=100)
     parser.add_argument("--speed-epochs", type=int, default=3)
     parser.add_argument("--speed-rounds", type=int, default=2, help="0: no speed comparison")
@@ -489,6 +604,9 @@ def main() -> None:
     config = with_model(news_config(max_epochs=args.epochs, patience=args.patience), model_path(args.base))
     if args.pretrain_out:
         pretrain(args, docs, config)
+        return
+    if args.vectors_out:
+        vectors(args, docs)
         return
     figures: dict = {"corpus": args.corpus, "labels": LABELS, "validation_articles": args.validation, "test": args.test}
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
