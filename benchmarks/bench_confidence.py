@@ -21,7 +21,16 @@ and the corrected articles' lexicon: seen as this label / another label / not at
 ``logistic + base agrees`` (adds whether the base model, greedy, predicts the same span
 and label: a second model run at prediction time); ``isotonic on base decisions``
 (isotonic on the beam probability fitted on the base model's predictions on the 120
-corrected articles against their corrections).
+corrected articles against their corrections). ``--base`` names the base model (``sm``,
+``md`` = the en_core_web_md re-upload, as ``bench_train.py``; default the config's).
+
+Optional, measured on the same decisions: ``--committee K`` trains K more models on bootstrap
+resamples of the round's train articles (same base, settings and validation split; seeds
+``seed * 1000 + k + 1``; ``--committee-seeds`` limits it to some seeds) and ``--dropout-passes
+N`` runs the trained model's greedy pipeline N times with the NER model's dropout kept on
+(``--dropout-rate``, one or more). Each adds, from the share of members (or passes) that predict exactly the
+span: the share alone, isotonic on it, and the shipped logistic with the share as one more
+feature; their cost is the members' (passes') greedy words/s on the test texts.
 
 Figures per method and seed: AUROC (sklearn roc_auc_score) of the span's score for "right",
 ECE over 15 equal-mass bins, share of spans scored >= 0.99; and the task score's Spearman
@@ -29,7 +38,8 @@ rho with the article's error rate (wrong and missed spans per gold span) and wit
 length. Cost: words/s of greedy decoding, of the beam, and of the beam plus calibration on
 the test texts. Results JSON and a reliability diagram (PNG) under benchmarks/results/.
 
-    python benchmarks/bench_confidence.py [--seeds 0,1,2] [--epochs 15] [--test 231]
+    python benchmarks/bench_confidence.py [--seeds 0,1,2] [--epochs 15] [--test 231] [--base md]
+        [--committee 4 --committee-seeds 0] [--dropout-passes 8 --dropout-rate 0.1,0.3] [--dump D]
 """
 
 from __future__ import annotations
@@ -49,7 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_train import LABELS, make_export, news_config, read_corpus  # noqa: E402
+from bench_train import LABELS, make_export, model_path, news_config, read_corpus  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 BINS = 15
@@ -90,6 +100,33 @@ def greedy_spans(pipeline, config, docs: list[dict]) -> list[set]:
         {(s.start, s.end, s.label) for s in entity_spans(doc, config, d["text"])}
         for doc, d in zip(pipeline.nlp.pipe([d["text"] for d in docs], batch_size=32), docs)
     ]
+
+
+def dropout_spans(pipeline, config, docs: list[dict], passes: int, rate: float, seed: int) -> list[list[set]]:
+    """Per article, the greedy spans of ``passes`` passes with the NER model's dropout kept on.
+
+    spaCy predicts with ``is_train=False``, which turns every thinc dropout off; the NER model's
+    layers that drop (``dropout``, ``hashembed``, ``static_vectors``: those with a
+    ``dropout_rate``) are called here with ``is_train=True`` and the rate set, then restored."""
+    from thinc.api import fix_random_seed
+
+    nlp = pipeline.nlp
+    name = next(n for n in nlp.pipe_names if nlp.get_pipe_meta(n).factory in {"ner", "beam_ner"})
+    # thinc's set_dropout_rate leaves these at 0 here (it matches node names): set each one.
+    patched = [n for n in nlp.get_pipe(name).model.walk() if "dropout_rate" in n.attrs]
+    patched = [n for n in patched if n.name != "precomputable_affine"]
+    originals = [(n._func, n.attrs["dropout_rate"]) for n in patched]
+    for node, (func, _) in zip(patched, originals):
+        node._func = lambda m, X, is_train, func=func: func(m, X, True)
+        node.attrs["dropout_rate"] = rate
+    fix_random_seed(seed)
+    try:
+        runs = [greedy_spans(pipeline, config, docs) for _ in range(passes)]
+    finally:
+        for node, (func, old) in zip(patched, originals):
+            node._func = func
+            node.attrs["dropout_rate"] = old
+    return [list(sets) for sets in zip(*runs)]
 
 
 def words_per_second(pipeline, texts: list[str]) -> float:
@@ -155,6 +192,8 @@ def one_seed(seed: int, args, docs: list[dict], test: list[dict], pool: list[dic
     from toolkit.train import train
 
     config = news_config(max_epochs=args.epochs)
+    if args.base:
+        config = with_model(config, model_path(args.base))
     corrected = random.Random(seed).sample(pool, args.corrected)
     n_val = round(0.15 * len(corrected))
     train_docs, validation = corrected[n_val:], corrected[:n_val]
@@ -174,8 +213,21 @@ def one_seed(seed: int, args, docs: list[dict], test: list[dict], pool: list[dic
     base_scored = load_pipeline(config, scores=True)
     base_on_corrected = decisions(base_scored, config, corrected)
 
-    cost = {"greedy_wps": words_per_second(load_pipeline(trained, scores=False), [d["text"] for d in test])}
-    cost["beam_wps"] = words_per_second(scored, [d["text"] for d in test])
+    greedy = load_pipeline(trained, scores=False)
+    texts = [d["text"] for d in test]
+    cost = {"greedy_wps": words_per_second(greedy, texts)}
+    cost["beam_wps"] = words_per_second(scored, texts)
+    rates = [float(r) for r in args.dropout_rate.split(",") if r] if args.dropout_passes else []
+    for rate in rates:
+        sets = dropout_spans(greedy, trained, validation + test, args.dropout_passes, rate, seed)
+        for article, passes in zip(val + tst, sets):
+            article[f"dropout {rate:g}"] = passes
+    if rates:  # the cost does not depend on the rate
+        began = time.perf_counter()
+        dropout_spans(greedy, trained, test, args.dropout_passes, rates[0], seed)
+        cost["dropout_passes_wps"] = sum(a["words"] for a in tst) / (time.perf_counter() - began)
+    if args.committee and seed in committee_seeds(args):
+        committee(seed, args, config, train_docs, validation, test, val, tst, work, cost)
     if args.dump:
         with open(f"{args.dump}-s{seed}.pkl", "wb") as handle:
             pickle.dump(
@@ -183,6 +235,45 @@ def one_seed(seed: int, args, docs: list[dict], test: list[dict], pool: list[dic
             )
     shutil.rmtree(work / f"s{seed}", ignore_errors=True)
     return methods(seed, val, tst, train_docs, base_on_corrected, cost)
+
+
+def committee_seeds(args) -> set[int]:
+    return {int(x) for x in (args.committee_seeds or args.seeds).split(",") if x}
+
+
+def committee(seed: int, args, config, train_docs, validation, test, val, tst, work: Path, cost: dict) -> None:
+    """K models trained on bootstrap resamples of the round's train articles (same base and
+    settings, the same validation split for early stopping); each article gets every member's
+    greedy spans (``article["committee"]``) and ``cost`` the members' passes' words/s."""
+    from toolkit.nlp.pipeline import load_pipeline, with_model
+    from toolkit.train import train
+
+    members = []
+    for k in range(args.committee):
+        rng = random.Random(seed * 1000 + k + 1)
+        # Drawn with replacement; a repeated article gets its own id (the export keys on ids).
+        boot = [{**d, "id": f"{d['id']}-b{j}"} for j, d in enumerate(rng.choice(train_docs) for _ in train_docs)]
+        folder = work / f"s{seed}" / f"member{k}"
+        export = make_export(folder, boot, validation, config)
+        began = time.perf_counter()
+        train(export, config=config, out=folder / "model", base="model", seed=seed * 1000 + k + 1)
+        print(f"seed {seed}: member {k} trained in {time.perf_counter() - began:.0f} s", flush=True)
+        member = with_model(config, folder / "model")
+        members.append((member, load_pipeline(member, scores=False)))
+    for article in val + tst:
+        article["committee"] = []
+    seconds = 0.0
+    for member, pipeline in members:
+        for article, spans in zip(val + tst, greedy_spans(pipeline, member, validation + test)):
+            article["committee"].append(spans)
+        seconds += sum(a["words"] for a in tst) / words_per_second(pipeline, [d["text"] for d in test])
+    cost["committee_wps"] = sum(a["words"] for a in tst) / seconds
+
+
+def share(article: dict, key: str, a: int, b: int, label: str) -> float:
+    """The share of the committee's members (or dropout passes) that predict exactly this span."""
+    runs = article[key]
+    return sum((a, b, label) in run for run in runs) / len(runs)
 
 
 def add_context(article: dict) -> None:
@@ -284,6 +375,14 @@ def methods(seed: int, val, tst, train_docs, base_on_corrected, cost) -> list[di
             seed,
         )
     )
+    for article in val + tst:  # the first runs saved one rate (0.1) as "dropout"
+        if "dropout" in article:
+            article["dropout 0.1"] = article.pop("dropout")
+    keys = [k for k in val[0] if k == "committee" or k.startswith("dropout ")]
+    for key in keys:
+        what = "committee" if key == "committee" else f"dropout passes (rate {key.split()[1]})"
+        if all(key in art for art in val + tst):
+            results += agreement_methods(key, what, seed, val, tst, feats, val_spans, y_spans, shipped, labels, lexicon)
     began = time.perf_counter()
     for art in tst:  # what pre-annotation adds per article: the contexts and both models
         add_context(art)
@@ -297,6 +396,46 @@ def methods(seed: int, val, tst, train_docs, base_on_corrected, cost) -> list[di
         r["cost"] = cost
         r["fitted_on"] = shipped.fitted_on
         r["validation_articles"] = len(val)
+    return results
+
+
+def agreement_methods(key, what, seed, val, tst, feats, val_spans, y_spans, shipped, labels, lexicon) -> list[dict]:
+    """The share of the committee (or dropout passes) predicting the span: alone, isotonic on
+    it, and as one more feature of the shipped logistic (all fitted on the validation split)."""
+    from sklearn.isotonic import IsotonicRegression
+
+    from toolkit.nlp import calibration
+
+    def agree(d, art) -> float:
+        return share(art, key, *d.chars, d.label)
+
+    results = [evaluate(f"{what} share", tst, lambda d, a, b, art: agree(d, art), agree, seed)]
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1)
+    iso.fit([agree(d, art) for d, _, _, art in val_spans], y_spans)
+    iso_c = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1)
+    val_cands = [(d, art) for art in val for d in art["candidates"]]
+    iso_c.fit([agree(d, art) for d, art in val_cands], [d.right for d, _ in val_cands])
+    results.append(
+        evaluate(
+            f"{what} share + isotonic",
+            tst,
+            lambda d, a, b, art: float(iso.predict([agree(d, art)])[0]),
+            lambda d, art: float(iso_c.predict([agree(d, art)])[0]),
+            seed,
+        )
+    )
+    rows = [[*feats(d, a, b, art, False), agree(d, art)] for d, a, b, art in val_spans]
+    fitted = calibration.fit_logistic(rows, y_spans)
+    model = calibration.Calibrator(labels, lexicon, fitted, shipped.candidates, {})
+    results.append(
+        evaluate(
+            f"logistic + {what} share",
+            tst,
+            lambda d, a, b, art: model._apply(fitted, [*feats(d, a, b, art, False), agree(d, art)]),
+            lambda d, art: shipped.candidate_probability(d.prob, d.text, d.label, d.tokens, d.context),
+            seed,
+        )
+    )
     return results
 
 
@@ -335,6 +474,11 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--test", type=int, default=231)
     parser.add_argument("--corrected", type=int, default=120)
+    parser.add_argument("--base", help="the config's model: sm, md (the en_core_web_md re-upload), a name or a folder")
+    parser.add_argument("--committee", type=int, default=0, help="K models on bootstrap resamples (0: none)")
+    parser.add_argument("--committee-seeds", help="the seeds that train a committee (default: every seed)")
+    parser.add_argument("--dropout-passes", type=int, default=0, help="N greedy passes with dropout on (0: none)")
+    parser.add_argument("--dropout-rate", default="0.1", help="the rate(s), comma-separated")
     parser.add_argument("--out", default=str(RESULTS / "confidence.json"))
     parser.add_argument("--dump", help="save each seed's decisions to DUMP-s<seed>.pkl (no model, no text of ours)")
     parser.add_argument("--from-dumps", help="re-run the methods on saved decisions DUMP-s<seed>.pkl, no training")
