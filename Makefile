@@ -101,7 +101,7 @@ bench-preannotate: setup
 BENCH_LS_PORT ?= 8082
 .PHONY: bench-push
 bench-push: setup
-	TOOLKIT_BENCH_LS_PORT=$(BENCH_LS_PORT) $(BIN)/python benchmarks/bench_push.py
+	TOOLKIT_BENCH_LS_PORT=$(BENCH_LS_PORT) $(BIN)/python benchmarks/bench_push.py $(BENCH_ARGS)
 
 # Pull of 2,000 annotated tasks vs the raw export download of the same project, same run
 # (its own server in .labelstudio/bench-server on BENCH_PULL_PORT, stopped afterwards).
