@@ -99,9 +99,14 @@ bench-preannotate: setup
 # articles vs one import_tasks call vs a naive per-task loop, as whole processes.
 # Uses its own server under .labelstudio/bench-server (or LABEL_STUDIO_URL/_API_KEY).
 BENCH_LS_PORT ?= 8082
+# Every stage's benchmark in one sitting (BENCHMARKS.md's top table), about half an hour.
+.PHONY: bench-all
+bench-all: setup
+	TOOLKIT_BENCH_LS_PORT=$(BENCH_LS_PORT) $(BIN)/python benchmarks/bench_all.py $(BENCH_ARGS)
+
 .PHONY: bench-push
 bench-push: setup
-	TOOLKIT_BENCH_LS_PORT=$(BENCH_LS_PORT) $(BIN)/python benchmarks/bench_push.py
+	TOOLKIT_BENCH_LS_PORT=$(BENCH_LS_PORT) $(BIN)/python benchmarks/bench_push.py $(BENCH_ARGS)
 
 # Pull of 2,000 annotated tasks vs the raw export download of the same project, same run
 # (its own server in .labelstudio/bench-server on BENCH_PULL_PORT, stopped afterwards).

@@ -1,32 +1,38 @@
 """Benchmark `toolkit push` against the plain SDK, as whole processes a user runs.
 
-In one run, against one local Label Studio server, each into a fresh project:
+In one run, against one local Label Studio server, each into a fresh project, at each size
+(``--sizes``, default 1,500 and 10,000 tasks):
 
-1. toolkit:  `toolkit push predictions.jsonl` of N Reuters-21578 articles with predictions;
+1. toolkit:  `toolkit push predictions.jsonl` of N Reuters-21578 articles with predictions
+             (scores on, near-duplicate grouping on: the defaults);
 2. single:   a script that reads the same file and sends all tasks with their
              predictions in one `projects.import_tasks` call;
 3. naive:    a script that sends `tasks.create` + `predictions.create` per article,
-             over the first M articles.
+             over the first M articles (once, at the first size).
 
 Every one is timed as a separate process from start to exit: importing
-label_studio_sdk alone takes 1-2 s (it loads pandas), and users pay that too.
-Ratios are throughputs (tasks/s) side by side. Targets: toolkit >= 0.9x single,
->= 40x naive.
+label_studio_sdk alone takes 1-2 s (it loads pandas), and users pay that too. toolkit and
+single alternate, ``--rounds`` (5) times per size; the ratio is taken per round (the two
+ran next to each other) and the median and the spread (min-max) of the rounds' ratios are
+printed. Targets: toolkit >= 0.9x single at every size, >= 40x naive. Run it alone on a
+quiet machine.
 
-    python benchmarks/bench_push.py            # or: make bench-push
+    python benchmarks/bench_push.py [--sizes 1500,10000] [--rounds 5]   # or: make bench-push
 
-Environment: TOOLKIT_BENCH_CORPUS (default ../shared/corpus), TOOLKIT_BENCH_ARTICLES
-(2000), TOOLKIT_BENCH_NAIVE (200), TOOLKIT_BENCH_ROUNDS (3), TOOLKIT_BENCH_LS_PORT (8082; a server of its own
-under .labelstudio/bench-server, started when not running, left running), or
-LABEL_STUDIO_URL + LABEL_STUDIO_API_KEY for another server. Predictions come from
-the configured spaCy model once and are cached in build/bench-push/ (git-ignored).
+Environment: TOOLKIT_BENCH_CORPUS (default ../shared/corpus), TOOLKIT_BENCH_NAIVE (200),
+TOOLKIT_BENCH_LS_PORT (8082; a server of its own under .labelstudio/bench-server, started
+when not running, left running), or LABEL_STUDIO_URL + LABEL_STUDIO_API_KEY for another
+server. Predictions come from the configured spaCy model once, for the largest size, and
+are cached in build/bench-push/ (git-ignored); a smaller size pushes the file's first N.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -38,10 +44,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "build" / "bench-push"
 CORPUS = Path(os.environ.get("TOOLKIT_BENCH_CORPUS", ROOT.parent / "shared" / "corpus"))
-ARTICLES = int(os.environ.get("TOOLKIT_BENCH_ARTICLES", "2000"))
 NAIVE = int(os.environ.get("TOOLKIT_BENCH_NAIVE", "200"))
 PORT = int(os.environ.get("TOOLKIT_BENCH_LS_PORT", "8082"))
-ROUNDS = int(os.environ.get("TOOLKIT_BENCH_ROUNDS", "3"))
 HOME = ROOT / ".labelstudio" / "bench-server"
 TOOLKIT = [sys.executable, "-m", "toolkit"]
 
@@ -109,17 +113,26 @@ def reuters_articles(limit: int) -> list[dict]:
     return articles
 
 
-def predictions_file() -> Path:
+def predictions_file(articles: int) -> Path:
     """Predictions for the benchmark articles, made once by `toolkit preannotate` and cached."""
     WORK.mkdir(parents=True, exist_ok=True)
-    predictions = WORK / f"predictions-{ARTICLES}.jsonl"
+    predictions = WORK / f"predictions-{articles}.jsonl"
     if predictions.exists():
         return predictions
-    source = WORK / f"articles-{ARTICLES}.jsonl"
-    source.write_text("".join(json.dumps(a) + "\n" for a in reuters_articles(ARTICLES)), encoding="utf-8")
-    print(f"Pre-annotating {ARTICLES} articles once (cached in {predictions.relative_to(ROOT)}) ...", flush=True)
+    source = WORK / f"articles-{articles}.jsonl"
+    source.write_text("".join(json.dumps(a) + "\n" for a in reuters_articles(articles)), encoding="utf-8")
+    print(f"Pre-annotating {articles} articles once (cached in {predictions.relative_to(ROOT)}) ...", flush=True)
     subprocess.run([*TOOLKIT, "preannotate", str(source), "--out", str(predictions)], cwd=ROOT, check=True)
     return predictions
+
+
+def first_lines(source: Path, count: int) -> Path:
+    """The first ``count`` predictions of ``source`` as a file of their own (what push reads)."""
+    target = WORK / f"{source.stem}-first-{count}.jsonl"
+    if not target.exists():
+        with source.open(encoding="utf-8") as lines:
+            target.write_text("".join(line for _, line in zip(range(count), lines, strict=False)), encoding="utf-8")
+    return target
 
 
 def server_env() -> dict[str, str]:
@@ -147,14 +160,16 @@ def timed(command: list[str], env: dict[str, str], cwd: Path, name: str = "") ->
 
 
 def main() -> None:
-    predictions = predictions_file()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1500,10000", help="tasks per push, comma-separated")
+    parser.add_argument("--rounds", type=int, default=5, help="toolkit and single, alternating, per size")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    biggest = predictions_file(max(sizes))
     env = server_env()
     run = uuid.uuid4().hex[:8]
     config = yaml.safe_load((ROOT / "configs" / "news-ner.yaml").read_text())
-    titles = {name: f"bench push {name} {run}" for name in ("toolkit", "single", "naive")}
-    config["project"]["title"] = titles["toolkit"]
     config_path = WORK / "config.yaml"
-    config_path.write_text(yaml.safe_dump(config))
     sys.path.insert(0, str(ROOT))
     from toolkit.config import parse_config
     from toolkit.labelstudio.labeling import labeling_config
@@ -166,39 +181,60 @@ def main() -> None:
         scripts[name] = WORK / f"baseline_{name}.py"
         scripts[name].write_text(code)
 
-    tasks = {"toolkit": ARTICLES, "single": ARTICLES, "naive": NAIVE}
-    seconds: dict[str, float] = {}
-    # toolkit and single alternate, ROUNDS times, each into a fresh project; the best
-    # time of each counts (the machine is shared: the best is the least disturbed).
-    for round_ in range(ROUNDS):
-        for name in ("toolkit", "single"):
-            title = f"{titles[name]} r{round_}"
-            if name == "toolkit":
-                config["project"]["title"] = title
-                config_path.write_text(yaml.safe_dump(config))
-                command = [*TOOLKIT, "push", str(predictions), "--config", str(config_path)]
-            else:
-                command = [
-                    sys.executable,
-                    str(scripts["single"]),
-                    str(predictions),
-                    title,
-                    str(label_config),
-                    str(ARTICLES),
-                ]
-            took = timed(command, env, ROOT, name)
-            print(f"  {name:8} round {round_ + 1}: {took:6.1f} s (client CPU {CPU[name]:.1f} s)", flush=True)
-            seconds[name] = min(seconds.get(name, took), took)
-            assert check_and_clean(env, {name: title}) == {name: ARTICLES}, f"{name} did not import {ARTICLES} tasks"
-    command = [sys.executable, str(scripts["naive"]), str(predictions), titles["naive"], str(label_config), str(NAIVE)]
-    seconds["naive"] = timed(command, env, ROOT, "naive")
-    assert check_and_clean(env, {"naive": titles["naive"]}) == {"naive": NAIVE}
-    rate = {name: tasks[name] / seconds[name] for name in seconds}
-    print(f"Push benchmark: {ARTICLES} Reuters-21578 articles with predictions, whole processes (best of {ROUNDS})")
-    for name in ("toolkit", "single", "naive"):
-        print(f"  {name:8} {tasks[name]:6,} tasks in {seconds[name]:6.1f} s = {rate[name]:7.1f} tasks/s")
-    print(f"  toolkit / single call: {rate['toolkit'] / rate['single']:.2f}x (target >= 0.9x)")
-    print(f"  toolkit / naive loop:  {rate['toolkit'] / rate['naive']:.1f}x (target >= 40x)")
+    naive_rate = None
+    summary = []
+    for size in sizes:
+        predictions = biggest if size == max(sizes) else first_lines(biggest, size)
+        ratios, seconds = [], {"toolkit": [], "single": []}
+        for round_ in range(args.rounds):
+            for name in ("toolkit", "single"):
+                title = f"bench push {name} {run} n{size} r{round_}"
+                if name == "toolkit":
+                    config["project"]["title"] = title
+                    config_path.write_text(yaml.safe_dump(config))
+                    command = [*TOOLKIT, "push", str(predictions), "--config", str(config_path)]
+                else:
+                    command = [sys.executable, str(scripts["single"]), str(predictions), title, str(label_config)]
+                    command.append(str(size))
+                took = timed(command, env, ROOT, name)
+                seconds[name].append(took)
+                print(f"  {size:6,} {name:8} round {round_ + 1}: {took:6.1f} s (client CPU {CPU[name]:.1f} s)")
+                assert check_and_clean(env, {name: title}) == {name: size}, f"{name} did not import {size} tasks"
+            ratios.append(seconds["single"][-1] / seconds["toolkit"][-1])  # throughput ratio of the round
+        summary.append((size, seconds, ratios))
+        if naive_rate is None:
+            title = f"bench push naive {run}"
+            naive = timed([sys.executable, str(scripts["naive"]), str(predictions), title, str(label_config)]
+                          + [str(NAIVE)], env, ROOT, "naive")  # fmt: skip
+            assert check_and_clean(env, {"naive": title}) == {"naive": NAIVE}
+            naive_rate = NAIVE / naive
+    print(f"Push benchmark: Reuters-21578 articles with predictions, whole processes, {args.rounds} rounds per size")
+    for size, seconds, ratios in summary:
+        median, single = statistics.median(seconds["toolkit"]), statistics.median(seconds["single"])
+        print(
+            f"  {size:6,} tasks: toolkit median {median:6.1f} s, single median {single:6.1f} s;"
+            f" toolkit / single call {statistics.median(ratios):.2f}x (rounds {min(ratios):.2f}-{max(ratios):.2f}x;"
+            " target >= 0.9x)"
+        )
+        print(f"          toolkit / naive loop {size / median / naive_rate:.1f}x (target >= 40x)")
+        grouping = grouping_seconds(biggest if size == max(sizes) else first_lines(biggest, size))
+        print(f"        near-duplicate grouping {grouping:.2f} s, {grouping / median:.1%} of the push (target <= 5%)")
+
+
+def grouping_seconds(predictions: Path) -> float:
+    """What push's near-duplicate grouping of these articles takes in-process (median of 3)."""
+    from toolkit.config import parse_config
+    from toolkit.nlp.duplicates import near_duplicate_groups
+
+    threshold = parse_config(yaml.safe_load((ROOT / "configs" / "news-ner.yaml").read_text())).push.near_duplicates
+    with predictions.open(encoding="utf-8") as lines:
+        articles = [(record["id"], record["text"]) for record in map(json.loads, lines)]
+    took = []
+    for _ in range(3):
+        start = time.perf_counter()
+        near_duplicate_groups(articles, threshold=threshold)
+        took.append(time.perf_counter() - start)
+    return statistics.median(took)
 
 
 def check_and_clean(env: dict[str, str], titles: dict[str, str]) -> dict[str, int]:

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 # its creation (see settle_creation): look again this many times, this far apart,
 # before calling two projects with one title ambiguous.
 DUPLICATE_TITLE_LOOKS, DUPLICATE_TITLE_WAIT = 4, 1.0
+# After creating a project: how long an id below it may stay unseen (a concurrent creation
+# not yet committed) before it counts as a deleted project's, and how often to look.
+UNSEEN_ID_WAIT, UNSEEN_ID_POLL = 1.0, 0.05
 
 
 def _projects_titled(client: LabelStudio, title: str) -> list[Any]:
@@ -291,11 +294,10 @@ def settle_creation(client: LabelStudio, settings: ServerSettings, config: Confi
     """
     matches = call(settings, "list projects", _projects_titled, client, config.project.title)
     winner = min([mine, *matches], key=lambda project: project.id)
-    if winner.id == mine.id:
-        # A concurrent creation can hold a lower id that its transaction has not committed
-        # yet: this list would miss it while that push's list sees both, and both would
-        # keep their project. One more look, a moment later, sees it.
-        time.sleep(DUPLICATE_TITLE_WAIT)
+    if winner.id == mine.id and _wait_for_lower_ids(client, settings, mine.id):
+        # A concurrent creation can hold a lower id that its transaction had not committed
+        # at the first look: this list would have missed it while that push's list sees both,
+        # and both would keep their project.
         matches = call(settings, "list projects", _projects_titled, client, config.project.title)
         winner = min([mine, *matches], key=lambda project: project.id)
     if winner.id != mine.id:
@@ -316,6 +318,28 @@ def settle_creation(client: LabelStudio, settings: ServerSettings, config: Confi
             ) from None
         winner = read_project(client, settings, winner.id)
     return winner
+
+
+def _wait_for_lower_ids(client: LabelStudio, settings: ServerSettings, mine: int) -> bool:
+    """Wait until the project id just below ``mine`` is visible, for ``UNSEEN_ID_WAIT`` at most.
+
+    Ids are given out in order, so a project a concurrent push is creating, with a lower id
+    than this push's, is the unseen id below it until its transaction commits (a moment).
+    The usual case, the id below visible (or ``mine`` the first), returns at once: no wait.
+    An id that stays unseen was a deleted project: the bound. Returns whether an unseen
+    id was waited for (then the caller looks at the titles again).
+    """
+
+    def highest_below() -> int:
+        listed = call(settings, "list projects", lambda: client.projects.list(ordering="-id", page_size=2).items)
+        return max((project.id for project in listed if project.id < mine), default=0)
+
+    deadline = time.monotonic() + UNSEEN_ID_WAIT
+    waited = False
+    while highest_below() < mine - 1 and time.monotonic() < deadline:
+        waited = True
+        time.sleep(UNSEEN_ID_POLL)
+    return waited
 
 
 def spare_title(title: str, winner_id: int) -> str:

@@ -63,3 +63,72 @@ def test_a_labeling_config_change_names_labels_added_removed_and_foreign_control
 def test_a_spare_title_fits_label_studios_50_characters():
     assert spare_title("News NER", 7) == "News NER [empty copy of 7]"
     assert len(spare_title("x" * 60, 12345)) == 50
+
+
+class _Clock:
+    """Stands in for the ``time`` module of toolkit.labelstudio.project: sleeps are counted, not slept."""
+
+    def __init__(self) -> None:
+        self.now, self.sleeps = 0.0, 0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        self.now += seconds
+
+
+class _Projects:
+    """``client.projects`` of a server holding ``titles`` (id -> title); ``committing`` ids
+    become visible after ``after`` looks (a concurrent push's creation, not yet committed)."""
+
+    def __init__(self, titles: dict[int, str], committing: dict[int, str] | None = None, after: int = 0) -> None:
+        self.titles, self.committing, self.after, self.looks, self.renamed = titles, committing or {}, after, 0, {}
+
+    def listed(self, title: str | None = None) -> list[SimpleNamespace]:
+        titles = {**self.titles, **(self.committing if self.looks > self.after else {}), **self.renamed}
+        found = [SimpleNamespace(id=i, title=t) for i, t in sorted(titles.items(), reverse=True)]
+        return [project for project in found if title is None or project.title == title]
+
+    def list(self, ordering: str, page_size: int) -> SimpleNamespace:
+        self.looks += 1
+        return SimpleNamespace(items=self.listed()[:page_size])
+
+    def update(self, id: int, title: str, request_options=None) -> None:
+        self.renamed[id] = title
+
+    def get(self, id: int) -> SimpleNamespace:
+        return next(project for project in self.listed() if project.id == id)
+
+
+def _settle(projects: _Projects, mine: int, monkeypatch, config):
+    from toolkit.labelstudio import project as module
+
+    clock = _Clock()
+    monkeypatch.setattr(module, "time", clock)
+    monkeypatch.setattr(module, "_projects_titled", lambda client, title: client.projects.listed(title))
+    monkeypatch.setattr(module, "read_project", lambda client, settings, project_id: client.projects.get(project_id))
+    client = SimpleNamespace(projects=projects)
+    return module.settle_creation(client, _settings(), config, projects.get(mine)), clock
+
+
+def test_a_push_creates_its_project_without_waiting_when_the_id_below_is_seen(monkeypatch, config):
+    """The usual creation: the id below this push's is there (or it is the first): no sleep."""
+    ours = config.project.title
+    for titles, mine in (({6: "a", 7: "b", 8: ours}, 8), ({1: ours}, 1)):
+        winner, clock = _settle(_Projects(titles), mine, monkeypatch, config)
+        assert winner.id == mine and clock.sleeps == 0
+
+
+def test_an_unseen_lower_id_is_waited_for_until_it_commits_or_the_bound(monkeypatch, config):
+    from toolkit.labelstudio.project import UNSEEN_ID_POLL, UNSEEN_ID_WAIT
+
+    ours = config.project.title
+    # A concurrent push's project 7, with our title, commits after a few looks: it wins.
+    projects = _Projects({5: "a", 8: ours}, committing={7: ours}, after=3)
+    winner, clock = _settle(projects, 8, monkeypatch, config)
+    assert winner.id == 7 and projects.renamed[8] != ours and clock.sleeps == 3
+    # A deleted project's id (7) stays unseen: waited for the bound, no longer; ours stays.
+    winner, clock = _settle(_Projects({5: "a", 8: ours}), 8, monkeypatch, config)
+    assert winner.id == 8 and clock.sleeps == round(UNSEEN_ID_WAIT / UNSEEN_ID_POLL)

@@ -52,3 +52,18 @@ def test_the_groups_are_the_same_on_every_run_and_short_texts_are_one_shingle():
     assert first.group_of == {"x": "x", "y": "x", "w": "w", "v": "w"}
     assert shingles("Rates rise.") == {b"rates rise"}
     assert shingles("") == set()
+
+
+def test_signatures_share_one_permutation_set_and_equal_datasketchs_own():
+    # One set for every article (push signs each one it sends), and the same signature as a
+    # MinHash that draws its own: the groups do not change with the speed-up.
+    from datasketch import MinHash
+
+    from toolkit.nlp.duplicates import NUM_PERM, SEED, signature
+
+    features = shingles("Angela Merkel met the chairman of Siemens in Berlin on Monday, officials said.")
+    first, second = signature(features), signature(shingles("Another story about something else entirely."))
+    assert first.permutations is second.permutations
+    own = MinHash(num_perm=NUM_PERM, seed=SEED)
+    own.update_batch(list(features))
+    assert (first.hashvalues == own.hashvalues).all()
