@@ -38,6 +38,7 @@ DUPLICATE_TITLE_LOOKS, DUPLICATE_TITLE_WAIT = 4, 1.0
 # After creating a project: how long an id below it may stay unseen (a concurrent creation
 # not yet committed) before it counts as a deleted project's, and how often to look.
 UNSEEN_ID_WAIT, UNSEEN_ID_POLL = 1.0, 0.05
+MAX_CONCURRENT_IDS = 100  # ids looked at below this push's own (one page)
 
 
 def _projects_titled(client: LabelStudio, title: str) -> list[Any]:
@@ -220,8 +221,9 @@ def ensure_project(
     spare = None
     if project is None:
         validate_labeling_config(client, settings, wanted)
+        newest = newest_project_id(client, settings)
         mine = create_project(client, settings, config, wanted)
-        project = settle_creation(client, settings, config, mine)
+        project = settle_creation(client, settings, config, mine, newest_before=newest)
         if project.id == mine.id:
             return ProjectSetup(mine, created=True)
         # The winner may have been created from another config's labels: brought in step below.
@@ -285,7 +287,9 @@ def create_project(client: LabelStudio, settings: ServerSettings, config: Config
     return write_once_then_check(create, landed, "create the project")
 
 
-def settle_creation(client: LabelStudio, settings: ServerSettings, config: Config, mine: Any) -> Any:
+def settle_creation(
+    client: LabelStudio, settings: ServerSettings, config: Config, mine: Any, *, newest_before: int
+) -> Any:
     """After creating the project: if another push created one with the title too, agree on one.
 
     The lowest id wins, the same answer for every push that looks. A loser renames its
@@ -294,7 +298,7 @@ def settle_creation(client: LabelStudio, settings: ServerSettings, config: Confi
     """
     matches = call(settings, "list projects", _projects_titled, client, config.project.title)
     winner = min([mine, *matches], key=lambda project: project.id)
-    if winner.id == mine.id and _wait_for_lower_ids(client, settings, mine.id):
+    if winner.id == mine.id and _wait_for_concurrent_ids(client, settings, mine.id, newest_before):
         # A concurrent creation can hold a lower id that its transaction had not committed
         # at the first look: this list would have missed it while that push's list sees both,
         # and both would keep their project.
@@ -320,26 +324,38 @@ def settle_creation(client: LabelStudio, settings: ServerSettings, config: Confi
     return winner
 
 
-def _wait_for_lower_ids(client: LabelStudio, settings: ServerSettings, mine: int) -> bool:
-    """Wait until the project id just below ``mine`` is visible, for ``UNSEEN_ID_WAIT`` at most.
+def newest_project_id(client: LabelStudio, settings: ServerSettings) -> int:
+    """The highest project id the server shows (0: none), taken before creating a project."""
+    listed = call(settings, "list projects", lambda: client.projects.list(ordering="-id", page_size=1).items)
+    return max((project.id for project in listed), default=0)
 
-    Ids are given out in order, so a project a concurrent push is creating, with a lower id
-    than this push's, is the unseen id below it until its transaction commits (a moment).
-    The usual case, the id below visible (or ``mine`` the first), returns at once: no wait.
-    An id that stays unseen was a deleted project: the bound. Returns whether an unseen
-    id was waited for (then the caller looks at the titles again).
+
+def _wait_for_concurrent_ids(client: LabelStudio, settings: ServerSettings, mine: int, newest_before: int) -> bool:
+    """Wait until every project id given out between ``newest_before`` and ``mine`` is visible,
+    for ``UNSEEN_ID_WAIT`` at most; whether there were any (then the caller looks at the titles again).
+
+    Ids are given out in order, so those ids went to projects created while this push was
+    creating its own, perhaps by another push with this title, whose transaction may not
+    have committed yet. The usual case, ``mine`` right after ``newest_before``, returns at
+    once: no wait, whatever was deleted further below. An id that stays unseen was deleted
+    (created and deleted in between, or the newest project deleted just before, whose id
+    the server does not show as taken): the bound.
     """
+    between = list(range(max(newest_before + 1, mine - MAX_CONCURRENT_IDS), mine))
+    if not between:
+        return False
 
-    def highest_below() -> int:
-        listed = call(settings, "list projects", lambda: client.projects.list(ordering="-id", page_size=2).items)
-        return max((project.id for project in listed if project.id < mine), default=0)
+    def unseen() -> set[int]:
+        ids = ",".join(map(str, between))
+        listed = call(
+            settings, "list projects", lambda: client.projects.list(ids=ids, page_size=len(between)).items
+        )  # fmt: skip
+        return set(between) - {project.id for project in listed}
 
     deadline = time.monotonic() + UNSEEN_ID_WAIT
-    waited = False
-    while highest_below() < mine - 1 and time.monotonic() < deadline:
-        waited = True
+    while unseen() and time.monotonic() < deadline:
         time.sleep(UNSEEN_ID_POLL)
-    return waited
+    return True
 
 
 def spare_title(title: str, winner_id: int) -> str:

@@ -39,6 +39,7 @@ from toolkit.labelstudio.project import (
     create_project,
     find_project,
     list_projects,
+    newest_project_id,
     read_project,
     set_model_version,
     settle_creation,
@@ -200,8 +201,9 @@ def ensure_review_project(
         reviewing = review_config(config)
         wanted = review_labeling_config(config)
         validate_labeling_config(client, settings, wanted)
+        newest = newest_project_id(client, settings)
         mine = create_project(client, settings, reviewing, wanted)
-        project = settle_creation(client, settings, reviewing, mine)
+        project = settle_creation(client, settings, reviewing, mine, newest_before=newest)
         created = project.id == mine.id
     check_labels(project, main)
     if marked_for(project) != main.id:
