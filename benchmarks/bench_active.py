@@ -111,16 +111,10 @@ def paragraphs(docs: list[dict]) -> list[dict]:
 
 
 def signatures(texts: list[str]) -> list:
-    from datasketch import MinHash
+    """The toolkit's near-duplicate signatures (push's), one per text."""
+    from toolkit.nlp.duplicates import shingles, signature
 
-    from toolkit.nlp.duplicates import NUM_PERM, SEED, shingles
-
-    found = []
-    for text in texts:
-        signature = MinHash(num_perm=NUM_PERM, seed=SEED)
-        signature.update_batch(list(shingles(text)) or [b""])
-        found.append(signature)
-    return found
+    return [signature(shingles(text) or {b""}) for text in texts]
 
 
 def split_corpus(docs: list[dict], test: int, pool: int) -> tuple[list[dict], list[dict], list[dict]]:

@@ -84,10 +84,10 @@ def signature(features: Iterable[bytes]) -> Any:
 
 def near_duplicate_groups(articles: Iterable[tuple[str, str]], *, threshold: float) -> Groups:
     """Group ``(article id, text)`` pairs whose word 4-gram sets are at least ``threshold`` alike."""
-    from datasketch import MinHash, MinHashLSH  # noqa: F401  (MinHash: the signatures' type)
+    from datasketch import MinHashLSH
 
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-    signatures: dict[str, MinHash] = {}
+    signatures: dict[str, Any] = {}  # article id -> its signature
     order: dict[str, int] = {}
     parent: dict[str, str] = {}
 
