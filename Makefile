@@ -99,7 +99,7 @@ bench-preannotate: setup
 # articles vs one import_tasks call vs a naive per-task loop, as whole processes.
 # Uses its own server under .labelstudio/bench-server (or LABEL_STUDIO_URL/_API_KEY).
 BENCH_LS_PORT ?= 8082
-# Every stage's benchmark in one sitting (BENCHMARKS.md's top table), about half an hour.
+# Every stage's benchmark in one sitting (BENCHMARKS.md's top table).
 .PHONY: bench-all
 bench-all: setup
 	TOOLKIT_BENCH_LS_PORT=$(BENCH_LS_PORT) $(BIN)/python benchmarks/bench_all.py $(BENCH_ARGS)
