@@ -183,3 +183,26 @@ def task_payload(
         "data": data,
         "predictions": [prediction_payload(version, copy_of=copy_of) for version in (article, *more_versions)],
     }
+
+
+# The most bytes a character takes in the JSON push sends (``ensure_ascii=False``): a
+# control character's ``\u00XX`` escape; others take 1-4 (UTF-8) or 2 (``\"``).
+_MOST_BYTES_PER_CHARACTER = 6
+# More than the keys, numbers and punctuation of one span item, one prediction set or one
+# task's data take (a span item's are about 150 bytes with a 24-character score).
+_SPAN_ROOM, _SET_ROOM, _TASK_ROOM = 256, 256, 512
+
+
+def task_payload_bound(article: PredictedArticle, *more_versions: PredictedArticle, id_room: int) -> int:
+    """At least the JSON size of ``task_payload(article, *more_versions, group=...)`` for any group
+    id of at most ``id_room`` characters, counted without building the payload."""
+    characters = len(article.text) + len(article.id) + 2 * id_room + 64  # text_sha256
+    characters += len(article.title or "") + len(article.date or "") + len(article.source or "")
+    spans = 0
+    for version in (article, *more_versions):
+        characters += len(version.model.model_version)
+        for span in version.spans:
+            characters += span.end - span.start + len(span.label)
+        spans += len(version.spans)
+    sets = 1 + len(more_versions)
+    return _MOST_BYTES_PER_CHARACTER * characters + _SPAN_ROOM * spans + _SET_ROOM * sets + _TASK_ROOM

@@ -26,6 +26,7 @@ from toolkit.config import Config
 from toolkit.errors import ProjectError, Remedy, ServerError
 from toolkit.labelstudio.client import NO_RETRY, ServerSettings, call, describe_api_error, post_json
 from toolkit.labelstudio.labeling import config_labels, instructions, labeling_config
+from toolkit.labelstudio.stream import SAMPLING
 from toolkit.labelstudio.tasks import write_once_then_check
 
 if TYPE_CHECKING:
@@ -278,6 +279,8 @@ def create_project(client: LabelStudio, settings: ServerSettings, config: Config
             expert_instruction=instructions(config),
             show_instruction=True,
             show_collab_predictions=True,
+            # The stream's order from the start: push then has no update to make.
+            sampling=SAMPLING[config.push.order],
             request_options=NO_RETRY,
         )
 

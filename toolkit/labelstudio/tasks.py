@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from toolkit.errors import InputError, ServerError
 from toolkit.labelstudio.client import NO_RETRY, ServerSettings, call, get_json, post_json, transient
@@ -160,6 +160,26 @@ def iter_batches(items: Iterable[tuple[Any, bytes]], *, size: int, max_bytes: in
         yield batch
 
 
+_END: Any = object()
+T = TypeVar("T")
+
+
+def ahead(batches: Iterable[T]) -> Iterator[T]:
+    """The batches, the next one prepared (its items encoded) in a thread while the caller sends this one.
+
+    The server works on one request while this process encodes the next: on two cores the
+    encoding then costs nothing. One thread at a time advances ``batches``.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    iterator = iter(batches)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="toolkit-encode") as pool:
+        coming = pool.submit(next, iterator, _END)
+        while (batch := coming.result()) is not _END:
+            coming = pool.submit(next, iterator, _END)
+            yield batch
+
+
 def _body(batch: list[tuple[Any, bytes]]) -> bytes:
     return b"[" + b",".join(encoded for _, encoded in batch) + b"]"
 
@@ -215,7 +235,7 @@ def import_tasks(
     article id by default): only its tasks that did not land are sent again.
     """
     path = f"api/projects/{project_id}/import?return_task_ids=true"
-    for batch in iter_batches(items, size=batch_size, max_bytes=max_bytes):
+    for batch in ahead(iter_batches(items, size=batch_size, max_bytes=max_bytes)):
         pending = batch
         task_ids: list[int] = []
 
@@ -262,7 +282,7 @@ def import_predictions(
     A batch whose fate is unknown is looked up: only the sets the tasks lack are sent again.
     """
     path = f"api/projects/{project_id}/import/predictions"
-    for batch in iter_batches(items, size=batch_size, max_bytes=max_bytes):
+    for batch in ahead(iter_batches(items, size=batch_size, max_bytes=max_bytes)):
         pending = batch
 
         def send() -> Any:

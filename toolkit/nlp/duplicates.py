@@ -14,6 +14,13 @@ leaves every signature as it was. The shingles keep datasketch's SHA-1 hash, the
 cost left: CRC-32 was tried (10,000 Reuters-21578 articles) and grouped 36 pairs SHA-1
 does not, 19 of them under the threshold in their true Jaccard similarity.
 
+Push groups in a worker process (``Grouping``) while it connects to Label Studio
+and sets the project up: on two cores or more the grouping then costs push next to
+nothing. The worker is a fresh interpreter running ``near_duplicate_groups`` (not
+``multiprocessing``: its ``spawn`` runs the caller's main script again, its ``fork``
+copies threads' locks), so it gives the same groups; a worker that cannot start or dies
+leaves the grouping to this process.
+
 Groups are named by their first article in the order given (the predictions file's
 order, to which later runs only append), so a group keeps its id when articles are
 added. Seeded: the same articles give the same groups.
@@ -21,10 +28,16 @@ added. Seeded: the same articles give the same groups.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import pickle
 import re
-from collections.abc import Iterable
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 NUM_PERM = 128
@@ -32,6 +45,9 @@ SHINGLE_WORDS = 4
 SEED = 17
 SCHEME = "affine32"  # datasketch 2's default, named: signatures built from shared permutations must say it
 _WORD = re.compile(r"\w+")
+# Fewer articles than this are grouped in this process: a worker's start (~0.5 s with
+# datasketch's import) would cost more than it saves.
+BACKGROUND_MIN_ARTICLES = 1000
 
 
 @dataclass(frozen=True)
@@ -119,3 +135,91 @@ def near_duplicate_groups(articles: Iterable[tuple[str, str]], *, threshold: flo
     for article_id in order:
         members.setdefault(root(article_id), []).append(article_id)
     return Groups({member: group for group, ids in members.items() if len(ids) > 1 for member in ids})
+
+
+class Grouping:
+    """Groups being made, in a worker process or (on one core, for a few articles) here.
+
+    ``result()`` waits for them; closing (``with`` or ``close()``) stops a worker whose
+    groups are no longer wanted, so that a push that fails early exits at once.
+    """
+
+    def __init__(self, articles: Sequence[tuple[str, str]], *, threshold: float, worker: bool | None = None) -> None:
+        self._articles, self._threshold = articles, threshold
+        self._groups: Groups | None = None if articles else Groups({})
+        self._worker: subprocess.Popen[bytes] | None = None
+        if worker is None:
+            worker = len(articles) >= BACKGROUND_MIN_ARTICLES and _usable_cores() >= 2
+        if worker and articles:
+            self._start()
+
+    def _start(self) -> None:
+        import threading
+
+        try:
+            self._worker = subprocess.Popen(
+                [sys.executable, "-c", _WORKER],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env={**os.environ, "TOOLKIT_GROUPING_PATH": _package_parent()},
+            )
+        except OSError:  # no process can start here: grouped in result()
+            return
+        # Written from a thread: the pipe takes 64 KB at a time, as fast as the worker reads.
+        threading.Thread(target=self._send, args=(self._worker,), name="toolkit-grouping", daemon=True).start()
+
+    def _send(self, worker: subprocess.Popen[bytes]) -> None:
+        assert worker.stdin is not None
+        with contextlib.suppress(OSError):  # the worker died or was stopped: result() groups here
+            with worker.stdin:
+                pickle.dump((list(self._articles), self._threshold), worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def result(self) -> Groups:
+        if self._groups is None and self._worker is not None:
+            assert self._worker.stdout is not None
+            try:
+                # The worker is this program, started by it: its pickle is trusted.
+                self._groups = pickle.load(self._worker.stdout)  # noqa: S301
+            except Exception:  # noqa: BLE001 - the worker died (killed, out of memory): the same groups, here
+                self._groups = None
+            self.close()
+        if self._groups is None:
+            self._groups = near_duplicate_groups(self._articles, threshold=self._threshold)
+        return self._groups
+
+    def close(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            if worker.poll() is None and self._groups is None:
+                worker.kill()
+            worker.wait()
+            if worker.stdout is not None:
+                worker.stdout.close()
+
+    def __enter__(self) -> Grouping:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# The worker: this module's near_duplicate_groups, the package imported from where this
+# process has it (never a ``toolkit`` folder in the current directory).
+_WORKER = """
+import os, pickle, sys
+sys.path[0:1] = [os.environ["TOOLKIT_GROUPING_PATH"]]
+from toolkit.nlp.duplicates import near_duplicate_groups
+articles, threshold = pickle.load(sys.stdin.buffer)
+pickle.dump(near_duplicate_groups(articles, threshold=threshold), sys.stdout.buffer)
+"""
+
+
+def _package_parent() -> str:
+    return str(Path(__file__).resolve().parents[2])
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

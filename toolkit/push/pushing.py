@@ -29,7 +29,7 @@ from toolkit.config import Config
 from toolkit.errors import InputError, Remedy, ServerError
 from toolkit.io.models_registry import project_models
 from toolkit.labelstudio.client import ServerSettings, connect
-from toolkit.labelstudio.labeling import prediction_payload, task_payload
+from toolkit.labelstudio.labeling import prediction_payload, task_payload, task_payload_bound
 from toolkit.labelstudio.project import ensure_project, find_project, read_project, set_model_version, spare_title
 from toolkit.labelstudio.stream import ensure_uncertainty_tab, set_stream_order
 from toolkit.labelstudio.tasks import (
@@ -41,7 +41,7 @@ from toolkit.labelstudio.tasks import (
     import_tasks,
     read_state,
 )
-from toolkit.nlp.duplicates import Groups, near_duplicate_groups
+from toolkit.nlp.duplicates import Grouping, Groups
 from toolkit.progress import OnProgress, emit
 from toolkit.push.plan import PushPlan, check_articles, check_stream, kinds_differ, new_plan, plan_push
 from toolkit.records import PredictedArticle, model_of
@@ -136,12 +136,36 @@ def push(
             "see its skip counts",
         )
     max_bytes = _max_bytes(config)
-    duplicates = _near_duplicates(groups, config)
-    # An oversized article stops the push before anything is written. Only checked here:
-    # holding every encoded task would double the push's memory; they are encoded
-    # again, batch by batch, as they are sent.
-    for article_id, versions in groups.items():
-        encode(task_payload(*versions, group=duplicates.group(article_id)), max_bytes)
+    # Grouped beside the set-up below (in a worker process when that pays); the groups are
+    # needed only once the first task is encoded.
+    with _near_duplicates(groups, config) as grouping:
+        _check_sizes(groups, grouping, max_bytes)
+        return _push_grouped(
+            groups,
+            grouping,
+            config=config,
+            settings=settings,
+            dry_run=dry_run,
+            on_progress=on_progress,
+            source=source,
+            allow_model_rollback=allow_model_rollback,
+            max_bytes=max_bytes,
+        )
+
+
+def _push_grouped(
+    groups: dict[str, list[PredictedArticle]],
+    grouping: Grouping,
+    *,
+    config: Config,
+    settings: ServerSettings,
+    dry_run: bool,
+    on_progress: OnProgress | None,
+    source: str | None,
+    allow_model_rollback: bool,
+    max_bytes: int,
+) -> PushResult:
+    """push() once the articles are checked, while their near-duplicate groups are being made."""
     client = connect(settings)
     found = find_project(client, settings, config)
     plan = new_plan(config, groups, found)
@@ -152,8 +176,8 @@ def push(
         return PushResult(
             plan=plan,
             project_id=plan.project_id or 0,
-            near_duplicate_groups=duplicates.count,
-            near_duplicate_copies=duplicates.copies,
+            near_duplicate_groups=grouping.result().count,
+            near_duplicate_copies=grouping.result().copies,
             dry_run=True,
             order=config.push.order,
         )
@@ -172,13 +196,13 @@ def push(
         labeling_config_updated=setup.labeling_config_updated,
         spare_project_id=setup.spare_id,
         spare_project_title=spare_title(config.project.title, project_id) if setup.spare_id is not None else None,
-        near_duplicate_groups=duplicates.count,
-        near_duplicate_copies=duplicates.copies,
         order=config.push.order,
     )
     # Read even when just created: a concurrent push may be importing into it already.
     state = read_state(client, settings, project_id)
     plan_push(groups, state, plan)
+    duplicates = grouping.result()
+    result.near_duplicate_groups, result.near_duplicate_copies = duplicates.count, duplicates.copies
     batches = {"batch_size": config.push.batch_size, "max_bytes": max_bytes}
     try:
         removed = _remove_duplicates(client, settings, plan, state)
@@ -210,7 +234,8 @@ def push(
             result.model_rolled_back_from = rolled_back_from
         # Set at every push, so a project created by hand or changed in its settings
         # follows push.order again; the annotator configures nothing.
-        result.stream_order_set = set_stream_order(client, settings, now, config.push.order)
+        # (A project this push created has it from its creation: set now too.)
+        result.stream_order_set = set_stream_order(client, settings, now, config.push.order) or setup.created
         result.tab_added = ensure_uncertainty_tab(client, settings, project_id)
     except ServerError as error:
         raise ServerError(
@@ -270,12 +295,25 @@ def _announce(on_progress: OnProgress | None, phase: str, total: int) -> None:
         emit(on_progress, phase, 0, total=total)
 
 
-def _near_duplicates(groups: dict[str, list[PredictedArticle]], config: Config) -> Groups:
-    """The near-duplicate groups of the file's articles, named by their first article in the file."""
+def _near_duplicates(groups: dict[str, list[PredictedArticle]], config: Config) -> Grouping:
+    """The near-duplicate groups of the file's articles (named by their first article in the file), being made."""
     if config.push.near_duplicates is None:
-        return Groups({})
-    articles = ((article_id, versions[0].text) for article_id, versions in groups.items())
-    return near_duplicate_groups(articles, threshold=config.push.near_duplicates)
+        return Grouping([], threshold=1.0)  # nothing to group: no groups
+    articles = [(article_id, versions[0].text) for article_id, versions in groups.items()]
+    return Grouping(articles, threshold=config.push.near_duplicates)
+
+
+def _check_sizes(groups: dict[str, list[PredictedArticle]], grouping: Grouping, max_bytes: int) -> None:
+    """InputError for an article whose task alone is over ``max_bytes``: it stops the push before anything is written.
+
+    Checked on a bound of the task's size, which needs neither the task's JSON nor its group;
+    only a task the bound does not clear is encoded, once its group is known. (Holding every
+    encoded task would double the push's memory: they are encoded batch by batch as they are sent.)
+    """
+    id_room = max(map(len, groups), default=0)
+    for article_id, versions in groups.items():
+        if task_payload_bound(*versions, id_room=id_room) + 2 > max_bytes:
+            encode(task_payload(*versions, group=grouping.result().group(article_id)), max_bytes)
 
 
 def _task_items(plan: PushPlan, max_bytes: int, duplicates: Groups) -> Iterator[tuple[str, bytes]]:

@@ -138,3 +138,20 @@ def test_an_id_given_out_meanwhile_is_waited_for_until_it_commits_or_the_bound(m
     # trace of a deleted id, so the two cannot be told apart.)
     winner, clock = _settle(_Projects({6: "a", 8: ours}), 8, 6, monkeypatch, config)
     assert winner.id == 8 and clock.sleeps == round(UNSEEN_ID_WAIT / UNSEEN_ID_POLL)
+
+
+@pytest.mark.parametrize("order", ["uncertainty", "random"])
+def test_a_new_project_is_created_with_the_streams_order(order, config):
+    from toolkit.labelstudio.project import create_project
+    from toolkit.labelstudio.stream import SAMPLING
+
+    sent = {}
+
+    def create(**fields):
+        sent.update(fields)
+        return SimpleNamespace(id=1, **fields)
+
+    config = config.model_copy(update={"push": config.push.model_copy(update={"order": order})})
+    client = SimpleNamespace(projects=SimpleNamespace(create=create))
+    create_project(client, _settings(), config, labeling_config(config))
+    assert sent["sampling"] == SAMPLING[order]  # push has no sampling update to make afterwards

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+import threading
+
 import pytest
 
 from toolkit.errors import InputError, ServerError
-from toolkit.labelstudio.labeling import task_payload
-from toolkit.labelstudio.tasks import encode, iter_batches, write_once_then_check
+from toolkit.labelstudio.labeling import task_payload, task_payload_bound
+from toolkit.labelstudio.tasks import ahead, encode, iter_batches, write_once_then_check
 from toolkit.records import ModelInfo, PredictedArticle, Span
 
 
@@ -73,3 +76,63 @@ def test_a_definite_refusal_is_not_retried():
     with pytest.raises(ServerError, match="bad request"):
         write_once_then_check(send, lambda: pytest.fail("must not check"), "import")
     assert calls == ["send"]
+
+
+def test_the_size_bound_is_never_below_the_tasks_json():
+    # Characters JSON escapes to 6 bytes (control characters), 2 (quotes), 4 (outside the BMP).
+    alphabet = ["a", " ", "\u0001", '"', "\\", "\n", "é", "中", "😀", "\u2028"]
+    picks = random.Random(7)
+    for _ in range(60):
+        text = "".join(picks.choice(alphabet) for _ in range(picks.randint(1, 3000)))
+        spans = []
+        start = 0
+        while start < len(text) - 1 and len(spans) < 5:
+            end = picks.randint(start + 1, len(text))
+            spans.append(Span(start=start, end=end, label=picks.choice(["PER", "\u0001ORG"]), score=picks.random() / 3))
+            start = end
+        first = PredictedArticle(
+            id="\u0002" * picks.randint(1, 9),
+            text=text,
+            title=picks.choice([None, '"\u0003"' * 5]),
+            model=ModelInfo(name="m", version="1"),
+            spans=spans,
+            score=picks.random() / 7,
+        )
+        second = first.model_copy(update={"model": ModelInfo(name="\u0004", version="2")})
+        group = "\u0005" * 12
+        for versions in ([first], [first, second]):
+            sent = len(encode(task_payload(*versions, group=group), 10**9))
+            assert task_payload_bound(*versions, id_room=len(group)) >= sent
+    worst = "\u0001" * 5000  # every character a 6-byte escape, in the text and in a span
+    article = PredictedArticle(
+        id="w", text=worst, model=ModelInfo(name="m", version="1"), spans=[Span(start=0, end=5000, label="PER")]
+    )
+    assert task_payload_bound(article, id_room=1) >= len(encode(task_payload(article), 10**9))
+
+
+def test_the_next_batch_is_prepared_while_this_one_is_sent():
+    prepared: list[int] = []
+    two_ready = threading.Event()
+
+    def batches():
+        for number in range(3):
+            prepared.append(number)
+            if number == 1:
+                two_ready.set()
+            yield number
+
+    seen = []
+    for batch in ahead(batches()):
+        if batch == 0:
+            assert two_ready.wait(5)  # batch 1 made while batch 0 is still being "sent"
+        seen.append(batch)
+    assert seen == [0, 1, 2] == prepared
+
+
+def test_a_failure_preparing_a_batch_reaches_the_sender():
+    def batches():
+        yield 1
+        raise InputError("article 'x' alone is too big")
+
+    with pytest.raises(InputError, match="too big"):
+        list(ahead(batches()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from toolkit.nlp.duplicates import Groups, near_duplicate_groups, shingles
+from toolkit.nlp.duplicates import Grouping, Groups, near_duplicate_groups, shingles
 
 STORY = (
     "The central bank raised its key interest rate by a quarter point on Tuesday, citing persistent "
@@ -67,3 +67,35 @@ def test_signatures_share_one_permutation_set_and_equal_datasketchs_own():
     own = MinHash(num_perm=NUM_PERM, seed=SEED)
     own.update_batch(list(features))
     assert (first.hashvalues == own.hashvalues).all()
+
+
+def _many(count: int) -> list[tuple[str, str]]:
+    stories = [STORY, OTHER, "LONDON - " + STORY]
+    return [(f"a{i}", f"{stories[i % 3]} Item {i // 3}.") for i in range(count)]
+
+
+def test_a_worker_process_gives_the_groups_made_here():
+    articles = _many(30)
+    with Grouping(articles, threshold=0.7, worker=True) as grouping:
+        assert grouping._worker is not None  # a process of its own, not this one
+        assert grouping.result() == near_duplicate_groups(articles, threshold=0.7)
+    assert grouping._worker is None
+
+
+def test_a_worker_that_dies_leaves_the_same_groups_to_this_process():
+    articles = _many(30)
+    grouping = Grouping(articles, threshold=0.7, worker=True)
+    grouping._worker.kill()
+    assert grouping.result() == near_duplicate_groups(articles, threshold=0.7)
+
+
+def test_closing_stops_a_worker_whose_groups_are_not_wanted():
+    grouping = Grouping(_many(30), threshold=0.7, worker=True)
+    worker = grouping._worker
+    grouping.close()
+    assert worker.poll() is not None and grouping._worker is None
+
+
+def test_few_articles_are_grouped_here_and_none_need_no_grouping():
+    assert Grouping(_many(3), threshold=0.7)._worker is None  # under BACKGROUND_MIN_ARTICLES
+    assert Grouping([], threshold=0.7, worker=True).result() == Groups({})
