@@ -141,7 +141,7 @@ def push(
     # holding every encoded task would double the push's memory; they are encoded
     # again, batch by batch, as they are sent.
     for article_id, versions in groups.items():
-        encode(task_payload(*versions, group=duplicates.group(article_id)), max_bytes)
+        encode(task_payload(*versions, group=duplicates.group_of.get(article_id)), max_bytes)
     client = connect(settings)
     found = find_project(client, settings, config)
     plan = new_plan(config, groups, found)
@@ -280,7 +280,7 @@ def _near_duplicates(groups: dict[str, list[PredictedArticle]], config: Config) 
 
 def _task_items(plan: PushPlan, max_bytes: int, duplicates: Groups) -> Iterator[tuple[str, bytes]]:
     return (
-        (versions[0].id, encode(task_payload(*versions, group=duplicates.group(versions[0].id)), max_bytes))
+        (versions[0].id, encode(task_payload(*versions, group=duplicates.group_of.get(versions[0].id)), max_bytes))
         for versions in plan.new_tasks
     )
 
