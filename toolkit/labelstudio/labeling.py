@@ -9,7 +9,9 @@ through unchanged; only the text they cover is checked.
 from __future__ import annotations
 
 import hashlib
+import textwrap
 import xml.etree.ElementTree as ET
+from pathlib import PurePath
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -153,6 +155,30 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# How long a title made from the article's first words may be (the Data Manager's column
+# shows about this much).
+FIRST_WORDS_CHARS = 60
+
+
+def shown_title(article: PredictedArticle) -> tuple[str, str | None]:
+    """The title a task shows, and what it was made from when the article has none.
+
+    The article's own title when it has one (``None`` as the second item); else, for a
+    ``.txt`` input (one file per article), the file's name without its suffix; else the
+    text's first words, cut at a word boundary with an ellipsis. Without it the Data
+    Manager's rows show only hex ids.
+    """
+    if article.title:
+        return article.title, None
+    source = article.source or ""
+    if source.lower().endswith(".txt"):
+        return PurePath(source).stem, "file name"
+    words = textwrap.shorten(article.text, width=FIRST_WORDS_CHARS + 1, placeholder="…")
+    if words == "…":  # a first word longer than the width: cut inside it
+        words = " ".join(article.text.split())[:FIRST_WORDS_CHARS] + "…"
+    return words, "first words"
+
+
 def task_payload(
     article: PredictedArticle, *more_versions: PredictedArticle, group: str | None = None
 ) -> dict[str, Any]:
@@ -160,29 +186,36 @@ def task_payload(
 
     ``more_versions`` are the same article predicted by other model versions: each
     adds one prediction set to the same task. ``group`` is the near-duplicate group
-    (the id of its first article; the article's own id when it has no near-duplicate).
+    (the id of its first article), for an article in a group of two or more only: an
+    article alone sends none, so the Data Manager has no column that repeats ``article_id``.
     """
-    group = group or article.id
-    copy_of = group if group != article.id else None
+    title, title_from = shown_title(article)
+    copy = group is not None and group != article.id
     data = {
         "text": article.text,
         "article_id": article.id,
-        "title": article.title or "",
+        "title": title,
         "date": article.date or "",
         "source": article.source or "",
         # Lets pull tell a text edited in Label Studio from the one the spans were made on.
         "text_sha256": text_sha256(article.text),
+    }
+    if group is not None:
         # Export keeps a group in one split; the stream serves a group's first article first.
-        "group": group,
-    }
-    if copy_of is not None:
-        data["copy_of"] = copy_of
-        if article.score is not None:
-            data["model_score"] = article.score
-    return {
+        data["group"] = group
+    if copy and article.score is not None:
+        data["model_score"] = article.score
+    payload: dict[str, Any] = {
         "data": data,
-        "predictions": [prediction_payload(version, copy_of=copy_of) for version in (article, *more_versions)],
+        "predictions": [
+            prediction_payload(version, copy_of=group if copy else None) for version in (article, *more_versions)
+        ],
     }
+    if title_from is not None:
+        # In the task's meta, which the Data Manager shows no column of: pull reads it and
+        # gives the dataset no title (the article has none) instead of the made-up one.
+        payload["meta"] = {"title_from": title_from}
+    return payload
 
 
 # The most bytes a character takes in the JSON push sends (``ensure_ascii=False``): a
@@ -195,9 +228,12 @@ _SPAN_ROOM, _SET_ROOM, _TASK_ROOM = 256, 256, 512
 
 def task_payload_bound(article: PredictedArticle, *more_versions: PredictedArticle, id_room: int) -> int:
     """At least the JSON size of ``task_payload(article, *more_versions, group=...)`` for any group
-    id of at most ``id_room`` characters, counted without building the payload."""
+    id of at most ``id_room`` characters, counted without building the payload (its ``meta``
+    fits in ``_TASK_ROOM``)."""
     characters = len(article.text) + len(article.id) + 2 * id_room + 64  # text_sha256
-    characters += len(article.title or "") + len(article.date or "") + len(article.source or "")
+    # The title shown: the article's, its file's name or its first words (shown_title).
+    characters += max(len(article.title or ""), len(article.source or ""), FIRST_WORDS_CHARS + 1)
+    characters += len(article.date or "") + len(article.source or "")
     spans = 0
     for version in (article, *more_versions):
         characters += len(version.model.model_version)

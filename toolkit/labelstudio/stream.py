@@ -36,7 +36,8 @@ SAMPLING: dict[str, str] = {
 
 TAB_TITLE = "Most uncertain first"
 # The data manager hides these in the tab; the prediction score, hidden in a new
-# project's default tab, stays visible, beside the article's title and group.
+# project's default tab, stays visible, beside the article's id, title (never empty) and near-duplicate
+# group (only articles with near-duplicates have one).
 TAB_HIDDEN = [
     "tasks:inner_id",
     "tasks:annotations_results",

@@ -59,6 +59,12 @@ class TaskOutcome:
         return [AnnotatedArticle.model_validate(record) for record in self.records]
 
 
+def _title_made(task: dict[str, Any]) -> bool:
+    """Whether push made the task's title up (``meta.title_from``: the article has none)."""
+    meta = task.get("meta")
+    return isinstance(meta, dict) and bool(meta.get("title_from"))
+
+
 class TaskProcessor:
     """Turns exported tasks into records and ledger entries, each with its own counts."""
 
@@ -161,10 +167,12 @@ class TaskProcessor:
         base = {
             "id": outcome.article_id,
             "text": text,
-            "title": text_or_none(data.get("title")),
+            # A title push made up for the Data Manager (the file name, the first words) is not the article's.
+            "title": None if _title_made(task) else text_or_none(data.get("title")),
             "date": text_or_none(data.get("date")),
             "source": text_or_none(data.get("source")),
-            # Only a near-duplicate's group is kept: an article alone is its own group.
+            # Only a near-duplicate's group is kept: an article alone is its own group (push sends
+            # none for it now; older pushes sent its own id).
             "group": group if (group := text_or_none(data.get("group"))) != outcome.article_id else None,
             "task_id": task_id,
             "annotations": records_annotations,

@@ -313,12 +313,12 @@ def _check_sizes(groups: dict[str, list[PredictedArticle]], grouping: Grouping, 
     id_room = max(map(len, groups), default=0)
     for article_id, versions in groups.items():
         if task_payload_bound(*versions, id_room=id_room) + 2 > max_bytes:
-            encode(task_payload(*versions, group=grouping.result().group(article_id)), max_bytes)
+            encode(task_payload(*versions, group=grouping.result().group_of.get(article_id)), max_bytes)
 
 
 def _task_items(plan: PushPlan, max_bytes: int, duplicates: Groups) -> Iterator[tuple[str, bytes]]:
     return (
-        (versions[0].id, encode(task_payload(*versions, group=duplicates.group(versions[0].id)), max_bytes))
+        (versions[0].id, encode(task_payload(*versions, group=duplicates.group_of.get(versions[0].id)), max_bytes))
         for versions in plan.new_tasks
     )
 

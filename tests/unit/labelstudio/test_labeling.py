@@ -77,10 +77,43 @@ def test_a_near_duplicate_is_served_after_its_group_and_keeps_its_score_in_the_d
     base = dict(text="Rates rise.", model=ModelInfo(name="m", version="1.0"), spans=[], score=0.3)
     first, copy = PredictedArticle(id="a", **base), PredictedArticle(id="b", **base)
     alone = task_payload(first)
-    assert alone["data"]["group"] == "a" and "copy_of" not in alone["data"]
+    assert "group" not in alone["data"] and "model_score" not in alone["data"]  # no column repeating article_id
     assert alone["predictions"][0]["score"] == 0.3
+    leader = task_payload(first, group="a")  # the group's first article shows its group too
+    assert leader["data"]["group"] == "a" and "model_score" not in leader["data"]
+    assert leader["predictions"][0]["score"] == 0.3
     grouped = task_payload(copy, group="a")
-    assert grouped["data"]["group"] == "a" and grouped["data"]["copy_of"] == "a"
+    assert grouped["data"]["group"] == "a" and "copy_of" not in grouped["data"]  # copy_of repeated group
     assert grouped["data"]["model_score"] == 0.3
     assert grouped["predictions"][0]["score"] == 1.0  # above every task score: after the group's first
     assert prediction_payload(copy, task_id=3, copy_of="a")["score"] == 1.0
+
+
+def _article(text: str, title: str | None = None, source: str | None = None) -> PredictedArticle:
+    return PredictedArticle(
+        id="f00d", text=text, title=title, source=source, model=ModelInfo(name="m", version="1.0"), spans=[]
+    )
+
+
+def test_a_task_shows_the_articles_own_title_and_says_nothing_more():
+    payload = task_payload(_article("Oil rose.", title="Oil prices rise", source="in/2024-03-01-markets.txt"))
+    assert payload["data"]["title"] == "Oil prices rise" and "meta" not in payload
+
+
+def test_a_txt_article_without_a_title_shows_its_file_name_marked_as_made_up():
+    payload = task_payload(_article("Oil rose.", source="/data/in/2024-03-01-markets.txt"))
+    assert payload["data"]["title"] == "2024-03-01-markets"
+    assert payload["meta"] == {"title_from": "file name"}  # pull gives the dataset no title
+
+
+def test_an_article_of_a_records_file_without_a_title_shows_its_first_words():
+    text = "Oil prices rose on Tuesday after the cartel said it would cut output again next month."
+    payload = task_payload(_article(text, source="in/news.jsonl:3"))
+    title = payload["data"]["title"]
+    assert title == "Oil prices rose on Tuesday after the cartel said it would…"
+    assert len(title) <= 61 and text.startswith(title[:-1])
+    assert payload["meta"] == {"title_from": "first words"}
+    short = task_payload(_article("Rates  rise.\n\nMore later."))
+    assert short["data"]["title"] == "Rates rise. More later."  # whitespace collapsed, nothing cut
+    long_word = task_payload(_article("x" * 100))["data"]["title"]
+    assert long_word == "x" * 60 + "…"

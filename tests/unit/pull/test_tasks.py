@@ -272,3 +272,26 @@ def test_a_near_duplicates_group_comes_along_and_an_article_alone_has_none():
     records, _, _ = run([copy, alone])
     assert [(record.id, record.group) for record in records] == [("art-1", "art-7"), ("art-2", None)]
     assert "group" not in records[1].to_json_dict()
+
+
+def test_a_group_is_read_from_new_and_old_pushes_alike():
+    # New pushes: no group for an article alone, the group on every member (first included).
+    # Old pushes: the group on every task (its own id when alone) and copy_of on copies.
+    new_alone, new_first, new_copy = (task(i, [annotation(10 * i, [])]) for i in (1, 2, 3))
+    new_first["data"]["group"] = new_copy["data"]["group"] = "art-2"
+    old_alone, old_copy = task(4, [annotation(40, [])]), task(5, [annotation(50, [])])
+    old_alone["data"]["group"] = "art-4"
+    old_copy["data"].update(group="art-2", copy_of="art-2", model_score=0.3)
+    records, _, _ = run([new_alone, new_first, new_copy, old_alone, old_copy])
+    # The group's first article keeps None, as before: export splits it by its own id, the group's name.
+    groups = [(record.id, record.group) for record in records]
+    assert groups == [("art-1", None), ("art-2", None), ("art-3", "art-2"), ("art-4", None), ("art-5", "art-2")]
+
+
+def test_a_title_push_made_up_is_not_the_articles_title():
+    made, own, old = (task(i, [annotation(10 * i, [])]) for i in (1, 2, 3))
+    made["data"]["title"], made["meta"] = "2024-03-01-markets", {"title_from": "file name"}
+    own["data"]["title"], own["meta"] = "Oil prices rise", {}
+    # ``old``: pushed before titles were made up, an empty title and no meta.
+    records, _, _ = run([made, own, old])
+    assert [record.title for record in records] == [None, "Oil prices rise", None]

@@ -1,4 +1,4 @@
-"""What push sends for near-duplicates, without a server: the group on every task, copies scored last."""
+"""What push sends for near-duplicates, without a server: the group on its articles' tasks, copies scored last."""
 
 from __future__ import annotations
 
@@ -27,9 +27,11 @@ def test_tasks_carry_their_group_and_a_copy_is_scored_after_every_first_article(
     assert (duplicates.count, duplicates.copies) == (1, 1)
     plan = plan_push(groups, ProjectState(), PushPlan(project_title="t", project_id=1))
     sent = {key: json.loads(body) for key, body in _task_items(plan, 10**7, duplicates)}
-    assert {key: task["data"]["group"] for key, task in sent.items()} == {"a": "a", "b": "b", "c": "b"}
+    # Only the articles of a group of two or more carry it (an article alone's group is its own id).
+    assert {key: task["data"].get("group") for key, task in sent.items()} == {"a": None, "b": "b", "c": "b"}
     assert [sent[key]["predictions"][0]["score"] for key in "abc"] == [0.6, 0.2, 1.0]
-    assert sent["c"]["data"]["copy_of"] == "b" and sent["c"]["data"]["model_score"] == 0.2
+    assert "copy_of" not in sent["c"]["data"] and sent["c"]["data"]["model_score"] == 0.2
+    assert "model_score" not in sent["b"]["data"]
 
 
 def test_a_new_model_versions_predictions_for_a_copy_are_scored_last_too(config):
