@@ -18,11 +18,15 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from pydantic import SecretStr
 
 from tests.integration.conftest import SERVER_HOME
 from toolkit.annotations.identities import AnnotatorIds
 from toolkit.config import load_config
+from toolkit.errors import AccountError
 from toolkit.labelstudio import localserver
+from toolkit.labelstudio.client import ServerSettings
+from toolkit.team import add_annotators, list_annotators
 
 pytestmark = pytest.mark.integration
 
@@ -140,9 +144,26 @@ def test_overlap_from_the_config_serves_an_annotated_task_to_a_second_annotator(
     # It comes with the model's suggestions, as the first annotator's did.
     assert [p["model_version"] for p in served["predictions"]] == ["spacy-team-test-1"]
 
+    # What the toolkit cannot hide (docs/team.md): Community lists every member's email to every member.
+    assert emails[0] in {user["email"] for user in second.get("/api/users/").json()}
+
     kept = run_toolkit("push", str(predictions), "--config", str(overlapping))
     assert "overlap: the stream serves every task to 2 annotators each (project.overlap)" in " ".join(
         kept.stdout.split()
     )
     for api in (first, second):
         api.close()
+
+
+def test_only_the_organisations_owner_may_list_or_add_annotators(run_toolkit, server, project_config, local):
+    email = f"member-{uuid.uuid4().hex[:10]}@example.com"
+    ((_, password),) = add(run_toolkit, project_config, local, email).values()
+    session = log_in(server.url, email, password)
+    token = session.get("/api/current-user/token").json()["token"]
+    session.close()
+    member = ServerSettings(url=server.url, api_key=SecretStr(token), origin="a member's key")
+    config = load_config(project_config)
+    with pytest.raises(AccountError, match="did not create its organisation: only the owner may list annotators"):
+        list_annotators(config=config, settings=member)
+    with pytest.raises(AccountError, match="only the owner may add annotators"):
+        add_annotators([f"x-{email}"], config=config, settings=member, home=local)
