@@ -137,6 +137,10 @@ def _section(model: type, prefix: str, level: int, out: list[str]) -> None:
     for name, field in model.model_fields.items():
         key = f"{prefix}{name}"
         annotation = field.annotation
+        # A section that may be left out (``OverlapConfig | None``): its keys are documented all the same.
+        inner = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        if len(inner) == 1 and type(None) in typing.get_args(annotation):
+            annotation = inner[0]
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             nested.append((name, key, annotation, field))
             continue
@@ -153,6 +157,8 @@ def _section(model: type, prefix: str, level: int, out: list[str]) -> None:
         out += [f"{'#' * level} `{key}`", ""]
         if field.is_required():
             out += ["Required.", ""]
+        elif field.default is None:
+            out += [f"Optional: left out (`null`) by default. {field.title or ''}".rstrip(), ""]
         if name in comments:
             out += [comments[name], ""]
         _section(annotation, f"{key}.", level + 1, out)

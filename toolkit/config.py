@@ -25,11 +25,36 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class OverlapConfig(_Strict):
+    """How many annotators the labeling stream serves a task to, and for which share of the tasks."""
+
+    annotators: int = Field(
+        ge=1, le=20, title="Annotators the stream serves each overlapping task to (Label Studio's maximum_annotations)"
+    )
+    share: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        title="Share of the tasks that overlap, 0-1 (1.0: every task; Label Studio's overlap_cohort_percentage)",
+    )
+
+    @property
+    def percentage(self) -> int:
+        """Label Studio's ``overlap_cohort_percentage`` (a whole number; at least 1 for any share above 0)."""
+        return max(1, round(self.share * 100))
+
+
 class ProjectConfig(_Strict):
     title: str = Field(min_length=1, title="Exact title of the Label Studio project")
     id: int | None = Field(default=None, ge=1, title="Label Studio project id; wins over the title")
     description: str = Field(default="", title="Project description shown in Label Studio")
     instructions: str = Field(default="", title="Instructions shown to annotators")
+    # Left out: push leaves the project's overlap settings as they are (Label Studio's default:
+    # one annotation per task, so the stream never serves a task to a second annotator).
+    overlap: OverlapConfig | None = Field(
+        default=None,
+        title="Serve a share of the tasks to several annotators ({annotators: 2, share: 0.2}); set by every push",
+    )
 
 
 class SpacyConfig(_Strict):

@@ -111,6 +111,11 @@ class LocalServerError(ToolkitError):
     """The local Label Studio server cannot be installed, started or stopped."""
 
 
+class AccountError(ToolkitError):
+    """An annotator account cannot be created, named or listed (not the organisation's owner, a bad
+    email, the local server's password command failed)."""
+
+
 class OutputError(ToolkitError):
     """An output path cannot be written, or holds what the run cannot build on (another model's records)."""
 

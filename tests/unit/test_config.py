@@ -72,3 +72,27 @@ def test_input_config_is_checked_key_by_key():
     assert any(line.startswith("[input.on_error] Input should be 'fail' or 'skip'") for line in lines)
     assert any(line.startswith("[input.fields.txt] unknown key") for line in lines)
     assert any(line.startswith("[spacy.beam_width] Input should be greater than or equal to 2") for line in lines)
+
+
+def test_overlap_is_annotators_and_a_share_of_the_tasks():
+    config = parse_config({**VALID, "project": {"title": "T", "overlap": {"annotators": 2, "share": 0.25}}})
+    assert (config.project.overlap.annotators, config.project.overlap.percentage) == (2, 25)
+    assert parse_config(VALID).project.overlap is None  # the project's own settings are left alone
+    tiny = parse_config({**VALID, "project": {"title": "T", "overlap": {"annotators": 3, "share": 0.001}}})
+    assert tiny.project.overlap.percentage == 1  # a share above 0 never rounds to no overlap at all
+
+
+@pytest.mark.parametrize(
+    ("overlap", "expected"),
+    [
+        ({"annotators": 0}, "[project.overlap.annotators] Input should be greater than or equal to 1"),
+        ({"annotators": 2, "share": 0}, "[project.overlap.share] Input should be greater than 0"),
+        ({"annotators": 2, "share": 30}, "[project.overlap.share] Input should be less than or equal to 1"),
+        ({"share": 0.5}, "[project.overlap.annotators] Field required"),
+        ({"annotators": 2, "percent": 30}, "[project.overlap.percent] unknown key"),
+    ],
+)
+def test_overlap_errors(overlap, expected):
+    with pytest.raises(ConfigError) as raised:
+        parse_config({**VALID, "project": {"title": "T", "overlap": overlap}})
+    assert any(expected in line for line in raised.value.errors), raised.value.errors

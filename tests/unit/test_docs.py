@@ -7,6 +7,7 @@ what mkdocs cannot: that the reference follows the model, and what the README mu
 from __future__ import annotations
 
 import re
+import typing
 from typing import Literal
 
 import yaml
@@ -23,8 +24,11 @@ PAGES = sorted(p.name for p in (ROOT / "docs").glob("*.md"))
 def leaf_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
     keys = []
     for name, field in model.model_fields.items():
-        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
-            keys += leaf_keys(field.annotation, f"{prefix}{name}.")
+        # A section that may be left out (``OverlapConfig | None``) has its keys documented too.
+        inner = [arg for arg in typing.get_args(field.annotation) if arg is not type(None)]
+        section = inner[0] if len(inner) == 1 and type(None) in typing.get_args(field.annotation) else field.annotation
+        if isinstance(section, type) and issubclass(section, BaseModel):
+            keys += leaf_keys(section, f"{prefix}{name}.")
         else:
             keys.append(f"{prefix}{name}")
     return keys

@@ -217,8 +217,9 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
-def server_environment(base: dict[str, str], *, home: Path, credentials: Credentials) -> dict[str, str]:
-    """The server's environment: the caller's, scrubbed, plus the settings it needs."""
+def _scrubbed_environment(base: dict[str, str], home: Path) -> dict[str, str]:
+    """The caller's environment without anything Label Studio would read, plus the data folder of
+    ``home`` and no calls home (analytics, the PyPI version check, Sentry)."""
     env = {
         name: value
         for name, value in base.items()
@@ -227,11 +228,6 @@ def server_environment(base: dict[str, str], *, home: Path, credentials: Credent
     env.update(
         {
             "LABEL_STUDIO_BASE_DATA_DIR": str(_paths(home)["data"].resolve()),
-            "LABEL_STUDIO_USERNAME": credentials.username,
-            "LABEL_STUDIO_PASSWORD": credentials.password.get_secret_value(),
-            "LABEL_STUDIO_USER_TOKEN": credentials.api_key.get_secret_value(),
-            "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
-            "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
             "LABEL_STUDIO_COLLECT_ANALYTICS": "false",
             "LABEL_STUDIO_LATEST_VERSION_CHECK": "false",
             "LABEL_STUDIO_SENTRY_DSN": "",
@@ -239,6 +235,61 @@ def server_environment(base: dict[str, str], *, home: Path, credentials: Credent
         }
     )
     return env
+
+
+def server_environment(base: dict[str, str], *, home: Path, credentials: Credentials) -> dict[str, str]:
+    """The server's environment: the caller's, scrubbed, plus the settings it needs."""
+    env = _scrubbed_environment(base, home)
+    env.update(
+        {
+            "LABEL_STUDIO_USERNAME": credentials.username,
+            "LABEL_STUDIO_PASSWORD": credentials.password.get_secret_value(),
+            "LABEL_STUDIO_USER_TOKEN": credentials.api_key.get_secret_value(),
+            "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+            "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+        }
+    )
+    return env
+
+
+PASSWORD_CHANGED = "Password successfully changed"
+
+
+def set_password(
+    *, home: Path, email: str, password: SecretStr, venv: Path | None = None, timeout: float = 300
+) -> None:
+    """Set a user's password on the server in ``home`` with its own ``label-studio reset_password``.
+
+    The only way on Label Studio Community: its API creates users without a usable password.
+    The email and the password go in on the command's standard input (its prompts), never on a
+    command line, which any local user can read in ``ps``. The command runs in a session of its
+    own: without a controlling terminal its password prompt reads standard input instead of
+    asking the person at the terminal. It writes to the server's database while the server runs.
+    """
+    executable = venv_path(home, venv) / "bin" / "label-studio"
+    try:
+        done = subprocess.run(
+            [str(executable), "reset_password"],
+            input=f"{email}\n{password.get_secret_value()}\n",
+            env=_scrubbed_environment(dict(os.environ), home),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            start_new_session=True,
+            cwd=home,
+        )
+    except OSError as error:
+        raise LocalServerError(
+            f"cannot run {executable}: {error.strerror}", hint=f"run `toolkit labelstudio up --home {home}` first"
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise LocalServerError(f"{executable} reset_password did not finish within {timeout:.0f} s") from None
+    if PASSWORD_CHANGED not in done.stdout:
+        said = " ".join(done.stdout.replace(password.get_secret_value(), "**********").split()[-20:])
+        raise LocalServerError(
+            f"{executable} reset_password did not set the password of {email} (exit {done.returncode}): {said}",
+            hint=f"check the server in {home} with `toolkit labelstudio status --home {home}`",
+        )
 
 
 def _scrub(text: str, credentials: Credentials) -> str:

@@ -30,6 +30,7 @@ from toolkit.errors import InputError, Remedy, ServerError
 from toolkit.io.models_registry import project_models
 from toolkit.labelstudio.client import ServerSettings, connect
 from toolkit.labelstudio.labeling import prediction_payload, task_payload, task_payload_bound
+from toolkit.labelstudio.overlap import Overlap, OverlapChange, apply_overlap, overlap_change
 from toolkit.labelstudio.project import ensure_project, find_project, read_project, set_model_version, spare_title
 from toolkit.labelstudio.stream import ensure_uncertainty_tab, set_stream_order
 from toolkit.labelstudio.tasks import (
@@ -81,6 +82,8 @@ class PushResult:
     order: str = "uncertainty"  # push.order: how Label All Tasks serves the tasks
     # The title this push's own empty project was renamed to (with ``spare_project_id``).
     spare_project_title: str | None = None
+    overlap: Overlap | None = None  # project.overlap, as Label Studio keeps it (None: not configured)
+    overlap_change: OverlapChange | None = None  # what this push changed (a dry run: would change)
 
     @property
     def duplicates_removed(self) -> int:
@@ -180,6 +183,8 @@ def _push_grouped(
             near_duplicate_copies=grouping.result().copies,
             dry_run=True,
             order=config.push.order,
+            overlap=_wanted_overlap(config),
+            overlap_change=overlap_change(found, config.project.overlap),
         )
 
     if found is not None and kinds_differ(plan, groups):
@@ -188,6 +193,8 @@ def _push_grouped(
         check_stream(plan_push(groups, read_state(client, settings, found.id), new_plan(config, groups, found)), groups)
     setup = ensure_project(client, settings, config, project=found)
     project_id = plan.project_id = setup.project.id
+    # Before the imports: Label Studio gives each imported task the project's overlap.
+    changed_overlap = apply_overlap(client, settings, setup.project, config.project.overlap)
     result = PushResult(
         plan=plan,
         project_id=project_id,
@@ -197,6 +204,8 @@ def _push_grouped(
         spare_project_id=setup.spare_id,
         spare_project_title=spare_title(config.project.title, project_id) if setup.spare_id is not None else None,
         order=config.push.order,
+        overlap=_wanted_overlap(config),
+        overlap_change=changed_overlap,
     )
     # Read even when just created: a concurrent push may be importing into it already.
     state = read_state(client, settings, project_id)
@@ -274,6 +283,10 @@ def check_model_rollback(plan: PushPlan, config: Config, *, allow: bool, source:
             Remedy("move the project to this file's model anyway", "allow_model_rollback=True"),
         ),
     )
+
+
+def _wanted_overlap(config: Config) -> Overlap | None:
+    return Overlap.wanted(config.project.overlap) if config.project.overlap is not None else None
 
 
 def _with_options(config: Config, *, batch_size: int | None, replace_labeling_config: bool) -> Config:

@@ -14,6 +14,7 @@ from toolkit.push.plan import keeps_edited_config
 from toolkit.render import Code, Data, Document, Line, Section, count, plural
 
 if TYPE_CHECKING:
+    from toolkit.labelstudio.overlap import Overlap
     from toolkit.push.plan import PushPlan
     from toolkit.push.pushing import PushResult
 
@@ -161,9 +162,31 @@ def _near_duplicates(result: PushResult) -> list[Line]:
 def _stream(result: PushResult) -> list[Line]:
     change = " (set now)" if result.stream_order_set else ""
     lines = [_line(f"Label All Tasks serves {ORDERS[result.order]}{change}: push.order is {result.order!r}")]
+    lines += _overlap(result)
     if result.tab_added:
         lines.append(_line("data manager tab 'Most uncertain first' added (prediction score column shown)"))
     return lines
+
+
+def overlap_said(overlap: Overlap) -> str:
+    """``30% of the tasks to 2 annotators each``; ``each task to 1 annotator`` (Label Studio's default)."""
+    if overlap.annotators == 1:
+        return "each task to 1 annotator"
+    share = "every task" if overlap.percentage == 100 else f"{overlap.percentage}% of the tasks"
+    return f"{share} to {plural(overlap.annotators, 'annotator')} each"
+
+
+def _overlap(result: PushResult) -> list[Line]:
+    """project.overlap: what the stream serves to several annotators, and what the push changed (dry run: would)."""
+    if result.overlap is None:
+        return []
+    change = result.overlap_change
+    if change is None:
+        return [_line(f"overlap: the stream serves {overlap_said(result.overlap)} (project.overlap)")]
+    verb = "would serve" if result.dry_run else "serves"
+    when = "would be set" if result.dry_run else "set now"
+    said = f"overlap: the stream {verb} {overlap_said(change.after)} ({when}; was {overlap_said(change.before)})"
+    return [_line(said)]
 
 
 def _config(result: PushResult) -> list[Line]:
@@ -281,6 +304,7 @@ def planned(result: PushResult) -> Document:
         lines.append(_line(*said))
     lines += version_kept(plan)
     lines += _near_duplicates(result)
+    lines += _overlap(result)
     return Document(title, (Section("plan", None, tuple(lines)),), rules=False)
 
 

@@ -22,7 +22,7 @@ PACKAGE = Path(toolkit.__file__).parent
 # The first part of a module's name under toolkit/ -> its layer (a higher number sits above).
 BASE = {"__init__", "errors", "config", "records", "progress", "hooks", "_lazy"}
 SHARED = {"io", "nlp", "metrics", "labelstudio", "annotations", "render"}
-STAGES = {"preannotate", "push", "pull", "dataset", "report", "train", "evaluate", "adjudicate"}
+STAGES = {"preannotate", "push", "pull", "dataset", "report", "train", "evaluate", "adjudicate", "team"}
 # The one module above the stages: where a command needs two stages, they are joined here.
 COMPOSE = {"compose"}
 TOP = {"cli", "__main__"}

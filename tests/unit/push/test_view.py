@@ -146,3 +146,23 @@ def test_labeling_config_lines():
     kept = PushPlan(project_title="t", project_id=1, controls_removed=["Choices 'topic'"])
     said = shown(view.push_document(PushResult(plan=kept), Path("c.yaml")))
     assert "  labeling config: edited in Label Studio, left as it is: it has Choices 'topic', which push" in said
+
+
+def test_overlap_lines_say_what_the_stream_serves_and_what_changed():
+    from toolkit.labelstudio.overlap import Overlap, OverlapChange
+
+    plan = PushPlan(project_title="News", project_id=7)
+    wanted = Overlap(annotators=2, percentage=30)
+    change = OverlapChange(before=Overlap(1, 100), after=wanted)
+    done = shown(view.push_document(PushResult(plan=plan, overlap=wanted, overlap_change=change), Path("c.yaml")))
+    assert (
+        "overlap: the stream serves 30% of the tasks to 2 annotators each (set now; was each task to 1 annotator)"
+        in done
+    )
+    kept = shown(view.push_document(PushResult(plan=plan, overlap=Overlap(3, 100)), Path("c.yaml")))
+    assert "overlap: the stream serves every task to 3 annotators each (project.overlap)" in kept
+    dry = shown(
+        view.push_document(PushResult(plan=plan, dry_run=True, overlap=wanted, overlap_change=change), Path("c.yaml"))
+    )
+    assert "overlap: the stream would serve 30% of the tasks to 2 annotators each (would be set;" in dry
+    assert "overlap" not in shown(view.push_document(PushResult(plan=plan), Path("c.yaml")))
