@@ -50,7 +50,7 @@ from toolkit.labelstudio.results import ArticleControls, article_controls, read_
 from toolkit.labelstudio.review import (
     Version,
     check_labels,
-    disputes_text,
+    disputes_html,
     ensure_review_project,
     find_review_project,
     iter_review_tasks,
@@ -406,6 +406,7 @@ def _plan(
 
 def _payload(config: Config, article: Article, ids_key: str) -> dict[str, Any]:
     by_annotator = {version.annotator: version.spans for version in article.versions}
+    start = prefill(by_annotator, config.adjudicate.prefill)
     return review_task_payload(
         article_id=article.article_id,
         main_task_id=article.task_id,
@@ -414,8 +415,8 @@ def _payload(config: Config, article: Article, ids_key: str) -> dict[str, Any]:
         versions=article.versions,
         fingerprint=article.fingerprint,
         ids_key=ids_key,
-        disputes=disputes_text(article.comparison.disputed, article.comparison.agreed, article.data["text"]),
-        prefill=prefill(by_annotator, config.adjudicate.prefill),
+        disputes=disputes_html(article.comparison.disputed, article.versions, start, article.data["text"]),
+        prefill=start,
     )
 
 

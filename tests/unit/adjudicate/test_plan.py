@@ -134,16 +134,18 @@ def test_payload_shows_every_version_by_anonymous_id_and_starts_from_the_agreed_
     data = payload["data"]
     assert (data["article_id"], data["main_task_id"], data["resolves"]) == ("a1", 1, [11, 10])
     assert data["annotators"] == [IDS(2), IDS(1)] and data["ids_key"] == IDS.key
-    assert data["disputes"].splitlines()[:2] == [
-        "Disputed (1):",
-        f"  GPE 'Paris' [22-27]: {IDS(1)} (missing/extra span)",
-    ]
+    first, second = IDS(1)[:8], IDS(2)[:8]
+    assert data["disputes"].startswith(
+        f'<b>Disputed (1)</b><ol class="disputed"><li><b>"Paris" GPE</b> ({first}): <u>missing for {second}</u>.'
+        '<br/><span class="where">Angela Merkel visited <mark>Paris</mark>.</span></li></ol>'
+    )
 
 
-def test_review_labeling_config_has_the_main_labels_and_the_box():
+def test_review_labeling_config_has_the_main_labels_and_the_list_after_the_article():
     review = review_labeling_config(CONFIG)
     assert config_labels(review) == config_labels(labeling_config(CONFIG))
-    assert 'value="$disputes"' in review
+    # Issue 30 item 3: the article first (its first words above the fold), the list of disputes after it.
+    assert review.index('<Text name="text"') < review.index('<HyperText name="disputes" value="$disputes"')
 
 
 def test_review_title_default_and_limit():
