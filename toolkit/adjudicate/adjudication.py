@@ -53,6 +53,7 @@ from toolkit.labelstudio.review import (
     disputes_html,
     ensure_review_project,
     find_review_project,
+    is_disputes_html,
     iter_review_tasks,
     review_key,
     review_predictions,
@@ -386,6 +387,10 @@ def _plan(
             else:
                 result.to_refresh.append(article.article_id)
                 result.refresh_tasks.append(article.task_id)
+        elif not review.adjudicated and not is_disputes_html(review.data.get("disputes")):
+            # Made by an older toolkit (a plain-text box): refreshed into the list the review config shows.
+            result.to_refresh.append(article.article_id)
+            result.refresh_tasks.append(article.task_id)
     for main_task_id, review in existing.items():
         article_id = str(review.data.get("article_id"))
         if main_task_id not in disputed_tasks and not review.adjudicated:

@@ -92,6 +92,7 @@ DISPUTES_STYLE = (
     " .toolkit-disputes mark { background: #ffd54f; padding: 0 1px; }"
     " .toolkit-disputes .where { color: #555; }"
 )
+DISPUTES_START = "<b>Disputed ("
 CONTEXT_CHARS = 40  # characters of the article each side of a disputed span in the list
 SHORT_ID = 8  # "ann-" and 4 hex digits: grown in a task until its annotators' ids differ
 
@@ -392,6 +393,11 @@ def dispute_line(place: Sequence[Any], annotators: Sequence[str], names: Mapping
     return f"{versions}: <u>{'; '.join(kinds)}</u>"
 
 
+def is_disputes_html(disputes: Any) -> bool:
+    """Whether a review task's ``disputes`` is this toolkit's list (an older one held plain text)."""
+    return isinstance(disputes, str) and disputes.startswith(DISPUTES_START)
+
+
 def _listing(spans: Sequence[Span], text: str) -> str:
     shown = [f'"{_words(text[s.start : s.end])}" {escape(s.label)}' for s in sorted(spans, key=_place)]
     return ", ".join(shown) or "no entities"
@@ -424,7 +430,7 @@ def disputes_html(disputed: Sequence[Any], versions: Sequence[Version], prefill:
         for version in versions
     )
     return (
-        f"<b>Disputed ({len(items)})</b>"
+        f"{DISPUTES_START}{len(items)})</b>"
         f'<ol class="disputed">{"".join(items)}</ol>'
         f"<details><summary>Each annotator's version ({len(versions)})</summary><ul>{listed}</ul></details>"
     )
