@@ -12,7 +12,8 @@ server and opens the review task at 1280x800, as a reviewer's laptop shows it:
   (the folded "Each annotator's version") and no Skip is offered.
 
 The screenshot (``build/artifacts/browser/review-task.png``) is the one in docs/adjudicate.md.
-About 15 s: two page loads of the Label Studio frontend.
+About 15 s (two page loads of the Label Studio frontend); about 35 s when the table view must be loaded again
+(see ``open_review_task``).
 """
 
 from __future__ import annotations
@@ -97,6 +98,21 @@ def review_task(server, client, monkeypatch):
     client.projects.delete(id=pushed.project_id)
 
 
+def open_review_task(page, credentials, project_id: int, task_id: int) -> None:
+    """``open_task``, loaded again once when the starting answer is not drawn in 20 s.
+
+    Seen on Label Studio 1.23.2 here, with this toolkit's code before and after issue 30
+    (about 1 load in 3): the table's quick view fetches the task twice, both answers
+    holding its prediction sets, and draws it with none (an empty annotation tab, no
+    prediction tabs). A second load draws it; the reviewer's cure is the same (reload).
+    """
+    try:
+        open_task(page, credentials, project_id, task_id, timeout=20_000)
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError: load once more
+        page.reload()
+        page.wait_for_selector(".htx-highlight", timeout=60_000)
+
+
 def test_a_review_task_shows_the_article_first_and_lists_only_the_disputed_spans(review_task):
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra")
     executable = chromium_path()
@@ -109,7 +125,7 @@ def test_a_review_task_shows_the_article_first_and_lists_only_the_disputed_spans
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
-            open_task(page, credentials, project_id, task_id)
+            open_review_task(page, credentials, project_id, task_id)
             page.wait_for_function(f"document.querySelectorAll('.htx-highlight').length >= {len(AGREED)}")
             page.wait_for_selector("ol.disputed li")
             page.wait_for_timeout(1000)
@@ -137,11 +153,7 @@ def test_a_review_task_shows_the_article_first_and_lists_only_the_disputed_spans
             body = page.inner_text("body")
             # The labeling stream: the versions fold out, and there is no Skip.
             page.goto(f"{credentials.url}/projects/{project_id}/data?labeling=1")
-            try:
-                page.wait_for_selector("ol.disputed li", timeout=30_000)
-            except Exception:
-                page.screenshot(path="/tmp/tr-stream-debug.png")
-                raise
+            page.wait_for_selector("ol.disputed li", timeout=60_000)
             instructions = page.locator(".lsf-modal-ls_visible")
             if instructions.count():  # the instructions open first in the stream (show_instruction)
                 page.keyboard.press("Escape")
@@ -153,7 +165,6 @@ def test_a_review_task_shows_the_article_first_and_lists_only_the_disputed_spans
             stream_buttons = page.eval_on_selector_all("button", "items => items.map(e => e.innerText.trim())")
         finally:
             browser.close()
-    print(first_words, listed, versions, stream_buttons, sep="\n")
     # The starting answer: the spans both annotators have.
     assert sorted(tuple(item) for item in shown) == sorted((needle, label) for needle, label, _ in AGREED)
     # The article's first words are on screen without scrolling.
