@@ -8,15 +8,17 @@ a title changed in Label Studio or in the config no longer loses it. The mark li
 Label Studio, not in a local state file, so that a fresh clone or a teammate's machine
 finds the same review project; only a review project without the mark (made before the
 mark existed) is found by title, and marked then. Its labeling config is the main one's
-labels with a box listing the disputed and agreed spans under the headline; each review
-task carries
+labels with, after the article, the list of disputed places (``disputes_html``, shown
+by a read-only ``HyperText``); it shows no Skip and a reviewer's instructions. A review
+project made by an older toolkit is brought up to date (``bring_up_to_date``). Each
+review task carries
 
 - ``data``: the article as the main project has it now (``text``, ``title``, ``date``,
   ``article_id``, ``text_sha256``), the main task's id (``main_task_id``: a review task
   is of a main task, not of an article id, which two tasks may share), the annotator
   versions it shows (``resolves``: annotation ids; ``annotators``: anonymous ids), their
   fingerprint (``versions``), which annotator secret made those ids (``ids_key``, a keyed
-  fingerprint, never the secret) and the box's text (``disputes``);
+  fingerprint, never the secret) and the list (``disputes``, HTML);
 - one prediction set per annotator, named by the annotator's anonymous id, and the
   starting answer, the prediction set ``PREFILL_VERSION``, which is the project's
   ``model_version`` so that the labeling stream starts the adjudicator from it.
