@@ -126,7 +126,8 @@ def test_adjudication_loop(runner, project_config, client, tmp_path, review_clea
 
     # Each review task shows both versions, named by anonymous id, and starts from the agreed spans.
     review = client.projects.get(id=review.id)
-    assert review.model_version == PREFILL_VERSION and "How to label" in review.expert_instruction
+    assert review.model_version == PREFILL_VERSION and "How to adjudicate" in review.expert_instruction
+    assert review.show_skip_button is False  # a dispute needs a decision: no Skip in the review project
     for article_id, task in review_tasks.items():
         by_version = {p.model_version: p.result for p in task.predictions}
         annotators = task.data["annotators"]
@@ -139,7 +140,7 @@ def test_adjudication_loop(runner, project_config, client, tmp_path, review_clea
         assert sorted(keys(by_version[a]) for a in annotators) == versions
         agreed = sorted(set(keys(full(text))) & set(keys(second_version(number, text))))
         assert keys(by_version[PREFILL_VERSION]) == agreed
-        assert task.data["disputes"].startswith("Disputed (")
+        assert task.data["disputes"].startswith("<b>Disputed (")
         blob = json.dumps(task.data)
         assert second.email not in blob and second.username not in blob
 

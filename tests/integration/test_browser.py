@@ -45,7 +45,7 @@ def chromium_path() -> str | None:
     return None
 
 
-def open_task(page, credentials, project_id: int, task_id: int) -> None:
+def open_task(page, credentials, project_id: int, task_id: int, *, timeout: int = 120_000) -> None:
     """Log in as the server's user and open a task in the labeling view, its regions drawn."""
     page.goto(f"{credentials.url}/user/login/")
     page.fill("input[name=email]", credentials.username)
@@ -54,7 +54,7 @@ def open_task(page, credentials, project_id: int, task_id: int) -> None:
     page.wait_for_load_state("networkidle")
     assert "/user/login" not in page.url, "login failed"
     page.goto(f"{credentials.url}/projects/{project_id}/data?task={task_id}")
-    page.wait_for_selector(".htx-highlight", timeout=120_000)
+    page.wait_for_selector(".htx-highlight", timeout=timeout)
 
 
 @pytest.fixture

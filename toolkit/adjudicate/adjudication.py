@@ -50,9 +50,10 @@ from toolkit.labelstudio.results import ArticleControls, article_controls, read_
 from toolkit.labelstudio.review import (
     Version,
     check_labels,
-    disputes_text,
+    disputes_html,
     ensure_review_project,
     find_review_project,
+    is_disputes_html,
     iter_review_tasks,
     review_key,
     review_predictions,
@@ -386,6 +387,10 @@ def _plan(
             else:
                 result.to_refresh.append(article.article_id)
                 result.refresh_tasks.append(article.task_id)
+        elif not review.adjudicated and not is_disputes_html(review.data.get("disputes")):
+            # Made by an older toolkit (a plain-text box): refreshed into the list the review config shows.
+            result.to_refresh.append(article.article_id)
+            result.refresh_tasks.append(article.task_id)
     for main_task_id, review in existing.items():
         article_id = str(review.data.get("article_id"))
         if main_task_id not in disputed_tasks and not review.adjudicated:
@@ -406,6 +411,7 @@ def _plan(
 
 def _payload(config: Config, article: Article, ids_key: str) -> dict[str, Any]:
     by_annotator = {version.annotator: version.spans for version in article.versions}
+    start = prefill(by_annotator, config.adjudicate.prefill)
     return review_task_payload(
         article_id=article.article_id,
         main_task_id=article.task_id,
@@ -414,8 +420,8 @@ def _payload(config: Config, article: Article, ids_key: str) -> dict[str, Any]:
         versions=article.versions,
         fingerprint=article.fingerprint,
         ids_key=ids_key,
-        disputes=disputes_text(article.comparison.disputed, article.comparison.agreed, article.data["text"]),
-        prefill=prefill(by_annotator, config.adjudicate.prefill),
+        disputes=disputes_html(article.comparison.disputed, article.versions, start, article.data["text"]),
+        prefill=start,
     )
 
 

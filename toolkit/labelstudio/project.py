@@ -267,7 +267,17 @@ def ensure_project(
     return ProjectSetup(project, labeling_config_updated=True, spare_id=spare)
 
 
-def create_project(client: LabelStudio, settings: ServerSettings, config: Config, label_config: str) -> Any:
+def create_project(
+    client: LabelStudio,
+    settings: ServerSettings,
+    config: Config,
+    label_config: str,
+    *,
+    instruction_html: str | None = None,
+    show_skip_button: bool = True,
+) -> Any:
+    """Create the project (instructions: ``instruction_html``, else the annotators' from ``config``)."""
+
     def create() -> Any:
         return call(
             settings,
@@ -276,8 +286,9 @@ def create_project(client: LabelStudio, settings: ServerSettings, config: Config
             title=config.project.title,
             description=config.project.description,
             label_config=label_config,
-            expert_instruction=instructions(config),
+            expert_instruction=instruction_html if instruction_html is not None else instructions(config),
             show_instruction=True,
+            show_skip_button=show_skip_button,
             show_collab_predictions=True,
             # The stream's order from the start: push then has no update to make.
             sampling=SAMPLING[config.push.order],

@@ -8,15 +8,17 @@ a title changed in Label Studio or in the config no longer loses it. The mark li
 Label Studio, not in a local state file, so that a fresh clone or a teammate's machine
 finds the same review project; only a review project without the mark (made before the
 mark existed) is found by title, and marked then. Its labeling config is the main one's
-labels with a box listing the disputed and agreed spans under the headline; each review
-task carries
+labels with, after the article, the list of disputed places (``disputes_html``, shown
+by a read-only ``HyperText``); it shows no Skip and a reviewer's instructions. A review
+project made by an older toolkit is brought up to date (``bring_up_to_date``). Each
+review task carries
 
 - ``data``: the article as the main project has it now (``text``, ``title``, ``date``,
   ``article_id``, ``text_sha256``), the main task's id (``main_task_id``: a review task
   is of a main task, not of an article id, which two tasks may share), the annotator
   versions it shows (``resolves``: annotation ids; ``annotators``: anonymous ids), their
   fingerprint (``versions``), which annotator secret made those ids (``ids_key``, a keyed
-  fingerprint, never the secret) and the box's text (``disputes``);
+  fingerprint, never the secret) and the list (``disputes``, HTML);
 - one prediction set per annotator, named by the annotator's anonymous id, and the
   starting answer, the prediction set ``PREFILL_VERSION``, which is the project's
   ``model_version`` so that the labeling stream starts the adjudicator from it.
@@ -29,6 +31,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
 
 from toolkit.config import Config, ProjectConfig
 from toolkit.errors import ProjectError
@@ -38,9 +41,11 @@ from toolkit.labelstudio.labeling import config_labels, labeling_config, result_
 from toolkit.labelstudio.project import (
     create_project,
     find_project,
+    foreign_controls,
     list_projects,
     newest_project_id,
     read_project,
+    same_labeling_config,
     set_model_version,
     settle_creation,
     validate_labeling_config,
@@ -57,13 +62,41 @@ MARK_PATTERN = re.compile(r"\[toolkit\] review project of project (\d+)")
 TITLE_SUFFIX = " (adjudication)"
 MAX_TITLE = 50  # Label Studio's limit
 TASK_PAGE_SIZE = 200
+# The box of review projects made before the list was HTML: replaced by the new one.
+OLD_BOX = ["Text 'disputes'"]
 
+# Shown in the review project's instructions, in place of the annotators' "How to label"
+# (whose Skip line is for annotators: the review project offers no Skip).
 HOW_TO_ADJUDICATE = (
-    "Each task is an article on which annotators disagree. The box under the headline lists the disputed spans "
-    "(who has each, and the kind of disagreement) and the spans everyone agrees on. Every annotator's version is a "
-    "prediction set named by their anonymous id: open the task's Predictions tab to see one. Your answer starts "
-    "from the agreed spans (or the majority's): fix it and Submit once. Your submitted answer becomes the article's."
+    "<p><b>How to adjudicate</b></p><ul>"
+    "<li>Each task is an article on which annotators disagree. The article comes first; under it, the list "
+    "<i>Disputed spans</i> names each span some annotators have and others lack: its words in their sentence, "
+    "who has it, who lacks it and how (<i>missing</i>: no span there; <i>boundary differs</i>; "
+    "<i>label differs</i>), and whether your starting answer has it.</li>"
+    "<li>Your answer starts from the spans the annotators agree on (or the majority's, as the project is set "
+    "up): only the disputed spans need a decision. Add, fix or delete them, then Submit once; your submitted "
+    "answer becomes the article's.</li>"
+    "<li><b>Each annotator's version</b> (under the list) shows every annotator's spans in full.</li>"
+    "<li><b>Add a span:</b> first choose the label (click it above the text, or press its hotkey), then select "
+    "the words. <b>Change a label:</b> click the span, then the new label. <b>Delete a span:</b> click it and "
+    "press Backspace.</li>"
+    '<li>There is no Skip: every disputed article needs your decision, even "no entities at all" '
+    "(remove every span and Submit).</li>"
+    "</ul>"
 )
+# The list of disputed spans and each annotator's version (the task's ``disputes``, HTML).
+DISPUTES_STYLE = (
+    ".toolkit-disputes { border: 1px solid #d0a000; background: #fff8e0; padding: 4px 8px; margin: 8px 0; "
+    "font-size: 13px; line-height: 1.35; }"
+    " .toolkit-disputes ol { margin: 2px 0 2px 22px; padding: 0; list-style: decimal outside; }"
+    " .toolkit-disputes details ul { margin: 2px 0 2px 22px; padding: 0; list-style: disc outside; }"
+    " .toolkit-disputes li { margin: 2px 0; }"
+    " .toolkit-disputes mark { background: #ffd54f; padding: 0 1px; }"
+    " .toolkit-disputes .where { color: #555; }"
+)
+DISPUTES_START = "<b>Disputed ("
+CONTEXT_CHARS = 40  # characters of the article each side of a disputed span in the list
+SHORT_ID = 8  # "ann-" and 4 hex digits: grown in a task until its annotators' ids differ
 
 
 def review_title(config: Config) -> str:
@@ -82,26 +115,38 @@ def review_title(config: Config) -> str:
 
 def review_config(config: Config) -> Config:
     """The config as the review project sees it: its own title and instructions, the same labels."""
-    own = config.adjudicate.instructions.strip()
     project = ProjectConfig(
         title=review_title(config),
         description=f"Adjudication of the disagreements in {config.project.title!r}",
-        instructions=(own + "\n\n" if own else "") + HOW_TO_ADJUDICATE,
+        instructions=config.adjudicate.instructions,
     )
     return config.model_copy(update={"project": project})
 
 
+def review_instructions(config: Config) -> str:
+    """The review project's instructions (HTML): the config's own, then how to adjudicate."""
+    own = config.adjudicate.instructions.strip()
+    return (f"<p>{escape(own)}</p>" if own else "") + HOW_TO_ADJUDICATE
+
+
 def review_labeling_config(config: Config) -> str:
-    """The main labeling config with the box of disputed and agreed spans under the headline."""
+    """The main labeling config with the list of disputed spans after the article.
+
+    The article comes first so that its first words are above the fold; the list is
+    HTML (``HyperText``, read-only: no control labels it) so that each disputed span can
+    be marked in its sentence. The article itself cannot mark them: a region on the
+    ``Text`` is part of the answer, and the answer holds only the adjudicator's spans.
+    """
     main = labeling_config(config)
     box = (
-        '  <View style="border: 1px solid #d0a000; background: #fff8e0; padding: 6px; margin: 6px 0;">\n'
-        '    <Header value="Disagreements" size="6"/>\n'
-        '    <Text name="disputes" value="$disputes" granularity="word"/>\n'
+        f"  <Style>{DISPUTES_STYLE}</Style>\n"
+        '  <View className="toolkit-disputes">\n'
+        '    <HyperText name="disputes" value="$disputes" inline="true"/>\n'
         "  </View>\n"
     )
-    anchor = '  <Labels name="'
-    return main.replace(anchor, box + anchor, 1)
+    anchor = "</View>\n"
+    assert main.endswith(anchor)
+    return main[: -len(anchor)] + box + anchor
 
 
 def review_key(data: Mapping[str, Any]) -> str | None:
@@ -202,10 +247,14 @@ def ensure_review_project(
         wanted = review_labeling_config(config)
         validate_labeling_config(client, settings, wanted)
         newest = newest_project_id(client, settings)
-        mine = create_project(client, settings, reviewing, wanted)
+        mine = create_project(
+            client, settings, reviewing, wanted, instruction_html=review_instructions(config), show_skip_button=False
+        )
         project = settle_creation(client, settings, reviewing, mine, newest_before=newest)
         created = project.id == mine.id
     check_labels(project, main)
+    if not created:
+        project = bring_up_to_date(client, settings, config, project)
     if marked_for(project) != main.id:
         description = (getattr(project, "description", None) or "").rstrip()
         description += ("\n\n" if description else "") + REVIEW_MARK.format(id=main.id)
@@ -218,6 +267,31 @@ def ensure_review_project(
             request_options=NO_RETRY,
         )
     return project, created
+
+
+def bring_up_to_date(client: LabelStudio, settings: ServerSettings, config: Config, project: Any) -> Any:
+    """A review project made by an older toolkit gets this one's labeling config, instructions and no Skip.
+
+    Its labels are the main project's (``check_labels``) and its annotations label only
+    the article, so the new config fits them; a config with a control this toolkit never
+    generated (a human's edit) is left alone.
+    """
+    wanted = review_labeling_config(config)
+    update: dict[str, Any] = {}
+    current = getattr(project, "label_config", None) or ""
+    if not same_labeling_config(current, wanted) and not [
+        named for named in foreign_controls(current, wanted) if named not in OLD_BOX
+    ]:
+        update["label_config"] = wanted
+    if (getattr(project, "expert_instruction", None) or "") != review_instructions(config):
+        update["expert_instruction"] = review_instructions(config)
+    if getattr(project, "show_skip_button", False):
+        update["show_skip_button"] = False
+    if not update:
+        return project
+    return call(
+        settings, "update the review project", client.projects.update, id=project.id, **update, request_options=NO_RETRY
+    )
 
 
 def start_from_prefill(client: LabelStudio, settings: ServerSettings, project_id: int) -> None:
@@ -242,18 +316,126 @@ class Version:
     spans: Sequence[Span]
 
 
-def disputes_text(disputed: Sequence[Any], agreed: Sequence[Span], text: str) -> str:
-    """The box's text: each disputed span with who has it and the kind, then the agreed spans."""
-    lines = [f"Disputed ({len(disputed)}):"]
-    for span in disputed:
-        covered = " ".join(text[span.start : span.end].split())
-        lines.append(
-            f"  {span.label} {covered!r} [{span.start}-{span.end}]: {', '.join(span.annotators)} "
-            f"({'; '.join(span.kinds)})"
+def short_ids(annotators: Sequence[str]) -> dict[str, str]:
+    """Each anonymous id cut to ``SHORT_ID`` characters, longer when two would read the same in the task."""
+    distinct = list(dict.fromkeys(annotators))
+    length = SHORT_ID
+    while len({annotator[:length] for annotator in distinct}) < len(distinct):
+        length += 1
+    return {annotator: annotator[:length] for annotator in distinct}
+
+
+def _place(span: Span) -> tuple[int, int, str]:
+    return (span.start, span.end, span.label)
+
+
+def _words(text: str) -> str:
+    return escape(" ".join(text.split()))
+
+
+def context_html(text: str, start: int, end: int) -> str:
+    """The span marked in the words around it (cut at whole words), so that two spans of the same words differ."""
+    left = max(0, start - CONTEXT_CHARS)
+    right = min(len(text), end + CONTEXT_CHARS)
+    if left > 0:  # start at a whole word
+        left = next((i + 1 for i in range(left, start) if text[i].isspace()), left)
+    if right < len(text):
+        right = next((i for i in range(right, end, -1) if text[i].isspace()), right)
+    before, after = text[left:start], text[end:right]
+    return (
+        ("…" if left > 0 else "")
+        + _words(before)
+        + (" " if before[-1:].isspace() else "")
+        + f"<mark>{_words(text[start:end])}</mark>"
+        + (" " if after[:1].isspace() else "")
+        + _words(after)
+        + ("…" if right < len(text) else "")
+    )
+
+
+def places(disputed: Sequence[Any]) -> list[list[Any]]:
+    """The disputed spans grouped by place: overlapping spans ("Kofi" and "Kofi Annan") are one dispute."""
+    groups: list[list[Any]] = []
+    end = -1
+    for span in sorted(disputed, key=_place):
+        if groups and span.start < end:
+            groups[-1].append(span)
+            end = max(end, span.end)
+        else:
+            groups.append([span])
+            end = span.end
+    return groups
+
+
+def dispute_line(place: Sequence[Any], annotators: Sequence[str], names: Mapping[str, str], text: str) -> str:
+    """One dispute: each version of the place with who has it, and the kind, e.g.
+    ``"GB" GPE (ann-6407): missing for ann-7439`` or
+    ``"Kofi Annan" PERSON (ann-6407) or "Kofi" PERSON (ann-7439): boundary differs``.
+
+    Annotators with no span there: "missing for" them, or "extra in" those with one
+    when they are fewer.
+    """
+    having = {a for span in place for a in span.annotators}
+    lacking = [a for a in annotators if a not in having]
+    versions = " or ".join(
+        f'<b>"{_words(text[span.start : span.end])}" {escape(span.label)}</b> '
+        f"({', '.join(names[a] for a in span.annotators if a in names)})"
+        for span in place
+    )
+    kinds = []
+    if len({(span.start, span.end) for span in place}) > 1:
+        kinds.append("boundary differs")
+    if len({span.label for span in place}) > 1:
+        kinds.append("label differs")
+    if lacking:
+        if len(place) == 1 and len(having) < len(lacking):
+            kinds.append("extra in " + ", ".join(names[a] for a in annotators if a in having))
+        else:
+            kinds.append("missing for " + ", ".join(names[a] for a in lacking))
+    return f"{versions}: <u>{'; '.join(kinds)}</u>"
+
+
+def is_disputes_html(disputes: Any) -> bool:
+    """Whether a review task's ``disputes`` is this toolkit's list (an older one held plain text)."""
+    return isinstance(disputes, str) and disputes.startswith(DISPUTES_START)
+
+
+def _listing(spans: Sequence[Span], text: str) -> str:
+    shown = [f'"{_words(text[s.start : s.end])}" {escape(s.label)}' for s in sorted(spans, key=_place)]
+    return ", ".join(shown) or "no entities"
+
+
+def disputes_html(disputed: Sequence[Any], versions: Sequence[Version], prefill: Sequence[Span], text: str) -> str:
+    """The list under the article: one entry per disputed place (not the agreed spans: they are the starting
+    answer), each version of it with who has it, the kind, the place marked in the words around it; then each
+    annotator's version, folded."""
+    annotators = [version.annotator for version in versions]
+    names = short_ids(annotators)
+    starting = {span.key for span in prefill}
+    items = []
+    for place in places(disputed):
+        kept = [span for span in place if span.key in starting]
+        note = ""
+        if kept:
+            note = (
+                " <i>Your starting answer has "
+                + " and ".join(f'"{_words(text[s.start : s.end])}" {escape(s.label)}' for s in kept)
+                + ".</i>"
+            )
+        start, end = min(span.start for span in place), max(span.end for span in place)
+        items.append(
+            f"<li>{dispute_line(place, annotators, names, text)}.{note}"
+            f'<br/><span class="where">{context_html(text, start, end)}</span></li>'
         )
-    lines.append(f"Agreed ({len(agreed)}):" + ("" if agreed else " none"))
-    lines.extend(f"  {span.label} {' '.join(text[span.start : span.end].split())!r}" for span in agreed)
-    return "\n".join(lines)
+    listed = "".join(
+        f"<li><b>{names[version.annotator]}</b> ({len(version.spans)}): {_listing(version.spans, text)}</li>"
+        for version in versions
+    )
+    return (
+        f"{DISPUTES_START}{len(items)})</b>"
+        f'<ol class="disputed">{"".join(items)}</ol>'
+        f"<details><summary>Each annotator's version ({len(versions)})</summary><ul>{listed}</ul></details>"
+    )
 
 
 def review_task_payload(

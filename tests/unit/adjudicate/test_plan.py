@@ -17,6 +17,7 @@ from toolkit.labelstudio.review import PREFILL_VERSION, check_labels, review_lab
 TEXT = "Angela Merkel visited Paris."
 CONFIG = parse_config({"project": {"title": "News"}, "labels": ["PERSON", "GPE", "LOC"]})
 IDS = AnnotatorIds(b"secret")
+LIST = "<b>Disputed (1)</b>..."  # the list a review task shows (a plain-text box: made by an older toolkit)
 
 
 def item(start, end, label):
@@ -75,7 +76,7 @@ def disputed(task_id=1, article_id=None):
 def test_plan_new_refresh_reported():
     new, same, changed, decided_changed, moved = (disputed(n, f"a{n}") for n in range(1, 6))
     existing = {  # by main task id
-        2: ReviewTask(20, {"text_sha256": text_sha256(TEXT), "versions": same.fingerprint}, adjudicated=False),
+        2: ReviewTask(20, {"text_sha256": text_sha256(TEXT), "versions": same.fingerprint, "disputes": LIST}, False),
         3: ReviewTask(30, {"text_sha256": text_sha256(TEXT), "versions": "older"}, adjudicated=False),
         4: ReviewTask(40, {"text_sha256": text_sha256(TEXT), "versions": "older"}, adjudicated=True),
         5: ReviewTask(50, {"text_sha256": text_sha256("old text"), "versions": "older"}, adjudicated=False),
@@ -89,6 +90,23 @@ def test_plan_new_refresh_reported():
     assert result.changed_after == ["a4"]
     assert result.text_changed == ["a5"]
     assert result.no_longer_disputed == ["a6"]
+
+
+def test_a_pending_review_task_of_an_older_toolkit_is_refreshed_into_the_list():
+    """Issue 30 item 3: a review task whose ``disputes`` is the old plain-text box is refreshed (its data is
+    rewritten with the list the new labeling config shows); an adjudicated one is left as it is."""
+    pending, decided, current = disputed(1, "a1"), disputed(2, "a2"), disputed(3, "a3")
+    old = "Disputed (1):\n  GPE 'Paris' [22-27]: ann-1 (missing/extra span)\nAgreed (1):\n  PERSON 'Angela Merkel'"
+    same = {"text_sha256": text_sha256(TEXT), "versions": pending.fingerprint}
+    existing = {
+        1: ReviewTask(10, {**same, "disputes": old}, adjudicated=False),
+        2: ReviewTask(20, {**same, "disputes": old}, adjudicated=True),
+        3: ReviewTask(30, {**same, "disputes": _payload(CONFIG, current, IDS.key)["data"]["disputes"]}, False),
+    }
+    result = AdjudicateResult()
+    _plan(result, [pending, decided, current], existing)
+    assert (result.to_refresh, result.refresh_tasks) == (["a1"], [1])
+    assert result.changed_after == [] and result.to_send == []
 
 
 def test_two_tasks_with_one_article_id_are_two_disputes():
@@ -134,16 +152,18 @@ def test_payload_shows_every_version_by_anonymous_id_and_starts_from_the_agreed_
     data = payload["data"]
     assert (data["article_id"], data["main_task_id"], data["resolves"]) == ("a1", 1, [11, 10])
     assert data["annotators"] == [IDS(2), IDS(1)] and data["ids_key"] == IDS.key
-    assert data["disputes"].splitlines()[:2] == [
-        "Disputed (1):",
-        f"  GPE 'Paris' [22-27]: {IDS(1)} (missing/extra span)",
-    ]
+    first, second = IDS(1)[:8], IDS(2)[:8]
+    assert data["disputes"].startswith(
+        f'<b>Disputed (1)</b><ol class="disputed"><li><b>"Paris" GPE</b> ({first}): <u>missing for {second}</u>.'
+        '<br/><span class="where">Angela Merkel visited <mark>Paris</mark>.</span></li></ol>'
+    )
 
 
-def test_review_labeling_config_has_the_main_labels_and_the_box():
+def test_review_labeling_config_has_the_main_labels_and_the_list_after_the_article():
     review = review_labeling_config(CONFIG)
     assert config_labels(review) == config_labels(labeling_config(CONFIG))
-    assert 'value="$disputes"' in review
+    # Issue 30 item 3: the article first (its first words above the fold), the list of disputes after it.
+    assert review.index('<Text name="text"') < review.index('<HyperText name="disputes" value="$disputes"')
 
 
 def test_review_title_default_and_limit():
