@@ -223,7 +223,7 @@ def ensure_project(
     if project is None:
         validate_labeling_config(client, settings, wanted)
         newest = newest_project_id(client, settings)
-        mine = create_project(client, settings, config, wanted)
+        mine = create_project(client, settings, config, wanted, sampling=SAMPLING[config.push.order])
         project = settle_creation(client, settings, config, mine, newest_before=newest)
         if project.id == mine.id:
             return ProjectSetup(mine, created=True)
@@ -275,8 +275,13 @@ def create_project(
     *,
     instruction_html: str | None = None,
     show_skip_button: bool = True,
+    sampling: str | None = None,
 ) -> Any:
-    """Create the project (instructions: ``instruction_html``, else the annotators' from ``config``)."""
+    """Create the project (instructions: ``instruction_html``, else the annotators' from ``config``).
+
+    ``sampling``: the labeling stream's order (``stream.SAMPLING``) from the start, so that
+    push has no update to make; None: Label Studio's default.
+    """
 
     def create() -> Any:
         return call(
@@ -290,8 +295,7 @@ def create_project(
             show_instruction=True,
             show_skip_button=show_skip_button,
             show_collab_predictions=True,
-            # The stream's order from the start: push then has no update to make.
-            sampling=SAMPLING[config.push.order],
+            **({"sampling": sampling} if sampling is not None else {}),
             request_options=NO_RETRY,
         )
 

@@ -141,8 +141,8 @@ def test_an_id_given_out_meanwhile_is_waited_for_until_it_commits_or_the_bound(m
 
 
 @pytest.mark.parametrize("order", ["uncertainty", "random"])
-def test_a_new_project_is_created_with_the_streams_order(order, config):
-    from toolkit.labelstudio.project import create_project
+def test_push_creates_its_project_with_the_streams_order(order, config, monkeypatch):
+    from toolkit.labelstudio import project as module
     from toolkit.labelstudio.stream import SAMPLING
 
     sent = {}
@@ -151,7 +151,11 @@ def test_a_new_project_is_created_with_the_streams_order(order, config):
         sent.update(fields)
         return SimpleNamespace(id=1, **fields)
 
+    monkeypatch.setattr(module, "find_project", lambda *args: None)
+    monkeypatch.setattr(module, "validate_labeling_config", lambda *args, **kwargs: None)
+    monkeypatch.setattr(module, "newest_project_id", lambda *args: 0)
+    monkeypatch.setattr(module, "settle_creation", lambda client, settings, config, mine, newest_before: mine)
     config = config.model_copy(update={"push": config.push.model_copy(update={"order": order})})
     client = SimpleNamespace(projects=SimpleNamespace(create=create))
-    create_project(client, _settings(), config, labeling_config(config))
+    assert module.ensure_project(client, _settings(), config).created
     assert sent["sampling"] == SAMPLING[order]  # push has no sampling update to make afterwards
