@@ -191,7 +191,7 @@ def _push_grouped(
         # Predictions of the other kind of score: refused before anything is written unless the
         # project moves to them whole (a plan of the project as it is now says).
         check_stream(plan_push(groups, read_state(client, settings, found.id), new_plan(config, groups, found)), groups)
-    setup = ensure_project(client, settings, config, project=found)
+    setup = ensure_project(client, settings, config, found=found)
     project_id = plan.project_id = setup.project.id
     # Before the imports: Label Studio gives each imported task the project's overlap.
     changed_overlap = apply_overlap(client, settings, setup.project, config.project.overlap)

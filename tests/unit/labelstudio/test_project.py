@@ -91,7 +91,9 @@ class _Projects:
         found = [SimpleNamespace(id=i, title=t) for i, t in sorted(titles.items(), reverse=True)]
         return [project for project in found if title is None or project.title == title]
 
-    def list(self, page_size: int, ordering: str | None = None, ids: str | None = None) -> SimpleNamespace:
+    def list(
+        self, page_size: int, ordering: str | None = None, ids: str | None = None, include: str | None = None
+    ) -> SimpleNamespace:
         self.looks += 1
         wanted = None if ids is None else {int(i) for i in ids.split(",")}
         return SimpleNamespace(items=[p for p in self.listed() if wanted is None or p.id in wanted][:page_size])
@@ -108,7 +110,7 @@ def _settle(projects: _Projects, mine: int, newest_before: int, monkeypatch, con
 
     clock = _Clock()
     monkeypatch.setattr(module, "time", clock)
-    monkeypatch.setattr(module, "_projects_titled", lambda client, title: client.projects.listed(title))
+    monkeypatch.setattr(module, "_projects_titled", lambda client, title, include=None: client.projects.listed(title))
     monkeypatch.setattr(module, "read_project", lambda client, settings, project_id: client.projects.get(project_id))
     client = SimpleNamespace(projects=projects)
     mine_project = projects.get(mine)
@@ -151,11 +153,28 @@ def test_push_creates_its_project_with_the_streams_order(order, config, monkeypa
         sent.update(fields)
         return SimpleNamespace(id=1, **fields)
 
-    monkeypatch.setattr(module, "find_project", lambda *args: None)
     monkeypatch.setattr(module, "validate_labeling_config", lambda *args, **kwargs: None)
     monkeypatch.setattr(module, "newest_project_id", lambda *args: 0)
     monkeypatch.setattr(module, "settle_creation", lambda client, settings, config, mine, newest_before: mine)
     config = config.model_copy(update={"push": config.push.model_copy(update={"order": order})})
     client = SimpleNamespace(projects=SimpleNamespace(create=create))
-    assert module.ensure_project(client, _settings(), config).created
+    assert module.ensure_project(client, _settings(), config, found=None).created
     assert sent["sampling"] == SAMPLING[order]  # push has no sampling update to make afterwards
+
+
+def test_projects_are_listed_until_a_page_is_not_full():
+    from toolkit.labelstudio.project import TITLE_PAGE_SIZE, _projects_titled
+
+    asked = []
+
+    def page(number: int, count: int) -> SimpleNamespace:
+        items = [SimpleNamespace(id=number * 1000 + i, title="News" if i % 2 else "News 2") for i in range(count)]
+        return SimpleNamespace(items=items, next_page=lambda: asked.append(number + 1) or page(number + 1, 3))
+
+    def listing(**query):
+        asked.append(query)
+        return page(1, TITLE_PAGE_SIZE)
+
+    found = _projects_titled(SimpleNamespace(projects=SimpleNamespace(list=listing)), "News", include="id,title")
+    assert asked == [{"title": "News", "page_size": TITLE_PAGE_SIZE, "include": "id,title"}, 2]  # no third page
+    assert len(found) == TITLE_PAGE_SIZE // 2 + 1 and all(project.title == "News" for project in found)
