@@ -221,6 +221,7 @@ def main() -> None:
             naive_rate = NAIVE / naive
     counts = check_and_clean(env, {title: title for title in pushed})
     assert counts == pushed, f"projects missing tasks: {set(pushed.items()) - set(counts.items())}"
+    helps = {" ".join(["toolkit", *command, "--help"]): help_seconds(command, env) for command in ([], ["push"])}
     print(f"Push benchmark: Reuters-21578 articles with predictions, whole processes, {args.rounds} rounds per size")
     for size, seconds, ratios in summary:
         median, single = statistics.median(seconds["toolkit"]), statistics.median(seconds["single"])
@@ -239,6 +240,18 @@ def main() -> None:
         )
         grouping = grouping_seconds(biggest if size == max(sizes) else first_lines(biggest, size))
         print(f"          grouping alone, in one process: {grouping:.2f} s ({grouping / median:.1%} of the push)")
+    for command, seconds_taken in helps.items():
+        print(f"  {command}: {seconds_taken:.2f} s, whole process, median of 5 (target < 0.5 s)")
+
+
+def help_seconds(command: list[str], env: dict[str, str]) -> float:
+    """A whole ``toolkit ... --help`` process, start to exit (median of 5): what a user waits to read it."""
+    took = []
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run([*TOOLKIT, *command, "--help"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        took.append(time.perf_counter() - start)
+    return statistics.median(took)
 
 
 def grouping_seconds(predictions: Path) -> float:
