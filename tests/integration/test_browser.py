@@ -45,14 +45,19 @@ def chromium_path() -> str | None:
     return None
 
 
-def open_task(page, credentials, project_id: int, task_id: int, *, timeout: int = 120_000) -> None:
-    """Log in as the server's user and open a task in the labeling view, its regions drawn."""
-    page.goto(f"{credentials.url}/user/login/")
-    page.fill("input[name=email]", credentials.username)
-    page.fill("input[name=password]", credentials.password.get_secret_value())
+def log_in_page(page, url: str, email: str, password: str) -> None:
+    """Log in through Label Studio's login form, as a person would."""
+    page.goto(f"{url}/user/login/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
     page.click("button[type=submit], input[type=submit]")
     page.wait_for_load_state("networkidle")
-    assert "/user/login" not in page.url, "login failed"
+    assert "/user/login" not in page.url, f"login as {email} failed"
+
+
+def open_task(page, credentials, project_id: int, task_id: int, *, timeout: int = 120_000) -> None:
+    """Log in as the server's user and open a task in the labeling view, its regions drawn."""
+    log_in_page(page, credentials.url, credentials.username, credentials.password.get_secret_value())
     page.goto(f"{credentials.url}/projects/{project_id}/data?task={task_id}")
     page.wait_for_selector(".htx-highlight", timeout=timeout)
 

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from tests.integration.conftest import SERVER_HOME
-from tests.integration.test_browser import ARTIFACTS, CHROMIUM_ARGS, ROOT, chromium_path
+from tests.integration.test_browser import ARTIFACTS, CHROMIUM_ARGS, ROOT, chromium_path, log_in_page
 from tests.integration.test_team_real import log_in, token_client
 from toolkit.config import parse_config
 from toolkit.labelstudio import localserver
@@ -85,12 +85,7 @@ def test_the_second_annotator_starts_from_the_model_in_the_stream_and_sees_the_f
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 950})
-            page.goto(f"{url}/user/login/")
-            page.fill("input[name=email]", second.email)
-            page.fill("input[name=password]", second.password.get_secret_value())
-            page.click("button[type=submit], input[type=submit]")
-            page.wait_for_load_state("networkidle")
-            assert "/user/login" not in page.url, "login failed"
+            log_in_page(page, url, second.email, second.password.get_secret_value())
             page.goto(f"{url}/projects/{project_id}/data")
             page.get_by_text("Label All Tasks").first.click()
             page.wait_for_selector(".htx-highlight", timeout=120_000)
