@@ -38,7 +38,7 @@ def local(server):
     credentials = localserver.read_credentials(SERVER_HOME)
     if credentials is None or credentials.url != server.url:
         pytest.skip("accounts get passwords on the toolkit's own server; LABEL_STUDIO_URL names another one")
-    return SERVER_HOME
+    return SERVER_HOME.resolve()  # the toolkit runs in the test's own folder
 
 
 def add(run_toolkit, config: Path, home: Path, *emails: str, options: tuple[str, ...] = ()) -> dict[str, tuple]:

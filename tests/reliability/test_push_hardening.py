@@ -88,7 +88,11 @@ def test_two_concurrent_pushes_to_a_new_project_create_one_project(server, clien
         # The loser's project is renamed, empty, and named in its output. (The title filter is a
         # substring match: a project another test left with this title in its own is not this one.)
         copy = f"[empty copy of {projects[0].id}]"
-        (spare,) = [p for p in client.projects.list(title=title_of(config)) if copy in p.title]
+        listed = list(client.projects.list(title=title_of(config)))
+        spares = [p for p in listed if copy in p.title]
+        seen = [(p.id, p.title, p.task_number) for p in listed]
+        assert len(spares) == 1, (seen, [done.stdout + done.stderr for done in runs], len(proxy.records))
+        (spare,) = spares
         assert spare.task_number == 0 and spare.title != title_of(config)
         assert sum(f"own project {spare.id} is empty" in done.stdout for done in runs) == 1, [d.stdout for d in runs]
         assert sorted(article_ids_of_tasks(client, projects[0].id)) == [f"race-new-{n:04d}" for n in range(12)]

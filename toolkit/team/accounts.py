@@ -66,6 +66,7 @@ class AddResult:
     accounts: list[AnnotatorAccount]
     local: bool  # the toolkit's own server: accounts get passwords
     sign_up_url: str | None = None  # the organisation's invite link, when someone must sign up
+    home: Path | None = None  # the local server's folder looked in for this server's credentials
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ def add_annotators(
         accounts=done,
         local=local is not None,
         sign_up_url=sign_up,
+        home=home,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -62,6 +63,14 @@ def test_add_on_another_server_gives_the_sign_up_link():
     assert "then run `toolkit annotators add` again" in said
     assert "password" not in said
     assert "1 email" in said
+
+
+def test_add_on_another_server_names_the_folder_without_its_credentials():
+    accounts = [AnnotatorAccount("ana@example.org", None, "sign-up")]
+    result = AddResult(URL, f"{URL}/user/login/", accounts, local=False, sign_up_url=f"{URL}/s", home=Path("srv"))
+    said = " ".join(shown(view.added(result)).split())
+    assert "no passwords set: srv holds no credentials of this server" in said
+    assert "pass that --home" in said
 
 
 def test_list_pairs_emails_with_ids_and_says_which_are_not_named_yet():
