@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import CONFIG_PATH
+from tests.conftest import CONFIG_PATH, ROOT
 from toolkit.cli import app
 
 runner = CliRunner()
@@ -158,3 +161,23 @@ def test_the_cli_uses_typers_public_api_only():
             if isinstance(node, ast.Assign):
                 for target in node.targets:
                     assert not (isinstance(target, ast.Attribute) and target.attr == "collect_usage_pieces"), path.name
+
+
+def test_ctrl_c_inside_exec_of_a_string_still_exits_130_under_python_m(tmp_path):
+    """A KeyboardInterrupt raised in code exec() runs from a string (as dataclasses build their
+    methods) and caught by the CLI made `python -m toolkit` end by SIGINT (-2), not 130."""
+    (tmp_path / "interrupted_in_exec.py").write_text(
+        "import sys\n"
+        "import typer\n"
+        "from toolkit.cli._app import _reporting_errors\n"
+        "try:\n"
+        "    _reporting_errors(lambda: exec('raise KeyboardInterrupt'))\n"
+        "except typer.Exit as done:\n"
+        "    sys.exit(done.exit_code)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "interrupted_in_exec"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("Error: interrupted (Ctrl-C)")
