@@ -63,7 +63,8 @@ def push_cli(
     from toolkit.render.console import print_document, print_sections
 
     config = load_config_for_cli(config_path)
-    articles = list(read_predictions(predictions))  # fail on a bad record before any import
+    # Read by push itself (a bad record fails before anything is sent), while its grouping starts.
+    articles = read_predictions(predictions)
     settings = resolve_server()
     print_sections(console, [server(settings)], rules=False)
     options = {

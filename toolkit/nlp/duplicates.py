@@ -18,7 +18,8 @@ articles, 19 of them under the threshold in their true Jaccard similarity.
 
 Push groups in a worker process (``Grouping``) while it connects to Label Studio and
 sets the project up: on two cores or more the push waits for the groups only as long as
-the grouping outlasts that set-up. The worker is a fresh interpreter running
+the grouping outlasts that set-up. The worker starts before push reads the predictions
+file (its imports pass meanwhile) and is stopped if the articles are too few. The worker is a fresh interpreter running
 ``near_duplicate_groups`` (not ``multiprocessing``: its ``spawn`` runs the caller's main
 script again, its ``fork`` copies threads' locks), so it gives the same groups; a worker
 that cannot start or dies leaves the grouping to this process.
@@ -142,22 +143,60 @@ def near_duplicate_groups(articles: Iterable[tuple[str, str]], *, threshold: flo
 class Grouping:
     """Groups being made, in a worker process or (on one core, for a few articles) here.
 
-    ``result()`` waits for them; closing (``with`` or ``close()``) stops a worker whose
-    groups are no longer wanted, so that a push that fails early exits at once.
+    ``Grouping(articles, ...)`` starts at once. ``Grouping(threshold=...)`` without articles
+    starts the worker before they are read, so that its start (an interpreter and
+    datasketch's imports, about 0.5 s) passes while the caller reads them; ``send()`` hands
+    them over, or stops the worker when they are too few to pay for it. ``result()`` waits
+    for the groups; closing (``with`` or ``close()``) stops a worker whose groups are no
+    longer wanted, so that a push that fails early exits at once.
     """
 
-    def __init__(self, articles: Sequence[tuple[str, str]], *, threshold: float, worker: bool | None = None) -> None:
-        self._articles, self._threshold = articles, threshold
-        self._groups: Groups | None = None if articles else Groups({})
+    def __init__(
+        self,
+        articles: Sequence[tuple[str, str]] | None = None,
+        *,
+        threshold: float | None,
+        worker: bool | None = None,
+        early: bool = False,
+    ) -> None:
+        """``threshold`` None: no grouping (no groups). ``worker``: None decides by the number
+        of articles and cores. ``early``: start the worker now, before the articles come."""
+        self._articles: Sequence[tuple[str, str]] | None = None
+        self._threshold, self._use_worker = threshold, worker
+        self._groups: Groups | None = None
         self._worker: subprocess.Popen[bytes] | None = None
-        if worker is None:
-            worker = len(articles) >= BACKGROUND_MIN_ARTICLES and _usable_cores() >= 2
-        if worker and articles:
+        self._sending = False
+        if articles is not None:
+            self.send(articles)
+        elif early and threshold is not None and worker is not False and _usable_cores() >= 2:
             self._start()
 
-    def _start(self) -> None:
+    def send(self, articles: Sequence[tuple[str, str]]) -> None:
+        """The articles to group (once)."""
         import threading
 
+        if self._articles is not None:
+            raise RuntimeError("the articles were sent already")
+        self._articles = articles
+        if not articles or self._threshold is None:
+            self._groups = Groups({})
+        use_worker = self._use_worker
+        if use_worker is None:
+            use_worker = len(articles) >= BACKGROUND_MIN_ARTICLES and _usable_cores() >= 2
+        if self._groups is not None or not use_worker:
+            self.close()  # a worker started early for articles too few to pay for it
+            return
+        if self._worker is None:
+            self._start()
+        if self._worker is not None:
+            # Written from a thread: the pipe takes 64 KB at a time, as fast as the worker reads.
+            self._sending = True
+            sender = threading.Thread(
+                target=self._send, args=(self._worker, articles), name="toolkit-grouping", daemon=True
+            )
+            sender.start()
+
+    def _start(self) -> None:
         try:
             self._worker = subprocess.Popen(
                 [sys.executable, "-c", _WORKER],
@@ -166,17 +205,17 @@ class Grouping:
                 env={**os.environ, "TOOLKIT_GROUPING_PATH": _package_parent()},
             )
         except OSError:  # no process can start here: grouped in result()
-            return
-        # Written from a thread: the pipe takes 64 KB at a time, as fast as the worker reads.
-        threading.Thread(target=self._send, args=(self._worker,), name="toolkit-grouping", daemon=True).start()
+            self._worker = None
 
-    def _send(self, worker: subprocess.Popen[bytes]) -> None:
+    def _send(self, worker: subprocess.Popen[bytes], articles: Sequence[tuple[str, str]]) -> None:
         assert worker.stdin is not None
         with contextlib.suppress(OSError):  # the worker died or was stopped: result() groups here
             with worker.stdin:
-                pickle.dump((list(self._articles), self._threshold), worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((list(articles), self._threshold), worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
 
     def result(self) -> Groups:
+        if self._articles is None:
+            raise RuntimeError("no articles were sent to group")
         if self._groups is None and self._worker is not None:
             assert self._worker.stdout is not None
             try:
@@ -186,15 +225,18 @@ class Grouping:
                 self._groups = None
             self.close()
         if self._groups is None:
+            assert self._threshold is not None  # no threshold: no groups, set by send()
             self._groups = near_duplicate_groups(self._articles, threshold=self._threshold)
         return self._groups
 
     def close(self) -> None:
         worker, self._worker = self._worker, None
         if worker is not None:
-            if worker.poll() is None and self._groups is None:
+            if worker.poll() is None:  # not wanted, or done but for its exit
                 worker.kill()
             worker.wait()
+            if worker.stdin is not None and not self._sending:
+                worker.stdin.close()  # never handed to the sending thread, which closes it
             if worker.stdout is not None:
                 worker.stdout.close()
 
@@ -211,6 +253,7 @@ _WORKER = """
 import os, pickle, sys
 sys.path[0:1] = [os.environ["TOOLKIT_GROUPING_PATH"]]
 from toolkit.nlp.duplicates import near_duplicate_groups
+import datasketch  # imported while the articles are still being read and sent
 articles, threshold = pickle.load(sys.stdin.buffer)
 pickle.dump(near_duplicate_groups(articles, threshold=threshold), sys.stdout.buffer)
 """

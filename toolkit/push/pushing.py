@@ -21,7 +21,7 @@ Idempotent and resumable: the server is the only record of what was pushed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -130,18 +130,21 @@ def push(
     is refused unless ``allow_model_rollback`` (``check_model_rollback``).
     """
     config = _with_options(config, batch_size=batch_size, replace_labeling_config=replace_labeling_config)
-    groups, _ = check_articles(articles, labels=config.labels, source=source)
-    if not groups:
-        # Checked before connecting: an empty push would otherwise create an empty project.
-        raise InputError(
-            f"{source or 'the predictions'}: no articles (an empty file); nothing was pushed",
-            hint="`toolkit preannotate --on-error skip` writes an empty file when it skips every article: "
-            "see its skip counts",
-        )
-    max_bytes = _max_bytes(config)
-    # Grouped beside the set-up below (in a worker process when that pays); the groups are
-    # needed only once the first task is encoded.
-    with _near_duplicates(groups, config) as grouping:
+    # Near-duplicate grouping (in a worker process when that pays) starts before ``articles``
+    # are read, when they are read lazily (a file), and runs beside the set-up below; the
+    # groups are needed only once the first task is encoded.
+    early = not isinstance(articles, Sized)
+    with Grouping(threshold=config.push.near_duplicates, early=early) as grouping:
+        groups, _ = check_articles(articles, labels=config.labels, source=source)
+        if not groups:
+            # Checked before connecting: an empty push would otherwise create an empty project.
+            raise InputError(
+                f"{source or 'the predictions'}: no articles (an empty file); nothing was pushed",
+                hint="`toolkit preannotate --on-error skip` writes an empty file when it skips every article: "
+                "see its skip counts",
+            )
+        grouping.send(_texts(groups))
+        max_bytes = _max_bytes(config)
         _check_sizes(groups, grouping, max_bytes)
         return _push_grouped(
             groups,
@@ -308,12 +311,9 @@ def _announce(on_progress: OnProgress | None, phase: str, total: int) -> None:
         emit(on_progress, phase, 0, total=total)
 
 
-def _near_duplicates(groups: dict[str, list[PredictedArticle]], config: Config) -> Grouping:
-    """The near-duplicate groups of the file's articles (named by their first article in the file), being made."""
-    if config.push.near_duplicates is None:
-        return Grouping([], threshold=1.0)  # nothing to group: no groups
-    articles = [(article_id, versions[0].text) for article_id, versions in groups.items()]
-    return Grouping(articles, threshold=config.push.near_duplicates)
+def _texts(groups: dict[str, list[PredictedArticle]]) -> list[tuple[str, str]]:
+    """(article id, text) in the file's order: what near-duplicate grouping reads (groups are named by their first)."""
+    return [(article_id, versions[0].text) for article_id, versions in groups.items()]
 
 
 def _check_sizes(groups: dict[str, list[PredictedArticle]], grouping: Grouping, max_bytes: int) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from toolkit.nlp import duplicates
 from toolkit.nlp.duplicates import Grouping, Groups, near_duplicate_groups, shingles
 
 STORY = (
@@ -99,3 +102,42 @@ def test_closing_stops_a_worker_whose_groups_are_not_wanted():
 def test_few_articles_are_grouped_here_and_none_need_no_grouping():
     assert Grouping(_many(3), threshold=0.7)._worker is None  # under BACKGROUND_MIN_ARTICLES
     assert Grouping([], threshold=0.7, worker=True).result() == Groups({})
+
+
+def test_a_worker_started_before_the_articles_come_gives_the_same_groups(monkeypatch):
+    monkeypatch.setattr(duplicates, "_usable_cores", lambda: 2)
+    articles = _many(30)
+    with Grouping(threshold=0.7, worker=True, early=True) as grouping:
+        worker = grouping._worker
+        assert worker is not None and worker.poll() is None  # started, waiting for the articles
+        grouping.send(articles)
+        assert grouping._worker is worker  # the same process groups them
+        assert grouping.result() == near_duplicate_groups(articles, threshold=0.7)
+
+
+def test_an_early_worker_is_stopped_when_the_articles_are_too_few_to_pay_for_it(monkeypatch):
+    monkeypatch.setattr(duplicates, "_usable_cores", lambda: 2)
+    articles = _many(30)  # under BACKGROUND_MIN_ARTICLES
+    grouping = Grouping(threshold=0.7, early=True)
+    worker = grouping._worker
+    assert worker is not None
+    grouping.send(articles)
+    assert grouping._worker is None and worker.poll() is not None
+    assert grouping.result() == near_duplicate_groups(articles, threshold=0.7)
+
+
+def test_no_threshold_means_no_groups_and_no_worker(monkeypatch):
+    monkeypatch.setattr(duplicates, "_usable_cores", lambda: 2)
+    grouping = Grouping(threshold=None, early=True)
+    assert grouping._worker is None
+    grouping.send(_many(30))
+    assert grouping.result() == Groups({})
+
+
+def test_the_articles_are_sent_once_and_groups_wait_for_them():
+    grouping = Grouping(threshold=0.7)
+    with pytest.raises(RuntimeError, match="no articles were sent"):
+        grouping.result()
+    grouping.send(_many(3))
+    with pytest.raises(RuntimeError, match="sent already"):
+        grouping.send(_many(3))
