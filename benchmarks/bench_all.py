@@ -2,7 +2,7 @@
 
 Runs, one after another (never two at once: each compares two things side by side in
 one run, and a neighbour would disturb both), each stage's own script with settings that
-keep the sitting short (17 minutes on the project's 2-core machine, 2026-12-07):
+keep the sitting short (17 minutes on the project's 2-core machine, twice on 2026-12-07):
 
     pre-annotate   raw ``nlp.pipe`` of the shipped model against the toolkit (scores off / on)
     push           one ``import_tasks`` call against ``toolkit push``, 1,500 and 10,000 tasks
