@@ -93,8 +93,8 @@ def _forget_interrupt_seen_in_exec() -> None:
     # CPython marks a KeyboardInterrupt raised inside code run by exec()/eval() of a string
     # (dataclasses build their methods so, e.g. during a lazy import) as unhandled even when
     # it is caught; under `python -m toolkit` the interpreter then ends by SIGINT (exit -2),
-    # not with 130 (seen in the Ctrl-C tests under load, about one run in a hundred). Each exec() of a
-    # string clears that mark first.
+    # not with 130 (seen in the Ctrl-C tests under load, about one run in a hundred). Each
+    # exec() of a string clears that mark first.
     exec("")  # noqa: S102 - an empty string: nothing runs
 
 

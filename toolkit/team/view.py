@@ -54,7 +54,7 @@ def added(result: AddResult) -> Document:
         how.append(_line("then run `toolkit annotators add` again for them: it names their accounts by anonymous id"))
     if not result.local and result.sign_up_url is None:
         how.append(_line("log in at ", Code(result.login_url), " with their own passwords"))
-    if not result.local and result.home is not None:
+    if result.sign_up_url is not None and result.home is not None:
         how.append(
             _line(
                 f"no passwords set: {result.home} holds no credentials of this server; accounts get passwords "
