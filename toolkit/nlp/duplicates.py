@@ -22,10 +22,11 @@ taken while the groups are to stay as they are.
 Push groups in a worker process (``Grouping``) while it connects to Label Studio and
 sets the project up: on two cores or more the push waits for the groups only as long as
 the grouping outlasts that set-up. The worker starts before push reads the predictions
-file (its imports pass meanwhile) and is stopped if the articles are too few. The worker is a fresh interpreter running
-``near_duplicate_groups`` (not ``multiprocessing``: its ``spawn`` runs the caller's main
-script again, its ``fork`` copies threads' locks), so it gives the same groups; a worker
-that cannot start or dies leaves the grouping to this process.
+file (its imports pass meanwhile) and is stopped if the articles are too few. It is a
+fresh interpreter running ``near_duplicate_groups`` (not ``multiprocessing``: its
+``spawn`` runs the caller's main script again, its ``fork`` copies threads' locks), so it
+gives the same groups; a worker that cannot start or dies leaves the grouping to this
+process.
 
 Groups are named by their first article in the order given (the predictions file's
 order, to which later runs only append), so a group keeps its id when articles are
